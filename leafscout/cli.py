@@ -1,0 +1,69 @@
+"""The `leafscout` command: a thin dispatcher.
+
+Each area registers its own subcommands (model: diagnose/info/evaluate; advisor: advise;
+fieldlog: log/export). Registration imports nothing heavy, so `leafscout --help` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import sys
+
+# module path -> it must define `register(subparsers)`; each parser sets `func(args) -> int`.
+COMMAND_MODULES = ("model.cli", "advisor.cli", "fieldlog.cli")
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: printed without a traceback, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # suggest the nearest subcommand/option, like difflib-powered tools do
+        choices = []
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                choices.extend(action.choices)
+            choices.extend(action.option_strings)
+        words = [w.strip("'\",") for w in message.split()]
+        hints = []
+        for w in words:
+            close = difflib.get_close_matches(w, choices, n=1)
+            if close and close[0] != w:
+                hints.append(f" Did you mean '{close[0]}'?")
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}.{''.join(hints)}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="leafscout", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # an area not installed in this build
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"leafscout {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

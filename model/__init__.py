@@ -1,0 +1,1 @@
+"""The LeafScout model: architecture (torch), export, and the torch-free ONNX runtime."""

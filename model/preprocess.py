@@ -1,0 +1,71 @@
+"""Deterministic preprocessing shared by training evaluation, export checks and the ONNX runtime.
+
+One implementation (numpy + OpenCV, no torch) so that what the model saw in evaluation is exactly what
+it sees on a phone. The parameters travel in the ONNX metadata as a `PreprocessConfig`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+# EfficientNet-Lite0's own normalisation: (x - 0.498) / 0.502 on [0, 1] RGB.
+LITE_MEAN = (0.498, 0.498, 0.498)
+LITE_STD = (0.502, 0.502, 0.502)
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    input_size: int = 192          # square side fed to the network
+    resize_size: int = 219         # shorter side after resize, before the centre crop
+    mean: tuple = field(default=LITE_MEAN)
+    std: tuple = field(default=LITE_STD)
+    color: str = "RGB"
+    policy: str = "resize_shorter_center_crop"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "PreprocessConfig":
+        d = json.loads(text)
+        d["mean"], d["std"] = tuple(d["mean"]), tuple(d["std"])
+        return cls(**d)
+
+
+def resize_shorter(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Resize so the shorter side is `size`; INTER_AREA when shrinking (no aliasing), linear when growing."""
+    h, w = rgb.shape[:2]
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    if (nh, nw) == (h, w):
+        return rgb
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (nw, nh), interpolation=interp)
+
+
+def center_crop(rgb: np.ndarray, size: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    top, left = (h - size) // 2, (w - size) // 2
+    return rgb[top:top + size, left:left + size]
+
+
+def normalize(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """uint8 HxWx3 RGB -> float32 3xHxW, scaled and normalised as the weights expect."""
+    x = rgb.astype(np.float32) * (1.0 / 255.0)
+    x = (x - np.asarray(cfg.mean, np.float32)) / np.asarray(cfg.std, np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def geometry(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """The resize + crop part alone (uint8 out), e.g. for drawing a heatmap over what the model saw."""
+    return center_crop(resize_shorter(rgb, cfg.resize_size), cfg.input_size)
+
+
+def preprocess(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """uint8 HxWx3 RGB of any size -> float32 3xSxS network input."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"preprocess expects uint8 HxWx3 RGB, got {rgb.dtype} {rgb.shape}; decode with model.imageio.read_image")
+    return normalize(geometry(rgb, cfg), cfg)
