@@ -13,7 +13,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def to_utc(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime:
+def to_utc(value: dt.datetime | dt.date | str | None, what: str, *, allow_future: bool = False) -> dt.datetime:
     """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future."""
     if value is None:
         return utcnow()
@@ -25,11 +25,11 @@ def to_utc(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime:
                 f"{what}: expected an ISO date or time like 2025-06-01 or 2025-06-01T07:30, got {value!r}"
             ) from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime.combine(value, dt.time(12, 0))
+        value = dt.datetime.combine(value, dt.time(0, 0))
     if value.tzinfo is None:  # naive means the local clock of the person recording
         value = value.astimezone()
     utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if utc > utcnow() + CLOCK_SKEW:
+    if not allow_future and utc > utcnow() + CLOCK_SKEW:
         raise FieldLogError(
             f"{what}: {value.isoformat(timespec='minutes')} is in the future; "
             "records describe what already happened. Check the date (and the device clock)."

@@ -1,0 +1,118 @@
+"""Season audit: every action on every plot, flagged where the organic standard would not allow
+it, with copper totals against the 7-year cap.
+
+Which substances are allowed is the advisor's knowledge, not ours: pass `checker`
+(substance -> (allowed, reason)) or let `default_checker()` load it from `advisor`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .errors import FieldLogError
+
+Checker = Callable[[str], object]
+
+
+@dataclass
+class AuditRow:
+    plot: str
+    organic_status: str
+    action: object  # schema.Action
+    allowed: bool | None  # None: nothing to check (no substance recorded)
+    reason: str
+
+
+@dataclass
+class CopperRow:
+    plot: str
+    area_ha: float
+    year_kg_ha: float
+    seven_years_kg_ha: float
+    cap_kg_ha_7y: float
+
+    @property
+    def over_cap(self) -> bool:
+        return self.seven_years_kg_ha > self.cap_kg_ha_7y + 1e-9
+
+
+@dataclass
+class AuditReport:
+    start: dt.datetime
+    end: dt.datetime
+    rows: list[AuditRow] = field(default_factory=list)
+    copper: list[CopperRow] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[AuditRow]:
+        return [r for r in self.rows if r.allowed is False]
+
+    @property
+    def ok(self) -> bool:
+        return not self.flagged and not any(c.over_cap for c in self.copper)
+
+    def to_text(self) -> str:
+        lines = [f"Audit {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}: {len(self.rows)} actions, "
+                 f"{len(self.flagged)} not allowed, "
+                 f"{sum(c.over_cap for c in self.copper)} plots over the copper cap"]
+        for r in self.rows:
+            a = r.action
+            mark = {True: "ok  ", False: "FLAG", None: "----"}[r.allowed]
+            lines.append(f"{mark} {a.at:%Y-%m-%d} {r.plot}: {a.what}"
+                         f"{f' ({a.active_substance})' if a.active_substance else ''} — {r.reason}")
+        for c in self.copper:
+            lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {c.plot}: {c.year_kg_ha:g} kg/ha this year, "
+                         f"{c.seven_years_kg_ha:g} kg/ha over 7 years (cap {c.cap_kg_ha_7y:g})")
+        return "\n".join(lines)
+
+
+def _verdict(result) -> tuple[bool, str]:
+    """Accept (allowed, reason), an object with .allowed/.reason, or a plain bool."""
+    if isinstance(result, bool):
+        return result, "allowed" if result else "not allowed"
+    if isinstance(result, tuple) and len(result) == 2:
+        return bool(result[0]), str(result[1])
+    if hasattr(result, "allowed"):
+        return bool(result.allowed), str(getattr(result, "reason", "") or "")
+    raise FieldLogError(f"substance checker returned {result!r}; expected (allowed, reason).")
+
+
+def default_checker() -> tuple[Checker, float]:
+    """The advisor's substance list and copper cap; a clear error if the advisor is not installed."""
+    try:
+        from advisor import Advisor
+
+        advisor = Advisor.load()
+        return advisor.check_substance, float(advisor.copper_cap_kg_ha_7y)
+    except (ImportError, AttributeError) as exc:
+        raise FieldLogError(
+            f"the audit needs the advisor's list of allowed substances, which could not be loaded ({exc}); "
+            "install the advisor package or pass a checker.") from None
+
+
+def season_audit(log, start, end, checker: Checker | None = None,
+                 copper_cap_kg_ha_7y: float | None = None) -> AuditReport:
+    from .timeutil import to_utc
+
+    start_utc = to_utc(start, "season start", allow_future=True)
+    end_utc = to_utc(end, "season end", allow_future=True)
+    if end_utc <= start_utc:
+        raise FieldLogError(f"season: the end ({end}) must come after the start ({start}).")
+    if checker is None:
+        checker, cap = default_checker()
+        copper_cap_kg_ha_7y = copper_cap_kg_ha_7y if copper_cap_kg_ha_7y is not None else cap
+    if copper_cap_kg_ha_7y is None:
+        raise FieldLogError("copper cap: pass copper_cap_kg_ha_7y with a custom checker (the advisor uses 28.0).")
+    report = AuditReport(start_utc, end_utc)
+    for plot, action in log.actions_between(start_utc, end_utc):
+        if action.active_substance:
+            allowed, reason = _verdict(checker(action.active_substance))
+        else:
+            allowed, reason = None, "no active substance recorded (cultural or mechanical measure)"
+        report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))
+    year = (end_utc - dt.timedelta(seconds=1)).year
+    for plot in log.plots():
+        this_year, seven = log.copper_used(plot, year)
+        report.copper.append(CopperRow(plot.name, plot.area_ha, this_year, seven, copper_cap_kg_ha_7y))
+    return report

@@ -1,0 +1,226 @@
+"""Traceability pages for a plot or a harvest lot, as self-contained HTML, PDF or CSV.
+
+The HTML embeds its styles, QR code and photo thumbnails, so it can be emailed or put on a
+USB stick and still show everything: plots, observations, actions and copper totals.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UnknownLotError, UnknownPlotError
+
+
+@dataclass
+class TracePage:
+    title: str
+    kind: str  # "plot" or "lot"
+    item: object  # Plot or Lot
+    qr_payload: str
+    qr_svg: str  # data URI
+    qr_png: bytes
+    histories: list = field(default_factory=list)  # PlotHistory per plot
+    copper: dict = field(default_factory=dict)  # plot name -> (this year, 7 years)
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def build(log, target: str) -> TracePage:
+    """Resolve target as a lot code (or uid) first, then as a plot."""
+    from . import qr
+
+    try:
+        item, kind = log.get_lot(target), "lot"
+        plots = log.lot_plots(item)
+        title = f"Harvest lot {item.code}"
+    except UnknownLotError:
+        try:
+            item, kind = log.get_plot(target), "plot"
+        except UnknownPlotError as exc:
+            raise UnknownPlotError(target, [p.name for p in log.plots()] + [l.code for l in log.lots()]) from exc
+        plots = [item]
+        title = f"Plot {item.name}"
+    page = TracePage(title, kind, item, qr.payload(item, log.trace_base_url),
+                     qr.svg_data_uri(item, log.trace_base_url), qr.png_bytes(item, log.trace_base_url))
+    year = (item.harvested_at if kind == "lot" else dt.datetime.now(dt.timezone.utc)).year
+    for plot in plots:
+        page.histories.append(log.history(plot))
+        page.copper[plot.name] = log.copper_used(plot, year)
+    page.copper_year = year
+    return page
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _thumbnail(path: Path, size: int = 160) -> str | None:
+    try:
+        import cv2
+        import numpy as np
+
+        img = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            return None
+        scale = size / max(img.shape[:2])
+        if scale < 1:
+            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return f"data:image/jpeg;base64,{base64.b64encode(buf.tobytes()).decode()}" if ok else None
+    except OSError:
+        return None
+
+
+OBS_COLS = ("observed_at", "label", "status", "confidence", "model_version", "observer", "gps_lat", "gps_lon",
+            "photo_sha256")
+ACT_COLS = ("at", "what", "product", "active_substance", "amount", "unit", "copper_kg_ha", "by", "observation_id")
+
+
+def to_html(page: TracePage, log=None) -> str:
+    e = lambda v: html.escape(_fmt(v))  # noqa: E731
+    item = page.item
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{e(page.title)}</title><style>",
+        "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2a1d;max-width:60rem}",
+        "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}",
+        "th,td{border:1px solid #c8d5c8;padding:.3rem .5rem;text-align:left;font-size:.9rem}",
+        "th{background:#e8f1e8}.over{color:#a40000;font-weight:bold}img.qr{float:right;width:9rem}",
+        "</style></head><body>",
+        f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
+        f"<h1>{e(page.title)}</h1>",
+        f"<p>Trace ID: <code>{e(page.qr_payload)}</code><br>Generated {e(page.generated_at.replace(tzinfo=None))}</p>",
+    ]
+    if page.kind == "lot":
+        parts.append(f"<p>Harvested {e(item.harvested_at)}"
+                     f"{f', {item.quantity_kg:g} kg' if item.quantity_kg else ''}. {e(item.notes)}</p>")
+    for hist in page.histories:
+        p = hist.plot
+        this_year, seven = page.copper[p.name]
+        parts += [
+            f"<h2>Plot {e(p.name)}</h2><table>",
+            f"<tr><th>Crop</th><td>{e(p.crop)}</td><th>Area</th><td>{e(p.area_ha)} ha</td></tr>",
+            f"<tr><th>Organic status</th><td>{e(p.organic_status.replace('_', ' '))}</td>"
+            f"<th>Location</th><td>{e(p.location)}</td></tr>",
+            f"<tr><th>Buffer zone</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
+            f"<tr><th>Copper {page.copper_year}</th><td>{this_year:g} kg/ha</td>"
+            f"<th>Copper, 7 years</th><td>{seven:g} kg/ha</td></tr></table>",
+            f"<h3>Observations ({len(hist.observations)})</h3><table><tr><th>Photo</th>",
+            *[f"<th>{c.replace('_', ' ')}</th>" for c in OBS_COLS[:-1]], "</tr>",
+        ]
+        for o in hist.observations:
+            thumb = _thumbnail(log.photo_path(o)) if log is not None else None
+            img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
+            parts.append(f"<tr><td>{img}</td>" + "".join(f"<td>{e(getattr(o, c))}</td>" for c in OBS_COLS[:-1])
+                         + "</tr>")
+        parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
+                     + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
+        for a in hist.actions:
+            parts.append("<tr>" + "".join(f"<td>{e(getattr(a, c))}</td>" for c in ACT_COLS) + "</tr>")
+        parts.append("</table>")
+        if hist.copper_by_year:
+            parts.append("<h3>Copper ledger</h3><table><tr><th>Year</th><th>kg/ha</th></tr>"
+                         + "".join(f"<tr><td>{y}</td><td>{kg:g}</td></tr>" for y, kg in hist.copper_by_year.items())
+                         + "</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def to_csv(page: TracePage) -> str:
+    """One row per record (kind = plot, observation, action, copper) so a spreadsheet can filter."""
+    cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
+            "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id"]
+    cols = list(dict.fromkeys(cols))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
+    w.writeheader()
+    for hist in page.histories:
+        p = hist.plot
+        this_year, seven = page.copper[p.name]
+        w.writerow({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
+                    "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
+                    "trace_id": page.qr_payload})
+        for o in hist.observations:
+            w.writerow({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
+                        **{c: _fmt(getattr(o, c)) for c in OBS_COLS[1:]}})
+        for a in hist.actions:
+            w.writerow({"kind": "action", "plot": p.name, "time": _fmt(a.at),
+                        **{c: _fmt(getattr(a, c)) for c in ACT_COLS[1:]}})
+    return buf.getvalue()
+
+
+FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf")
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def to_pdf(page: TracePage) -> bytes:
+    """A4 PDF. Vietnamese diacritics need a Unicode font (DejaVu); without one, text is folded to ASCII."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    font = next((f for f in FONT_CANDIDATES if Path(f).exists()), None)
+    if font:
+        pdf.add_font("body", "", font)
+        family, clean = "body", (lambda s: s)
+    else:
+        family, clean = "helvetica", _ascii
+    t = lambda v: clean(_fmt(v))  # noqa: E731
+    pdf.set_font(family, size=16)
+    pdf.multi_cell(150, 8, t(page.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.image(io.BytesIO(page.qr_png), x=165, y=10, w=35)
+    pdf.set_font(family, size=8)
+    pdf.multi_cell(150, 5, t(f"Trace ID: {page.qr_payload}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), 50))
+    for hist in page.histories:
+        p = hist.plot
+        this_year, seven = page.copper[p.name]
+        pdf.set_font(family, size=13)
+        pdf.cell(0, 8, t(f"Plot {p.name}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, size=9)
+        pdf.multi_cell(0, 5, t(f"Crop {p.crop}, {p.area_ha:g} ha, {p.organic_status.replace('_', ' ')}. "
+                               f"Location: {p.location or '-'}. Buffer zone: {p.buffer_notes or '-'}. "
+                               f"Copper {page.copper_year}: {this_year:g} kg/ha; over 7 years: {seven:g} kg/ha."),
+                       new_x="LMARGIN", new_y="NEXT")
+        for heading, rows, cols in (("Observations", hist.observations, OBS_COLS[:6]),
+                                    ("Actions", hist.actions, ACT_COLS[:8])):
+            pdf.set_font(family, size=11)
+            pdf.cell(0, 7, t(f"{heading} ({len(rows)})"), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(family, size=7)
+            with pdf.table(first_row_as_headings=True,
+                           headings_style=FontFace(emphasis="", fill_color=(232, 241, 232))) as table:
+                table.row([c.replace("_", " ") for c in cols])
+                for r in rows:
+                    table.row([t(getattr(r, c)) for c in cols])
+    return bytes(pdf.output())
+
+
+def write(page: TracePage, fmt: str, dest: Path, log=None) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "html":
+        dest.write_text(to_html(page, log), encoding="utf-8")
+    elif fmt == "csv":
+        dest.write_text(to_csv(page), encoding="utf-8", newline="")
+    elif fmt == "pdf":
+        dest.write_bytes(to_pdf(page))
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return dest
