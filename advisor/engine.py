@@ -1,0 +1,231 @@
+"""The advisor: walks the knowledge base for one label and one context and builds ordered advice.
+
+It knows no disease, crop or substance by name: problem types, IPM order, limits and texts all come
+from the YAML, so a new crop is a new YAML file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import rules as rulebook
+from .advice import Advice, Blocked, NotAllowed, Step
+from .context import Context
+from .errors import AdvisorError, UnknownLabelError, did_you_mean
+from .kb import KnowledgeBase, read_kb
+from .schema import validate
+
+STATUSES = ("ok", "uncertain", "not_a_leaf")
+LANGS = ("en", "vi")
+
+
+def _model_labels(labels_file: str | Path | None) -> frozenset[str]:
+    from model.labels import LABELS_FILE, load_label_map
+    return frozenset(load_label_map(labels_file or LABELS_FILE).labels)
+
+
+@lru_cache(maxsize=8)
+def _load(kb_dir: str, labels_file: str | None, require_all_labels: bool) -> KnowledgeBase:
+    kb = read_kb(kb_dir or None)
+    kb.model_labels = _model_labels(labels_file)
+    validate(kb, require_all_labels=require_all_labels)
+    return kb
+
+
+@dataclass
+class SubstanceCheck:
+    """Whether a substance or treatment may be used; `allowed` is None when the KB does not know it."""
+    query: str
+    known: bool
+    allowed: bool | None
+    treatment_id: str | None
+    prohibited: bool
+    standards: dict  # standard id -> {status, citation}
+    reason: dict     # {en, vi}
+    citations: list
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+        return asdict(self)
+
+
+class Advisor:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.rules = kb.rules
+
+    @classmethod
+    def load(cls, kb_dir: str | Path | None = None, labels_file: str | Path | None = None,
+             require_all_labels: bool = True) -> "Advisor":
+        """Load and schema-check the YAML once per (kb_dir, labels_file); later calls hit the cache."""
+        return cls(_load(str(kb_dir or ""), str(labels_file) if labels_file else None, require_all_labels))
+
+    # ---- catalogue -------------------------------------------------------------------------------
+    @property
+    def copper_cap_kg_ha_7y(self) -> float:
+        return float(self.rules["limits"]["copper"]["cap_kg_ha_7y"])
+
+    def crops(self) -> list[dict]:
+        return [{"id": cid, "names": dict(n)} for cid, n in sorted(self.kb.crops.items())]
+
+    def problems(self, crop: str | None = None) -> list[dict]:
+        if crop is not None and crop not in self.kb.crops:
+            raise UnknownLabelError(f"unknown crop '{crop}'{did_you_mean(crop, self.kb.crops)}; "
+                                    f"expected one of: {', '.join(sorted(self.kb.crops))}")
+        return [self._summary(pid) for pid in sorted(self.kb.problems)
+                if crop is None or self.kb.problems[pid]["crop"] == crop]
+
+    def _summary(self, pid: str) -> dict:
+        p = self.kb.problems[pid]
+        return {"id": pid, "crop": p["crop"], "names": dict(p["names"]), "type": p["type"],
+                "organism": p.get("organism"), "detectable_by_model": pid in self.kb.model_labels}
+
+    def problem(self, label: str) -> dict:
+        if label not in self.kb.problems:
+            raise UnknownLabelError(f"unknown label '{label}'{did_you_mean(label, self.kb.problems)}; expected a "
+                                    f"`crop.condition` id such as tomato.late_blight (see `leafscout advise --list`)")
+        return self.kb.problems[label]
+
+    # ---- substance audit -------------------------------------------------------------------------
+    def check_substance(self, name: str) -> SubstanceCheck:
+        """Look a substance or treatment id up: prohibited list first, then treatments and their aliases."""
+        q = str(name).strip()
+        key = q.lower().replace("_", " ")
+        for sid, s in self.kb.prohibited.items():
+            if key in [sid.lower()] + [a.lower() for a in s.get("aliases") or []]:
+                return SubstanceCheck(q, True, False, None, True, {}, self.rules["prohibited_reasons"][s["reason"]],
+                                      list(s["citations"]))
+        for tid, t in self.kb.treatments.items():
+            names = {tid.lower(), tid.replace("_", " ").lower(), t["names"]["en"].lower(), t["names"]["vi"].lower()}
+            names |= {a.lower() for a in t.get("aliases") or []}
+            if key in names or q.lower() in names:
+                usable = all(self.rules["statuses"][s["status"]]["usable"] for s in t["status"].values())
+                unverified = [self.rules["standards"][sid]["name"] for sid, s in t["status"].items()
+                              if s["status"] == "unverified"]
+                reason = {l: (self.rules["statuses"]["allowed" if usable else "prohibited"][l]
+                              + ("; " + ", ".join(u[l] for u in unverified) + ": "
+                                 + self.rules["statuses"]["unverified"][l] if unverified else ""))
+                          for l in LANGS}
+                return SubstanceCheck(q, True, usable, tid, False, {k: dict(v) for k, v in t["status"].items()},
+                                      reason, [s["citation"] for s in t["status"].values()])
+        pool = list(self.kb.prohibited) + list(self.kb.treatments)
+        hint = did_you_mean(key, pool)
+        return SubstanceCheck(q, False, None, None, False, {},
+                              {"en": f"'{q}' is not in the knowledge base{hint}: treat it as not allowed until your "
+                                     f"certifier confirms it.",
+                               "vi": f"'{q}' không có trong cơ sở dữ liệu{hint}: coi như không được phép cho đến "
+                                     f"khi tổ chức chứng nhận xác nhận."}, [])
+
+    # ---- advice ----------------------------------------------------------------------------------
+    def advise(self, label: str, ctx: Context | dict | None = None, status: str = "ok") -> Advice:
+        if status not in STATUSES:
+            raise AdvisorError(f"status must be one of {', '.join(STATUSES)}, got '{status}'{did_you_mean(status, STATUSES)}")
+        ctx = ctx if isinstance(ctx, Context) else Context.from_dict(ctx)
+        if ctx.standards:
+            for sid in ctx.standards:
+                if sid not in self.rules["standards"]:
+                    raise AdvisorError(f"unknown standard '{sid}'{did_you_mean(sid, self.rules['standards'])}")
+        p = self.problem(label)
+        ptype = self.rules["problem_types"][p["type"]]
+        msgs = self.rules["messages"]
+        advice = Advice(
+            label=label, status=status,
+            crop={"id": p["crop"], "names": dict(self.kb.crops[p["crop"]])},
+            problem={**self._summary(label), "type_names": {l: ptype[l] for l in LANGS}},
+            reminders=[{l: r[l] for l in LANGS} for r in self.rules["reminders"]],
+            context=ctx.to_dict())
+        if status == "not_a_leaf" or ptype.get("not_a_leaf"):
+            advice.status = "not_a_leaf"
+            advice.messages = [dict(m) for m in msgs["not_a_leaf"]]
+            return advice
+        advice.checks = self._checks(p)
+        if status == "uncertain":
+            advice.messages = [{l: msgs["uncertain_possible"][l].format(name=p["names"][l]) for l in LANGS}]
+            advice.messages += [dict(m) for m in msgs["uncertain"]]
+            return advice
+        self._fill(advice, label, p, ptype, ctx)
+        return advice
+
+    def _checks(self, p: dict) -> list[dict]:
+        return [{"field": k, "text": dict(p[k])} for k in ("symptoms", "favoured_by", "spread", "vector") if p.get(k)]
+
+    def _fill(self, advice: Advice, label: str, p: dict, ptype: dict, ctx: Context) -> None:
+        msgs, r = self.rules["messages"], self.rules
+        curable = p.get("curable", ptype.get("curable", True))
+        if not curable:
+            advice.messages.append(dict(r["incurable"]["message"]))
+        related = [self.kb.problems[x] for x in p.get("related") or []]
+        if related:
+            advice.messages.append({l: msgs["related"][l].format(names=", ".join(q["names"][l] for q in related))
+                                    for l in LANGS})
+        if not ctx.organic:
+            advice.messages.append(dict(msgs["conventional"]))
+        if p.get("note"):
+            advice.messages.append(dict(p["note"]))
+        advice.risk = self._risk(p, ptype, related, ctx)
+
+        wanted: list[tuple[str, str]] = []  # (treatment id, target), first occurrence wins
+        for src in [p] + related:
+            wanted += [(t, "problem") for t in src.get("treatments") or []]
+            wanted += [(t, "vector") for t in src.get("vector_control") or []]
+        seen: set[str] = set()
+        steps: list[Step] = []
+        for tid, target in wanted:
+            if tid in seen:
+                continue
+            seen.add(tid)
+            t = self.kb.treatments[tid]
+            findings = rulebook.evaluate(t, ctx, r)
+            blocks = [f for f in findings if f.block]
+            title = dict(t["names"])
+            if blocks:
+                advice.blocked.extend(Blocked(tid, t["category"], title, f.code, f.text) for f in blocks)
+                continue
+            steps.append(self._step(tid, t, target, [f.text for f in findings]))
+        ids = {s.treatment_id for s in steps}
+        for s in steps:  # pairs that burn leaves when used close together
+            for inc in self.kb.treatments[s.treatment_id].get("incompatible_with") or []:
+                if inc["treatment"] in ids:
+                    other = self.kb.treatments[inc["treatment"]]["names"]
+                    s.cautions.append({l: msgs["incompatible"][l].format(days=inc["days"], other=other[l]) for l in LANGS})
+        monitor_src = next((q for q in [p] + related if q.get("monitoring")), None)
+        steps.append(Step(kind="monitoring", category="monitoring",
+                          title=dict(r["categories"]["monitoring"]),
+                          how=dict(monitor_src["monitoring"] if monitor_src else msgs["monitoring_default"]),
+                          threshold=dict(p["threshold"]) if p.get("threshold") else None))
+        order = r["ipm_order"]
+        steps.sort(key=lambda s: order.index(s.category))  # stable: data order within a category
+        advice.steps = steps
+        for src in [p] + related:
+            for sid in src.get("do_not_use") or []:
+                if sid not in [n.substance for n in advice.not_allowed]:
+                    s = self.kb.prohibited[sid]
+                    advice.not_allowed.append(NotAllowed(sid, dict(r["prohibited_reasons"][s["reason"]]),
+                                                         list(s["citations"])))
+
+    def _step(self, tid: str, t: dict, target: str, cautions: list[dict]) -> Step:
+        return Step(kind="treatment", category=t["category"], title=dict(t["names"]), how=dict(t["how"]),
+                    treatment_id=tid, target=target, active=t.get("active"),
+                    organic_status={k: dict(v) for k, v in t["status"].items()},
+                    citations=[v["citation"] for v in t["status"].values()],
+                    phi_days=t.get("phi_days"), rei_hours=t.get("rei_hours"),
+                    sold_in_vietnam=t.get("sold_in_vietnam"),
+                    cautions=[dict(c) for c in t.get("cautions") or []] + cautions)
+
+    def _risk(self, p: dict, ptype: dict, related: list[dict], ctx: Context) -> dict:
+        levels = ["low", "medium", "high"]
+        level = ctx.severity or "unknown"
+        reasons = []
+        sensitive = ptype.get("weather_sensitive") or any(
+            self.rules["problem_types"][q["type"]].get("weather_sensitive") for q in related)
+        if ctx.rainy_season and sensitive:
+            level = levels[min(levels.index(ctx.severity) + 1, 2)] if ctx.severity else "high"
+            reasons.append(dict(self.rules["messages"]["risk_rain"]))
+        return {"level": level, "reasons": reasons}
+
+
+def words_in(text: str, words: list[str]) -> list[str]:
+    """Which of `words` occur in text as whole words (case-insensitive): used by the safety audit."""
+    return [w for w in words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.I)]

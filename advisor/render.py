@@ -1,0 +1,92 @@
+"""Render advice as plain text (for SMS-like screens) or Markdown, in Vietnamese or English.
+
+All headings come from rules.ui in the knowledge base, so no English leaks into the vi rendering.
+"""
+from __future__ import annotations
+
+from .advice import Advice
+from .errors import AdvisorError, did_you_mean
+
+FORMATS = ("text", "markdown")
+LANGS = ("vi", "en")
+
+
+def _num(x) -> str:
+    return f"{x:g}"
+
+
+def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | None = None) -> str:
+    """`rules` is the knowledge base's rules section (default: the shipped knowledge base)."""
+    if lang not in LANGS:
+        raise AdvisorError(f"lang must be one of {', '.join(LANGS)}, got '{lang}'{did_you_mean(lang, LANGS)}")
+    if fmt not in FORMATS:
+        raise AdvisorError(f"fmt must be one of {', '.join(FORMATS)}, got '{fmt}'{did_you_mean(fmt, FORMATS)}")
+    if rules is None:
+        from .engine import Advisor
+        rules = Advisor.load().rules
+    ui = rules["ui"]
+    md = fmt == "markdown"
+    u = {k: (v[lang] if isinstance(v, dict) and lang in v else v) for k, v in ui.items()}
+    out: list[str] = []
+
+    def head(text: str, level: int = 2) -> None:
+        out.append("")
+        out.append(f"{'#' * level} {text}" if md else text.upper() if level <= 2 else text)
+
+    def item(text: str, indent: int = 0) -> None:
+        out.append(("  " * indent) + ("- " if md else "* ") + text)
+
+    def b(text: str) -> str:
+        return f"**{text}**" if md else text
+
+    p, c = advice.problem, advice.crop
+    out.append(f"# {u['title']}" if md else u["title"].upper())
+    item(f"{b(u['crop'])}: {c['names'][lang]}")
+    item(f"{b(u['problem'])}: {p['names'][lang]}")
+    if p.get("organism"):
+        item(f"{b(u['cause'])}: {'*' + p['organism'] + '*' if md else p['organism']}")
+    item(f"{b(u['type'])}: {p['type_names'][lang]}")
+    if advice.status == "ok" and advice.steps:
+        item(f"{b(u['risk'])}: {u['risk_levels'][advice.risk['level']][lang]}")
+    for m in advice.risk.get("reasons", []) + advice.messages:
+        out.append("")
+        out.append(m[lang])
+    if advice.checks:
+        head(u["check"])
+        names = {"symptoms": u["check"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector"]}
+        for chk in advice.checks:
+            item(f"{b(names.get(chk['field'], chk['field']))}: {chk['text'][lang]}")
+    if advice.steps:
+        head(u["steps"])
+        for i, s in enumerate(advice.steps, 1):
+            cat = rules["categories"][s.category][lang]
+            title = s.title[lang] + (f" ({u['vector']})" if s.target == "vector" else "")
+            out.append(f"{i}. {b(title)} [{cat}]")
+            item(s.how[lang], 1)
+            if s.threshold:
+                item(f"{u['threshold']}: {s.threshold[lang]}", 1)
+            if s.kind == "treatment" and s.category in ("biological", "botanical", "mineral"):
+                item(f"{u['phi']}: " + (f"{_num(s.phi_days)} {u['days']}" if s.phi_days is not None else u["unknown"])
+                     + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None
+                                          else u["unknown"]), 1)
+            if s.sold_in_vietnam is not None:
+                v = {True: u["yes"], False: u["no"]}.get(s.sold_in_vietnam, u["unverified"])
+                item(f"{u['sold_vn']}: {v}", 1)
+            if s.organic_status:
+                item(f"{u['status']}:", 1)
+                for sid, st in s.organic_status.items():
+                    item(f"{rules['standards'][sid]['name'][lang]}: {rules['statuses'][st['status']][lang]} ({st['citation']})", 2)
+            for caution in s.cautions:
+                item(f"{u['caution']}: {caution[lang]}", 1)
+    if advice.blocked:
+        head(u["blocked"])
+        for bl in advice.blocked:
+            item(f"{b(bl.title[lang])}: {bl.reason[lang]}")
+    if advice.not_allowed:
+        head(u["not_allowed"])
+        for n in advice.not_allowed:
+            item(f"{b(n.substance)}: {n.reason[lang]} ({'; '.join(n.citations)})")
+    head(u["remember"])
+    for r in advice.reminders:
+        item(r[lang])
+    return "\n".join(out).strip() + "\n"

@@ -1,0 +1,232 @@
+"""Schema check of the merged knowledge base, run on every load.
+
+Collects every problem instead of stopping at the first, and names the entry, the field, what
+was expected and what came. Checks cross-references (treatment ids, crops, labels) with hints.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import KnowledgeBaseError, did_you_mean
+from .kb import KnowledgeBase
+
+LANGS = ("en", "vi")
+VI_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
+ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)?$")
+INPUT_CATEGORIES = ("biological", "botanical", "mineral")
+
+
+class _Checker:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.errors: list[str] = []
+
+    def err(self, where: str, msg: str) -> None:
+        self.errors.append(f"{where}: {msg}")
+
+    def text(self, where: str, value: Any, required: bool = True) -> None:
+        """A text in both languages; the vi text must be Vietnamese (diacritics, not a copy of en)."""
+        if value is None:
+            if required:
+                self.err(where, "missing; expected {en: ..., vi: ...}")
+            return
+        if not isinstance(value, dict):
+            self.err(where, f"expected {{en: ..., vi: ...}}, got {type(value).__name__}")
+            return
+        for lang in LANGS:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                self.err(where, f"missing translation '{lang}'; add `{lang}: ...`")
+        for extra in set(value) - set(LANGS):
+            self.err(where, f"unknown language key '{extra}'{did_you_mean(extra, LANGS)}; expected en and vi")
+        en, vi = value.get("en"), value.get("vi")
+        if isinstance(en, str) and isinstance(vi, str) and vi.strip():
+            if len(vi.split()) > 1 and not VI_MARKS.search(vi):
+                self.err(where, f"vi text has no Vietnamese diacritics, looks untranslated: '{vi[:60]}'")
+            elif vi.strip() == en.strip() and len(vi.split()) > 1:
+                self.err(where, f"vi text equals en text, looks untranslated: '{vi[:60]}'")
+
+    def ref(self, where: str, value: Any, pool: dict, what: str) -> bool:
+        if value not in pool:
+            self.err(where, f"unknown {what} '{value}'{did_you_mean(value, pool)}")
+            return False
+        return True
+
+    def keys(self, where: str, entry: dict, allowed: set[str], required: set[str]) -> None:
+        for k in entry:
+            if k not in allowed:
+                self.err(where, f"unknown field '{k}'{did_you_mean(k, allowed)}; allowed: {', '.join(sorted(allowed))}")
+        for k in sorted(required - set(entry)):
+            self.err(where, f"missing required field '{k}'")
+
+
+TREATMENT_FIELDS = {"category", "names", "active", "how", "aliases", "sold_in_vietnam", "phi_days", "rei_hours",
+                    "copper_kg_ha", "phytotoxic_above_c", "incompatible_with", "cautions", "status"}
+PROBLEM_FIELDS = {"crop", "names", "organism", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
+                  "threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
+                  "detectable_by_model", "sources", "note"}
+
+
+def _rules(c: _Checker) -> None:
+    r = c.kb.rules
+    need = {"standards", "statuses", "ipm_order", "categories", "problem_types", "incurable", "limits", "severity",
+            "reminders", "messages", "blocked_reasons", "prohibited_reasons", "ui"}
+    for k in sorted(need - set(r)):
+        c.err("rules", f"missing section '{k}'")
+    if c.errors:
+        return
+    for sid, s in r["standards"].items():
+        c.text(f"rules.standards.{sid}.name", s.get("name"))
+    for cat in r["ipm_order"]:
+        c.ref("rules.ipm_order", cat, r["categories"], "category")
+    for cat, names in r["categories"].items():
+        c.text(f"rules.categories.{cat}", names)
+    for tid, t in r["problem_types"].items():
+        c.text(f"rules.problem_types.{tid}", {k: t.get(k) for k in LANGS})
+        for cat in t.get("allowed_categories", []) or []:
+            c.ref(f"rules.problem_types.{tid}.allowed_categories", cat, r["categories"], "category")
+    for tid in r["incurable"].get("required_treatments", []):
+        c.ref("rules.incurable.required_treatments", tid, c.kb.treatments, "treatment")
+    c.text("rules.incurable.message", r["incurable"].get("message"))
+    for sev, s in r["severity"].items():
+        c.ref(f"rules.severity.{sev}.max_category", s.get("max_category"), r["categories"], "category")
+    for i, rem in enumerate(r["reminders"]):
+        c.text(f"rules.reminders[{i}]", rem and {k: rem.get(k) for k in LANGS})
+    for key, msg in list(r["messages"].items()) + list(r["blocked_reasons"].items()) + list(r["prohibited_reasons"].items()):
+        for i, m in enumerate(msg if isinstance(msg, list) else [msg]):
+            c.text(f"rules.messages.{key}[{i}]", m)
+    cap = r["limits"].get("copper", {}).get("cap_kg_ha_7y")
+    if not isinstance(cap, (int, float)) or cap <= 0:
+        c.err("rules.limits.copper.cap_kg_ha_7y", f"expected a positive number of kg Cu/ha, got {cap!r}")
+
+
+def _treatment(c: _Checker, tid: str, t: Any) -> None:
+    where = f"treatments.{tid}"
+    if not isinstance(t, dict):
+        return c.err(where, "expected a mapping")
+    r = c.kb.rules
+    required = {"category", "names", "active", "how", "status"}
+    cat = t.get("category")
+    if cat in INPUT_CATEGORIES:
+        required |= {"phi_days", "rei_hours"}
+    if cat in ("biological", "botanical"):
+        required |= {"sold_in_vietnam"}
+    c.keys(where, t, TREATMENT_FIELDS, required)
+    c.ref(f"{where}.category", cat, {k: 1 for k in r["ipm_order"] if k != "monitoring"}, "category")
+    c.text(f"{where}.names", t.get("names"))
+    c.text(f"{where}.how", t.get("how"))
+    for i, caution in enumerate(t.get("cautions") or []):
+        c.text(f"{where}.cautions[{i}]", caution)
+    if "sold_in_vietnam" in t and t["sold_in_vietnam"] not in (True, False, "unverified"):
+        c.err(f"{where}.sold_in_vietnam", f"expected true, false or unverified, got {t['sold_in_vietnam']!r}")
+    for k in ("phi_days", "rei_hours", "copper_kg_ha", "phytotoxic_above_c"):
+        v = t.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
+            c.err(f"{where}.{k}", f"expected a number >= 0 or null (unknown), got {v!r}")
+    for inc in t.get("incompatible_with") or []:
+        if isinstance(inc, dict) and c.ref(f"{where}.incompatible_with", inc.get("treatment"), c.kb.treatments, "treatment"):
+            continue
+    status = t.get("status")
+    if not isinstance(status, dict) or not status:
+        return c.err(f"{where}.status", "missing organic status; give status and citation under each of: "
+                     + ", ".join(r["standards"]))
+    for sid in r["standards"]:
+        s = status.get(sid)
+        if not isinstance(s, dict):
+            c.err(f"{where}.status", f"missing organic status under '{sid}'; add `{sid}: {{status: ..., citation: ...}}` "
+                  f"(use status: unverified when it could not be checked)")
+            continue
+        c.ref(f"{where}.status.{sid}.status", s.get("status"), r["statuses"], "status")
+        if not isinstance(s.get("citation"), str) or not s["citation"].strip():
+            c.err(f"{where}.status.{sid}", "missing citation; every status needs the clause or list entry it rests on")
+    for sid in status:
+        if sid not in r["standards"]:
+            c.err(f"{where}.status", f"unknown standard '{sid}'{did_you_mean(sid, r['standards'])}")
+    banned = _banned_words(c.kb)
+    for word in [t.get("active", "")] + list(t.get("aliases") or []) + [t.get("names", {}).get("en", "")]:
+        for b in banned:
+            if re.search(rf"\b{re.escape(b)}\b", str(word), re.I):
+                c.err(where, f"names prohibited substance '{b}': a prohibited substance cannot be a treatment")
+
+
+def _banned_words(kb: KnowledgeBase) -> list[str]:
+    words = []
+    for name, p in kb.prohibited.items():
+        words.append(name)
+        words.extend((p or {}).get("aliases") or [])
+    return words
+
+
+def _problem(c: _Checker, pid: str, p: Any) -> None:
+    where = f"problems.{pid}"
+    kb, r = c.kb, c.kb.rules
+    if not isinstance(p, dict):
+        return c.err(where, "expected a mapping")
+    if not ID_RE.match(pid) or "." not in pid:
+        c.err(where, "id must be snake_case `crop.condition`, e.g. tomato.late_blight")
+    ptype = r["problem_types"].get(p.get("type"), {})
+    required = {"crop", "names", "type", "treatments"}
+    if ptype.get("needs_symptoms"):
+        required |= {"organism", "symptoms", "favoured_by", "spread", "sources"}
+    c.keys(where, p, PROBLEM_FIELDS, required)
+    c.ref(f"{where}.crop", p.get("crop"), kb.crops, "crop")
+    if p.get("crop") and pid.split(".")[0] != p.get("crop"):
+        c.err(where, f"id starts with '{pid.split('.')[0]}' but crop is '{p.get('crop')}'; they must match")
+    c.ref(f"{where}.type", p.get("type"), r["problem_types"], "type")
+    c.text(f"{where}.names", p.get("names"))
+    for k in ("symptoms", "favoured_by", "spread", "monitoring", "threshold", "vector", "note"):
+        c.text(f"{where}.{k}", p.get(k), required=False)
+    if pid in kb.model_labels:
+        if p.get("detectable_by_model") is False:
+            c.err(where, "is a model label in labels.yaml, so it is detectable; remove `detectable_by_model: false`")
+    elif p.get("detectable_by_model") is not False:
+        c.err(where, f"unknown label '{pid}'{did_you_mean(pid, kb.model_labels)} is not in datasets/labels.yaml; "
+                     f"fix the id, or set `detectable_by_model: false` for a problem the model cannot detect")
+    curable = p.get("curable", ptype.get("curable", True))
+    allowed = ptype.get("allowed_categories")
+    if not curable:
+        allowed = r["incurable"]["allowed_categories"]
+    for tid in p.get("treatments") or []:
+        if c.ref(f"{where}.treatments", tid, kb.treatments, "treatment") and allowed is not None:
+            cat = kb.treatments[tid].get("category")
+            if cat not in allowed:
+                c.err(f"{where}.treatments", f"'{tid}' is {cat}, but a {p.get('type')}{'' if curable else ' incurable'} "
+                      f"problem allows only {allowed or 'none'}; move insect control to vector_control")
+    if not curable:
+        for tid in r["incurable"]["required_treatments"]:
+            if tid not in (p.get("treatments") or []):
+                c.err(f"{where}.treatments", f"incurable problem must list '{tid}'")
+    if p.get("vector") and not p.get("vector_control"):
+        c.err(where, "names a vector but has no vector_control treatments")
+    for tid in p.get("vector_control") or []:
+        c.ref(f"{where}.vector_control", tid, kb.treatments, "treatment")
+    for rid in p.get("related") or []:
+        c.ref(f"{where}.related", rid, kb.problems, "problem")
+    for sid in p.get("do_not_use") or []:
+        c.ref(f"{where}.do_not_use", sid, kb.prohibited, "prohibited substance")
+
+
+def validate(kb: KnowledgeBase, require_all_labels: bool = True) -> None:
+    """Raise KnowledgeBaseError listing every schema problem; return None when the KB is sound."""
+    c = _Checker(kb)
+    _rules(c)
+    if c.errors:
+        raise KnowledgeBaseError(c.errors)
+    for cid, names in kb.crops.items():
+        c.text(f"crops.{cid}", names)
+    for sid, s in kb.prohibited.items():
+        if not isinstance(s, dict):
+            c.err(f"prohibited.{sid}", "expected a mapping with reason and citations")
+            continue
+        c.ref(f"prohibited.{sid}.reason", s.get("reason"), kb.rules["prohibited_reasons"], "reason")
+        if not s.get("citations"):
+            c.err(f"prohibited.{sid}", "missing citations")
+    for tid, t in kb.treatments.items():
+        _treatment(c, tid, t)
+    for pid, p in kb.problems.items():
+        _problem(c, pid, p)
+    if require_all_labels:
+        for label in sorted(kb.model_labels - set(kb.problems)):
+            c.err("problems", f"model label '{label}' from datasets/labels.yaml has no problem entry; add one")
+    if c.errors:
+        raise KnowledgeBaseError(c.errors)
