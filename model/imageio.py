@@ -76,6 +76,10 @@ def _load_bytes(source) -> tuple[bytes, str]:
 def _what_is_it(data: bytes) -> str:
     """A human name for common non-image content, for the error message."""
     head = data[:64].lstrip()
+    for magic, fmt in ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"RIFF", "WebP"), (b"BM", "BMP"),
+                       (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"GIF8", "GIF")):
+        if data.startswith(magic):
+            return f"a {fmt} file whose header is damaged (corrupt or truncated)"
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
         return "an HEIC/HEIF photo (iPhone default), which LeafScout cannot decode yet"
     if head.startswith(b"%PDF"):
