@@ -1,0 +1,1 @@
+"""Training LeafScout: data discovery, augmentation presets, the training recipe, calibration and reports."""

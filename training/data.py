@@ -1,0 +1,86 @@
+"""Find labelled photos in ImageFolder-style datasets and map their folders to canonical labels.
+
+Layout: `<root>/<dataset>/<split>/<class folder>/<image>`. Every class folder must be mapped in
+`datasets/labels.yaml`; an empty or unmapped folder stops the run with a message saying how to fix it.
+A photo that cannot be decoded is reported and skipped, never silently used.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.labels import LabelMap, LabelMapError
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class DataError(ValueError):
+    """The dataset folders are not usable as given; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: str
+    label: int
+    dataset: str
+
+
+def discover(root: str | Path, datasets: list[str] | None, split: str, label_map: LabelMap,
+             labels: list[str], limit_per_class: int | None = None, seed: int = 0) -> list[Sample]:
+    """List the samples of `split` for the given datasets (all mapped datasets present under `root` if None)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"data root '{root}' is not a folder; pass --data-root pointing at the folder "
+                        f"that holds one sub-folder per dataset (e.g. ../shared/datasets)")
+    if datasets is None:
+        datasets = [d for d in label_map.datasets if (root / d).is_dir()]
+        if not datasets:
+            raise DataError(f"no dataset of {sorted(label_map.datasets)} found under '{root}'")
+    index = {lab: i for i, lab in enumerate(labels)}
+    rng = random.Random(seed)
+    samples: list[Sample] = []
+    for ds in datasets:
+        split_dir = root / ds / split
+        if ds not in label_map.datasets:
+            label_map.canonical(ds, "")  # raises with a suggestion
+        if not split_dir.is_dir():
+            raise DataError(f"'{split_dir}' is missing: expected <root>/{ds}/{split}/<class folder>/<images>")
+        for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+            label = label_map.canonical(ds, class_dir.name)
+            if label not in index:
+                raise LabelMapError(f"label '{label}' (from {ds}/{class_dir.name}) is not among the model's "
+                                    f"labels; re-run training so the label list is rebuilt from labels.yaml")
+            files = sorted(p for p in class_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise DataError(f"class folder '{class_dir}' holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                                f"add photos or remove the folder")
+            if limit_per_class:
+                files = rng.sample(files, min(limit_per_class, len(files)))
+            samples.extend(Sample(str(f), index[label], ds) for f in files)
+    return samples
+
+
+def read_rgb(path: str) -> np.ndarray | None:
+    """Decode a training photo to RGB uint8 (EXIF orientation applied), or None if it is unreadable."""
+    data = np.fromfile(path, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def class_counts(samples: list[Sample]) -> Counter:
+    return Counter(s.label for s in samples)
+
+
+def sample_weights(samples: list[Sample]) -> np.ndarray:
+    """Inverse square-root class frequency: rare classes (8 photos) are seen more often without
+    repeating them so much that the model memorises them."""
+    counts = class_counts(samples)
+    w = np.array([counts[s.label] ** -0.5 for s in samples], dtype=np.float64)
+    return w / w.sum()

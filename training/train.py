@@ -1,0 +1,270 @@
+"""Fine-tune EfficientNet-Lite0 on the leaf datasets: one plain recipe.
+
+    python -m training.train --data-root ../shared/datasets --output-dir runs/lite0
+    torchrun --nproc_per_node 2 -m training.train ...        # DistributedDataParallel (gloo on CPU)
+
+Resumable: `--resume runs/lite0/checkpoint.pt` continues from the exact step. After the last epoch it
+calibrates on val, writes the reports and exports the ONNX model (see training/finalize.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm import tqdm
+
+from model.arch import EfficientNetLite0, load_pretrained
+from model.labels import LABELS_FILE, LabelMapError, load_label_map
+from model.preprocess import PreprocessConfig
+from training.data import DataError, Sample, discover, read_rgb, sample_weights
+from training.presets import EvalTransform, TrainTransform
+
+log = logging.getLogger("leafscout.train")
+
+
+class PhotoDataset(Dataset):
+    """Decodes and transforms photos; an unreadable file is reported once and replaced by another."""
+
+    def __init__(self, samples: list[Sample], transform):
+        self.samples, self.transform = samples, transform
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int):
+        for attempt in range(10):
+            s = self.samples[(i + attempt * 7919) % len(self.samples)]
+            rgb = read_rgb(s.path)
+            if rgb is not None:
+                return torch.from_numpy(self.transform(rgb)), s.label, i
+            log.warning("skipping unreadable image %s (not a decodable photo)", s.path)
+        raise DataError(f"10 unreadable images in a row around {self.samples[i].path}; check the dataset")
+
+
+class WeightedEpochSampler(Sampler):
+    """Class-balanced sampling with replacement that is deterministic per (seed, epoch), shards across
+    DDP ranks, and can start mid-epoch so a resumed run sees exactly the batches it had not seen."""
+
+    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1):
+        self.weights, self.num_samples, self.seed = weights, num_samples, seed
+        self.rank, self.world, self.epoch, self.start = rank, world, 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
+
+    def _indices(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed * 1000 + self.epoch)
+        idx = rng.choice(len(self.weights), size=self.num_samples, replace=True, p=self.weights)
+        return idx[self.rank::self.world]
+
+    def __iter__(self):
+        return iter(self._indices()[self.start:].tolist())
+
+    def __len__(self) -> int:
+        return len(self._indices()) - self.start
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Fine-tune EfficientNet-Lite0 on leaf photos", add_help=True)
+    p.add_argument("--data-root", default="../shared/datasets", help="folder with one sub-folder per dataset")
+    p.add_argument("--datasets", nargs="*", default=None, help="dataset folders to use (default: all mapped ones present)")
+    p.add_argument("--labels", default=str(LABELS_FILE), help="label map YAML")
+    p.add_argument("--output-dir", default="runs/lite0")
+    p.add_argument("--epochs", type=int, default=7)
+    p.add_argument("--batch-size", type=int, default=32, help="per process")
+    p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--weight-decay", type=float, default=0.02)
+    p.add_argument("--warmup-steps", type=int, default=150)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--train-size", type=int, default=160, help="training crop side (px)")
+    p.add_argument("--eval-size", type=int, default=192, help="evaluation/deployment input side (px)")
+    p.add_argument("--crop-pct", type=float, default=0.875, help="eval centre crop share of the resized photo")
+    p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit-per-class", type=int, default=None, help="use at most N photos per class (smoke tests)")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
+    p.add_argument("--no-pretrained", action="store_true", help="start from random weights")
+    p.add_argument("--resume", default="", help="checkpoint to resume from")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="save a resumable checkpoint every N steps")
+    p.add_argument("--no-finalize", action="store_true", help="skip calibration, reports and ONNX export")
+    p.add_argument("--model-version", default=None, help="version string stored in the ONNX metadata")
+    return p
+
+
+def setup_distributed() -> tuple[int, int]:
+    """torchrun sets WORLD_SIZE/RANK; gloo on CPU, nccl when CUDA is there."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def lr_at(step: int, total: int, args) -> float:
+    if step < args.warmup_steps:
+        return args.lr * (step + 1) / args.warmup_steps
+    progress = (step - args.warmup_steps) / max(1, total - args.warmup_steps)
+    return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def save_checkpoint(path: Path, model, optimizer, epoch: int, step_in_epoch: int, global_step: int, args, labels):
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "step_in_epoch": step_in_epoch, "global_step": global_step, "args": vars(args),
+                "labels": labels}, tmp)
+    os.replace(tmp, path)  # atomic: a kill mid-save never leaves a broken checkpoint
+
+
+def unwrap(model):
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def train_one_epoch(model, criterion, optimizer, loader, epoch, args, state, total_steps, on_step) -> float:
+    model.train()
+    losses = []
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=state["rank"] != 0,
+               dynamic_ncols=True, mininterval=5)
+    for images, targets, _ in bar:
+        for g in optimizer.param_groups:
+            g["lr"] = lr_at(state["global_step"], total_steps, args)
+        images = images.contiguous(memory_format=torch.channels_last)
+        loss = criterion(model(images), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        state["global_step"] += 1
+        state["step_in_epoch"] += 1
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}")
+        on_step()
+        if args.max_steps and state["global_step"] >= args.max_steps:
+            break
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+@torch.no_grad()
+def evaluate(model, loader, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and targets over a loader, in dataset order."""
+    model.eval()
+    logits = np.zeros((len(loader.dataset), n_labels), np.float32)
+    targets = np.zeros(len(loader.dataset), np.int64)
+    for images, y, idx in tqdm(loader, desc="evaluate", dynamic_ncols=True, mininterval=5):
+        out = model(images.contiguous(memory_format=torch.channels_last))
+        logits[idx.numpy()] = out.numpy()
+        targets[idx.numpy()] = y.numpy()
+    return logits, targets
+
+
+def main(args) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    rank, world = setup_distributed()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seed_everything(args.seed + rank)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    label_map = load_label_map(args.labels)
+    labels = label_map.labels
+    resize = int(round(args.eval_size / args.crop_pct))
+    cfg = PreprocessConfig(input_size=args.eval_size, resize_size=resize)
+    train_samples = discover(args.data_root, args.datasets, "train", label_map, labels, args.limit_per_class, args.seed)
+    val_samples = discover(args.data_root, args.datasets, "val", label_map, labels, args.limit_per_class, args.seed)
+    if rank == 0:
+        log.info("%d labels, %d train and %d val photos from %s", len(labels), len(train_samples),
+                 len(val_samples), sorted({s.dataset for s in train_samples}))
+
+    model = EfficientNetLite0(num_classes=len(labels))
+    if not args.no_pretrained:
+        load_pretrained(model)
+    model.freeze_early(args.freeze_blocks)
+    model = model.to(memory_format=torch.channels_last)
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1]
+    no_decay = [p for p in params if p.ndim <= 1]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+
+    sampler = WeightedEpochSampler(sample_weights(train_samples), len(train_samples), args.seed, rank, world)
+    train_loader = DataLoader(PhotoDataset(train_samples, TrainTransform(args.train_size, cfg)),
+                              batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
+                              drop_last=True, persistent_workers=False)
+    steps_per_epoch = len(train_samples) // world // args.batch_size
+    total_steps = args.max_steps or steps_per_epoch * args.epochs
+
+    state = {"rank": rank, "epoch": 0, "step_in_epoch": 0, "global_step": 0}
+    ckpt_path = out / "checkpoint.pt"
+    if args.resume:
+        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+        if ckpt["labels"] != labels:
+            raise DataError("the checkpoint was trained on a different label list; start a new run")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        state.update(epoch=ckpt["epoch"], step_in_epoch=ckpt["step_in_epoch"], global_step=ckpt["global_step"])
+        if rank == 0:
+            log.info("resumed from %s at epoch %d step %d", args.resume, state["epoch"] + 1, state["step_in_epoch"])
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(model)
+
+    def on_step():
+        if rank == 0 and state["global_step"] % args.checkpoint_every == 0:
+            save_checkpoint(ckpt_path, model, optimizer, state["epoch"], state["step_in_epoch"],
+                            state["global_step"], args, labels)
+
+    history = []
+    started = time.time()
+    for epoch in range(state["epoch"], args.epochs):
+        state["epoch"] = epoch
+        sampler.set_epoch(epoch, start=state["step_in_epoch"] * args.batch_size)
+        t0 = time.time()
+        loss = train_one_epoch(model, criterion, optimizer, train_loader, epoch, args, state, total_steps, on_step)
+        seen = (state["step_in_epoch"]) * args.batch_size * world
+        state["step_in_epoch"] = 0
+        done = args.max_steps and state["global_step"] >= args.max_steps
+        if rank == 0:
+            save_checkpoint(ckpt_path, model, optimizer, epoch + (0 if done else 1), 0, state["global_step"], args, labels)
+            rec = {"epoch": epoch + 1, "loss": loss, "seconds": round(time.time() - t0, 1),
+                   "images_per_s": round(seen / max(1e-9, time.time() - t0), 1)}
+            history.append(rec)
+            log.info("epoch %s", json.dumps(rec))
+            with open(out / "history.jsonl", "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        if done:
+            break
+    if rank == 0:
+        log.info("training took %.1f min", (time.time() - started) / 60)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    if rank == 0 and not args.no_finalize:
+        from training.finalize import finalize
+        finalize(unwrap(model), labels, val_samples, cfg, args, out)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(get_args_parser().parse_args()))
+    except (DataError, LabelMapError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
