@@ -1,0 +1,249 @@
+"""`leafscout log ...` and `leafscout export ...`. Imports nothing heavy until a command runs."""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+LOG_ACTIONS = "plots|add-plot|observe|act|history|backup|add-lot|audit|qr"
+
+
+def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
+    parser.add_argument("--db", default=default, metavar="PATH_OR_URL",
+                        help="field log file or database URL (default: $LEAFSCOUT_DB, "
+                             "else ~/.local/share/leafscout/fieldlog.sqlite)")
+
+
+def _with_log(fn):
+    """Open the log for the command; turn field-log input errors into clean usage errors."""
+    @functools.wraps(fn)
+    def run(args) -> int:
+        from leafscout.cli import UsageError
+
+        from .api import FieldLog
+        from .errors import FieldLogError
+
+        try:
+            log = FieldLog.open(getattr(args, "db", None))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            return fn(log, args) or 0
+        except FieldLogError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            log.close()
+    return run
+
+
+def _fmt_time(t) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+@_with_log
+def cmd_plots(log, args) -> int:
+    plots = log.plots()
+    if not plots:
+        print("No plots yet. Add one: leafscout log add-plot NAME --crop coffee --area 0.5")
+        return 0
+    print(f"{'id':>4}  {'plot':24} {'crop':12} {'ha':>7}  {'status':14} copper kg/ha (year / 7y)")
+    for p in plots:
+        year, seven = log.copper_used(p)
+        print(f"{p.id:>4}  {p.name:24} {p.crop:12} {p.area_ha:>7g}  {p.organic_status:14} {year:g} / {seven:g}")
+    return 0
+
+
+@_with_log
+def cmd_add_plot(log, args) -> int:
+    p = log.add_plot(args.name, args.crop, args.area, organic_status=args.status, farm=args.farm,
+                     location=args.location, buffer_notes=args.buffer_notes)
+    print(f"Added plot {p.name!r} (id {p.id}, {p.crop}, {p.area_ha:g} ha, {p.organic_status}).")
+    return 0
+
+
+@_with_log
+def cmd_observe(log, args) -> int:
+    o = log.record_observation(args.plot, args.photo, args.label, args.status, args.confidence,
+                               args.model_version, observer=args.observer, observed_at=args.at)
+    gps = f", GPS {o.gps_lat:.5f},{o.gps_lon:.5f}" if o.gps_lat is not None else ""
+    print(f"Logged observation {o.id}: {o.label} ({o.status}, {o.confidence:.0%}){gps}.")
+    return 0
+
+
+@_with_log
+def cmd_act(log, args) -> int:
+    a = log.record_action(args.plot, args.what, product=args.product, active_substance=args.substance,
+                          amount=args.amount, unit=args.unit, copper_kg_ha=args.copper, by=args.by, at=args.at,
+                          observation_id=args.observation)
+    year, seven = log.copper_used(args.plot, a.at.year)
+    print(f"Logged action {a.id} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in {a.at.year}, "
+          f"{seven:g} kg/ha over 7 years.")
+    return 0
+
+
+@_with_log
+def cmd_history(log, args) -> int:
+    h = log.history(args.plot)
+    p = h.plot
+    print(f"Plot {p.name} — {p.crop}, {p.area_ha:g} ha, {p.organic_status}"
+          f"{f', {p.location}' if p.location else ''}")
+    if not h.observations and not h.actions:
+        print("  nothing recorded yet")
+    for when, kind, rec in h.timeline():
+        if kind == "observation":
+            print(f"  {_fmt_time(when)}  seen   #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
+                  f"model {rec.model_version}{f', by {rec.observer}' if rec.observer else ''})")
+        else:
+            detail = ", ".join(x for x in (rec.product, rec.active_substance,
+                                           f"{rec.amount:g} {rec.unit or ''}".strip() if rec.amount is not None
+                                           else None,
+                                           f"Cu {rec.copper_kg_ha:g} kg/ha" if rec.copper_kg_ha else None) if x)
+            answer = f" (answers #{rec.observation_id})" if rec.observation_id else ""
+            print(f"  {_fmt_time(when)}  done   {rec.what}{f' [{detail}]' if detail else ''}"
+                  f"{f', by {rec.by}' if rec.by else ''}{answer}")
+    for year, kg in h.copper_by_year.items():
+        print(f"  copper {year}: {kg:g} kg/ha")
+    for lot in h.lots:
+        print(f"  harvest lot {lot.code} on {_fmt_time(lot.harvested_at)}")
+    return 0
+
+
+@_with_log
+def cmd_backup(log, args) -> int:
+    dest = log.backup(args.file)
+    print(f"Backed up {log.url} to {dest} (integrity check ok).")
+    return 0
+
+
+@_with_log
+def cmd_add_lot(log, args) -> int:
+    lot = log.add_lot(args.code, args.plots, harvested_at=args.harvested, quantity_kg=args.kg, notes=args.notes)
+    print(f"Added harvest lot {lot.code} from {', '.join(args.plots)}; trace ID {log.qr_payload(lot)}")
+    return 0
+
+
+@_with_log
+def cmd_qr(log, args) -> int:
+    from . import qr
+    from .errors import UnknownLotError
+
+    try:
+        item = log.get_lot(args.target)
+    except UnknownLotError:
+        item = log.get_plot(args.target)
+    out = Path(args.out)
+    code = qr.make(item, log.trace_base_url)
+    code.save(str(out), scale=args.scale, border=4)
+    print(f"Wrote {out} encoding {qr.payload(item, log.trace_base_url)}")
+    return 0
+
+
+@_with_log
+def cmd_audit(log, args) -> int:
+    from .audit import season_audit
+
+    start, end = (f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season else (args.start, args.end)
+    if not start or not end:
+        from leafscout.cli import UsageError
+
+        raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
+    report = season_audit(log, start, end)
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+@_with_log
+def cmd_export(log, args) -> int:
+    from . import export
+
+    wanted = {f: getattr(args, f) for f in ("html", "pdf", "csv") if getattr(args, f) is not None}
+    if not wanted:
+        wanted = {"html": ""}
+    page = export.build(log, args.target)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.target)
+    for fmt, dest in wanted.items():
+        path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log)
+        print(f"Wrote {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    log = subparsers.add_parser("log", help="electronic field log: plots, observations, actions, backups",
+                                description="Electronic field log for organic certification records.")
+    acts = log.add_subparsers(dest="log_action", metavar=LOG_ACTIONS.replace("|", ","), required=True,
+                              parser_class=type(log))
+
+    def leaf(name, func, help_):
+        p = acts.add_parser(name, help=help_, description=help_)
+        _db_option(p)
+        p.set_defaults(func=func)
+        return p
+
+    leaf("plots", cmd_plots, "list plots with their copper totals")
+    p = leaf("add-plot", cmd_add_plot, "add a plot")
+    p.add_argument("name")
+    p.add_argument("--crop", required=True)
+    p.add_argument("--area", required=True, type=float, metavar="HA", help="area in hectares (> 0)")
+    p.add_argument("--status", default="in_conversion", choices=("conventional", "in_conversion", "certified"))
+    p.add_argument("--farm")
+    p.add_argument("--location")
+    p.add_argument("--buffer-notes")
+
+    p = leaf("observe", cmd_observe, "log a diagnosis with its photo")
+    p.add_argument("plot")
+    p.add_argument("photo")
+    p.add_argument("--label", required=True, help="diagnosis label, e.g. coffee_leaf_rust")
+    p.add_argument("--status", required=True, help="e.g. diseased, healthy, uncertain")
+    p.add_argument("--confidence", required=True, type=float, help="0..1")
+    p.add_argument("--model-version", required=True)
+    p.add_argument("--observer")
+    p.add_argument("--at", help="when it was seen (ISO date/time; default now)")
+
+    p = leaf("act", cmd_act, "log a treatment or field operation")
+    p.add_argument("plot")
+    p.add_argument("--what", required=True, help="what was done, e.g. 'sprayed Bordeaux mixture'")
+    p.add_argument("--product")
+    p.add_argument("--substance", help="active substance, e.g. copper hydroxide")
+    p.add_argument("--amount", type=float)
+    p.add_argument("--unit")
+    p.add_argument("--copper", type=float, default=0.0, metavar="KG_HA", help="copper applied, kg/ha")
+    p.add_argument("--by")
+    p.add_argument("--at", help="when it was done (ISO date/time; default now)")
+    p.add_argument("--observation", type=int, metavar="ID", help="the observation this action answered")
+
+    p = leaf("history", cmd_history, "show everything recorded on a plot")
+    p.add_argument("plot")
+    p = leaf("backup", cmd_backup, "consistent online copy of the SQLite log (and its photos)")
+    p.add_argument("file")
+
+    p = leaf("add-lot", cmd_add_lot, "record a harvest lot and the plots it came from")
+    p.add_argument("code")
+    p.add_argument("--plots", nargs="+", required=True)
+    p.add_argument("--harvested", help="harvest date (default now)")
+    p.add_argument("--kg", type=float)
+    p.add_argument("--notes")
+
+    p = leaf("qr", cmd_qr, "write the QR code of a plot or harvest lot (PNG or SVG)")
+    p.add_argument("target", metavar="PLOT|LOT")
+    p.add_argument("--out", required=True, help="file.png or file.svg")
+    p.add_argument("--scale", type=int, default=8)
+
+    p = leaf("audit", cmd_audit, "season audit: actions flagged against the organic standard, copper vs cap")
+    p.add_argument("--season", type=int, metavar="YEAR")
+    p.add_argument("--from", dest="start", metavar="DATE")
+    p.add_argument("--to", dest="end", metavar="DATE")
+
+    ex = subparsers.add_parser("export", help="traceability page for a plot or harvest lot (HTML/PDF/CSV)",
+                               description="Write a self-contained page for a plot or lot: plots, "
+                                           "observations, actions, copper totals and its QR code.")
+    ex.add_argument("target", metavar="PLOT|LOT")
+    for fmt in ("html", "pdf", "csv"):
+        ex.add_argument(f"--{fmt}", nargs="?", const="", metavar="FILE",
+                        help=f"write {fmt.upper()} (default file: TARGET.{fmt})")
+    _db_option(ex)
+    ex.set_defaults(func=cmd_export)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: leafscout log ... / leafscout export ...")
