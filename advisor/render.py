@@ -53,7 +53,7 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
         out.append(m[lang])
     if advice.checks:
         head(u["check"])
-        names = {"symptoms": u["check"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector"]}
+        names = {"symptoms": u["symptoms"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector"]}
         for chk in advice.checks:
             item(f"{b(names.get(chk['field'], chk['field']))}: {chk['text'][lang]}")
     if advice.steps:
@@ -70,12 +70,14 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
                      + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None
                                           else u["unknown"]), 1)
             if s.sold_in_vietnam is not None:
-                v = {True: u["yes"], False: u["no"]}.get(s.sold_in_vietnam, u["unverified"])
+                v = {True: u["answer_yes"], False: u["answer_no"]}.get(s.sold_in_vietnam, u["unverified"])
                 item(f"{u['sold_vn']}: {v}", 1)
             if s.organic_status:
-                item(f"{u['status']}:", 1)
-                for sid, st in s.organic_status.items():
-                    item(f"{rules['standards'][sid]['name'][lang]}: {rules['statuses'][st['status']][lang]} ({st['citation']})", 2)
+                item(f"{u['status']}: " + "; ".join(
+                    f"{rules['standards'][sid]['short']}: {rules['statuses'][st['status']][lang]}"
+                    for sid, st in s.organic_status.items()), 1)
+                if lang == "en":  # citations are English legal references: kept out of the vi text (they stay in JSON)
+                    item(f"{u['citations']}: " + "; ".join(s.citations), 1)
             for caution in s.cautions:
                 item(f"{u['caution']}: {caution[lang]}", 1)
     if advice.blocked:
@@ -85,7 +87,7 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
     if advice.not_allowed:
         head(u["not_allowed"])
         for n in advice.not_allowed:
-            item(f"{b(n.substance)}: {n.reason[lang]} ({'; '.join(n.citations)})")
+            item(f"{b(n.substance)}: {n.reason[lang]}" + (f" ({'; '.join(n.citations)})" if lang == "en" else ""))
     head(u["remember"])
     for r in advice.reminders:
         item(r[lang])

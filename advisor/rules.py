@@ -27,7 +27,7 @@ def _num(x: float) -> str:
 
 
 def organic_status(t: dict, ctx: Context, rules: dict) -> list[Finding]:
-    """On organic farms, a treatment not allowed under an applicable standard is blocked; unverified is flagged."""
+    """On organic farms, a treatment not allowed under an applicable standard is blocked (unverified shows in its status)."""
     out = []
     for sid in ctx.standards or rules["standards"]:
         s = t["status"].get(sid)
@@ -38,8 +38,6 @@ def organic_status(t: dict, ctx: Context, rules: dict) -> list[Finding]:
         if not meaning["usable"] and ctx.organic:
             out.append(Finding(True, "status", {l: rules["blocked_reasons"]["status"][l].format(standard=std_name[l])
                                                 for l in ("en", "vi")}))
-        elif s["status"] == "unverified" and ctx.organic:
-            out.append(Finding(False, "unverified", {l: f"{std_name[l]}: {meaning[l]}" for l in ("en", "vi")}))
     return out
 
 

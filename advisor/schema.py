@@ -41,7 +41,7 @@ class _Checker:
             self.err(where, f"unknown language key '{extra}'{did_you_mean(extra, LANGS)}; expected en and vi")
         en, vi = value.get("en"), value.get("vi")
         if isinstance(en, str) and isinstance(vi, str) and vi.strip():
-            if len(vi.split()) > 1 and not VI_MARKS.search(vi):
+            if len(vi.split()) > 3 and not VI_MARKS.search(vi):
                 self.err(where, f"vi text has no Vietnamese diacritics, looks untranslated: '{vi[:60]}'")
             elif vi.strip() == en.strip() and len(vi.split()) > 1:
                 self.err(where, f"vi text equals en text, looks untranslated: '{vi[:60]}'")
@@ -77,6 +77,8 @@ def _rules(c: _Checker) -> None:
         return
     for sid, s in r["standards"].items():
         c.text(f"rules.standards.{sid}.name", s.get("name"))
+        if not isinstance(s.get("short"), str):
+            c.err(f"rules.standards.{sid}", "missing `short:` name used in rendered advice")
     for cat in r["ipm_order"]:
         c.ref("rules.ipm_order", cat, r["categories"], "category")
     for cat, names in r["categories"].items():
