@@ -53,7 +53,7 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
         out.append(m[lang])
     if advice.checks:
         head(u["check"])
-        names = {"symptoms": u["symptoms"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector"]}
+        names = {"symptoms": u["symptoms"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector_name"]}
         for chk in advice.checks:
             item(f"{b(names.get(chk['field'], chk['field']))}: {chk['text'][lang]}")
     if advice.steps:

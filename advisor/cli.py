@@ -1,0 +1,69 @@
+"""`leafscout advise`: print organic advice for a label. Imports the advisor only when run."""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("advise", help="organic treatment advice for a label (e.g. tomato.late_blight)",
+                              description="Print cited organic advice for a canonical label, in Vietnamese or English.")
+    p.add_argument("label", nargs="?", help="canonical label crop.condition, e.g. tomato.late_blight")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi")
+    p.add_argument("--format", dest="fmt", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--status", choices=("ok", "uncertain", "not_a_leaf"), default="ok",
+                   help="what the diagnosis said about the photo")
+    p.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"), default="certified")
+    p.add_argument("--days-to-harvest", type=int, metavar="N")
+    p.add_argument("--copper-used", type=float, default=0.0, metavar="KG", help="kg Cu/ha applied this year")
+    p.add_argument("--copper-used-7y", type=float, default=0.0, metavar="KG",
+                   help="kg Cu/ha applied over the last 7 years (default: this year's figure)")
+    p.add_argument("--rainy", dest="rainy_season", action="store_const", const=True, help="rainy season / wet weather")
+    p.add_argument("--dry", dest="rainy_season", action="store_const", const=False, help="dry weather")
+    p.add_argument("--hot", dest="hot_weather", action="store_const", const=True, help="hot weather (above ~32°C)")
+    p.add_argument("--cool", dest="hot_weather", action="store_const", const=False, help="cool weather")
+    p.add_argument("--severity", choices=("low", "medium", "high"))
+    p.add_argument("--list", action="store_true", help="list problems (optionally --crop) instead of advising")
+    p.add_argument("--crop", help="with --list: only this crop")
+    p.add_argument("--check-substance", metavar="NAME", help="say whether a substance is allowed in organic farming")
+    p.add_argument("--kb", metavar="DIR", help="knowledge base folder (default: the shipped advisor/kb)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from leafscout.cli import UsageError
+
+    from advisor import Advisor, AdvisorError, Context
+
+    try:
+        adv = Advisor.load(kb_dir=args.kb)
+        if args.check_substance:
+            res = adv.check_substance(args.check_substance)
+            print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
+                  else f"{res.query}: {res.reason[args.lang]}")
+            return 0 if res.allowed else 1
+        if args.list:
+            rows = adv.problems(crop=args.crop)
+            if args.fmt == "json":
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for r in rows:
+                    mark = "" if r["detectable_by_model"] else " *"
+                    print(f"{r['id']:40} {r['names'][args.lang]}{mark}")
+                print("* = " + ("chưa nhận diện được qua ảnh; chọn từ danh sách" if args.lang == "vi"
+                                else "not detected from photos yet; pick it from this list"))
+            return 0
+        if not args.label:
+            raise UsageError("give a LABEL such as tomato.late_blight, or --list to see them")
+        ctx = Context(organic_status=args.organic_status, days_to_harvest=args.days_to_harvest,
+                      copper_used_year_kg_ha=args.copper_used,
+                      copper_used_7y_kg_ha=max(args.copper_used_7y, args.copper_used),
+                      rainy_season=args.rainy_season, hot_weather=args.hot_weather, severity=args.severity)
+        advice = adv.advise(args.label, ctx, status=args.status)
+    except AdvisorError as exc:
+        raise UsageError(str(exc)) from None
+    if args.fmt == "json":
+        print(json.dumps(advice.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(advice.render(lang=args.lang, fmt=args.fmt, rules=adv.rules), end="")
+    return 0
