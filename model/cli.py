@@ -1,0 +1,253 @@
+"""`leafscout diagnose | info | evaluate`.
+
+Registering imports only argparse; onnxruntime, OpenCV and the model load when a command runs, so
+`leafscout --help` stays instant on a cheap phone.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+RETAKE = "retake a closer, sharp photo of one leaf in daylight"
+
+
+def register(sub) -> None:
+    d = sub.add_parser("diagnose", help="name the disease or pest on leaf photos",
+                       description="Diagnose crop-leaf photos (files or folders, searched recursively).")
+    d.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders")
+    d.add_argument("--json", action="store_true", help="one JSON object per photo per line on stdout")
+    d.add_argument("--csv", metavar="FILE", help="also write a CSV report to FILE")
+    d.add_argument("--top-k", type=int, default=3, metavar="K", help="how many candidate labels to show (default 3)")
+    d.add_argument("--tta", action="store_true", help="average a few crops and a mirror: steadier on field photos, ~4x slower")
+    d.add_argument("--heatmaps", metavar="DIR", help="save a heatmap overlay PNG per photo into DIR")
+    _model_args(d)
+    d.add_argument("--advise", nargs="?", const="vi", metavar="LANG",
+                   help="print organic treatment advice (language en|vi, default vi)")
+    d.add_argument("--log", metavar="PLOT", help="record each diagnosis in the field log for plot PLOT")
+    d.set_defaults(func=cmd_diagnose)
+
+    i = sub.add_parser("info", help="show the model, its version, labels and thresholds")
+    _model_args(i)
+    i.add_argument("--json", action="store_true", help="print as JSON")
+    i.set_defaults(func=cmd_info)
+
+    e = sub.add_parser("evaluate", help="accuracy, macro-F1 and per-class precision/recall on a labelled folder",
+                       description="Evaluate on DATASET_DIR laid out as <dataset>/<split>/<class>/, "
+                                   "<dataset>/<class>/, or a folder of such datasets; class folders are "
+                                   "mapped through datasets/labels.yaml (or already named crop.condition).")
+    e.add_argument("dataset_dir", metavar="DATASET_DIR")
+    e.add_argument("--split", default="val", help="split folder to use when present (default val)")
+    e.add_argument("--dataset", help="dataset name in labels.yaml when the folder name is not it")
+    e.add_argument("--limit", type=int, metavar="N", help="at most N photos per class (quick check)")
+    e.add_argument("--tta", action="store_true", help="evaluate with test-time augmentation")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    _model_args(e)
+    e.set_defaults(func=cmd_evaluate)
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="PATH", help="ONNX model (default: the shipped model/leafscout.onnx or $LEAFSCOUT_MODEL)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for inference (default: all cores)")
+
+
+def _usage_error(msg: str):
+    from leafscout.cli import UsageError
+    return UsageError(msg)
+
+
+def load_predictor(args):
+    from model.runtime import ModelError, Predictor
+    if args.threads is not None and args.threads < 1:
+        raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
+    try:
+        return Predictor(args.model, threads=args.threads)
+    except ModelError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def collect_photos(paths: list[str]) -> list[Path]:
+    """Files as given (the image gate judges them), folders searched recursively for image files;
+    hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported."""
+    from model.imageio import IMAGE_SUFFIXES
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            if not found:
+                print(f"leafscout diagnose: warning: no photos in folder {p} "
+                      f"(looked for {', '.join(IMAGE_SUFFIXES)})", file=sys.stderr)
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------------- diagnose
+
+def _readable(r) -> str:
+    if r.status == "uncertain":
+        return f"{r.path}: {r.summary()}; {RETAKE}"
+    return f"{r.path}: {r.summary()}"
+
+
+class _CsvReport:
+    def __init__(self, path: str, top_k: int):
+        target = Path(path)
+        if not target.parent.exists():
+            raise _usage_error(f"--csv {path}: folder {target.parent} does not exist; create it or choose another path")
+        self.file = open(target, "w", newline="", encoding="utf-8")
+        self.k = top_k
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(["path", "status", "label", "confidence"]
+                             + [c for i in range(1, top_k + 1) for c in (f"label_{i}", f"probability_{i}")]
+                             + ["reason", "error", "model_version"])
+
+    def add(self, r) -> None:
+        tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
+        conf = "" if r.confidence is None else f"{r.confidence:.4f}"
+        self.writer.writerow([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
+                              r.model_version or ""])
+        self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _advice_hook(lang: str):
+    """-> function(result) -> advice text. Imported only with --advise."""
+    try:
+        from advisor import Advisor, Context
+    except ImportError as exc:
+        raise _usage_error(f"--advise needs the advisor package ({exc})") from None
+    advisor = Advisor.load()
+
+    def advise(r) -> str | None:
+        if r.status not in ("ok", "uncertain"):
+            return None
+        return advisor.advise(r.label, Context(), status=r.status).render(lang, "text")
+    return advise
+
+
+def _log_hook(plot: str):
+    """-> function(result, version) that records the diagnosis. Imported only with --log."""
+    try:
+        from fieldlog import FieldLog
+    except ImportError as exc:
+        raise _usage_error(f"--log needs the fieldlog package ({exc})") from None
+    log = FieldLog.open()
+    log.get_plot(plot)  # fail before any photo if the plot is unknown
+
+    def record(r) -> None:
+        if r.status in ("ok", "uncertain") and r.path:
+            log.record_observation(plot, r.path, r.label, r.status, r.confidence, r.model_version)
+    return record
+
+
+def cmd_diagnose(args) -> int:
+    if args.top_k < 1:
+        raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
+    if args.advise and args.advise not in ("en", "vi"):
+        raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+    photos = collect_photos(args.paths)
+    if not photos:
+        print("leafscout diagnose: error: no photos to diagnose", file=sys.stderr)
+        return 1
+    predictor = load_predictor(args)
+    report = _CsvReport(args.csv, args.top_k) if args.csv else None
+    advise = _advice_hook(args.advise) if args.advise else None
+    record = None
+    if args.log:
+        try:
+            record = _log_hook(args.log)
+        except Exception as exc:  # unknown plot, unreadable log: a usage problem, said plainly
+            raise _usage_error(f"--log {args.log}: {exc}") from None
+    heat_dir = Path(args.heatmaps) if args.heatmaps else None
+    if heat_dir:
+        heat_dir.mkdir(parents=True, exist_ok=True)
+
+    from tqdm import tqdm
+    bar = tqdm(total=len(photos), file=sys.stderr, unit="photo", disable=True if len(photos) < 10 else None,
+               dynamic_ncols=True)
+    out = (lambda line: tqdm.write(line, file=sys.stdout)) if not bar.disable else print
+    counts: Counter = Counter()
+    try:
+        for r in predictor.predict_many(photos, top_k=args.top_k, tta=args.tta, heatmap=heat_dir is not None):
+            counts[r.status] += 1
+            extra = {}
+            if advise and r.status != "error":
+                try:
+                    extra["advice"] = advise(r)
+                except Exception as exc:
+                    print(f"leafscout diagnose: warning: no advice for {r.path}: {exc}", file=sys.stderr)
+            if record:
+                try:
+                    record(r)
+                except Exception as exc:
+                    print(f"leafscout diagnose: warning: {r.path} not logged: {exc}", file=sys.stderr)
+            if heat_dir and r.status != "error":
+                import cv2
+                name = heat_dir / (Path(r.path).stem + ".heatmap.png")
+                cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
+            if args.json:
+                d = r.to_dict()
+                if "advice" in extra:
+                    d["advice"] = extra["advice"]
+                out(json.dumps(d, ensure_ascii=False))
+            else:
+                out(_readable(r))
+                if extra.get("advice"):
+                    out("    " + extra["advice"].replace("\n", "\n    "))
+            if report:
+                report.add(r)
+            bar.update(1)
+    finally:
+        bar.close()
+        if report:
+            report.close()
+    n_read = len(photos) - counts["error"]
+    print(f"{len(photos)} photo(s): {counts['ok']} ok, {counts['uncertain']} uncertain, "
+          f"{counts['not_a_leaf']} not a leaf, {counts['error']} unreadable (model {predictor.version})",
+          file=sys.stderr)
+    return 0 if n_read else 1
+
+
+# ---------------------------------------------------------------------- info
+
+def cmd_info(args) -> int:
+    info = load_predictor(args).info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    th = info["thresholds"]
+    print(f"model      {info['model_name']} {info['version']}  ({info['path']})")
+    if info.get("note"):
+        print(f"note       {info['note']}")
+    print(f"input      {info['input_size']}x{info['input_size']} RGB, {info['preprocess']['policy']} "
+          f"(resize {info['preprocess']['resize_size']})")
+    print(f"calibrated temperature {info['temperature']:.3f}")
+    print(f"thresholds uncertain below confidence {th['uncertain_below']:.3f}; "
+          f"not a leaf above energy {th['ood_energy_above']:.3f} or when {info['background_label']} wins")
+    print(f"labels     {info['num_classes']}:")
+    for lab in info["labels"]:
+        print(f"  {lab}")
+    return 0
+
+
+# ---------------------------------------------------------------------- evaluate
+
+def cmd_evaluate(args) -> int:
+    from model.evaluate import EvaluationError, evaluate_folder, format_report
+    predictor = load_predictor(args)
+    try:
+        report = evaluate_folder(predictor, args.dataset_dir, split=args.split, dataset=args.dataset,
+                                 limit=args.limit, tta=args.tta, progress=True)
+    except EvaluationError as exc:
+        raise _usage_error(str(exc)) from None
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0 if report["overall"]["n"] else 1

@@ -1,0 +1,81 @@
+"""The answer for one photo: a small object, not a loose dict, so the app, the CLI and the field log all
+read the same fields (like Ultralytics' Results)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STATUSES = ("ok", "uncertain", "not_a_leaf", "error")
+
+
+@dataclass
+class Result:
+    """One photo's diagnosis.
+
+    status: "ok" | "uncertain" | "not_a_leaf" | "error".
+    label: the answer LeafScout stands behind: the top class for ok/uncertain, the background label for
+        not_a_leaf, None for error. `top_k` always holds the raw ranking with calibrated probabilities.
+    confidence: calibrated probability of `label`: the top class for ok/uncertain, the no-leaf class when
+        it won; None when the photo is out of distribution (no class probability means anything then) or
+        unreadable.
+    reason: one sentence saying why the status is what it is (thresholds from the model metadata).
+    """
+    path: str | None
+    status: str
+    label: str | None = None
+    confidence: float | None = None
+    top_k: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+    reason: str = ""
+    energy: float | None = None
+    model_version: str | None = None
+    timing: dict[str, float] = field(default_factory=dict)  # ms: decode, preprocess, infer, total
+    logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)
+    _crop: np.ndarray | None = field(default=None, repr=False)   # uint8 SxSx3 the network saw
+    _cam: np.ndarray | None = field(default=None, repr=False)    # float32 C x h x w class maps
+    _labels: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def failed(cls, path, error: str, model_version: str | None = None) -> "Result":
+        return cls(path=None if path is None else str(path), status="error", error=error,
+                   reason="the photo could not be read", model_version=model_version)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: path, status, label, confidence, top_k [{label, probability}], error."""
+        return {
+            "path": self.path,
+            "status": self.status,
+            "label": self.label,
+            "confidence": None if self.confidence is None else round(float(self.confidence), 4),
+            "top_k": [{"label": lab, "probability": round(float(p), 4)} for lab, p in self.top_k],
+            "error": self.error,
+        }
+
+    def heatmap_overlay(self, label: str | None = None, alpha: float = 0.45) -> np.ndarray:
+        """RGB uint8 SxSx3: the crop the model saw, with the class-activation map of `label`
+        (default: the top class) blended over it."""
+        from model.heatmap import overlay
+
+        if self.status == "error":
+            raise ValueError(f"no heatmap: {self.path or 'the photo'} could not be read ({self.error})")
+        if self._cam is None or self._crop is None:
+            raise ValueError("no heatmap kept for this result; call Predictor.predict (or predict_many with heatmap=True)")
+        name = label or self.top_k[0][0]
+        if name not in self._labels:
+            raise ValueError(f"unknown label '{name}'; expected one of the model's labels, e.g. {self.top_k[0][0]}")
+        return overlay(self._crop, self._cam[self._labels.index(name)], alpha=alpha)
+
+    def summary(self) -> str:
+        """One readable line, e.g. for the CLI."""
+        if self.status == "error":
+            return f"error: {self.error}"
+        if self.status == "not_a_leaf":
+            return f"not a leaf: {self.reason}"
+        others = ", ".join(f"{lab} {p:.0%}" for lab, p in self.top_k[1:])
+        text = f"{self.label} {self.confidence:.0%}" + (f" (then {others})" if others else "")
+        return text if self.status == "ok" else f"uncertain: {text}; {self.reason}"

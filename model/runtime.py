@@ -1,0 +1,257 @@
+"""Edge inference: onnxruntime + OpenCV + numpy, never torch.
+
+Everything the runtime needs travels in the ONNX file's metadata (labels, preprocessing, temperature,
+decision thresholds), so a phone build and a laptop give the same answer as training evaluation, and a
+new model file is a drop-in upgrade. Preprocessing is `model.preprocess`, the same code training uses.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from model.imageio import ImageError, read_image
+from model.preprocess import PreprocessConfig, center_crop, geometry, normalize, resize_shorter
+from model.results import Result
+
+MODEL_ENV = "LEAFSCOUT_MODEL"
+REQUIRED_META = ("labels", "preprocess", "temperature", "thresholds", "background_label")
+META_PREFIX = "leafscout."
+
+
+class ModelError(RuntimeError):
+    """The model file is missing or is not a LeafScout model; the message says how to fix it."""
+
+
+def default_model_path() -> Path:
+    """$LEAFSCOUT_MODEL if set, else the model shipped inside the package (model/leafscout.onnx)."""
+    env = os.environ.get(MODEL_ENV)
+    return Path(env) if env else Path(__file__).resolve().parent / "leafscout.onnx"
+
+
+def _softmax_energy(logits: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+    z = logits.astype(np.float64) / t
+    m = z.max()
+    e = np.exp(z - m)
+    s = e.sum()
+    return (e / s).astype(np.float32), float(-t * (m + np.log(s)))
+
+
+class Predictor:
+    """Loads the model once; `predict` for one photo, `predict_many` for a folder's worth."""
+
+    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
+        import onnxruntime as ort  # here, not at import: `leafscout --help` must stay instant
+
+        self.path = Path(path) if path is not None else default_model_path()
+        if not self.path.is_file():
+            raise ModelError(f"no model file at {self.path}. The base install ships model/leafscout.onnx; "
+                             f"pass --model PATH (Python: Predictor(path=...)) or set ${MODEL_ENV}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.inter_op_num_threads = 1
+        if threads:
+            opts.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"{self.path} is not a loadable ONNX model ({type(exc).__name__}: {exc}); "
+                             f"re-download or re-export it") from None
+        self.threads = threads
+        self._read_metadata()
+
+    def _read_metadata(self) -> None:
+        raw = self.session.get_modelmeta().custom_metadata_map
+        meta = {k[len(META_PREFIX):]: v for k, v in raw.items() if k.startswith(META_PREFIX)}
+        missing = [k for k in REQUIRED_META if k not in meta]
+        if missing:
+            raise ModelError(f"{self.path} lacks LeafScout metadata {', '.join(META_PREFIX + k for k in missing)}; "
+                             f"export it with model.export.export_onnx")
+        try:
+            self.labels: list[str] = list(json.loads(meta["labels"]))
+            self.cfg = PreprocessConfig.from_json(meta["preprocess"])
+            self.temperature = float(meta["temperature"])
+            th = json.loads(meta["thresholds"])
+            self.uncertain_below = float(th["uncertain_below"])
+            self.ood_energy_above = float(th["ood_energy_above"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{self.path}: malformed LeafScout metadata ({type(exc).__name__}: {exc})") from None
+        self.background_label = meta["background_label"]
+        self.version = meta.get("version", "unknown")
+        self.model_name = meta.get("model_name", "unknown")
+        self.meta = meta
+        names_in = [i.name for i in self.session.get_inputs()]
+        names_out = [o.name for o in self.session.get_outputs()]
+        if names_in != ["image"] or names_out[:2] != ["logits", "cam"]:
+            raise ModelError(f"{self.path}: expected input 'image' and outputs 'logits', 'cam'; "
+                             f"got {names_in} -> {names_out}")
+        n_out = self.session.get_outputs()[0].shape[1]
+        if len(set(self.labels)) != len(self.labels) or (isinstance(n_out, int) and n_out != len(self.labels)):
+            raise ModelError(f"{self.path}: {len(self.labels)} labels in metadata but {n_out} outputs")
+        if self.temperature <= 0:
+            raise ModelError(f"{self.path}: temperature must be > 0, got {self.temperature}")
+
+    # ------------------------------------------------------------------ steps
+
+    def load(self, image) -> np.ndarray:
+        """Decode through the image gate; big JPEGs come back reduced but never below the resize size."""
+        return read_image(image, min_short_side=self.cfg.resize_size)
+
+    def views(self, rgb: np.ndarray, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """-> (float32 [V,3,S,S] network inputs, uint8 SxSx3 crop of view 0). View 0 is exactly
+        `model.preprocess.preprocess`; with `tta` add its mirror and a zoomed-out view (whole shorter side)
+        and its mirror, built from the same preprocessing functions."""
+        crop = geometry(rgb, self.cfg)
+        first = normalize(crop, self.cfg)  # == preprocess(rgb, cfg), without resizing twice
+        if not tta:
+            return first[None], crop
+        wide = center_crop(resize_shorter(rgb, self.cfg.input_size), self.cfg.input_size)
+        x = np.stack([first, normalize(np.ascontiguousarray(crop[:, ::-1]), self.cfg),
+                      normalize(wide, self.cfg), normalize(np.ascontiguousarray(wide[:, ::-1]), self.cfg)])
+        return x, crop
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """float32 [N,3,S,S] -> raw logits [N,C] (before temperature) and cam [N,C,h,w]."""
+        logits, cam = self.session.run(["logits", "cam"], {"image": np.ascontiguousarray(batch, np.float32)})
+        return logits, cam
+
+    def decide(self, logits: np.ndarray, top_k: int = 3) -> dict:
+        """Raw logits [C] -> status, label, confidence, top-k and reason, using the metadata thresholds."""
+        probs, energy = _softmax_energy(logits, self.temperature)
+        order = np.argsort(-probs, kind="stable")[: max(1, min(top_k, len(self.labels)))]
+        top = [(self.labels[i], float(probs[i])) for i in order]
+        best, conf = top[0]
+        if best == self.background_label:
+            status, label, reason = "not_a_leaf", self.background_label, "the no-leaf class scored highest"
+        elif energy > self.ood_energy_above:
+            status, label, conf = "not_a_leaf", self.background_label, None
+            reason = (f"the photo is unlike the crop leaves the model learned "
+                      f"(energy {energy:.2f} above {self.ood_energy_above:.2f})")
+        elif conf < self.uncertain_below:
+            status, label = "uncertain", best
+            reason = f"confidence {conf:.0%} is under the {self.uncertain_below:.0%} needed to be sure"
+        else:
+            status, label, reason = "ok", best, ""
+        return {"status": status, "label": label, "confidence": conf, "top_k": top, "reason": reason,
+                "energy": energy}
+
+    # ------------------------------------------------------------------ API
+
+    def predict(self, image, top_k: int = 3, tta: bool = False, path: str | None = None) -> Result:
+        """One photo (path, bytes, PIL image or RGB uint8 array) -> Result. A bad photo raises ImageError."""
+        t0 = time.perf_counter()
+        rgb = self.load(image)
+        t1 = time.perf_counter()
+        x, crop = self.views(rgb, tta)
+        t2 = time.perf_counter()
+        logits, cam = self.infer(x)
+        t3 = time.perf_counter()
+        if path is None and isinstance(image, (str, os.PathLike)):
+            path = str(image)
+        return self._result(path, logits, cam[0], crop, top_k,
+                            {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3})
+
+    def _result(self, path, logits: np.ndarray, cam: np.ndarray | None, crop: np.ndarray | None, top_k: int,
+                timing: dict) -> Result:
+        mean = logits.mean(0)  # TTA: mean of the views' logits
+        d = self.decide(mean, top_k)
+        timing["total"] = sum(timing.values())
+        return Result(path=path, model_version=self.version, timing={k: round(v, 3) for k, v in timing.items()},
+                      logits=mean, _crop=crop, _cam=cam, _labels=self.labels, **d)
+
+    def predict_many(self, images: Iterable, top_k: int = 3, tta: bool = False, batch_size: int = 8,
+                     workers: int = 2, heatmap: bool = False) -> Iterator[Result]:
+        """Results in input order. Decoding runs in `workers` threads (OpenCV releases the GIL) while the
+        model runs batches; a bad photo yields a Result with status "error" and never stops the batch.
+        `heatmap=False` drops the crop and maps so a long run does not hold them all in memory."""
+        pool = ThreadPoolExecutor(max(1, workers))
+
+        def prepare(item):
+            t0 = time.perf_counter()
+            try:
+                rgb = self.load(item)
+                t1 = time.perf_counter()
+                x, crop = self.views(rgb, tta)
+            except ImageError as exc:
+                return item, None, None, str(exc), {}
+            except Exception as exc:  # never let one photo end a thousand-photo run
+                return item, None, None, f"unexpected {type(exc).__name__} while reading: {exc}", {}
+            t2 = time.perf_counter()
+            return item, x, crop, None, {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3}
+
+        def name(item):
+            return str(item) if isinstance(item, (str, os.PathLike)) else None
+
+        try:
+            pending: deque = deque()
+            it = iter(images)
+            ahead = max(2 * batch_size, 2 * workers)
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < ahead:
+                    try:
+                        pending.append(pool.submit(prepare, next(it)))
+                    except StopIteration:
+                        exhausted = True
+                if not pending:
+                    return
+                ready = []
+                views = 0
+                while pending and len(ready) < batch_size:
+                    ready.append(pending.popleft().result())
+                good = [r for r in ready if r[3] is None]
+                outputs = {}
+                if good:
+                    batch = np.concatenate([r[1] for r in good])
+                    t0 = time.perf_counter()
+                    try:
+                        logits, cam = self.infer(batch)
+                        error = None
+                    except Exception as exc:
+                        error = f"inference failed ({type(exc).__name__}: {exc})"
+                    per = (time.perf_counter() - t0) * 1e3 / len(good)
+                    for r in good:
+                        v = r[1].shape[0]
+                        outputs[id(r)] = (None, None, error) if error else (logits[views:views + v], cam[views], None)
+                        views += v
+                    for r in good:
+                        r[4]["infer"] = per
+                for r in ready:
+                    item, _, crop, err, timing = r
+                    if err is None:
+                        lg, cm, err = outputs[id(r)]
+                    if err is not None:
+                        yield Result.failed(name(item), err, self.version)
+                        continue
+                    res = self._result(name(item), lg, cm if heatmap else None, crop if heatmap else None,
+                                       top_k, timing)
+                    yield res
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def info(self) -> dict:
+        """What a person checking a deployment needs: which model, which labels, which thresholds."""
+        return {
+            "model_name": self.model_name,
+            "version": self.version,
+            "path": str(self.path),
+            "labels": list(self.labels),
+            "num_classes": len(self.labels),
+            "background_label": self.background_label,
+            "temperature": self.temperature,
+            "thresholds": {"uncertain_below": self.uncertain_below, "ood_energy_above": self.ood_energy_above},
+            "input_size": self.cfg.input_size,
+            "preprocess": asdict(self.cfg),
+            "created": self.meta.get("created"),
+            "note": self.meta.get("note"),
+            "threads": self.threads,
+        }

@@ -1,0 +1,192 @@
+"""The torch-free runtime: statuses from the metadata thresholds, heatmaps, batch robustness, model errors,
+and (with torch) identical logits to the training pipeline on real photos."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.heatmap import normalize_cam
+from model.imageio import ImageError
+from model.preprocess import preprocess
+from model.runtime import ModelError, Predictor, default_model_path
+from model.testing import TOY_COLOURS, TOY_CONFIG, TOY_LABELS, flat_photo, toy_model
+
+pytest.importorskip("onnx")
+FIXTURES = Path(__file__).parent / "fixtures"
+PHOTOS = sorted((FIXTURES / "images").glob("*/*/*.jpg"))
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    return toy_model(tmp_path_factory.mktemp("model") / "toy.onnx")
+
+
+@pytest.fixture(scope="module")
+def predictor(toy) -> Predictor:
+    return Predictor(toy, threads=1)
+
+
+@pytest.mark.parametrize("colour,status,label", [
+    ("ok", "ok", "bean.healthy"), ("uncertain", "uncertain", None),
+    ("background", "not_a_leaf", "background.no_leaf"), ("ood", "not_a_leaf", "background.no_leaf")])
+def test_status_from_metadata_thresholds(predictor, colour, status, label):
+    r = predictor.predict(flat_photo(TOY_COLOURS[colour]))
+    assert r.status == status, r.reason
+    if label:
+        assert r.label == label
+    assert (r.reason == "") == (status == "ok")
+    if colour == "ood":
+        assert r.confidence is None and "unlike" in r.reason and r.energy > -2.0
+    if colour == "uncertain":
+        assert r.label in ("bean.healthy", "bean.rust") and r.confidence < 0.6 and "under the 60%" in r.reason
+
+
+def test_top_k_sorted_calibrated_and_bounded(predictor):
+    r = predictor.predict(flat_photo(TOY_COLOURS["ok"]), top_k=10)
+    assert len(r.top_k) == len(TOY_LABELS)  # clipped to the number of classes
+    probs = [p for _, p in r.top_k]
+    assert probs == sorted(probs, reverse=True) and abs(sum(probs) - 1) < 1e-5
+    assert r.confidence == pytest.approx(probs[0])
+    assert len(predictor.predict(flat_photo(TOY_COLOURS["ok"]), top_k=1).top_k) == 1
+
+
+def test_temperature_softens_confidence(tmp_path):
+    rgb = flat_photo(TOY_COLOURS["ok"])
+    sharp = Predictor(toy_model(tmp_path / "t1.onnx", temperature=1.0)).predict(rgb)
+    soft = Predictor(toy_model(tmp_path / "t4.onnx", temperature=4.0)).predict(rgb)
+    assert soft.confidence < sharp.confidence
+    assert np.allclose(soft.logits, sharp.logits)  # logits are reported before temperature
+
+
+def test_result_dict_and_timing(predictor):
+    path = PHOTOS[0]
+    r = predictor.predict(path)
+    d = r.to_dict()
+    assert list(d) == ["path", "status", "label", "confidence", "top_k", "error"]
+    assert d["path"] == str(path) and d["error"] is None
+    assert all(set(t) == {"label", "probability"} for t in d["top_k"])
+    json.dumps(d)
+    assert set(r.timing) == {"decode", "preprocess", "infer", "total"} and r.timing["total"] > 0
+
+
+def test_views_are_the_training_preprocessing(predictor):
+    rgb = np.asarray(Image.open(PHOTOS[0]).convert("RGB"))
+    x, crop = predictor.views(rgb)
+    assert np.array_equal(x[0], preprocess(rgb, TOY_CONFIG))
+    assert crop.shape == (64, 64, 3)
+    xt, _ = predictor.views(rgb, tta=True)
+    assert xt.shape == (4, 3, 64, 64) and np.array_equal(xt[0], x[0])
+    assert np.array_equal(xt[1], x[0][:, :, ::-1])  # the mirror view
+
+
+def test_tta_changes_nothing_on_a_flat_photo_but_is_used(predictor):
+    rgb = flat_photo(TOY_COLOURS["ok"])
+    plain, tta = predictor.predict(rgb), predictor.predict(rgb, tta=True)
+    assert tta.label == plain.label and tta.status == plain.status
+    assert tta.timing["infer"] > 0
+
+
+def test_heatmap_overlay_shape_and_location(predictor):
+    rgb = flat_photo(TOY_COLOURS["ok"], size=(128, 128))
+    rgb[:40, :40] = (230, 20, 20)  # a rust-red patch top-left
+    r = predictor.predict(rgb)
+    over = r.heatmap_overlay()
+    assert over.shape == (64, 64, 3) and over.dtype == np.uint8
+    cam = normalize_cam(r._cam[TOY_LABELS.index("bean.rust")])
+    assert np.unravel_index(cam.argmax(), cam.shape)[0] < 3  # the rust evidence sits in the top rows
+    assert not np.array_equal(r.heatmap_overlay("bean.rust"), r.heatmap_overlay("bean.healthy"))
+    with pytest.raises(ValueError, match="unknown label"):
+        r.heatmap_overlay("tomato.nope")
+
+
+def test_predict_raises_image_error_but_batch_goes_on(predictor, tmp_path):
+    with pytest.raises(ImageError):
+        predictor.predict(FIXTURES / "bad" / "truncated.jpg")
+    inputs = [PHOTOS[0], FIXTURES / "bad" / "truncated.jpg", FIXTURES / "bad" / "empty.jpg", tmp_path / "gone.jpg",
+              FIXTURES / "bad" / "notes.jpg", PHOTOS[1], FIXTURES / "bad" / "tiny.png"] + PHOTOS[2:12]
+    results = list(predictor.predict_many(iter(inputs), batch_size=4))
+    assert [r.path for r in results] == [str(p) for p in inputs]  # in order, one each
+    errors = [r for r in results if r.status == "error"]
+    assert len(errors) == 5 and all(r.error and r.label is None for r in errors)
+    assert "not found" in results[3].error
+    ok = [r for r in results if r.status != "error"]
+    for r in ok:  # batched answers equal one-at-a-time answers
+        single = predictor.predict(r.path)
+        assert np.allclose(single.logits, r.logits, atol=1e-5) and single.status == r.status
+    with pytest.raises(ValueError, match="no heatmap kept"):
+        ok[0].heatmap_overlay()
+    assert next(predictor.predict_many([PHOTOS[0]], heatmap=True)).heatmap_overlay().shape == (64, 64, 3)
+    with pytest.raises(ValueError, match="could not be read"):
+        errors[0].heatmap_overlay()
+
+
+def test_predict_accepts_bytes_and_arrays(predictor):
+    data = PHOTOS[0].read_bytes()
+    a, b = predictor.predict(data), predictor.predict(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    assert a.path is None and a.top_k[0][0] == b.top_k[0][0]
+
+
+def test_info(predictor, toy):
+    info = predictor.info()
+    assert info["labels"] == TOY_LABELS and info["num_classes"] == 3 and info["input_size"] == 64
+    assert info["thresholds"] == {"uncertain_below": 0.6, "ood_energy_above": -2.0}
+    assert info["version"] == "0.0.0-toy" and info["path"] == str(toy)
+
+
+def test_model_errors_are_clear(tmp_path, monkeypatch):
+    with pytest.raises(ModelError, match="--model"):
+        Predictor(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_text("not a model")
+    with pytest.raises(ModelError, match="not a loadable ONNX"):
+        Predictor(tmp_path / "junk.onnx")
+    with pytest.raises(ModelError, match="leafscout.thresholds"):
+        Predictor(toy_model(tmp_path / "nometa.onnx", meta_override={"thresholds": None}))
+    with pytest.raises(ModelError, match="2 labels in metadata but 3 outputs"):
+        Predictor(toy_model(tmp_path / "badlab.onnx", meta_override={"labels": json.dumps(TOY_LABELS[:2])}))
+    monkeypatch.setenv("LEAFSCOUT_MODEL", str(tmp_path / "x.onnx"))
+    assert default_model_path() == tmp_path / "x.onnx"
+
+
+def test_runtime_never_imports_torch(toy):
+    code = ("import sys, model.runtime, model.cli\n"
+            "from model.runtime import Predictor\n"
+            f"r = Predictor({str(toy)!r}).predict({str(PHOTOS[0])!r})\n"
+            "from leafscout.cli import main\n"
+            f"rc = main(['diagnose', '--json', '--model', {str(toy)!r}, {str(PHOTOS[0])!r}])\n"
+            "assert rc == 0, rc\n"
+            "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\n"
+            "assert not bad, bad[:5]\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_runtime_matches_training_pipeline_logits(tmp_path):
+    """Same real photos, same weights: ONNX runtime path == training path (decode + preprocess + torch)."""
+    torch = pytest.importorskip("torch")
+    from model.arch import EfficientNetLite0
+    from model.export import export_onnx, torch_logits
+    from model.preprocess import PreprocessConfig
+    from training.data import read_rgb
+
+    from model.labels import load_label_map
+    labels = load_label_map().labels
+    cfg = PreprocessConfig()
+    torch.manual_seed(0)
+    net = EfficientNetLite0(num_classes=len(labels)).eval()
+    photos = [p for p in PHOTOS if p.parent.parent.name in ("ibean_uganda", "chilli_leaf", "mangoleafbd")][:4]
+    batch = np.stack([preprocess(read_rgb(str(p)), cfg) for p in photos])
+    path = tmp_path / "lite0.onnx"
+    export_onnx(net, path, labels, cfg, 1.5, {"uncertain_below": 0.5, "ood_energy_above": 0.0}, "test",
+                check_inputs=batch[:1])
+    ref = torch_logits(net, batch)
+    p = Predictor(path, threads=1)
+    ours = np.stack([p.predict(ph).logits for ph in photos])
+    assert np.abs(ours - ref).max() < 1e-4
