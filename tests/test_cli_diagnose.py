@@ -1,0 +1,159 @@
+"""`leafscout diagnose | info | evaluate` through the real dispatcher, on the toy model (fast, no torch)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+
+from leafscout.cli import main
+from model.testing import TOY_COLOURS, flat_photo, toy_model
+
+pytest.importorskip("onnx")
+FIXTURES = Path(__file__).parent / "fixtures"
+BAD = FIXTURES / "bad"
+PHOTOS = sorted((FIXTURES / "images").glob("*/*/*.jpg"))
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> str:
+    return str(toy_model(tmp_path_factory.mktemp("m") / "toy.onnx"))
+
+
+@pytest.fixture()
+def folder(tmp_path) -> Path:
+    """A field trip: nested folders, a photo per status, a bad file, a hidden macOS sidecar, a note."""
+    root = tmp_path / "trip"
+    (root / "plot1" / "row2").mkdir(parents=True)
+    for name, colour in TOY_COLOURS.items():
+        cv2.imwrite(str(root / "plot1" / f"{name}.jpg"), cv2.cvtColor(flat_photo(colour), cv2.COLOR_RGB2BGR))
+    shutil.copy(PHOTOS[0], root / "plot1" / "row2" / "real.JPG")
+    shutil.copy(BAD / "truncated.jpg", root / "plot1" / "row2" / "broken.jpg")
+    (root / "plot1" / "._ok.jpg").write_bytes(b"\x00\x05\x16\x07")  # AppleDouble: skipped
+    (root / "notes.txt").write_text("not a photo, not picked up from a folder")
+    return root
+
+
+def test_readable_output_and_exit_code(toy, folder, capsys):
+    rc = main(["diagnose", "--model", toy, str(folder)])
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert rc == 0 and len(lines) == 6  # 4 colours + real + broken; hidden and .txt skipped
+    text = {Path(l.split(":")[0]).name: l for l in lines}
+    assert "bean.healthy" in text["ok.jpg"] and "uncertain" in text["uncertain.jpg"] and "retake" in text["uncertain.jpg"]
+    assert "not a leaf" in text["background.jpg"] and "not a leaf" in text["ood.jpg"]
+    assert "error" in text["broken.jpg"] and "truncated" in text["broken.jpg"]
+    assert "6 photo(s): 1 ok" in err and "1 unreadable" in err
+    assert "Traceback" not in out + err
+
+
+def test_json_lines_schema(toy, folder, capsys):
+    assert main(["diagnose", "--json", "--top-k", "2", "--model", toy, str(folder)]) == 0
+    rows = [json.loads(l) for l in capsys.readouterr().out.strip().splitlines()]
+    assert len(rows) == 6
+    for row in rows:
+        assert list(row) == ["path", "status", "label", "confidence", "top_k", "error"]
+        assert row["status"] in ("ok", "uncertain", "not_a_leaf", "error")
+        if row["status"] == "error":
+            assert row["error"] and row["label"] is None and row["top_k"] == []
+        else:
+            assert row["error"] is None and len(row["top_k"]) == 2
+            assert all(set(t) == {"label", "probability"} and 0 <= t["probability"] <= 1 for t in row["top_k"])
+    assert {r["status"] for r in rows} == {"ok", "uncertain", "not_a_leaf", "error"}
+
+
+def test_csv_report(toy, folder, tmp_path, capsys):
+    report = tmp_path / "report.csv"
+    assert main(["diagnose", "--csv", str(report), "--model", toy, str(folder)]) == 0
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert len(rows) == 6
+    assert {"path", "status", "label", "confidence", "label_1", "probability_3", "reason", "error"} <= set(rows[0])
+    broken = next(r for r in rows if r["path"].endswith("broken.jpg"))
+    assert broken["status"] == "error" and "truncated" in broken["error"] and broken["label"] == ""
+    ok = next(r for r in rows if r["path"].endswith("ok.jpg"))
+    assert ok["label"] == "bean.healthy" and float(ok["confidence"]) > 0.6
+
+
+def test_batch_goes_past_bad_files(toy, capsys):
+    inputs = [str(BAD / n) for n in ("empty.jpg", "truncated.jpg", "notes.jpg", "tiny.png")] + [str(PHOTOS[0])]
+    assert main(["diagnose", "--json", "--model", toy, *inputs, "missing.jpg"]) == 0
+    rows = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    assert [r["status"] == "error" for r in rows] == [True, True, True, True, False, True]
+    assert "not found" in rows[-1]["error"]
+
+
+def test_exit_1_when_nothing_readable(toy, capsys):
+    assert main(["diagnose", "--model", toy, str(BAD / "empty.jpg"), str(BAD / "notes.jpg")]) == 1
+    assert main(["diagnose", "--model", toy, str(BAD.parent / "ood" / "nonexistent_folder")]) == 1
+
+
+def test_usage_errors_exit_2(toy, tmp_path, capsys):
+    assert main(["diagnose", "--top-k", "0", "--model", toy, str(PHOTOS[0])]) == 2
+    assert main(["diagnose", "--model", str(tmp_path / "nope.onnx"), str(PHOTOS[0])]) == 2
+    assert main(["diagnose", "--threads", "0", "--model", toy, str(PHOTOS[0])]) == 2
+    assert main(["diagnose", "--csv", str(tmp_path / "no" / "dir.csv"), "--model", toy, str(PHOTOS[0])]) == 2
+    err = capsys.readouterr().err
+    assert "--model PATH" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose"])  # argparse: PATH is required
+    assert exc.value.code == 2
+
+
+def test_progress_bar_for_many_photos_goes_to_stderr(toy, tmp_path, capsys, monkeypatch):
+    for i in range(12):
+        shutil.copy(PHOTOS[i % len(PHOTOS)], tmp_path / f"p{i:02d}.jpg")
+    import tqdm as tqdm_mod
+    seen = {}
+    real = tqdm_mod.tqdm.__init__
+
+    def spy(self, *a, **kw):
+        seen.update(kw)
+        real(self, *a, **kw)
+    monkeypatch.setattr(tqdm_mod.tqdm, "__init__", spy)
+    assert main(["diagnose", "--json", "--model", toy, str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert seen["total"] == 12 and seen["disable"] is None and seen["file"].__class__.__name__ != "NoneType"
+    assert len(out.strip().splitlines()) == 12  # stdout holds only the JSON lines
+
+
+def test_heatmaps_written(toy, folder, tmp_path, capsys):
+    out_dir = tmp_path / "heat"
+    assert main(["diagnose", "--heatmaps", str(out_dir), "--model", toy, str(folder)]) == 0
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert len(files) == 5 and "ok.heatmap.png" in files  # not for the unreadable one
+    assert cv2.imread(str(out_dir / "ok.heatmap.png")).shape == (64, 64, 3)
+
+
+def test_info(toy, capsys):
+    assert main(["info", "--model", toy]) == 0
+    out = capsys.readouterr().out
+    assert "toy_colour_model 0.0.0-toy" in out and "bean.rust" in out and "0.600" in out and "-2.000" in out
+    assert main(["info", "--json", "--model", toy]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["labels"] == ["background.no_leaf", "bean.healthy", "bean.rust"]
+
+
+def test_evaluate_on_a_labelled_folder(toy, tmp_path, capsys):
+    # <dataset>/<split>/<class>/ with the dataset's own folder names, mapped through labels.yaml
+    root = tmp_path / "ibean_uganda"
+    for folder, colour in (("healthy", "ok"), ("bean_rust", "uncertain")):
+        d = root / "val" / folder
+        d.mkdir(parents=True)
+        for i in range(3):
+            cv2.imwrite(str(d / f"{i}.png"), cv2.cvtColor(flat_photo(TOY_COLOURS[colour]), cv2.COLOR_RGB2BGR))
+    assert main(["evaluate", "--json", "--model", toy, str(root)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    overall = rep["overall"]
+    assert overall["n"] == 6 and rep["datasets"].keys() == {"ibean_uganda"}
+    assert overall["per_class"]["bean.healthy"]["recall"] == 1.0
+    assert overall["uncertain_share"] == pytest.approx(0.5)
+    assert main(["evaluate", "--model", toy, str(root / "val")]) == 0  # <split>/<class>/ inside the dataset
+    text = capsys.readouterr().out
+    assert "macro-F1" in text and "bean.healthy" in text
+    (root / "val" / "Mystery").mkdir()
+    (root / "val" / "Mystery" / "x.png").write_bytes(b"")
+    assert main(["evaluate", "--model", toy, str(root)]) == 2
+    assert "Mystery" in capsys.readouterr().err
