@@ -15,6 +15,7 @@ import yaml
 from .errors import KnowledgeBaseError, did_you_mean
 
 KB_DIR = Path(__file__).resolve().parent / "kb"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C parser when built: loads stay fast
 SECTIONS = ("rules", "crops", "problems", "treatments", "prohibited")
 
 
@@ -40,7 +41,7 @@ def read_kb(kb_dir: str | Path | None = None) -> KnowledgeBase:
     seen: dict[tuple[str, str], str] = {}
     for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except yaml.YAMLError as exc:
             errors.append(f"{path.name}: not valid YAML: {exc}")
             continue
