@@ -1,0 +1,35 @@
+"""Shared fixtures: the committed photos, and the full datasets only when they are beside the checkout."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_IMAGES = REPO / "tests" / "fixtures" / "images"
+SHARED_DATASETS = Path(os.environ.get("LEAFSCOUT_DATASETS", REPO.parent / "shared" / "datasets"))
+
+
+def fixture_photos(dataset: str | None = None) -> list[Path]:
+    root = FIXTURE_IMAGES / dataset if dataset else FIXTURE_IMAGES
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+
+
+@pytest.fixture
+def tiny_datasets(tmp_path) -> Path:
+    """The committed fixture photos laid out as `<root>/<dataset>/{train,val}/<class>/` for the trainer."""
+    root = tmp_path / "datasets"
+    for ds_dir in sorted(p for p in FIXTURE_IMAGES.iterdir() if p.is_dir()):
+        for class_dir in sorted(p for p in ds_dir.iterdir() if p.is_dir()):
+            for split in ("train", "val"):
+                shutil.copytree(class_dir, root / ds_dir.name / split / class_dir.name)
+    return root
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    if not (SHARED_DATASETS / "plantvillage").is_dir():
+        pytest.skip(f"full datasets not found at {SHARED_DATASETS} (set LEAFSCOUT_DATASETS)")
+    return SHARED_DATASETS

