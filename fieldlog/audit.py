@@ -67,15 +67,23 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def _verdict(result) -> tuple[bool, str]:
-    """Accept (allowed, reason), an object with .allowed/.reason, or a plain bool."""
+def _verdict(result, lang: str = "en") -> tuple[bool, str]:
+    """Accept (allowed, reason), an object with .allowed/.reason (advisor's SubstanceCheck), or a bool.
+
+    allowed=None means the list does not know the substance: the advisor says to treat that as not
+    allowed until the certifier confirms, so the audit flags it too. A reason may be {lang: text}.
+    """
     if isinstance(result, bool):
         return result, "allowed" if result else "not allowed"
     if isinstance(result, tuple) and len(result) == 2:
-        return bool(result[0]), str(result[1])
-    if hasattr(result, "allowed"):
-        return bool(result.allowed), str(getattr(result, "reason", "") or "")
-    raise FieldLogError(f"substance checker returned {result!r}; expected (allowed, reason).")
+        allowed, reason = result
+    elif hasattr(result, "allowed"):
+        allowed, reason = result.allowed, getattr(result, "reason", "")
+    else:
+        raise FieldLogError(f"substance checker returned {result!r}; expected (allowed, reason).")
+    if isinstance(reason, dict):
+        reason = reason.get(lang) or reason.get("en") or next(iter(reason.values()), "")
+    return allowed is True, str(reason or ("allowed" if allowed else "not allowed"))
 
 
 def default_checker() -> tuple[Checker, float]:
@@ -92,7 +100,8 @@ def default_checker() -> tuple[Checker, float]:
 
 
 def season_audit(log, start, end, checker: Checker | None = None,
-                 copper_cap_kg_ha_7y: float | None = None) -> AuditReport:
+                 copper_cap_kg_ha_7y: float | None = None, lang: str = "en") -> AuditReport:
+    """Audit actions with start <= time < end. Without a checker, the advisor's list and cap are used."""
     from .timeutil import to_utc
 
     start_utc = to_utc(start, "season start", allow_future=True)
@@ -107,7 +116,7 @@ def season_audit(log, start, end, checker: Checker | None = None,
     report = AuditReport(start_utc, end_utc)
     for plot, action in log.actions_between(start_utc, end_utc):
         if action.active_substance:
-            allowed, reason = _verdict(checker(action.active_substance))
+            allowed, reason = _verdict(checker(action.active_substance), lang)
         else:
             allowed, reason = None, "no active substance recorded (cultural or mechanical measure)"
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))

@@ -240,8 +240,11 @@ def test_season_audit_with_the_advisors_own_list(season):
         pytest.skip("advisor.Advisor not built yet")
     with FieldLog.open(season) as log:
         log.record_action("Đồi Chè 2", "sprayed chlorpyrifos", active_substance="chlorpyrifos", at="2025-08-01")
+        log.record_action("Đồi Chè 2", "home-made brew", active_substance="mystery brew 7", at="2025-08-02")
         report = season_audit(log, "2025-01-01", "2026-01-01")
-    assert [r.action.active_substance for r in report.flagged] == ["chlorpyrifos"]
+    flagged = {r.action.active_substance: r.reason for r in report.flagged}
+    assert set(flagged) == {"chlorpyrifos", "mystery brew 7"}  # copper hydroxide passes; unknown is flagged
+    assert "Not allowed" in flagged["chlorpyrifos"] and "certifier" in flagged["mystery brew 7"]
     assert report.copper[0].cap_kg_ha_7y == 28.0
 
 
