@@ -66,4 +66,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module so exception classes are the ones the subcommands import.
+    from leafscout.cli import main as package_main
+    sys.exit(package_main())

