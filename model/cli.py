@@ -28,6 +28,13 @@ def register(sub) -> None:
     d.add_argument("--advise", nargs="?", const="vi", metavar="LANG",
                    help="print organic treatment advice (language en|vi, default vi)")
     d.add_argument("--log", metavar="PLOT", help="record each diagnosis in the field log for plot PLOT")
+    d.add_argument("--db", metavar="PATH_OR_URL", help="field log database (default $LEAFSCOUT_DB or the user's log)")
+    d.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"),
+                   help="with --advise: the farm's organic status (default: the plot's, else certified)")
+    d.add_argument("--days-to-harvest", type=int, metavar="N", help="with --advise: drop treatments whose "
+                   "pre-harvest interval is longer")
+    d.add_argument("--copper-used", type=float, metavar="KG", help="with --advise: kg Cu/ha applied this year "
+                   "(default: from the field log with --log)")
     d.set_defaults(func=cmd_diagnose)
 
     i = sub.add_parser("info", help="show the model, its version, labels and thresholds")
@@ -119,34 +126,54 @@ class _CsvReport:
         self.file.close()
 
 
-def _advice_hook(lang: str):
+def _advice_hook(lang: str, context: dict):
     """-> function(result) -> advice text. Imported only with --advise."""
     try:
         from advisor import Advisor, Context
     except ImportError as exc:
         raise _usage_error(f"--advise needs the advisor package ({exc})") from None
     advisor = Advisor.load()
+    try:
+        ctx = Context(**context)
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
 
     def advise(r) -> str | None:
-        if r.status not in ("ok", "uncertain"):
+        if r.status == "error":
             return None
-        return advisor.advise(r.label, Context(), status=r.status).render(lang, "text")
+        label = r.label if r.status != "not_a_leaf" else "background.no_leaf"
+        return advisor.advise(label, ctx, status=r.status).render(lang, "text")
     return advise
 
 
-def _log_hook(plot: str):
-    """-> function(result, version) that records the diagnosis. Imported only with --log."""
+def _open_log(plot: str, db: str | None):
+    """The field log and the plot, checked before the first photo. Imported only with --log."""
     try:
         from fieldlog import FieldLog
     except ImportError as exc:
         raise _usage_error(f"--log needs the fieldlog package ({exc})") from None
-    log = FieldLog.open()
-    log.get_plot(plot)  # fail before any photo if the plot is unknown
+    try:
+        log = FieldLog.open(db)
+        return log, log.get_plot(plot)
+    except Exception as exc:  # unknown plot, unreadable log: a usage problem, said plainly
+        raise _usage_error(f"--log {plot}: {exc}") from None
 
-    def record(r) -> None:
-        if r.status in ("ok", "uncertain") and r.path:
-            log.record_observation(plot, r.path, r.label, r.status, r.confidence, r.model_version)
-    return record
+
+def _advice_context(args, log, plot) -> dict:
+    """Context from the flags; with --log, the plot's organic status and copper ledger fill what
+    the flags leave open, so the copper cap is checked against what was really sprayed."""
+    ctx = {}
+    if log is not None:
+        year, seven = log.copper_used(plot)
+        ctx.update(organic_status=plot.organic_status, copper_used_year_kg_ha=year, copper_used_7y_kg_ha=seven)
+    if args.organic_status:
+        ctx["organic_status"] = args.organic_status
+    if args.days_to_harvest is not None:
+        ctx["days_to_harvest"] = args.days_to_harvest
+    if args.copper_used is not None:
+        ctx["copper_used_year_kg_ha"] = args.copper_used
+        ctx["copper_used_7y_kg_ha"] = max(args.copper_used, ctx.get("copper_used_7y_kg_ha", 0.0))
+    return ctx
 
 
 def cmd_diagnose(args) -> int:
@@ -160,13 +187,12 @@ def cmd_diagnose(args) -> int:
         return 1
     predictor = load_predictor(args)
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
-    advise = _advice_hook(args.advise) if args.advise else None
-    record = None
-    if args.log:
-        try:
-            record = _log_hook(args.log)
-        except Exception as exc:  # unknown plot, unreadable log: a usage problem, said plainly
-            raise _usage_error(f"--log {args.log}: {exc}") from None
+    log, plot = _open_log(args.log, args.db) if args.log else (None, None)
+    advise = _advice_hook(args.advise, _advice_context(args, log, plot)) if args.advise else None
+
+    def record(r) -> None:
+        if log is not None and r.status in ("ok", "uncertain") and r.path:
+            log.record_observation(plot, r.path, r.label, r.status, r.confidence, r.model_version)
     heat_dir = Path(args.heatmaps) if args.heatmaps else None
     if heat_dir:
         heat_dir.mkdir(parents=True, exist_ok=True)
@@ -185,7 +211,7 @@ def cmd_diagnose(args) -> int:
                     extra["advice"] = advise(r)
                 except Exception as exc:
                     print(f"leafscout diagnose: warning: no advice for {r.path}: {exc}", file=sys.stderr)
-            if record:
+            if log is not None:
                 try:
                     record(r)
                 except Exception as exc:
