@@ -7,6 +7,7 @@ reading (a lying header cannot get past the cap), and nested archives are skippe
 from __future__ import annotations
 
 import csv
+import os
 import datetime as dt
 import tempfile
 import zipfile
@@ -93,7 +94,9 @@ def collect(paths, workdir: Path, check_paths: bool = True) -> tuple[list[Item],
     items: list[Item] = []
     skipped = 0
     for k, p in enumerate(paths or []):
-        p = Path(getattr(p, "path", None) or getattr(p, "name", None) or p)
+        if not isinstance(p, (str, os.PathLike)):  # gradio FileData / tempfile wrappers
+            p = getattr(p, "path", None) or getattr(p, "name", None) or str(p)
+        p = Path(p)
         display = p.name
         if check_paths:
             try:

@@ -31,8 +31,11 @@ def safe_upload_path(path, roots: list[Path] | None = None) -> Path:
     """The resolved path when it lies inside an upload folder; ValueError otherwise (never read elsewhere)."""
     if path is None:
         raise ValueError("no file")
-    p = Path(getattr(path, "path", None) or getattr(path, "name", None) or path).resolve()
+    if not isinstance(path, (str, os.PathLike)):  # gradio FileData / tempfile wrappers
+        path = getattr(path, "path", None) or getattr(path, "name", None) or str(path)
+    p = Path(path).resolve()
     for root in roots if roots is not None else upload_roots():
+        root = Path(root).resolve()
         if p == root or root in p.parents:
             return p
     raise ValueError(f"refusing to read {p}: not inside the temporary upload folder")
