@@ -31,6 +31,8 @@ CSS = """
 .gradio-container .prose {overflow-wrap: anywhere;}
 .gradio-container .prose table {display: block; max-width: 100%; overflow-x: auto;}
 #result-md h1 {font-size: 1.6rem; margin: 0.2em 0;}
+.tab-container button {padding-left: 6px !important; padding-right: 6px !important; font-size: 1.05rem !important;}
+#lang .wrap {flex-wrap: nowrap;}
 """
 
 
@@ -51,11 +53,13 @@ def build_app(services: Services, lang: str = DEFAULT_LANG):
     with gr.Blocks(title="LeafScout", analytics_enabled=False) as demo:
         state = gr.State(None)          # last diagnosis (language-free dict)
         batch_state = gr.State(None)    # last batch (language-free rows)
-        with gr.Row(equal_height=True):
-            title = L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
-                      value=("app_title", "app_intro"))
-            lang_radio = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), elem_id="lang",
-                                    scale=0, min_width=200), label="language")
+        with gr.Row():
+            with gr.Column(scale=3, min_width=300):
+                title = L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
+                          value=("app_title", "app_intro"))
+            with gr.Column(scale=1, min_width=260):
+                lang_radio = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), elem_id="lang"),
+                               label="language")
 
         with gr.Tabs():
             # ---------------------------------------------------------------- Diagnose

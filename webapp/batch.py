@@ -139,10 +139,12 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
     return {"rows": rows, "skipped_archives": skipped, "model_version": services.predictor.version}
 
 
-def _short(name: str) -> str:
+def _short(name: str, keep: int = 30) -> str:
+    """File name for the table: zip/member, long camera names shortened in the middle."""
     name = str(name).replace("\\", "/")
     parts = name.split("/")
-    return parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}"
+    out = parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}"
+    return out if len(out) <= keep else out[: keep // 3] + "…" + out[-(keep - keep // 3 - 1):]
 
 
 def first_steps(advisor, row: dict, ctx, lang: str, n: int = 2) -> str:
