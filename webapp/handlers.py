@@ -95,7 +95,7 @@ def classify_error(message: str | None) -> str:
     return "err_other"
 
 
-def diagnose_image(services, image_path, top_k: int = 3, check_path: bool = True):
+def diagnose_image(services, image_path, top_k: int = 3, check_path: bool = True, heatmap: bool = True):
     """Run the model on one uploaded photo -> (state dict, heatmap overlay or None).
 
     The state is JSON-ready and language-free: the page re-renders it when the language or the context
@@ -112,7 +112,7 @@ def diagnose_image(services, image_path, top_k: int = 3, check_path: bool = True
         return {"status": "error", "label": None, "confidence": None, "top_k": [], "error": str(exc),
                 "photo": str(path), "model_version": pred.version, "uncertain_below": pred.uncertain_below}, None
     overlay = None
-    if r.status in ("ok", "uncertain"):
+    if heatmap and r.status in ("ok", "uncertain"):
         try:
             overlay = r.heatmap_overlay()
         except ValueError:
@@ -224,7 +224,7 @@ def render_all(services, state, lang, organic, days, copper) -> tuple[str, str, 
 def api_diagnose(services, image_path, lang="vi", organic="certified", days=None, copper=0.0) -> dict:
     """The JSON the API returns: the model's answer, plain-words name, and rendered advice."""
     lang = norm_lang(lang)
-    state, _ = diagnose_image(services, image_path)
+    state, _ = diagnose_image(services, image_path, heatmap=False)
     if state is None:
         raise ValueError(t("no_photo", lang))
     result_md, advice_md, _ = render_all(services, state, lang, organic, days, copper)
