@@ -169,9 +169,11 @@ def advice_for(advisor, state: dict | None, ctx):
 
 
 def _strip_title(md: str) -> str:
+    """Drop the advisor's top title (the panel has its own) and nest step details under their number."""
     lines = md.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
+    lines = ["   - " + ln[4:] if ln.startswith("  - ") else ln for ln in lines]
     return "\n".join(lines).strip()
 
 
