@@ -296,3 +296,45 @@ def test_phone_viewport_has_no_horizontal_scroll(browser, server, non_leaf):
         dims = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert dims[0] <= dims[1], f"horizontal scroll on tab {tab}: {dims}"
     page.close()
+
+
+def test_basic_auth_guards_the_app_and_api(server):
+    """--auth user:pass (or $LEAFSCOUT_AUTH): nothing is served without the password."""
+    import urllib.error
+    import urllib.request
+
+    import app
+    from gradio_client import Client
+
+    demo = app.build_app(server["services"])
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, auth=app.parse_auth("coop:s3cret")))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with pytest.raises(Exception):
+            Client(url, verbose=False)
+        with pytest.raises(urllib.error.HTTPError) as err:  # the app's config is not served either
+            urllib.request.urlopen(url + "config")
+        assert err.value.code == 401
+        client = Client(url, auth=("coop", "s3cret"), verbose=False)
+        assert "Bệnh mốc sương" in client.predict("tomato.late_blight", "vi", "certified", None, 0,
+                                                  api_name="/advise")
+    finally:
+        demo.close()
+    assert server["services"].loads == 1
+
+
+def test_upload_size_is_capped(server):
+    import app
+    from gradio_client import Client, handle_file
+
+    demo = app.build_app(server["services"])
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, max_file_size="5kb"))
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        assert LATE_BLIGHT.stat().st_size > 5000
+        with pytest.raises(Exception, match="(?i)size|large|413"):
+            client.predict(handle_file(str(LATE_BLIGHT)), "vi", "certified", None, 0, api_name="/diagnose")
+    finally:
+        demo.close()
