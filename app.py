@@ -156,7 +156,10 @@ def build_app(services: Services, lang: str = DEFAULT_LANG):
             if not image:
                 return (None, gr.update(value=None, visible=False), t("no_photo", lg), "", gr.update(visible=False),
                         "", gr.update(visible=False))
-            st, ov = H.diagnose_image(services, image)
+            try:
+                st, ov = H.diagnose_image(services, image)
+            except ValueError:  # a path outside the upload folder: refused, never read
+                raise gr.Error(t("status_error", lg))
             res, advice, cit = H.render_all(services, st, lg, org, d, cu)
             return (st, gr.update(value=ov, visible=ov is not None), res, advice,
                     gr.update(visible=bool(advice)), cit, gr.update(visible=bool(cit)))

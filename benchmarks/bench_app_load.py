@@ -47,7 +47,8 @@ def worker(url: str, photo: str, n: int, start_at: float) -> list:
     from gradio_client import Client, handle_file
 
     clients = [Client(url, verbose=False) for _ in range(n)]
-    clients[0].predict(handle_file(photo), "vi", "certified", None, 0, api_name="/diagnose")  # warm-up
+    for c in clients:  # warm-up: a client's first call also fetches the API description (slow, once)
+        c.predict(handle_file(photo), "vi", "certified", None, 0, api_name="/diagnose")
     out: list = []
     lock = threading.Lock()
 
@@ -78,6 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=20, help="concurrent requests")
     ap.add_argument("--photo", default=str(DEFAULT_PHOTO))
     ap.add_argument("--target-p95", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=None, help="passed to app.py --threads (onnxruntime)")
     ap.add_argument("--processes", type=int, default=4, help="client processes the requests are spread over")
     args = ap.parse_args(argv)
 
@@ -86,7 +88,8 @@ def main(argv=None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     cmd = [sys.executable, str(REPO / "app.py"), "--port", str(port),
-           "--db", os.path.join(tempfile.mkdtemp(), "log.sqlite")] + (["--model", args.model] if args.model else [])
+           "--db", os.path.join(tempfile.mkdtemp(), "log.sqlite")] + (["--model", args.model] if args.model else []) \
+        + (["--threads", str(args.threads)] if args.threads else [])
     server = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         return run(args, url, server)
@@ -115,7 +118,7 @@ def run(args, url, server) -> int:
             time.sleep(0.5)
     print(f"server {url}; cpus {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} (other jobs make this noisy)")
 
-    start_at = time.time() + 8.0 + 0.5 * args.processes  # every worker ready before the burst
+    start_at = time.time() + 10.0 + 0.3 * args.n  # every worker ready before the burst
     per = [args.n // args.processes + (1 if i < args.n % args.processes else 0) for i in range(args.processes)]
     with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
         pending = pool.starmap_async(worker, [(url, args.photo, k, start_at) for k in per if k])
