@@ -340,7 +340,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     auth = parse_auth(args.auth)
     services = Services(model_path=args.model, db=args.db, threads=args.threads)
-    services.warm_up()  # the model loads once, here; requests never load it again
+    try:
+        services.warm_up()  # the model loads once, here; requests never load it again
+    except Exception as exc:  # ModelError says what is missing and how to fix it
+        raise SystemExit(f"LeafScout cannot start: {exc}")
     demo = build_app(services, lang=args.lang)
     demo.queue(default_concurrency_limit=2)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "

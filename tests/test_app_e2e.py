@@ -137,8 +137,13 @@ def _open(browser, server, width=1000, height=1300):
 
 
 def _shot(page, name):
+    """Viewport screenshot for docs/, palette-quantised to keep the committed PNGs small."""
+    from PIL import Image
+
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name))
+    path = SHOTS / name
+    page.screenshot(path=str(path))
+    Image.open(path).convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def _tab(page, name):
@@ -338,3 +343,25 @@ def test_upload_size_is_capped(server):
             client.predict(handle_file(str(LATE_BLIGHT)), "vi", "certified", None, 0, api_name="/diagnose")
     finally:
         demo.close()
+
+
+def test_save_to_log_then_record_an_action(browser, server):
+    """Issue 6: save a diagnosis to a new plot from the Diagnose tab, then see it and add an action in Log."""
+    page = _open(browser, server)
+    page.set_input_files("#photo input[type=file]", str(LATE_BLIGHT))
+    page.wait_for_function("document.querySelector('#result-md').innerText.length > 80")
+    page.click("#save button, #save .label-wrap")
+    page.fill("#save-new textarea, #save-new input", "Lô thử nghiệm")
+    page.click("#save-btn")
+    _wait_text(page, "#save", t("saved", "vi", plot="Lô thử nghiệm"))
+    _tab(page, "Sổ ghi chép")
+    page.click("#log-plot input")
+    page.click("[role=option]:has-text('Lô thử nghiệm')")
+    _wait_text(page, "#log-md", t("log_observation", "vi"))
+    page.fill("#act-what textarea, #act-what input", "Ngắt lá bệnh")
+    page.click("#act-btn")
+    _wait_text(page, "#log-md", "Ngắt lá bệnh")
+    _shot(page, "log-vi.png")
+    hist = server["services"].log.history("Lô thử nghiệm")
+    assert len(hist.observations) == 1 and [a.what for a in hist.actions] == ["Ngắt lá bệnh"]
+    page.close()
