@@ -3,7 +3,7 @@
 One server per module (in-process, free localhost port, temporary field log). The model is the shipped
 model/leafscout.onnx when present, else the development model, else the toy model, so every assertion
 except "the late-blight photo is diagnosed as tomato.late_blight" holds for any model.
-Screenshots of the main screens are written to docs/screenshots/.
+Screenshots of the main screens: LEAFSCOUT_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots/.
 """
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "model" / "leafscout.onnx"
 DEV = REPO / "runs" / "dev" / "leafscout-dev.onnx"
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = REPO / "docs" / "screenshots"
+# Screenshots go to docs/screenshots/ with LEAFSCOUT_UPDATE_SCREENSHOTS=1, else to a temporary folder
+# (so a plain test run never dirties the checkout).
+SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("LEAFSCOUT_UPDATE_SCREENSHOTS") == "1"
+         else Path(os.environ.get("TMPDIR", "/tmp")) / "leafscout-screenshots")
 LATE_BLIGHT = sorted((REPO / "tests/fixtures/images/plantvillage/Tomato___Late_blight").glob("*.jpg"))[0]
 NON_LEAF_CANDIDATES = (sorted((REPO / "tests/fixtures/ood").glob("*.jpg"))
                        + sorted((REPO / "tests/fixtures/images/plantvillage/Background_without_leaves").glob("*.jpg")))
