@@ -145,7 +145,7 @@ def build_app(services: Services, lang: str = DEFAULT_LANG):
                     np_msg = gr.Markdown("")
 
         # API-only endpoints (no visible controls): /diagnose returns JSON for gradio_client.
-        api_image = gr.Image(type="filepath", visible=False)
+        api_image = gr.File(type="filepath", file_types=["image"], visible=False)  # as sent: no re-encode
         api_json = gr.JSON(visible=False)
         api_btn = gr.Button(visible=False)
 
