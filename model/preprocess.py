@@ -16,14 +16,25 @@ LITE_MEAN = (0.498, 0.498, 0.498)
 LITE_STD = (0.502, 0.502, 0.502)
 
 
+SQUASH = "squash"                          # whole photo resized to SxS: nothing cut off
+CENTER_CROP = "resize_shorter_center_crop"  # shorter side to resize_size, then centre SxS
+POLICIES = (SQUASH, CENTER_CROP)
+
+
 @dataclass(frozen=True)
 class PreprocessConfig:
+    """How a photo becomes the network input. `squash` is the default because leaf photos are often
+    wide (BRACOL coffee is 2:1, chilli ~1.8:1): a centre crop would cut the leaf's ends, and lesions with it."""
     input_size: int = 192          # square side fed to the network
-    resize_size: int = 219         # shorter side after resize, before the centre crop
+    resize_size: int = 192         # crop policy: shorter side before the centre crop; squash: == input_size
     mean: tuple = field(default=LITE_MEAN)
     std: tuple = field(default=LITE_STD)
     color: str = "RGB"
-    policy: str = "resize_shorter_center_crop"
+    policy: str = SQUASH
+
+    def __post_init__(self):
+        if self.policy not in POLICIES:
+            raise ValueError(f"unknown resize policy '{self.policy}'; expected one of {POLICIES}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -59,9 +70,31 @@ def normalize(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
+def squash(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Resize the whole photo to size x size (aspect not kept): every part of the leaf stays in view."""
+    h, w = rgb.shape[:2]
+    if (h, w) == (size, size):
+        return rgb
+    interp = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (size, size), interpolation=interp)
+
+
 def geometry(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """The resize + crop part alone (uint8 out), e.g. for drawing a heatmap over what the model saw."""
+    """The resize (+ crop) part alone (uint8 out), e.g. for drawing a heatmap over what the model saw."""
+    if cfg.policy == SQUASH:
+        return squash(rgb, cfg.input_size)
     return center_crop(resize_shorter(rgb, cfg.resize_size), cfg.input_size)
+
+
+def tta_geometries(rgb: np.ndarray, cfg: PreprocessConfig, zoom: float = 0.8) -> list[np.ndarray]:
+    """Test-time views: the standard view, its mirror, a closer view (central `zoom` share of the photo)
+    and its mirror. A field photo often has the leaf in the middle and clutter at the edges."""
+    h, w = rgb.shape[:2]
+    ch, cw = max(1, round(h * zoom)), max(1, round(w * zoom))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    first = geometry(rgb, cfg)
+    close = geometry(np.ascontiguousarray(rgb[top:top + ch, left:left + cw]), cfg)
+    return [first, np.ascontiguousarray(first[:, ::-1]), close, np.ascontiguousarray(close[:, ::-1])]
 
 
 def preprocess(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:

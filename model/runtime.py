@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from model.imageio import ImageError, read_image
-from model.preprocess import PreprocessConfig, center_crop, geometry, normalize, resize_shorter
+from model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
 from model.results import Result
 
 MODEL_ENV = "LEAFSCOUT_MODEL"
@@ -107,17 +107,14 @@ class Predictor:
         return read_image(image, min_short_side=self.cfg.resize_size)
 
     def views(self, rgb: np.ndarray, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """-> (float32 [V,3,S,S] network inputs, uint8 SxSx3 crop of view 0). View 0 is exactly
-        `model.preprocess.preprocess`; with `tta` add its mirror and a zoomed-out view (whole shorter side)
-        and its mirror, built from the same preprocessing functions."""
-        crop = geometry(rgb, self.cfg)
-        first = normalize(crop, self.cfg)  # == preprocess(rgb, cfg), without resizing twice
+        """-> (float32 [V,3,S,S] network inputs, uint8 SxSx3 image of view 0). View 0 is exactly
+        `model.preprocess.preprocess`; with `tta` the views of `model.preprocess.tta_geometries`
+        (mirror, a closer view and its mirror) are added."""
         if not tta:
-            return first[None], crop
-        wide = center_crop(resize_shorter(rgb, self.cfg.input_size), self.cfg.input_size)
-        x = np.stack([first, normalize(np.ascontiguousarray(crop[:, ::-1]), self.cfg),
-                      normalize(wide, self.cfg), normalize(np.ascontiguousarray(wide[:, ::-1]), self.cfg)])
-        return x, crop
+            crop = geometry(rgb, self.cfg)
+            return normalize(crop, self.cfg)[None], crop  # == preprocess(rgb, cfg), without resizing twice
+        views = tta_geometries(rgb, self.cfg)
+        return np.stack([normalize(v, self.cfg) for v in views]), views[0]
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """float32 [N,3,S,S] -> raw logits [N,C] (before temperature) and cam [N,C,h,w]."""

@@ -78,9 +78,9 @@ def class_counts(samples: list[Sample]) -> Counter:
     return Counter(s.label for s in samples)
 
 
-def sample_weights(samples: list[Sample]) -> np.ndarray:
-    """Inverse square-root class frequency: rare classes (8 photos) are seen more often without
-    repeating them so much that the model memorises them."""
+def sample_weights(samples: list[Sample], power: float = 0.5) -> np.ndarray:
+    """Weight count**-power per photo: with 0.5 (inverse square root) rare classes (8 photos) are seen
+    more often without repeating them so much that the model memorises them; 1.0 balances classes fully."""
     counts = class_counts(samples)
-    w = np.array([counts[s.label] ** -0.5 for s in samples], dtype=np.float64)
+    w = np.array([counts[s.label] ** -power for s in samples], dtype=np.float64)
     return w / w.sum()

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from model.arch import EfficientNetLite0
 from model.export import export_onnx
 from model.labels import load_label_map
-from model.preprocess import PreprocessConfig
+from model.preprocess import CENTER_CROP, PreprocessConfig
 from training.metrics import ece, energy, fit_temperature, softmax
 from training.presets import EvalTransform
 from training.report import per_dataset_report, write_confusions
@@ -101,15 +101,17 @@ def main(argv=None) -> int:
     ns = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from training.data import discover
-    from training.train import get_args_parser
+    from training.train import get_args_parser, preprocess_config
 
     ckpt = torch.load(ns.checkpoint, map_location="cpu", weights_only=False)
     args = get_args_parser().parse_args([])
     vars(args).update(ckpt["args"])
+    if "resize_policy" not in ckpt["args"]:  # runs from before the option trained on centre crops
+        args.resize_policy = CENTER_CROP
     labels = ckpt["labels"]
     model = EfficientNetLite0(num_classes=len(labels))
     model.load_state_dict(ckpt["model"])
-    cfg = PreprocessConfig(input_size=args.eval_size, resize_size=int(round(args.eval_size / args.crop_pct)))
+    cfg = preprocess_config(args)
     val = discover(args.data_root, args.datasets, "val", load_label_map(args.labels), labels,
                    args.limit_per_class, args.seed)
     finalize(model, labels, val, cfg, args, Path(ns.output_dir or Path(ns.checkpoint).parent))

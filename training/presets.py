@@ -8,10 +8,11 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from model.preprocess import PreprocessConfig, normalize, preprocess
+from model.preprocess import PreprocessConfig, geometry, normalize, preprocess
 
 
 def phone_photo_augment(size: int) -> A.Compose:
+    """Applied to the photo after the deployment geometry (so a crop at scale 1 is what the runtime sees)."""
     return A.Compose([
         A.RandomResizedCrop(size=(size, size), scale=(0.3, 1.0), ratio=(0.75, 1.333),
                             interpolation=cv2.INTER_AREA),
@@ -29,13 +30,13 @@ def phone_photo_augment(size: int) -> A.Compose:
 
 
 class TrainTransform:
-    """RGB uint8 -> augmented, normalised float32 3xSxS (same normalisation as the runtime)."""
+    """RGB uint8 -> the runtime's geometry -> phone-photo augmentation -> the runtime's normalisation."""
 
     def __init__(self, size: int, cfg: PreprocessConfig):
         self.aug, self.cfg = phone_photo_augment(size), cfg
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        return normalize(self.aug(image=rgb)["image"], self.cfg)
+        return normalize(self.aug(image=geometry(rgb, self.cfg))["image"], self.cfg)
 
 
 class EvalTransform:

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from model.arch import EfficientNetLite0, load_pretrained
 from model.labels import LABELS_FILE, LabelMapError, load_label_map
-from model.preprocess import PreprocessConfig
+from model.preprocess import CENTER_CROP, POLICIES, SQUASH, PreprocessConfig
 from training.data import DataError, Sample, discover, read_rgb, sample_weights
 from training.presets import EvalTransform, TrainTransform
 
@@ -90,7 +90,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--train-size", type=int, default=160, help="training crop side (px)")
     p.add_argument("--eval-size", type=int, default=192, help="evaluation/deployment input side (px)")
-    p.add_argument("--crop-pct", type=float, default=0.875, help="eval centre crop share of the resized photo")
+    p.add_argument("--resize-policy", choices=POLICIES, default=SQUASH,
+                   help="how a photo becomes the square input at train and run time (see model/preprocess.py)")
+    p.add_argument("--crop-pct", type=float, default=0.875, help="centre-crop policy only: crop share of the resized photo")
+    p.add_argument("--balance-power", type=float, default=0.5,
+                   help="sample weight = class count ** -power (0: natural frequencies, 1: fully class-balanced)")
+    p.add_argument("--init-from", default="", help="start from this checkpoint's weights (new optimiser and schedule)")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -103,6 +108,13 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-finalize", action="store_true", help="skip calibration, reports and ONNX export")
     p.add_argument("--model-version", default=None, help="version string stored in the ONNX metadata")
     return p
+
+
+def preprocess_config(args) -> PreprocessConfig:
+    """The deployment preprocessing that this run trains for; it is written into the ONNX metadata."""
+    policy = getattr(args, "resize_policy", CENTER_CROP)  # checkpoints from before the option used the crop
+    resize = args.eval_size if policy == SQUASH else int(round(args.eval_size / args.crop_pct))
+    return PreprocessConfig(input_size=args.eval_size, resize_size=resize, policy=policy)
 
 
 def setup_distributed() -> tuple[int, int]:
@@ -185,8 +197,7 @@ def main(args) -> int:
 
     label_map = load_label_map(args.labels)
     labels = label_map.labels
-    resize = int(round(args.eval_size / args.crop_pct))
-    cfg = PreprocessConfig(input_size=args.eval_size, resize_size=resize)
+    cfg = preprocess_config(args)
     train_samples = discover(args.data_root, args.datasets, "train", label_map, labels, args.limit_per_class, args.seed)
     val_samples = discover(args.data_root, args.datasets, "val", label_map, labels, args.limit_per_class, args.seed)
     if rank == 0:
@@ -194,7 +205,12 @@ def main(args) -> int:
                  len(val_samples), sorted({s.dataset for s in train_samples}))
 
     model = EfficientNetLite0(num_classes=len(labels))
-    if not args.no_pretrained:
+    if args.init_from:
+        init = torch.load(args.init_from, map_location="cpu", weights_only=False)
+        if init["labels"] != labels:
+            raise DataError(f"--init-from {args.init_from} was trained on a different label list")
+        model.load_state_dict(init["model"])
+    elif not args.no_pretrained:
         load_pretrained(model)
     model.freeze_early(args.freeze_blocks)
     model = model.to(memory_format=torch.channels_last)
@@ -205,7 +221,7 @@ def main(args) -> int:
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
-    sampler = WeightedEpochSampler(sample_weights(train_samples), len(train_samples), args.seed, rank, world)
+    sampler = WeightedEpochSampler(sample_weights(train_samples, args.balance_power), len(train_samples), args.seed, rank, world)
     train_loader = DataLoader(PhotoDataset(train_samples, TrainTransform(args.train_size, cfg)),
                               batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
                               drop_last=True, persistent_workers=False)
