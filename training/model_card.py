@@ -35,6 +35,39 @@ def geometry_text(args: dict) -> str:
             f"{args['eval_size']} px")
 
 
+RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "freeze_blocks",
+                "resize_policy", "init_from", "model_version")
+
+
+def stages(run: Path) -> list[tuple[Path, dict, list]]:
+    """The chain of runs behind this one (`--init-from`), oldest first: (run folder, args, epoch history)."""
+    chain, seen = [], set()
+    while run and run.resolve() not in seen and (run / "metrics.json").exists():
+        seen.add(run.resolve())
+        args = json.loads((run / "metrics.json").read_text())["training"]["args"]
+        hist = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines() if x.strip()] \
+            if (run / "history.jsonl").exists() else []
+        chain.append((run, args, hist))
+        run = Path(args["init_from"]).parent if args.get("init_from") else None
+    return chain[::-1]
+
+
+def stage_lines(run: Path, m: dict) -> list[str]:
+    lines, total = [], 0.0
+    for i, (folder, args, hist) in enumerate(stages(run), 1):
+        minutes = sum(h["seconds"] for h in hist) / 60
+        total += minutes
+        flags = " ".join(f"--{k.replace('_', '-')} {args[k]}" for k in RECIPE_FLAGS
+                         if args.get(k) not in (None, "", False))
+        if "resize_policy" not in args:
+            flags += " --resize-policy resize_shorter_center_crop"
+        lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m training.train "
+                     f"--data-root ../shared/datasets --output-dir {folder} {flags}`")
+    lines.insert(0, f"- Training time on 2 CPU cores, summed from the epoch logs: {total:.1f} min "
+                    f"(images/s per epoch in the last stage: {m['training']['images_per_s']}).")
+    return lines
+
+
 def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
     m = json.loads((run / "metrics.json").read_text())
     args = m["training"]["args"]
@@ -65,7 +98,7 @@ def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
                      f"{metric.replace('_', '-')} ≥ {100 * goal:.0f}% | {'yes' if ok else '**no**'} |")
     cal = m["calibration"]
     lines += ["", f"Overall val top-1: {100 * m['overall_top1']:.2f}% over {m['n_val']} photos. "
-              "Per-class precision and recall are in `runs/<run>/metrics.json`; confusion matrices in "
+              "Per-class precision and recall are in `model/metrics.json`; confusion matrices in "
               "`docs/confusion/`.", "",
               "## Calibration and doubt", "",
               f"- Temperature scaling fitted on val: T = {cal['temperature']:.3f}; expected calibration error "
@@ -79,12 +112,10 @@ def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
               f"- Epochs: {m['training']['epochs']}, train crop {args['train_size']} px (channels_last), batch "
               f"{args['batch_size']}, AdamW lr {args['lr']}, cosine schedule, label smoothing "
               f"{args['label_smoothing']}, stem + first {args['freeze_blocks']} blocks frozen, class-balanced "
-              "sampling (inverse square-root frequency), phone-photo augmentation (training/presets.py).",
-              f"- Training time: {m['training']['train_seconds'] / 60:.1f} min on 2 CPU cores "
-              f"(images/s per epoch: {m['training']['images_per_s']}).",
-              f"- Reproduce: `python -m training.train --data-root ../shared/datasets --output-dir runs/lite0 "
-              f"--epochs {args['epochs']} --lr {args['lr']} --model-version {args.get('model_version')}` then "
-              f"`python -m training.model_card runs/lite0 --onnx model/leafscout.onnx`.", "",
+              f"sampling (weight = class count ^ -{args.get('balance_power', 0.5)}), phone-photo augmentation "
+              "(training/presets.py). The stages below are the whole recipe.",
+              *stage_lines(run, m),
+              f"- Then: `python -m training.model_card {run} --onnx {onnx}`.", "",
               "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",
               "## Limits", "",
               "- Most training photos are single leaves on plain backgrounds (lab or paper); only iBean, FGVC8 "
