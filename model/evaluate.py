@@ -36,8 +36,10 @@ def discover(root: str | Path, labels: list[str], split: str = "val", dataset: s
         raise EvaluationError(f"{root} is not a folder; expected <dataset>/<split>/<class>/photos")
     label_map = load_label_map()
     children = _subdirs(root)
-    if dataset is None and children and all(c.name in label_map.datasets for c in children):
-        return [s for c in children for s in discover(c, labels, split, c.name, limit, seed)]
+    known = [c for c in children if c.name in label_map.datasets]
+    if dataset is None and known and not (root / split).is_dir():
+        # a folder of datasets (e.g. ../shared/datasets); folders not in labels.yaml (rice_pest: boxes) are skipped
+        return [s for c in known for s in discover(c, labels, split, c.name, limit, seed)]
     if (root / split).is_dir():
         name, class_root = dataset or root.name, root / split
     elif root.name in SPLITS:

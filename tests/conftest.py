@@ -9,6 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_IMAGES = REPO / "tests" / "fixtures" / "images"
+# The farmer's story photo: a clear late-blight leaf. The other late-blight fixture (GHLB2_Leaf_97, early
+# lesions) is one the shipped model gets wrong (tomato.healthy 91%); it stays in the accuracy test.
+LATE_BLIGHT_PHOTO = (FIXTURE_IMAGES / "plantvillage" / "Tomato___Late_blight"
+                     / "edec546b-3d6b-40e1-a11e-fb03a34cad5a___GHLB2_Leaf_8613.jpg")
 SHARED_DATASETS = Path(os.environ.get("LEAFSCOUT_DATASETS", REPO.parent / "shared" / "datasets"))
 
 

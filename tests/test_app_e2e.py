@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import LATE_BLIGHT_PHOTO
 from webapp import handlers as H
 from webapp.i18n import STRINGS, t
 
@@ -28,7 +29,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # (so a plain test run never dirties the checkout).
 SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("LEAFSCOUT_UPDATE_SCREENSHOTS") == "1"
          else Path(os.environ.get("TMPDIR", "/tmp")) / "leafscout-screenshots")
-LATE_BLIGHT = sorted((REPO / "tests/fixtures/images/plantvillage/Tomato___Late_blight").glob("*.jpg"))[0]
+LATE_BLIGHT = LATE_BLIGHT_PHOTO
 NON_LEAF_CANDIDATES = (sorted((REPO / "tests/fixtures/ood").glob("*.jpg"))
                        + sorted((REPO / "tests/fixtures/images/plantvillage/Background_without_leaves").glob("*.jpg")))
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
