@@ -18,13 +18,21 @@ class UsageError(Exception):
     """A mistake in how the command was called: printed without a traceback, exit code 2."""
 
 
+def _all_names(parser: argparse.ArgumentParser) -> list[str]:
+    """Every subcommand and option name below `parser`: unknown options are reported by the top parser."""
+    names = []
+    for action in parser._actions:
+        names.extend(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            names.extend(action.choices)
+            for sub in action.choices.values():
+                names.extend(_all_names(sub))
+    return names
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # suggest the nearest subcommand/option, like difflib-powered tools do
-        choices = []
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                choices.extend(action.choices)
-            choices.extend(action.option_strings)
+        choices = _all_names(self)
         words = [w.strip("'\",") for w in message.split()]
         hints = []
         for w in words:
