@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from model.imageio import ImageError, read_image
 from model.labels import LabelMap, LabelMapError
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,12 @@ def discover(root: str | Path, datasets: list[str] | None, split: str, label_map
 
 
 def read_rgb(path: str) -> np.ndarray | None:
-    """Decode a training photo to RGB uint8 (EXIF orientation applied), or None if it is unreadable."""
-    data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    """Decode a training photo through the runtime's own image gate (so training sees a photo exactly as
+    the app does: EXIF orientation, alpha, 16-bit, CMYK), or None if the gate refuses it."""
+    try:
+        return read_image(path)
+    except ImageError:
+        return None
 
 
 def class_counts(samples: list[Sample]) -> Counter:
