@@ -8,7 +8,7 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from model.preprocess import PreprocessConfig, geometry, normalize, preprocess
+from model.preprocess import SQUASH, PreprocessConfig, geometry, normalize, preprocess
 
 
 def phone_photo_augment(size: int) -> A.Compose:
@@ -30,13 +30,19 @@ def phone_photo_augment(size: int) -> A.Compose:
 
 
 class TrainTransform:
-    """RGB uint8 -> the runtime's geometry -> phone-photo augmentation -> the runtime's normalisation."""
+    """RGB uint8 -> phone-photo augmentation -> the runtime's normalisation.
+
+    With the `squash` policy the photo is first squashed as the runtime does, so that the random crop at
+    scale 1 is exactly the runtime's view of a wide photo; with the centre-crop policy the random crop
+    works on the raw photo, as in the classic ImageNet recipe."""
 
     def __init__(self, size: int, cfg: PreprocessConfig):
         self.aug, self.cfg = phone_photo_augment(size), cfg
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        return normalize(self.aug(image=geometry(rgb, self.cfg))["image"], self.cfg)
+        if self.cfg.policy == SQUASH:
+            rgb = geometry(rgb, self.cfg)
+        return normalize(self.aug(image=rgb)["image"], self.cfg)
 
 
 class EvalTransform:
