@@ -22,16 +22,26 @@ STEM, HEAD = 32, 1280
 
 
 class SameConv2d(nn.Conv2d):
-    """Conv2d with TF 'SAME' padding: output = ceil(input / stride), extra pad on the bottom/right."""
+    """Conv2d with TF 'SAME' padding: output = ceil(input / stride), extra pad on the bottom/right.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ih, iw = x.shape[-2:]
+    The padding depends on the input size. `EfficientNetLite0.fix_padding` computes it once for the
+    deployment size, so the exported graph holds constant pads (folded into the convolutions) instead
+    of shape arithmetic that blocks onnxruntime's layout optimisations."""
+
+    static_pad: tuple[int, int, int, int] | None = None  # (left, right, top, bottom) for a fixed input size
+
+    def same_pad(self, ih: int, iw: int) -> tuple[int, int, int, int]:
         kh, kw = self.weight.shape[-2:]
         sh, sw = self.stride
         ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
         pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if ph or pw:
-            x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+        return pw // 2, pw - pw // 2, ph // 2, ph - ph // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left, right, top, bottom = self.static_pad or self.same_pad(*x.shape[-2:])
+        if left == right and top == bottom:  # symmetric: the convolution pads by itself
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+        x = F.pad(x, [left, right, top, bottom])
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
@@ -107,6 +117,23 @@ class EfficientNetLite0(nn.Module):
         f = self.features(x)
         cam = torch.einsum("nchw,kc->nkhw", f, self._fc.weight) + self._fc.bias[None, :, None, None]
         return cam.mean((2, 3)), cam
+
+    def fix_padding(self, input_size: int) -> "EfficientNetLite0":
+        """Fix every SAME padding for square inputs of `input_size` (export only: other sizes then give
+        wrong padding). Sizes are found by one dummy forward pass."""
+        sizes = {}
+        convs = [m for m in self.modules() if isinstance(m, SameConv2d)]
+        hooks = [m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(mod, args[0].shape[-2:]))
+                 for m in convs]
+        was_training = self.training
+        with torch.no_grad():
+            self.eval()(torch.zeros(1, 3, input_size, input_size))
+        self.train(was_training)
+        for h in hooks:
+            h.remove()
+        for m in convs:
+            m.static_pad = m.same_pad(*sizes[m])
+        return self
 
     def freeze_early(self, n_blocks: int) -> None:
         """Freeze the stem and the first `n_blocks` blocks (weights and BatchNorm statistics):

@@ -6,6 +6,7 @@ removed) when onnxruntime's logits disagree with PyTorch's on real photos.
 """
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from datetime import datetime, timezone
@@ -68,16 +69,18 @@ def export_onnx(model: nn.Module, path: str | Path, labels: list[str], cfg: Prep
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval().to(memory_format=torch.contiguous_format)
+    model = copy.deepcopy(model).eval().to(memory_format=torch.contiguous_format)
+    if hasattr(model, "fix_padding"):
+        model.fix_padding(cfg.input_size)  # constant pads: no shape arithmetic in the graph
     dummy = torch.zeros(1, 3, cfg.input_size, cfg.input_size)
     tmp = path.with_suffix(".tmp.onnx")
-    with warnings.catch_warnings():  # SAME padding is computed from the fixed input size: constant by design
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+    with warnings.catch_warnings():  # the legacy exporter is deliberate: a plain, fixed-size graph
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(_WithCam(model), (dummy,), str(tmp), input_names=["image"],
                           output_names=["logits", "cam"],
                           dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}, "cam": {0: "batch"}},
                           opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    proto = onnx.load(str(tmp))
+    proto = simplify(tmp)
     for key, value in metadata(labels, cfg, temperature, thresholds, version, extra=extra).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -95,6 +98,48 @@ def export_onnx(model: nn.Module, path: str | Path, labels: list[str], cfg: Prep
                           f"more than the allowed {atol:.0e}; the model was not exported")
     tmp.replace(path)
     return {"max_abs_diff": diff, "cam_max_abs_diff": cam_diff, "path": str(path)}
+
+
+def simplify(path: Path):
+    """Constant-fold with onnxruntime's portable (basic) optimiser, then fold each zero Pad into the
+    convolution it feeds: TF 'SAME' stride-2 padding is asymmetric, which ONNX Conv supports but PyTorch
+    cannot express. Without this the Pads force layout reorders around them at run time."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    opts.optimized_model_filepath = str(path)
+    ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    proto = onnx.load(str(path))
+    graph = proto.graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        mode = next((a.s for a in pad.attribute if a.name == "mode"), b"constant")
+        pads = inits.get(pad.input[1])
+        users = consumers.get(pad.output[0], [])
+        value_is_zero = len(pad.input) < 3 or not pad.input[2] or not inits.get(pad.input[2], 0).any()
+        if (mode != b"constant" or pads is None or len(users) != 1 or users[0].op_type != "Conv"
+                or not value_is_zero or pads[:2].any() or pads[4:6].any()):
+            continue
+        conv = users[0]
+        old = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0, 0, 0, 0])
+        new = [int(old[0] + pads[2]), int(old[1] + pads[3]), int(old[2] + pads[6]), int(old[3] + pads[7])]
+        for a in list(conv.attribute):
+            if a.name in ("pads", "auto_pad"):
+                conv.attribute.remove(a)
+        conv.attribute.append(onnx.helper.make_attribute("pads", new))
+        conv.input[0] = pad.input[0]
+        graph.node.remove(pad)
+    used = {name for node in graph.node for name in node.input}
+    for init in [i for i in graph.initializer if i.name not in used]:
+        graph.initializer.remove(init)
+    return proto
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
