@@ -48,10 +48,6 @@ class ImageInfo:
         return self.width * self.height
 
 
-def _name(source) -> str:
-    return str(source) if isinstance(source, (str, os.PathLike)) else "the image"
-
-
 def _load_bytes(source) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "the image"

@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STATUSES = ("ok", "uncertain", "not_a_leaf", "error")
-
-
 @dataclass
 class Result:
     """One photo's diagnosis.

@@ -142,10 +142,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "error": {"vi": "Lỗi: {msg}", "en": "Error: {msg}"},
 }
 
-# Strings that are legitimately the same in both languages (names, units, numbers).
-SAME_IN_BOTH: frozenset[str] = frozenset()
-
-
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     """The text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
     entry = STRINGS[key]

@@ -9,19 +9,16 @@ import os
 import threading
 from pathlib import Path
 
-MODEL_ENV = "LEAFSCOUT_MODEL"
 DB_ENV = "LEAFSCOUT_DB"
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "leafscout.onnx"
-DEV_MODEL = Path(__file__).resolve().parent.parent / "runs" / "dev" / "leafscout-dev.onnx"
 
 
 def resolve_model_path(cli_value: str | None = None) -> Path:
-    """--model, else $LEAFSCOUT_MODEL, else the shipped model/leafscout.onnx."""
+    """--model, else the runtime's own default ($LEAFSCOUT_MODEL, else the shipped model/leafscout.onnx)."""
     if cli_value:
         return Path(cli_value)
-    if os.environ.get(MODEL_ENV):
-        return Path(os.environ[MODEL_ENV])
-    return SHIPPED_MODEL
+    from model.runtime import default_model_path  # imported here: nothing heavy at app import
+    return default_model_path()
 
 
 class Services:
