@@ -13,10 +13,11 @@ def register(subparsers) -> None:
     p.add_argument("--format", dest="fmt", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--status", choices=("ok", "uncertain", "not_a_leaf"), default="ok",
                    help="what the diagnosis said about the photo")
-    p.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"), default="certified")
+    p.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"),
+                   help="default: the plot's with --plot, else certified")
     p.add_argument("--days-to-harvest", type=int, metavar="N")
-    p.add_argument("--copper-used", type=float, default=0.0, metavar="KG", help="kg Cu/ha applied this year")
-    p.add_argument("--copper-used-7y", type=float, default=0.0, metavar="KG",
+    p.add_argument("--copper-used", type=float, metavar="KG", help="kg Cu/ha applied this year")
+    p.add_argument("--copper-used-7y", type=float, metavar="KG",
                    help="kg Cu/ha applied over the last 7 years (default: this year's figure)")
     p.add_argument("--rainy", dest="rainy_season", action="store_const", const=True, help="rainy season / wet weather")
     p.add_argument("--dry", dest="rainy_season", action="store_const", const=False, help="dry weather")
@@ -27,16 +28,20 @@ def register(subparsers) -> None:
     p.add_argument("--crop", help="with --list: only this crop")
     p.add_argument("--check-substance", metavar="NAME", help="say whether a substance is allowed in organic farming")
     p.add_argument("--kb", metavar="DIR", help="knowledge base folder (default: the shipped advisor/kb)")
+    p.add_argument("--plot", metavar="PLOT", help="take the organic status and the 7-year copper ledger from this "
+                   "plot in the field log (flags given explicitly still win)")
+    p.add_argument("--db", metavar="PATH_OR_URL", help="with --plot: field log database (default $LEAFSCOUT_DB)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from leafscout.cli import UsageError
+    from leafscout.errors import ServiceError, UsageError
+    from leafscout.service import default_advisor
 
-    from advisor import Advisor, AdvisorError, Context
+    from advisor import AdvisorError
 
     try:
-        adv = Advisor.load(kb_dir=args.kb)
+        adv = default_advisor(kb_dir=args.kb)
         if args.check_substance:
             res = adv.check_substance(args.check_substance)
             print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
@@ -55,15 +60,24 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if not args.label:
             raise UsageError("give a LABEL such as tomato.late_blight, or --list to see them")
-        ctx = Context(organic_status=args.organic_status, days_to_harvest=args.days_to_harvest,
-                      copper_used_year_kg_ha=args.copper_used,
-                      copper_used_7y_kg_ha=max(args.copper_used_7y, args.copper_used),
-                      rainy_season=args.rainy_season, hot_weather=args.hot_weather, severity=args.severity)
+        ctx = _context(args, adv)
         advice = adv.advise(args.label, ctx, status=args.status)
-    except AdvisorError as exc:
+    except (AdvisorError, ServiceError) as exc:
         raise UsageError(str(exc)) from None
     if args.fmt == "json":
         print(json.dumps(advice.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(advice.render(lang=args.lang, fmt=args.fmt, rules=adv.rules), end="")
     return 0
+
+
+def _context(args, adv):
+    """The advisor Context, worked out by the diagnosis service (the same rules the app and `diagnose` use)."""
+    from leafscout.service import DiagnosisService
+
+    svc = DiagnosisService(db=args.db)
+    svc._advisor = adv  # the advisor already loaded for this command (maybe a custom --kb)
+    ctx, _ = svc.context(plot=args.plot, organic_status=args.organic_status, days_to_harvest=args.days_to_harvest,
+                         copper_year=args.copper_used, copper_7y=args.copper_used_7y,
+                         rainy_season=args.rainy_season, hot_weather=args.hot_weather, severity=args.severity)
+    return ctx

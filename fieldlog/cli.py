@@ -19,7 +19,7 @@ def _with_log(fn):
     """Open the log for the command; turn field-log input errors into clean usage errors."""
     @functools.wraps(fn)
     def run(args) -> int:
-        from leafscout.cli import UsageError
+        from leafscout.errors import UsageError
 
         from .api import FieldLog
         from .errors import FieldLogError
@@ -145,7 +145,7 @@ def cmd_audit(log, args) -> int:
 
     start, end = (f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season else (args.start, args.end)
     if not start or not end:
-        from leafscout.cli import UsageError
+        from leafscout.errors import UsageError
 
         raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
     report = season_audit(log, start, end)

@@ -14,8 +14,7 @@ import sys
 COMMAND_MODULES = ("model.cli", "advisor.cli", "fieldlog.cli")
 
 
-class UsageError(Exception):
-    """A mistake in how the command was called: printed without a traceback, exit code 2."""
+from leafscout.errors import UsageError  # noqa: F401  (re-exported: `from leafscout.cli import UsageError`)
 
 
 def _all_names(parser: argparse.ArgumentParser) -> list[str]:

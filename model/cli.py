@@ -35,6 +35,10 @@ def register(sub) -> None:
                    "pre-harvest interval is longer")
     d.add_argument("--copper-used", type=float, metavar="KG", help="with --advise: kg Cu/ha applied this year "
                    "(default: from the field log with --log)")
+    d.add_argument("--copper-used-7y", type=float, metavar="KG", help="with --advise: kg Cu/ha applied over the "
+                   "last 7 years (default: from the field log with --log; never lower than the ledger's total)")
+    d.add_argument("--crop", metavar="CROP", help="the crop in the photos (e.g. coffee): the model then only "
+                   "names that crop's problems and says when a photo looks like another crop")
     d.set_defaults(func=cmd_diagnose)
 
     i = sub.add_parser("info", help="show the model, its version, labels and thresholds")
@@ -62,7 +66,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _usage_error(msg: str):
-    from leafscout.cli import UsageError
+    from leafscout.errors import UsageError
     return UsageError(msg)
 
 
@@ -118,65 +122,31 @@ class _CsvReport:
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
         conf = "" if r.confidence is None else f"{r.confidence:.4f}"
-        self.writer.writerow([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
-                              r.model_version or ""])
+        from leafscout.safety import csv_row
+        self.writer.writerow(csv_row([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
+                                      r.model_version or ""]))
         self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
 
     def close(self) -> None:
         self.file.close()
 
 
-def _advice_hook(lang: str, context: dict):
-    """-> function(result) -> advice text. Imported only with --advise."""
+def _service(args):
+    """The diagnosis service (model, advisor, field log) for this command; the model loads here."""
+    from leafscout.service import DiagnosisService
+    from model.runtime import ModelError
+    if args.threads is not None and args.threads < 1:
+        raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
+    svc = DiagnosisService(model_path=args.model, db=args.db, threads=args.threads)
     try:
-        from advisor import Advisor, Context
-    except ImportError as exc:
-        raise _usage_error(f"--advise needs the advisor package ({exc})") from None
-    advisor = Advisor.load()
-    try:
-        ctx = Context(**context)
-    except ValueError as exc:
+        svc.predictor
+    except ModelError as exc:
         raise _usage_error(str(exc)) from None
-
-    def advise(r) -> str | None:
-        if r.status == "error":
-            return None
-        label = r.label if r.status != "not_a_leaf" else "background.no_leaf"
-        return advisor.advise(label, ctx, status=r.status).render(lang, "text")
-    return advise
-
-
-def _open_log(plot: str, db: str | None):
-    """The field log and the plot, checked before the first photo. Imported only with --log."""
-    try:
-        from fieldlog import FieldLog
-    except ImportError as exc:
-        raise _usage_error(f"--log needs the fieldlog package ({exc})") from None
-    try:
-        log = FieldLog.open(db)
-        return log, log.get_plot(plot)
-    except Exception as exc:  # unknown plot, unreadable log: a usage problem, said plainly
-        raise _usage_error(f"--log {plot}: {exc}") from None
-
-
-def _advice_context(args, log, plot) -> dict:
-    """Context from the flags; with --log, the plot's organic status and copper ledger fill what
-    the flags leave open, so the copper cap is checked against what was really sprayed."""
-    ctx = {}
-    if log is not None:
-        year, seven = log.copper_used(plot)
-        ctx.update(organic_status=plot.organic_status, copper_used_year_kg_ha=year, copper_used_7y_kg_ha=seven)
-    if args.organic_status:
-        ctx["organic_status"] = args.organic_status
-    if args.days_to_harvest is not None:
-        ctx["days_to_harvest"] = args.days_to_harvest
-    if args.copper_used is not None:
-        ctx["copper_used_year_kg_ha"] = args.copper_used
-        ctx["copper_used_7y_kg_ha"] = max(args.copper_used, ctx.get("copper_used_7y_kg_ha", 0.0))
-    return ctx
+    return svc
 
 
 def cmd_diagnose(args) -> int:
+    from leafscout.errors import ServiceError
     if args.top_k < 1:
         raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
     if args.advise and args.advise not in ("en", "vi"):
@@ -185,17 +155,27 @@ def cmd_diagnose(args) -> int:
     if not photos:
         print("leafscout diagnose: error: no photos to diagnose", file=sys.stderr)
         return 1
-    predictor = load_predictor(args)
+    svc = _service(args)
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
-    log, plot = _open_log(args.log, args.db) if args.log else (None, None)
-    advise = _advice_hook(args.advise, _advice_context(args, log, plot)) if args.advise else None
-
-    def record(r) -> None:
-        if log is not None and r.status in ("ok", "uncertain") and r.path:
-            log.record_observation(plot, r.path, r.label, r.status, r.confidence, r.model_version)
     heat_dir = Path(args.heatmaps) if args.heatmaps else None
     if heat_dir:
         heat_dir.mkdir(parents=True, exist_ok=True)
+    try:  # the plot (organic status, 7-year copper ledger) is checked before the first photo
+        results = svc.diagnose_many(photos, crop=args.crop, plot=args.log, organic_status=args.organic_status,
+                                    days_to_harvest=args.days_to_harvest, copper_year=args.copper_used,
+                                    copper_7y=args.copper_used_7y, top_k=args.top_k, tta=args.tta,
+                                    heatmap=heat_dir is not None)
+        first = next(results, None)
+    except ServiceError as exc:
+        if report:
+            report.close()
+        flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
+        raise _usage_error(flag + str(exc)) from None
+
+    def all_results():
+        if first is not None:
+            yield first
+            yield from results
 
     from tqdm import tqdm
     bar = tqdm(total=len(photos), file=sys.stderr, unit="photo", disable=True if len(photos) < 10 else None,
@@ -203,32 +183,34 @@ def cmd_diagnose(args) -> int:
     out = (lambda line: tqdm.write(line, file=sys.stdout)) if not bar.disable else print
     counts: Counter = Counter()
     try:
-        for r in predictor.predict_many(photos, top_k=args.top_k, tta=args.tta, heatmap=heat_dir is not None):
+        for d in all_results():
+            r = d.result
             counts[r.status] += 1
-            extra = {}
-            if advise and r.status != "error":
+            text = None
+            if args.advise and d.advice is not None:
+                text = d.advice.render(args.advise, "text")
+            if args.log and r.status in ("ok", "uncertain") and r.path:
                 try:
-                    extra["advice"] = advise(r)
-                except Exception as exc:
-                    print(f"leafscout diagnose: warning: no advice for {r.path}: {exc}", file=sys.stderr)
-            if log is not None:
-                try:
-                    record(r)
-                except Exception as exc:
+                    svc.record(d, args.log)
+                except ServiceError as exc:
                     print(f"leafscout diagnose: warning: {r.path} not logged: {exc}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / (Path(r.path).stem + ".heatmap.png")
                 cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
             if args.json:
-                d = r.to_dict()
-                if "advice" in extra:
-                    d["advice"] = extra["advice"]
-                out(json.dumps(d, ensure_ascii=False))
+                js = r.to_dict()
+                js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop),
+                                             ("crop_note", d.crop_note)) if v is not None})
+                if args.log:
+                    js["context"] = d.info.to_dict()
+                if text is not None:
+                    js["advice"] = text
+                out(json.dumps(js, ensure_ascii=False))
             else:
-                out(_readable(r))
-                if extra.get("advice"):
-                    out("    " + extra["advice"].replace("\n", "\n    "))
+                out(_readable(r) + (f" [{d.crop_note}]" if d.crop_note else ""))
+                if text:
+                    out("    " + text.replace("\n", "\n    "))
             if report:
                 report.add(r)
             bar.update(1)
@@ -238,7 +220,7 @@ def cmd_diagnose(args) -> int:
             report.close()
     n_read = len(photos) - counts["error"]
     print(f"{len(photos)} photo(s): {counts['ok']} ok, {counts['uncertain']} uncertain, "
-          f"{counts['not_a_leaf']} not a leaf, {counts['error']} unreadable (model {predictor.version})",
+          f"{counts['not_a_leaf']} not a leaf, {counts['error']} unreadable (model {svc.predictor.version})",
           file=sys.stderr)
     return 0 if n_read else 1
 

@@ -2,7 +2,7 @@
 any labelled folder, plus how often it says "uncertain" or "not a leaf" on real leaves (target <= 2%).
 
 It measures the deployed path (image gate + ONNX runtime), not the training code, and uses the numpy-only
-`training.metrics` so it needs no torch.
+`model.metrics` so it needs no torch.
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def discover(root: str | Path, labels: list[str], split: str = "val", dataset: s
 
 
 def _summary(y_true, y_pred, statuses, labels) -> dict:
-    from training.metrics import classification_report
+    from model.metrics import classification_report
     rep = classification_report(np.asarray(y_true), np.asarray(y_pred), labels)
     counts = Counter(statuses)
     n = max(1, len(statuses))

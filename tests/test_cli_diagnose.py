@@ -55,10 +55,11 @@ def test_json_lines_schema(toy, folder, capsys):
     rows = [json.loads(l) for l in capsys.readouterr().out.strip().splitlines()]
     assert len(rows) == 6
     for row in rows:
-        assert list(row) == ["path", "status", "label", "confidence", "top_k", "error"]
+        assert list(row)[:6] == ["path", "status", "label", "confidence", "top_k", "error"]
         assert row["status"] in ("ok", "uncertain", "not_a_leaf", "error")
         if row["status"] == "error":
             assert row["error"] and row["label"] is None and row["top_k"] == []
+            assert row["error_code"] == "corrupt"  # a code, not English text, tells the kind
         else:
             assert row["error"] is None and len(row["top_k"]) == 2
             assert all(set(t) == {"label", "probability"} and 0 <= t["probability"] <= 1 for t in row["top_k"])

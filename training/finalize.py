@@ -20,7 +20,7 @@ from model.arch import EfficientNetLite0
 from model.export import export_onnx
 from model.labels import load_label_map
 from model.preprocess import CENTER_CROP, PreprocessConfig
-from training.metrics import ece, energy, fit_temperature, softmax
+from model.metrics import ece, energy, fit_temperature, softmax
 from training.presets import EvalTransform
 from training.report import per_dataset_report, write_confusions
 

@@ -1,0 +1,402 @@
+"""The one diagnosis service: photo (+ crop, + plot) -> Result -> field-log context -> Advice -> log record.
+
+The app, its API and the CLI all call `DiagnosisService`; nothing else wires the runtime, the advisor and the
+field log together, so they cannot disagree (for example about which copper total the copper cap is checked
+against: always the plot's 7-year ledger, exactly as the certification rules count it).
+
+Nothing heavy loads at import. The model loads once (`warm_up` or first use), under a lock; the advisor's list
+of detectable problems comes from the loaded model's own metadata, not from the training label map, so an
+installed wheel needs no source tree.
+
+    svc = DiagnosisService()                                   # shipped model, $LEAFSCOUT_DB field log
+    d = svc.diagnose("leaf.jpg", crop="tomato", plot="Doi A")  # context from the log: organic status, copper
+    d.status, d.label, d.advice.recommended_ids, d.context.copper_7y
+    svc.record(d, plot="Doi A")                                # a person confirmed: write it to the log
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import ServiceError, image_error_code, strip_paths
+
+DB_ENV = "LEAFSCOUT_DB"
+ORGANIC_STATUSES = ("certified", "in_conversion", "conventional")
+
+
+# ---------------------------------------------------------------------------------------------- advisor
+
+def model_labels(model_path: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The labels stored in an ONNX model's metadata, without building a Predictor (no inference session
+    options, no warm-up): what `leafscout advise` needs to know which problems the model can see."""
+    import json
+
+    import onnxruntime as ort
+
+    from model.runtime import default_model_path
+
+    path = Path(model_path) if model_path else default_model_path()
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    raw = sess.get_modelmeta().custom_metadata_map
+    return tuple(_labels_from_metadata(raw, path))
+
+
+def _labels_from_metadata(raw: dict, path) -> list[str]:
+    import json
+
+    for key in ("leafscout.labels", "labels"):
+        if key in raw:
+            labels = json.loads(raw[key])
+            if isinstance(labels, list) and all(isinstance(x, str) for x in labels):
+                return labels
+    raise ServiceError("other", f"{path}: no LeafScout labels in the model metadata")
+
+
+@lru_cache(maxsize=8)
+def load_advisor(labels: tuple[str, ...] | None = None, kb_dir: str | None = None):
+    """The advisor over the shipped (or `kb_dir`) knowledge base, told which labels the model detects.
+
+    With `labels` the knowledge base is checked against the model that is actually loaded: every model label
+    needs a problem entry. Without it (no model at hand) the training label map is used when present."""
+    from advisor import Advisor
+    from advisor.kb import read_kb
+    from advisor.schema import validate
+
+    if labels is None:
+        return Advisor.load(kb_dir=kb_dir)
+    kb = read_kb(kb_dir or None)
+    # Checked against the loaded model: each of its labels needs a problem entry. Problems the knowledge base
+    # declares detectable but this model lacks (a smaller or older model) are fine; they are shown as not
+    # detectable, because for this model they are not.
+    declared = {pid for pid, p in kb.problems.items() if isinstance(p, dict) and p.get("detectable_by_model", True)}
+    kb.model_labels = frozenset(labels) | frozenset(declared)
+    validate(kb, require_all_labels=True)
+    kb.model_labels = frozenset(labels)
+    return Advisor(kb)
+
+
+def default_advisor(model_path=None, kb_dir: str | None = None):
+    """For commands without a loaded model (`leafscout advise`): labels from the model file's metadata;
+    if no model can be read, the training label map (source checkout)."""
+    try:
+        labels = model_labels(model_path)
+    except Exception:
+        labels = None
+    return load_advisor(labels, kb_dir)
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+@dataclass
+class ContextInfo:
+    """Where each context value came from, for display: the plot, its ledger, the form."""
+    plot: str | None = None
+    plot_crop: str | None = None
+    area_ha: float | None = None
+    organic_status: str = "certified"
+    organic_from: str = "default"      # plot | given | default
+    copper_year: float = 0.0
+    copper_7y: float = 0.0
+    copper_from: str = "none"          # ledger | given | ledger+given | none
+    copper_cap: float | None = None
+    days_to_harvest: int | None = None
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+        return asdict(self)
+
+
+@dataclass
+class Diagnosis:
+    """One photo's answer with everything around it. `result` is the runtime's Result (None when no photo)."""
+    result: Any
+    context: Any = None                # advisor Context
+    info: ContextInfo = field(default_factory=ContextInfo)
+    advice: Any = None                 # advisor Advice, None for an unreadable photo
+    error_code: str | None = None      # one of leafscout.errors.ERROR_CODES when status == "error"
+    error_detail: str | None = None    # English, no server paths
+    crop: str | None = None
+    crop_note: str | None = None
+    framing: str | None = None
+    photo: str | None = None           # the path it was read from (server side; never shown)
+    display_name: str | None = None
+    observation_id: int | None = None
+
+    @property
+    def status(self) -> str:
+        return self.result.status if self.result is not None else "error"
+
+    @property
+    def label(self) -> str | None:
+        return None if self.result is None else self.result.label
+
+    @property
+    def confidence(self) -> float | None:
+        return None if self.result is None else self.result.confidence
+
+    def copper_decision(self) -> dict:
+        """What the advice decided about copper: recommended copper treatments, and those blocked by the cap."""
+        adv = self.advice
+        if adv is None:
+            return {"recommended": [], "blocked_by_cap": []}
+        copper = [s.treatment_id for s in adv.steps if s.treatment_id and _is_copper(s)]
+        blocked = [b.treatment_id for b in adv.blocked if b.reason_code == "copper_cap"]
+        return {"recommended": copper, "blocked_by_cap": blocked}
+
+    def to_dict(self) -> dict:
+        """JSON-ready and language-free (names and advice texts carry both languages)."""
+        r = self.result
+        d = {"status": self.status, "label": self.label,
+             "confidence": None if r is None or r.confidence is None else round(float(r.confidence), 4),
+             "top_k": [] if r is None else [{"label": a, "probability": round(float(p), 4)} for a, p in r.top_k],
+             "error_code": self.error_code, "error": self.error_detail,
+             "model_version": None if r is None else r.model_version,
+             "crop": self.crop, "crop_note": self.crop_note, "framing": self.framing,
+             "file": self.display_name,
+             "context": self.info.to_dict(), "copper": self.copper_decision(),
+             "observation_id": self.observation_id}
+        return d
+
+
+def _is_copper(step) -> bool:
+    text = f"{step.treatment_id or ''} {step.active or ''}".lower()
+    return "copper" in text or "bordeaux" in text
+
+
+# ---------------------------------------------------------------------------------------------- service
+
+class DiagnosisService:
+    """Model, advisor and field log, created once and shared by every request (thread-safe)."""
+
+    def __init__(self, model_path: str | os.PathLike | None = None, db: str | None = None,
+                 threads: int | None = None, kb_dir: str | None = None, predictor=None, log=None):
+        self._model_path = Path(model_path) if model_path else None
+        self.db = db if db is not None else os.environ.get(DB_ENV)
+        self.threads = threads
+        self.kb_dir = kb_dir
+        self.loads = 0
+        self._lock = threading.Lock()
+        self._predictor = predictor
+        self._log = log
+        self._advisor = None
+
+    # ---- the three layers --------------------------------------------------------------------------
+    @property
+    def model_path(self) -> Path:
+        if self._model_path is None:
+            from model.runtime import default_model_path
+            self._model_path = default_model_path()
+        return self._model_path
+
+    @property
+    def predictor(self):
+        if self._predictor is None:
+            with self._lock:
+                if self._predictor is None:
+                    from model.runtime import ModelError, Predictor
+                    try:
+                        self._predictor = Predictor(self.model_path, threads=self.threads)
+                    except ModelError:
+                        raise
+                    self.loads += 1
+        return self._predictor
+
+    @property
+    def advisor(self):
+        if self._advisor is None:
+            labels = tuple(self.predictor.labels)
+            self._advisor = load_advisor(labels, self.kb_dir)
+        return self._advisor
+
+    @property
+    def log(self):
+        if self._log is None:
+            with self._lock:
+                if self._log is None:
+                    from fieldlog import FieldLog
+                    self._log = FieldLog.open(self.db or None)
+        return self._log
+
+    @property
+    def crops(self) -> list[str]:
+        """Crop names the loaded model knows (label prefix), without the no-leaf class."""
+        pred = self.predictor
+        crops = getattr(pred, "crops", None)
+        if crops is None:
+            crops = sorted({lab.split(".", 1)[0] for lab in pred.labels})
+        bg = getattr(pred, "background_label", "background.no_leaf").split(".", 1)[0]
+        return [c for c in crops if c != bg]
+
+    def warm_up(self) -> None:
+        """Load model and knowledge base now, so the first request does not wait."""
+        self.predictor
+        self.advisor
+
+    # ---- context -----------------------------------------------------------------------------------
+    def context(self, plot=None, organic_status=None, days_to_harvest=None, copper_year=None,
+                copper_7y=None, **extra):
+        """(advisor Context, ContextInfo). A plot brings its organic status and its copper ledger (this year
+        and the 7 years ending this year); given values win for organic status and days; given copper adds
+        to nothing, it replaces the unknown: the 7-year total is never taken lower than the ledger's."""
+        from advisor import Context, ContextError
+
+        info = ContextInfo()
+        info.copper_cap = self.advisor.copper_cap_kg_ha_7y
+        ledger_year = ledger_7y = None
+        if plot not in (None, ""):
+            try:
+                p = self.log.get_plot(plot)
+                ledger_year, ledger_7y = self.log.copper_used(p)
+            except ServiceError:
+                raise
+            except Exception as exc:
+                raise ServiceError("unknown_plot", str(exc)) from None
+            info.plot, info.plot_crop, info.area_ha = p.name, p.crop, float(p.area_ha)
+            info.organic_status, info.organic_from = p.organic_status, "plot"
+            info.copper_year, info.copper_7y, info.copper_from = ledger_year, ledger_7y, "ledger"
+        if organic_status not in (None, ""):
+            if organic_status not in ORGANIC_STATUSES:
+                raise ServiceError("bad_input", f"organic_status must be one of {', '.join(ORGANIC_STATUSES)}")
+            info.organic_status, info.organic_from = organic_status, "given"
+        year = _number(copper_year, "copper_year")
+        seven = _number(copper_7y, "copper_7y")
+        if year is not None or seven is not None:
+            y = year if year is not None else (ledger_year or 0.0)
+            s = max(v for v in (seven, y, ledger_7y or 0.0) if v is not None)
+            info.copper_year, info.copper_7y = y, s
+            info.copper_from = "ledger+given" if ledger_7y is not None else "given"
+        if days_to_harvest not in (None, ""):
+            try:
+                d = float(days_to_harvest)
+            except (TypeError, ValueError):
+                raise ServiceError("bad_input", f"days_to_harvest must be a whole number, got {days_to_harvest!r}")
+            if d != d or d < 0 or d > 10_000:
+                raise ServiceError("bad_input", f"days_to_harvest must be between 0 and 10000, got {days_to_harvest!r}")
+            info.days_to_harvest = int(round(d))
+        try:
+            ctx = Context(organic_status=info.organic_status, days_to_harvest=info.days_to_harvest,
+                          copper_used_year_kg_ha=float(info.copper_year), copper_used_7y_kg_ha=float(info.copper_7y),
+                          **extra)
+        except ContextError as exc:
+            raise ServiceError("bad_input", str(exc)) from None
+        return ctx, info
+
+    # ---- advice ------------------------------------------------------------------------------------
+    def advise(self, label: str, status: str = "ok", ctx=None, **context):
+        """Advice for a knowledge-base problem id (also problems the model cannot see)."""
+        from advisor import AdvisorError
+
+        if ctx is None:
+            ctx, _ = self.context(**context)
+        try:
+            return self.advisor.advise(str(label), ctx, status=status)
+        except AdvisorError as exc:
+            raise ServiceError("unknown_label", str(exc)) from None
+
+    def _advice_for(self, result, ctx):
+        if result is None or result.status == "error":
+            return None
+        label = result.label if result.status != "not_a_leaf" else (result.label or "background.no_leaf")
+        try:
+            return self.advisor.advise(label, ctx, status=result.status)
+        except Exception:
+            return None  # a label without a KB entry never sinks the diagnosis
+
+    # ---- diagnosis ---------------------------------------------------------------------------------
+    def _predict_kwargs(self, crop):
+        import inspect
+        if crop and "crop" in inspect.signature(self.predictor.predict).parameters:
+            return {"crop": crop}
+        return {}
+
+    def check_crop(self, crop):
+        if crop in (None, ""):
+            return None
+        crop = str(crop).strip().lower()
+        if crop not in self.crops:
+            raise ServiceError("bad_input", f"unknown crop {crop!r}; the model knows: {', '.join(self.crops)}")
+        return crop
+
+    def diagnose(self, photo, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
+                 copper_year=None, copper_7y=None, record: bool = False, top_k: int = 3, tta: bool = False,
+                 display_name: str | None = None, ctx=None, info=None) -> Diagnosis:
+        """One photo (path or bytes) -> Diagnosis. An unreadable photo is a Diagnosis with an error code,
+        never an exception; a bad context value or an unknown plot raises ServiceError."""
+        from model.imageio import ImageError
+        from model.results import Result
+
+        if photo is None or photo == "":
+            raise ServiceError("no_photo", "no photo was given")
+        crop = self.check_crop(crop)
+        if ctx is None:
+            ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        path = os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None
+        name = display_name or (os.path.basename(path) if path else None)
+        try:
+            result = self.predictor.predict(photo, top_k=top_k, tta=tta, path=path, **self._predict_kwargs(crop))
+        except ImageError as exc:
+            result = Result.failed(path, str(exc), self.predictor.version)
+            code = image_error_code(exc, path)
+        else:
+            code = None
+        d = self._wrap(result, ctx, info, crop, path, name, code)
+        if record and plot:
+            self.record(d, plot)
+        return d
+
+    def diagnose_many(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
+                      copper_year=None, copper_7y=None, top_k: int = 3, tta: bool = False, heatmap: bool = False,
+                      names: list | None = None) -> Iterator[Diagnosis]:
+        """Many photos in order (batched inference); the context is worked out once."""
+        crop = self.check_crop(crop)
+        ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        photos = list(photos)
+        kw = {}
+        import inspect
+        if crop and "crop" in inspect.signature(self.predictor.predict_many).parameters:
+            kw["crop"] = crop
+        for i, r in enumerate(self.predictor.predict_many(photos, top_k=top_k, tta=tta, heatmap=heatmap, **kw)):
+            path = os.fspath(photos[i]) if isinstance(photos[i], (str, os.PathLike)) else None
+            name = names[i] if names else (os.path.basename(path) if path else None)
+            code = image_error_code(r.error, path) if r.status == "error" else None
+            yield self._wrap(r, ctx, info, crop, path, name, code)
+
+    def _wrap(self, result, ctx, info, crop, path, name, code) -> Diagnosis:
+        detail = strip_paths(result.error, path) if result.error else None
+        return Diagnosis(result=result, context=ctx, info=info or ContextInfo(), advice=self._advice_for(result, ctx),
+                         error_code=code, error_detail=detail, crop=getattr(result, "crop", crop),
+                         crop_note=getattr(result, "crop_note", None), framing=getattr(result, "framing", None),
+                         photo=path, display_name=name)
+
+    # ---- field log ---------------------------------------------------------------------------------
+    def record(self, diagnosis: Diagnosis, plot, observer: str | None = None):
+        """Write a diagnosis to the plot's log (a person chose to save it). Unreadable photos are refused."""
+        if diagnosis is None or diagnosis.status == "error" or not diagnosis.photo:
+            raise ServiceError("log_error", "nothing to save: no readable photo")
+        r = diagnosis.result
+        try:
+            obs = self.log.record_observation(plot, diagnosis.photo, r.label or "unknown", r.status,
+                                              float(r.confidence or 0.0), r.model_version or "unknown",
+                                              observer=observer)
+        except Exception as exc:
+            raise ServiceError("log_error", str(exc)) from None
+        diagnosis.observation_id = getattr(obs, "id", None)
+        return obs
+
+
+def _number(value, what: str):
+    if value in (None, ""):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ServiceError("bad_input", f"{what} must be a number (kg Cu/ha), got {value!r}") from None
+    if v != v or v < 0 or v >= 1000:
+        raise ServiceError("bad_input", f"{what} must be kg Cu/ha between 0 and 1000, got {value!r}")
+    return v
