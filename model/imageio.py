@@ -11,8 +11,10 @@ before any memory is spent, and big JPEGs are decoded at 1/2, 1/4 or 1/8 size by
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,11 @@ from PIL import Image, UnidentifiedImageError
 MIN_SIDE = 32                 # below this a leaf's lesions cannot be seen
 MAX_PIXELS = 120_000_000      # 108-MP phone sensors pass; a 30k x 30k "bomb" does not
 MAX_BYTES = 200 * 2**20       # no phone photo is this big; refuse before reading it all
+# What the decoder may allocate: width x height x channels x bytes per sample, from the header. 400 MB lets
+# every 8-bit RGB photo under MAX_PIXELS through (120 MP x 3 = 360 MB) and stops a 16-bit RGBA PNG of the same
+# size (950 MB), which compresses to under 1 MB on disk (a "pixel bomb").
+MAX_DECODED_BYTES = 400 * 2**20
+_READ_CHUNK = 1 << 20
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff",
                   ".heic", ".heif", ".gif")
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
@@ -31,7 +38,17 @@ _FIX = "send a JPEG or PNG photo taken with the phone camera"
 
 
 class ImageError(ValueError):
-    """The input is not a usable photo. The message is meant for the person who supplied it."""
+    """The input is not a usable photo. The message is meant for the person who supplied it.
+
+    `code` names the kind of refusal for programs (logs, tests, the API): "image.not_found",
+    "image.not_regular_file", "image.too_big_file", "image.too_many_pixels", "image.too_big_decoded",
+    "image.too_small", "image.empty", "image.not_an_image", "image.damaged_header", "image.truncated",
+    "image.unreadable", "image.bad_array".
+    """
+
+    def __init__(self, message: str, code: str = "image.invalid"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -42,31 +59,120 @@ class ImageInfo:
     height: int
     mode: str          # PIL mode: "RGB", "RGBA", "L", "I;16", "CMYK", "P", ...
     orientation: int   # EXIF orientation tag, 1 when absent
+    channels: int = 3          # samples per pixel the decoder produces
+    bytes_per_sample: int = 1  # 2 for 16-bit PNG/TIFF, 4 for 32-bit integer or float
 
     @property
     def pixels(self) -> int:
         return self.width * self.height
 
+    def decoded_bytes(self, reduction: int = 1) -> int:
+        """Bytes the decoder allocates for the pixels (before any conversion), at 1/reduction size."""
+        w, h = -(-self.width // reduction), -(-self.height // reduction)
+        return w * h * self.channels * self.bytes_per_sample
 
-def _load_bytes(source) -> tuple[bytes, str]:
+
+_MODE_LAYOUT = {  # PIL mode -> (channels the decoder produces, bytes per sample)
+    "1": (1, 1), "L": (1, 1), "P": (4, 1), "PA": (4, 1), "LA": (2, 1), "La": (2, 1), "RGB": (3, 1),
+    "RGBA": (4, 1), "RGBa": (4, 1), "RGBX": (4, 1), "CMYK": (4, 1), "YCbCr": (3, 1), "LAB": (3, 1),
+    "HSV": (3, 1), "I": (1, 4), "F": (1, 4), "I;16": (1, 2), "I;16B": (1, 2), "I;16L": (1, 2), "I;16N": (1, 2),
+}
+
+
+def _layout(im: Image.Image, data: bytes) -> tuple[int, int]:
+    """(channels, bytes per sample) the pixels will decode to, from the header alone.
+
+    PIL reports a 16-bit RGB(A) PNG or TIFF as mode "RGB(A)" (it would reduce to 8 bits), but OpenCV keeps
+    all 16: the sample size comes from the PNG IHDR / TIFF BitsPerSample / the tile's raw mode instead.
+    """
+    channels, size = _MODE_LAYOUT.get(im.mode, (max(len(im.getbands()), 1), 4))
+    bits = 8
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 26:
+        bits = data[24]
+    else:
+        try:
+            tag = getattr(im, "tag_v2", None)
+            if tag is not None and 258 in tag:
+                value = tag[258]
+                bits = max(value) if isinstance(value, tuple) else int(value)
+        except Exception:
+            pass
+        for tile in getattr(im, "tile", None) or ():
+            raw = tile[3] if len(tile) > 3 else None
+            raw = raw[0] if isinstance(raw, tuple) and raw else raw
+            if isinstance(raw, str):
+                for marker, b in ((";16", 16), (";32", 32), (";64", 64)):
+                    if marker in raw:
+                        bits = max(bits, b)
+    return channels, max(size, -(-int(bits) // 8))
+
+
+def _load_bytes(source, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), "the image"
+        data = bytes(source)
+        if len(data) > max_bytes:
+            raise ImageError(f"the image is {len(data) / 2**20:.0f} MB; a phone photo is under "
+                             f"{max_bytes // 2**20} MB. {_FIX}", "image.too_big_file")
+        return data, "the image"
     if not isinstance(source, (str, os.PathLike)):
-        raise ImageError(f"expected a file path, bytes or an RGB uint8 numpy array; got {type(source).__name__}")
+        raise ImageError(f"expected a file path, bytes or an RGB uint8 numpy array; got {type(source).__name__}",
+                         "image.bad_array")
     path = Path(source)
+    return _read_regular_file(path, max_bytes), str(path)
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """Read a regular file, at most max_bytes. FIFOs, devices (/dev/zero), sockets and folders are refused
+    before a byte is read; the size the file system reports is never trusted (/proc files and devices say 0).
+
+    O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer; fstat on the open
+    descriptor then decides, so a file swapped after a stat cannot slip through.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ImageError(f"{path} is a folder, not a photo; pass the photo files, or the folder to `leafscout diagnose`")
-        if size > MAX_BYTES:
-            raise ImageError(f"{path} is {size / 2**20:.0f} MB; a phone photo is under {MAX_BYTES // 2**20} MB. {_FIX}")
-        return path.read_bytes(), str(path)
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise ImageError(f"{path}: file not found; check the path") from None
+        raise ImageError(f"{path}: file not found; check the path", "image.not_found") from None
     except PermissionError:
-        raise ImageError(f"{path}: permission denied; check the file's read permission") from None
+        raise ImageError(f"{path}: permission denied; check the file's read permission", "image.unreadable") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path} is a folder, not a photo; pass the photo files, or the folder to "
+                         f"`leafscout diagnose`", "image.not_regular_file") from None
     except OSError as exc:
-        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "image.unreadable") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageError(f"{path} is a folder, not a photo; pass the photo files, or the folder to "
+                             f"`leafscout diagnose`", "image.not_regular_file")
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
+                    "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise ImageError(f"{path} is {kind}, not a photo file; only regular files are read. {_FIX}",
+                             "image.not_regular_file")
+        if st.st_size > max_bytes:
+            raise ImageError(f"{path} is {st.st_size / 2**20:.0f} MB; a phone photo is under "
+                             f"{max_bytes // 2**20} MB. {_FIX}", "image.too_big_file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while True:  # read to EOF, but never more than max_bytes + 1, whatever st_size said
+            chunk = os.read(fd, min(_READ_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise ImageError(f"{path} is over {max_bytes // 2**20} MB (it kept growing while read); "
+                                 f"a phone photo is smaller. {_FIX}", "image.too_big_file")
+        return b"".join(chunks)
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise ImageError(f"{path} is a folder, not a photo", "image.not_regular_file") from None
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "image.unreadable") from None
+    finally:
+        os.close(fd)
 
 
 def _what_is_it(data: bytes) -> str:
@@ -93,45 +199,66 @@ def _what_is_it(data: bytes) -> str:
         return "a file of an unknown binary format"
 
 
-def check_image(source, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN_SIDE) -> ImageInfo:
+def check_image(source, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN_SIDE,
+                max_decoded_bytes: int = MAX_DECODED_BYTES) -> ImageInfo:
     """Read only the header and refuse what cannot or should not be decoded.
 
     `source`: path or bytes. Returns the `ImageInfo`; raises `ImageError` for empty, non-image,
-    unreadable-header, too-small or too-many-pixel inputs. Truncated pixel data is caught by `read_image`.
+    unreadable-header, too-small, too-many-pixel or too-many-decoded-bytes inputs. Truncated pixel data is
+    caught by `read_image`.
     """
     data, name = _load_bytes(source)
-    return _check_bytes(data, name, max_pixels, min_side)
+    return _check_bytes(data, name, max_pixels, min_side, max_decoded_bytes)
 
 
-def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int) -> ImageInfo:
+def _check_decoded_size(info: ImageInfo, name: str, reduction: int, limit: int) -> None:
+    need = info.decoded_bytes(reduction)
+    if need > limit:
+        raise ImageError(
+            f"{name} is {info.width}x{info.height} with {info.channels} channel(s) of {info.bytes_per_sample * 8} "
+            f"bits: decoding it would take {need / 2**20:,.0f} MB, over the {limit / 2**20:,.0f} MB limit "
+            f"(a guard against pixel bombs). Save it as an 8-bit RGB JPEG, as a phone camera does",
+            "image.too_big_decoded")
+
+
+def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
+                 max_decoded_bytes: int = MAX_DECODED_BYTES, min_short_side: int | None = None) -> ImageInfo:
+    """Header checks, all before any pixel is decoded (PIL's PNG getexif() decodes the whole image to find an
+    eXIf chunk after the pixel data, so orientation is read only once the size checks have passed)."""
     if not data:
-        raise ImageError(f"{name} is empty (0 bytes): the upload or copy did not finish; take or copy the photo again")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        raise ImageError(f"{name} is empty (0 bytes): the upload or copy did not finish; take or copy the photo again",
+                         "image.empty")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
             im = Image.open(io.BytesIO(data))
             w, h = im.size
             fmt, mode = im.format or "unknown", im.mode
-            try:
-                orientation = int(im.getexif().get(0x0112, 1) or 1)
-            except Exception:  # a broken EXIF block must not sink an otherwise good photo
-                orientation = 1
-    except Image.DecompressionBombError:
-        raise ImageError(f"{name} declares far more than {max_pixels:,} pixels; it looks like a decompression bomb, "
-                         f"not a photo. {_FIX}") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{name} is not a photo LeafScout can read: expected JPEG, PNG, WebP, BMP or TIFF, "
-                         f"got {_what_is_it(data)}. {_FIX}") from None
-    except Exception as exc:  # PIL raises many types on a damaged header (SyntaxError, struct.error, ...)
-        raise ImageError(f"{name} has a damaged header ({type(exc).__name__}: {exc}); the file is corrupt. "
-                         f"{_FIX}") from None
-    if w * h > max_pixels:
-        raise ImageError(f"{name} is {w}x{h} = {w * h / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
-                         f"(a guard against decompression bombs); resize it below that, e.g. to 4000x3000")
-    if min(w, h) < min_side:
-        raise ImageError(f"{name} is only {w}x{h} pixels; expected at least {min_side} px on each side. "
-                         f"Send the original photo, not a thumbnail")
-    return ImageInfo(fmt, w, h, mode, orientation if 1 <= orientation <= 8 else 1)
+            channels, sample = _layout(im, data)
+        except Image.DecompressionBombError:
+            raise ImageError(f"{name} declares far more than {max_pixels:,} pixels; it looks like a decompression "
+                             f"bomb, not a photo. {_FIX}", "image.too_many_pixels") from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{name} is not a photo LeafScout can read: expected JPEG, PNG, WebP, BMP or TIFF, "
+                             f"got {_what_is_it(data)}. {_FIX}", "image.not_an_image") from None
+        except Exception as exc:  # PIL raises many types on a damaged header (SyntaxError, struct.error, ...)
+            raise ImageError(f"{name} has a damaged header ({type(exc).__name__}: {exc}); the file is corrupt. "
+                             f"{_FIX}", "image.damaged_header") from None
+        if w * h > max_pixels:
+            raise ImageError(f"{name} is {w}x{h} = {w * h / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
+                             f"(a guard against decompression bombs); resize it below that, e.g. to 4000x3000",
+                             "image.too_many_pixels")
+        if min(w, h) < min_side:
+            raise ImageError(f"{name} is only {w}x{h} pixels; expected at least {min_side} px on each side. "
+                             f"Send the original photo, not a thumbnail", "image.too_small")
+        info = ImageInfo(fmt, w, h, mode, 1, channels, sample)
+        # a big JPEG is decoded at 1/2..1/8 size; everything else at full size, with all its bits
+        _check_decoded_size(info, name, _reduction(info, min_short_side), max_decoded_bytes)
+        try:
+            orientation = int(im.getexif().get(0x0112, 1) or 1)
+        except Exception:  # a broken EXIF block must not sink an otherwise good photo
+            orientation = 1
+    return ImageInfo(fmt, w, h, mode, orientation if 1 <= orientation <= 8 else 1, channels, sample)
 
 
 def _reduction(info: ImageInfo, min_short_side: int | None) -> int:
@@ -160,24 +287,24 @@ def to_rgb_uint8(arr: np.ndarray, *, bgr: bool = False, name: str = "the array")
     leaf on paper, not on black (which the model never saw).
     """
     if not isinstance(arr, np.ndarray):
-        raise ImageError(f"expected a numpy array, got {type(arr).__name__}")
+        raise ImageError(f"expected a numpy array, got {type(arr).__name__}", "image.bad_array")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
-        raise ImageError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {arr.shape}")
+        raise ImageError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {arr.shape}", "image.bad_array")
     if arr.dtype == np.uint8:
         x = arr
     elif arr.dtype == np.uint16:
         x = ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
     elif arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
-            raise ImageError(f"{name}: float image contains NaN or infinity")
+            raise ImageError(f"{name}: float image contains NaN or infinity", "image.bad_array")
         if arr.min() < 0 or arr.max() > 1:
             raise ImageError(f"{name}: float images must be scaled to [0, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
-                             f"pass uint8 (0-255) instead")
+                             f"pass uint8 (0-255) instead", "image.bad_array")
         x = np.round(arr * 255).astype(np.uint8)
     else:
-        raise ImageError(f"{name}: expected uint8 (0-255) pixels, got {arr.dtype}; convert with arr.astype(np.uint8)")
+        raise ImageError(f"{name}: expected uint8 (0-255) pixels, got {arr.dtype}; convert with arr.astype(np.uint8)", "image.bad_array")
     if x.ndim == 2:
         return np.ascontiguousarray(np.repeat(x[:, :, None], 3, axis=2))
     if x.shape[2] == 2:  # gray + alpha
@@ -231,12 +358,12 @@ def _decode_pil(data: bytes, info: ImageInfo, name: str) -> np.ndarray:
     except Exception as exc:
         raise ImageError(f"{name} is truncated or corrupt: its {info.format} header is fine but the pixel data "
                          f"cannot be decoded ({exc}). The copy or upload probably stopped early; copy the "
-                         f"original photo again") from None
+                         f"original photo again", "image.truncated") from None
     return _apply_orientation(to_rgb_uint8(arr, name=name), info.orientation)
 
 
 def read_image(source, *, min_short_side: int | None = None, max_pixels: int = MAX_PIXELS,
-               min_side: int = MIN_SIDE) -> np.ndarray:
+               min_side: int = MIN_SIDE, max_decoded_bytes: int = MAX_DECODED_BYTES) -> np.ndarray:
     """Path, bytes, PIL image or numpy array -> RGB uint8 HxWx3, or `ImageError`.
 
     `min_short_side`: when set, a large JPEG may be decoded at 1/2, 1/4 or 1/8 size as long as its
@@ -247,10 +374,17 @@ def read_image(source, *, min_short_side: int | None = None, max_pixels: int = M
         rgb = to_rgb_uint8(source)
         if min(rgb.shape[:2]) < min_side:
             raise ImageError(f"the image is only {rgb.shape[1]}x{rgb.shape[0]} pixels; expected at least "
-                             f"{min_side} px on each side")
+                             f"{min_side} px on each side", "image.too_small")
         return rgb
-    if isinstance(source, Image.Image):
+    if isinstance(source, Image.Image):  # may still be lazy: check what it would decode to first
+        w, h = source.size
+        if w * h > max_pixels:
+            raise ImageError(f"the image is {w}x{h} = {w * h / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP "
+                             f"limit", "image.too_many_pixels")
+        channels, _ = _layout(source, b"")
+        _check_decoded_size(ImageInfo(source.format or "PIL", w, h, source.mode, 1, channels, 1), "the image", 1,
+                            max_decoded_bytes)
         return read_image(_pil_array(source), min_side=min_side)
     data, name = _load_bytes(source)
-    info = _check_bytes(data, name, max_pixels, min_side)
+    info = _check_bytes(data, name, max_pixels, min_side, max_decoded_bytes, min_short_side)
     return _decode(data, info, name, min_short_side)
