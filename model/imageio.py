@@ -40,13 +40,13 @@ _FIX = "send a JPEG or PNG photo taken with the phone camera"
 class ImageError(ValueError):
     """The input is not a usable photo. The message is meant for the person who supplied it.
 
-    `code` names the kind of refusal for programs (logs, tests, the API): "image.not_found",
-    "image.not_regular_file", "image.too_big_file", "image.too_many_pixels", "image.too_big_decoded",
-    "image.too_small", "image.empty", "image.not_an_image", "image.damaged_header", "image.truncated",
-    "image.unreadable", "image.bad_array".
+    `code` is the kind of refusal, in the vocabulary of `leafscout.errors.ERROR_CODES` (so front ends never
+    parse the English text): "empty", "not_image", "heic", "too_small", "too_large" (file over MAX_BYTES,
+    pixels over MAX_PIXELS, or decoded bytes over MAX_DECODED_BYTES), "corrupt", "not_a_file" (folder, FIFO,
+    device, socket), "not_found", "bad_input" (a bad array or argument), "other" (an OS read error).
     """
 
-    def __init__(self, message: str, code: str = "image.invalid"):
+    def __init__(self, message: str, code: str = "other"):
         super().__init__(message)
         self.code = code
 
@@ -112,11 +112,11 @@ def _load_bytes(source, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
         data = bytes(source)
         if len(data) > max_bytes:
             raise ImageError(f"the image is {len(data) / 2**20:.0f} MB; a phone photo is under "
-                             f"{max_bytes // 2**20} MB. {_FIX}", "image.too_big_file")
+                             f"{max_bytes // 2**20} MB. {_FIX}", "too_large")
         return data, "the image"
     if not isinstance(source, (str, os.PathLike)):
         raise ImageError(f"expected a file path, bytes or an RGB uint8 numpy array; got {type(source).__name__}",
-                         "image.bad_array")
+                         "bad_input")
     path = Path(source)
     return _read_regular_file(path, max_bytes), str(path)
 
@@ -132,28 +132,28 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise ImageError(f"{path}: file not found; check the path", "image.not_found") from None
+        raise ImageError(f"{path}: file not found; check the path", "not_found") from None
     except PermissionError:
-        raise ImageError(f"{path}: permission denied; check the file's read permission", "image.unreadable") from None
+        raise ImageError(f"{path}: permission denied; check the file's read permission", "other") from None
     except IsADirectoryError:
         raise ImageError(f"{path} is a folder, not a photo; pass the photo files, or the folder to "
-                         f"`leafscout diagnose`", "image.not_regular_file") from None
+                         f"`leafscout diagnose`", "not_a_file") from None
     except OSError as exc:
-        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "image.unreadable") from None
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "other") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise ImageError(f"{path} is a folder, not a photo; pass the photo files, or the folder to "
-                             f"`leafscout diagnose`", "image.not_regular_file")
+                             f"`leafscout diagnose`", "not_a_file")
         if not stat.S_ISREG(st.st_mode):
             kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
                     "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
                     "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
             raise ImageError(f"{path} is {kind}, not a photo file; only regular files are read. {_FIX}",
-                             "image.not_regular_file")
+                             "not_a_file")
         if st.st_size > max_bytes:
             raise ImageError(f"{path} is {st.st_size / 2**20:.0f} MB; a phone photo is under "
-                             f"{max_bytes // 2**20} MB. {_FIX}", "image.too_big_file")
+                             f"{max_bytes // 2**20} MB. {_FIX}", "too_large")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         chunks, total = [], 0
@@ -165,12 +165,12 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
             total += len(chunk)
             if total > max_bytes:
                 raise ImageError(f"{path} is over {max_bytes // 2**20} MB (it kept growing while read); "
-                                 f"a phone photo is smaller. {_FIX}", "image.too_big_file")
+                                 f"a phone photo is smaller. {_FIX}", "too_large")
         return b"".join(chunks)
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise ImageError(f"{path} is a folder, not a photo", "image.not_regular_file") from None
-        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "image.unreadable") from None
+            raise ImageError(f"{path} is a folder, not a photo", "not_a_file") from None
+        raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})", "other") from None
     finally:
         os.close(fd)
 
@@ -218,7 +218,7 @@ def _check_decoded_size(info: ImageInfo, name: str, reduction: int, limit: int) 
             f"{name} is {info.width}x{info.height} with {info.channels} channel(s) of {info.bytes_per_sample * 8} "
             f"bits: decoding it would take {need / 2**20:,.0f} MB, over the {limit / 2**20:,.0f} MB limit "
             f"(a guard against pixel bombs). Save it as an 8-bit RGB JPEG, as a phone camera does",
-            "image.too_big_decoded")
+            "too_large")
 
 
 def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
@@ -227,7 +227,7 @@ def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
     eXIf chunk after the pixel data, so orientation is read only once the size checks have passed)."""
     if not data:
         raise ImageError(f"{name} is empty (0 bytes): the upload or copy did not finish; take or copy the photo again",
-                         "image.empty")
+                         "empty")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -237,20 +237,21 @@ def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
             channels, sample = _layout(im, data)
         except Image.DecompressionBombError:
             raise ImageError(f"{name} declares far more than {max_pixels:,} pixels; it looks like a decompression "
-                             f"bomb, not a photo. {_FIX}", "image.too_many_pixels") from None
+                             f"bomb, not a photo. {_FIX}", "too_large") from None
         except UnidentifiedImageError:
+            what = _what_is_it(data)
             raise ImageError(f"{name} is not a photo LeafScout can read: expected JPEG, PNG, WebP, BMP or TIFF, "
-                             f"got {_what_is_it(data)}. {_FIX}", "image.not_an_image") from None
+                             f"got {what}. {_FIX}", "heic" if "HEIC" in what else "not_image") from None
         except Exception as exc:  # PIL raises many types on a damaged header (SyntaxError, struct.error, ...)
             raise ImageError(f"{name} has a damaged header ({type(exc).__name__}: {exc}); the file is corrupt. "
-                             f"{_FIX}", "image.damaged_header") from None
+                             f"{_FIX}", "corrupt") from None
         if w * h > max_pixels:
             raise ImageError(f"{name} is {w}x{h} = {w * h / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
                              f"(a guard against decompression bombs); resize it below that, e.g. to 4000x3000",
-                             "image.too_many_pixels")
+                             "too_large")
         if min(w, h) < min_side:
             raise ImageError(f"{name} is only {w}x{h} pixels; expected at least {min_side} px on each side. "
-                             f"Send the original photo, not a thumbnail", "image.too_small")
+                             f"Send the original photo, not a thumbnail", "too_small")
         info = ImageInfo(fmt, w, h, mode, 1, channels, sample)
         # a big JPEG is decoded at 1/2..1/8 size; everything else at full size, with all its bits
         _check_decoded_size(info, name, _reduction(info, min_short_side), max_decoded_bytes)
@@ -287,24 +288,24 @@ def to_rgb_uint8(arr: np.ndarray, *, bgr: bool = False, name: str = "the array")
     leaf on paper, not on black (which the model never saw).
     """
     if not isinstance(arr, np.ndarray):
-        raise ImageError(f"expected a numpy array, got {type(arr).__name__}", "image.bad_array")
+        raise ImageError(f"expected a numpy array, got {type(arr).__name__}", "bad_input")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
-        raise ImageError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {arr.shape}", "image.bad_array")
+        raise ImageError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {arr.shape}", "bad_input")
     if arr.dtype == np.uint8:
         x = arr
     elif arr.dtype == np.uint16:
         x = ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
     elif arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
-            raise ImageError(f"{name}: float image contains NaN or infinity", "image.bad_array")
+            raise ImageError(f"{name}: float image contains NaN or infinity", "bad_input")
         if arr.min() < 0 or arr.max() > 1:
             raise ImageError(f"{name}: float images must be scaled to [0, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
-                             f"pass uint8 (0-255) instead", "image.bad_array")
+                             f"pass uint8 (0-255) instead", "bad_input")
         x = np.round(arr * 255).astype(np.uint8)
     else:
-        raise ImageError(f"{name}: expected uint8 (0-255) pixels, got {arr.dtype}; convert with arr.astype(np.uint8)", "image.bad_array")
+        raise ImageError(f"{name}: expected uint8 (0-255) pixels, got {arr.dtype}; convert with arr.astype(np.uint8)", "bad_input")
     if x.ndim == 2:
         return np.ascontiguousarray(np.repeat(x[:, :, None], 3, axis=2))
     if x.shape[2] == 2:  # gray + alpha
@@ -358,7 +359,7 @@ def _decode_pil(data: bytes, info: ImageInfo, name: str) -> np.ndarray:
     except Exception as exc:
         raise ImageError(f"{name} is truncated or corrupt: its {info.format} header is fine but the pixel data "
                          f"cannot be decoded ({exc}). The copy or upload probably stopped early; copy the "
-                         f"original photo again", "image.truncated") from None
+                         f"original photo again", "corrupt") from None
     return _apply_orientation(to_rgb_uint8(arr, name=name), info.orientation)
 
 
@@ -374,13 +375,13 @@ def read_image(source, *, min_short_side: int | None = None, max_pixels: int = M
         rgb = to_rgb_uint8(source)
         if min(rgb.shape[:2]) < min_side:
             raise ImageError(f"the image is only {rgb.shape[1]}x{rgb.shape[0]} pixels; expected at least "
-                             f"{min_side} px on each side", "image.too_small")
+                             f"{min_side} px on each side", "too_small")
         return rgb
     if isinstance(source, Image.Image):  # may still be lazy: check what it would decode to first
         w, h = source.size
         if w * h > max_pixels:
             raise ImageError(f"the image is {w}x{h} = {w * h / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP "
-                             f"limit", "image.too_many_pixels")
+                             f"limit", "too_large")
         channels, _ = _layout(source, b"")
         _check_decoded_size(ImageInfo(source.format or "PIL", w, h, source.mode, 1, channels, 1), "the image", 1,
                             max_decoded_bytes)
