@@ -26,6 +26,14 @@ class Step:
     sold_in_vietnam: Any = None    # True | False | "unverified" | None (not applicable)
     cautions: list[Text] = field(default_factory=list)
     threshold: Text | None = None
+    # a spray's dose: {per_16l, per_1000m2, per_sao, interval: Text, source: str}; "see the product label"
+    # wherever the knowledge base has no sourced figure
+    dose: dict | None = None
+    ppe: Text | None = None              # protective gear
+    copper_kg_ha: float | None = None    # kg metallic Cu/ha one application adds to the copper ledger
+    copper_note: Text | None = None      # how that figure was worked out, and how to work out your own
+    # machine-readable action threshold {count, unit, text_en, text_vi, source, ...} on the monitoring step
+    action_threshold: dict | None = None
 
 
 @dataclass

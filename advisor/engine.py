@@ -7,31 +7,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from . import rules as rulebook
 from .advice import Advice, Blocked, NotAllowed, Step
 from .context import Context
 from .errors import AdvisorError, UnknownLabelError, did_you_mean
-from .kb import KnowledgeBase, read_kb
-from .schema import validate
+from .kb import KnowledgeBase
+from .loading import load_kb
+from .substances import SubstanceIndex, fold
 
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
+SAO_M2 = 360.0  # one sào in the north of Vietnam (Son La): 360 m²
 
 
-def _model_labels(labels_file: str | Path | None) -> frozenset[str]:
-    from model.labels import LABELS_FILE, load_label_map
-    return frozenset(load_label_map(labels_file or LABELS_FILE).labels)
-
-
-@lru_cache(maxsize=8)
 def _load(kb_dir: str, labels_file: str | None, require_all_labels: bool) -> KnowledgeBase:
-    kb = read_kb(kb_dir or None)
-    kb.model_labels = _model_labels(labels_file)
-    validate(kb, require_all_labels=require_all_labels)
-    return kb
+    return load_kb(kb_dir, labels_file, require_all_labels)
 
 
 @dataclass
@@ -55,6 +47,7 @@ class Advisor:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.rules = kb.rules
+        self._index: SubstanceIndex | None = None
 
     @classmethod
     def load(cls, kb_dir: str | Path | None = None, labels_file: str | Path | None = None,
@@ -90,28 +83,37 @@ class Advisor:
 
     # ---- substance audit -------------------------------------------------------------------------
     def check_substance(self, name: str) -> SubstanceCheck:
-        """Look a substance or treatment id up: prohibited list first, then treatments and their aliases."""
+        """Look a substance, treatment id, alias or Vietnamese name up (accents optional).
+
+        A name that contains a prohibited substance (a mixture, a product with its formulation code)
+        is not allowed; otherwise the treatment's status under every standard decides.
+        """
         q = str(name).strip()
-        key = q.lower().replace("_", " ")
-        for sid, s in self.kb.prohibited.items():
-            if key in [sid.lower()] + [a.lower() for a in s.get("aliases") or []]:
-                return SubstanceCheck(q, True, False, None, True, {}, self.rules["prohibited_reasons"][s["reason"]],
-                                      list(s["citations"]))
-        for tid, t in self.kb.treatments.items():
-            names = {tid.lower(), tid.replace("_", " ").lower(), t["names"]["en"].lower(), t["names"]["vi"].lower()}
-            names |= {a.lower() for a in t.get("aliases") or []}
-            if key in names or q.lower() in names:
-                usable = all(self.rules["statuses"][s["status"]]["usable"] for s in t["status"].values())
-                unverified = [self.rules["standards"][sid]["name"] for sid, s in t["status"].items()
-                              if s["status"] == "unverified"]
-                reason = {l: (self.rules["statuses"]["allowed" if usable else "prohibited"][l]
-                              + ("; " + ", ".join(u[l] for u in unverified) + ": "
-                                 + self.rules["statuses"]["unverified"][l] if unverified else ""))
-                          for l in LANGS}
-                return SubstanceCheck(q, True, usable, tid, False, {k: dict(v) for k, v in t["status"].items()},
-                                      reason, [s["citation"] for s in t["status"].values()])
+        if self._index is None:
+            self._index = SubstanceIndex(self.kb.prohibited, self.kb.treatments)
+        hit = self._index.lookup(q)
+        if hit and hit[0] == "prohibited":
+            s = self.kb.prohibited[hit[1]]
+            reason = dict(self.rules["prohibited_reasons"][s["reason"]])
+            if s.get("note"):
+                reason = {l: f"{reason[l]} {s['note'][l]}" for l in LANGS}
+            return SubstanceCheck(q, True, False, None, True, {}, reason, list(s["citations"]))
+        if hit:
+            tid = hit[1]
+            t = self.kb.treatments[tid]
+            usable = all(self.rules["statuses"][s["status"]]["usable"] for s in t["status"].values())
+            restricted = any(s["status"] == "restricted" for s in t["status"].values())
+            unverified = [self.rules["standards"][sid]["name"] for sid, s in t["status"].items()
+                          if s["status"] == "unverified"]
+            head = "prohibited" if not usable else "restricted" if restricted else "allowed"
+            reason = {l: (self.rules["substance_verdicts"][head][l].format(name=t["names"][l])
+                          + ("; " + ", ".join(u[l] for u in unverified) + ": "
+                             + self.rules["statuses"]["unverified"][l] if unverified and usable else ""))
+                      for l in LANGS}
+            return SubstanceCheck(q, True, usable, tid, False, {k: dict(v) for k, v in t["status"].items()},
+                                  reason, [s["citation"] for s in t["status"].values()])
         pool = list(self.kb.prohibited) + list(self.kb.treatments)
-        hint = did_you_mean(key, pool)
+        hint = did_you_mean(fold(q).replace(" ", "_"), pool) or did_you_mean(fold(q), pool)
         return SubstanceCheck(q, False, None, None, False, {},
                               {"en": f"'{q}' is not in the knowledge base{hint}: treat it as not allowed until your "
                                      f"certifier confirms it.",
@@ -154,8 +156,12 @@ class Advisor:
     def _fill(self, advice: Advice, label: str, p: dict, ptype: dict, ctx: Context) -> None:
         msgs, r = self.rules["messages"], self.rules
         curable = p.get("curable", ptype.get("curable", True))
+        if ptype.get("healthy"):
+            advice.messages.append(dict(msgs["healthy"]))
         if not curable:
             advice.messages.append(dict(r["incurable"]["message"]))
+        if p.get("remove"):
+            advice.messages.append({l: msgs["remove"][l].format(what=p["remove"][l]) for l in LANGS})
         related = [self.kb.problems[x] for x in p.get("related") or []]
         if related:
             advice.messages.append({l: msgs["related"][l].format(names=", ".join(q["names"][l] for q in related))
@@ -177,7 +183,7 @@ class Advisor:
                 continue
             seen.add(tid)
             t = self.kb.treatments[tid]
-            findings = rulebook.evaluate(t, ctx, r)
+            findings = rulebook.evaluate(t, ctx, r, problem=p)
             blocks = [f for f in findings if f.block]
             title = dict(t["names"])
             if blocks:
@@ -191,10 +197,14 @@ class Advisor:
                     other = self.kb.treatments[inc["treatment"]]["names"]
                     s.cautions.append({l: msgs["incompatible"][l].format(days=inc["days"], other=other[l]) for l in LANGS})
         monitor_src = next((q for q in [p] + related if q.get("monitoring")), None)
+        at = p.get("action_threshold")
+        threshold = ({"en": at["text_en"], "vi": at["text_vi"]} if at
+                     else dict(p["threshold"]) if p.get("threshold") else None)
         steps.append(Step(kind="monitoring", category="monitoring",
                           title=dict(r["categories"]["monitoring"]),
                           how=dict(monitor_src["monitoring"] if monitor_src else msgs["monitoring_default"]),
-                          threshold=dict(p["threshold"]) if p.get("threshold") else None))
+                          threshold=threshold, action_threshold=dict(at) if at else None,
+                          citations=[at["source"]] if at else []))
         order = r["ipm_order"]
         steps.sort(key=lambda s: order.index(s.category))  # stable: data order within a category
         advice.steps = steps
@@ -209,21 +219,51 @@ class Advisor:
         return Step(kind="treatment", category=t["category"], title=dict(t["names"]), how=dict(t["how"]),
                     treatment_id=tid, target=target, active=t.get("active"),
                     organic_status={k: dict(v) for k, v in t["status"].items()},
-                    citations=[v["citation"] for v in t["status"].values()],
+                    citations=[v["citation"] for v in t["status"].values()]
+                    + ([t["dose"]["source"]] if t.get("dose") else []),
                     phi_days=t.get("phi_days"), rei_hours=t.get("rei_hours"),
                     sold_in_vietnam=t.get("sold_in_vietnam"),
-                    cautions=[dict(c) for c in t.get("cautions") or []] + cautions)
+                    cautions=[dict(c) for c in t.get("cautions") or []] + cautions,
+                    dose=self.dose(tid), ppe=dict(t["ppe"]) if t.get("ppe") else None,
+                    copper_kg_ha=t.get("copper_kg_ha"),
+                    copper_note=dict(t["copper_basis"]) if t.get("copper_basis") else None)
+
+    def dose(self, tid: str) -> dict | None:
+        """A spray's dose for a 16-litre backpack sprayer, per 1,000 m² and per sào (360 m²), and its interval,
+        as {en, vi} texts; every figure the knowledge base has no source for reads "see the product label"."""
+        t = self.kb.treatments[tid]
+        d = t.get("dose")
+        if not d:
+            return None
+        label = self.rules["messages"]["see_label"]
+
+        def amount(a: dict | None, scale: float = 1.0) -> dict:
+            if not a:
+                return dict(label)
+            lo, hi = a["min"] * scale, a.get("max", a["min"]) * scale
+            num = _n(lo) if lo == hi else f"{_n(lo)}-{_n(hi)}"
+            return {l: f"{num} {a['unit']}" + (f" {a['what'][l]}" if a.get("what") else "") for l in LANGS}
+
+        iv = d.get("interval_days")
+        interval = ({l: self.rules["messages"]["interval"][l].format(days=iv) for l in LANGS} if iv else dict(label))
+        return {"per_16l": amount(d.get("per_16l")), "per_1000m2": amount(d.get("per_1000m2")),
+                "per_sao": amount(d.get("per_1000m2"), SAO_M2 / 1000.0), "interval": interval,
+                "source": d["source"]}
 
     def _risk(self, p: dict, ptype: dict, related: list[dict], ctx: Context) -> dict:
         levels = ["low", "medium", "high"]
         level = ctx.severity or "unknown"
         reasons = []
-        sensitive = ptype.get("weather_sensitive") or any(
-            self.rules["problem_types"][q["type"]].get("weather_sensitive") for q in related)
+        sensitive = rulebook.favoured_by_wet(p, self.rules) or any(rulebook.favoured_by_wet(q, self.rules)
+                                                                    for q in related)
         if ctx.rainy_season and sensitive:
             level = levels[min(levels.index(ctx.severity) + 1, 2)] if ctx.severity else "high"
             reasons.append(dict(self.rules["messages"]["risk_rain"]))
         return {"level": level, "reasons": reasons}
+
+
+def _n(x: float) -> str:
+    return f"{round(x, 1):g}"
 
 
 def words_in(text: str, words: list[str]) -> list[str]:

@@ -22,8 +22,8 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
     if fmt not in FORMATS:
         raise AdvisorError(f"fmt must be one of {', '.join(FORMATS)}, got '{fmt}'{did_you_mean(fmt, FORMATS)}")
     if rules is None:
-        from .engine import Advisor
-        rules = Advisor.load().rules
+        from .loading import default_rules
+        rules = default_rules()
     ui = rules["ui"]
     md = fmt == "markdown"
     u = {k: (v[lang] if isinstance(v, dict) and lang in v else v) for k, v in ui.items()}
@@ -65,6 +65,15 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
             item(s.how[lang], 1)
             if s.threshold:
                 item(f"{u['threshold']}: {s.threshold[lang]}", 1)
+            if s.dose:
+                item(f"{u['dose']}: {u['per_16l']}: {s.dose['per_16l'][lang]}; {u['per_1000m2']}: "
+                     f"{s.dose['per_1000m2'][lang]}; {u['per_sao']}: {s.dose['per_sao'][lang]}; "
+                     f"{u['interval']}: {s.dose['interval'][lang]}", 1)
+            if s.ppe:
+                item(f"{u['ppe']}: {s.ppe[lang]}", 1)
+            if s.copper_kg_ha:
+                item(u["copper_ledger"].format(kg=_num(s.copper_kg_ha))
+                     + (f" {s.copper_note[lang]}" if s.copper_note else ""), 1)
             if s.kind == "treatment" and s.category in ("biological", "botanical", "mineral"):
                 item(f"{u['phi']}: " + (f"{_num(s.phi_days)} {u['days']}" if s.phi_days is not None else u["unknown"])
                      + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None

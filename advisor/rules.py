@@ -41,12 +41,39 @@ def organic_status(t: dict, ctx: Context, rules: dict) -> list[Finding]:
     return out
 
 
-def severity_cap(t: dict, ctx: Context, rules: dict) -> list[Finding]:
-    """Low severity stops before the later (stronger) IPM categories: hold them back."""
+def favoured_by_wet(problem: dict | None, rules: dict) -> bool:
+    """Does wet weather drive this problem? Its own `weather:` when given, else its type's default."""
+    if not problem:
+        return False
+    weather = problem.get("weather")
+    if weather is None:
+        return bool(rules["problem_types"].get(problem.get("type"), {}).get("weather_sensitive"))
+    return weather == "wet"
+
+
+def weather_risk(problem: dict | None, ctx: Context, rules: dict) -> str:
+    """'favourable' when today's weather drives this problem, 'unfavourable' when it does not, else 'unknown'."""
+    weather = (problem or {}).get("weather") or ("wet" if favoured_by_wet(problem, rules) else "none")
+    if weather == "none":
+        return "unfavourable"
+    if ctx.rainy_season is None:
+        return "unknown"
+    wet_now = ctx.rainy_season
+    return "favourable" if (weather == "wet") == wet_now else "unfavourable"
+
+
+def severity_cap(t: dict, ctx: Context, rules: dict, problem: dict | None = None) -> list[Finding]:
+    """Low severity stops before the later (stronger) IPM categories, unless the problem says it is fast and
+    the weather drives it: then waiting a week can lose the field (rules.severity.*.by_speed)."""
     if ctx.severity is None:
         return []
     order = rules["ipm_order"]
-    cap = rules["severity"][ctx.severity]["max_category"]
+    sev = rules["severity"][ctx.severity]
+    cap = sev["max_category"]
+    speed = (problem or {}).get("speed", "moderate")
+    by_weather = (sev.get("by_speed") or {}).get(speed)
+    if by_weather:
+        cap = by_weather.get(weather_risk(problem, ctx, rules), cap)
     if order.index(t["category"]) > order.index(cap):
         return [Finding(True, "severity", rules["blocked_reasons"]["severity"])]
     return []
@@ -89,8 +116,10 @@ def heat(t: dict, ctx: Context, rules: dict) -> list[Finding]:
 
 
 RULES: tuple[Callable[[dict, Context, dict], list[Finding]], ...] = (
-    organic_status, severity_cap, pre_harvest, copper_cap, heat)
+    organic_status, pre_harvest, copper_cap, heat)
 
 
-def evaluate(t: dict, ctx: Context, rules: dict) -> list[Finding]:
-    return [f for rule in RULES for f in rule(t, ctx, rules)]
+def evaluate(t: dict, ctx: Context, rules: dict, problem: dict | None = None) -> list[Finding]:
+    """Every finding for one treatment; `problem` (its YAML entry) sets the severity rule's speed and weather."""
+    return (organic_status(t, ctx, rules) + severity_cap(t, ctx, rules, problem)
+            + [f for rule in RULES[1:] for f in rule(t, ctx, rules)])

@@ -61,16 +61,23 @@ class _Checker:
 
 
 TREATMENT_FIELDS = {"category", "names", "active", "how", "aliases", "sold_in_vietnam", "phi_days", "rei_hours",
-                    "copper_kg_ha", "phytotoxic_above_c", "incompatible_with", "cautions", "status"}
+                    "copper_kg_ha", "copper_basis", "phytotoxic_above_c", "incompatible_with", "cautions", "status",
+                    "application", "dose", "ppe", "only_if_present"}
 PROBLEM_FIELDS = {"crop", "names", "organism", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
-                  "threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
-                  "detectable_by_model", "sources", "note"}
+                  "threshold", "action_threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
+                  "detectable_by_model", "sources", "note", "speed", "weather", "remove"}
+APPLICATIONS = ("spray", "soil", "release", "paste", "trap", "bait")
+SPEEDS = ("fast", "moderate", "slow")
+WEATHERS = ("wet", "dry", "none")
+DOSE_FIELDS = {"per_16l", "per_1000m2", "interval_days", "source"}
+THRESHOLD_FIELDS = {"count", "unit", "text_en", "text_vi", "source", "stage_en", "stage_vi", "verified"}
 
 
 def _rules(c: _Checker) -> None:
     r = c.kb.rules
     need = {"standards", "statuses", "ipm_order", "categories", "problem_types", "incurable", "limits", "severity",
-            "reminders", "messages", "blocked_reasons", "prohibited_reasons", "ui"}
+            "reminders", "messages", "blocked_reasons", "prohibited_reasons", "ui", "substance_verdicts",
+            "threshold_units"}
     for k in sorted(need - set(r)):
         c.err("rules", f"missing section '{k}'")
     if c.errors:
@@ -87,8 +94,19 @@ def _rules(c: _Checker) -> None:
         c.text(f"rules.problem_types.{tid}", {k: t.get(k) for k in LANGS})
         for cat in t.get("allowed_categories", []) or []:
             c.ref(f"rules.problem_types.{tid}.allowed_categories", cat, r["categories"], "category")
-    for tid in r["incurable"].get("required_treatments", []):
+    for tid in r["incurable"].get("required_treatments", []) + r["incurable"].get("removal_treatments", []):
         c.ref("rules.incurable.required_treatments", tid, c.kb.treatments, "treatment")
+    for key, v in list(r["substance_verdicts"].items()) + list(r["threshold_units"].items()):
+        c.text(f"rules.{key}", v)
+    for key in ("healthy", "remove", "see_label", "interval"):
+        if key not in r["messages"]:
+            c.err("rules.messages", f"missing message '{key}'")
+    for sev, s in r["severity"].items():
+        for speed, by in (s.get("by_speed") or {}).items():
+            if speed not in SPEEDS:
+                c.err(f"rules.severity.{sev}.by_speed", f"unknown speed '{speed}'; expected one of {', '.join(SPEEDS)}")
+            for risk, cat in (by or {}).items():
+                c.ref(f"rules.severity.{sev}.by_speed.{speed}.{risk}", cat, r["categories"], "category")
     c.text("rules.incurable.message", r["incurable"].get("message"))
     for sev, s in r["severity"].items():
         c.ref(f"rules.severity.{sev}.max_category", s.get("max_category"), r["categories"], "category")
@@ -125,6 +143,33 @@ def _treatment(c: _Checker, tid: str, t: Any) -> None:
         v = t.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
             c.err(f"{where}.{k}", f"expected a number >= 0 or null (unknown), got {v!r}")
+    app = t.get("application")
+    if app is not None and app not in APPLICATIONS:
+        c.err(f"{where}.application", f"unknown application '{app}'{did_you_mean(str(app), APPLICATIONS)}")
+    if app == "spray":
+        for k in ("dose", "ppe"):
+            if k not in t:
+                c.err(where, f"a spray must give `{k}:` (use null amounts for 'see the product label', never a guess)")
+    if t.get("ppe") is not None:
+        c.text(f"{where}.ppe", t.get("ppe"))
+    if t.get("copper_kg_ha"):
+        c.text(f"{where}.copper_basis", t.get("copper_basis"))
+    d = t.get("dose")
+    if d is not None:
+        if not isinstance(d, dict):
+            c.err(f"{where}.dose", "expected a mapping with per_16l, per_1000m2, interval_days, source")
+        else:
+            c.keys(f"{where}.dose", d, DOSE_FIELDS, {"per_16l", "per_1000m2", "interval_days", "source"})
+            if not isinstance(d.get("source"), str) or not d["source"].strip():
+                c.err(f"{where}.dose.source", "every dose needs a source (or say which label to read)")
+            for k in ("per_16l", "per_1000m2"):
+                a = d.get(k)
+                if a is None:
+                    continue
+                if not isinstance(a, dict) or not isinstance(a.get("min"), (int, float)) or not a.get("unit"):
+                    c.err(f"{where}.dose.{k}", "expected {min: number, max: number, unit: g|mL|kg|L, what: {en, vi}} or null")
+                elif a.get("what") is not None:
+                    c.text(f"{where}.dose.{k}.what", a["what"])
     for inc in t.get("incompatible_with") or []:
         if isinstance(inc, dict) and c.ref(f"{where}.incompatible_with", inc.get("treatment"), c.kb.treatments, "treatment"):
             continue
@@ -144,16 +189,19 @@ def _treatment(c: _Checker, tid: str, t: Any) -> None:
     for sid in status:
         if sid not in r["standards"]:
             c.err(f"{where}.status", f"unknown standard '{sid}'{did_you_mean(sid, r['standards'])}")
-    banned = _banned_words(c.kb)
+    banned = _banned_words(c.kb, except_for=tid)
     for word in [t.get("active", "")] + list(t.get("aliases") or []) + [t.get("names", {}).get("en", "")]:
         for b in banned:
             if re.search(rf"\b{re.escape(b)}\b", str(word), re.I):
                 c.err(where, f"names prohibited substance '{b}': a prohibited substance cannot be a treatment")
 
 
-def _banned_words(kb: KnowledgeBase) -> list[str]:
+def _banned_words(kb: KnowledgeBase, except_for: str | None = None) -> list[str]:
+    """Prohibited names and aliases; an ingredient (`ingredient_of`) may be named by the treatment it makes."""
     words = []
     for name, p in kb.prohibited.items():
+        if except_for and except_for in ((p or {}).get("ingredient_of") or []):
+            continue
         words.append(name)
         words.extend((p or {}).get("aliases") or [])
     return words
@@ -184,6 +232,28 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
     elif p.get("detectable_by_model") is not False:
         c.err(where, f"unknown label '{pid}'{did_you_mean(pid, kb.model_labels)} is not in datasets/labels.yaml; "
                      f"fix the id, or set `detectable_by_model: false` for a problem the model cannot detect")
+    if p.get("speed") is not None and p["speed"] not in SPEEDS:
+        c.err(f"{where}.speed", f"unknown speed '{p['speed']}'; expected one of {', '.join(SPEEDS)}")
+    if p.get("weather") is not None and p["weather"] not in WEATHERS:
+        c.err(f"{where}.weather", f"unknown weather '{p['weather']}'; expected one of {', '.join(WEATHERS)}")
+    c.text(f"{where}.remove", p.get("remove"), required=False)
+    at = p.get("action_threshold")
+    if at is not None:
+        if not isinstance(at, dict):
+            c.err(f"{where}.action_threshold", "expected {count, unit, text_en, text_vi, source}")
+        else:
+            c.keys(f"{where}.action_threshold", at, THRESHOLD_FIELDS, {"count", "unit", "text_en", "text_vi", "source"})
+            if isinstance(at.get("count"), bool) or not isinstance(at.get("count"), (int, float)) or at["count"] <= 0:
+                c.err(f"{where}.action_threshold.count", f"expected a positive number, got {at.get('count')!r}")
+            c.ref(f"{where}.action_threshold.unit", at.get("unit"), r["threshold_units"], "threshold unit")
+            c.text(f"{where}.action_threshold.text", {"en": at.get("text_en"), "vi": at.get("text_vi")})
+            if not isinstance(at.get("source"), str) or not at["source"].strip():
+                c.err(f"{where}.action_threshold.source", "an action threshold needs the source that gives it")
+    if ptype.get("healthy"):
+        for tid in p.get("treatments") or []:
+            if kb.treatments.get(tid, {}).get("only_if_present"):
+                c.err(f"{where}.treatments", f"'{tid}' acts on a problem that is present; a healthy leaf gets "
+                      f"prevention only ('nothing to do, keep scouting')")
     curable = p.get("curable", ptype.get("curable", True))
     allowed = ptype.get("allowed_categories")
     if not curable:
@@ -198,6 +268,12 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
         for tid in r["incurable"]["required_treatments"]:
             if tid not in (p.get("treatments") or []):
                 c.err(f"{where}.treatments", f"incurable problem must list '{tid}'")
+        removal = r["incurable"].get("removal_treatments") or []
+        if removal and not set(removal) & set(p.get("treatments") or []):
+            c.err(f"{where}.treatments", f"incurable problem must list one of {', '.join(removal)}")
+        if not p.get("remove"):
+            c.err(where, "incurable problem must say what to remove: add `remove: {en: ..., vi: ...}` "
+                         "(the whole plant, or only the affected shoots)")
     if p.get("vector") and not p.get("vector_control"):
         c.err(where, "names a vector but has no vector_control treatments")
     for tid in p.get("vector_control") or []:
@@ -221,6 +297,10 @@ def validate(kb: KnowledgeBase, require_all_labels: bool = True) -> None:
             c.err(f"prohibited.{sid}", "expected a mapping with reason and citations")
             continue
         c.ref(f"prohibited.{sid}.reason", s.get("reason"), kb.rules["prohibited_reasons"], "reason")
+        for tid in s.get("ingredient_of") or []:
+            c.ref(f"prohibited.{sid}.ingredient_of", tid, kb.treatments, "treatment")
+        if s.get("note") is not None:
+            c.text(f"prohibited.{sid}.note", s.get("note"))
         if not s.get("citations"):
             c.err(f"prohibited.{sid}", "missing citations")
     for tid, t in kb.treatments.items():

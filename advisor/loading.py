@@ -1,0 +1,27 @@
+"""Load, schema-check and cache the knowledge base. Imports no advice or rendering code, so
+`advice -> render -> loading` has no cycle back to the engine."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .kb import KnowledgeBase, read_kb
+from .labels import model_labels
+from .schema import validate
+
+
+@lru_cache(maxsize=8)
+def load_kb(kb_dir: str = "", labels_file: str | None = None, require_all_labels: bool = True) -> KnowledgeBase:
+    kb = read_kb(kb_dir or None)
+    kb.model_labels = model_labels(labels_file)
+    validate(kb, require_all_labels=require_all_labels and bool(kb.model_labels))
+    return kb
+
+
+def default_rules() -> dict:
+    """The shipped knowledge base's rules section (headings, statuses) for rendering."""
+    return load_kb().rules
+
+
+def kb_dir_key(kb_dir: str | Path | None) -> str:
+    return str(kb_dir or "")

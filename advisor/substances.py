@@ -1,0 +1,63 @@
+"""Name matching for the substance audit: aliases, Vietnamese names with or without accents, mixtures.
+
+`fold` makes "Lưu huỳnh", "luu huynh" and "LƯU HUỲNH" the same key (Unicode NFD, combining marks
+dropped, đ -> d). A query that names a prohibited substance anywhere (a mixture such as
+"methyl eugenol + naled", or "abamectin 3.6EC") is not allowed, whatever else it names.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SEP = re.compile(r"[\s_\-/+,;()]+")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed (NFD + strip combining marks, đ -> d), separators to single spaces."""
+    s = unicodedata.normalize("NFD", str(text))
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    s = s.replace("đ", "d").replace("Đ", "D").lower()
+    return _SEP.sub(" ", s).strip()
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    return bool(needle) and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", haystack) is not None
+
+
+class SubstanceIndex:
+    """Folded names -> ('prohibited' | 'treatment', id); built once per knowledge base."""
+
+    def __init__(self, prohibited: dict, treatments: dict):
+        self.names: dict[str, tuple[str, str]] = {}
+        self.ingredient_of = {sid: list((s or {}).get("ingredient_of") or []) for sid, s in prohibited.items()}
+        for sid, s in prohibited.items():
+            for n in [sid] + list((s or {}).get("aliases") or []):
+                self.names.setdefault(fold(n), ("prohibited", sid))
+        for tid, t in treatments.items():
+            if t.get("category") not in ("biological", "botanical", "mineral", "trap"):
+                continue  # cultural and mechanical measures are not substances
+            pool = [tid, t["names"]["en"], t["names"]["vi"], t.get("active") or ""] + list(t.get("aliases") or [])
+            for n in pool:
+                key = fold(n)
+                if key and key not in self.names:
+                    self.names[key] = ("treatment", tid)
+
+    def lookup(self, query: str) -> tuple[str, str] | None:
+        """Exact folded match first; then the longest prohibited name inside the query; then the longest
+        treatment name inside it. None when nothing matches."""
+        q = fold(query)
+        if not q:
+            return None
+        if q in self.names:
+            return self.names[q]
+        found = [(len(k), kind, ident) for k, (kind, ident) in self.names.items() if _contains(q, k)]
+        prohibited = sorted((f for f in found if f[1] == "prohibited"), reverse=True)
+        treatments = sorted((f for f in found if f[1] == "treatment"), reverse=True)
+        # "Bordeaux mixture (copper sulphate + lime)": an ingredient named with the product it makes
+        prohibited = [f for f in prohibited
+                      if not any(t[2] in self.ingredient_of.get(f[2], []) for t in treatments)]
+        if prohibited:
+            return "prohibited", prohibited[0][2]
+        if treatments:
+            return "treatment", treatments[0][2]
+        return None
