@@ -1,8 +1,9 @@
 """LeafScout web app: `python app.py` serves the Gradio app farmers and extension officers use.
 
-Layout follows the house style: pure handlers live in `webapp/` (testable without a server), then the
-gr.Blocks layout, then the wiring, then the `__main__` guard. Nothing heavy happens at import; the model
-loads once at start (`Services.warm_up`) and every request shares it.
+Layout follows the house style: pure handlers live in `webapp/` (testable without a server), the one
+diagnosis service in `leafscout/service.py` (shared with the CLI), then one builder per tab, then the
+API-only endpoints, then the `__main__` guard. Nothing heavy happens at import; the model loads once at
+start (`Services.warm_up`) and every request shares it.
 
     python app.py [--model PATH] [--db PATH_OR_URL] [--host 127.0.0.1] [--port 7860] [--auth user:pass]
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from pathlib import Path
+from dataclasses import dataclass, field
 
+from leafscout.errors import ServiceError
+from leafscout.safety import html_text
 from webapp import batch as B
 from webapp import handlers as H
 from webapp import logbook as LB
@@ -22,290 +24,567 @@ from webapp.services import Services
 AUTH_ENV = "LEAFSCOUT_AUTH"
 DEFAULT_MAX_FILE_SIZE = "50mb"
 LANG_CHOICES = [("Tiếng Việt", "vi"), ("English", "en")]
+PRIMARY = "#9a3412"        # white on it: 7.3:1 (WCAG AA asks 4.5:1)
+PRIMARY_HOVER = "#7c2d12"
 
 CSS = """
-.gradio-container {max-width: 960px !important; margin: 0 auto !important; padding: 6px !important;}
+.gradio-container {max-width: 960px !important; margin: 0 auto !important; padding: 4px !important;}
 .gradio-container button {min-height: 48px; font-size: 1.05rem;}
-#diagnose-btn, #batch-btn {min-height: 60px; font-size: 1.3rem;}
+#batch-btn {min-height: 56px; font-size: 1.2rem;}
 .gradio-container input, .gradio-container textarea {font-size: 1.05rem;}
 .gradio-container .prose {overflow-wrap: anywhere;}
 .gradio-container .prose table {display: block; max-width: 100%; overflow-x: auto;}
-#result-md h1 {font-size: 1.6rem; margin: 0.2em 0;}
-.tab-container button {padding-left: 6px !important; padding-right: 6px !important; font-size: 1.05rem !important;}
+#title-md h2 {margin: 0; font-size: 1.25rem;} #title-md p {margin: 0;}
+.tab-wrapper, .tab-container {flex-wrap: wrap !important; height: auto !important; overflow: visible !important;}
+.tab-container button {padding: 4px 8px !important; font-size: 1rem !important; visibility: visible !important;
+  position: static !important;}
+.overflow-menu {display: none !important;}
 #lang .wrap {flex-wrap: nowrap;}
+#photo {min-height: 0 !important;}
+#preview img {max-height: 150px; object-fit: contain;}
+.card {border-radius: 10px; padding: 10px 12px; border: 2px solid #475569; background: #fff; color: #111827;}
+.card p {margin: 4px 0;}
+.card-title {font-size: 1.35rem; font-weight: 700; line-height: 1.25;}
+.card-sub {color: #374151;}
+.card-row {margin: 6px 0; line-height: 1.35;} .card-k {font-weight: 700; display: block; color: #7c2d12;}
+.card-healthy {border-color: #166534;} .card-healthy .card-title {color: #14532d;}
+.card-error, .card-retake {border-color: #9a3412;}
+.card-warn {font-weight: 700; color: #991b1b;}
+.card-note {color: #92400e;}
+#batch-results .brow {border-bottom: 1px solid #d1d5db; padding: 6px 0; overflow-wrap: anywhere; word-break: break-word;}
+#batch-results .bname {font-weight: 700;}
+#batch-chosen, #batch-results {max-width: 100%; overflow-wrap: anywhere;}
 """
+
+# Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
+# so a 3G upload takes seconds, not tens of seconds; (2) the crop picker is remembered in the browser;
+# (3) the photo input opens the camera or gallery on a phone (accept=image/*).
+HEAD = """
+<script>
+(() => {
+  const MAX_SIDE = 1600, QUALITY = 0.85, MIN_BYTES = 400 * 1024;
+  async function shrink(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return file;
+    let bmp;
+    try { bmp = await createImageBitmap(file, {imageOrientation: 'from-image'}); } catch (e) { return file; }
+    const scale = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
+    if (scale === 1 && file.size < MIN_BYTES) { bmp.close && bmp.close(); return file; }
+    const c = document.createElement('canvas');
+    c.width = Math.round(bmp.width * scale); c.height = Math.round(bmp.height * scale);
+    c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+    bmp.close && bmp.close();
+    const blob = await new Promise(r => c.toBlob(r, 'image/jpeg', QUALITY));
+    if (!blob || blob.size >= file.size) return file;
+    const name = file.name.replace(/\.[^.]+$/, '') + '.jpg';
+    return new File([blob], name, {type: 'image/jpeg', lastModified: file.lastModified});
+  }
+  document.addEventListener('change', async (ev) => {
+    const input = ev.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== 'file' || input.dataset.lsShrunk === '1') return;
+    if (!input.closest('#photo, #batch-files')) return;
+    const files = Array.from(input.files || []);
+    if (!files.some(f => /^image\/(jpeg|png|webp)$/.test(f.type))) return;
+    ev.stopImmediatePropagation();
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(await shrink(f));
+    input.files = dt.files;
+    input.dataset.lsShrunk = '1';
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+    setTimeout(() => { delete input.dataset.lsShrunk; }, 0);
+  }, true);
+  const fix = () => {
+    document.querySelectorAll('#photo input[type=file]').forEach(i => { i.accept = 'image/*'; });
+  };
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>
+"""
+
+# The crop picker's value is kept in the browser (localStorage) and restored on the next visit.
+CROP_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.crop') || ''; } catch (e) { return ''; } }"
+CROP_SAVE_JS = "(c) => { try { localStorage.setItem('leafscout.crop', c || ''); } catch (e) {} return c; }"
+
+
+@dataclass
+class UI:
+    """Components shared between tabs, and every (component, {attr: i18n key}) the language switch re-writes."""
+    bound: list = field(default_factory=list)
+    c: dict = field(default_factory=dict)
+
+    def L(self, component, **keys):
+        self.bound.append((component, keys))
+        return component
+
+
+def _error(code: str, lang: str):
+    import gradio as gr
+    return gr.Error(html_text(t("error", lang, msg=H.error_text(code, lang))), print_exception=False)
 
 
 # ------------------------------------------------------------------------------------------- layout
 
+def build_diagnose_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    with L(gr.Tab(t("tab_diagnose", lang), id="diagnose", elem_id="tab-diagnose"), label="tab_diagnose"):
+        c["crop"] = L(gr.Dropdown(H.model_crop_choices(services, lang), value="", label=t("crop_pick", lang),
+                                  elem_id="crop"), label="crop_pick")
+        # gr.File, not gr.Image: Gradio never opens the upload itself; the project's image gate does.
+        c["photo"] = L(gr.File(label=t("photo", lang), file_count="single", type="filepath", height=90,
+                               elem_id="photo"), label="photo")
+        c["preview"] = gr.Image(interactive=False, show_label=False, height=150, visible=False, format="jpeg",
+                                elem_id="preview", buttons=[])
+        c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
+        with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
+            c["details"] = gr.Markdown("", elem_id="details-md")
+        with L(gr.Accordion(t("card_why", lang), open=False, elem_id="why"), label="card_why"):
+            c["overlay"] = L(gr.Image(label=t("heatmap", lang), interactive=False, format="jpeg", height=240,
+                                      elem_id="heatmap"), label="heatmap")
+            c["citations"] = gr.Markdown("", elem_id="citations-md")
+        with L(gr.Accordion(t("context_title", lang), open=False, elem_id="context"), label="context_title"):
+            c["plot"] = L(gr.Dropdown([""] + LB.plot_names(services), value="", label=t("diag_plot", lang),
+                                      elem_id="diag-plot"), label="diag_plot")
+            c["organic"] = L(gr.Radio(H.organic_choices(lang), value="certified", label=t("organic_status", lang),
+                                      elem_id="organic"), label="organic_status")
+            with gr.Row():
+                c["days"] = L(gr.Number(None, label=t("days_to_harvest", lang), minimum=0, precision=0,
+                                        elem_id="days"), label="days_to_harvest")
+                c["copper"] = L(gr.Number(0, label=t("copper_7y", lang), minimum=0, elem_id="copper"),
+                                label="copper_7y")
+            c["ctx_md"] = gr.Markdown("", elem_id="ctx-md")
+        with L(gr.Accordion(t("save_title", lang), open=False, elem_id="save"), label="save_title"):
+            c["save_plot"] = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("plot", lang),
+                                           elem_id="save-plot"), label="plot")
+            c["save_new"] = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
+            c["save_btn"] = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
+            c["save_msg"] = gr.Markdown("", elem_id="save-msg")
+
+
+def wire_diagnose_tab(services, ui: UI, demo):
+    import gradio as gr
+    c = ui.c
+    ctx_in = [c["plot"], c["organic"], c["days"], c["copper"]]
+    outs = [c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"], c["ctx_md"]]
+
+    def do_diagnose(photo, lang, crop, plot, organic, days, copper_7y):
+        lang = norm_lang(lang)
+        if not photo:
+            return None, gr.update(value=None, visible=False), H.render_card(services, None, lang), "", None, "", ""
+        st, ov = H.diagnose_upload(services, photo, crop, plot, organic, days, copper_7y)
+        preview = None
+        if st and st.get("status") != "error" and st.get("photo"):
+            preview = _preview(st["photo"])
+        card, details, cit = H.render_all(services, st, lang)
+        info = st.get("context") if st else None
+        return (st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+                _ctx_line(services, info, lang))
+
+    c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+                      concurrency_limit=2, concurrency_id="model")
+    c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+                    concurrency_limit=2, concurrency_id="model", js=CROP_SAVE_JS)
+    c["photo"].clear(lambda lg: (None, gr.update(value=None, visible=False), H.render_card(services, None, lg),
+                                 "", None, "", ""), c["lang"], outs, api_visibility="private", queue=False)
+
+    def rerender(st, lang, plot, organic, days, copper_7y):
+        st = H.readvise(services, st, plot, organic, days, copper_7y)
+        card, details, cit = H.render_all(services, st, lang)
+        return st, card, details, cit, _ctx_line(services, (st or {}).get("context"), lang)
+
+    for comp in (c["organic"], c["days"], c["copper"]):
+        comp.input(rerender, [c["state"], c["lang"], *ctx_in],
+                   [c["state"], c["card"], c["details"], c["citations"], c["ctx_md"]], api_visibility="private",
+                   queue=False)
+
+    def plot_chosen(plot, st, lang, crop, days):
+        pc = LB.plot_context(services, plot)
+        if pc is None:
+            return (gr.update(), gr.update(), gr.update()) + rerender(st, lang, None, None, days, None)
+        org, seven, pcrop = pc
+        crop_up = gr.update(value=pcrop) if pcrop in services.crops else gr.update()
+        return (gr.update(value=org), gr.update(value=seven), crop_up) + rerender(st, lang, plot, org, days, seven)
+
+    c["plot"].input(plot_chosen, [c["plot"], c["state"], c["lang"], c["crop"], c["days"]],
+                    [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"], c["citations"],
+                     c["ctx_md"]], api_visibility="private", queue=False)
+
+    def do_save(st, plot, new, lang, organic, crop):
+        crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
+        msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop)
+        names = LB.plot_names(services)
+        chosen = (new or "").strip() or plot
+        return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
+                gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names))
+
+    c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"]],
+                        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"]],
+                        api_visibility="private")
+    demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
+
+
+def _preview(path):
+    """A small copy of the photo as the gate decoded it (EXIF-rotated), for the page."""
+    try:
+        import cv2
+
+        from model.imageio import read_image
+        rgb = read_image(path, min_short_side=300)
+        h, w = rgb.shape[:2]
+        s = min(1.0, 480 / max(h, w))
+        return cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+    except Exception:
+        return None
+
+
+def _ctx_line(services, info, lang):
+    if not info or not info.get("plot"):
+        return ""
+    from leafscout.service import ContextInfo
+    return H.context_line(services, ContextInfo(**info), lang)
+
+
+def build_batch_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    with L(gr.Tab(t("tab_batch", lang), id="batch", elem_id="tab-batch"), label="tab_batch"):
+        L(gr.Markdown(t("batch_intro", lang)), value=("batch_intro",))
+        c["batch_files"] = L(gr.UploadButton(t("batch_files", lang), file_count="multiple", type="filepath",
+                                             elem_id="batch-files"), label="batch_files")
+        c["files_state"] = gr.State([])
+        c["chosen_md"] = gr.Markdown(t("batch_none", lang), elem_id="batch-chosen")
+        c["batch_btn"] = L(gr.Button(t("batch_btn", lang), variant="primary", elem_id="batch-btn"), value="batch_btn")
+        c["batch_sum"] = gr.Markdown("", elem_id="batch-summary")
+        c["batch_html"] = gr.HTML("", elem_id="batch-results")
+        with gr.Row():
+            c["csv_btn"] = L(gr.DownloadButton(t("csv", lang), visible=False, elem_id="csv-btn"), value="csv")
+            c["pdf_btn"] = L(gr.DownloadButton(t("pdf", lang), visible=False, elem_id="pdf-btn"), value="pdf")
+
+
+def batch_html(services, batch, lang) -> str:
+    """Batch rows as stacked blocks: fit a 390 px screen, full file names, everything escaped."""
+    if not batch:
+        return ""
+    tab = B.table(services.advisor, batch, lang)
+    h = tab["headers"]
+    out = []
+    for row in tab["data"]:
+        parts = [html_text(x) for x in (row[2], row[3], row[4]) if x not in (None, "")]
+        extra = row[6] or row[5]
+        out.append(f'<div class="brow"><div class="bname">{row[0]}. {html_text(row[1])}</div>'
+                   f'<div>{" · ".join(parts)}</div>' + (f'<div>{html_text(extra)}</div>' if extra else "") + "</div>")
+    return f'<div class="blist" aria-label="{html_text(h[1])}">' + "".join(out) + "</div>"
+
+
+def wire_batch_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+
+    def chosen(files, lang):
+        files = files or []
+        names = ", ".join(html_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])
+        return files, (t("batch_chosen", lang, n=len(files)) + (f" {names}" if names else "")
+                       if files else t("batch_none", lang))
+
+    c["batch_files"].upload(chosen, [c["batch_files"], c["lang"]], [c["files_state"], c["chosen_md"]],
+                            api_visibility="private")
+
+    def do_batch(files, lang, crop):
+        lang = norm_lang(lang)
+        if not files:
+            return (None, t("batch_none", lang), "", gr.update(visible=False), gr.update(visible=False))
+        try:
+            result, csv_path, pdf_path = B.run_request(services, files, lang, crop=crop or None)
+        except ServiceError as exc:
+            raise _error(exc.code, lang)
+        return (result, B.summary(result, lang), batch_html(services, result, lang),
+                gr.update(value=str(csv_path), visible=True), gr.update(value=str(pdf_path), visible=True))
+
+    c["batch_btn"].click(do_batch, [c["files_state"], c["lang"], c["crop"]],
+                         [c["batch_state"], c["batch_sum"], c["batch_html"], c["csv_btn"], c["pdf_btn"]],
+                         api_visibility="private", concurrency_limit=1, concurrency_id="batch")
+
+
+def build_knowledge_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    adv = services.advisor
+    with L(gr.Tab(t("tab_knowledge", lang), id="knowledge", elem_id="tab-knowledge"), label="tab_knowledge"):
+        L(gr.Markdown(t("kb_intro", lang)), value=("kb_intro",))
+        c["kb_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="tomato", label=t("kb_crop", lang),
+                                     elem_id="kb-crop"), label="kb_crop")
+        c["kb_problem"] = L(gr.Dropdown(H.problem_choices(adv, "tomato", lang), value="tomato.late_blight",
+                                        label=t("kb_problem", lang), allow_custom_value=True,
+                                        elem_id="kb-problem"), label="kb_problem")
+        c["kb_md"] = gr.Markdown(t("kb_pick", lang), elem_id="kb-md")
+
+
+def wire_knowledge_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+
+    def kb_crop_change(crop, lang):
+        choices = H.problem_choices(services.advisor, crop, lang)
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    c["kb_crop"].input(kb_crop_change, [c["kb_crop"], c["lang"]], c["kb_problem"], api_visibility="private",
+                       queue=False)
+
+    def show(label, lang, plot, organic, days, copper_7y):
+        try:
+            return H.api_advise(services, label, lang, organic, days, plot, copper_7y)
+        except ServiceError as exc:  # a typed label: the message never echoes it as HTML
+            raise _error(exc.code, norm_lang(lang))
+
+    ctx = [c["plot"], c["organic"], c["days"], c["copper"]]
+    c["kb_problem"].change(show, [c["kb_problem"], c["lang"], *ctx], c["kb_md"], api_visibility="private",
+                           queue=False)
+    c["show_kb"] = show
+
+
+def build_log_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    adv = services.advisor
+    names = LB.plot_names(services)
+    with L(gr.Tab(t("tab_log", lang), id="log", elem_id="tab-log"), label="tab_log"):
+        L(gr.Markdown(t("log_intro", lang)), value=("log_intro",))
+        c["log_plot"] = L(gr.Dropdown(names, value=None, label=t("log_plot", lang), elem_id="log-plot"),
+                          label="log_plot")
+        c["log_md"] = gr.Markdown("", elem_id="log-md")
+        with L(gr.Accordion(t("log_spray_title", lang), open=False, elem_id="spray"), label="log_spray_title"):
+            c["sp_prod"] = L(gr.Dropdown(LB.copper_product_choices(lang), value="copper_hydroxide",
+                                         label=t("log_product", lang), elem_id="sp-prod"), label="log_product")
+            with gr.Row():
+                c["sp_g"] = L(gr.Number(None, label=t("log_per_tank", lang), minimum=0, elem_id="sp-g"),
+                              label="log_per_tank")
+                c["sp_n"] = L(gr.Number(None, label=t("log_tanks", lang), minimum=0, precision=0, elem_id="sp-n"),
+                              label="log_tanks")
+            c["sp_pct"] = L(gr.Number(None, label=t("log_cu_pct", lang), minimum=0, maximum=100, elem_id="sp-pct"),
+                            label="log_cu_pct")
+            c["sp_btn"] = L(gr.Button(t("log_spray_btn", lang), elem_id="sp-btn"), value="log_spray_btn")
+            c["sp_msg"] = gr.Markdown("", elem_id="sp-msg")
+        with L(gr.Accordion(t("log_action_title", lang), open=False, elem_id="act"), label="log_action_title"):
+            c["act_what"] = L(gr.Textbox(label=t("log_what", lang), elem_id="act-what"), label="log_what")
+            c["act_sub"] = L(gr.Textbox(label=t("log_substance", lang), elem_id="act-sub"), label="log_substance")
+            c["act_btn"] = L(gr.Button(t("log_record_btn", lang), elem_id="act-btn"), value="log_record_btn")
+            c["act_msg"] = gr.Markdown("")
+        with L(gr.Accordion(t("log_lot_title", lang), open=False, elem_id="lot"), label="log_lot_title"):
+            c["lot_code"] = L(gr.Textbox(label=t("log_lot_code", lang), elem_id="lot-code"), label="log_lot_code")
+            c["lot_plots"] = L(gr.Dropdown(names, value=[], multiselect=True, label=t("log_lot_plots", lang),
+                                           elem_id="lot-plots"), label="log_lot_plots")
+            c["lot_btn"] = L(gr.Button(t("log_lot_btn", lang), elem_id="lot-btn"), value="log_lot_btn")
+            c["lot_msg"] = gr.Markdown("", elem_id="lot-msg")
+            c["lot_qr"] = L(gr.Image(label=t("log_qr", lang), interactive=False, visible=False, height=220,
+                                     elem_id="lot-qr"), label="log_qr")
+        with L(gr.Accordion(t("log_export_title", lang), open=False, elem_id="export"), label="log_export_title"):
+            c["ex_target"] = L(gr.Dropdown(LB.lot_codes(services) + names, value=None, allow_custom_value=True,
+                                           label=t("log_export_target", lang), elem_id="ex-target"),
+                               label="log_export_target")
+            c["ex_btn"] = L(gr.Button(t("log_export_btn", lang), elem_id="ex-btn"), value="log_export_btn")
+            c["ex_msg"] = gr.Markdown("")
+            c["ex_files"] = gr.File(file_count="multiple", interactive=False, visible=False, elem_id="ex-files")
+        with L(gr.Accordion(t("log_audit_title", lang), open=False, elem_id="audit"), label="log_audit_title"):
+            import datetime as _dt
+            c["au_year"] = L(gr.Number(_dt.date.today().year, precision=0, label=t("log_audit_year", lang),
+                                       elem_id="au-year"), label="log_audit_year")
+            c["au_btn"] = L(gr.Button(t("log_audit_btn", lang), elem_id="au-btn"), value="log_audit_btn")
+            c["au_md"] = gr.Markdown("", elem_id="au-md")
+        with L(gr.Accordion(t("log_add_plot", lang), open=False, elem_id="add-plot"), label="log_add_plot"):
+            c["np_name"] = L(gr.Textbox(label=t("log_plot_name", lang), elem_id="np-name"), label="log_plot_name")
+            with gr.Row():
+                c["np_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="coffee", label=t("crop", lang),
+                                             elem_id="np-crop"), label="crop")
+                c["np_area"] = L(gr.Number(0.5, label=t("area_ha", lang), minimum=0, elem_id="np-area"),
+                                 label="area_ha")
+            c["np_org"] = L(gr.Radio(H.organic_choices(lang), value="in_conversion",
+                                     label=t("organic_status", lang), elem_id="np-org"), label="organic_status")
+            c["np_btn"] = L(gr.Button(t("log_add_btn", lang), elem_id="np-btn"), value="log_add_btn")
+            c["np_msg"] = gr.Markdown("", elem_id="np-msg")
+
+
+def wire_log_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+    hist = lambda p, lg: LB.history_md(services, p, lg)  # noqa: E731
+    c["log_plot"].change(hist, [c["log_plot"], c["lang"]], c["log_md"], api_visibility="private")
+
+    def do_spray(p, prod, g, n, pct, lang):
+        return LB.record_copper_spray(services, p, prod, g, n, pct, lang), LB.history_md(services, p, lang)
+
+    c["sp_btn"].click(do_spray, [c["log_plot"], c["sp_prod"], c["sp_g"], c["sp_n"], c["sp_pct"], c["lang"]],
+                      [c["sp_msg"], c["log_md"]], api_visibility="private")
+
+    def do_act(p, what, sub, lang):
+        return LB.record_action(services, p, what, sub, 0.0, lang), LB.history_md(services, p, lang)
+
+    c["act_btn"].click(do_act, [c["log_plot"], c["act_what"], c["act_sub"], c["lang"]], [c["act_msg"], c["log_md"]],
+                       api_visibility="private")
+
+    def do_lot(code, plots, lang):
+        msg, png = LB.add_lot(services, code, plots, lang)
+        targets = LB.lot_codes(services) + LB.plot_names(services)
+        return msg, gr.update(value=png, visible=png is not None), gr.update(choices=targets,
+                                                                             value=(code or "").strip() if png else None)
+
+    c["lot_btn"].click(do_lot, [c["lot_code"], c["lot_plots"], c["lang"]], [c["lot_msg"], c["lot_qr"], c["ex_target"]],
+                       api_visibility="private")
+
+    def do_export(target, lang):
+        msg, files = LB.export_files(services, target, lang)
+        return msg, gr.update(value=files or None, visible=bool(files))
+
+    c["ex_btn"].click(do_export, [c["ex_target"], c["lang"]], [c["ex_msg"], c["ex_files"]], api_visibility="private")
+    c["au_btn"].click(lambda y, lg: LB.audit_md(services, y, lg), [c["au_year"], c["lang"]], c["au_md"],
+                      api_visibility="private")
+
+    def do_add_plot(name, crop, area, org, lang):
+        msg = LB.add_plot(services, name, crop, area, org, lang)
+        names = LB.plot_names(services)
+        v = (name or "").strip()
+        return (msg, gr.update(choices=names, value=v if v in names else None), gr.update(choices=names),
+                gr.update(choices=[""] + names), gr.update(choices=names),
+                gr.update(choices=LB.lot_codes(services) + names))
+
+    c["np_btn"].click(do_add_plot, [c["np_name"], c["np_crop"], c["np_area"], c["np_org"], c["lang"]],
+                      [c["np_msg"], c["log_plot"], c["save_plot"], c["plot"], c["lot_plots"], c["ex_target"]],
+                      api_visibility="private")
+
+
+def build_api(services, ui: UI):
+    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        image = gr.File(type="filepath")
+        files = gr.File(type="filepath", file_count="multiple")
+        lang_in = gr.Textbox(DEFAULT_LANG)
+        org_in = gr.Textbox("")
+        days_in = gr.Number(None)
+        plot_in = gr.Textbox("")
+        crop_in = gr.Textbox("")
+        cu_in = gr.Number(None)
+        label_in = gr.Textbox("")
+        out_json = gr.JSON()
+        out_md = gr.Markdown()
+        out_csv = gr.File()
+        b1, b2, b3 = gr.Button(), gr.Button(), gr.Button()
+
+    def diagnose(image, lang="vi", organic_status="", days_to_harvest=None, plot="", crop="", copper_used_7y=None):
+        """One photo -> status, label, plain name, context used (plot's 7-year copper), copper decision, advice."""
+        try:
+            return H.api_diagnose(services, image, lang, organic_status or None, days_to_harvest, plot or None,
+                                  crop or None, copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    def advise(label, lang="vi", organic_status="", days_to_harvest=None, plot="", copper_used_7y=None):
+        """Advice Markdown for a knowledge-base problem id, e.g. tomato.late_blight."""
+        try:
+            return H.api_advise(services, label, lang, organic_status or None, days_to_harvest, plot or None,
+                                copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    def batch(files, lang="vi", crop=""):
+        """Many photos or zips -> rows (file, status, label, confidence, error_code) and the CSV report."""
+        try:
+            result, csv_path, _ = B.run_request(services, files or [], norm_lang(lang), crop=crop or None)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+        rows = [{k: r.get(k) for k in ("no", "file", "status", "label", "confidence", "error_code")}
+                for r in result["rows"]]
+        return {"rows": rows, "summary": B.summary(result, lang), "model_version": result["model_version"]}, str(csv_path)
+
+    b1.click(diagnose, [image, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json, api_name="diagnose",
+             concurrency_limit=2, concurrency_id="model")
+    b2.click(advise, [label_in, lang_in, org_in, days_in, plot_in, cu_in], out_md, api_name="advise")
+    b3.click(batch, [files, lang_in, crop_in], [out_json, out_csv], api_name="batch", concurrency_limit=1,
+             concurrency_id="batch")
+
+
 def build_app(services: Services, lang: str = DEFAULT_LANG):
-    """The gr.Blocks app wired to `services`. Building it loads only the knowledge base."""
+    """The gr.Blocks app wired to `services`: one builder and one wiring function per tab."""
     import gradio as gr
 
     lang = norm_lang(lang)
-    adv = services.advisor
-    bound: list[tuple] = []  # (component, {attr: i18n key}) re-labelled when the language changes
-
-    def L(component, **keys):
-        bound.append((component, keys))
-        return component
-
+    ui = UI()
+    L, c = ui.L, ui.c
     with gr.Blocks(title="LeafScout", analytics_enabled=False) as demo:
-        state = gr.State(None)          # last diagnosis (language-free dict)
-        batch_state = gr.State(None)    # last batch (language-free rows)
+        c["state"] = gr.State(None)          # last diagnosis (language-free dict)
+        c["batch_state"] = gr.State(None)    # last batch (language-free rows)
         with gr.Row():
-            with gr.Column(scale=3, min_width=300):
-                title = L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
-                          value=("app_title", "app_intro"))
-            with gr.Column(scale=1, min_width=260):
-                lang_radio = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), elem_id="lang"),
-                               label="language")
-
+            with gr.Column(scale=3, min_width=240):
+                L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
+                  value=("app_title", "app_intro"))
+            with gr.Column(scale=1, min_width=240):
+                c["lang"] = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), elem_id="lang"),
+                              label="language")
         with gr.Tabs():
-            # ---------------------------------------------------------------- Diagnose
-            with L(gr.Tab(t("tab_diagnose", lang), id="diagnose", elem_id="tab-diagnose"), label="tab_diagnose"):
-                photo = L(gr.Image(type="filepath", sources=["upload", "webcam"], label=t("photo", lang),
-                                   placeholder=t("photo_placeholder", lang), height=320, elem_id="photo"),
-                          label="photo", placeholder="photo_placeholder")
-                diagnose_btn = L(gr.Button(t("diagnose_btn", lang), variant="primary", elem_id="diagnose-btn"),
-                                 value="diagnose_btn")
-                with L(gr.Accordion(t("context_title", lang), open=False, elem_id="context"), label="context_title"):
-                    organic = L(gr.Radio(H.organic_choices(lang), value="certified", label=t("organic_status", lang),
-                                         elem_id="organic"), label="organic_status")
-                    with gr.Row():
-                        days = L(gr.Number(None, label=t("days_to_harvest", lang), minimum=0, precision=0,
-                                           elem_id="days"), label="days_to_harvest")
-                        copper = L(gr.Number(0, label=t("copper_year", lang), minimum=0, elem_id="copper"),
-                                   label="copper_year")
-                result_md = gr.Markdown(t("empty_result", lang), elem_id="result-md")
-                overlay = L(gr.Image(label=t("heatmap", lang), interactive=False, format="jpeg", height=260,
-                                     visible=False, elem_id="heatmap"), label="heatmap")
-                advice_title = L(gr.Markdown(f"### {t('advice', lang)}", visible=False), value=("advice",))
-                advice_md = gr.Markdown("", elem_id="advice-md")
-                with L(gr.Accordion(t("citations", lang), open=False, visible=False, elem_id="citations"),
-                       label="citations") as cit_acc:
-                    citations_md = gr.Markdown("", elem_id="citations-md")
-                with L(gr.Accordion(t("save_title", lang), open=False, elem_id="save"), label="save_title"):
-                    save_plot = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("plot", lang),
-                                              elem_id="save-plot"), label="plot")
-                    save_new = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
-                    save_btn = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
-                    save_msg = gr.Markdown("")
-
-            # ---------------------------------------------------------------- Batch
-            with L(gr.Tab(t("tab_batch", lang), id="batch", elem_id="tab-batch"), label="tab_batch"):
-                batch_intro = L(gr.Markdown(t("batch_intro", lang)), value=("batch_intro",))
-                batch_files = L(gr.UploadButton(t("batch_files", lang), file_count="multiple", type="filepath",
-                                                elem_id="batch-files"), label="batch_files")
-                files_state = gr.State([])
-                chosen_md = gr.Markdown(t("batch_none", lang), elem_id="batch-chosen")
-                batch_btn = L(gr.Button(t("batch_btn", lang), variant="primary", elem_id="batch-btn"), value="batch_btn")
-                batch_sum = gr.Markdown("", elem_id="batch-summary")
-                batch_table = L(gr.Dataframe(value=B.table(adv, None, lang), interactive=False, wrap=True,
-                                             label=t("batch_table", lang), elem_id="batch-table",
-                                             show_row_numbers=False), label="batch_table")
-                with gr.Row():
-                    csv_btn = L(gr.DownloadButton(t("csv", lang), visible=False, elem_id="csv-btn"), value="csv")
-                    pdf_btn = L(gr.DownloadButton(t("pdf", lang), visible=False, elem_id="pdf-btn"), value="pdf")
-
-            # ---------------------------------------------------------------- Knowledge
-            with L(gr.Tab(t("tab_knowledge", lang), id="knowledge", elem_id="tab-knowledge"), label="tab_knowledge"):
-                kb_intro = L(gr.Markdown(t("kb_intro", lang)), value=("kb_intro",))
-                kb_crop = L(gr.Dropdown(H.crop_choices(adv, lang), value="tomato", label=t("kb_crop", lang),
-                                        elem_id="kb-crop"), label="kb_crop")
-                kb_problem = L(gr.Dropdown(H.problem_choices(adv, "tomato", lang), value="tomato.late_blight",
-                                           label=t("kb_problem", lang), allow_custom_value=True,
-                                           elem_id="kb-problem"), label="kb_problem")
-                kb_btn = L(gr.Button(t("kb_show", lang), variant="primary", elem_id="kb-btn"), value="kb_show")
-                kb_md = gr.Markdown(t("kb_pick", lang), elem_id="kb-md")
-
-            # ---------------------------------------------------------------- Log
-            with L(gr.Tab(t("tab_log", lang), id="log", elem_id="tab-log"), label="tab_log"):
-                log_intro = L(gr.Markdown(t("log_intro", lang)), value=("log_intro",))
-                log_plot = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("log_plot", lang),
-                                         elem_id="log-plot"), label="log_plot")
-                log_show = L(gr.Button(t("log_refresh", lang), elem_id="log-show"), value="log_refresh")
-                log_md = gr.Markdown("", elem_id="log-md")
-                with L(gr.Accordion(t("log_action_title", lang), open=True), label="log_action_title"):
-                    act_what = L(gr.Textbox(label=t("log_what", lang), elem_id="act-what"), label="log_what")
-                    with gr.Row():
-                        act_sub = L(gr.Textbox(label=t("log_substance", lang)), label="log_substance")
-                        act_cu = L(gr.Number(0, label=t("log_copper", lang), minimum=0), label="log_copper")
-                    act_btn = L(gr.Button(t("log_record_btn", lang), elem_id="act-btn"), value="log_record_btn")
-                    act_msg = gr.Markdown("")
-                with L(gr.Accordion(t("log_add_plot", lang), open=False), label="log_add_plot"):
-                    np_name = L(gr.Textbox(label=t("log_plot_name", lang)), label="log_plot_name")
-                    with gr.Row():
-                        np_crop = L(gr.Dropdown(H.crop_choices(adv, lang), value="coffee", label=t("crop", lang)),
-                                    label="crop")
-                        np_area = L(gr.Number(0.5, label=t("area_ha", lang), minimum=0), label="area_ha")
-                    np_org = L(gr.Radio(H.organic_choices(lang), value="in_conversion",
-                                        label=t("organic_status", lang)), label="organic_status")
-                    np_btn = L(gr.Button(t("log_add_btn", lang)), value="log_add_btn")
-                    np_msg = gr.Markdown("")
-
-        # API-only endpoints (no visible controls): /diagnose returns JSON for gradio_client.
-        api_image = gr.File(type="filepath", file_types=["image"], visible=False)  # as sent: no re-encode
-        api_json = gr.JSON(visible=False)
-        api_btn = gr.Button(visible=False)
-
-        # ------------------------------------------------------------------------------- wiring
-        ctx_inputs = [organic, days, copper]
-
-        def do_diagnose(image, lg, org, d, cu):
-            if not image:
-                return (None, gr.update(value=None, visible=False), t("no_photo", lg), "", gr.update(visible=False),
-                        "", gr.update(visible=False))
-            try:
-                st, ov = H.diagnose_image(services, image)
-            except ValueError:  # a path outside the upload folder: refused, never read
-                raise gr.Error(t("status_error", lg))
-            res, advice, cit = H.render_all(services, st, lg, org, d, cu)
-            return (st, gr.update(value=ov, visible=ov is not None), res, advice,
-                    gr.update(visible=bool(advice)), cit, gr.update(visible=bool(cit)))
-
-        diag_outputs = [state, overlay, result_md, advice_md, advice_title, citations_md, cit_acc]
-        diagnose_btn.click(do_diagnose, [photo, lang_radio, *ctx_inputs], diag_outputs, api_name="diagnose_ui",
-                           api_visibility="private", concurrency_limit=2, concurrency_id="model")
-        photo.upload(do_diagnose, [photo, lang_radio, *ctx_inputs], diag_outputs, api_visibility="private",
-                     concurrency_limit=2, concurrency_id="model")
-
-        def rerender(st, lg, org, d, cu):
-            res, advice, cit = H.render_all(services, st, lg, org, d, cu)
-            return res, advice, cit
-
-        for comp in ctx_inputs:
-            comp.change(rerender, [state, lang_radio, *ctx_inputs], [result_md, advice_md, citations_md],
-                        api_visibility="private", queue=False)
-
-        def do_api_diagnose(image, lg, org, d, cu):
-            try:
-                return H.api_diagnose(services, image, lg, org, d, cu)
-            except ValueError as exc:
-                raise gr.Error(str(exc))
-
-        api_btn.click(do_api_diagnose, [api_image, lang_radio, *ctx_inputs], api_json, api_name="diagnose",
-                      concurrency_limit=2, concurrency_id="model")
-
-        # save to log
-        def do_save(st, plot, new, lg, org):
-            msg = LB.save_observation(services, st, plot, new, lg, org)
-            names = LB.plot_names(services)
-            chosen = (new or "").strip() or plot
-            return msg, gr.update(choices=names, value=chosen if chosen in names else None), "", \
-                gr.update(choices=names)
-
-        save_btn.click(do_save, [state, save_plot, save_new, lang_radio, organic],
-                       [save_msg, save_plot, save_new, log_plot], api_visibility="private")
-
-        def plot_copper(plot):
-            cu = LB.copper_for_plot(services, plot)
-            return gr.update() if cu is None else cu
-
-        save_plot.change(plot_copper, save_plot, copper, api_visibility="private", queue=False)
-
-        # batch
-        def chosen(files, lg):
-            files = files or []
-            return files, (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg))
-
-        batch_files.upload(chosen, [batch_files, lang_radio], [files_state, chosen_md], api_visibility="private")
-
-        def do_batch(files, lg, org, d, cu):
-            if not files:
-                return (None, t("batch_none", lg), B.table(adv, None, lg), gr.update(visible=False),
-                        gr.update(visible=False))
-            out_dir = Path(tempfile.mkdtemp(prefix="leafscout-report-"))
-            result = B.run_batch(services, files, out_dir / "work")
-            csv_path = B.write_csv(adv, result, lg, out_dir / "leafscout-report.csv", org, d, cu)
-            pdf_path = B.write_pdf(adv, result, lg, out_dir / "leafscout-report.pdf", org, d, cu)
-            return (result, B.summary(result, lg), B.table(adv, result, lg, org, d, cu),
-                    gr.update(value=str(csv_path), visible=True), gr.update(value=str(pdf_path), visible=True))
-
-        batch_btn.click(do_batch, [files_state, lang_radio, *ctx_inputs],
-                        [batch_state, batch_sum, batch_table, csv_btn, pdf_btn], api_name="batch",
-                        concurrency_limit=1, concurrency_id="batch")
-
-        # knowledge
-        def kb_crop_change(crop, lg):
-            choices = H.problem_choices(adv, crop, lg)
-            return gr.update(choices=choices, value=choices[0][1] if choices else None)
-
-        kb_crop.change(kb_crop_change, [kb_crop, lang_radio], kb_problem, api_visibility="private", queue=False)
-
-        def do_advise(label, lg, org, d, cu):
-            try:
-                return H.api_advise(services, label, lg, org, d, cu)
-            except Exception as exc:
-                raise gr.Error(t("error", lg, msg=str(exc) if lg == "en" else t("err_other", lg)))
-
-        kb_btn.click(do_advise, [kb_problem, lang_radio, *ctx_inputs], kb_md, api_name="advise")
-        kb_problem.change(do_advise, [kb_problem, lang_radio, *ctx_inputs], kb_md, api_visibility="private",
-                          queue=False)
-
-        # log
-        log_show.click(lambda p, lg: LB.history_md(services, p, lg), [log_plot, lang_radio], log_md,
-                       api_visibility="private")
-        log_plot.change(lambda p, lg: LB.history_md(services, p, lg), [log_plot, lang_radio], log_md,
-                        api_visibility="private")
-
-        def do_act(p, what, sub, cu, lg):
-            msg = LB.record_action(services, p, what, sub, cu, lg)
-            return msg, LB.history_md(services, p, lg)
-
-        act_btn.click(do_act, [log_plot, act_what, act_sub, act_cu, lang_radio], [act_msg, log_md],
-                      api_visibility="private")
-
-        def do_add_plot(name, crop, area, org, lg):
-            msg = LB.add_plot(services, name, crop, area, org, lg)
-            names = LB.plot_names(services)
-            v = (name or "").strip()
-            return msg, gr.update(choices=names, value=v if v in names else None), gr.update(choices=names)
-
-        np_btn.click(do_add_plot, [np_name, np_crop, np_area, np_org, lang_radio], [np_msg, log_plot, save_plot],
-                     api_visibility="private")
-
-        # language switch: every bound label, and every rendered panel, in the new language
-        dynamic = [result_md, advice_md, citations_md, batch_sum, batch_table, kb_crop, kb_problem, kb_md,
-                   log_md, organic, np_org, np_crop, chosen_md]
-
-        def switch(lg, st, org, d, cu, bt, crop, prob, plot, np_c, files):
-            lg = norm_lang(lg)
-            ups = []
-            for comp, keys in bound:
-                kw = {}
-                for attr, key in keys.items():
-                    if attr == "value" and isinstance(key, tuple):
-                        text = "\n".join(t(k, lg) for k in key)
-                        if key == ("app_title", "app_intro"):
-                            text = f"## {t('app_title', lg)}\n{t('app_intro', lg)}"
-                        elif key == ("advice",):
-                            text = f"### {t('advice', lg)}"
-                        kw["value"] = text
-                    else:
-                        kw[attr] = t(key, lg)
-                ups.append(gr.update(**kw))
-            res, advice, cit = H.render_all(services, st, lg, org, d, cu)
-            kb_text = H.api_advise(services, prob, lg, org, d, cu) if prob else t("kb_pick", lg)
-            ups += [res, advice, cit,
-                    B.summary(bt, lg) if bt else "",
-                    B.table(adv, bt, lg, org, d, cu),
-                    gr.update(choices=H.crop_choices(adv, lg), value=crop),
-                    gr.update(choices=H.problem_choices(adv, crop, lg), value=prob),
-                    kb_text,
-                    LB.history_md(services, plot, lg) if plot else "",
-                    gr.update(choices=H.organic_choices(lg), value=org),
-                    gr.update(choices=H.organic_choices(lg)),
-                    gr.update(choices=H.crop_choices(adv, lg), value=np_c),
-                    (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg))]
-            return ups
-
-        lang_radio.change(switch, [lang_radio, state, organic, days, copper, batch_state, kb_crop, kb_problem,
-                                   log_plot, np_crop, files_state],
-                          [c for c, _ in bound] + dynamic, api_visibility="private")
-        demo.load(do_advise, [kb_problem, lang_radio, *ctx_inputs], kb_md, api_visibility="private", queue=False)
-    demo.i18n_bound = bound  # for tests: every label the language switch re-writes
+            build_diagnose_tab(services, ui, lang)
+            build_batch_tab(services, ui, lang)
+            build_knowledge_tab(services, ui, lang)
+            build_log_tab(services, ui, lang)
+        build_api(services, ui)
+        wire_diagnose_tab(services, ui, demo)
+        wire_batch_tab(services, ui)
+        wire_knowledge_tab(services, ui)
+        wire_log_tab(services, ui)
+        wire_language(services, ui)
+        demo.load(c["show_kb"], [c["kb_problem"], c["lang"], c["plot"], c["organic"], c["days"], c["copper"]],
+                  c["kb_md"], api_visibility="private", queue=False)
+    demo.i18n_bound = ui.bound  # for tests: every label the language switch re-writes
+    demo.ui = ui
     return demo
+
+
+def wire_language(services, ui: UI):
+    """The language switch: every bound label, and every rendered panel, in the new language."""
+    import gradio as gr
+    c = ui.c
+    adv = services.advisor
+    dynamic = [c["card"], c["details"], c["citations"], c["batch_sum"], c["batch_html"], c["kb_crop"],
+               c["kb_problem"], c["kb_md"], c["log_md"], c["organic"], c["np_org"], c["np_crop"], c["chosen_md"],
+               c["crop"], c["sp_prod"], c["ctx_md"]]
+
+    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu):
+        lg = norm_lang(lg)
+        ups = []
+        for comp, keys in ui.bound:
+            kw = {}
+            for attr, key in keys.items():
+                if attr == "value" and isinstance(key, tuple):
+                    if key == ("app_title", "app_intro"):
+                        kw["value"] = f"## {t('app_title', lg)}\n{t('app_intro', lg)}"
+                    else:
+                        kw["value"] = "\n".join(t(k, lg) for k in key)
+                else:
+                    kw[attr] = t(key, lg)
+            ups.append(gr.update(**kw))
+        card, details, cit = H.render_all(services, st, lg)
+        try:
+            kb_text = H.api_advise(services, prob, lg, org, days, dplot, cu) if prob else t("kb_pick", lg)
+        except ServiceError as exc:
+            kb_text = html_text(H.error_text(exc.code, lg))
+        ups += [card, details, cit,
+                B.summary(bt, lg) if bt else "",
+                batch_html(services, bt, lg),
+                gr.update(choices=H.crop_choices(adv, lg), value=crop),
+                gr.update(choices=H.problem_choices(adv, crop, lg), value=prob),
+                kb_text,
+                LB.history_md(services, plot, lg) if plot else "",
+                gr.update(choices=H.organic_choices(lg), value=org),
+                gr.update(choices=H.organic_choices(lg)),
+                gr.update(choices=H.crop_choices(adv, lg), value=np_c),
+                (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg)),
+                gr.update(choices=H.model_crop_choices(services, lg), value=dcrop or ""),
+                gr.update(choices=LB.copper_product_choices(lg), value=prod),
+                _ctx_line(services, (st or {}).get("context"), lg)]
+        return ups
+
+    c["lang"].change(switch, [c["lang"], c["state"], c["batch_state"], c["kb_crop"], c["kb_problem"], c["log_plot"],
+                              c["np_crop"], c["files_state"], c["crop"], c["sp_prod"], c["plot"], c["organic"],
+                              c["days"], c["copper"]],
+                     [comp for comp, _ in ui.bound] + dynamic, api_visibility="private")
 
 
 # ------------------------------------------------------------------------------------------- serving
@@ -320,9 +599,20 @@ def parse_auth(value: str | None):
     return (user, pw)
 
 
+def theme():
+    import gradio as gr
+    return gr.themes.Default(primary_hue="orange").set(
+        button_primary_background_fill=PRIMARY, button_primary_background_fill_hover=PRIMARY_HOVER,
+        button_primary_text_color="#ffffff", button_primary_background_fill_dark=PRIMARY,
+        button_primary_text_color_dark="#ffffff")
+
+
 def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE) -> dict:
-    return dict(server_name=host, server_port=port, auth=auth, max_file_size=max_file_size, css=CSS,
-                footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False)
+    """`auth` (user, password) becomes a LoginGuard: a delay after each wrong password and a lockout."""
+    from webapp.security import LoginGuard
+    guard = LoginGuard({auth[0]: auth[1]}) if auth else None
+    return dict(server_name=host, server_port=port, auth=guard, max_file_size=max_file_size, css=CSS, head=HEAD,
+                theme=theme(), footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False)
 
 
 def main(argv=None):
@@ -344,6 +634,7 @@ def main(argv=None):
         services.warm_up()  # the model loads once, here; requests never load it again
     except Exception as exc:  # ModelError says what is missing and how to fix it
         raise SystemExit(f"LeafScout cannot start: {exc}")
+    B.clean_stale()  # what a previous server left in the temp folder
     demo = build_app(services, lang=args.lang)
     demo.queue(default_concurrency_limit=2)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "

@@ -36,6 +36,7 @@ ERROR_CODES = {
     "corrupt": "the photo is damaged or truncated",
     "zip": "the zip file could not be opened, or is too large",
     "zip_member": "a file inside the zip could not be read",
+    "batch_too_big": "too many files or too much data in one request",
     "not_a_file": "not a regular file",
     "not_found": "file not found",
     "refused_path": "the file is not an upload",

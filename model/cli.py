@@ -206,6 +206,7 @@ def cmd_diagnose(args) -> int:
                     js["context"] = d.info.to_dict()
                 if text is not None:
                     js["advice"] = text
+                    js["copper"] = d.copper_decision()
                 out(json.dumps(js, ensure_ascii=False))
             else:
                 out(_readable(r) + (f" [{d.crop_note}]" if d.crop_note else ""))

@@ -1,46 +1,115 @@
 """Batch diagnosis for extension officers: many photos or a zip -> rows, CSV and a printable PDF.
 
-A bad file is a row with its error and never stops the batch. Zips are opened defensively: member names
-are never used as paths (no traversal), the total uncompressed size and member count are capped while
+A bad file is a row with its error code and never stops the batch. Zips are opened defensively: member
+names are never used as paths (no traversal), the total uncompressed size and member count are capped while
 reading (a lying header cannot get past the cap), and nested archives are skipped.
+
+Every request works in one temporary folder (`leafscout-batch-*`) that holds the extracted members, the
+thumbnails and the reports. `Workspace` caps what one request may write and removes the folder of the
+previous request (the reports of the latest one stay downloadable); `clean_stale` at start removes what a
+crashed server left behind.
 """
 from __future__ import annotations
 
 import csv
-import os
 import datetime as dt
+import os
+import shutil
 import tempfile
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .handlers import classify_error, parse_context, problem_name
+from leafscout.errors import ServiceError, image_error_code
+from leafscout.safety import csv_row
+
+from .handlers import error_text, problem_name
 from .i18n import norm_lang, t
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 ARCHIVE_EXTS = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst"}
 MAX_ZIP_TOTAL = 200 * 2**20     # bytes uncompressed, all members together
 MAX_ZIP_MEMBERS = 2000
+MAX_FILES = 500                 # photos per request
+MAX_REQUEST_BYTES = 300 * 2**20  # everything one request may write (members, thumbnails, reports)
+PREFIX = "leafscout-batch-"
+STALE_PREFIXES = (PREFIX, "leafscout-report-", "leafscout-thumbs-")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
 class ZipRefused(ValueError):
-    pass
+    def __init__(self, detail: str, code: str = "zip"):
+        super().__init__(detail)
+        self.code = code
+
+
+class TooBig(ServiceError):
+    def __init__(self, detail: str):
+        super().__init__("batch_too_big", detail)
 
 
 @dataclass
 class Item:
-    name: str               # what the officer recognises: file name, or zip name / member name
+    name: str               # what the officer recognises: file name, or zip name / member name (full)
     path: str | None        # where we read it from (inside our temp folder); None when refused
-    error: str | None = None
+    error_code: str | None = None
+    error: str | None = None  # English detail without server paths
 
+
+# --------------------------------------------------------------------------------------------- workspace
+
+class Workspace:
+    """One request's temporary folder with a write budget."""
+
+    _lock = threading.Lock()
+    _previous: list[Path] = []
+    KEEP = 2  # the latest requests' folders stay (their download links), older ones go
+
+    def __init__(self, budget: int = MAX_REQUEST_BYTES, root: str | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
+        self.budget = budget
+        self.used = 0
+        with Workspace._lock:
+            Workspace._previous.append(self.dir)
+            while len(Workspace._previous) > self.KEEP:
+                shutil.rmtree(Workspace._previous.pop(0), ignore_errors=True)
+
+    def charge(self, n: int) -> None:
+        self.used += n
+        if self.used > self.budget:
+            raise TooBig(f"this request would write more than {self.budget // 2**20} MB")
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def clean_stale(root: str | None = None, older_than_s: float = 0) -> int:
+    """Remove batch/report/thumbnail folders left in the temp folder (at start: by a previous server)."""
+    root = Path(root or tempfile.gettempdir())
+    n = 0
+    now = time.time()
+    for p in root.iterdir() if root.is_dir() else []:
+        if p.is_dir() and p.name.startswith(STALE_PREFIXES) and not p.is_symlink():
+            try:
+                if now - p.stat().st_mtime >= older_than_s:
+                    shutil.rmtree(p, ignore_errors=True)
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+# --------------------------------------------------------------------------------------------------- zip
 
 def safe_extract(zip_path, dest: Path, max_total: int = MAX_ZIP_TOTAL,
-                 max_members: int = MAX_ZIP_MEMBERS) -> tuple[list[Item], int]:
+                 max_members: int = MAX_ZIP_MEMBERS, ws: Workspace | None = None) -> tuple[list[Item], int]:
     """Extract regular, non-archive members of `zip_path` into `dest` under generated names.
 
-    Returns (items, skipped_archives). Raises ZipRefused when the zip cannot be opened or the caps are hit."""
+    Returns (items, skipped_archives). Raises ZipRefused when the zip cannot be opened or the caps are hit.
+    A member that cannot be read is an item with error code `zip_member` (its own name, never a path)."""
     dest.mkdir(parents=True, exist_ok=True)
     items: list[Item] = []
     skipped = 0
@@ -48,7 +117,7 @@ def safe_extract(zip_path, dest: Path, max_total: int = MAX_ZIP_TOTAL,
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ZipRefused(f"zip could not be opened ({exc})") from None
+        raise ZipRefused(f"zip could not be opened ({type(exc).__name__})") from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > max_members:
@@ -74,19 +143,22 @@ def safe_extract(zip_path, dest: Path, max_total: int = MAX_ZIP_TOTAL,
                         total += len(chunk)
                         if total > max_total:
                             raise ZipRefused(f"zip uncompresses to more than {max_total // 2**20} MB")
+                        if ws is not None:
+                            ws.charge(len(chunk))
                         dst.write(chunk)
-            except ZipRefused:
+            except (ZipRefused, TooBig):
                 out.unlink(missing_ok=True)
                 raise
             except Exception as exc:  # a damaged member is a row with its error
                 out.unlink(missing_ok=True)
-                items.append(Item(info.filename, None, f"zip member could not be read ({exc})"))
+                items.append(Item(info.filename, None, "zip_member",
+                                  f"zip member could not be read ({type(exc).__name__})"))
                 continue
             items.append(Item(info.filename, str(out)))
     return items, skipped
 
 
-def collect(paths, workdir: Path, check_paths: bool = True) -> tuple[list[Item], int]:
+def collect(paths, workdir: Path, check_paths: bool = True, ws: Workspace | None = None) -> tuple[list[Item], int]:
     """Uploaded files (photos and zips) -> items in upload order; zips are expanded in place.
     With `check_paths`, a path outside the upload folder becomes an error row and is never read."""
     from .handlers import safe_upload_path
@@ -94,83 +166,84 @@ def collect(paths, workdir: Path, check_paths: bool = True) -> tuple[list[Item],
     items: list[Item] = []
     skipped = 0
     for k, p in enumerate(paths or []):
+        display = getattr(p, "orig_name", None)
         if not isinstance(p, (str, os.PathLike)):  # gradio FileData / tempfile wrappers
             p = getattr(p, "path", None) or getattr(p, "name", None) or str(p)
         p = Path(p)
-        display = p.name
+        display = display or p.name
         if check_paths:
             try:
                 p = safe_upload_path(p)
-            except ValueError as exc:
-                items.append(Item(display, None, str(exc)))
+            except ServiceError as exc:
+                items.append(Item(display, None, exc.code, str(exc)))
                 continue
         if p.suffix.lower() == ".zip" or (p.is_file() and zipfile.is_zipfile(p) and p.suffix.lower() not in IMAGE_EXTS):
             try:
-                got, sk = safe_extract(p, workdir / f"zip{k:03d}")
+                got, sk = safe_extract(p, workdir / f"zip{k:03d}", ws=ws)
             except ZipRefused as exc:
-                items.append(Item(display, None, str(exc)))
+                items.append(Item(display, None, exc.code, str(exc)))
                 continue
             skipped += sk
-            items += [Item(f"{display}/{i.name}", i.path, i.error) for i in got]
+            items += [Item(f"{display}/{i.name}", i.path, i.error_code, i.error) for i in got]
         elif p.suffix.lower() in ARCHIVE_EXTS:
             skipped += 1
         else:
             items.append(Item(display, str(p)))
+        if len(items) > MAX_FILES:
+            raise TooBig(f"more than {MAX_FILES} files in one request")
     return items, skipped
 
 
-def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = True) -> dict:
-    """Diagnose every item; returns {"rows": [language-free dicts], "skipped_archives": n}."""
-    from model.imageio import ImageError  # noqa: F401  (predict_many reports errors as rows)
-
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="leafscout-batch-"))
-    items, skipped = collect(paths, workdir, check_paths)
-    readable = [i for i in items if i.path and not i.error]
-    results = iter(services.predictor.predict_many([i.path for i in readable]) if readable else [])
+def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = True, crop=None,
+              ws: Workspace | None = None) -> dict:
+    """Diagnose every item through the service; returns {"rows": [language-free dicts], ...}."""
+    workdir = Path(workdir or (ws.dir if ws else tempfile.mkdtemp(prefix=PREFIX)))
+    items, skipped = collect(paths, workdir, check_paths, ws)
+    readable = [i for i in items if i.path and not i.error_code]
+    results = iter(services.diagnose_many([i.path for i in readable], crop=crop or None,
+                                          names=[i.name for i in readable]) if readable else [])
     rows = []
     for n, item in enumerate(items, 1):
-        row = {"no": n, "file": _short(item.name), "path": item.path, "status": "error", "label": None,
-               "confidence": None, "top_k": [], "error": item.error}
-        if item.path and not item.error:
-            r = next(results)
-            row.update(status=r.status, label=r.label, confidence=r.confidence, error=r.error,
-                       top_k=[(a, float(b)) for a, b in r.top_k])
+        row = {"no": n, "file": _display(item.name), "path": item.path, "status": "error", "label": None,
+               "confidence": None, "top_k": [], "error_code": item.error_code, "error": item.error,
+               "advice_steps": []}
+        if item.path and not item.error_code:
+            d = next(results)
+            r = d.result
+            row.update(status=r.status, label=r.label, confidence=r.confidence, error=d.error_detail,
+                       error_code=d.error_code, top_k=[(a, float(b)) for a, b in r.top_k],
+                       crop_note=d.crop_note)
+            if d.advice is not None and r.status == "ok":
+                row["advice_steps"] = [s.title for s in d.advice.steps[:2]]
+        if row["status"] == "error" and item.path and row["error_code"] is None:
+            row["error_code"] = image_error_code(row["error"], item.path)
         rows.append(row)
     return {"rows": rows, "skipped_archives": skipped, "model_version": services.predictor.version}
 
 
-def _short(name: str, keep: int = 30) -> str:
-    """File name for the table: zip/member, long camera names shortened in the middle."""
+def _display(name: str) -> str:
+    """The file name as the officer knows it: zip/member (member folders dropped), never shortened."""
     name = str(name).replace("\\", "/")
     parts = name.split("/")
-    out = parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}"
-    return out if len(out) <= keep else out[: keep // 3] + "…" + out[-(keep - keep // 3 - 1):]
+    return parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}"
 
 
-def first_steps(advisor, row: dict, ctx, lang: str, n: int = 2) -> str:
-    if row["status"] != "ok":
-        return t("retake_title", lang) if row["status"] != "error" else ""
-    adv = advisor.advise(row["label"], ctx, status="ok")
-    return "; ".join(s.title[lang] for s in adv.steps[:n])
-
-
-def table(advisor, batch: dict | None, lang: str, organic=None, days=None, copper=None) -> dict:
-    """Rows rendered in `lang` as {"headers", "data"} for gr.Dataframe."""
+def table(advisor, batch: dict | None, lang: str) -> dict:
+    """Rows rendered in `lang` as {"headers", "data"} for gr.Dataframe: plain names, percentages."""
     lang = norm_lang(lang)
     headers = [t(k, lang) for k in ("col_no", "col_file", "col_status", "col_problem", "col_confidence",
                                     "col_advice", "col_error")]
     if not batch:
-        return {"headers": headers, "data": [[None] * len(headers)][:0]}
-    ctx = parse_context(organic, days, copper)
+        return {"headers": headers, "data": []}
     data = []
     for r in batch["rows"]:
         data.append([
             r["no"], r["file"], t("st_" + r["status"], lang),
             problem_name(advisor, r["label"], lang) if r["status"] in ("ok", "uncertain") else "",
-            None if r["confidence"] is None or r["status"] != "ok" else round(100 * r["confidence"], 1),
-            first_steps(advisor, r, ctx, lang),
-            "" if r["status"] != "error" else t(classify_error(r["error"]), lang)
-            + (f": {r['error']}" if lang == "en" and r["error"] else ""),
+            "" if r["confidence"] is None or r["status"] != "ok" else f"{100 * r['confidence']:.0f}%",
+            "; ".join(s[lang] for s in r.get("advice_steps", [])) if r["status"] == "ok"
+            else (t("retake_title", lang) if r["status"] != "error" else ""),
+            "" if r["status"] != "error" else error_text(r.get("error_code"), lang),
         ])
     return {"headers": headers, "data": data}
 
@@ -184,16 +257,19 @@ def summary(batch: dict | None, lang: str) -> str:
              noleaf=st.count("not_a_leaf"), err=st.count("error"))
 
 
-def write_csv(advisor, batch: dict, lang: str, out: Path, organic=None, days=None, copper=None) -> Path:
-    """UTF-8 with BOM (Excel opens Vietnamese correctly); the localised table plus machine columns."""
-    tab = table(advisor, batch, lang, organic, days, copper)
+def write_csv(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None = None) -> Path:
+    """UTF-8 with BOM (Excel opens Vietnamese correctly); the localised table plus machine columns.
+    No server paths; every cell neutralised against formula injection (OWASP)."""
+    tab = table(advisor, batch, lang)
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
-        w.writerow(tab["headers"] + ["label", "status", "confidence", "error_detail", "model_version"])
+        w.writerow(csv_row(tab["headers"] + ["label", "status", "confidence", "error_code", "model_version"]))
         for shown, r in zip(tab["data"], batch["rows"]):
-            w.writerow(shown + [r["label"] or "", r["status"],
-                                "" if r["confidence"] is None else f"{r['confidence']:.4f}", r["error"] or "",
-                                batch.get("model_version", "")])
+            w.writerow(csv_row(shown + [r["label"] or "", r["status"],
+                                        "" if r["confidence"] is None else f"{r['confidence']:.4f}",
+                                        r.get("error_code") or "", batch.get("model_version", "")]))
+    if ws is not None:
+        ws.charge(out.stat().st_size)
     return out
 
 
@@ -202,8 +278,9 @@ def _thumb(path: str | None, dest: Path) -> Path | None:
     if not path:
         return None
     try:
-        from model.imageio import read_image
         import cv2
+
+        from model.imageio import read_image
 
         rgb = read_image(path)
         h, w = rgb.shape[:2]
@@ -222,18 +299,17 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
-def write_pdf(advisor, batch: dict, lang: str, out: Path, organic=None, days=None, copper=None) -> Path:
-    """A4 report: one block per photo with thumbnail, diagnosis and the first steps of the advice.
+def write_pdf(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None = None) -> Path:
+    """A4 report in `lang`: one block per photo with thumbnail, diagnosis and the first steps of the advice.
 
     Uses DejaVu Sans for Vietnamese; without it, falls back to Helvetica with accents stripped."""
     from fpdf import FPDF
 
     lang = norm_lang(lang)
-    tab = table(advisor, batch, lang, organic, days, copper)
+    tab = table(advisor, batch, lang)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
-    unicode_font = DEJAVU.is_file()
-    if unicode_font:
+    if DEJAVU.is_file():
         pdf.add_font("DejaVu", "", str(DEJAVU))
         pdf.add_font("DejaVu", "B", str(DEJAVU_BOLD if DEJAVU_BOLD.is_file() else DEJAVU))
         family, tx = "DejaVu", (lambda s: str(s))
@@ -247,7 +323,8 @@ def write_pdf(advisor, batch: dict, lang: str, out: Path, organic=None, days=Non
                       f"{t('model_version', lang)}: {batch.get('model_version', '')}"), new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 6, tx(summary(batch, lang)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    thumbs = Path(tempfile.mkdtemp(prefix="leafscout-thumbs-"))
+    thumbs = (ws.dir if ws else out.parent) / "thumbs"
+    thumbs.mkdir(exist_ok=True)
     h = tab["headers"]
     for shown, r in zip(tab["data"], batch["rows"]):
         if pdf.get_y() > 250:
@@ -255,23 +332,35 @@ def write_pdf(advisor, batch: dict, lang: str, out: Path, organic=None, days=Non
         y0 = pdf.get_y()
         th = _thumb(r["path"], thumbs / f"{r['no']}.jpg") if r["status"] != "error" else None
         if th:
+            if ws is not None:
+                ws.charge(th.stat().st_size)
             pdf.image(str(th), x=pdf.l_margin, y=y0, w=30)
         pdf.set_xy(pdf.l_margin + 34, y0)
         pdf.set_font(family, "B", 11)
         pdf.multi_cell(0, 6, tx(f"{shown[0]}. {shown[1]}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 10)
-        lines = [f"{h[2]}: {shown[2]}"]
-        if shown[3]:
-            lines.append(f"{h[3]}: {shown[3]}")
-        if shown[4] is not None:
-            lines.append(f"{h[4]}: {shown[4]}")
-        if shown[5]:
-            lines.append(f"{h[5]}: {shown[5]}")
-        if shown[6]:
-            lines.append(f"{h[6]}: {shown[6]}")
+        lines = [f"{h[k]}: {shown[k]}" for k in (2, 3, 4, 5, 6) if shown[k] not in (None, "")]
         for line in lines:
             pdf.set_x(pdf.l_margin + 34)
             pdf.multi_cell(0, 5, tx(line), new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y0 + (32 if th else 0)) + 3)
     pdf.output(str(out))
+    shutil.rmtree(thumbs, ignore_errors=True)
+    if ws is not None:
+        ws.charge(out.stat().st_size)
     return out
+
+
+def run_request(services, files, lang: str, crop=None, check_paths: bool = True):
+    """One batch request end to end in its own workspace -> (batch, csv path, pdf path).
+    Raises TooBig (code batch_too_big) when the request would write more than its budget."""
+    ws = Workspace()
+    try:
+        result = run_batch(services, files, ws.dir / "work", check_paths=check_paths, crop=crop, ws=ws)
+        csv_path = write_csv(services.advisor, result, lang, ws.dir / "leafscout-report.csv", ws)
+        pdf_path = write_pdf(services.advisor, result, lang, ws.dir / "leafscout-report.pdf", ws)
+    except BaseException:
+        ws.cleanup()
+        raise
+    shutil.rmtree(ws.dir / "work", ignore_errors=True)  # extracted members are not needed any more
+    return result, csv_path, pdf_path

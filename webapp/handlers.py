@@ -1,16 +1,22 @@
 """Pure handler functions: what each button does, testable without a server.
 
-They take the shared `Services` (model, advisor, field log) and plain values, and return plain values
-(Markdown strings, numpy images, JSON-ready dicts). The Gradio wiring in app.py only passes them through.
+They take the shared `Services` (the application's DiagnosisService) and plain values, and return plain
+values (HTML/Markdown strings, JSON-ready dicts). All diagnosis goes through the service; this module only
+checks that a path is an upload, keeps a language-free state, and renders it in the page's language.
+Error kinds arrive as codes (leafscout.errors) and are translated here; user text is always escaped.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from leafscout.errors import ServiceError
+from leafscout.safety import html_text, md_text
+
 from .i18n import norm_lang, t
 
 ORGANIC_CHOICES = ("certified", "in_conversion", "conventional")
+LOOK_AGAIN_DAYS = 7
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -28,9 +34,9 @@ def upload_roots() -> list[Path]:
 
 
 def safe_upload_path(path, roots: list[Path] | None = None) -> Path:
-    """The resolved path when it lies inside an upload folder; ValueError otherwise (never read elsewhere)."""
+    """The resolved path when it lies inside an upload folder; ServiceError('refused_path') otherwise."""
     if path is None:
-        raise ValueError("no file")
+        raise ServiceError("no_photo", "no file")
     if not isinstance(path, (str, os.PathLike)):  # gradio FileData / tempfile wrappers
         path = getattr(path, "path", None) or getattr(path, "name", None) or str(path)
     p = Path(path).resolve()
@@ -38,26 +44,49 @@ def safe_upload_path(path, roots: list[Path] | None = None) -> Path:
         root = Path(root).resolve()
         if p == root or root in p.parents:
             return p
-    raise ValueError(f"refusing to read {p}: not inside the temporary upload folder")
+    raise ServiceError("refused_path", "refusing to read a file outside the temporary upload folder")
+
+
+def error_text(code: str | None, lang: str) -> str:
+    """The translated message for an error code (never English on the vi page, never a path)."""
+    key = f"err_{code}"
+    from .i18n import STRINGS
+    return t(key if key in STRINGS else "err_other", lang)
 
 
 # -------------------------------------------------------------------------------------------- context
 
-def parse_context(organic=None, days=None, copper=None):
-    """Form values -> advisor Context. Empty fields mean 'unknown'; bad numbers raise ContextError."""
-    from advisor import Context
-
-    organic = organic if organic in ORGANIC_CHOICES else "certified"
-    d = None
-    if days not in (None, ""):
-        d = int(round(float(days)))
-        d = max(d, 0)
-    c = 0.0 if copper in (None, "") else max(float(copper), 0.0)
-    return Context(organic_status=organic, days_to_harvest=d, copper_used_year_kg_ha=c, copper_used_7y_kg_ha=c)
-
-
 def organic_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(f"org_{k}", lang), k) for k in ORGANIC_CHOICES]
+
+
+def crop_choices(advisor, lang: str, only=None) -> list[tuple[str, str]]:
+    return [(c["names"][lang], c["id"]) for c in advisor.crops()
+            if c["id"] != "background" and (only is None or c["id"] in only)]
+
+
+def model_crop_choices(services, lang: str) -> list[tuple[str, str]]:
+    """The crop picker: the crops the loaded model knows, plus 'not sure'."""
+    return [(t("crop_any", lang), "")] + crop_choices(services.advisor, lang, only=set(services.crops))
+
+
+def context_for(services, plot=None, organic=None, days=None, copper_7y=None):
+    """(Context, ContextInfo) through the service: a plot brings its organic status and 7-year copper ledger."""
+    org = organic if organic in ORGANIC_CHOICES else None
+    return services.context(plot=plot or None, organic_status=org, days_to_harvest=days,
+                            copper_7y=None if copper_7y in (None, "") else copper_7y)
+
+
+def context_line(services, info, lang: str) -> str:
+    if not info or not info.plot:
+        return ""
+    return md_text_soft(t("ctx_from_plot", lang, plot=info.plot, org=t(f"org_{info.organic_status}", lang),
+                          seven=f"{info.copper_7y:g}", year=f"{info.copper_year:g}", cap=f"{info.copper_cap:g}"))
+
+
+def md_text_soft(text: str) -> str:
+    """Escape HTML in text that goes into a Markdown component (keeps ordinary punctuation readable)."""
+    return html_text(text)
 
 
 # ------------------------------------------------------------------------------------------ diagnosis
@@ -69,7 +98,7 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
     try:
         p = advisor.problem(label)
     except Exception:
-        return label
+        return str(label)
     crop = advisor.kb.crops.get(p["crop"], {})
     name = p["names"][lang]
     if p.get("type") in ("no_leaf",) or not crop:
@@ -77,99 +106,165 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
     return f"{name} ({crop[lang]})"
 
 
-def classify_error(message: str | None) -> str:
-    """An English ImageError message -> an i18n key, so the vi page never shows English detail."""
-    m = (message or "").lower()
-    if "empty" in m or "0 bytes" in m:
-        return "err_empty"
-    if "zip" in m:
-        return "err_zip"
-    if "not a photo" in m or "not an image" in m or "expected jpeg" in m:
-        return "err_not_image"
-    if "pixels" in m and ("below" in m or "minimum" in m or "small" in m):
-        return "err_small"
-    if "mb" in m and ("phone photo" in m or "too large" in m or "bomb" in m):
-        return "err_large"
-    if "corrupt" in m or "damaged" in m or "truncated" in m:
-        return "err_corrupt"
-    return "err_other"
+def diagnose_upload(services, image_path, crop=None, plot=None, organic=None, days=None, copper_7y=None,
+                    check_path: bool = True, heatmap: bool = True):
+    """One uploaded photo through the service -> (language-free state dict, heatmap overlay or None).
 
-
-def diagnose_image(services, image_path, top_k: int = 3, check_path: bool = True, heatmap: bool = True):
-    """Run the model on one uploaded photo -> (state dict, heatmap overlay or None).
-
-    The state is JSON-ready and language-free: the page re-renders it when the language or the context
-    form changes, without running the model again."""
-    from model.imageio import ImageError
-
+    The state holds the Advice as a dict, so the page re-renders it in another language without running
+    the model again; the server path stays in the state (server side) and is never shown."""
     if image_path is None or image_path == "":
         return None, None
-    path = safe_upload_path(image_path) if check_path else Path(image_path)
-    pred = services.predictor
+    name = None
     try:
-        r = pred.predict(str(path), top_k=top_k)
-    except ImageError as exc:
-        return {"status": "error", "label": None, "confidence": None, "top_k": [], "error": str(exc),
-                "photo": str(path), "model_version": pred.version, "uncertain_below": pred.uncertain_below}, None
+        path = safe_upload_path(image_path) if check_path else Path(image_path)
+        name = path.name
+        d = services.diagnose(str(path), crop=crop or None, plot=plot or None,
+                              organic_status=organic if organic in ORGANIC_CHOICES else None,
+                              days_to_harvest=days, copper_7y=None if copper_7y in (None, "") else copper_7y,
+                              display_name=name)
+    except ServiceError as exc:
+        return {"status": "error", "error_code": exc.code, "label": None, "confidence": None, "top_k": [],
+                "file": name}, None
+    state = d.to_dict()
+    state.update(photo=d.photo, uncertain_below=services.predictor.uncertain_below,
+                 advice=d.advice.to_dict() if d.advice is not None else None,
+                 problem_type=(d.advice.problem.get("type") if d.advice is not None else None))
     overlay = None
-    if heatmap and r.status in ("ok", "uncertain"):
+    if heatmap and d.status in ("ok", "uncertain"):
         try:
-            overlay = r.heatmap_overlay()
+            overlay = d.result.heatmap_overlay()
         except ValueError:
             overlay = None
-    state = r.to_dict()
-    state.update(photo=str(path), model_version=r.model_version, uncertain_below=pred.uncertain_below,
-                 timing=r.timing)
     return state, overlay
+
+
+def readvise(services, state, plot=None, organic=None, days=None, copper_7y=None):
+    """The state with its advice worked out again for a changed context form (the model does not run)."""
+    if not state or state.get("status") == "error" or not state.get("label"):
+        return state
+    try:
+        ctx, info = context_for(services, plot, organic, days, copper_7y)
+        label = state["label"] if state["status"] != "not_a_leaf" else (state["label"] or "background.no_leaf")
+        adv = services.advise(label, status=state["status"], ctx=ctx)
+    except ServiceError:
+        return state
+    new = dict(state)
+    new["advice"], new["context"] = adv.to_dict(), info.to_dict()
+    return new
+
+
+def _advice(state):
+    from advisor import Advice
+    a = (state or {}).get("advice")
+    return Advice.from_dict(a) if a else None
 
 
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * float(x):.0f}%"
 
 
-def render_result(advisor, state: dict | None, lang: str) -> str:
-    """The result panel in plain words: problem, honest confidence, top 3; or the retake guidance."""
+def _txt(value, lang):
+    if isinstance(value, dict):
+        return value.get(lang) or value.get("en") or ""
+    return "" if value is None else str(value)
+
+
+def sprayer_dose(step, lang: str) -> str | None:
+    """The amount per 16-litre sprayer the knowledge base gives for a step (None when it gives none)."""
+    for attr in ("sprayer_16l", "dose_16l", "per_sprayer_16l", "dose_per_sprayer", "sprayer_dose", "dose"):
+        v = getattr(step, attr, None)
+        if v:
+            return _txt(v, lang) if not isinstance(v, (int, float)) else f"{v:g}"
+    return None
+
+
+def _is_spray(step) -> bool:
+    return step.kind == "treatment" and step.category not in ("cultural", "mechanical", "trap")
+
+
+def render_card(services, state: dict | None, lang: str) -> str:
+    """The farmer-first answer: problem in plain words, what to do today, amount per 16-litre sprayer,
+    protective gear, when to look again. HTML, every text escaped."""
     lang = norm_lang(lang)
     if not state:
-        return t("empty_result", lang)
+        return f'<div class="card card-empty">{html_text(t("empty_result", lang))}</div>'
     status = state["status"]
-    out = [f"## {t('status_' + status, lang)}"]
-    if status == "ok":
-        out.append(f"# {problem_name(advisor, state['label'], lang)}")
-        out.append(f"**{t('confidence', lang)}: {_pct(state['confidence'])}**. {t('confidence_note', lang)}")
-        out.append(f"**{t('top3', lang)}:**")
-        out += [f"{i}. {problem_name(advisor, k['label'], lang)}: {_pct(k['probability'])}"
-                for i, k in enumerate(state.get("top_k", [])[:3], 1)]
+    adv = services.advisor
+    h = html_text
+    if status == "error":
+        return (f'<div class="card card-error" role="alert"><div class="card-title">{h(t("status_error", lang))}</div>'
+                f'<p>{h(error_text(state.get("error_code"), lang).capitalize())}.</p>'
+                f'<p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
+    if status in ("not_a_leaf", "uncertain"):
+        why = (t("not_a_leaf_why", lang) if status == "not_a_leaf" else
+               t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below"))))
+        guess = ""
+        if status == "uncertain" and state.get("label"):
+            guess = f'<p>{h(problem_name(adv, state["label"], lang))}?</p>'
+        return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
+                f'{guess}<p>{h(why)}</p><p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
+    advice = _advice(state)
+    ptype = state.get("problem_type") or (advice.problem.get("type") if advice else None)
+    note = ""
+    if state.get("crop_note"):
+        note = f'<p class="card-note">{h(t("crop_note_other", lang, crop=_crop_name(adv, state.get("crop"), lang)))}</p>'
+    sure = h(t("card_sure", lang, p=_pct(state.get("confidence"))))
+    if ptype == "healthy":
+        return (f'<div class="card card-healthy"><div class="card-title">{h(t("card_healthy", lang))}</div>'
+                f'<p class="card-sub">{h(problem_name(adv, state["label"], lang))} · {sure}</p>{note}'
+                f'<p><b>{h(t("card_look_again", lang))}:</b> {h(t("card_look_week", lang))}</p></div>')
+    rows = []
+    steps = advice.steps if advice else []
+    today = steps[0] if steps else None
+    spray = next((s for s in steps if _is_spray(s)), None)
+    if today is not None:
+        rows.append((t("card_today", lang), _txt(today.title, lang)))
+    if spray is not None:
+        dose = sprayer_dose(spray, lang) or t("card_dose_label", lang)
+        rows.append((t("card_dose", lang), f"{_txt(spray.title, lang)}: {dose}"))
+        gear = t("card_gear_spray", lang)
+        if spray.rei_hours:
+            gear += "; " + t("card_reentry", lang, h=f"{spray.rei_hours:g}")
+        rows.append((t("card_gear", lang), gear))
     else:
-        if status == "uncertain":
-            out.append(t("uncertain_why", lang, p=_pct(state["confidence"]), th=_pct(state.get("uncertain_below"))))
-        elif status == "not_a_leaf":
-            out.append(t("not_a_leaf_why", lang))
-            try:  # the advisor's own retake message for a photo without a leaf
-                out += [m[lang] for m in advisor.advise("background.no_leaf", status="not_a_leaf").messages]
-            except Exception:
-                pass
-        else:
-            out.append(t(classify_error(state.get("error")), lang).capitalize() + "."
-                       + (f" ({state['error']})" if lang == "en" and state.get("error") else ""))
-        out.append(f"### {t('retake_title', lang)}")
-        out.append(t("retake_tips", lang))
-    if state.get("model_version"):
-        out.append(f"<small>{t('model_version', lang)}: {state['model_version']}</small>")
+        rows.append((t("card_dose", lang), t("card_no_spray", lang)))
+        rows.append((t("card_gear", lang), t("card_gear_none", lang)))
+    rows.append((t("card_look_again", lang), t("card_look_days", lang, d=LOOK_AGAIN_DAYS)))
+    blocked = ""
+    if advice and any(b.reason_code == "copper_cap" for b in advice.blocked):
+        blocked = f'<p class="card-warn" data-copper="blocked">{h(t("card_copper_blocked", lang))}</p>'
+    body = "".join(f'<div class="card-row"><span class="card-k">{h(k)}</span> <span class="card-v">{h(v)}</span></div>'
+                   for k, v in rows)
+    return (f'<div class="card card-ok"><div class="card-title">{h(problem_name(adv, state["label"], lang))}</div>'
+            f'<p class="card-sub">{sure}</p>{note}{body}{blocked}</div>')
+
+
+def _crop_name(advisor, crop, lang):
+    c = advisor.kb.crops.get(crop or "", {})
+    return c.get(lang, crop or "")
+
+
+def render_details(services, state: dict | None, lang: str) -> str:
+    """The accordion below the card: every step of the advice (Markdown from the advisor), top 3, version."""
+    lang = norm_lang(lang)
+    if not state or state["status"] in ("error",):
+        return ""
+    out = []
+    advice = _advice(state)
+    if advice is not None and state["status"] != "not_a_leaf":
+        out.append(_strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules)))
+    if state.get("top_k"):
+        out.append(f"**{t('top3', lang)}:**")
+        out += [f"{i}. {problem_name(services.advisor, k['label'], lang)}: {_pct(k['probability'])}"
+                for i, k in enumerate(state["top_k"][:3], 1)]
+    if state.get("framing") == "whole":
+        out.append(t("framing_whole", lang))
+    out.append(f"<small>{t('model_version', lang)}: {html_text(state.get('model_version') or '')}</small>")
     return "\n\n".join(out)
 
 
-def advice_for(advisor, state: dict | None, ctx):
-    """The advisor's Advice for a diagnosis state (None for an unreadable photo)."""
-    if not state or state["status"] == "error":
-        return None
-    status = state["status"]
-    label = state["label"] if status != "not_a_leaf" else (state.get("label") or "background.no_leaf")
-    return advisor.advise(label, ctx, status=status)
-
-
 def _strip_title(md: str) -> str:
-    """Drop the advisor's top title (the panel has its own) and nest step details under their number."""
+    """Drop the advisor's top title (the card has its own) and nest step details under their number."""
     lines = md.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
@@ -177,24 +272,14 @@ def _strip_title(md: str) -> str:
     return "\n".join(lines).strip()
 
 
-def render_advice(advisor, state: dict | None, ctx, lang: str) -> str:
-    lang = norm_lang(lang)
-    if not state or state["status"] in ("error", "not_a_leaf"):
-        return ""  # the result panel already shows the retake guidance
-    adv = advice_for(advisor, state, ctx)
-    if adv is None:
-        return ""
-    return _strip_title(adv.render(lang=lang, fmt="markdown"))
-
-
-def render_citations(advisor, advice, lang: str) -> str:
+def render_citations(services, state, lang: str) -> str:
     """Per step: each organic standard's status (and, in English, the clause it rests on)."""
     lang = norm_lang(lang)
-    if advice is None:
+    advice = _advice(state)
+    if advice is None or (state or {}).get("status") == "not_a_leaf":
         return ""
-    rules = advisor.rules
-    out = []
-    n = 0
+    rules = services.advisor.rules
+    out, n = [], 0
     for i, s in enumerate(advice.steps, 1):
         if not s.organic_status:
             continue
@@ -214,43 +299,47 @@ def render_citations(advisor, advice, lang: str) -> str:
     return "\n".join(out).strip()
 
 
-def render_all(services, state, lang, organic, days, copper) -> tuple[str, str, str]:
-    """(result, advice, citations) Markdown for the current state, language and context form."""
-    adv = services.advisor
-    ctx = parse_context(organic, days, copper)
-    advice = advice_for(adv, state, ctx)
-    return (render_result(adv, state, lang), render_advice(adv, state, ctx, lang),
-            render_citations(adv, advice, lang))
+def render_all(services, state, lang) -> tuple[str, str, str]:
+    """(card HTML, details Markdown, citations Markdown) for the current state and language."""
+    return render_card(services, state, lang), render_details(services, state, lang), render_citations(services, state, lang)
 
 
-def api_diagnose(services, image_path, lang="vi", organic="certified", days=None, copper=0.0) -> dict:
-    """The JSON the API returns: the model's answer, plain-words name, and rendered advice."""
+# ------------------------------------------------------------------------------------------------ API
+
+def api_diagnose(services, image_path, lang="vi", organic_status=None, days_to_harvest=None, plot=None,
+                 crop=None, copper_used_7y=None) -> dict:
+    """The JSON the API returns: the answer, plain-words name, the context used (with the plot's 7-year
+    copper total), the copper decision, and the rendered card and advice."""
     lang = norm_lang(lang)
-    state, _ = diagnose_image(services, image_path, heatmap=False)
-    if state is None:
-        raise ValueError(t("no_photo", lang))
-    result_md, advice_md, _ = render_all(services, state, lang, organic, days, copper)
-    return {"status": state["status"], "label": state["label"], "confidence": state["confidence"],
-            "name": problem_name(services.advisor, state["label"], lang) if state["label"] else None,
-            "top_k": state["top_k"], "error": state.get("error"), "model_version": state.get("model_version"),
-            "result_markdown": result_md, "advice_markdown": advice_md}
+    if not image_path:
+        raise ServiceError("no_photo", "no photo was given")
+    path = safe_upload_path(image_path)
+    d = services.diagnose(str(path), crop=crop or None, plot=plot or None,
+                          organic_status=organic_status or None, days_to_harvest=days_to_harvest,
+                          copper_7y=copper_used_7y, display_name=path.name)
+    out = d.to_dict()
+    state = dict(out, advice=d.advice.to_dict() if d.advice else None,
+                 problem_type=d.advice.problem.get("type") if d.advice else None,
+                 uncertain_below=services.predictor.uncertain_below)
+    card, details, _ = render_all(services, state, lang)
+    out.update(name=problem_name(services.advisor, d.label, lang) if d.label else None,
+               error_message=error_text(d.error_code, lang) if d.error_code else None,
+               card_html=card, advice_markdown=details)
+    return out
 
 
-def api_advise(services, label, lang="vi", organic="certified", days=None, copper=0.0) -> str:
+def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=None, plot=None,
+               copper_used_7y=None) -> str:
     """Advice Markdown for any knowledge-base problem id (also ones the model cannot detect)."""
     lang = norm_lang(lang)
     if not label:
         return t("kb_pick", lang)
-    adv = services.advisor
-    advice = adv.advise(str(label), parse_context(organic, days, copper), status="ok")
-    return _strip_title(advice.render(lang=lang, fmt="markdown"))
+    ctx, _ = context_for(services, plot, organic_status, days_to_harvest, copper_used_7y)
+    advice = services.advise(str(label), ctx=ctx)
+    return _strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules))
 
 
 # -------------------------------------------------------------------------------------------- knowledge
-
-def crop_choices(advisor, lang: str) -> list[tuple[str, str]]:
-    return [(c["names"][lang], c["id"]) for c in advisor.crops() if c["id"] != "background"]
-
 
 def problem_choices(advisor, crop: str | None, lang: str) -> list[tuple[str, str]]:
     if not crop:

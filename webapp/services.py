@@ -1,15 +1,16 @@
 """The heavy objects (model, advisor, field log), created once and shared by every request.
 
-Nothing loads at import. `Services.predictor` builds the Predictor on first use under a lock and keeps
-it; `loads` counts how many times a model was loaded (a test proves requests do not reload it).
+`Services` is the application's `DiagnosisService` (leafscout/service.py): the app adds nothing to the
+wiring, it only resolves the model path the way the command line does. Nothing loads at import; `loads`
+counts how many times a model was loaded (a test proves requests do not reload it).
 """
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
-DB_ENV = "LEAFSCOUT_DB"
+from leafscout.service import DB_ENV, DiagnosisService  # noqa: F401
+
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "leafscout.onnx"
 
 
@@ -21,49 +22,7 @@ def resolve_model_path(cli_value: str | None = None) -> Path:
     return default_model_path()
 
 
-class Services:
+class Services(DiagnosisService):
     def __init__(self, model_path: str | os.PathLike | None = None, db: str | None = None,
-                 threads: int | None = None):
-        self.model_path = Path(model_path) if model_path else resolve_model_path()
-        self.db = db if db is not None else os.environ.get(DB_ENV)
-        self.threads = threads
-        self.loads = 0
-        self._lock = threading.Lock()
-        self._predictor = None
-        self._advisor = None
-        self._log = None
-
-    @property
-    def predictor(self):
-        if self._predictor is None:
-            with self._lock:
-                if self._predictor is None:
-                    from model.runtime import Predictor
-
-                    self._predictor = Predictor(self.model_path, threads=self.threads)
-                    self.loads += 1
-        return self._predictor
-
-    @property
-    def advisor(self):
-        if self._advisor is None:
-            from advisor import Advisor
-
-            self._advisor = Advisor.load()
-        return self._advisor
-
-    @property
-    def log(self):
-        """The field log, opened on first use (None-safe: callers report an error if it cannot open)."""
-        if self._log is None:
-            with self._lock:
-                if self._log is None:
-                    from fieldlog import FieldLog
-
-                    self._log = FieldLog.open(self.db or None)
-        return self._log
-
-    def warm_up(self) -> None:
-        """Load model and knowledge base now, at start, so the first farmer does not wait."""
-        self.predictor
-        self.advisor
+                 threads: int | None = None, **kw):
+        super().__init__(model_path=model_path or resolve_model_path(), db=db, threads=threads, **kw)
