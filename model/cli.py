@@ -188,7 +188,7 @@ def cmd_diagnose(args) -> int:
             counts[r.status] += 1
             text = None
             if args.advise and d.advice is not None:
-                text = d.advice.render(args.advise, "text")
+                text = d.advice.render(args.advise, "text", rules=svc.advisor.rules)
             if args.log and r.status in ("ok", "uncertain") and r.path:
                 try:
                     svc.record(d, args.log)
