@@ -6,8 +6,10 @@ Every public write validates first and runs in one transaction, so bad input cha
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -16,15 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from . import copper as copper_rules
 from . import db, migrate, photos
 from .errors import BackupNotSupportedError, FieldLogError, UnknownLotError, UnknownPlotError
-from .schema import ORGANIC_STATUSES, Action, Farm, Lot, Observation, Plot, lot_plots
+from .schema import OBSERVATION_STATUSES, ORGANIC_STATUSES, Action, Farm, Lot, Observation, Plot, lot_plots
+from .text import check_text, clean_name, name_key, skeleton
 from .timeutil import to_utc, utcnow
 
 COPPER_WINDOW_YEARS = 7
+# A single plot: 1 m2 to 10 km2. Smallholder plots in Son La are 0.1-2 ha; a cooperative's whole area is a
+# farm, not a plot. Anything outside is a typo (0.5 typed as 5000, or 1e300).
+PLOT_AREA_HA = (0.0001, 1000.0)
+LABEL_FORMAT = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")  # crop.problem, as the model names them
+UNCONFIRMED_OK = ("ok", "uncertain")  # may be logged unconfirmed; not_a_leaf / error need a person
 
 
 @dataclass
@@ -48,9 +57,10 @@ def _text(value, what: str, *, required: bool = True, max_len: int = 200) -> str
         if required:
             raise FieldLogError(f"{what}: expected a non-empty text, got {value!r}.")
         return None
-    value = str(value).strip()
+    value = check_text(str(value), what).strip()
     if len(value) > max_len:
-        raise FieldLogError(f"{what}: expected at most {max_len} characters, got {len(value)}; shorten it.")
+        raise FieldLogError(f"{what}: expected at most {max_len} characters, got {len(value)}; shorten it.",
+                            "bad_text")
     return value
 
 
@@ -74,6 +84,19 @@ def _number(value, what: str, *, minimum: float | None = None, maximum: float | 
     return number
 
 
+def _label(value, known: frozenset[str] | None) -> str:
+    label = _text(value, "diagnosis label", max_len=200)
+    if not LABEL_FORMAT.match(label):
+        raise FieldLogError(f"diagnosis label: expected crop.problem in lower case (like coffee.leaf_rust or "
+                            f"tomato.healthy), got {label!r}.", "bad_label")
+    if known is not None and label not in known:
+        close = difflib.get_close_matches(label, sorted(known), n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise FieldLogError(f"diagnosis label: {label!r} is not a problem the model or knowledge base knows "
+                            f"({len(known)} known).{hint}", "bad_label")
+    return label
+
+
 def _organic_status(value: str) -> str:
     norm = str(value).strip().lower().replace(" ", "_").replace("-", "_")
     if norm not in ORGANIC_STATUSES:
@@ -86,8 +109,11 @@ def _organic_status(value: str) -> str:
 class FieldLog:
     """An open field log. Thread-safe: share one instance between threads."""
 
-    def __init__(self, url: str, engine, photo_dir: Path, trace_base_url: str | None = None):
+    def __init__(self, url: str, engine, photo_dir: Path, trace_base_url: str | None = None,
+                 known_labels=None):
         self.url = url
+        # labels a diagnosis may carry (the model's and the knowledge base's); None: only the format is checked
+        self.known_labels = frozenset(known_labels) if known_labels is not None else None
         self._engine = engine
         self._write_engine = engine.execution_options(fieldlog_write=True)
         self.photo_dir = photo_dir
@@ -97,27 +123,31 @@ class FieldLog:
     # ---- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, url_or_path: str | os.PathLike | None = None, *, photo_dir: str | os.PathLike | None = None,
-             trace_base_url: str | None = None) -> "FieldLog":
+             trace_base_url: str | None = None, known_labels=None, synchronous: str | None = None) -> "FieldLog":
         """Open (creating and migrating to the newest schema on first use) the log.
 
         url_or_path: a file path or SQLAlchemy URL; default $LEAFSCOUT_DB, then
         ~/.local/share/leafscout/fieldlog.sqlite. Photos go to a `photos` folder beside the file
         (for a server URL: photo_dir, $LEAFSCOUT_PHOTOS, or ~/.local/share/leafscout/photos).
         trace_base_url (or $LEAFSCOUT_TRACE_URL) makes QR codes carry a link, not just an ID.
+        known_labels: the diagnosis labels the caller knows (the model's); others are refused. Without it
+        only the `crop.problem` format is checked (fieldlog does not import the model).
+        A database that cannot be opened (a folder, a file that is not SQLite, a server that is down)
+        raises DatabaseUnavailableError (code "db_unavailable") with one line saying which and how to fix it.
         """
         url = db.resolve_url(url_or_path)
-        engine = db.make_engine(url)
+        engine = db.make_engine(url, synchronous)  # SQLite: synchronous FULL unless "NORMAL" / $LEAFSCOUT_SQLITE_SYNC
         try:
             db.retry_busy(lambda: migrate.upgrade(engine))
-        except Exception:
+        except Exception as exc:
             engine.dispose()
-            raise
+            raise db.explain_open_error(exc, url) from None
         path = db.sqlite_path(url)
         if photo_dir is None:
             photo_dir = os.environ.get("LEAFSCOUT_PHOTOS") or (
                 path.parent / "photos" if path else db.DEFAULT_DB.expanduser().parent / "photos")
         trace = trace_base_url or os.environ.get("LEAFSCOUT_TRACE_URL") or None
-        return cls(url, engine, Path(photo_dir).expanduser(), trace)
+        return cls(url, engine, Path(photo_dir).expanduser(), trace, known_labels)
 
     @property
     def is_sqlite(self) -> bool:
@@ -165,7 +195,9 @@ class FieldLog:
         try:
             return db.retry_busy(attempt) if self.is_sqlite else attempt()
         except IntegrityError as exc:
-            raise FieldLogError(f"the record conflicts with one already in the log: {exc.orig}") from None
+            raise FieldLogError(f"the record conflicts with one already in the log: {exc.orig}", "duplicate") from None
+        except OperationalError as exc:
+            raise db.explain_open_error(exc, self.url) from None
 
     def _read(self, fn):
         current = getattr(self._local, "session", None)
@@ -196,16 +228,36 @@ class FieldLog:
 
     def add_plot(self, name: str, crop: str, area_ha: float, organic_status: str = "in_conversion",
                  farm: str | int | Farm | None = None, location: str | None = None,
-                 buffer_notes: str | None = None) -> Plot:
-        name = _text(name, "plot name")
+                 buffer_notes: str | None = None, *, allow_similar: bool = False) -> Plot:
+        """Add a plot. The name is stored in NFC without invisible characters; names are unique ignoring case
+        (`doi a` is `Doi A`), and a name that differs from an existing one only by accents, spaces or
+        punctuation (`Doi-A` beside `Đồi A`) is refused with a hint unless allow_similar=True."""
+        name = clean_name(_text(name, "plot name"))
+        if not name:
+            raise FieldLogError("plot name: expected visible text, got only invisible characters.", "bad_text")
+        key = name_key(name)
         crop = _text(crop, "crop", max_len=100)
         area = _number(area_ha, "plot area (ha)", minimum=0, strict_min=True)
+        if not PLOT_AREA_HA[0] <= area <= PLOT_AREA_HA[1]:
+            raise FieldLogError(f"plot area (ha): expected {PLOT_AREA_HA[0]:g} to {PLOT_AREA_HA[1]:g} ha (1 m2 to "
+                                f"10 km2) for one plot, got {area:g}; check the unit (1 ha = 10,000 m2).", "bad_value")
         status = _organic_status(organic_status)
 
         def write(s: Session) -> Plot:
-            if s.scalar(select(Plot.id).where(Plot.name == name)) is not None:
-                raise FieldLogError(f"a plot named {name!r} already exists; use it, or choose another name.")
-            plot = Plot(name=name, crop=crop, area_ha=area, organic_status=status,
+            existing = s.scalar(select(Plot.name).where((Plot.name_key == key) | (Plot.name == name)))
+            if existing is not None:
+                same = "" if existing == name else f" (as {existing!r}: names are compared ignoring case)"
+                raise FieldLogError(f"a plot named {name!r} already exists{same}; use it, or choose another name.",
+                                    "duplicate")
+            if not allow_similar:
+                shape = skeleton(name)
+                for other in s.scalars(select(Plot.name)):
+                    if shape and skeleton(other) == shape:
+                        raise FieldLogError(
+                            f"plot name {name!r} is too close to the existing plot {other!r} (they differ only in "
+                            f"accents, spaces or punctuation). Use {other!r}, or choose a clearly different name "
+                            f"(`--allow-similar` keeps both).", "similar_name")
+            plot = Plot(name=name, name_key=key, crop=crop, area_ha=area, organic_status=status,
                         farm_id=self._farm_id(s, farm) if farm is not None else None,
                         location=_text(location, "location", required=False, max_len=2000),
                         buffer_notes=_text(buffer_notes, "buffer notes", required=False, max_len=4000),
@@ -238,11 +290,10 @@ class FieldLog:
         if isinstance(ref, int) and not isinstance(ref, bool):
             plot = s.get(Plot, ref)
         else:
-            text = str(ref).strip()
+            text = clean_name(str(ref), "plot")  # NUL / lone surrogate: a clear error, not a driver traceback
             plot = s.scalar(select(Plot).where(Plot.name == text))
-            if plot is None:  # case-insensitive in Python: SQLite's lower() only folds ASCII
-                ids = [i for i, n in s.execute(select(Plot.id, Plot.name)) if n.casefold() == text.casefold()]
-                plot = s.get(Plot, ids[0]) if len(ids) == 1 else None
+            if plot is None:  # NFC, invisible characters and case do not matter (see fieldlog.text)
+                plot = s.scalar(select(Plot).where(Plot.name_key == name_key(text)))
             if plot is None and text.isdigit():
                 plot = s.get(Plot, int(text))
             if plot is None:
@@ -254,15 +305,36 @@ class FieldLog:
     # ---- observations and actions -------------------------------------------------------
     def record_observation(self, plot, photo_path, label: str, status: str, confidence: float,
                            model_version: str, observer: str | None = None,
-                           observed_at: dt.datetime | str | None = None) -> Observation:
-        """Log a diagnosis with its photo (stored by content hash; GPS taken from EXIF)."""
+                           observed_at: dt.datetime | str | None = None,
+                           confirmed_by: str | None = None) -> Observation:
+        """Log a diagnosis with its photo (stored by content hash; GPS taken from EXIF).
+
+        A model's result is a suggestion until a person confirms it:
+        * status "ok" or "uncertain" without `confirmed_by` is stored *unconfirmed*: it is kept (with its
+          photo) and shown as unconfirmed, but the audit does not count it as a diagnosis until someone
+          confirms it (`confirm_observation`, `leafscout log confirm`);
+        * status "not_a_leaf" or "error" is not a diagnosis at all: refused (code "needs_confirmation")
+          unless `confirmed_by` names the person who looked at the photo and vouches for the label;
+        * with `confirmed_by` the record is confirmed by that person, now.
+        `label` must be `crop.problem` (and one of `known_labels` when the log was opened with them).
+        """
         self.get_plot(plot)  # an unknown plot fails before anything touches the disk
-        label = _text(label, "diagnosis label")
-        status = _text(status, "diagnosis status", max_len=50)
+        label = _label(label, self.known_labels)
+        status = _text(status, "diagnosis status", max_len=50).lower()
+        if status not in OBSERVATION_STATUSES:
+            raise FieldLogError(f"diagnosis status: expected one of {', '.join(OBSERVATION_STATUSES)} (as the model "
+                                f"reports it), got {status!r}.", "bad_value")
         confidence = _number(confidence, "confidence", minimum=0, maximum=1)
         model_version = _text(model_version, "model version", max_len=100)
         observer = _text(observer, "observer", required=False)
+        confirmed_by = _text(confirmed_by, "confirmed by", required=False)
+        if status not in UNCONFIRMED_OK and confirmed_by is None:
+            raise FieldLogError(
+                f"a result with status {status!r} is not a diagnosis; it is logged only when a person has looked at "
+                f"the photo and confirms the label: pass confirmed_by (`--confirmed-by NAME`), or take a clearer "
+                f"photo of one leaf.", "needs_confirmation")
         when = to_utc(observed_at, "observation time")
+        confirmed_at = utcnow() if confirmed_by else None
         photo = photos.check_photo(photo_path)
         stored, created = photos.store(photo, self.photo_dir)
 
@@ -271,7 +343,8 @@ class FieldLog:
                               photo_sha256=photo.sha256, photo_relpath=photo.relpath, label=label,
                               status=status, confidence=confidence, model_version=model_version,
                               observer=observer, gps_lat=photo.gps[0] if photo.gps else None,
-                              gps_lon=photo.gps[1] if photo.gps else None)
+                              gps_lon=photo.gps[1] if photo.gps else None, confirmed_by=confirmed_by,
+                              confirmed_at=confirmed_at)
             s.add(obs)
             s.flush()
             return obs
@@ -282,6 +355,26 @@ class FieldLog:
             if created and not self._photo_referenced(photo.sha256):
                 stored.unlink(missing_ok=True)
             raise
+
+    def confirm_observation(self, observation_id: int, by: str) -> Observation:
+        """A person confirms an unconfirmed observation (they looked at the photo; the label is right).
+        From then on the audit counts it as a diagnosis. Confirming twice is refused: the first name stays."""
+        by = _text(by, "confirmed by")
+        obs_id = int(_number(observation_id, "observation id", minimum=1))
+
+        def write(s: Session) -> Observation:
+            obs = s.get(Observation, obs_id)
+            if obs is None:
+                raise FieldLogError(f"no observation {obs_id}; see `leafscout log history PLOT` for the ids.",
+                                    "bad_value")
+            if obs.confirmed_by:
+                raise FieldLogError(f"observation {obs_id} was already confirmed by {obs.confirmed_by!r} on "
+                                    f"{obs.confirmed_at:%Y-%m-%d}.", "duplicate")
+            obs.confirmed_by, obs.confirmed_at = by, utcnow()
+            s.flush()
+            return obs
+
+        return self._write(write)
 
     def _photo_referenced(self, sha256: str) -> bool:
         try:
@@ -294,18 +387,39 @@ class FieldLog:
         return self.photo_dir / observation.photo_relpath
 
     def record_action(self, plot, what: str, product: str | None = None, active_substance: str | None = None,
-                      amount: float | None = None, unit: str | None = None, copper_kg_ha: float = 0.0,
+                      amount: float | None = None, unit: str | None = None, copper_kg_ha: float | None = None,
                       by: str | None = None, at: dt.datetime | str | None = None,
-                      observation_id: int | None = None) -> Action:
-        """Log a treatment or field operation; copper_kg_ha feeds the copper ledger."""
+                      observation_id: int | None = None, copper_content_pct: float | None = None) -> Action:
+        """Log a treatment or field operation; copper_kg_ha feeds the copper ledger.
+
+        When the record names a copper product (Bordeaux, copper hydroxide, ...) and copper_kg_ha is not
+        given (or 0), the copper is worked out from amount + unit (kg, g, kg/ha, g/ha; or litres of an
+        "N %" Bordeaux spray) and the product's copper content (copper_content_pct from the label, else the
+        compound's, see fieldlog.copper); if that is not possible the record is refused (code
+        "copper_required"). A dose above 6 kg Cu/ha in one application is refused as implausible.
+        """
         what = _text(what, "what was done", max_len=2000)
         product = _text(product, "product", required=False)
         substance = _text(active_substance, "active substance", required=False)
         amount = _number(amount, "amount", minimum=0, required=False)
         unit = _text(unit, "unit", required=False, max_len=30)
-        copper = _number(copper_kg_ha or 0.0, "copper (kg/ha)", minimum=0, maximum=100)
+        copper = _number(copper_kg_ha or 0.0, "copper (kg/ha)", minimum=0)
+        content = _number(copper_content_pct, "copper content (%)", minimum=0, maximum=100, strict_min=True,
+                          required=False)
         by = _text(by, "done by", required=False)
         when = to_utc(at, "action time")
+        if not copper and (content is not None or copper_rules.mentions_copper(what, product, substance)):
+            area = self.get_plot(plot).area_ha
+            derived = copper_rules.derive_kg_ha(what=what, product=product, substance=substance, amount=amount,
+                                                unit=unit, area_ha=area, content_pct=content)
+            if derived is None:
+                raise FieldLogError(
+                    "copper: this treatment uses copper, but how much was not given and cannot be worked out. "
+                    "Give the copper applied in kg Cu/ha (`--copper`), or the dose (`--amount` with `--unit` kg, g, "
+                    "kg/ha, g/ha, or L of an 'N %' Bordeaux spray) and the substance or the label's copper content "
+                    "(`--copper-content PCT`).", "copper_required")
+            copper = round(derived[0], 6)
+        copper = copper_rules.check_dose(copper)
 
         def write(s: Session) -> Action:
             plot_row = self._plot(s, plot)
@@ -398,7 +512,7 @@ class FieldLog:
             code_or_uid = code_or_uid.uid
 
         def read(s: Session) -> Lot:
-            key = str(code_or_uid).strip()
+            key = check_text(str(code_or_uid), "lot code").strip()
             lot = s.scalar(select(Lot).where((Lot.code == key) | (Lot.uid == key)))
             if lot is None:
                 raise UnknownLotError(key, list(s.scalars(select(Lot.code))))
@@ -427,23 +541,49 @@ class FieldLog:
 
     # ---- backup -------------------------------------------------------------------------
     def backup(self, dest_path: str | os.PathLike, *, include_photos: bool = True) -> Path:
-        """Consistent online copy with SQLite's backup API (writers may keep working).
+        """Consistent online copy: SQLite's backup API (writers may keep working), or `pg_dump` for PostgreSQL.
 
         The copy is written beside dest and renamed into place, so dest is never half-written.
         Photos are copied into the `photos` folder beside dest, where FieldLog.open looks for them.
+        Any failure (unwritable folder, /proc, disk full, no pg_dump) is a BackupFailed FieldLogError
+        (code "backup_failed" / "backup_not_supported") and leaves no partial file.
         """
+        try:
+            dest = Path(check_text(os.fspath(dest_path), "backup destination")).expanduser().resolve()
+        except (OSError, RuntimeError) as exc:
+            raise FieldLogError(f"backup destination {dest_path!r}: {exc}", "backup_failed") from None
         src_path = db.sqlite_path(self.url)
-        if src_path is None:
-            raise BackupNotSupportedError(
-                "backup copies an SQLite file; for a PostgreSQL log use pg_dump on the server.")
-        dest = Path(dest_path).expanduser().resolve()
-        if dest == src_path.resolve():
-            raise FieldLogError(f"backup destination {str(dest)!r} is the live database; choose another file.")
+        if src_path is not None and dest == src_path.resolve():
+            raise FieldLogError(f"backup destination {str(dest)!r} is the live database; choose another file.",
+                                "backup_failed")
         if dest.is_dir():
-            raise FieldLogError(f"backup destination {str(dest)!r} is a folder; give a file name like fieldlog-backup.sqlite.")
-        dest.parent.mkdir(parents=True, exist_ok=True)
+            raise FieldLogError(f"backup destination {str(dest)!r} is a folder; give a file name like "
+                                f"fieldlog-backup.sqlite.", "backup_failed")
         tmp = dest.with_name(f".{dest.name}.partial")
-        tmp.unlink(missing_ok=True)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            if src_path is None:
+                self._pg_dump(tmp)
+            else:
+                self._sqlite_backup(tmp)
+            os.replace(tmp, dest)
+            if include_photos and self.photo_dir.exists():
+                dest_photos = dest.parent / "photos"
+                if dest_photos.resolve() != self.photo_dir.resolve():
+                    shutil.copytree(self.photo_dir, dest_photos, dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns(".incoming-*"))
+        except (OSError, sqlite3.Error, shutil.Error) as exc:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+            raise FieldLogError(f"backup to {str(dest)!r} failed ({reason}); choose a writable folder on a disk "
+                                "with space. The live database was not changed.", "backup_failed") from None
+        return dest
+
+    def _sqlite_backup(self, tmp: Path) -> None:
         raw = self._engine.raw_connection()
         try:
             target = sqlite3.connect(tmp)
@@ -456,11 +596,33 @@ class FieldLog:
             raw.close()
         if ok != "ok":
             tmp.unlink(missing_ok=True)
-            raise FieldLogError(f"backup failed its integrity check ({ok}); the live database was not changed.")
-        os.replace(tmp, dest)
-        if include_photos and self.photo_dir.exists():
-            dest_photos = dest.parent / "photos"
-            if dest_photos.resolve() != self.photo_dir.resolve():
-                shutil.copytree(self.photo_dir, dest_photos, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns(".incoming-*"))
-        return dest
+            raise FieldLogError(f"backup failed its integrity check ({ok}); the live database was not changed.",
+                                "backup_failed")
+
+    def _pg_dump(self, tmp: Path) -> None:
+        """PostgreSQL: `pg_dump --format=custom` (restore with pg_restore), run without a shell."""
+        import subprocess
+
+        from sqlalchemy.engine import make_url
+
+        exe = shutil.which("pg_dump")
+        if exe is None:
+            raise BackupNotSupportedError(
+                "backup of a PostgreSQL log needs pg_dump, which is not installed here; install the PostgreSQL "
+                "client (Debian: apt-get install postgresql-client) or run pg_dump on the server.")
+        u = make_url(self.url)
+        env = {**os.environ}
+        if u.password:
+            env["PGPASSWORD"] = str(u.password)
+        argv = [exe, "--format=custom", "--no-owner", f"--file={tmp}", "--dbname", u.database or "postgres"]
+        for flag, value in (("--host", u.host), ("--port", u.port), ("--username", u.username)):
+            if value:
+                argv += [flag, str(value)]
+        try:
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600)
+        except subprocess.TimeoutExpired:
+            raise FieldLogError("pg_dump did not finish within an hour; nothing was written.", "backup_failed") from None
+        if done.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            detail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+            raise FieldLogError(f"pg_dump failed: {detail}", "backup_failed")

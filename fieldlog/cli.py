@@ -6,7 +6,15 @@ import functools
 import sys
 from pathlib import Path
 
-LOG_ACTIONS = "plots|add-plot|observe|act|history|backup|add-lot|audit|qr"
+LOG_ACTIONS = "plots|add-plot|observe|confirm|act|history|backup|add-lot|audit|qr"
+OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
+
+EXIT_CODES = """exit codes:
+  0  done (the record was written, the file exported, the audit found nothing)
+  1  `log audit` found actions not allowed or a plot over the copper cap
+  2  refused: a usage mistake or an input the log will not store (unknown plot, bad date,
+     implausible dose, unconfirmed non-ok result, unreachable database ...); nothing was written
+  130 interrupted (Ctrl-C)"""
 
 
 def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
@@ -26,12 +34,14 @@ def _with_log(fn):
 
         try:
             log = FieldLog.open(getattr(args, "db", None))
-        except ValueError as exc:
+        except ValueError as exc:  # FieldLogError (db_unavailable, bad_text) is a ValueError
             raise UsageError(str(exc)) from None
         try:
             return fn(log, args) or 0
         except FieldLogError as exc:
             raise UsageError(str(exc)) from None
+        except OSError as exc:  # a file the command writes (qr --out): one line, no traceback
+            raise UsageError(f"{getattr(exc, 'filename', None) or ''}: {exc.strerror or exc}".lstrip(": ")) from None
         finally:
             log.close()
     return run
@@ -57,7 +67,7 @@ def cmd_plots(log, args) -> int:
 @_with_log
 def cmd_add_plot(log, args) -> int:
     p = log.add_plot(args.name, args.crop, args.area, organic_status=args.status, farm=args.farm,
-                     location=args.location, buffer_notes=args.buffer_notes)
+                     location=args.location, buffer_notes=args.buffer_notes, allow_similar=args.allow_similar)
     print(f"Added plot {p.name!r} (id {p.id}, {p.crop}, {p.area_ha:g} ha, {p.organic_status}).")
     return 0
 
@@ -65,9 +75,19 @@ def cmd_add_plot(log, args) -> int:
 @_with_log
 def cmd_observe(log, args) -> int:
     o = log.record_observation(args.plot, args.photo, args.label, args.status, args.confidence,
-                               args.model_version, observer=args.observer, observed_at=args.at)
+                               args.model_version, observer=args.observer, observed_at=args.at,
+                               confirmed_by=args.confirmed_by)
     gps = f", GPS {o.gps_lat:.5f},{o.gps_lon:.5f}" if o.gps_lat is not None else ""
-    print(f"Logged observation {o.id}: {o.label} ({o.status}, {o.confidence:.0%}){gps}.")
+    review = (f"confirmed by {o.confirmed_by}" if o.confirmed_by else
+              f"UNCONFIRMED: not counted until a person confirms it (leafscout log confirm {o.id} --by NAME)")
+    print(f"Logged observation {o.id}: {o.label} ({o.status}, {o.confidence:.0%}){gps}; {review}.")
+    return 0
+
+
+@_with_log
+def cmd_confirm(log, args) -> int:
+    o = log.confirm_observation(args.observation, args.by)
+    print(f"Observation {o.id} ({o.label}) confirmed by {o.confirmed_by}.")
     return 0
 
 
@@ -75,10 +95,11 @@ def cmd_observe(log, args) -> int:
 def cmd_act(log, args) -> int:
     a = log.record_action(args.plot, args.what, product=args.product, active_substance=args.substance,
                           amount=args.amount, unit=args.unit, copper_kg_ha=args.copper, by=args.by, at=args.at,
-                          observation_id=args.observation)
+                          observation_id=args.observation, copper_content_pct=args.copper_content)
     year, seven = log.copper_used(args.plot, a.at.year)
-    print(f"Logged action {a.id} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in {a.at.year}, "
-          f"{seven:g} kg/ha over 7 years.")
+    this = f" ({a.copper_kg_ha:g} kg Cu/ha)" if a.copper_kg_ha else ""
+    print(f"Logged action {a.id}{this} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in "
+          f"{a.at.year}, {seven:g} kg/ha over 7 years.")
     return 0
 
 
@@ -92,8 +113,9 @@ def cmd_history(log, args) -> int:
         print("  nothing recorded yet")
     for when, kind, rec in h.timeline():
         if kind == "observation":
+            review = f"confirmed by {rec.confirmed_by}" if rec.confirmed_by else "UNCONFIRMED"
             print(f"  {_fmt_time(when)}  seen   #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
-                  f"model {rec.model_version}{f', by {rec.observer}' if rec.observer else ''})")
+                  f"model {rec.model_version}{f', by {rec.observer}' if rec.observer else ''}; {review})")
         else:
             detail = ", ".join(x for x in (rec.product, rec.active_substance,
                                            f"{rec.amount:g} {rec.unit or ''}".strip() if rec.amount is not None
@@ -170,12 +192,14 @@ def cmd_export(log, args) -> int:
 
 def register(subparsers) -> None:
     log = subparsers.add_parser("log", help="electronic field log: plots, observations, actions, backups",
-                                description="Electronic field log for organic certification records.")
+                                description="Electronic field log for organic certification records.",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     acts = log.add_subparsers(dest="log_action", metavar=LOG_ACTIONS.replace("|", ","), required=True,
                               parser_class=type(log))
 
     def leaf(name, func, help_):
-        p = acts.add_parser(name, help=help_, description=help_)
+        p = acts.add_parser(name, help=help_, description=help_, epilog=EXIT_CODES,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
         _db_option(p)
         p.set_defaults(func=func)
         return p
@@ -184,7 +208,9 @@ def register(subparsers) -> None:
     p = leaf("add-plot", cmd_add_plot, "add a plot")
     p.add_argument("name")
     p.add_argument("--crop", required=True)
-    p.add_argument("--area", required=True, type=float, metavar="HA", help="area in hectares (> 0)")
+    p.add_argument("--area", required=True, type=float, metavar="HA", help="area in hectares (0.0001 to 1000)")
+    p.add_argument("--allow-similar", action="store_true",
+                   help="keep a name that differs from an existing plot only in accents, spaces or punctuation")
     p.add_argument("--status", default="in_conversion", choices=("conventional", "in_conversion", "certified"))
     p.add_argument("--farm")
     p.add_argument("--location")
@@ -193,12 +219,20 @@ def register(subparsers) -> None:
     p = leaf("observe", cmd_observe, "log a diagnosis with its photo")
     p.add_argument("plot")
     p.add_argument("photo")
-    p.add_argument("--label", required=True, help="diagnosis label, e.g. coffee_leaf_rust")
-    p.add_argument("--status", required=True, help="e.g. diseased, healthy, uncertain")
+    p.add_argument("--label", required=True, help="diagnosis label crop.problem, e.g. coffee.leaf_rust")
+    p.add_argument("--status", required=True, choices=OBSERVATION_STATUSES,
+                   help="the model's status; not_a_leaf and error need --confirmed-by")
     p.add_argument("--confidence", required=True, type=float, help="0..1")
     p.add_argument("--model-version", required=True)
     p.add_argument("--observer")
     p.add_argument("--at", help="when it was seen (ISO date/time; default now)")
+    p.add_argument("--confirmed-by", metavar="NAME",
+                   help="the person who looked at the photo and confirms the label; without it the record is "
+                        "kept as UNCONFIRMED and the audit does not count it")
+
+    p = leaf("confirm", cmd_confirm, "confirm an unconfirmed observation (a person checked the photo and label)")
+    p.add_argument("observation", type=int, metavar="ID")
+    p.add_argument("--by", required=True, metavar="NAME")
 
     p = leaf("act", cmd_act, "log a treatment or field operation")
     p.add_argument("plot")
@@ -207,7 +241,10 @@ def register(subparsers) -> None:
     p.add_argument("--substance", help="active substance, e.g. copper hydroxide")
     p.add_argument("--amount", type=float)
     p.add_argument("--unit")
-    p.add_argument("--copper", type=float, default=0.0, metavar="KG_HA", help="copper applied, kg/ha")
+    p.add_argument("--copper", type=float, default=None, metavar="KG_HA",
+                   help="copper applied, kg Cu/ha (0 to 6 in one application). For a copper product without it, "
+                        "it is worked out from --amount/--unit and the substance or --copper-content")
+    p.add_argument("--copper-content", type=float, metavar="PCT", help="copper content of the product, %% Cu (label)")
     p.add_argument("--by")
     p.add_argument("--at", help="when it was done (ISO date/time; default now)")
     p.add_argument("--observation", type=int, metavar="ID", help="the observation this action answered")
@@ -236,7 +273,8 @@ def register(subparsers) -> None:
 
     ex = subparsers.add_parser("export", help="traceability page for a plot or harvest lot (HTML/PDF/CSV)",
                                description="Write a self-contained page for a plot or lot: plots, "
-                                           "observations, actions, copper totals and its QR code.")
+                                           "observations, actions, copper totals and its QR code.",
+                               epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("target", metavar="PLOT|LOT")
     for fmt in ("html", "pdf", "csv"):
         ex.add_argument(f"--{fmt}", nargs="?", const="", metavar="FILE",

@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
+from .errors import DatabaseUnavailableError
+
 DEFAULT_DB = Path("~/.local/share/leafscout/fieldlog.sqlite")
 BUSY_TIMEOUT_S = 30.0
 WRITE_RETRY_BUDGET_S = 120.0
@@ -23,13 +25,26 @@ WRITE_RETRY_BUDGET_S = 120.0
 
 def resolve_url(url_or_path: str | os.PathLike | None) -> str:
     """--db argument, else $LEAFSCOUT_DB, else the per-user default file."""
+    from .text import check_text
+
     raw = url_or_path if url_or_path not in (None, "") else os.environ.get("LEAFSCOUT_DB") or DEFAULT_DB
-    raw = str(raw)
+    raw = check_text(str(raw), "--db")
     if "://" not in raw:
         path = Path(raw).expanduser().resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise DatabaseUnavailableError(
+                f"--db {raw}: is a folder; give the field log's file, e.g. {path / 'fieldlog.sqlite'}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(f"--db {raw}: cannot create the folder {path.parent} "
+                                           f"({exc.strerror or exc}); choose a writable place") from None
         return f"sqlite:///{path}"
-    url = make_url(raw)
+    try:
+        url = make_url(raw)
+    except Exception:
+        raise DatabaseUnavailableError(f"--db: {raw!r} is neither a file path nor a database URL like "
+                                       "postgresql://user@host/dbname") from None
     if url.drivername in ("postgresql", "postgres"):  # prefer psycopg 3 when psycopg2 is absent
         try:
             import psycopg2  # noqa: F401
@@ -45,11 +60,62 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def make_engine(url: str) -> Engine:
+SYNC_ENV = "LEAFSCOUT_SQLITE_SYNC"
+
+
+def sqlite_synchronous(value: str | None = None) -> str:
+    """FULL unless NORMAL is asked for (argument, else $LEAFSCOUT_SQLITE_SYNC).
+
+    The log is a certification record: with WAL, FULL syncs every commit, so a power cut loses nothing
+    that was reported as saved. NORMAL never corrupts either but may drop the last commits on a power cut;
+    it is for bulk imports on a machine with a battery (benchmarks/bench_fieldlog_write.py measures both).
+    """
+    raw = (value if value is not None else os.environ.get(SYNC_ENV, "")).strip().upper()
+    if raw in ("", "FULL", "2"):
+        return "FULL"
+    if raw in ("NORMAL", "1"):
+        return "NORMAL"
+    raise DatabaseUnavailableError(f"{SYNC_ENV}: expected FULL (default) or NORMAL, got {raw!r}")
+
+
+def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError:
+    """One line a person can act on, for a database that cannot be opened, read or reached."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        where = u.database
+        low = text.lower()
+        if "not a database" in low or "malformed" in low:
+            why = "is not an SQLite field log (a text file, or another format); point --db at the log file or a new name"
+        elif "unable to open" in low:
+            why = "cannot be opened (no permission, or a folder in the way); choose a writable file"
+        elif "readonly" in low or "read-only" in low:
+            why = "is read-only; choose a writable file"
+        else:
+            why = f"cannot be used ({text})"
+        return DatabaseUnavailableError(f"field log {where} {why}.")
+    shown = u.render_as_string(hide_password=True)
+    low = text.lower()
+    if any(w in low for w in ("connection refused", "could not connect", "connection failed", "timeout",
+                               "name or service not known", "no route", "is the server running")):
+        why = (f"cannot reach the PostgreSQL server at {u.host or 'localhost'}:{u.port or 5432}; "
+               "is it running, and is the address right?")
+    elif "authentication" in low or "password" in low:
+        why = "the server refused the user name or password"
+    elif "does not exist" in low:
+        why = f"the server says: {text}"
+    else:
+        why = f"the database refused the request ({text})"
+    return DatabaseUnavailableError(f"field log {shown}: {why}")
+
+
+def make_engine(url: str, synchronous: str | None = None) -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     if sqlite_path(url) is None:
-        raise ValueError("the field log needs a file, not an in-memory SQLite database")
+        raise DatabaseUnavailableError("the field log needs a file, not an in-memory SQLite database")
+    sync = sqlite_synchronous(synchronous)
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -62,9 +128,8 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL never corrupts and survives a killed process; a power cut may drop the last
-        # commits. LEAFSCOUT_SQLITE_SYNC=FULL trades ~4x slower writes for power-cut durability too.
-        sync = "FULL" if os.environ.get("LEAFSCOUT_SQLITE_SYNC", "").upper() == "FULL" else "NORMAL"
+        # FULL by default: a commit reported as saved survives a power cut. NORMAL (opt-in) survives a
+        # killed process but may drop the last commits on a power cut. See sqlite_synchronous().
         cur.execute(f"PRAGMA synchronous={sync}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")

@@ -1,4 +1,20 @@
-"""Errors a farmer or officer can act on: each says what was expected, what came, and how to fix it."""
+"""Errors a farmer or officer can act on: each says what was expected, what came, and how to fix it.
+
+Every error carries a `code` for programs (the app, the API, tests), so nothing has to parse the English:
+
+    bad_value         a number, date or choice out of its range or format (plot area, copper dose, confidence)
+    bad_text          text that cannot be stored: a NUL byte, a lone surrogate (undecodable bytes), too long
+    bad_time          a date that is not ISO, in the future, or outside 1970..9999
+    bad_label         a diagnosis label that is not `crop.problem`, or not one the caller's list knows
+    duplicate         a plot, farm or lot that already exists (names compared ignoring case and invisible marks)
+    similar_name      a new plot name too close to an existing one (pass allow_similar=True to keep both)
+    unknown_plot      no such plot;  unknown_lot: no such harvest lot
+    not_an_image      the photo is missing, not a regular file, too large or not a decodable image
+    copper_required   a copper product was recorded without a copper amount that could be worked out
+    needs_confirmation  a model result that is not `ok` (uncertain, not_a_leaf, error) without a person's name
+    db_unavailable    the database could not be opened or reached (folder, not a database, server down)
+    backup_failed / backup_not_supported / export_failed   the copy or file could not be written
+"""
 from __future__ import annotations
 
 import difflib
@@ -7,8 +23,17 @@ import difflib
 class FieldLogError(ValueError):
     """Bad input to the field log. Nothing was written when this is raised."""
 
+    code = "bad_value"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
 
 class UnknownPlotError(FieldLogError, LookupError):
+    code = "unknown_plot"
+
     def __init__(self, wanted: object, known: list[str]):
         close = difflib.get_close_matches(str(wanted), known, n=1, cutoff=0.5)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -20,6 +45,8 @@ class UnknownPlotError(FieldLogError, LookupError):
 
 
 class UnknownLotError(FieldLogError, LookupError):
+    code = "unknown_lot"
+
     def __init__(self, wanted: object, known: list[str]):
         close = difflib.get_close_matches(str(wanted), known, n=1, cutoff=0.5)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -27,8 +54,12 @@ class UnknownLotError(FieldLogError, LookupError):
 
 
 class NotAnImageError(FieldLogError):
-    pass
+    code = "not_an_image"
 
 
 class BackupNotSupportedError(FieldLogError):
-    pass
+    code = "backup_not_supported"
+
+
+class DatabaseUnavailableError(FieldLogError):
+    code = "db_unavailable"

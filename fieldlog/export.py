@@ -10,11 +10,12 @@ import csv
 import datetime as dt
 import html
 import io
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UnknownLotError, UnknownPlotError
+from .errors import FieldLogError, UnknownLotError, UnknownPlotError
 
 
 @dataclass
@@ -82,8 +83,8 @@ def _thumbnail(path: Path, size: int = 160) -> str | None:
         return None
 
 
-OBS_COLS = ("observed_at", "label", "status", "confidence", "model_version", "observer", "gps_lat", "gps_lon",
-            "photo_sha256")
+OBS_COLS = ("observed_at", "label", "status", "confidence", "model_version", "observer", "confirmed_by", "gps_lat",
+            "gps_lon", "photo_sha256")
 ACT_COLS = ("at", "what", "product", "active_substance", "amount", "unit", "copper_kg_ha", "by", "observation_id")
 
 
@@ -138,26 +139,44 @@ def to_html(page: TracePage, log=None) -> str:
     return "\n".join(parts)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value, *, short_numbers: bool = True):
+    """A cell a spreadsheet shows as text, never runs (OWASP CSV injection): text that starts with
+    = + - @ TAB or CR gets a leading apostrophe. Numbers stay numbers (a GPS latitude of -33.9 is not text)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _fmt(value) if short_numbers else value
+    text = _fmt(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(page: TracePage) -> str:
-    """One row per record (kind = plot, observation, action, copper) so a spreadsheet can filter."""
+    """One row per record (kind = plot, observation, action, copper) so a spreadsheet can filter.
+    Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text."""
     cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id"]
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
+
+    def row(values: dict, short_numbers: bool = True) -> None:
+        w.writerow({k: csv_cell(v, short_numbers=short_numbers) for k, v in values.items()})
+
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
-        w.writerow({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
-                    "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
-                    "trace_id": page.qr_payload})
+        row({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
+             "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
+             "trace_id": page.qr_payload}, short_numbers=False)
         for o in hist.observations:
-            w.writerow({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
-                        **{c: _fmt(getattr(o, c)) for c in OBS_COLS[1:]}})
+            row({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
+                 **{c: getattr(o, c) for c in OBS_COLS[1:]}})
         for a in hist.actions:
-            w.writerow({"kind": "action", "plot": p.name, "time": _fmt(a.at),
-                        **{c: _fmt(getattr(a, c)) for c in ACT_COLS[1:]}})
+            row({"kind": "action", "plot": p.name, "time": _fmt(a.at), **{c: getattr(a, c) for c in ACT_COLS[1:]}})
     return buf.getvalue()
 
 
@@ -214,13 +233,29 @@ def to_pdf(page: TracePage) -> bytes:
 
 
 def write(page: TracePage, fmt: str, dest: Path, log=None) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Render, then write beside dest and rename into place: an unwritable folder or a full disk is one
+    FieldLogError (code "export_failed"), and never leaves a half-written file."""
     if fmt == "html":
-        dest.write_text(to_html(page, log), encoding="utf-8")
+        data = to_html(page, log).encode("utf-8")
     elif fmt == "csv":
-        dest.write_text(to_csv(page), encoding="utf-8", newline="")
+        data = to_csv(page).encode("utf-8")
     elif fmt == "pdf":
-        dest.write_bytes(to_pdf(page))
+        data = to_pdf(page)
     else:
-        raise ValueError(f"unknown export format {fmt!r}")
+        raise FieldLogError(f"unknown export format {fmt!r}; expected html, pdf or csv", "bad_value")
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_dir():
+            raise IsADirectoryError(21, "it is a folder")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise FieldLogError(f"cannot write {str(dest)!r} ({exc.strerror or exc}); choose a writable folder, "
+                            f"e.g. --{fmt} ~/{dest.name}", "export_failed") from None
     return dest

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,21 +29,75 @@ class CheckedPhoto:
         return f"{self.sha256[:2]}/{self.sha256}{self.ext}"
 
 
-def check_photo(path: str | os.PathLike) -> CheckedPhoto:
-    """Read and decode the photo (cv2.imdecode); refuse anything that is not a real image."""
-    path = Path(path)
+MAX_PHOTO_BYTES = 200 * 2**20      # as model.imageio.MAX_BYTES
+MAX_DECODED_BYTES = 400 * 2**20    # as model.imageio.MAX_DECODED_BYTES: width x height x channels x bytes/sample
+_BAD = "expected a JPEG/PNG photo of a leaf. Re-export it from the camera or phone."
+
+
+def _read_capped(path: Path, limit: int = MAX_PHOTO_BYTES) -> bytes:
+    """Only a regular file, at most `limit` bytes: a FIFO, /dev/zero or a folder is refused before reading
+    (O_NONBLOCK: opening a FIFO does not wait), and the size the file system reports is not trusted."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise NotAnImageError(f"photo {str(path)!r} could not be read ({reason}); give the path to a JPEG or PNG.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotAnImageError(f"photo {str(path)!r} could not be read (not a regular file: a folder, pipe or "
+                                  f"device); give the path to a JPEG or PNG.")
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise NotAnImageError(f"photo {str(path)!r} is over {limit // 2**20} MB; {_BAD}")
+        return b"".join(chunks)
     except OSError as exc:
         raise NotAnImageError(f"photo {str(path)!r} could not be read ({exc.strerror}); give the path to a JPEG or PNG.") from None
+    finally:
+        os.close(fd)
+
+
+def _check_header(data: bytes, path: Path) -> None:
+    """Refuse a pixel bomb from its header, before OpenCV allocates the pixels."""
+    try:
+        import io
+        import warnings
+
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+                channels = max(len(im.getbands()), 3 if im.mode == "P" else 1)
+                bits = data[24] if data[:4] == b"\x89PNG" and len(data) > 24 else (32 if im.mode in ("I", "F") else 16 if im.mode.startswith("I;16") else 8)
+    except Exception:  # not something PIL reads: OpenCV decides below
+        return
+    need = w * h * channels * -(-int(bits) // 8)
+    if need > MAX_DECODED_BYTES:
+        raise NotAnImageError(f"photo {str(path)!r} is {w}x{h} ({channels} channels, {bits} bits): decoding it would "
+                              f"take {need / 2**20:,.0f} MB, over the {MAX_DECODED_BYTES // 2**20} MB limit; {_BAD}")
+
+
+def check_photo(path: str | os.PathLike) -> CheckedPhoto:
+    """Read (a regular file, capped) and decode the photo (cv2.imdecode); refuse anything that is not a real,
+    reasonably sized image."""
+    path = Path(path)
+    data = _read_capped(path)
     import cv2
     import numpy as np
 
+    if data:
+        _check_header(data, path)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
     if image is None or image.size == 0:
         raise NotAnImageError(
-            f"photo {str(path)!r} is not an image OpenCV can decode ({len(data)} bytes); "
-            "expected a JPEG/PNG photo of a leaf. Re-export it from the camera or phone."
+            f"photo {str(path)!r} is not an image OpenCV can decode ({len(data)} bytes); {_BAD}"
         )
     ext = path.suffix.lower() if path.suffix.lower() in IMAGE_EXTS else ".img"
     return CheckedPhoto(data, hashlib.sha256(data).hexdigest(), ext, read_gps(data))

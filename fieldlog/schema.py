@@ -7,10 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Table, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ORGANIC_STATUSES = ("conventional", "in_conversion", "certified")
+# A diagnosis' status as the model reports it (model.results): only "ok" is a diagnosis; the others are
+# logged only when a person confirms them (FieldLog.record_observation(confirmed_by=...)).
+OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")
 
 
 def new_uid() -> str:
@@ -43,6 +47,7 @@ class Plot(Base):
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     farm_id: Mapped[int | None] = mapped_column(ForeignKey("farms.id"))
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_key: Mapped[str] = mapped_column(String(200))  # fieldlog.text.name_key(name): unique, case-insensitive
     crop: Mapped[str] = mapped_column(String(100))
     area_ha: Mapped[float] = mapped_column(Float)
     location: Mapped[str | None] = mapped_column(Text)
@@ -50,6 +55,7 @@ class Plot(Base):
     buffer_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     __table_args__ = (
+        UniqueConstraint("name_key", name="uq_plots_name_key"),
         CheckConstraint("area_ha > 0", name="ck_plots_area_positive"),
         CheckConstraint(
             "organic_status IN ('conventional', 'in_conversion', 'certified')", name="ck_plots_organic_status"
@@ -73,6 +79,10 @@ class Observation(Base):
     observer: Mapped[str | None] = mapped_column(String(200))
     gps_lat: Mapped[float | None] = mapped_column(Float)
     gps_lon: Mapped[float | None] = mapped_column(Float)
+    # The person who confirmed the model's result; NULL = an unconfirmed machine suggestion, which the
+    # audit does not count as a diagnosis (see FieldLog.record_observation / confirm_observation).
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     __table_args__ = (CheckConstraint("confidence >= 0 AND confidence <= 1", name="ck_obs_confidence"),)
 
 

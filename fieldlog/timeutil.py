@@ -7,6 +7,10 @@ from .errors import FieldLogError
 
 # A phone or laptop clock a few minutes fast must not block a field record.
 CLOCK_SKEW = dt.timedelta(minutes=10)
+# Nothing in a field log predates the Unix epoch; earlier dates are typos (0001-01-01) and overflow
+# time-zone arithmetic on some platforms.
+EARLIEST = dt.datetime(1970, 1, 2)
+_FORMAT_HINT = "expected an ISO date or time like 2025-06-01 or 2025-06-01T07:30"
 
 
 def utcnow() -> dt.datetime:
@@ -14,24 +18,35 @@ def utcnow() -> dt.datetime:
 
 
 def to_utc(value: dt.datetime | dt.date | str | None, what: str, *, allow_future: bool = False) -> dt.datetime:
-    """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future."""
+    """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future and
+    dates outside 1970..9999 (as FieldLogError code "bad_time", never a ValueError/OverflowError traceback)."""
     if value is None:
         return utcnow()
     if isinstance(value, str):
+        text = value.strip()
+        if "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+            raise FieldLogError(f"{what}: {_FORMAT_HINT}, got text with an invalid character", "bad_time")
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise FieldLogError(
-                f"{what}: expected an ISO date or time like 2025-06-01 or 2025-06-01T07:30, got {value!r}"
-            ) from None
+            raise FieldLogError(f"{what}: {_FORMAT_HINT}, got {value!r}", "bad_time") from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time(0, 0))
-    if value.tzinfo is None:  # naive means the local clock of the person recording
-        value = value.astimezone()
-    utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not isinstance(value, dt.datetime):
+        raise FieldLogError(f"{what}: {_FORMAT_HINT}, got {type(value).__name__}", "bad_time")
+    shown = value.isoformat(timespec="minutes")
+    try:
+        if value.tzinfo is None:  # naive means the local clock of the person recording
+            value = value.astimezone()
+        utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):  # year 1 or 9999 pushed past the calendar by the offset
+        utc = None
+    if utc is None or utc < EARLIEST:
+        raise FieldLogError(f"{what}: {shown} is outside the dates a field log can hold "
+                            f"({EARLIEST:%Y-%m-%d} to 9999-12-30); check the year.", "bad_time")
     if not allow_future and utc > utcnow() + CLOCK_SKEW:
         raise FieldLogError(
-            f"{what}: {value.isoformat(timespec='minutes')} is in the future; "
-            "records describe what already happened. Check the date (and the device clock)."
+            f"{what}: {shown} is in the future; "
+            "records describe what already happened. Check the date (and the device clock).", "bad_time"
         )
     return utc

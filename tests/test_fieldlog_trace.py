@@ -53,8 +53,8 @@ def season(db, tmp_path):
         log.add_farm("HTX Cà phê Chiềng Ban", kind="cooperative", location="Chiềng Ban, Mai Sơn")
         log.add_plot("Đồi Chè 2", "coffee", 1.5, organic_status="certified", farm="HTX Cà phê Chiềng Ban",
                      buffer_notes="10 m forest strip")
-        obs = log.record_observation("Đồi Chè 2", gps_photo(tmp_path / "rust.jpg"), "coffee_leaf_rust",
-                                     "diseased", 0.93, "effnet-lite0-v3", observer="Quàng Thị Mai",
+        obs = log.record_observation("Đồi Chè 2", gps_photo(tmp_path / "rust.jpg"), "coffee.leaf_rust",
+                                     "ok", 0.93, "effnet-lite0-v3", observer="Quàng Thị Mai",
                                      observed_at="2025-07-01T08:00")
         log.record_action("Đồi Chè 2", "sprayed copper hydroxide", product="Kocide", active_substance="copper hydroxide",
                           amount=1.0, unit="kg", copper_kg_ha=2.0, by="Quàng Thị Mai", at="2025-07-02",
@@ -101,7 +101,7 @@ def test_export_makes_a_self_contained_lot_page(season, tmp_path, capsys):
                     "--csv", str(out / "lot.csv"), "--pdf", str(out / "lot.pdf")])
     assert rc == 0, capsys.readouterr().err
     page = (out / "lot.html").read_text(encoding="utf-8")
-    for expected in ("Harvest lot CB-2025-11", "Đồi Chè 2", "coffee_leaf_rust", "sprayed copper hydroxide",
+    for expected in ("Harvest lot CB-2025-11", "Đồi Chè 2", "coffee.leaf_rust", "sprayed copper hydroxide",
                      "Quàng Thị Mai", "certified", "Copper 2025</th><td>2 kg/ha", "data:image/svg+xml",
                      "data:image/jpeg;base64"):
         assert expected in page, expected
@@ -127,15 +127,15 @@ def test_export_of_a_plot_and_of_something_unknown(season, tmp_path, capsys):
 def test_an_officer_keeps_the_log_from_the_command_line(db, tmp_path, capsys):
     photo = gps_photo(tmp_path / "leaf.jpg")
     assert leafscout(["log", "add-plot", "Bản Mòng 1", "--crop", "tea", "--area", "0.6", "--db", db]) == 0
-    assert leafscout(["log", "observe", "Bản Mòng 1", str(photo), "--label", "tea_blister_blight",
-                      "--status", "diseased", "--confidence", "0.81", "--model-version", "v3", "--db", db]) == 0
+    assert leafscout(["log", "observe", "Bản Mòng 1", str(photo), "--label", "tea.blister_blight",
+                      "--status", "ok", "--confidence", "0.81", "--model-version", "v3", "--db", db]) == 0
     assert "GPS 21.32500,103.91000" in capsys.readouterr().out
     assert leafscout(["log", "act", "Bản Mòng 1", "--what", "sprayed neem oil", "--substance", "azadirachtin",
                       "--observation", "1", "--by", "Lò Thị Hoa", "--db", db]) == 0
     capsys.readouterr()
     assert leafscout(["log", "history", "Bản Mòng 1", "--db", db]) == 0
     shown = capsys.readouterr().out
-    assert "tea_blister_blight" in shown and "sprayed neem oil" in shown and "answers #1" in shown
+    assert "tea.blister_blight" in shown and "sprayed neem oil" in shown and "answers #1" in shown
     assert leafscout(["log", "plots", "--db", db]) == 0
     assert "Bản Mòng 1" in capsys.readouterr().out
 
@@ -145,7 +145,7 @@ def test_an_officer_keeps_the_log_from_the_command_line(db, tmp_path, capsys):
     (["log", "add-plot", "P", "--crop", "tea", "--area", "-0.5"], "expected a number greater than 0, got -0.5"),
     (["log", "act", "Bản Mòng 1", "--what", "weeding", "--at", "2999-01-01"], "in the future"),
     (["log", "act", "Bản Mòng 1", "--what", "weeding", "--at", "last tuesday"], "expected an ISO date"),
-    (["log", "observe", "Bản Mòng 1", "README.md", "--label", "x", "--status", "s", "--confidence", "0.5",
+    (["log", "observe", "Bản Mòng 1", "README.md", "--label", "tea.x", "--status", "ok", "--confidence", "0.5",
       "--model-version", "v"], "not an image"),
 ])
 def test_cli_mistakes_get_a_clear_message_and_change_nothing(db, capsys, argv, message):
@@ -219,15 +219,16 @@ def test_season_audit_flags_what_the_standard_forbids_and_copper_over_the_cap(se
         log.add_plot("Neighbour", "coffee", 1.0)
         log.record_action("Đồi Chè 2", "sprayed glyphosate on weeds", active_substance="glyphosate", at="2025-08-01")
         log.record_action("Neighbour", "hand weeding", at="2025-08-02")
-        log.record_action("Neighbour", "copper spray", active_substance="copper hydroxide", copper_kg_ha=27.0,
-                          at="2021-05-01")
+        for month in range(3, 8):  # 27 kg/ha in 2021, five sprays of 5.4 (one spray is at most 6 kg/ha)
+            log.record_action("Neighbour", "copper spray", active_substance="copper hydroxide", copper_kg_ha=5.4,
+                              at=f"2021-{month:02d}-01")
         log.record_action("Neighbour", "copper spray", active_substance="copper hydroxide", copper_kg_ha=2.0,
                           at="2025-05-01")
         report = season_audit(log, "2025-01-01", "2026-01-01", checker=checker, copper_cap_kg_ha_7y=28.0)
 
     assert [(r.plot, r.action.what) for r in report.flagged] == [("Đồi Chè 2", "sprayed glyphosate on weeds")]
     assert "TCVN 11041" in report.flagged[0].reason
-    assert len(report.rows) == 4  # the 2021 spray is outside the season
+    assert len(report.rows) == 4  # the 2021 sprays are outside the season
     copper = {c.plot: c for c in report.copper}
     assert copper["Neighbour"].over_cap and copper["Neighbour"].seven_years_kg_ha == 29.0
     assert not copper["Đồi Chè 2"].over_cap and copper["Đồi Chè 2"].year_kg_ha == 2.0

@@ -1,0 +1,106 @@
+"""Copper in a treatment record: work it out from the product and dose when that is possible, require it when
+not, and refuse doses no label allows.
+
+Why these numbers
+* EU Implementing Regulation 2018/1981 (renewal of copper compounds) allows at most 28 kg Cu/ha over 7 years,
+  i.e. 4 kg/ha a year on average, with room to move between years. EU 2021/1165 (organic) adopts that cap.
+  Copper fungicide labels give 0.2-2 kg Cu/ha per application (vines and potatoes at the top of that range).
+  One application above MAX_KG_HA_PER_APPLICATION (6 kg Cu/ha: one and a half years of the average
+  allowance in one pass) is a typo (grams as kilograms, or the whole plot's product as per hectare), so it
+  is refused with the range; the certifier's cap itself is checked by the season audit.
+* Copper content: the mass fraction of copper in the pure compound (stoichiometry), which is at or above
+  the minimum contents 2018/1981 Annex I sets for the technical materials (copper hydroxide >= 573 g/kg,
+  oxychloride >= 550, copper(I) oxide >= 820, Bordeaux mixture >= 245, tribasic copper sulphate >= 490).
+  Using the upper value over-counts a formulated product rather than under-counting it: the ledger errs on
+  the side of the cap. A product label's own figure (`copper_content_pct`) is used when given.
+* Bordeaux mixture made on the farm is dosed as copper sulphate (pentahydrate, 25.45 % Cu): "Bordeaux 1 %"
+  is 1 kg copper sulphate in 100 L of spray, so a spray volume with a percentage in the record also works.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import FieldLogError
+
+MAX_KG_HA_PER_APPLICATION = 6.0
+
+# name fragment (ASCII, lower case) -> copper mass fraction of the pure compound
+COPPER_FRACTION = (
+    ("oxychlorid", 0.595),        # Cu2Cl(OH)3: 127.1 / 213.6
+    ("tribasic", 0.562),          # Cu4(OH)6SO4: 254.2 / 452.3
+    ("hydroxid", 0.651),          # Cu(OH)2: 63.55 / 97.56
+    ("cuprous oxide", 0.888),     # Cu2O: 127.1 / 143.1
+    ("copper oxide", 0.888),
+    ("oxit dong", 0.888),
+    ("bordeaux", 0.2545),         # dosed as CuSO4.5H2O: 63.55 / 249.7
+    ("boocdo", 0.2545),
+    ("bordo", 0.2545),
+    ("sulphate", 0.2545),
+    ("sulfate", 0.2545),
+    ("sunfat dong", 0.2545),
+)
+# "dong" alone is not enough: đồng is copper, but also a rice field (cánh đồng) and the currency
+_COPPER_WORDS = ("copper", "cupr", "bordeaux", "bordo", "boocdo", "cuso4", "cu(oh)", "kocide",
+                 "sunfat dong", "sulfat dong", "oxit dong", "hydroxit dong", "oxyclorua dong", "oxychlorua dong",
+                 "goc dong", "thuoc dong")
+_MASS_UNITS = {"kg": 1.0, "g": 0.001, "kg/ha": 1.0, "g/ha": 0.001, "t": 1000.0}
+_VOLUME_UNITS = {"l": 1.0, "l/ha": 1.0, "litre": 1.0, "liter": 1.0, "lit": 1.0}
+
+
+def _fold(text: str | None) -> str:
+    text = (text or "").casefold().replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def mentions_copper(*texts: str | None) -> bool:
+    """Does the record name a copper product or substance (English or Vietnamese, with or without marks)?"""
+    folded = " ".join(_fold(t) for t in texts)
+    return any(re.search(rf"(?<![a-z]){re.escape(w)}", folded) for w in _COPPER_WORDS)
+
+
+def fraction_for(*texts: str | None) -> tuple[float, str] | None:
+    folded = " ".join(_fold(t) for t in texts)
+    for fragment, fraction in COPPER_FRACTION:
+        if fragment in folded:
+            return fraction, fragment
+    return None
+
+
+def derive_kg_ha(*, what: str | None, product: str | None, substance: str | None, amount: float | None,
+                 unit: str | None, area_ha: float, content_pct: float | None = None) -> tuple[float, str] | None:
+    """kg Cu/ha from the dose, and how it was worked out; None when the record does not say enough."""
+    if amount is None or not unit:
+        return None
+    u = _fold(unit).replace(" ", "")
+    per_ha = u.endswith("/ha")
+    if content_pct is not None:
+        fraction, source = content_pct / 100.0, f"label {content_pct:g} % Cu"
+    else:
+        found = fraction_for(substance, product, what)
+        if found is None:
+            return None
+        fraction, source = found[0], f"{found[1]} {found[0] * 100:.4g} % Cu"
+    if u in _MASS_UNITS:
+        product_kg = amount * _MASS_UNITS[u]
+    elif u in _VOLUME_UNITS:  # litres of spray at N % (w/v) of the copper product: "Bordeaux 1 %"
+        pct = re.search(r"(\d+(?:[.,]\d+)?)\s*%", " ".join(t or "" for t in (product, what, substance)))
+        if pct is None:
+            return None
+        strength = float(pct.group(1).replace(",", ".")) / 100.0
+        product_kg = amount * strength  # 1 L of a 1 % mixture holds 0.01 kg of product
+        source += f", {amount:g} L at {strength * 100:g} %"
+    else:
+        return None
+    kg_ha = product_kg * fraction / (1.0 if per_ha else area_ha)
+    where = "" if per_ha else f" over {area_ha:g} ha"
+    return kg_ha, f"{amount:g} {unit}{where} x {source}"
+
+
+def check_dose(kg_ha: float) -> float:
+    if kg_ha > MAX_KG_HA_PER_APPLICATION:
+        raise FieldLogError(
+            f"copper: {kg_ha:g} kg Cu/ha in one application is not plausible; expected 0 to "
+            f"{MAX_KG_HA_PER_APPLICATION:g} kg Cu/ha (labels give 0.2-2; the EU cap is 28 kg/ha over 7 years). "
+            "Check the unit (g or kg) and whether the amount was for the whole plot or per hectare.", "bad_value")
+    return kg_ha

@@ -1,0 +1,49 @@
+"""Text that goes into the log: valid Unicode only, and plot names that cannot be told apart are one name.
+
+* A NUL byte (PostgreSQL refuses it in text) or a lone surrogate (what Python makes of undecodable bytes in
+  a command-line argument; neither backend can encode it) is refused with a clear message, code "bad_text".
+* Plot names are stored in NFC with invisible format characters removed (zero-width space/joiners, BOM,
+  soft hyphen, bidi marks) and runs of white space made one space; `name_key` is the case-folded form, which
+  is unique, so `doi a` and `Doi A`, or the NFC and NFD spellings of `Đồi Cà phê`, are the same plot.
+* `skeleton` also drops diacritics, spaces and punctuation: two names with the same skeleton (`Đồi A`,
+  `Doi-A`) are near duplicates; a new plot like that is refused with a hint unless the caller insists.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import FieldLogError
+
+_SPACE = re.compile(r"\s+")
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse text that no database can store faithfully."""
+    if "\x00" in value:
+        raise FieldLogError(f"{what}: contains a NUL byte (\\x00), which cannot be stored; retype it.", "bad_text")
+    bad = next((c for c in value if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:
+        raise FieldLogError(f"{what}: contains bytes that are not valid UTF-8 (U+{ord(bad):04X}); "
+                            "retype it, or set the terminal to UTF-8.", "bad_text")
+    return value
+
+
+def clean_name(value: str, what: str = "plot name") -> str:
+    """NFC, no invisible format characters, single spaces, stripped."""
+    text = check_text(str(value), what)
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # ZWSP, ZWJ, BOM, soft hyphen, bidi
+    return _SPACE.sub(" ", text).strip()
+
+
+def name_key(value: str) -> str:
+    """The unique key of a name: NFC + case-folded (Unicode-aware, unlike SQL lower())."""
+    return unicodedata.normalize("NFC", clean_name(value).casefold())
+
+
+def skeleton(value: str) -> str:
+    """Letters and digits only, without diacritics (đ -> d), case-folded: what looks alike to a person."""
+    text = clean_name(value).casefold().replace("đ", "d")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
