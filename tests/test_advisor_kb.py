@@ -95,15 +95,15 @@ def test_duplicate_id_across_files_fails(tmp_path):
 
 NEW_CROP = """
 crops:
-  plum: {en: "Plum", vi: "Mận"}
+  persimmon: {en: "Persimmon", vi: "Hồng"}
 problems:
-  plum.test_rot:
-    crop: plum
+  persimmon.test_rot:
+    crop: persimmon
     names: {en: "Test rot", vi: "Bệnh thối thử nghiệm"}
     organism: "Fictitia testensis"
     type: fungal
     detectable_by_model: false
-    symptoms: {en: "Brown soft spots on the fruit skin.", vi: "Đốm nâu mềm trên vỏ quả mận."}
+    symptoms: {en: "Brown soft spots on the fruit skin.", vi: "Đốm nâu mềm trên vỏ quả hồng."}
     favoured_by: {en: "Long wet spells in spring.", vi: "Mưa ẩm kéo dài vào mùa xuân."}
     spread: {en: "Rain splash from rotten fruit.", vi: "Nước mưa bắn từ quả thối."}
     treatments: [sanitation, bacillus_subtilis, copper_hydroxide]
@@ -114,12 +114,12 @@ problems:
 
 def test_new_crop_is_pure_yaml(tmp_path):
     kb = _copy_kb(tmp_path)
-    (kb / "problems_plum.yaml").write_text(NEW_CROP, encoding="utf-8")
+    (kb / "problems_persimmon.yaml").write_text(NEW_CROP, encoding="utf-8")
     adv = Advisor.load(kb_dir=kb)
-    assert [p["id"] for p in adv.problems(crop="plum")] == ["plum.test_rot"]
-    advice = adv.advise("plum.test_rot", Context(days_to_harvest=2, rainy_season=True))
+    assert [p["id"] for p in adv.problems(crop="persimmon")] == ["persimmon.test_rot"]
+    advice = adv.advise("persimmon.test_rot", Context(days_to_harvest=2, rainy_season=True))
     assert advice.recommended_ids == ["sanitation", "bacillus_subtilis"]
     assert [b.treatment_id for b in advice.blocked] == ["copper_hydroxide"]
     assert advice.risk["level"] == "high"
     assert [n.substance for n in advice.not_allowed] == ["carbendazim"]
-    assert "Mận" in advice.render("vi", rules=adv.rules)
+    assert "Hồng" in advice.render("vi", rules=adv.rules)
