@@ -59,7 +59,7 @@ CSS = """
 # Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
 # so a 3G upload takes seconds, not tens of seconds; (2) the crop picker is remembered in the browser;
 # (3) the photo input opens the camera or gallery on a phone (accept=image/*).
-HEAD = """
+HEAD = r"""
 <script>
 (() => {
   const MAX_SIDE = 1600, QUALITY = 0.85, MIN_BYTES = 400 * 1024;

