@@ -446,6 +446,15 @@ class FieldLog:
 
         return self._read(read)
 
+    def observations_between(self, start: dt.datetime, end: dt.datetime) -> list[tuple[Plot, Observation]]:
+        def read(s: Session):
+            rows = s.execute(select(Plot, Observation).join(Observation, Observation.plot_id == Plot.id)
+                             .where(Observation.observed_at >= start, Observation.observed_at < end)
+                             .order_by(Plot.name, Observation.observed_at, Observation.id))
+            return [(p, o) for p, o in rows]
+
+        return self._read(read)
+
     # ---- copper ledger ------------------------------------------------------------------
     def copper_ledger(self, plot) -> dict[int, float]:
         """Copper applied (kg/ha) per calendar year on this plot."""

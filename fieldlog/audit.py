@@ -43,6 +43,9 @@ class AuditReport:
     end: dt.datetime
     rows: list[AuditRow] = field(default_factory=list)
     copper: list[CopperRow] = field(default_factory=list)
+    # observations in the season: only those a person confirmed count as diagnoses
+    diagnoses: list = field(default_factory=list)      # (plot name, Observation), confirmed
+    unconfirmed: list = field(default_factory=list)    # (plot name, Observation), model suggestions only
 
     @property
     def flagged(self) -> list[AuditRow]:
@@ -55,12 +58,17 @@ class AuditReport:
     def to_text(self) -> str:
         lines = [f"Audit {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}: {len(self.rows)} actions, "
                  f"{len(self.flagged)} not allowed, "
-                 f"{sum(c.over_cap for c in self.copper)} plots over the copper cap"]
+                 f"{sum(c.over_cap for c in self.copper)} plots over the copper cap; "
+                 f"{len(self.diagnoses)} confirmed diagnoses"
+                 f"{f', {len(self.unconfirmed)} unconfirmed model results (not counted)' if self.unconfirmed else ''}"]
         for r in self.rows:
             a = r.action
             mark = {True: "ok  ", False: "FLAG", None: "----"}[r.allowed]
             lines.append(f"{mark} {a.at:%Y-%m-%d} {r.plot}: {a.what}"
                          f"{f' ({a.active_substance})' if a.active_substance else ''} — {r.reason}")
+        for plot, o in self.unconfirmed:
+            lines.append(f"UNCF {o.observed_at:%Y-%m-%d} {plot}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
+                         f"not counted until a person confirms it: leafscout log confirm {o.id} --by NAME")
         for c in self.copper:
             lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {c.plot}: {c.year_kg_ha:g} kg/ha this year, "
                          f"{c.seven_years_kg_ha:g} kg/ha over 7 years (cap {c.cap_kg_ha_7y:g})")
@@ -120,6 +128,8 @@ def season_audit(log, start, end, checker: Checker | None = None,
         else:
             allowed, reason = None, "no active substance recorded (cultural or mechanical measure)"
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))
+    for plot, obs in log.observations_between(start_utc, end_utc):
+        (report.diagnoses if obs.confirmed_by else report.unconfirmed).append((plot.name, obs))
     year = (end_utc - dt.timedelta(seconds=1)).year
     for plot in log.plots():
         this_year, seven = log.copper_used(plot, year)
