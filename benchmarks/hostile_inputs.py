@@ -172,8 +172,9 @@ def run_one(path: str, *, cli: bool, timeout: float) -> dict:
     row = {"wall_s": wall, "peak_mb": rusage.ru_maxrss / 1024, "exit": proc.returncode}
     if cli:
         lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
-        row["outcome"] = ", ".join(f"{r.get('status')} {r.get('label') or ''}".strip() for r in lines) or \
-            f"exit {proc.returncode}"
+        row["outcome"] = ", ".join(
+            (f"refused {r.get('error_code') or 'error'}" if r.get("status") == "error" else
+             f"{r.get('status')} {r.get('label') or ''}".strip()) for r in lines) or f"refused (exit {proc.returncode})"
         row["message"] = (lines[0].get("error") if lines else err.strip().splitlines()[-1:] or [""])
         row["traceback"] = "Traceback" in err
         row["read_s"] = wall
@@ -199,7 +200,7 @@ def main(argv=None) -> int:
         for name, path, must_refuse in inputs:
             row = run_one(path, cli=args.cli, timeout=args.timeout)
             parts = row["outcome"].split(", ")
-            accepted = [x.startswith("ok") for x in parts]
+            accepted = [not x.startswith(("refused", "HUNG", "CRASH")) for x in parts]
             bad = row["outcome"].startswith(("HUNG", "CRASH")) or \
                 (any(accepted) if must_refuse else not all(accepted))
             if name.startswith("pixel_bomb_16bit") and not args.cli:
