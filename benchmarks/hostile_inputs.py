@@ -3,7 +3,7 @@
 Builds every hostile file itself in a temporary folder (nothing is downloaded or committed), then reads each
 one in a fresh subprocess, so one input's memory cannot hide another's, and prints per input:
 the outcome (`ok WxH` or the ImageError code), the wall time of the read, and the child's peak RSS
-(`ru_maxrss` from wait4, which includes the ~70 MB of Python + numpy + OpenCV every reader pays).
+(VmHWM of the child's own image, which includes the ~70 MB of Python + numpy + OpenCV every reader pays).
 
     python benchmarks/hostile_inputs.py                 # through model.imageio.read_image (every reader's gate)
     python benchmarks/hostile_inputs.py --cli           # end to end: `leafscout diagnose FILE` with the shipped model
@@ -139,14 +139,42 @@ except ImageError as exc:
     message = str(exc)
 else:
     message = ""
-print(json.dumps({"outcome": ", ".join(outcomes), "read_s": time.perf_counter() - t0, "message": message}))
+print(json.dumps({"outcome": ", ".join(outcomes), "read_s": time.perf_counter() - t0, "message": message,
+                  "peak_mb": peak_mb()}))
+"""
+
+# Peak memory of the child's own image: VmHWM from /proc (Linux). wait4's ru_maxrss is not used when this is
+# available, because Linux carries the *parent's* high-water mark into a forked/vforked child across exec.
+PEAK = r"""
+def peak_mb():
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+CHILD = PEAK + CHILD
+
+CLI_CHILD = PEAK + r"""
+import json, sys
+from leafscout.cli import main
+try:
+    rc = main(sys.argv[1:])
+except SystemExit as exc:
+    rc = exc.code if isinstance(exc.code, int) else 1
+sys.stderr.write("\nPEAK_MB " + json.dumps(peak_mb()) + "\n")
+sys.exit(rc)
 """
 
 
 def run_one(path: str, *, cli: bool, timeout: float) -> dict:
     if cli:
         target = path[4:] if path.startswith("zip:") else path
-        argv = [sys.executable, "-m", "leafscout.cli", "diagnose", target, "--json"]
+        argv = [sys.executable, "-c", CLI_CHILD, "diagnose", target, "--json"]
     else:
         argv = [sys.executable, "-c", CHILD, path]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -171,6 +199,9 @@ def run_one(path: str, *, cli: bool, timeout: float) -> dict:
     err = proc.stderr.read().decode(errors="replace")
     row = {"wall_s": wall, "peak_mb": rusage.ru_maxrss / 1024, "exit": proc.returncode}
     if cli:
+        for line in err.splitlines():
+            if line.startswith("PEAK_MB "):
+                row["peak_mb"] = float(line.split()[1])
         lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
         row["outcome"] = ", ".join(
             (f"refused {r.get('error_code') or 'error'}" if r.get("status") == "error" else
