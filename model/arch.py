@@ -135,13 +135,17 @@ class EfficientNetLite0(nn.Module):
             m.static_pad = m.same_pad(*sizes[m])
         return self
 
-    def freeze_early(self, n_blocks: int) -> None:
+    def freeze_early(self, n_blocks: int, batchnorm: bool = False) -> None:
         """Freeze the stem and the first `n_blocks` blocks (weights and BatchNorm statistics):
-        they hold generic edges and textures, and at high resolution they cost most of a backward pass."""
+        they hold generic edges and textures, and at high resolution they cost most of a backward pass.
+        `batchnorm=True` also keeps every other BatchNorm in inference mode (its affine part still
+        learns): needed when the weights come from an ONNX file, whose BatchNorms were folded away."""
         frozen = [self._conv_stem, self._bn0, *self._blocks[:n_blocks]]
         for m in frozen:
             for p in m.parameters():
                 p.requires_grad_(False)
+        if batchnorm:
+            frozen += [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
         self._frozen = frozen
 
     def train(self, mode: bool = True):

@@ -28,3 +28,17 @@ def overlay(rgb: np.ndarray, cam: np.ndarray, alpha: float = 0.45, colormap: int
     heat = np.clip(heat * 255.0, 0, 255).astype(np.uint8)
     coloured = cv2.cvtColor(cv2.applyColorMap(heat, colormap), cv2.COLOR_BGR2RGB)
     return cv2.addWeighted(rgb, 1.0 - alpha, coloured, alpha, 0.0)
+
+
+def overlay_on_photo(photo: np.ndarray, cam: np.ndarray, box: tuple[int, int, int, int], rotated: bool,
+                     alpha: float = 0.45, colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
+    """Blend the class map over the original photo: the map covers `box` (where the leaf locator cropped;
+    the whole photo when it did not), turned back when the locator turned the crop to landscape."""
+    x0, y0, x1, y1 = box
+    heat = normalize_cam(cam)
+    if rotated:  # the crop was turned clockwise for the network: turn its map back
+        heat = np.ascontiguousarray(np.rot90(heat, 1))
+    region = np.ascontiguousarray(photo[y0:y1, x0:x1])
+    out = photo.copy()
+    out[y0:y1, x0:x1] = overlay(region, heat, alpha=alpha, colormap=colormap)
+    return out

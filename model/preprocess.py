@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from model.locate import Located, LocatorConfig, locate
+
 # EfficientNet-Lite0's own normalisation: (x - 0.498) / 0.502 on [0, 1] RGB.
 LITE_MEAN = (0.498, 0.498, 0.498)
 LITE_STD = (0.502, 0.502, 0.502)
@@ -97,8 +99,15 @@ def tta_geometries(rgb: np.ndarray, cfg: PreprocessConfig, zoom: float = 0.8) ->
     return [first, np.ascontiguousarray(first[:, ::-1]), close, np.ascontiguousarray(close[:, ::-1])]
 
 
-def preprocess(rgb: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """uint8 HxWx3 RGB of any size -> float32 3xSxS network input."""
+def frame(rgb: np.ndarray, cfg: PreprocessConfig, locator: LocatorConfig | None = None) -> tuple[np.ndarray, Located]:
+    """Leaf locator (when given and enabled), then the resize policy: uint8 SxSx3 and where the leaf was."""
+    located = locate(rgb, locator) if locator is not None else \
+        Located(rgb, "whole", (0, 0, rgb.shape[1], rgb.shape[0]), reason="locator off")
+    return geometry(located.image, cfg), located
+
+
+def preprocess(rgb: np.ndarray, cfg: PreprocessConfig, locator: LocatorConfig | None = None) -> np.ndarray:
+    """uint8 HxWx3 RGB of any size -> float32 3xSxS network input (the runtime's exact steps)."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"preprocess expects uint8 HxWx3 RGB, got {rgb.dtype} {rgb.shape}; decode with model.imageio.read_image")
-    return normalize(geometry(rgb, cfg), cfg)
+    return normalize(frame(rgb, cfg, locator)[0], cfg)

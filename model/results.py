@@ -17,6 +17,11 @@ class Result:
         it won; None when the photo is out of distribution (no class probability means anything then) or
         unreadable.
     reason: one sentence saying why the status is what it is (thresholds from the model metadata).
+    crop: the crop the grower named (the answer keeps to its labels), or None; crop_note: set when the photo
+        looks like another crop than the one named.
+    framing: "leaf" when the leaf locator cropped the photo to its leaf (`leaf_box`, photo pixels),
+        "whole" when the whole photo was used (no plain background, or the leaf fills the photo).
+    plant_share: share of the photo with living-leaf colour (a photo with plant in it is never not_a_leaf).
     """
     path: str | None
     status: str
@@ -28,10 +33,18 @@ class Result:
     energy: float | None = None
     model_version: str | None = None
     timing: dict[str, float] = field(default_factory=dict)  # ms: decode, preprocess, infer, total
+    crop: str | None = None
+    crop_note: str | None = None
+    framing: str = "whole"
+    leaf_box: tuple[int, int, int, int] | None = None
+    plant_share: float | None = None
     logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)
     _crop: np.ndarray | None = field(default=None, repr=False)   # uint8 SxSx3 the network saw
     _cam: np.ndarray | None = field(default=None, repr=False)    # float32 C x h x w class maps
     _labels: list[str] | None = field(default=None, repr=False)
+    _located: object | None = field(default=None, repr=False)    # model.locate.Located, with heatmaps only
+    _photo: np.ndarray | None = field(default=None, repr=False)  # the decoded photo, with heatmaps only
+    _policy: str | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -43,7 +56,8 @@ class Result:
                    reason="the photo could not be read", model_version=model_version)
 
     def to_dict(self) -> dict:
-        """JSON-ready: path, status, label, confidence, top_k [{label, probability}], error."""
+        """JSON-ready: path, status, label, confidence, top_k [{label, probability}], error, crop,
+        crop_note, framing and leaf_box."""
         return {
             "path": self.path,
             "status": self.status,
@@ -51,12 +65,17 @@ class Result:
             "confidence": None if self.confidence is None else round(float(self.confidence), 4),
             "top_k": [{"label": lab, "probability": round(float(p), 4)} for lab, p in self.top_k],
             "error": self.error,
+            "crop": self.crop,
+            "crop_note": self.crop_note,
+            "framing": self.framing,
+            "leaf_box": list(self.leaf_box) if self.leaf_box else None,
         }
 
-    def heatmap_overlay(self, label: str | None = None, alpha: float = 0.45) -> np.ndarray:
-        """RGB uint8 SxSx3: the crop the model saw, with the class-activation map of `label`
-        (default: the top class) blended over it."""
-        from model.heatmap import overlay
+    def heatmap_overlay(self, label: str | None = None, alpha: float = 0.45, on: str = "photo") -> np.ndarray:
+        """RGB uint8: the class-activation map of `label` (default: the top class) blended over the
+        original photo (`on="photo"`: the map is turned back and placed where the leaf locator found the
+        leaf) or over the square view the model saw (`on="view"`)."""
+        from model.heatmap import overlay, overlay_on_photo
 
         if self.status == "error":
             raise ValueError(f"no heatmap: {self.path or 'the photo'} could not be read ({self.error})")
@@ -65,7 +84,10 @@ class Result:
         name = label or self.top_k[0][0]
         if name not in self._labels:
             raise ValueError(f"unknown label '{name}'; expected one of the model's labels, e.g. {self.top_k[0][0]}")
-        return overlay(self._crop, self._cam[self._labels.index(name)], alpha=alpha)
+        cam = self._cam[self._labels.index(name)]
+        if on == "photo" and self._photo is not None and self._located is not None and self._policy == "squash":
+            return overlay_on_photo(self._photo, cam, self._located.box, self._located.rotated, alpha=alpha)
+        return overlay(self._crop, cam, alpha=alpha)
 
     def summary(self) -> str:
         """One readable line, e.g. for the CLI."""

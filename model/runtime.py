@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from model.imageio import ImageError, read_image
+from model.locate import Located, LocatorConfig, locate, plant_share
 from model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
 from model.results import Result
 
@@ -28,6 +29,15 @@ META_PREFIX = "leafscout."
 
 class ModelError(RuntimeError):
     """The model file is missing or is not a LeafScout model; the message says how to fix it."""
+
+
+class UnknownCropError(ValueError):
+    """`crop=` names a crop the model has no labels for; the message lists the known crops."""
+    code = "unknown_crop"
+
+
+CROP_ALIASES = {"maize": "corn", "pepper": "pepper_bell", "bell_pepper": "pepper_bell", "chili": "chilli",
+                "orange": "citrus", "lemon": "citrus", "lime": "citrus", "pomelo": "citrus", "bean": "bean"}
 
 
 def default_model_path() -> Path:
@@ -83,6 +93,9 @@ class Predictor:
             th = json.loads(meta["thresholds"])
             self.uncertain_below = float(th["uncertain_below"])
             self.ood_energy_above = float(th["ood_energy_above"])
+            # models before 2.0 have no plant-colour guard: None keeps their decisions unchanged
+            self.plant_share_min = float(th["plant_share_min"]) if "plant_share_min" in th else None
+            self.locator = LocatorConfig.from_json(meta.get("locator"))
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{self.path}: malformed LeafScout metadata ({type(exc).__name__}: {exc})") from None
         self.background_label = meta["background_label"]
@@ -106,14 +119,38 @@ class Predictor:
         """Decode through the image gate; big JPEGs come back reduced but never below the resize size."""
         return read_image(image, min_short_side=self.cfg.resize_size)
 
-    def views(self, rgb: np.ndarray, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def crops(self) -> list[str]:
+        """The crops this model has labels for (the part of each label before the dot)."""
+        return sorted({lab.split(".", 1)[0] for lab in self.labels if lab != self.background_label})
+
+    def check_crop(self, crop: str | None) -> str | None:
+        """Normalise a crop name ("Maize" -> "corn"); None/"" means no crop given. Unknown -> UnknownCropError."""
+        if crop is None or not str(crop).strip():
+            return None
+        name = str(crop).strip().lower().replace(" ", "_").replace("-", "_")
+        name = CROP_ALIASES.get(name, name)
+        if name not in self.crops:
+            import difflib
+            near = difflib.get_close_matches(name, self.crops, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise UnknownCropError(f"the model has no labels for crop '{crop}' yet; it knows "
+                                   f"{', '.join(self.crops)}.{hint} Leave the crop empty to let the model decide.")
+        return name
+
+    def locate(self, rgb: np.ndarray) -> Located:
+        """The leaf locator of this model's metadata (models before 2.0 use the whole photo)."""
+        return locate(rgb, self.locator)
+
+    def views(self, rgb: np.ndarray, tta: bool = False, located: Located | None = None) -> tuple[np.ndarray, np.ndarray]:
         """-> (float32 [V,3,S,S] network inputs, uint8 SxSx3 image of view 0). View 0 is exactly
-        `model.preprocess.preprocess`; with `tta` the views of `model.preprocess.tta_geometries`
-        (mirror, a closer view and its mirror) are added."""
+        `model.preprocess.preprocess` (leaf locator, then resize); with `tta` the views of
+        `model.preprocess.tta_geometries` (mirror, a closer view and its mirror) are added."""
+        leaf = (located or self.locate(rgb)).image
         if not tta:
-            crop = geometry(rgb, self.cfg)
-            return normalize(crop, self.cfg)[None], crop  # == preprocess(rgb, cfg), without resizing twice
-        views = tta_geometries(rgb, self.cfg)
+            crop = geometry(leaf, self.cfg)
+            return normalize(crop, self.cfg)[None], crop  # == preprocess(rgb, cfg, locator), without resizing twice
+        views = tta_geometries(leaf, self.cfg)
         return np.stack([normalize(v, self.cfg) for v in views]), views[0]
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,55 +158,96 @@ class Predictor:
         logits, cam = self.session.run(["logits", "cam"], {"image": np.ascontiguousarray(batch, np.float32)})
         return logits, cam
 
-    def decide(self, logits: np.ndarray, top_k: int = 3) -> dict:
-        """Raw logits [C] -> status, label, confidence, top-k and reason, using the metadata thresholds."""
+    def decide(self, logits: np.ndarray, top_k: int = 3, plant: float | None = None, crop: str | None = None) -> dict:
+        """Raw logits [C] -> status, label, confidence, top-k and reason, using the metadata thresholds.
+
+        "not_a_leaf" needs both: the model finds no leaf (its no-leaf class wins, or the photo is unlike
+        anything it learned) AND the photo shows almost no living-leaf colour (`plant` < plant_share_min).
+        A plant the model does not know is "uncertain" with its nearest leaf labels, never "not a leaf".
+        `crop` limits the answer to that crop's labels (calibrated over them alone)."""
         probs, energy = _softmax_energy(logits, self.temperature)
-        order = np.argsort(-probs, kind="stable")[: max(1, min(top_k, len(self.labels)))]
-        top = [(self.labels[i], float(probs[i])) for i in order]
-        best, conf = top[0]
-        if best == self.background_label:
-            status, label, reason = "not_a_leaf", self.background_label, "the no-leaf class scored highest"
-        elif energy > self.ood_energy_above:
-            status, label, conf = "not_a_leaf", self.background_label, None
-            reason = (f"the photo is unlike the crop leaves the model learned "
-                      f"(energy {energy:.2f} above {self.ood_energy_above:.2f})")
+        n = max(1, min(top_k, len(self.labels)))
+        order = np.argsort(-probs, kind="stable")
+        best, conf = self.labels[order[0]], float(probs[order[0]])
+        bg_wins = best == self.background_label
+        unfamiliar = energy > self.ood_energy_above
+        plant_seen = self.plant_share_min is not None and plant is not None and plant >= self.plant_share_min
+        crop_note = None
+        if crop is not None:
+            keep = np.array([lab.split(".", 1)[0] == crop for lab in self.labels])
+            cp, _ = _softmax_energy(np.where(keep, logits, -np.inf), self.temperature)
+            leaf_order = [int(i) for i in order if self.labels[i] != self.background_label]
+            other = self.labels[leaf_order[0]].split(".", 1)[0]
+            if other != crop and probs[leaf_order[0]] >= 0.5:
+                crop_note = (f"the photo looks more like {other} ({self.labels[leaf_order[0]]} "
+                             f"{probs[leaf_order[0]]:.0%}) than {crop}; check the crop you chose")
+            probs = np.nan_to_num(cp)
+            order = np.argsort(-probs, kind="stable")
+        if (bg_wins or unfamiliar) and not plant_seen:
+            why = ("the no-leaf class scored highest" if bg_wins else
+                   f"the photo is unlike the crop leaves the model learned (energy {energy:.2f} above "
+                   f"{self.ood_energy_above:.2f})")
+            top = [(self.labels[i], float(probs[i])) for i in order[:n]]
+            return {"status": "not_a_leaf", "label": self.background_label,
+                    "confidence": conf if bg_wins else None, "top_k": top, "reason": why, "energy": energy,
+                    "crop_note": crop_note}
+        # a leaf: rank leaf labels only
+        leaf_idx = [int(i) for i in order if self.labels[i] != self.background_label][:n]
+        top = [(self.labels[i], float(probs[i])) for i in leaf_idx]
+        label, conf = top[0]
+        if bg_wins or unfamiliar:
+            status = "uncertain"
+            reason = ("a plant is in the photo but the model does not recognise this crop or problem yet; "
+                      "the nearest labels are shown")
         elif conf < self.uncertain_below:
-            status, label = "uncertain", best
+            status = "uncertain"
             reason = f"confidence {conf:.0%} is under the {self.uncertain_below:.0%} needed to be sure"
         else:
-            status, label, reason = "ok", best, ""
+            status, reason = "ok", ""
         return {"status": status, "label": label, "confidence": conf, "top_k": top, "reason": reason,
-                "energy": energy}
+                "energy": energy, "crop_note": crop_note}
 
     # ------------------------------------------------------------------ API
 
-    def predict(self, image, top_k: int = 3, tta: bool = False, path: str | None = None) -> Result:
-        """One photo (path, bytes, PIL image or RGB uint8 array) -> Result. A bad photo raises ImageError."""
+    def predict(self, image, top_k: int = 3, tta: bool = False, path: str | None = None,
+                crop: str | None = None) -> Result:
+        """One photo (path, bytes, PIL image or RGB uint8 array) -> Result. A bad photo raises ImageError.
+        `crop` ("coffee"): the grower says which plant this is; the answer keeps to its labels."""
+        crop = self.check_crop(crop)
         t0 = time.perf_counter()
         rgb = self.load(image)
         t1 = time.perf_counter()
-        x, crop = self.views(rgb, tta)
+        located = self.locate(rgb)
+        x, view = self.views(rgb, tta, located)
+        plant = plant_share(rgb)
         t2 = time.perf_counter()
         logits, cam = self.infer(x)
         t3 = time.perf_counter()
         if path is None and isinstance(image, (str, os.PathLike)):
             path = str(image)
-        return self._result(path, logits, cam[0], crop, top_k,
-                            {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3})
+        return self._result(path, logits, cam[0], view, top_k,
+                            {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3},
+                            located, plant, crop, rgb)
 
-    def _result(self, path, logits: np.ndarray, cam: np.ndarray | None, crop: np.ndarray | None, top_k: int,
-                timing: dict) -> Result:
+    def _result(self, path, logits: np.ndarray, cam: np.ndarray | None, view: np.ndarray | None, top_k: int,
+                timing: dict, located: Located | None = None, plant: float | None = None,
+                crop: str | None = None, photo: np.ndarray | None = None) -> Result:
         mean = logits.mean(0)  # TTA: mean of the views' logits
-        d = self.decide(mean, top_k)
+        d = self.decide(mean, top_k, plant, crop)
         timing["total"] = sum(timing.values())
+        framing = located.framing if located is not None else "whole"
+        box = tuple(int(v) for v in located.box) if located is not None else None
         return Result(path=path, model_version=self.version, timing={k: round(v, 3) for k, v in timing.items()},
-                      logits=mean, _crop=crop, _cam=cam, _labels=self.labels, **d)
+                      logits=mean, crop=crop, framing=framing, leaf_box=box, plant_share=plant,
+                      _crop=view, _cam=cam, _labels=self.labels, _located=located if photo is not None else None,
+                      _photo=photo, _policy=self.cfg.policy, **d)
 
     def predict_many(self, images: Iterable, top_k: int = 3, tta: bool = False, batch_size: int = 8,
-                     workers: int = 2, heatmap: bool = False) -> Iterator[Result]:
+                     workers: int = 2, heatmap: bool = False, crop: str | None = None) -> Iterator[Result]:
         """Results in input order. Decoding runs in `workers` threads (OpenCV releases the GIL) while the
         model runs batches; a bad photo yields a Result with status "error" and never stops the batch.
         `heatmap=False` drops the crop and maps so a long run does not hold them all in memory."""
+        crop = self.check_crop(crop)
         pool = ThreadPoolExecutor(max(1, workers))
 
         def prepare(item):
@@ -177,13 +255,15 @@ class Predictor:
             try:
                 rgb = self.load(item)
                 t1 = time.perf_counter()
-                x, crop = self.views(rgb, tta)
+                located = self.locate(rgb)
+                x, view = self.views(rgb, tta, located)
+                extra = (located, plant_share(rgb), rgb if heatmap else None)
             except ImageError as exc:
-                return item, None, None, str(exc), {}
+                return item, None, None, str(exc), {}, None
             except Exception as exc:  # never let one photo end a thousand-photo run
-                return item, None, None, f"unexpected {type(exc).__name__} while reading: {exc}", {}
+                return item, None, None, f"unexpected {type(exc).__name__} while reading: {exc}", {}, None
             t2 = time.perf_counter()
-            return item, x, crop, None, {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3}
+            return item, x, view, None, {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3}, extra
 
         def name(item):
             return str(item) if isinstance(item, (str, os.PathLike)) else None
@@ -223,15 +303,15 @@ class Predictor:
                     for r in good:
                         r[4]["infer"] = per
                 for r in ready:
-                    item, _, crop, err, timing = r
+                    item, _, view, err, timing, extra = r
                     if err is None:
                         lg, cm, err = outputs[id(r)]
                     if err is not None:
                         yield Result.failed(name(item), err, self.version)
                         continue
-                    res = self._result(name(item), lg, cm if heatmap else None, crop if heatmap else None,
-                                       top_k, timing)
-                    yield res
+                    located, plant, photo = extra
+                    yield self._result(name(item), lg, cm if heatmap else None, view if heatmap else None,
+                                       top_k, timing, located, plant, crop, photo)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -245,7 +325,10 @@ class Predictor:
             "num_classes": len(self.labels),
             "background_label": self.background_label,
             "temperature": self.temperature,
-            "thresholds": {"uncertain_below": self.uncertain_below, "ood_energy_above": self.ood_energy_above},
+            "thresholds": {"uncertain_below": self.uncertain_below, "ood_energy_above": self.ood_energy_above,
+                           "plant_share_min": self.plant_share_min},
+            "locator": asdict(self.locator),
+            "crops": self.crops,
             "input_size": self.cfg.input_size,
             "preprocess": asdict(self.cfg),
             "created": self.meta.get("created"),

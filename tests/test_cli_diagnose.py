@@ -125,7 +125,8 @@ def test_heatmaps_written(toy, folder, tmp_path, capsys):
     assert main(["diagnose", "--heatmaps", str(out_dir), "--model", toy, str(folder)]) == 0
     files = sorted(p.name for p in out_dir.iterdir())
     assert len(files) == 5 and "ok.heatmap.png" in files  # not for the unreadable one
-    assert cv2.imread(str(out_dir / "ok.heatmap.png")).shape == (64, 64, 3)
+    # the heatmap is drawn over the farmer's own photo (96 x 128), not the square view the model saw
+    assert cv2.imread(str(out_dir / "ok.heatmap.png")).shape == (96, 128, 3)
 
 
 def test_info(toy, capsys):

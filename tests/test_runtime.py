@@ -51,9 +51,11 @@ def test_status_from_metadata_thresholds(predictor, colour, status, label):
 
 def test_top_k_sorted_calibrated_and_bounded(predictor):
     r = predictor.predict(flat_photo(TOY_COLOURS["ok"]), top_k=10)
-    assert len(r.top_k) == len(TOY_LABELS)  # clipped to the number of classes
+    # a leaf answer ranks leaf labels only: clipped to the number of classes less the no-leaf class
+    assert len(r.top_k) == len(TOY_LABELS) - 1
+    assert predictor.background_label not in [lab for lab, _ in r.top_k]
     probs = [p for _, p in r.top_k]
-    assert probs == sorted(probs, reverse=True) and abs(sum(probs) - 1) < 1e-5
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-5
     assert r.confidence == pytest.approx(probs[0])
     assert len(predictor.predict(flat_photo(TOY_COLOURS["ok"]), top_k=1).top_k) == 1
 
@@ -70,7 +72,8 @@ def test_result_dict_and_timing(predictor):
     path = PHOTOS[0]
     r = predictor.predict(path)
     d = r.to_dict()
-    assert list(d) == ["path", "status", "label", "confidence", "top_k", "error"]
+    assert list(d) == ["path", "status", "label", "confidence", "top_k", "error", "crop", "crop_note",
+                       "framing", "leaf_box"]
     assert d["path"] == str(path) and d["error"] is None
     assert all(set(t) == {"label", "probability"} for t in d["top_k"])
     json.dumps(d)
@@ -98,8 +101,9 @@ def test_heatmap_overlay_shape_and_location(predictor):
     rgb = flat_photo(TOY_COLOURS["ok"], size=(128, 128))
     rgb[:40, :40] = (230, 20, 20)  # a rust-red patch top-left
     r = predictor.predict(rgb)
-    over = r.heatmap_overlay()
-    assert over.shape == (64, 64, 3) and over.dtype == np.uint8
+    over = r.heatmap_overlay()  # drawn over the original photo, at its size
+    assert over.shape == (128, 128, 3) and over.dtype == np.uint8
+    assert r.heatmap_overlay(on="view").shape == (64, 64, 3)  # or over the square view the model saw
     cam = normalize_cam(r._cam[TOY_LABELS.index("bean.rust")])
     assert np.unravel_index(cam.argmax(), cam.shape)[0] < 3  # the rust evidence sits in the top rows
     assert not np.array_equal(r.heatmap_overlay("bean.rust"), r.heatmap_overlay("bean.healthy"))
@@ -123,7 +127,9 @@ def test_predict_raises_image_error_but_batch_goes_on(predictor, tmp_path):
         assert np.allclose(single.logits, r.logits, atol=1e-5) and single.status == r.status
     with pytest.raises(ValueError, match="no heatmap kept"):
         ok[0].heatmap_overlay()
-    assert next(predictor.predict_many([PHOTOS[0]], heatmap=True)).heatmap_overlay().shape == (64, 64, 3)
+    first = next(predictor.predict_many([PHOTOS[0]], heatmap=True))
+    assert first.heatmap_overlay().shape == first._photo.shape
+    assert first.heatmap_overlay(on="view").shape == (64, 64, 3)
     with pytest.raises(ValueError, match="could not be read"):
         errors[0].heatmap_overlay()
 
@@ -137,7 +143,8 @@ def test_predict_accepts_bytes_and_arrays(predictor):
 def test_info(predictor, toy):
     info = predictor.info()
     assert info["labels"] == TOY_LABELS and info["num_classes"] == 3 and info["input_size"] == 64
-    assert info["thresholds"] == {"uncertain_below": 0.6, "ood_energy_above": -2.0}
+    # a model without the plant-colour guard (before 2.0) keeps its old decisions
+    assert info["thresholds"] == {"uncertain_below": 0.6, "ood_energy_above": -2.0, "plant_share_min": None}
     assert info["version"] == "0.0.0-toy" and info["path"] == str(toy)
 
 

@@ -80,9 +80,18 @@ def class_counts(samples: list[Sample]) -> Counter:
     return Counter(s.label for s in samples)
 
 
-def sample_weights(samples: list[Sample], power: float = 0.5) -> np.ndarray:
-    """Weight count**-power per photo: with 0.5 (inverse square root) rare classes (8 photos) are seen
-    more often without repeating them so much that the model memorises them; 1.0 balances classes fully."""
-    counts = class_counts(samples)
-    w = np.array([counts[s.label] ** -power for s in samples], dtype=np.float64)
+def sample_weights(samples: list[Sample], power: float = 0.5, dataset_balance: float = 0.0) -> np.ndarray:
+    """Sampling weight per photo.
+
+    Within a dataset a photo weighs count(class)**-power: with 0.5 rare classes (8 photos) are seen more
+    often without repeating them so much that the model memorises them; 1.0 balances classes fully.
+    Across datasets each dataset's share is photos**(1 - dataset_balance): 0 keeps the natural sizes,
+    1 gives every dataset the same share, so no dataset (and its photographic style) dominates. A class
+    present in two datasets is counted per dataset."""
+    counts = Counter((s.dataset, s.label) for s in samples)
+    w = np.array([counts[(s.dataset, s.label)] ** -power for s in samples], dtype=np.float64)
+    sizes = Counter(s.dataset for s in samples)
+    mass = {ds: w[[i for i, s in enumerate(samples) if s.dataset == ds]].sum() for ds in sizes}
+    share = {ds: sizes[ds] ** (1.0 - dataset_balance) for ds in sizes}
+    w *= np.array([share[s.dataset] / mass[s.dataset] for s in samples])
     return w / w.sum()

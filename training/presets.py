@@ -1,53 +1,95 @@
-"""Augmentation presets. Training imitates a farmer's phone photo, not only lab flips: framing and
-distance (random resized crop, perspective), a tilted hand (rotation), sun and shade (brightness,
-contrast, hue, shadows), shake and focus (motion/defocus blur), cheap sensors (noise) and messaging
-apps (JPEG recompression). Evaluation uses the runtime's own `model.preprocess`, nothing else."""
+"""Augmentation presets: training imitates a farmer's phone photo and takes away each dataset's look.
+
+Order for one training photo (the last two steps are exactly the runtime's):
+1. lab photos (a leaf on a plain backdrop) get a new background (`training.backgrounds`) with probability
+   `bg_p`: paper of several whites, squared paper, soil, a hand, tables, foliage; any rotation and scale;
+   other photos are turned by a multiple of 90 degrees and mirrored;
+2. a share of the batch is replaced by synthetic non-plant photos labelled as the no-leaf class;
+3. the runtime's leaf locator crops to the leaf when the background is plain (`model.locate`);
+4. the runtime's resize policy (squash), then framing, light, colour temperature, blur, noise and JPEG
+   (albumentations), then the runtime's normalisation.
+Evaluation uses `model.preprocess.preprocess` with the same locator, nothing else.
+"""
 from __future__ import annotations
 
 import albumentations as A
 import cv2
 import numpy as np
 
-from model.preprocess import SQUASH, PreprocessConfig, geometry, normalize, preprocess
+from model.locate import LocatorConfig
+from model.preprocess import SQUASH, PreprocessConfig, frame, geometry, normalize, preprocess
+from training.backgrounds import leaf_alpha, replace_background, synthetic_negative
+
+# Datasets photographed as one leaf on a plain backdrop: their backdrop is a shortcut to the dataset.
+LAB_DATASETS = ("plantvillage", "coffee_bracol", "mangoleafbd", "tea_leaf", "citrus_leaves")
+# Field datasets: their photos lend foliage backgrounds to the lab leaves.
+FIELD_DATASETS = ("apple_orchard_fgvc8", "ibean_uganda", "chilli_leaf")
 
 
 def phone_photo_augment(size: int) -> A.Compose:
-    """Applied to the photo after the deployment geometry (so a crop at scale 1 is what the runtime sees)."""
+    """Applied after the deployment geometry (so a crop at scale 1 is what the runtime sees)."""
     return A.Compose([
-        A.RandomResizedCrop(size=(size, size), scale=(0.3, 1.0), ratio=(0.75, 1.333),
+        A.RandomResizedCrop(size=(size, size), scale=(0.35, 1.0), ratio=(0.6, 1.667),
                             interpolation=cv2.INTER_AREA),
         A.HorizontalFlip(),
-        A.VerticalFlip(p=0.2),
-        A.Affine(rotate=(-35, 35), scale=(0.9, 1.1), border_mode=cv2.BORDER_REFLECT_101, p=0.6),
+        A.VerticalFlip(p=0.3),
+        A.Affine(rotate=(-30, 30), scale=(0.85, 1.15), border_mode=cv2.BORDER_REFLECT_101, p=0.5),
         A.Perspective(scale=(0.02, 0.08), p=0.3),
-        A.ColorJitter(brightness=0.35, contrast=0.35, saturation=0.3, hue=0.04, p=0.8),
+        A.PlanckianJitter(p=0.35),  # colour temperature: shade, noon sun, evening light
+        A.ColorJitter(brightness=0.4, contrast=0.35, saturation=0.3, hue=0.03, p=0.8),
+        A.RandomGamma(gamma_limit=(70, 140), p=0.3),  # exposure
         A.RandomShadow(shadow_roi=(0, 0, 1, 1), num_shadows_limit=(1, 2), p=0.2),
         A.OneOf([A.MotionBlur(blur_limit=(3, 7)), A.GaussianBlur(blur_limit=(3, 5)),
-                 A.Defocus(radius=(1, 3))], p=0.25),
+                 A.Defocus(radius=(1, 3))], p=0.3),
         A.OneOf([A.GaussNoise(std_range=(0.02, 0.07)), A.ISONoise()], p=0.25),
-        A.ImageCompression(quality_range=(35, 95), p=0.5),
+        A.ImageCompression(quality_range=(30, 95), p=0.5),
     ])
 
 
 class TrainTransform:
-    """RGB uint8 -> phone-photo augmentation -> the runtime's normalisation.
+    """(RGB uint8, dataset name) -> (float32 3xSxS, label override or None).
 
-    With the `squash` policy the photo is first squashed as the runtime does, so that the random crop at
-    scale 1 is exactly the runtime's view of a wide photo; with the centre-crop policy the random crop
-    works on the raw photo, as in the classic ImageNet recipe."""
+    `negative_label` is the no-leaf class index: a synthetic non-plant photo replaces the sample with
+    probability `negative_p`. `foliage` is a list of field photos (RGB) used as backgrounds."""
 
-    def __init__(self, size: int, cfg: PreprocessConfig):
-        self.aug, self.cfg = phone_photo_augment(size), cfg
+    def __init__(self, size: int, cfg: PreprocessConfig, locator: LocatorConfig | None = None,
+                 bg_p: float = 0.0, negative_p: float = 0.0, negative_label: int | None = None,
+                 foliage: list | None = None, seed: int = 0):
+        self.aug, self.cfg, self.locator = phone_photo_augment(size), cfg, locator
+        self.bg_p, self.negative_p, self.negative_label = bg_p, negative_p, negative_label
+        self.foliage = foliage or []
+        self.rng = np.random.default_rng(seed)
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        if self.cfg.policy == SQUASH:
+    def reseed(self, seed: int) -> None:
+        """Each DataLoader worker calls this so workers do not draw the same backgrounds."""
+        self.rng = np.random.default_rng(seed)
+
+    def scene(self, rgb: np.ndarray, dataset: str | None) -> tuple[np.ndarray, int | None]:
+        """Steps 1-2: the photo as a phone might have taken it, and a label override for negatives."""
+        rng = self.rng
+        if self.negative_label is not None and rng.random() < self.negative_p:
+            return synthetic_negative(rng, int(rng.choice([160, 224, 320]))), self.negative_label
+        if dataset in LAB_DATASETS and rng.random() < self.bg_p:
+            alpha = leaf_alpha(rgb)
+            if alpha is not None:
+                return replace_background(rgb, alpha, rng, self.foliage), None
+        k = int(rng.integers(4)) if dataset in LAB_DATASETS else int(rng.choice([0, 0, 1, 3]))
+        if k:
+            rgb = np.ascontiguousarray(np.rot90(rgb, k))
+        return rgb, None
+
+    def __call__(self, rgb: np.ndarray, dataset: str | None = None) -> tuple[np.ndarray, int | None]:
+        rgb, label = self.scene(rgb, dataset)
+        if self.locator is not None:
+            rgb = frame(rgb, self.cfg, self.locator)[0]
+        elif self.cfg.policy == SQUASH:
             rgb = geometry(rgb, self.cfg)
-        return normalize(self.aug(image=rgb)["image"], self.cfg)
+        return normalize(self.aug(image=rgb)["image"], self.cfg), label
 
 
 class EvalTransform:
-    def __init__(self, cfg: PreprocessConfig):
-        self.cfg = cfg
+    def __init__(self, cfg: PreprocessConfig, locator: LocatorConfig | None = None):
+        self.cfg, self.locator = cfg, locator
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        return preprocess(rgb, self.cfg)
+        return preprocess(rgb, self.cfg, self.locator)

@@ -26,10 +26,11 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
 from model.arch import EfficientNetLite0, load_pretrained
+from model.locate import LocatorConfig
 from model.labels import LABELS_FILE, LabelMapError, load_label_map
 from model.preprocess import CENTER_CROP, POLICIES, SQUASH, PreprocessConfig
 from training.data import DataError, Sample, discover, read_rgb, sample_weights
-from training.presets import EvalTransform, TrainTransform
+from training.presets import FIELD_DATASETS, EvalTransform, TrainTransform
 
 log = logging.getLogger("leafscout.train")
 
@@ -39,6 +40,7 @@ class PhotoDataset(Dataset):
 
     def __init__(self, samples: list[Sample], transform):
         self.samples, self.transform = samples, transform
+        self.train = isinstance(transform, TrainTransform)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -48,7 +50,10 @@ class PhotoDataset(Dataset):
             s = self.samples[(i + attempt * 7919) % len(self.samples)]
             rgb = read_rgb(s.path)
             if rgb is not None:
-                return torch.from_numpy(self.transform(rgb)), s.label, i
+                if not self.train:
+                    return torch.from_numpy(self.transform(rgb)), s.label, i
+                x, override = self.transform(rgb, s.dataset)
+                return torch.from_numpy(x), s.label if override is None else override, i
             log.warning("skipping unreadable image %s (not a decodable photo)", s.path)
         raise DataError(f"10 unreadable images in a row around {self.samples[i].path}; check the dataset")
 
@@ -95,7 +100,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop-pct", type=float, default=0.875, help="centre-crop policy only: crop share of the resized photo")
     p.add_argument("--balance-power", type=float, default=0.5,
                    help="sample weight = class count ** -power (0: natural frequencies, 1: fully class-balanced)")
-    p.add_argument("--init-from", default="", help="start from this checkpoint's weights (new optimiser and schedule)")
+    p.add_argument("--init-from", default="", help="start from this checkpoint's weights (new optimiser and schedule); "
+                   "a LeafScout .onnx file (e.g. model/leafscout.onnx) works too: its weights are rebuilt in PyTorch")
+    p.add_argument("--freeze-bn", action="store_true",
+                   help="keep every BatchNorm in inference mode (implied by --init-from an .onnx, whose BatchNorms are folded)")
+    p.add_argument("--no-locator", action="store_true", help="train and deploy without the leaf locator (model/locate.py)")
+    p.add_argument("--bg-p", type=float, default=0.0,
+                   help="probability that a lab photo's leaf is pasted on a new background (training/backgrounds.py)")
+    p.add_argument("--negative-p", type=float, default=0.0,
+                   help="probability that a sample is replaced by a synthetic non-plant photo of the no-leaf class")
+    p.add_argument("--dataset-balance", type=float, default=0.0,
+                   help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -115,6 +130,47 @@ def preprocess_config(args) -> PreprocessConfig:
     policy = getattr(args, "resize_policy", CENTER_CROP)  # checkpoints from before the option used the crop
     resize = args.eval_size if policy == SQUASH else int(round(args.eval_size / args.crop_pct))
     return PreprocessConfig(input_size=args.eval_size, resize_size=resize, policy=policy)
+
+
+def locator_config(args) -> LocatorConfig | None:
+    """The leaf locator this run trains with (None for runs from before it, or with --no-locator)."""
+    if getattr(args, "no_locator", True):
+        return None
+    return LocatorConfig()
+
+
+def load_foliage(samples: list[Sample], n: int, seed: int) -> list[np.ndarray]:
+    """A few field photos (RGB) whose crops serve as foliage backgrounds."""
+    field = [s for s in samples if s.dataset in FIELD_DATASETS]
+    rng = random.Random(seed)
+    out = []
+    for s in rng.sample(field, min(n, len(field))):
+        rgb = read_rgb(s.path)
+        if rgb is not None:
+            out.append(rgb)
+    return out
+
+
+def worker_init(worker_id: int) -> None:
+    info = torch.utils.data.get_worker_info()
+    transform = getattr(info.dataset, "transform", None)
+    if hasattr(transform, "reseed"):
+        transform.reseed(info.seed % 2**32)
+
+
+def init_weights(model, path: str, labels: list[str]) -> bool:
+    """Load --init-from: a training checkpoint or a LeafScout ONNX file. True if BatchNorms are folded."""
+    if path.endswith(".onnx"):
+        from model.onnx_weights import load_onnx_weights
+        onnx_labels = load_onnx_weights(model, path)
+        if onnx_labels != labels:
+            raise DataError(f"--init-from {path} was trained on a different label list")
+        return True
+    init = torch.load(path, map_location="cpu", weights_only=False)
+    if init["labels"] != labels:
+        raise DataError(f"--init-from {path} was trained on a different label list")
+    model.load_state_dict(init["model"])
+    return bool(init.get("args", {}).get("freeze_bn"))
 
 
 def setup_distributed() -> tuple[int, int]:
@@ -206,13 +262,10 @@ def main(args) -> int:
 
     model = EfficientNetLite0(num_classes=len(labels))
     if args.init_from:
-        init = torch.load(args.init_from, map_location="cpu", weights_only=False)
-        if init["labels"] != labels:
-            raise DataError(f"--init-from {args.init_from} was trained on a different label list")
-        model.load_state_dict(init["model"])
+        args.freeze_bn = init_weights(model, args.init_from, labels) or args.freeze_bn
     elif not args.no_pretrained:
         load_pretrained(model)
-    model.freeze_early(args.freeze_blocks)
+    model.freeze_early(args.freeze_blocks, batchnorm=args.freeze_bn)
     model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim > 1]
@@ -221,10 +274,16 @@ def main(args) -> int:
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
-    sampler = WeightedEpochSampler(sample_weights(train_samples, args.balance_power), len(train_samples), args.seed, rank, world)
-    train_loader = DataLoader(PhotoDataset(train_samples, TrainTransform(args.train_size, cfg)),
-                              batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
-                              drop_last=True, persistent_workers=False)
+    weights = sample_weights(train_samples, args.balance_power, args.dataset_balance)
+    sampler = WeightedEpochSampler(weights, len(train_samples), args.seed, rank, world)
+    background = labels.index(label_map.background_label) if label_map.background_label in labels else None
+    foliage = load_foliage(train_samples, 200, args.seed) if args.bg_p > 0 else []
+    transform = TrainTransform(args.train_size, cfg, locator_config(args), bg_p=args.bg_p,
+                               negative_p=args.negative_p if background is not None else 0.0,
+                               negative_label=background, foliage=foliage, seed=args.seed + rank)
+    train_loader = DataLoader(PhotoDataset(train_samples, transform), batch_size=args.batch_size, sampler=sampler,
+                              num_workers=args.workers, drop_last=True, persistent_workers=False,
+                              worker_init_fn=worker_init)
     steps_per_epoch = len(train_samples) // world // args.batch_size
     total_steps = args.max_steps or steps_per_epoch * args.epochs
 
@@ -274,7 +333,7 @@ def main(args) -> int:
         dist.destroy_process_group()
     if rank == 0 and not args.no_finalize:
         from training.finalize import finalize
-        finalize(unwrap(model), labels, val_samples, cfg, args, out)
+        finalize(unwrap(model), labels, val_samples, cfg, args, out, locator_config(args))
     return 0
 
 
