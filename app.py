@@ -29,6 +29,14 @@ PRIMARY_HOVER = "#7c2d12"
 
 CSS = """
 .gradio-container {max-width: 960px !important; margin: 0 auto !important; padding: 4px !important;}
+.gradio-container .main.fillable {padding: 0 6px !important;}
+/* a 48 px tall accordion header stretched its rotated arrow 48 px wide, out of the box */
+.gradio-container .label-wrap {align-items: center;} .gradio-container .label-wrap .icon {align-self: center;}
+#header {gap: 2px !important;}
+#lang .wrap {gap: 6px; flex-wrap: nowrap;} #lang label {padding: 2px 10px; min-height: 36px;}
+#photo {width: 100%;}
+/* Gradio's screen-reader status line says raw English keys ("common.complete") on a Vietnamese page */
+.sr-only[role=status][aria-live] {display: none !important;}
 .gradio-container button {min-height: 48px; font-size: 1.05rem;}
 #batch-btn {min-height: 56px; font-size: 1.2rem;}
 .gradio-container input, .gradio-container textarea {font-size: 1.05rem;}
@@ -40,13 +48,13 @@ CSS = """
   position: static !important;}
 .overflow-menu {display: none !important;}
 #lang .wrap {flex-wrap: nowrap;}
-#photo {min-height: 0 !important;}
-#preview img {max-height: 150px; object-fit: contain;}
+#preview img {max-height: 130px; object-fit: contain;}
+#preview {padding: 2px !important;}
 .card {border-radius: 10px; padding: 10px 12px; border: 2px solid #475569; background: #fff; color: #111827;}
 .card p {margin: 4px 0;}
-.card-title {font-size: 1.35rem; font-weight: 700; line-height: 1.25;}
+.card-title {font-size: 1.25rem; font-weight: 700; line-height: 1.2;}
 .card-sub {color: #374151;}
-.card-row {margin: 6px 0; line-height: 1.35;} .card-k {font-weight: 700; display: block; color: #7c2d12;}
+.card-row {margin: 4px 0; line-height: 1.3;} .card-k {font-weight: 700; display: block; color: #7c2d12;}
 .card-healthy {border-color: #166534;} .card-healthy .card-title {color: #14532d;}
 .card-error, .card-retake {border-color: #9a3412;}
 .card-warn {font-weight: 700; color: #991b1b;}
@@ -78,10 +86,14 @@ HEAD = r"""
     const name = file.name.replace(/\.[^.]+$/, '') + '.jpg';
     return new File([blob], name, {type: 'image/jpeg', lastModified: file.lastModified});
   }
+  // An upload button's hidden <input type=file> sits beside the button (#photo, #batch-files), not inside it.
+  const OWNERS = ['photo', 'batch-files'];
+  const owned = (input) => [input.previousElementSibling, input.nextElementSibling, input.parentElement]
+    .some(e => e && (OWNERS.includes(e.id) || (e.closest && e.closest('#photo, #batch-files'))));
   document.addEventListener('change', async (ev) => {
     const input = ev.target;
     if (!(input instanceof HTMLInputElement) || input.type !== 'file' || input.dataset.lsShrunk === '1') return;
-    if (!input.closest('#photo, #batch-files')) return;
+    if (!owned(input)) return;
     const files = Array.from(input.files || []);
     if (!files.some(f => /^image\/(jpeg|png|webp)$/.test(f.type))) return;
     ev.stopImmediatePropagation();
@@ -93,7 +105,10 @@ HEAD = r"""
     setTimeout(() => { delete input.dataset.lsShrunk; }, 0);
   }, true);
   const fix = () => {
-    document.querySelectorAll('#photo input[type=file]').forEach(i => { i.accept = 'image/*'; });
+    document.querySelectorAll('input[type=file]').forEach(i => {
+      if (i.previousElementSibling && i.previousElementSibling.id === 'photo' ||
+          i.nextElementSibling && i.nextElementSibling.id === 'photo') i.accept = 'image/*';
+    });
   };
   new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
 })();
@@ -129,10 +144,12 @@ def build_diagnose_tab(services, ui: UI, lang: str):
     with L(gr.Tab(t("tab_diagnose", lang), id="diagnose", elem_id="tab-diagnose"), label="tab_diagnose"):
         c["crop"] = L(gr.Dropdown(H.model_crop_choices(services, lang), value="", label=t("crop_pick", lang),
                                   elem_id="crop"), label="crop_pick")
-        # gr.File, not gr.Image: Gradio never opens the upload itself; the project's image gate does.
-        c["photo"] = L(gr.File(label=t("photo", lang), file_count="single", type="filepath", height=90,
-                               elem_id="photo"), label="photo")
-        c["preview"] = gr.Image(interactive=False, show_label=False, height=150, visible=False, format="jpeg",
+        # An upload button, not gr.Image/gr.File: Gradio never opens the upload itself (the project's image
+        # gate does), the button speaks the page's language (no "Drop File Here"), and there is no webcam
+        # source to fail on a plain-http LAN page: on a phone the file input itself offers the camera.
+        c["photo"] = L(gr.UploadButton(t("photo_btn", lang), file_count="single", type="filepath",
+                                       variant="primary", elem_id="photo"), value="photo_btn")
+        c["preview"] = gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
                                 elem_id="preview", buttons=[])
         c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
         with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
@@ -183,8 +200,6 @@ def wire_diagnose_tab(services, ui: UI, demo):
                       concurrency_limit=2, concurrency_id="model")
     c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                     concurrency_limit=2, concurrency_id="model", js=CROP_SAVE_JS)
-    c["photo"].clear(lambda lg: (None, gr.update(value=None, visible=False), H.render_card(services, None, lg),
-                                 "", None, "", ""), c["lang"], outs, api_visibility="private", queue=False)
 
     def rerender(st, lang, plot, organic, days, copper_7y):
         st = H.readvise(services, st, plot, organic, days, copper_7y)
@@ -512,14 +527,12 @@ def build_app(services: Services, lang: str = DEFAULT_LANG):
     with gr.Blocks(title="LeafScout", analytics_enabled=False) as demo:
         c["state"] = gr.State(None)          # last diagnosis (language-free dict)
         c["batch_state"] = gr.State(None)    # last batch (language-free rows)
-        with gr.Row():
-            with gr.Column(scale=3, min_width=240):
-                L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
-                  value=("app_title", "app_intro"))
-            with gr.Column(scale=1, min_width=240):
-                c["lang"] = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), elem_id="lang"),
-                              label="language")
-        with gr.Tabs():
+        with gr.Column(elem_id="header"):
+            L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
+              value=("app_title", "app_intro"))
+            c["lang"] = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), show_label=False,
+                                   container=False, elem_id="lang"), label="language")
+        with gr.Tabs(overflow_behavior="wrap", elem_id="tabs"):
             build_diagnose_tab(services, ui, lang)
             build_batch_tab(services, ui, lang)
             build_knowledge_tab(services, ui, lang)
@@ -609,10 +622,16 @@ def theme():
 
 def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE) -> dict:
     """`auth` (user, password) becomes a LoginGuard: a delay after each wrong password and a lockout."""
-    from webapp.security import LoginGuard
+    from starlette.middleware import Middleware
+
+    from webapp.security import LoggedOutPageGuard, LoginGuard
     guard = LoginGuard({auth[0]: auth[1]}) if auth else None
+    # FastAPI's own /openapi.json would list the routes to anyone (Gradio serves its API description
+    # behind the login); the logged-out login page carries no API description (LoggedOutPageGuard).
+    app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard)]}
     return dict(server_name=host, server_port=port, auth=guard, max_file_size=max_file_size, css=CSS, head=HEAD,
-                theme=theme(), footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False)
+                theme=theme(), footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False,
+                app_kwargs=app_kwargs)
 
 
 def main(argv=None):

@@ -20,6 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "tab_log": {"vi": "Sổ ghi chép", "en": "Log"},
     # diagnose tab
     "photo": {"vi": "Ảnh lá", "en": "Leaf photo"},
+    "photo_btn": {"vi": "Chụp hoặc chọn ảnh lá", "en": "Take or choose a leaf photo"},
     "photo_placeholder": {"vi": "Bấm vào đây để chụp hoặc chọn ảnh một chiếc lá",
                           "en": "Tap here to take or choose a photo of one leaf"},
     "diagnose_btn": {"vi": "Khám lá", "en": "Check the leaf"},
@@ -36,8 +37,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "advice": {"vi": "Cách xử lý", "en": "What to do"},
     "citations": {"vi": "Căn cứ tiêu chuẩn hữu cơ", "en": "Organic-standard citations"},
     "no_photo": {"vi": "Hãy chụp hoặc chọn một ảnh lá trước.", "en": "Take or choose a leaf photo first."},
-    "empty_result": {"vi": "Chưa có kết quả. Chụp ảnh lá rồi bấm \u201cKhám lá\u201d.",
-                     "en": "No result yet. Take a leaf photo, then press \u201cCheck the leaf\u201d."},
+    "empty_result": {"vi": "Chưa có kết quả. Bấm nút \u201cChụp hoặc chọn ảnh lá\u201d ở trên: "
+                           "kết quả hiện ngay tại đây.",
+                     "en": "No result yet. Press \u201cTake or choose a leaf photo\u201d above: "
+                           "the answer shows here."},
     "status_ok": {"vi": "Kết quả chẩn đoán", "en": "Diagnosis"},
     "status_uncertain": {"vi": "Chưa chắc chắn", "en": "Not sure"},
     "status_not_a_leaf": {"vi": "Không thấy lá", "en": "No leaf found"},

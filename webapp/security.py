@@ -3,6 +3,7 @@ lockout per user name (and for everyone, against spraying many names) after repe
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 import time
 
@@ -49,3 +50,79 @@ class LoginGuard:
                 self._all = []
         self.sleep(self.delay_s)
         return False
+
+
+# ------------------------------------------------------------------------------ logged-out page guard
+
+_API_INFO_SCRIPT = re.compile(rb"window\.gradio_api_info\s*=\s*.*?;\s*</script>", re.S)
+_EMPTY_API_INFO = b"window.gradio_api_info = {};</script>"
+
+
+def _logged_in(app, scope) -> bool:
+    """The same test Gradio's own routes make (routes.get_current_user): a session token cookie it issued."""
+    if getattr(app, "auth", None) is None and getattr(app, "auth_dependency", None) is None:
+        return True  # no login configured: nothing to hide
+    if getattr(app, "auth_dependency", None) is not None:
+        return True  # an external auth dependency decides; Gradio asks it on every route
+    from http.cookies import SimpleCookie
+    cookies = SimpleCookie()
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            try:
+                cookies.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header: treated as no cookie
+                pass
+    cid = getattr(app, "cookie_id", "")
+    tokens = getattr(app, "tokens", {}) or {}
+    for key in (f"access-token-{cid}", f"access-token-unsecure-{cid}"):
+        morsel = cookies.get(key)
+        if morsel is not None and tokens.get(morsel.value) is not None:
+            return True
+    return False
+
+
+class LoggedOutPageGuard:
+    """ASGI middleware: with `--auth`, a page served to someone not logged in carries no API description.
+
+    Gradio answers `/gradio_api/info` with 401 before login, but its HTML page template still embeds the full
+    `window.gradio_api_info` (every endpoint, parameter and default) in the login page. This middleware sits
+    inside Gradio's app (FastAPI `middleware=`), so it sees the uncompressed page, and for a logged-out
+    request replaces that script's value with `{}`. The config Gradio embeds for a logged-out page already
+    holds no components or endpoints. Logged-in pages are passed through untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") \
+                or _logged_in(scope.get("app"), scope):
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        body = bytearray()
+        passthrough = False
+
+        async def capture(message):
+            nonlocal passthrough
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                ctype = headers.get(b"content-type", b"")
+                encoding = headers.get(b"content-encoding", b"")
+                if not ctype.startswith(b"text/html") or encoding not in (b"", b"identity"):
+                    passthrough = True
+                    await send(message)
+                else:
+                    start.update(message)
+                return
+            if passthrough:
+                await send(message)
+                return
+            body.extend(message.get("body", b""))
+            if not message.get("more_body", False):
+                out = _API_INFO_SCRIPT.sub(_EMPTY_API_INFO, bytes(body))
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(out)).encode()))
+                await send(dict(start, headers=headers))
+                await send({"type": "http.response.body", "body": out if scope["method"] == "GET" else b""})
+
+        await self.app(scope, receive, capture)
