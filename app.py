@@ -148,7 +148,7 @@ def build_diagnose_tab(services, ui: UI, lang: str):
         # gate does), the button speaks the page's language (no "Drop File Here"), and there is no webcam
         # source to fail on a plain-http LAN page: on a phone the file input itself offers the camera.
         c["photo"] = L(gr.UploadButton(t("photo_btn", lang), file_count="single", type="filepath",
-                                       variant="primary", elem_id="photo"), value="photo_btn")
+                                       variant="primary", elem_id="photo"), label="photo_btn")
         c["preview"] = gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
                                 elem_id="preview", buttons=[])
         c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
@@ -543,11 +543,27 @@ def build_app(services: Services, lang: str = DEFAULT_LANG):
         wire_knowledge_tab(services, ui)
         wire_log_tab(services, ui)
         wire_language(services, ui)
+        wire_plot_refresh(services, ui, demo)
         demo.load(c["show_kb"], [c["kb_problem"], c["lang"], c["plot"], c["organic"], c["days"], c["copper"]],
                   c["kb_md"], api_visibility="private", queue=False)
     demo.i18n_bound = ui.bound  # for tests: every label the language switch re-writes
     demo.ui = ui
     return demo
+
+
+def wire_plot_refresh(services, ui: UI, demo):
+    """Every plot picker offers the field log's plots as they are when the page opens: plots and lots added
+    from the CLI or another phone since the server started are there without a restart."""
+    import gradio as gr
+    c = ui.c
+
+    def refresh():
+        names = LB.plot_names(services)
+        return (gr.update(choices=[""] + names), gr.update(choices=names), gr.update(choices=names),
+                gr.update(choices=names), gr.update(choices=LB.lot_codes(services) + names))
+
+    demo.load(refresh, None, [c["plot"], c["save_plot"], c["log_plot"], c["lot_plots"], c["ex_target"]],
+              api_visibility="private", queue=False)
 
 
 def wire_language(services, ui: UI):

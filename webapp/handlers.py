@@ -252,7 +252,7 @@ def render_details(services, state: dict | None, lang: str) -> str:
     out = []
     advice = _advice(state)
     if advice is not None and state["status"] != "not_a_leaf":
-        out.append(_strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules)))
+        out.append(_render_advice(services, advice, lang))
     if state.get("top_k"):
         out.append(f"**{t('top3', lang)}:**")
         out += [f"{i}. {problem_name(services.advisor, k['label'], lang)}: {_pct(k['probability'])}"
@@ -261,6 +261,17 @@ def render_details(services, state: dict | None, lang: str) -> str:
         out.append(t("framing_whole", lang))
     out.append(f"<small>{t('model_version', lang)}: {html_text(state.get('model_version') or '')}</small>")
     return "\n\n".join(out)
+
+
+def _render_advice(services, advice, lang: str) -> str:
+    """The advisor's Markdown for the page. The knowledge base writes `organism` once, untranslated: a
+    Latin name reads the same in both languages, but a plain-English note ("none (nutrient shortage or
+    imbalance)") is English on a Vietnamese page, so on a vi page only a real organism name is shown."""
+    org = (advice.problem or {}).get("organism")
+    if lang != "en" and isinstance(org, str) and org.strip().lower().startswith("none"):
+        import dataclasses
+        advice = dataclasses.replace(advice, problem=dict(advice.problem, organism=None))
+    return _strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules))
 
 
 def _strip_title(md: str) -> str:
@@ -336,7 +347,7 @@ def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=
         return t("kb_pick", lang)
     ctx, _ = context_for(services, plot, organic_status, days_to_harvest, copper_used_7y)
     advice = services.advise(str(label), ctx=ctx)
-    return _strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules))
+    return _render_advice(services, advice, lang)
 
 
 # -------------------------------------------------------------------------------------------- knowledge
