@@ -1,0 +1,239 @@
+"""The insect-pest detector: FCOS (torchvision, BSD) on the ImageNet EfficientNet-Lite0 backbone.
+
+Backbone: `model.arch.EfficientNetLite0` with its ImageNet weights (`load_pretrained`); its stride-8, -16 and -32
+stage outputs (40, 112 and 320 channels; the 1280-channel head conv is not used) feed a small feature pyramid
+(torchvision `FeaturePyramidNetwork`, 64 channels, P3-P7 with `LastLevelP6P7`). Head: torchvision's
+`FCOSHead` (classification, box regression and centre-ness, focal + GIoU + BCE losses), two convolutions per
+branch instead of four.
+
+The network input is a fixed SxS letterboxed photo (`letterbox` in model/detect.py: the longer side to S, the
+rest padded with grey), normalised as Lite0 expects. `PestDetector.raw` returns, for every FCOS location,
+the per-class score sqrt(sigmoid(class) * sigmoid(centre-ness)) and the decoded box in input pixels; that is
+what is exported to ONNX. Non-maximum suppression and the score threshold run in numpy in model/detect.py,
+for the torch evaluation and the ONNX runtime alike (`model.detect.postprocess`), so they cannot disagree.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from collections import OrderedDict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.fcos import FCOS, FCOSHead
+from torchvision.models.detection.image_list import ImageList
+from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
+
+from model.arch import EfficientNetLite0, load_pretrained
+
+# last block of the stride-8, stride-16 and stride-32 stages of Lite0 and their widths
+FEATURE_BLOCKS = (4, 10, 15)
+FEATURE_CHANNELS = (40, 112, 320)
+STRIDES = (8, 16, 32, 64, 128)
+OPSET = 17
+META_PREFIX = "leafscout."
+
+
+class LiteFPN(nn.Module):
+    """Lite0 stem + blocks (no head conv) -> P3..P7 feature maps of `out_channels` channels."""
+
+    def __init__(self, out_channels: int = 64, pretrained: bool = True, weights: str | None = None):
+        super().__init__()
+        net = EfficientNetLite0(num_classes=1000, drop_path=0.0)
+        if pretrained:
+            load_pretrained(net, weights)
+        # the classifier's 1280-channel head conv and ImageNet classifier are not part of the detector
+        net._conv_head, net._bn1, net._fc, net._dropout = nn.Identity(), nn.Identity(), nn.Identity(), nn.Identity()
+        net._blocks = net._blocks[: FEATURE_BLOCKS[-1] + 1]
+        self.body = net
+        self.fpn = FeaturePyramidNetwork(list(FEATURE_CHANNELS), out_channels,
+                                         extra_blocks=LastLevelP6P7(out_channels, out_channels))
+        self.out_channels = out_channels
+        self._frozen: list[nn.Module] = []
+
+    def forward(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
+        b = self.body
+        x = nn.functional.relu6(b._bn0(b._conv_stem(x)))
+        feats = OrderedDict()
+        for i, block in enumerate(b._blocks):
+            x = block(x)
+            if i in FEATURE_BLOCKS:
+                feats[str(len(feats))] = x
+        return self.fpn(feats)
+
+    def freeze(self, n_blocks: int) -> None:
+        """Freeze the stem and the first `n_blocks` blocks, and keep every backbone BatchNorm in inference mode
+        (its ImageNet statistics; batches of 16 mostly-background photos would only blur them)."""
+        b = self.body
+        for m in [b._conv_stem, b._bn0, *b._blocks[:n_blocks]]:
+            for p in m.parameters():
+                p.requires_grad_(False)
+        self._frozen = [m for m in b.modules() if isinstance(m, nn.BatchNorm2d)]
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for m in self._frozen:
+            m.eval()
+        return self
+
+
+class PestDetector(nn.Module):
+    """FCOS on LiteFPN for one fixed square input size.
+
+    `forward(images, targets)` (training) returns torchvision's FCOS loss dict; `images` is a normalised
+    [N,3,S,S] batch and `targets` a list of {"boxes": [M,4] x0y0x1y1 input pixels, "labels": [M] int64}.
+    `raw(images)` returns (scores [N,A,C], boxes [N,A,4]) for export and evaluation."""
+
+    def __init__(self, num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
+                 pretrained: bool = True, weights: str | None = None):
+        super().__init__()
+        self.num_classes, self.input_size = num_classes, input_size
+        self.config = {"num_classes": num_classes, "input_size": input_size, "fpn_channels": fpn_channels,
+                       "head_convs": head_convs}
+        backbone = LiteFPN(fpn_channels, pretrained=pretrained, weights=weights)
+        anchor_gen = AnchorGenerator(tuple((s,) for s in STRIDES), ((1.0,),) * len(STRIDES))
+        head = FCOSHead(fpn_channels, 1, num_classes, num_convs=head_convs)
+        # torchvision's FCOS supplies the matching and the losses; its resize transform is not used (the input
+        # is already letterboxed to SxS and normalised), so min/max size only document the input size
+        self.fcos = FCOS(backbone, num_classes, min_size=input_size, max_size=input_size,
+                         anchor_generator=anchor_gen, head=head)
+        anchors, per_level = self._anchors(input_size)
+        self.register_buffer("anchors", anchors, persistent=False)
+        self.num_anchors_per_level = per_level
+
+    @torch.no_grad()
+    def _anchors(self, size: int) -> tuple[torch.Tensor, list[int]]:
+        was = self.training
+        self.eval()
+        x = torch.zeros(1, 3, size, size)
+        feats = list(self.fcos.backbone(x).values())
+        anchors = self.fcos.anchor_generator(ImageList(x, [(size, size)]), feats)[0]
+        self.train(was)
+        return anchors, [f.shape[2] * f.shape[3] for f in feats]
+
+    @property
+    def backbone(self) -> LiteFPN:
+        return self.fcos.backbone
+
+    def head_outputs(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        feats = list(self.fcos.backbone(images).values())
+        return self.fcos.head(feats)
+
+    def forward(self, images: torch.Tensor, targets: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        out = self.head_outputs(images)
+        out = {k: v.float() for k, v in out.items()}
+        anchors = [self.anchors] * images.shape[0]
+        return self.fcos.compute_loss(targets, out, anchors, self.num_anchors_per_level)
+
+    def raw(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.head_outputs(images)
+        scores = torch.sqrt(torch.sigmoid(out["cls_logits"]) * torch.sigmoid(out["bbox_ctrness"]))
+        # BoxLinearCoder(normalize_by_size=True).decode, written out so the graph is plain arithmetic
+        a = self.anchors
+        ctr = (a[:, :2] + a[:, 2:]) * 0.5
+        size = a[:, 2:] - a[:, :2]
+        reg = out["bbox_regression"]
+        boxes = torch.cat([ctr - reg[..., :2] * size, ctr + reg[..., 2:] * size], dim=-1)
+        boxes = boxes.clamp(0.0, float(self.input_size))
+        return scores, boxes
+
+
+class _Raw(nn.Module):
+    def __init__(self, model: PestDetector):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor):
+        return self.model.raw(image)
+
+
+def build(num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
+          pretrained: bool = True) -> PestDetector:
+    return PestDetector(num_classes, input_size, fpn_channels, head_convs, pretrained=pretrained)
+
+
+def from_checkpoint(ckpt: dict) -> PestDetector:
+    model = PestDetector(**ckpt["model_config"], pretrained=False)
+    model.load_state_dict(ckpt["model"])
+    return model
+
+
+def torch_raw(model: PestDetector, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    model.eval()
+    with torch.no_grad():
+        s, b = model.raw(torch.from_numpy(np.ascontiguousarray(batch, np.float32)))
+    return s.numpy(), b.numpy()
+
+
+class ExportError(RuntimeError):
+    """The exported detector does not reproduce PyTorch: nothing was written."""
+
+
+def detector_metadata(labels: list[str], input_size: int, mean, std, score_threshold: float,
+                      class_thresholds: dict | None, nms_iou: float, version: str, pad_value: int,
+                      extra: dict | None = None) -> dict[str, str]:
+    meta = {
+        "kind": "pest_detector",
+        "labels": json.dumps(labels),
+        "input_size": str(int(input_size)),
+        "resize": "letterbox",
+        "pad_value": str(int(pad_value)),
+        "mean": json.dumps([float(m) for m in mean]),
+        "std": json.dumps([float(s) for s in std]),
+        "score_threshold": repr(float(score_threshold)),
+        "class_score_thresholds": json.dumps(class_thresholds or {}),
+        "nms_iou": repr(float(nms_iou)),
+        "max_detections": "100",
+        "version": version,
+        "model_name": "fcos_efficientnet_lite0",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (extra or {}).items()})
+    return {META_PREFIX + k: v for k, v in meta.items()}
+
+
+def export_detector(model: PestDetector, path: str | Path, meta: dict[str, str], check_inputs: np.ndarray,
+                    atol: float = 1e-3) -> dict:
+    """Write the detector to `path` (outputs `scores` [N,A,C], `boxes` [N,A,4]) with `meta` in the ONNX
+    metadata; refuse (ExportError, nothing written) when onnxruntime's scores differ from PyTorch's by more than
+    `atol` or its boxes by more than `atol` x input size pixels on `check_inputs` (real, preprocessed photos)."""
+    import onnx
+    import onnxruntime as ort
+
+    from model.export import simplify
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = copy.deepcopy(model).eval().to(memory_format=torch.contiguous_format)
+    model.backbone.body.fix_padding(model.input_size)  # constant SAME pads, folded into the convolutions
+    size = model.input_size
+    tmp = path.with_suffix(".tmp.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Raw(model), (torch.zeros(1, 3, size, size),), str(tmp), input_names=["image"],
+                          output_names=["scores", "boxes"],
+                          dynamic_axes={"image": {0: "batch"}, "scores": {0: "batch"}, "boxes": {0: "batch"}},
+                          opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    proto = simplify(tmp)
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(tmp))
+    sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+    o_scores, o_boxes = sess.run(None, {"image": check_inputs.astype(np.float32)})
+    t_scores, t_boxes = torch_raw(model, check_inputs)
+    score_diff = float(np.abs(o_scores - t_scores).max())
+    box_diff = float(np.abs(o_boxes - t_boxes).max())
+    if score_diff > atol or box_diff > atol * size:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"ONNX detector differs from PyTorch: scores by {score_diff:.2e}, boxes by {box_diff:.2e} px "
+                          f"(allowed {atol:.0e} and {atol * size:.2g} px); nothing was written")
+    tmp.replace(path)
+    return {"max_abs_score_diff": score_diff, "max_abs_box_diff_px": box_diff, "path": str(path),
+            "check_photos": int(check_inputs.shape[0])}

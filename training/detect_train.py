@@ -1,0 +1,368 @@
+"""Train the insect-pest detector (FCOS on EfficientNet-Lite0, model/detector_arch.py) on CPU.
+
+    python -m training.detect_train --data-root ../shared/datasets --output-dir runs/pests
+    python -m training.detect_train ... --resume runs/pests/checkpoint.pt      # continue from the exact step
+    python -m training.detect_train ... --resume runs/pests/checkpoint.pt --finalize-only
+
+torchvision-reference layout: `get_args_parser`, `main`, `train_one_epoch`, `evaluate`; a checkpoint dict
+(model, optimiser, epoch, step, elapsed seconds, args) after every epoch. The learning rate follows a cosine
+over training progress, where progress is the larger of steps done / planned steps and elapsed time / the
+time limit: a run stopped by `--time-limit-min` has finished its schedule, not been cut in the middle of it.
+
+Data: rice_pest train photos (YOLO boxes, classes mapped by `detection.rice_pest` of datasets/labels.yaml) with
+LVIS-style repeat factors for rare insects, plus leaf photos without insects from the classifier datasets'
+TRAIN splits as empty images (`--negatives` per epoch, spread over the datasets). Never a val photo.
+
+After training (`finalize`): AP@0.5 per class and class-agnostic and the matched-label accuracy on rice_pest val;
+the score threshold chosen so that at least `--leaf-clean-target` of the leaf photos of the classifier datasets'
+VAL splits yield no detection; export to ONNX (labels, input size, mean/std, thresholds, NMS IoU in the metadata)
+verified against PyTorch on real photos; `report.json` with all of it. Copy `pests.onnx` to model/ to ship it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.detect import PAD_VALUE, Detector, box_iou, normalize, postprocess
+from model.detect_metrics import ImageDets, detection_report
+from model.preprocess import LITE_MEAN, LITE_STD
+from training.detect_data import (DetectionSet, detection_labels, leaf_negatives, repeat_factors, rice_pest_items,
+                                  sample_per_dataset)
+
+log = logging.getLogger("leafscout.detect_train")
+EVAL_SCORE_FLOOR = 0.05  # detections below this are dropped before AP (as torchvision's FCOS does)
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Train the rice insect-pest detector (FCOS on EfficientNet-Lite0)")
+    p.add_argument("--data-root", default="../shared/datasets", help="folder holding rice_pest/ and the leaf datasets")
+    p.add_argument("--dataset", default="rice_pest", help="the detection dataset (YOLO layout) under --data-root")
+    p.add_argument("--output-dir", default="runs/pests")
+    p.add_argument("--input-size", type=int, default=320, help="square letterboxed input side (px)")
+    p.add_argument("--fpn-channels", type=int, default=64)
+    p.add_argument("--head-convs", type=int, default=2, help="convolutions per FCOS head branch")
+    p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early Lite0 blocks")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup-steps", type=int, default=60)
+    p.add_argument("--negatives", type=int, default=160, help="leaf photos without insects per epoch (train split)")
+    p.add_argument("--repeat-threshold", type=float, default=0.2, help="LVIS repeat-factor threshold (0: off)")
+    p.add_argument("--time-limit-min", type=float, default=0.0, help="stop training after this many minutes "
+                   "(the LR schedule ends with it); 0: no limit")
+    p.add_argument("--eval-every", type=int, default=5, help="evaluate on val every N epochs (0: only at the end)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
+    p.add_argument("--limit-images", type=int, default=None, help="use at most N train and N val photos (smoke tests)")
+    p.add_argument("--no-pretrained", action="store_true", help="random backbone weights (tests)")
+    p.add_argument("--resume", default="", help="checkpoint.pt to continue from")
+    p.add_argument("--finalize-only", action="store_true", help="with --resume: skip training, only finalize")
+    p.add_argument("--no-finalize", action="store_true", help="train only")
+    # finalize
+    p.add_argument("--nms-iou", type=float, default=0.5)
+    p.add_argument("--leaf-clean-target", type=float, default=0.97,
+                   help="share of leaf val photos that must yield no detection (the product promise is 0.95)")
+    p.add_argument("--leaf-val-limit", type=int, default=0, help="at most N leaf val photos per dataset (0: all)")
+    p.add_argument("--min-threshold", type=float, default=0.2, help="never ship a score threshold below this")
+    p.add_argument("--model-version", default="0.1.0")
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def collate(batch):
+    imgs = np.stack([b[0] for b in batch])
+    x = (imgs.astype(np.float32) / 255.0 - np.asarray(LITE_MEAN, np.float32)) / np.asarray(LITE_STD, np.float32)
+    x = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    targets = [{"boxes": torch.from_numpy(np.asarray(b[1], np.float32).reshape(-1, 4)),
+                "labels": torch.from_numpy(np.asarray(b[2], np.int64).reshape(-1))} for b in batch]
+    return x, targets
+
+
+def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int):
+    """This epoch's list: each positive photo floor(r) or ceil(r) times (stochastic rounding of its repeat
+    factor), plus `n_neg` leaf photos drawn without replacement, shuffled; deterministic per (seed, epoch)."""
+    rng = random.Random(seed * 1000 + epoch)
+    items = []
+    for it, r in zip(positives, factors):
+        items.extend([it] * (int(r) + (rng.random() < r - int(r))))
+    if negatives and n_neg:
+        items.extend(rng.sample(negatives, min(n_neg, len(negatives))))
+    rng.shuffle(items)
+    return items
+
+
+def lr_at(progress: float, step: int, args) -> float:
+    warm = min(1.0, (step + 1) / max(1, args.warmup_steps))
+    return args.lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+# ---------------------------------------------------------------------------------------------- train / eval
+
+def train_one_epoch(model, optimizer, items, args, state, planned_steps: int, start_time: float):
+    """One pass over `items`; updates `state` (step, elapsed). Returns mean losses, or None when stopped."""
+    model.train()
+    ds = DetectionSet(items, args.input_size, train=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=False, num_workers=0,
+                                         collate_fn=collate, drop_last=True)
+    sums, n, t0 = {}, 0, time.time()
+    for x, targets in loader:
+        elapsed = state["elapsed"] + (time.time() - start_time)
+        progress = state["step"] / max(1, planned_steps)
+        if args.time_limit_min:
+            progress = max(progress, elapsed / (args.time_limit_min * 60))
+        if progress >= 1.0 or (args.max_steps and state["step"] >= args.max_steps):
+            state["stopped"] = True
+            break
+        lr = lr_at(progress, state["step"], args)
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        x = x.contiguous(memory_format=torch.channels_last)
+        losses = model(x, targets)
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 10.0)
+        optimizer.step()
+        state["step"] += 1
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach())
+        n += 1
+        if state["step"] % 10 == 0:
+            log.info("step %d lr %.2e loss %.3f (%s) %.2f s/step", state["step"], lr, float(loss.detach()),
+                     " ".join(f"{k} {float(v.detach()):.3f}" for k, v in losses.items()),
+                     (time.time() - t0) / n)
+    return {k: v / max(1, n) for k, v in sums.items()}, n
+
+
+@torch.no_grad()
+def predict_raw(model, items, size: int, batch_size: int = 16):
+    """Letterboxed eval pass: per item (scores [A,C], boxes [A,4], gt boxes, gt labels) in input pixels."""
+    model.eval()
+    ds = DetectionSet(items, size, train=False)
+    out = []
+    for i in range(0, len(ds), batch_size):
+        batch = [ds[j] for j in range(i, min(len(ds), i + batch_size))]
+        x, _ = collate(batch)
+        s, b = model.raw(x.contiguous(memory_format=torch.channels_last))
+        for k, (img, gb, gl) in enumerate(batch):
+            out.append((s[k].numpy(), b[k].numpy(), gb, gl))
+    return out
+
+
+def dets_at(raw, threshold: float, nms_iou: float) -> list[ImageDets]:
+    res = []
+    for s, b, gb, gl in raw:
+        bb, ss, cc = postprocess(s, b, threshold, nms_iou)
+        res.append(ImageDets(bb, ss, cc, np.asarray(gb, np.float32).reshape(-1, 4), np.asarray(gl, np.int64)))
+    return res
+
+
+def evaluate(model, items, labels, args, threshold: float = EVAL_SCORE_FLOOR) -> dict:
+    raw = predict_raw(model, items, args.input_size)
+    return detection_report(dets_at(raw, threshold, args.nms_iou), labels)
+
+
+# ---------------------------------------------------------------------------------------------- finalize
+
+def leaf_max_scores(det: Detector, items) -> list[tuple[str, float]]:
+    """For each leaf val photo, through the shipped runtime path (gate, letterbox, ONNX): the highest score any
+    location gives a box (of at least 1 px): the photo yields a detection at threshold t iff this is >= t."""
+    out = []
+    for it in items:
+        try:
+            rgb, _, _ = det.load(it.path)
+        except Exception:
+            continue
+        x, _ = det.prepare(rgb)
+        s, b = det.infer(x[None])
+        wh = b[0][:, 2:] - b[0][:, :2]
+        ok = wh.min(1) >= 1.0
+        out.append((it.source, float(s[0][ok].max()) if ok.any() else 0.0))
+    return out
+
+
+def choose_threshold(max_scores: list[float], target: float, floor: float) -> float:
+    """Smallest threshold (rounded up to 0.01) at which at least `target` of the leaf photos yield nothing."""
+    m = np.sort(np.asarray(max_scores, np.float64))
+    if not len(m):
+        return floor
+    k = int(math.ceil(target * len(m))) - 1  # photos 0..k must be below the threshold
+    t = math.floor(m[min(k, len(m) - 1)] * 100 + 1) / 100.0
+    return float(max(floor, min(t, 0.99)))
+
+
+def set_metadata(path: Path, updates: dict[str, str]) -> None:
+    import onnx
+    proto = onnx.load(str(path))
+    existing = {p.key: p for p in proto.metadata_props}
+    for k, v in updates.items():
+        if k in existing:
+            existing[k].value = v
+        else:
+            e = proto.metadata_props.add()
+            e.key, e.value = k, v
+    onnx.save(proto, str(path))
+
+
+def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) -> dict:
+    from model.detector_arch import detector_metadata, export_detector
+
+    t0 = time.time()
+    report = {"labels": labels, "input_size": args.input_size, "train": train_info}
+    raw = predict_raw(model, val_items, args.input_size)
+    report["val_all_scores"] = detection_report(dets_at(raw, EVAL_SCORE_FLOOR, args.nms_iou), labels)
+    # export (threshold set below once chosen), verified against torch on real val photos
+    check = np.stack([normalize(DetectionSet(val_items[:12], args.input_size, False)[i][0], LITE_MEAN, LITE_STD)
+                      for i in range(min(12, len(val_items)))])
+    meta = detector_metadata(labels, args.input_size, LITE_MEAN, LITE_STD, args.min_threshold, {}, args.nms_iou,
+                             args.model_version, PAD_VALUE,
+                             extra={"dataset": args.dataset, "trained_on": "rice_pest train + leaf photos (train splits)"})
+    onnx_path = out_dir / "pests.onnx"
+    report["export"] = export_detector(model, onnx_path, meta, check)
+    det = Detector(onnx_path, threads=args.threads or None)
+    # the leaf photos of the classifier datasets' VAL splits: how many yield a detection at each threshold
+    leaves = leaf_negatives(args.data_root, "val")
+    if args.leaf_val_limit:
+        leaves = sample_per_dataset(leaves, args.leaf_val_limit * len({i.source for i in leaves}), args.seed)
+    scored = leaf_max_scores(det, leaves)
+    maxes = [s for _, s in scored]
+    thr = choose_threshold(maxes, args.leaf_clean_target, args.min_threshold)
+    set_metadata(onnx_path, {"leafscout.score_threshold": repr(thr)})
+    det = Detector(onnx_path, threads=args.threads or None)
+    by_ds = {}
+    for src, s in scored:
+        by_ds.setdefault(src, []).append(s)
+    report["score_threshold"] = thr
+    report["leaf_val"] = {
+        "photos": len(maxes), "target_clean_share": args.leaf_clean_target,
+        "clean_share": round(float(np.mean(np.asarray(maxes) < thr)), 4) if maxes else None,
+        "per_dataset": {k: {"photos": len(v), "clean_share": round(float(np.mean(np.asarray(v) < thr)), 4)}
+                        for k, v in sorted(by_ds.items())},
+        "clean_share_by_threshold": {f"{t:.2f}": round(float(np.mean(np.asarray(maxes) < t)), 4)
+                                     for t in np.arange(0.1, 0.95, 0.05)} if maxes else {}}
+    # rice_pest val through the ONNX runtime at the shipped threshold (what `diagnose --json` gives), and the
+    # trade-off at other thresholds
+    onnx_raw = []
+    for it in val_items:
+        rgb, _, _ = det.load(it.path)
+        x, lb = det.prepare(rgb)
+        s, b = det.infer(x[None])
+        gb = it.boxes.astype(np.float64).copy()
+        gb[:, [0, 2]] = gb[:, [0, 2]] * lb.scale + lb.pad_x
+        gb[:, [1, 3]] = gb[:, [1, 3]] * lb.scale + lb.pad_y
+        onnx_raw.append((s[0], b[0], gb, it.labels))
+    report["val_onnx_all_scores"] = detection_report(dets_at(onnx_raw, EVAL_SCORE_FLOOR, args.nms_iou), labels)
+    report["val_at_threshold"] = detection_report(dets_at(onnx_raw, thr, args.nms_iou), labels)
+    report["val_by_threshold"] = {
+        f"{t:.2f}": {k: v for k, v in detection_report(dets_at(onnx_raw, float(t), args.nms_iou), labels).items()
+                     if k in ("ap_class_agnostic", "map", "matched_label_accuracy", "detections")}
+        for t in np.arange(0.1, 0.95, 0.05)}
+    report["finalize_seconds"] = round(time.time() - t0, 1)
+    report["model_version"] = args.model_version
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+    log.info("threshold %.2f: leaf val clean %.3f; val AP@0.5 agnostic %.3f (all scores %.3f), mAP %.3f, label right %.3f",
+             thr, report["leaf_val"]["clean_share"] or 0, report["val_at_threshold"]["ap_class_agnostic"] or 0,
+             report["val_onnx_all_scores"]["ap_class_agnostic"] or 0, report["val_at_threshold"]["map"] or 0,
+             report["val_at_threshold"]["matched_label_accuracy"] or 0)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+def save_checkpoint(path: Path, model, optimizer, epoch: int, state: dict, args, labels, history) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "step": state["step"], "elapsed": state["elapsed"], "args": vars(args), "labels": labels,
+                "model_config": model.config, "history": history}, tmp)
+    os.replace(tmp, path)
+
+
+def main(args) -> dict | None:
+    from model.detector_arch import build
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    root = Path(args.data_root) / args.dataset
+    labels, index = detection_labels(args.dataset)
+    train_items = rice_pest_items(root, "train", index)
+    val_items = rice_pest_items(root, "val", index)
+    if args.limit_images:
+        train_items, val_items = train_items[:args.limit_images], val_items[:args.limit_images]
+    negatives = leaf_negatives(args.data_root, "train")
+    log.info("%d train photos (%d boxes), %d val photos (%d boxes), %d leaf photos without insects (train splits)",
+             len(train_items), sum(len(i.labels) for i in train_items), len(val_items),
+             sum(len(i.labels) for i in val_items), len(negatives))
+    factors = (repeat_factors(train_items, len(labels), args.repeat_threshold) if args.repeat_threshold
+               else np.ones(len(train_items)))
+
+    model = build(len(labels), args.input_size, args.fpn_channels, args.head_convs, pretrained=not args.no_pretrained)
+    model.backbone.freeze(args.freeze_blocks)
+    model = model.to(memory_format=torch.channels_last)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    state = {"step": 0, "elapsed": 0.0, "stopped": False}
+    start_epoch, history = 0, []
+    if args.resume:
+        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        start_epoch, history = ckpt["epoch"] + 1, ckpt.get("history", [])
+        state.update(step=ckpt["step"], elapsed=ckpt["elapsed"])
+        log.info("resumed from %s: epoch %d, step %d, %.1f min trained", args.resume, start_epoch, state["step"],
+                 state["elapsed"] / 60)
+    steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives))) // args.batch_size))
+    planned = steps_per_epoch * args.epochs
+    if not args.finalize_only:
+        for epoch in range(start_epoch, args.epochs):
+            items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch)
+            t0 = time.time()
+            losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0)
+            state["elapsed"] += time.time() - t0
+            rec = {"epoch": epoch, "step": state["step"], "steps": n, "minutes": round(state["elapsed"] / 60, 2),
+                   **{k: round(v, 4) for k, v in losses.items()}}
+            last = state["stopped"] or epoch == args.epochs - 1
+            if args.eval_every and ((epoch + 1) % args.eval_every == 0 or last):
+                ev = evaluate(model, val_items, labels, args)
+                rec.update(val_ap_agnostic=ev["ap_class_agnostic"], val_map=ev["map"],
+                           val_label_right=ev["matched_label_accuracy"])
+            history.append(rec)
+            with open(out_dir / "history.jsonl", "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            log.info("epoch %d: %s", epoch, rec)
+            save_checkpoint(out_dir / "checkpoint.pt", model, optimizer, epoch, state, args, labels, history)
+            if state["stopped"]:
+                break
+    if args.no_finalize:
+        return None
+    train_info = {"epochs_done": len(history), "steps": state["step"], "minutes": round(state["elapsed"] / 60, 1),
+                  "threads": torch.get_num_threads(), "train_photos": len(train_items),
+                  "train_boxes": int(sum(len(i.labels) for i in train_items)),
+                  "leaf_negatives_pool": len(negatives), "negatives_per_epoch": args.negatives,
+                  "repeat_factors": {"max": round(float(factors.max()), 2), "mean": round(float(factors.mean()), 2)},
+                  "args": {k: v for k, v in vars(args).items()}, "history": history}
+    return finalize(model, labels, val_items, args, out_dir, train_info)
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
