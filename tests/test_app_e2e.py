@@ -316,6 +316,8 @@ def test_late_blight_vi_then_en_card_above_the_fold(browser, server):
     for phrase in en:
         assert phrase in card, f"missing en text {phrase!r}"
     assert t("card_today", "vi") not in card
+    page.wait_for_function("!document.querySelector('.wrap.translucent:not(.hide), .pending')")
+    time.sleep(1)  # the switch's greyed-out "pending" look fades
     page.evaluate("window.scrollTo(0, 0)")
     _shot(page, "diagnose-en.png")
     page.close()
@@ -445,9 +447,12 @@ def test_all_tabs_reachable_at_360_px_and_no_english_on_vi_pages(browser, server
         assert tab.get_attribute("aria-selected") == "true"
         if name == "Tra cứu":
             _wait_text(page, "#kb-md", "mốc sương")
-            _shot(page, "knowledge-vi.png")
         assert _scroll_width(page) <= 360, f"sideways scroll on {name} at 360 px"
         assert not _leaks(page), f"English on the Vietnamese {name} tab: {_leaks(page)}"
+    page.set_viewport_size(PHONE)
+    _tab(page, "Tra cứu")
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, "knowledge-vi.png")
     page.close()
 
 
