@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator
 from .errors import ServiceError, image_error_code, strip_paths
 
 DB_ENV = "LEAFSCOUT_DB"
+PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
 ORGANIC_STATUSES = ("certified", "in_conversion", "conventional")
 
 
@@ -127,6 +128,24 @@ class Diagnosis:
     photo: str | None = None           # the path it was read from (server side; never shown)
     display_name: str | None = None
     observation_id: int | None = None
+    pests: list | None = None          # model.detect.Pest list; None when no pest detector is installed
+    pest_actions: list | None = None   # leafscout.pests.pest_action per insect label: count vs KB threshold
+    pest_advice: dict = field(default_factory=dict)  # insect label -> advisor Advice (KB entries only)
+
+    @property
+    def pest_counts(self) -> dict | None:
+        if self.pests is None:
+            return None
+        from .pests import pest_counts
+        return pest_counts(self.pests)
+
+    def pests_dict(self) -> dict:
+        """{"pests": [{label, score, box}], "pest_counts": {label: n}, "pest_actions": [...]} when a pest
+        detector ran on the photo; {} when none is installed (or the photo was unreadable)."""
+        if self.pests is None:
+            return {}
+        return {"pests": [p.to_dict() for p in self.pests], "pest_counts": self.pest_counts,
+                "pest_actions": list(self.pest_actions or [])}
 
     @property
     def status(self) -> str:
@@ -161,6 +180,7 @@ class Diagnosis:
              "file": self.display_name,
              "context": self.info.to_dict(), "copper": self.copper_decision(),
              "observation_id": self.observation_id}
+        d.update(self.pests_dict())
         return d
 
 
@@ -175,7 +195,8 @@ class DiagnosisService:
     """Model, advisor and field log, created once and shared by every request (thread-safe)."""
 
     def __init__(self, model_path: str | os.PathLike | None = None, db: str | None = None,
-                 threads: int | None = None, kb_dir: str | None = None, predictor=None, log=None):
+                 threads: int | None = None, kb_dir: str | None = None, predictor=None, log=None,
+                 pests_model_path: str | os.PathLike | None = None, detector=None):
         self._model_path = Path(model_path) if model_path else None
         self.db = db if db is not None else os.environ.get(DB_ENV)
         self.threads = threads
@@ -185,6 +206,10 @@ class DiagnosisService:
         self._predictor = predictor
         self._log = log
         self._advisor = None
+        self._pests_model_path = pests_model_path
+        self._detector = detector
+        self._detector_checked = detector is not None
+        self.detector_error: str | None = None
 
     # ---- the three layers --------------------------------------------------------------------------
     @property
@@ -215,6 +240,29 @@ class DiagnosisService:
         return self._advisor
 
     @property
+    def pests_model_path(self) -> Path:
+        from model.detect import default_pests_path
+        p = self._pests_model_path or os.environ.get(PESTS_ENV)
+        return Path(p) if p else default_pests_path()
+
+    @property
+    def detector(self):
+        """The insect-pest detector, or None when no detector file is installed (or it cannot be loaded: the
+        reason is in `detector_error`). Never raises: the leaf diagnosis works without it."""
+        if not self._detector_checked:
+            with self._lock:
+                if not self._detector_checked:
+                    path = self.pests_model_path
+                    if path.is_file():
+                        from model.detect import Detector
+                        try:
+                            self._detector = Detector(path, threads=self.threads)
+                        except Exception as exc:
+                            self.detector_error = strip_paths(str(exc), str(path))
+                    self._detector_checked = True
+        return self._detector
+
+    @property
     def log(self):
         if self._log is None:
             with self._lock:
@@ -237,6 +285,7 @@ class DiagnosisService:
         """Load model and knowledge base now, so the first request does not wait."""
         self.predictor
         self.advisor
+        self.detector
 
     # ---- context -----------------------------------------------------------------------------------
     def context(self, plot=None, organic_status=None, days_to_harvest=None, copper_year=None,
@@ -345,7 +394,7 @@ class DiagnosisService:
             code = image_error_code(exc, path)
         else:
             code = None
-        d = self._wrap(result, ctx, info, crop, path, name, code)
+        d = self._wrap(result, ctx, info, crop, path, name, code, photo=photo)
         if record and plot:
             self.record(d, plot)
         return d
@@ -365,14 +414,39 @@ class DiagnosisService:
             path = os.fspath(photos[i]) if isinstance(photos[i], (str, os.PathLike)) else None
             name = names[i] if names else (os.path.basename(path) if path else None)
             code = image_error_code(r.error, path) if r.status == "error" else None
-            yield self._wrap(r, ctx, info, crop, path, name, code)
+            yield self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i])
 
-    def _wrap(self, result, ctx, info, crop, path, name, code) -> Diagnosis:
+    def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         detail = strip_paths(result.error, path) if result.error else None
-        return Diagnosis(result=result, context=ctx, info=info or ContextInfo(), advice=self._advice_for(result, ctx),
-                         error_code=code, error_detail=detail, crop=getattr(result, "crop", crop),
-                         crop_note=getattr(result, "crop_note", None), framing=getattr(result, "framing", None),
-                         photo=path, display_name=name)
+        d = Diagnosis(result=result, context=ctx, info=info or ContextInfo(), advice=self._advice_for(result, ctx),
+                      error_code=code, error_detail=detail, crop=getattr(result, "crop", crop),
+                      crop_note=getattr(result, "crop_note", None), framing=getattr(result, "framing", None),
+                      photo=path, display_name=name)
+        if result is not None and result.status != "error":
+            self._find_pests(d, photo if photo is not None else path, ctx)
+        return d
+
+    def _find_pests(self, d: Diagnosis, photo, ctx) -> None:
+        """Insects in the photo (when a detector is installed), their counts against the KB's action thresholds,
+        and the advisor's advice per insect. A failure here leaves the leaf diagnosis as it is."""
+        det = self.detector
+        if det is None or photo is None:
+            return
+        from .pests import pest_actions, pest_counts
+        try:
+            d.pests = det.detect(photo)
+        except Exception:  # the classifier read this photo; the detector's read of it must not sink the answer
+            d.pests = None
+            return
+        counts = pest_counts(d.pests)
+        kb = self.advisor.kb
+        d.pest_actions = pest_actions(counts, kb.problems, kb.rules)
+        for label in counts:
+            if label in kb.problems:
+                try:
+                    d.pest_advice[label] = self.advisor.advise(label, ctx, status="ok")
+                except Exception:
+                    pass
 
     # ---- field log ---------------------------------------------------------------------------------
     def record(self, diagnosis: Diagnosis, plot, observer: str | None = None):

@@ -207,11 +207,20 @@ def cmd_diagnose(args) -> int:
                 if text is not None:
                     js["advice"] = text
                     js["copper"] = d.copper_decision()
+                js.update(d.pests_dict())  # insects found, counts and act-or-not (when a pest detector is installed)
+                if args.advise and d.pest_advice:
+                    js["pest_advice"] = {lab: a.render(args.advise, "text", rules=svc.advisor.rules)
+                                         for lab, a in d.pest_advice.items()}
                 out(json.dumps(js, ensure_ascii=False))
             else:
                 out(_readable(r) + (f" [{d.crop_note}]" if d.crop_note else ""))
                 if text:
                     out("    " + text.replace("\n", "\n    "))
+                for act in d.pest_actions or []:
+                    out(f"    insects: {act['count']} x {act['label']}: {act['text'][args.advise or 'en']}")
+                    if args.advise and act["label"] in d.pest_advice:
+                        adv = d.pest_advice[act["label"]].render(args.advise, "text", rules=svc.advisor.rules)
+                        out("        " + adv.replace("\n", "\n        "))
             if report:
                 report.add(r)
             bar.update(1)

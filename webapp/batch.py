@@ -215,6 +215,7 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
                        crop_note=d.crop_note)
             if d.advice is not None and r.status == "ok":
                 row["advice_steps"] = [s.title for s in d.advice.steps[:2]]
+            row["pest_counts"] = d.pest_counts  # None without a pest detector
         if row["status"] == "error" and item.path and row["error_code"] is None:
             row["error_code"] = image_error_code(row["error"], item.path)
         rows.append(row)
@@ -263,11 +264,14 @@ def write_csv(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None =
     tab = table(advisor, batch, lang)
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
-        w.writerow(csv_row(tab["headers"] + ["label", "status", "confidence", "error_code", "model_version"]))
+        from webapp.pests import counts_cell
+        w.writerow(csv_row(tab["headers"] + ["label", "status", "confidence", "error_code", "model_version",
+                                             "pest_counts"]))
         for shown, r in zip(tab["data"], batch["rows"]):
             w.writerow(csv_row(shown + [r["label"] or "", r["status"],
                                         "" if r["confidence"] is None else f"{r['confidence']:.4f}",
-                                        r.get("error_code") or "", batch.get("model_version", "")]))
+                                        r.get("error_code") or "", batch.get("model_version", ""),
+                                        counts_cell(r.get("pest_counts"))]))
     if ws is not None:
         ws.charge(out.stat().st_size)
     return out

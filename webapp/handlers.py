@@ -135,6 +135,9 @@ def diagnose_upload(services, image_path, crop=None, plot=None, organic=None, da
             overlay = d.result.heatmap_overlay()
         except ValueError:
             overlay = None
+    if state.get("pests") and d.photo:  # insects found: show them boxed and numbered instead of the heatmap
+        from webapp.pests import photo_with_boxes
+        overlay = photo_with_boxes(d.photo, state["pests"]) if heatmap else overlay
     return state, overlay
 
 
@@ -312,7 +315,9 @@ def render_citations(services, state, lang: str) -> str:
 
 def render_all(services, state, lang) -> tuple[str, str, str]:
     """(card HTML, details Markdown, citations Markdown) for the current state and language."""
-    return render_card(services, state, lang), render_details(services, state, lang), render_citations(services, state, lang)
+    from webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
+    return (render_card(services, state, lang) + pests_html(state, lang), render_details(services, state, lang),
+            render_citations(services, state, lang))
 
 
 # ------------------------------------------------------------------------------------------------ API
