@@ -92,6 +92,9 @@ class PestDetector(nn.Module):
     def __init__(self, num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
                  pretrained: bool = True, weights: str | None = None):
         super().__init__()
+        if fpn_channels % 32 or fpn_channels < 64:
+            raise ValueError(f"fpn_channels must be a multiple of 32 and at least 64 (the FCOS head's GroupNorm has 32 "
+                             f"groups), got {fpn_channels}")
         self.num_classes, self.input_size = num_classes, input_size
         self.config = {"num_classes": num_classes, "input_size": input_size, "fpn_channels": fpn_channels,
                        "head_convs": head_convs}
