@@ -338,14 +338,18 @@ def main(args) -> dict | None:
             items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch)
             t0 = time.time()
             losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0)
-            state["elapsed"] += time.time() - t0
-            rec = {"epoch": epoch, "step": state["step"], "steps": n, "minutes": round(state["elapsed"] / 60, 2),
-                   **{k: round(v, 4) for k, v in losses.items()}}
+            if args.max_steps and state["step"] >= args.max_steps:
+                state["stopped"] = True
+            if n == 0 and state["stopped"]:
+                break
+            rec = {"epoch": epoch, "step": state["step"], "steps": n, **{k: round(v, 4) for k, v in losses.items()}}
             last = state["stopped"] or epoch == args.epochs - 1
             if args.eval_every and ((epoch + 1) % args.eval_every == 0 or last):
                 ev = evaluate(model, val_items, labels, args)
                 rec.update(val_ap_agnostic=ev["ap_class_agnostic"], val_map=ev["map"],
                            val_label_right=ev["matched_label_accuracy"])
+            state["elapsed"] += time.time() - t0  # evaluation counts against the time limit too
+            rec["minutes"] = round(state["elapsed"] / 60, 2)
             history.append(rec)
             with open(out_dir / "history.jsonl", "a") as f:
                 f.write(json.dumps(rec) + "\n")
