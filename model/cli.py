@@ -237,10 +237,22 @@ def cmd_diagnose(args) -> int:
 
 # ---------------------------------------------------------------------- info
 
+def _pests_info() -> dict | None:
+    """The insect-pest detector's metadata ($LEAFSCOUT_PESTS_MODEL or model/pests.onnx), None when absent."""
+    from model.detect import Detector, DetectorError, default_pests_path
+    if not default_pests_path().is_file():
+        return None
+    try:
+        return Detector(default_pests_path(), threads=1).info()
+    except DetectorError as exc:
+        return {"error": str(exc)}
+
+
 def cmd_info(args) -> int:
     info = load_predictor(args).info()
+    pests = _pests_info()
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(dict(info, pests=pests), indent=2))
         return 0
     th = info["thresholds"]
     print(f"model      {info['model_name']} {info['version']}  ({info['path']})")
@@ -254,6 +266,12 @@ def cmd_info(args) -> int:
     print(f"labels     {info['num_classes']}:")
     for lab in info["labels"]:
         print(f"  {lab}")
+    if pests and "error" not in pests:
+        print(f"pests      detector {pests['version']} ({pests['path']}): input {pests['input_size']} px, score "
+              f"threshold {pests['score_threshold']:.2f}, NMS IoU {pests['nms_iou']:.2f}; labels "
+              f"{', '.join(pests['labels'])}")
+    elif pests:
+        print(f"pests      not loaded: {pests['error']}")
     return 0
 
 
