@@ -42,6 +42,7 @@ ERROR_CODES = {
     "refused_path": "the file is not an upload",
     "bad_input": "a value in the request is not valid",
     "unknown_plot": "no plot with that name",
+    "unknown_crop": "the model has no labels for that crop yet",
     "unknown_label": "no such problem in the knowledge base",
     "log_error": "the field log refused the record",
     "other": "the photo could not be read",

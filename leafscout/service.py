@@ -365,8 +365,15 @@ class DiagnosisService:
         return {}
 
     def check_crop(self, crop):
+        """The predictor's own check (aliases such as maize -> corn, nearest-name hint), as a ServiceError."""
         if crop in (None, ""):
             return None
+        checker = getattr(self.predictor, "check_crop", None)
+        if checker is not None:
+            try:
+                return checker(crop)
+            except ValueError as exc:
+                raise ServiceError(getattr(exc, "code", "bad_input"), str(exc)) from None
         crop = str(crop).strip().lower()
         if crop not in self.crops:
             raise ServiceError("bad_input", f"unknown crop {crop!r}; the model knows: {', '.join(self.crops)}")

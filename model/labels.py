@@ -11,7 +11,22 @@ from pathlib import Path
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LABELS_FILE = REPO_ROOT / "datasets" / "labels.yaml"
+
+
+def _labels_file() -> Path:
+    """datasets/labels.yaml in a checkout; installed from a wheel, the copy it carries (leafscout/data/)."""
+    here = REPO_ROOT / "datasets" / "labels.yaml"
+    if here.is_file():
+        return here
+    try:
+        from importlib.resources import files
+        packaged = Path(str(files("leafscout.data").joinpath("labels.yaml")))
+    except (ImportError, TypeError):
+        return here
+    return packaged if packaged.is_file() else here
+
+
+LABELS_FILE = _labels_file()
 
 
 class LabelMapError(ValueError):

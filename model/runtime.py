@@ -182,7 +182,7 @@ class Predictor:
                 crop_note = (f"the photo looks more like {other} ({self.labels[leaf_order[0]]} "
                              f"{probs[leaf_order[0]]:.0%}) than {crop}; check the crop you chose")
             probs = np.nan_to_num(cp)
-            order = np.argsort(-probs, kind="stable")
+            order = np.array([i for i in np.argsort(-probs, kind="stable") if keep[i]])
         if (bg_wins or unfamiliar) and not plant_seen:
             why = ("the no-leaf class scored highest" if bg_wins else
                    f"the photo is unlike the crop leaves the model learned (energy {energy:.2f} above "

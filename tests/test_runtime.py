@@ -197,3 +197,66 @@ def test_runtime_matches_training_pipeline_logits(tmp_path):
     p = Predictor(path, threads=1)
     ours = np.stack([p.predict(ph).logits for ph in photos])
     assert np.abs(ours - ref).max() < 1e-4
+
+
+# ---- the grower names the crop; a plant is never "not a leaf" --------------------------------------------
+
+CROP_LABELS = ["background.no_leaf", "bean.healthy", "bean.rust", "coffee.rust"]  # red: bean.rust ~ coffee.rust
+
+
+@pytest.fixture(scope="module")
+def two_crops(tmp_path_factory) -> Predictor:
+    path = toy_model(tmp_path_factory.mktemp("crops") / "two_crops.onnx", labels=CROP_LABELS)
+    return Predictor(path, threads=1)
+
+
+def test_crop_limits_the_answer_to_that_crops_labels(two_crops):
+    red = flat_photo((220, 30, 30))
+    assert two_crops.crops == ["bean", "coffee"]
+    coffee = two_crops.predict(red, crop="coffee")
+    assert coffee.label == "coffee.rust" and coffee.crop == "coffee"
+    assert all(lab.startswith("coffee.") for lab, _ in coffee.top_k)
+    assert coffee.confidence == pytest.approx(1.0)  # calibrated over the coffee labels alone
+    bean = two_crops.predict(red, crop="Bean ")  # names are normalised
+    assert bean.label == "bean.rust" and bean.crop == "bean"
+    assert two_crops.predict(red).crop is None and two_crops.predict(red).to_dict()["crop"] is None
+    assert next(two_crops.predict_many([red], crop="coffee")).label == "coffee.rust"
+
+
+def test_a_photo_that_looks_like_another_crop_says_so(two_crops):
+    green = flat_photo(TOY_COLOURS["ok"])  # bean.healthy, clearly
+    r = two_crops.predict(green, crop="coffee")
+    assert r.label == "coffee.rust" and r.crop_note and "bean" in r.crop_note
+    assert two_crops.predict(flat_photo((220, 30, 30)), crop="coffee").crop_note is None
+
+
+def test_an_unknown_crop_is_refused_with_the_nearest_name(two_crops):
+    from model.runtime import UnknownCropError
+    with pytest.raises(UnknownCropError, match="Did you mean 'coffee'"):
+        two_crops.predict(flat_photo((220, 30, 30)), crop="cofee")
+    with pytest.raises(UnknownCropError, match="no labels for crop 'rice'"):
+        two_crops.predict(flat_photo((220, 30, 30)), crop="rice")
+    assert two_crops.check_crop("") is None
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory) -> Predictor:
+    th = {"uncertain_below": 0.6, "ood_energy_above": -2.0, "plant_share_min": 0.02}
+    return Predictor(toy_model(tmp_path_factory.mktemp("guard") / "guard.onnx", thresholds=th), threads=1)
+
+
+def test_an_unfamiliar_photo_with_a_plant_in_it_is_uncertain_not_no_leaf(guarded):
+    grey = flat_photo(TOY_COLOURS["ood"], size=(128, 128))
+    assert guarded.predict(grey).status == "not_a_leaf"  # grey and unlike anything: not a plant
+    leafy = grey.copy()
+    leafy[40:88, 40:88] = (40, 150, 40)  # a green leaf in the middle of the grey photo
+    r = guarded.predict(leafy)
+    assert r.plant_share >= 0.02
+    assert r.status == "uncertain" and r.label in ("bean.healthy", "bean.rust"), r.summary()
+    assert "not recognise" in r.reason and predictor_labels_only(r)
+    blue = flat_photo(TOY_COLOURS["background"])  # the no-leaf class wins and no plant colour: no leaf
+    assert guarded.predict(blue).status == "not_a_leaf"
+
+
+def predictor_labels_only(r) -> bool:
+    return all(not lab.startswith("background.") for lab, _ in r.top_k)

@@ -92,7 +92,7 @@ def test_same_copper_decision_in_app_api_and_cli(svc, red_leaf, toy, tmp_path, c
 def test_unknown_plot_and_bad_values_are_codes(svc, red_leaf):
     from leafscout.errors import ServiceError
     for kw, code in [({"plot": "nowhere"}, "unknown_plot"), ({"days_to_harvest": "soon"}, "bad_input"),
-                     ({"copper_7y": -1}, "bad_input"), ({"crop": "banana"}, "bad_input")]:
+                     ({"copper_7y": -1}, "bad_input"), ({"crop": "banana"}, "unknown_crop")]:
         with pytest.raises(ServiceError) as ei:
             svc.diagnose(str(red_leaf), **kw)
         assert ei.value.code == code

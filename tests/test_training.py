@@ -47,11 +47,15 @@ def test_train_export_and_onnx_matches_pytorch(tiny_datasets, tmp_path):
     assert labels == load_label_map().labels
     cfg = PreprocessConfig.from_json(meta["preprocess"])
     assert cfg.input_size == 64 and float(meta["temperature"]) > 0
-    assert set(json.loads(meta["thresholds"])) == {"uncertain_below", "ood_energy_above"}
+    assert set(json.loads(meta["thresholds"])) == {"uncertain_below", "ood_energy_above", "plant_share_min"}
+    assert json.loads(meta["locator"])["enabled"] is True  # the runtime crops to the leaf as training did
+    assert {"leaf_not_a_leaf", "negatives_not_a_leaf", "top1_leaf"} <= set(metrics["field_like"])
 
     # the .onnx alone reproduces the checkpoint on real photos
     photos = sorted((tiny_datasets / "ibean_uganda" / "val").rglob("*.jpg"))[:4]
-    batch = np.stack([preprocess(read_rgb(str(p)), cfg) for p in photos])
+    from model.locate import LocatorConfig
+    locator = LocatorConfig.from_json(meta["locator"])
+    batch = np.stack([preprocess(read_rgb(str(p)), cfg, locator) for p in photos])
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     model = EfficientNetLite0(len(labels))
     model.load_state_dict(ckpt["model"])
@@ -150,3 +154,32 @@ def test_two_process_distributed_training(tiny_datasets, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert ckpt["global_step"] == 2
+
+
+def test_a_researcher_can_start_from_the_shipped_onnx_model():
+    """--init-from model/leafscout.onnx: the torch weights rebuilt from the ONNX file compute what it computes."""
+    import onnxruntime as ort
+    from conftest import LATE_BLIGHT_PHOTO, REPO
+    from model.arch import EfficientNetLite0
+    from model.export import read_metadata
+    from model.locate import LocatorConfig
+    from model.onnx_weights import load_onnx_weights
+    from model.preprocess import PreprocessConfig, preprocess
+    from training.data import read_rgb
+
+    shipped = REPO / "model" / "leafscout.onnx"
+    meta = read_metadata(shipped)
+    labels = json.loads(meta["labels"])
+    model = EfficientNetLite0(len(labels))
+    assert load_onnx_weights(model, str(shipped)) == labels
+    model.freeze_early(3, batchnorm=True)
+    model.train()  # BatchNorms stay in inference mode: the folded weights keep their meaning while training
+    assert all(not m.training for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    cfg = PreprocessConfig.from_json(meta["preprocess"])
+    x = preprocess(read_rgb(str(LATE_BLIGHT_PHOTO)), cfg, LocatorConfig.from_json(meta.get("locator")))[None]
+    sess = ort.InferenceSession(str(shipped), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        ref = model.eval()(torch.from_numpy(x)).numpy()
+    assert np.abs(sess.run(["logits"], {"image": x})[0] - ref).max() <= 1e-4
+    with pytest.raises(ValueError, match="not fit|convolutions"):
+        load_onnx_weights(EfficientNetLite0(3), str(shipped))

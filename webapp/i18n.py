@@ -154,6 +154,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_refused_path": {"vi": "tệp này không phải ảnh đã tải lên", "en": "this file is not an upload"},
     "err_bad_input": {"vi": "giá trị nhập chưa đúng", "en": "a value is not valid"},
     "err_unknown_plot": {"vi": "không có lô ruộng tên này", "en": "no plot with that name"},
+    "err_unknown_crop": {"vi": "mô hình chưa nhận biết được cây trồng này; hãy để trống ô cây trồng",
+                         "en": "the model does not know this crop yet; leave the crop empty"},
     "err_unknown_label": {"vi": "không có vấn đề này trong cơ sở kiến thức", "en": "no such problem in the knowledge base"},
     "err_log_error": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused this record"},
     "err_batch_too_big": {"vi": "quá nhiều tệp hoặc quá nhiều dữ liệu trong một lần; hãy chia nhỏ",
