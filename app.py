@@ -118,6 +118,9 @@ HEAD = r"""
 # The crop picker's value is kept in the browser (localStorage) and restored on the next visit.
 CROP_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.crop') || ''; } catch (e) { return ''; } }"
 CROP_SAVE_JS = "(c) => { try { localStorage.setItem('leafscout.crop', c || ''); } catch (e) {} return c; }"
+# So is the name of the person who confirms saved diagnoses (one phone, usually one person).
+BY_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.confirmed_by') || ''; } catch (e) { return ''; } }"
+BY_SAVE_JS = "(b) => { try { localStorage.setItem('leafscout.confirmed_by', b || ''); } catch (e) {} return b; }"
 
 
 @dataclass
@@ -173,6 +176,8 @@ def build_diagnose_tab(services, ui: UI, lang: str):
             c["save_plot"] = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("plot", lang),
                                            elem_id="save-plot"), label="plot")
             c["save_new"] = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
+            c["save_by"] = L(gr.Textbox(label=t("confirmed_by", lang), max_lines=1, max_length=200,
+                                        elem_id="save-by"), label="confirmed_by")
             c["save_btn"] = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
             c["save_msg"] = gr.Markdown("", elem_id="save-msg")
 
@@ -223,18 +228,21 @@ def wire_diagnose_tab(services, ui: UI, demo):
                     [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"], c["citations"],
                      c["ctx_md"]], api_visibility="private", queue=False)
 
-    def do_save(st, plot, new, lang, organic, crop):
+    def do_save(st, plot, new, lang, organic, crop, by):
         crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
-        msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop)
+        msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
         names = LB.plot_names(services)
         chosen = (new or "").strip() or plot
         return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
                 gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names))
 
-    c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"]],
+    c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"],
+                                  c["save_by"]],
                         [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"]],
                         api_visibility="private")
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
+    c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
+    demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
 
 
 def _preview(path):
@@ -381,6 +389,8 @@ def build_log_tab(services, ui: UI, lang: str):
         with L(gr.Accordion(t("log_action_title", lang), open=False, elem_id="act"), label="log_action_title"):
             c["act_what"] = L(gr.Textbox(label=t("log_what", lang), elem_id="act-what"), label="log_what")
             c["act_sub"] = L(gr.Textbox(label=t("log_substance", lang), elem_id="act-sub"), label="log_substance")
+            c["act_cu"] = L(gr.Number(None, label=t("log_copper", lang), minimum=0, elem_id="act-cu"),
+                            label="log_copper")
             c["act_btn"] = L(gr.Button(t("log_record_btn", lang), elem_id="act-btn"), value="log_record_btn")
             c["act_msg"] = gr.Markdown("")
         with L(gr.Accordion(t("log_lot_title", lang), open=False, elem_id="lot"), label="log_lot_title"):
@@ -429,11 +439,11 @@ def wire_log_tab(services, ui: UI):
     c["sp_btn"].click(do_spray, [c["log_plot"], c["sp_prod"], c["sp_g"], c["sp_n"], c["sp_pct"], c["lang"]],
                       [c["sp_msg"], c["log_md"]], api_visibility="private")
 
-    def do_act(p, what, sub, lang):
-        return LB.record_action(services, p, what, sub, 0.0, lang), LB.history_md(services, p, lang)
+    def do_act(p, what, sub, cu, lang):
+        return LB.record_action(services, p, what, sub, cu, lang), LB.history_md(services, p, lang)
 
-    c["act_btn"].click(do_act, [c["log_plot"], c["act_what"], c["act_sub"], c["lang"]], [c["act_msg"], c["log_md"]],
-                       api_visibility="private")
+    c["act_btn"].click(do_act, [c["log_plot"], c["act_what"], c["act_sub"], c["act_cu"], c["lang"]],
+                       [c["act_msg"], c["log_md"]], api_visibility="private")
 
     def do_lot(code, plots, lang):
         msg, png = LB.add_lot(services, code, plots, lang)

@@ -63,7 +63,7 @@ class _Checker:
 TREATMENT_FIELDS = {"category", "names", "active", "how", "aliases", "sold_in_vietnam", "phi_days", "rei_hours",
                     "copper_kg_ha", "copper_basis", "phytotoxic_above_c", "incompatible_with", "cautions", "status",
                     "application", "dose", "ppe", "only_if_present"}
-PROBLEM_FIELDS = {"crop", "names", "organism", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
+PROBLEM_FIELDS = {"crop", "names", "organism", "organism_vi", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
                   "threshold", "action_threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
                   "detectable_by_model", "sources", "note", "speed", "weather", "remove"}
 APPLICATIONS = ("spray", "soil", "release", "paste", "trap", "bait")
@@ -226,6 +226,14 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
     c.text(f"{where}.names", p.get("names"))
     for k in ("symptoms", "favoured_by", "spread", "monitoring", "threshold", "vector", "note"):
         c.text(f"{where}.{k}", p.get(k), required=False)
+    # `organism` is written once (a Latin name reads the same in both languages); a plain-words note such as
+    # "none (nutrient shortage)" needs its Vietnamese in `organism_vi`, shown on Vietnamese pages
+    if "organism_vi" in p:
+        ov = p["organism_vi"]
+        if not isinstance(ov, str) or not ov.strip():
+            c.err(f"{where}.organism_vi", f"expected the organism note in Vietnamese (text), got {ov!r}")
+        elif not p.get("organism"):
+            c.err(f"{where}.organism_vi", "organism_vi translates `organism`; give `organism` too")
     if pid in kb.model_labels:
         if p.get("detectable_by_model") is False:
             c.err(where, "is a model label in labels.yaml, so it is detectable; remove `detectable_by_model: false`")

@@ -17,12 +17,16 @@ class UsageError(Exception):
 
 
 class ServiceError(Exception):
-    """A request the diagnosis service refuses; `code` is one of ERROR_CODES, `detail` English for logs/CLI."""
+    """A request the diagnosis service refuses; `code` is one of ERROR_CODES, `detail` English for logs/CLI.
 
-    def __init__(self, code: str, detail: str = ""):
+    `log_code`: for code "log_error", the field log's own code (fieldlog.errors: needs_confirmation,
+    copper_required, bad_label, ...), so a front end can say in the user's language why the record was refused."""
+
+    def __init__(self, code: str, detail: str = "", log_code: str | None = None):
         super().__init__(detail or code)
         self.code = code if code in ERROR_CODES else "other"
         self.detail = detail
+        self.log_code = log_code
 
 
 # code -> what it means (English, for the CLI and for developers); the app translates the code itself.

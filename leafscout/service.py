@@ -11,7 +11,8 @@ installed wheel needs no source tree.
     svc = DiagnosisService()                                   # shipped model, $LEAFSCOUT_DB field log
     d = svc.diagnose("leaf.jpg", crop="tomato", plot="Doi A")  # context from the log: organic status, copper
     d.status, d.label, d.advice.recommended_ids, d.context.copper_7y
-    svc.record(d, plot="Doi A")                                # a person confirmed: write it to the log
+    svc.record(d, plot="Doi A", confirmed_by="Lò Thị Hoa")     # a person confirmed: write it to the log
+    svc.record(d, plot="Doi A")                                # kept, but unconfirmed (the audit skips it)
 """
 from __future__ import annotations
 
@@ -264,12 +265,20 @@ class DiagnosisService:
 
     @property
     def log(self):
+        """The field log, opened with the loaded model's labels as `known_labels`: a model result it records
+        must carry a label this model can give (fieldlog checks only the `crop.problem` shape otherwise)."""
         if self._log is None:
+            labels = self.log_labels()
             with self._lock:
                 if self._log is None:
                     from fieldlog import FieldLog
-                    self._log = FieldLog.open(self.db or None)
+                    self._log = FieldLog.open(self.db or None, known_labels=labels)
         return self._log
+
+    def log_labels(self) -> tuple[str, ...] | None:
+        """The labels a recorded model result may carry: the loaded model's (None when it has none to give)."""
+        labels = getattr(self.predictor, "labels", None)
+        return tuple(labels) if labels else None
 
     @property
     def crops(self) -> list[str]:
@@ -381,7 +390,7 @@ class DiagnosisService:
 
     def diagnose(self, photo, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
                  copper_year=None, copper_7y=None, record: bool = False, top_k: int = 3, tta: bool = False,
-                 display_name: str | None = None, ctx=None, info=None) -> Diagnosis:
+                 display_name: str | None = None, ctx=None, info=None, confirmed_by: str | None = None) -> Diagnosis:
         """One photo (path or bytes) -> Diagnosis. An unreadable photo is a Diagnosis with an error code,
         never an exception; a bad context value or an unknown plot raises ServiceError."""
         from model.imageio import ImageError
@@ -403,7 +412,7 @@ class DiagnosisService:
             code = None
         d = self._wrap(result, ctx, info, crop, path, name, code, photo=photo)
         if record and plot:
-            self.record(d, plot)
+            self.record(d, plot, confirmed_by=confirmed_by)
         return d
 
     def diagnose_many(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
@@ -456,19 +465,40 @@ class DiagnosisService:
                     pass
 
     # ---- field log ---------------------------------------------------------------------------------
-    def record(self, diagnosis: Diagnosis, plot, observer: str | None = None):
-        """Write a diagnosis to the plot's log (a person chose to save it). Unreadable photos are refused."""
+    def record(self, diagnosis: Diagnosis, plot, observer: str | None = None, confirmed_by: str | None = None):
+        """Write a diagnosis to the plot's log (a person chose to save it). Unreadable photos are refused.
+
+        `confirmed_by`: the person who looked at the photo and vouches for the label. Without it an `ok` or
+        `uncertain` result is stored unconfirmed (listed, not counted by the audit until `leafscout log confirm`),
+        and a `not_a_leaf` result is refused (ServiceError "log_error", log_code "needs_confirmation")."""
         if diagnosis is None or diagnosis.status == "error" or not diagnosis.photo:
             raise ServiceError("log_error", "nothing to save: no readable photo")
         r = diagnosis.result
-        try:
-            obs = self.log.record_observation(plot, diagnosis.photo, r.label or "unknown", r.status,
-                                              float(r.confidence or 0.0), r.model_version or "unknown",
-                                              observer=observer)
-        except Exception as exc:
-            raise ServiceError("log_error", str(exc)) from None
+        obs = self.record_result(plot, diagnosis.photo, r.label, r.status, r.confidence, r.model_version,
+                                 observer=observer, confirmed_by=confirmed_by)
         diagnosis.observation_id = getattr(obs, "id", None)
         return obs
+
+    def record_result(self, plot, photo, label, status, confidence, model_version, *, observer=None,
+                      confirmed_by=None):
+        """`record` for a result kept as plain values (the app's saved state). A field-log refusal becomes
+        ServiceError("log_error") with the field log's code in `log_code`; nothing is written then."""
+        from fieldlog import FieldLogError
+
+        if status == "error" or not photo:
+            raise ServiceError("log_error", "nothing to save: no readable photo")
+        if not label and status == "not_a_leaf":
+            label = getattr(self.predictor, "background_label", None) or "background.no_leaf"
+        confirmed_by = confirmed_by.strip() if isinstance(confirmed_by, str) else confirmed_by
+        try:
+            return self.log.record_observation(plot, photo, label or "unknown", status, float(confidence or 0.0),
+                                               model_version or "unknown", observer=observer,
+                                               confirmed_by=confirmed_by or None)
+        except FieldLogError as exc:
+            raise ServiceError("log_error", strip_paths(str(exc), os.fspath(photo)),
+                               log_code=getattr(exc, "code", None)) from None
+        except Exception as exc:
+            raise ServiceError("log_error", strip_paths(str(exc), os.fspath(photo))) from None
 
 
 def _number(value, what: str):

@@ -267,13 +267,13 @@ def render_details(services, state: dict | None, lang: str) -> str:
 
 
 def _render_advice(services, advice, lang: str) -> str:
-    """The advisor's Markdown for the page. The knowledge base writes `organism` once, untranslated: a
-    Latin name reads the same in both languages, but a plain-English note ("none (nutrient shortage or
-    imbalance)") is English on a Vietnamese page, so on a vi page only a real organism name is shown."""
-    org = (advice.problem or {}).get("organism")
-    if lang != "en" and isinstance(org, str) and org.strip().lower().startswith("none"):
+    """The advisor's Markdown for the page. The knowledge base writes `organism` once (a Latin name reads the
+    same in both languages); where it is a plain-words note it also gives `organism_vi`, shown on vi pages."""
+    pid = (advice.problem or {}).get("id")
+    org_vi = (services.advisor.kb.problems.get(pid) or {}).get("organism_vi") if pid else None
+    if lang == "vi" and org_vi:
         import dataclasses
-        advice = dataclasses.replace(advice, problem=dict(advice.problem, organism=None))
+        advice = dataclasses.replace(advice, problem=dict(advice.problem, organism=org_vi))
     return _strip_title(advice.render(lang=lang, fmt="markdown", rules=services.advisor.rules))
 
 

@@ -222,6 +222,68 @@ STRINGS: dict[str, dict[str, str]] = {
     "log_audit_ok": {"vi": "Không có gì cần xem lại.", "en": "Nothing to look at."},
     "log_audit_flag": {"vi": "Cần xem lại", "en": "To check"},
     "log_audit_none": {"vi": "Không có việc làm nào trong năm {y}.", "en": "No actions recorded in {y}."},
+    # who confirms a saved diagnosis (fieldlog: a model result is a suggestion until a person confirms it)
+    "confirmed_by": {"vi": "Người xác nhận (họ tên người đã xem ảnh và đồng ý với kết quả)",
+                     "en": "Confirmed by (name of the person who looked at the photo and agrees)"},
+    "saved_by": {"vi": "Người xác nhận: {by}.", "en": "Confirmed by {by}."},
+    "saved_unconfirmed": {"vi": "Bản ghi này CHƯA ĐƯỢC XÁC NHẬN nên chưa được tính khi kiểm tra mùa vụ. "
+                                "Lần sau hãy nhập tên người xác nhận trước khi bấm Lưu.",
+                          "en": "This record is UNCONFIRMED, so the season audit does not count it yet. "
+                                "Next time, enter the name of the person confirming before pressing Save."},
+    "log_unconfirmed": {"vi": "chưa xác nhận", "en": "unconfirmed"},
+    "log_confirmed_by": {"vi": "xác nhận: {by}", "en": "confirmed by {by}"},
+    # field-log refusals (fieldlog.errors codes): the page says these, never the log's English
+    "fl_needs_confirmation": {"vi": "máy không thấy lá trong ảnh này nên đây chưa phải là chẩn đoán. Chỉ lưu khi có "
+                                    "người đã xem ảnh và xác nhận: nhập tên người xác nhận, hoặc chụp lại rõ một "
+                                    "chiếc lá",
+                              "en": "the model found no leaf in this photo, so it is not a diagnosis. It is saved only "
+                                    "when a person has looked at the photo and confirms it: enter the name of the "
+                                    "person confirming, or take a clearer photo of one leaf"},
+    "fl_copper_required": {"vi": "việc này có dùng thuốc gốc đồng nhưng chưa rõ lượng đồng. Hãy ghi ở mục "
+                                 "\u201cGhi lần phun đồng (theo bình)\u201d: sản phẩm, lượng mỗi bình và số bình; "
+                                 "hoặc nhập lượng đồng (kg/ha)",
+                           "en": "this uses a copper product, but how much copper is not known. Record it under "
+                                 "\u201cRecord a copper spray (by the tank)\u201d: product, amount per tank and "
+                                 "number of tanks; or enter the copper (kg/ha)"},
+    "fl_copper_range": {"vi": "{kg} kg đồng/ha trong một lần phun là không hợp lý; chỉ nhận từ 0 đến {max} kg "
+                              "đồng/ha (nhãn thuốc thường ghi 0,2 đến 2). Kiểm tra lại đơn vị (gam hay kg), lượng "
+                              "mỗi bình, số bình và diện tích lô",
+                        "en": "{kg} kg copper/ha in one application is not plausible; only 0 to {max} kg copper/ha "
+                              "is accepted (labels give 0.2 to 2). Check the unit (grams or kg), the amount per "
+                              "tank, the number of tanks and the plot area"},
+    "fl_copper_pct": {"vi": "hàm lượng đồng của sản phẩm phải lớn hơn 0 và tối đa 100%",
+                      "en": "the product's copper content must be above 0 and at most 100%"},
+    "fl_spray_amounts": {"vi": "lượng mỗi bình, số bình và diện tích lô phải lớn hơn 0",
+                         "en": "the amount per tank, the number of tanks and the plot area must be above 0"},
+    "fl_plot_area": {"vi": "diện tích một lô phải từ {lo} đến {hi} ha (1 m² đến 10 km²); kiểm tra đơn vị "
+                           "(1 ha = 10.000 m²)",
+                     "en": "one plot's area must be {lo} to {hi} ha (1 m² to 10 km²); check the unit "
+                           "(1 ha = 10,000 m²)"},
+    "fl_bad_value": {"vi": "có số hoặc lựa chọn nằm ngoài khoảng cho phép hoặc sai dạng; kiểm tra lại các ô đã nhập",
+                     "en": "a number or choice is out of its range or in the wrong form; check what you entered"},
+    "fl_bad_text": {"vi": "chữ nhập vào có ký tự không lưu được hoặc quá dài; hãy gõ lại ngắn hơn",
+                    "en": "the text has characters that cannot be stored, or is too long; type it again, shorter"},
+    "fl_bad_time": {"vi": "ngày không hợp lệ: phải từ năm 1970 đến hôm nay, không được ở tương lai",
+                    "en": "the date is not valid: it must be between 1970 and today, not in the future"},
+    "fl_bad_label": {"vi": "kết quả này không phải vấn đề mà mô hình đang dùng biết; không lưu được",
+                     "en": "this result is not a problem the model in use knows; it cannot be saved"},
+    "fl_duplicate": {"vi": "đã có rồi (tên lô, mã lô hoặc lần xác nhận này đã có trong sổ)",
+                     "en": "it is already there (the plot name, the lot code or this confirmation is in the log)"},
+    "fl_similar_name": {"vi": "tên lô quá giống lô \u201c{other}\u201d đã có (chỉ khác dấu, khoảng trắng hoặc dấu "
+                              "câu); hãy chọn lô đó hoặc đặt một tên khác hẳn",
+                        "en": "the plot name is too close to the existing plot \u201c{other}\u201d (only accents, "
+                              "spaces or punctuation differ); choose that plot or a clearly different name"},
+    "fl_unknown_plot": {"vi": "không có lô ruộng tên này", "en": "no plot with that name"},
+    "fl_unknown_lot": {"vi": "không có lô thu hoạch với mã này", "en": "no harvest lot with that code"},
+    "fl_not_an_image": {"vi": "không đọc được ảnh (tệp hỏng, quá lớn hoặc không phải ảnh)",
+                        "en": "the photo could not be read (damaged, too large or not a photo)"},
+    "fl_db_unavailable": {"vi": "không mở được sổ ghi chép; báo người quản lý máy chủ",
+                          "en": "the field log database cannot be opened; tell whoever runs the server"},
+    "fl_backup_failed": {"vi": "không sao lưu được; sổ ghi chép không bị thay đổi",
+                         "en": "the backup could not be written; the log was not changed"},
+    "fl_backup_not_supported": {"vi": "máy chủ này chưa sao lưu được loại cơ sở dữ liệu này",
+                                "en": "this server cannot back up this kind of database"},
+    "fl_export_failed": {"vi": "không ghi được tệp báo cáo", "en": "the report file could not be written"},
 }
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:

@@ -5,8 +5,16 @@ from pathlib import Path
 
 from leafscout.safety import html_text
 
-from .handlers import ORGANIC_CHOICES, problem_name
-from .i18n import norm_lang, t
+from .handlers import ORGANIC_CHOICES, error_text, problem_name
+from .i18n import STRINGS, norm_lang, t
+
+
+class Refused(ValueError):
+    """An entry the Log tab refuses before the field log sees it; `key` is its i18n message."""
+
+    def __init__(self, key: str, **fmt):
+        super().__init__(key)
+        self.key, self.fmt = key, fmt
 
 
 def plot_names(services) -> list[str]:
@@ -19,21 +27,32 @@ def plot_names(services) -> list[str]:
 def ensure_plot(services, plot: str | None, new_plot: str | None, crop: str | None = None,
                 area_ha=None, organic: str | None = None):
     """The chosen plot's name; a typed new name is created first (crop from the diagnosis if known)."""
+    from fieldlog.errors import UnknownPlotError
+
     log = services.log
     new_plot = (new_plot or "").strip()
     if new_plot:
-        if new_plot not in plot_names(services):
-            log.add_plot(new_plot, crop or "unknown", float(area_ha) if area_ha else 0.1,
-                         organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion")
-        return new_plot
+        try:  # an existing plot typed again (in another case, NFD, with a zero-width space) is that plot
+            return log.get_plot(new_plot).name
+        except UnknownPlotError:
+            pass
+        return log.add_plot(new_plot, crop or "unknown", float(area_ha) if area_ha else 0.1,
+                            organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion").name
     if plot:
         return log.get_plot(plot).name
     return None
 
 
-def save_observation(services, state: dict | None, plot, new_plot, lang: str, organic=None, crop=None) -> str:
-    """A person pressed Save: write the diagnosis to the plot (a typed new plot takes the picker's crop)."""
+def save_observation(services, state: dict | None, plot, new_plot, lang: str, organic=None, crop=None,
+                     confirmed_by: str | None = None) -> str:
+    """A person pressed Save: write the diagnosis to the plot (a typed new plot takes the picker's crop).
+
+    `confirmed_by` names the person who looked at the photo and agrees with the result: the record is then a
+    confirmed diagnosis. Without it an ok/uncertain result is saved unconfirmed (the message says so) and a
+    not-a-leaf result is refused with the translated `needs_confirmation` message. A refused record leaves
+    no new plot behind (one transaction)."""
     lang = norm_lang(lang)
+    by = (confirmed_by or "").strip() or None
     if not state or state.get("status") == "error" or not state.get("photo"):
         return t("nothing_to_save", lang)
     if not crop and state.get("label"):
@@ -41,46 +60,110 @@ def save_observation(services, state: dict | None, plot, new_plot, lang: str, or
             crop = services.advisor.problem(state["label"])["crop"]
         except Exception:
             crop = None
+    if not plot and not (new_plot or "").strip():
+        return t("choose_plot", lang)
     try:
-        name = ensure_plot(services, plot, new_plot, crop=crop, organic=organic)
-        if not name:
-            return t("choose_plot", lang)
-        services.log.record_observation(name, state["photo"], state.get("label") or "unknown", state["status"],
-                                        float(state.get("confidence") or 0.0),
-                                        state.get("model_version") or "unknown")  # a person pressed Save
+        with services.log.batch():
+            name = ensure_plot(services, plot, new_plot, crop=crop, organic=organic)
+            services.record_result(name, state["photo"], state.get("label"), state["status"],
+                                   state.get("confidence"), state.get("model_version"), confirmed_by=by)
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang))
-    return html_text(t("saved", lang, plot=name))
+        return t("log_error", lang, msg=_msg(exc, lang, services, new_plot))
+    done = t("saved", lang, plot=name) + " " + (t("saved_by", lang, by=by) if by else t("saved_unconfirmed", lang))
+    return html_text(done)
 
 
-def _msg(exc: Exception, lang: str) -> str:
-    # field-log messages are English; on the vi page show only a generic Vietnamese reason
+def refusal_text(exc: Exception, lang: str, services=None, name: str | None = None) -> str | None:
+    """The translated reason for a refusal with a code (a field-log code, ours, or a service code); None when
+    the exception carries none. Never the field log's English, which names command-line flags."""
+    if isinstance(exc, Refused):
+        return t(exc.key, lang, **exc.fmt)
+    code = getattr(exc, "log_code", None) or getattr(exc, "code", None)
+    if not isinstance(code, str):
+        return None
+    if code == "similar_name":
+        other = _similar_plot(services, name)
+        if other:
+            return t("fl_similar_name", lang, other=other)
+        return t("fl_duplicate", lang)
+    if f"fl_{code}" in STRINGS:
+        return t(f"fl_{code}", lang)
+    if f"err_{code}" in STRINGS:
+        return error_text(code, lang)
+    return None
+
+
+def _similar_plot(services, name) -> str | None:
+    """The existing plot a new name was refused for (same letters, other accents, spaces or punctuation)."""
+    from fieldlog.text import skeleton
+
+    shape = skeleton((name or "").strip()) if name else ""
+    if not shape or services is None:
+        return None
+    return next((p for p in plot_names(services) if skeleton(p) == shape), None)
+
+
+def _msg(exc: Exception, lang: str, services=None, name: str | None = None) -> str:
+    """Why a log write failed, in the page's language: the code's translation; without a code the English
+    detail on the en page (paths removed) and a generic reason on the vi page."""
     from leafscout.errors import strip_paths
+    text = refusal_text(exc, lang, services, name)
+    if text is not None:
+        return html_text(text)
     return html_text(strip_paths(str(exc))) if lang == "en" else t("err_other", lang)
 
 
 def add_plot(services, name, crop, area, organic, lang) -> str:
     lang = norm_lang(lang)
+    from fieldlog.api import PLOT_AREA_HA
     try:
-        services.log.add_plot((name or "").strip(), crop or "unknown", float(area or 0.1),
+        try:
+            ha = float(area or 0.1)
+        except (TypeError, ValueError):
+            raise Refused("fl_bad_value") from None
+        if not PLOT_AREA_HA[0] <= ha <= PLOT_AREA_HA[1]:
+            raise Refused("fl_plot_area", lo=f"{PLOT_AREA_HA[0]:g}", hi=f"{PLOT_AREA_HA[1]:g}")
+        services.log.add_plot((name or "").strip(), crop or "unknown", ha,
                               organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion")
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang))
+        return t("log_error", lang, msg=_msg(exc, lang, services, name))
     return html_text(t("log_added", lang, plot=name.strip()))
 
 
 def record_action(services, plot, what, substance, copper, lang) -> str:
+    """Record a field operation. `copper` (kg Cu/ha, optional) feeds the copper ledger: a treatment that names
+    a copper product without it is refused by the log (translated `copper_required`: use the spray-by-the-tank
+    entry), and a dose above the per-application limit gets the translated range message."""
     lang = norm_lang(lang)
     if not plot:
         return t("choose_plot", lang)
     if not (what or "").strip():
         return t("log_need_what", lang)
     try:
+        cu = _copper_number(copper)
         services.log.record_action(plot, what.strip(), active_substance=(substance or "").strip() or None,
-                                   copper_kg_ha=float(copper or 0.0))
+                                   copper_kg_ha=cu)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
     return t("log_recorded", lang)
+
+
+def _copper_number(copper) -> float | None:
+    """A typed kg Cu/ha: None when empty or 0 (not given), Refused when not a number or implausible."""
+    import math
+
+    from fieldlog.copper import MAX_KG_HA_PER_APPLICATION
+    if copper in (None, ""):
+        return None
+    try:
+        kg = float(copper)
+    except (TypeError, ValueError):
+        raise Refused("fl_bad_value") from None
+    if not math.isfinite(kg) or kg < 0:
+        raise Refused("fl_bad_value")
+    if kg > MAX_KG_HA_PER_APPLICATION:
+        raise Refused("fl_copper_range", kg=f"{kg:g}", max=f"{MAX_KG_HA_PER_APPLICATION:g}")
+    return kg or None
 
 
 def history_md(services, plot, lang) -> str:
@@ -105,6 +188,8 @@ def history_md(services, plot, lang) -> str:
         if kind == "observation":
             name = problem_name(adv, item.label, lang) if item.label != "unknown" else "-"
             detail = f"{name} ({t('st_' + item.status, lang) if item.status in ('ok', 'uncertain', 'not_a_leaf', 'error') else item.status})"
+            by = getattr(item, "confirmed_by", None)
+            detail += "; " + (t("log_confirmed_by", lang, by=by) if by else t("log_unconfirmed", lang))
         else:
             detail = item.what + (f"; {item.active_substance}" if item.active_substance else "") + \
                 (f"; Cu {item.copper_kg_ha:g} kg/ha" if item.copper_kg_ha else "")
@@ -139,15 +224,23 @@ def copper_kg_ha(product: str, grams_per_tank, tanks, area_ha, cu_percent=None) 
     """(kg Cu/ha, grams of copper) for `tanks` sprayer tanks each holding `grams_per_tank` of product on a
     plot of `area_ha` hectares: grams of product x copper fraction / 1000 / area."""
     frac = COPPER_PRODUCTS.get(product)
-    if frac is None:
-        frac = float(cu_percent or 0) / 100.0
-    if not (0 < frac <= 1):
-        raise ValueError("copper content must be between 0 and 100%")
-    g, n, area = float(grams_per_tank or 0), float(tanks or 0), float(area_ha or 0)
-    if g <= 0 or n <= 0 or area <= 0:
-        raise ValueError("amount per tank, tanks and plot area must be above 0")
+    try:
+        if frac is None:
+            frac = float(cu_percent or 0) / 100.0
+        g, n, area = float(grams_per_tank or 0), float(tanks or 0), float(area_ha or 0)
+    except (TypeError, ValueError):
+        raise Refused("fl_bad_value") from None
+    if not (0 < frac <= 1):  # "other" product without its copper %: the copper cannot be worked out
+        raise Refused("fl_copper_pct")
+    if not (g > 0 and n > 0 and area > 0) or not all(x < float("inf") for x in (g, n, area)):
+        raise Refused("fl_spray_amounts")
     cu_g = g * n * frac
     return round(cu_g / 1000.0 / area, 4), round(cu_g, 1)
+
+
+def _fraction(product, cu_percent) -> float:
+    frac = COPPER_PRODUCTS.get(product)
+    return frac if frac is not None else float(cu_percent or 0) / 100.0
 
 
 def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_percent, lang) -> str:
@@ -156,13 +249,20 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
         return t("choose_plot", lang)
     if not grams_per_tank or not tanks:
         return t("log_spray_need", lang)
+    from fieldlog.copper import MAX_KG_HA_PER_APPLICATION
     try:
         p = services.log.get_plot(plot)
         kg, cu_g = copper_kg_ha(product, grams_per_tank, tanks, p.area_ha, cu_percent)
+        exact = float(grams_per_tank) * float(tanks) * _fraction(product, cu_percent) / 1000.0 / p.area_ha
+        if exact > MAX_KG_HA_PER_APPLICATION:
+            raise Refused("fl_copper_range", kg=f"{kg:g}", max=f"{MAX_KG_HA_PER_APPLICATION:g}")
         pname = t(f"prod_{product}", lang) if product in COPPER_PRODUCTS else str(product)
+        # the derived copper goes to the ledger as worked out here (not rounded to 0 for a tiny dose), with
+        # the product's copper content, so the log never has to guess it from the product's name
         services.log.record_action(p.name, t("log_spray_what", lang, product=pname), product=pname,
                                    active_substance="copper", amount=float(grams_per_tank) * float(tanks),
-                                   unit="g", copper_kg_ha=kg)
+                                   unit="g", copper_kg_ha=exact,
+                                   copper_content_pct=_fraction(product, cu_percent) * 100.0)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
     return html_text(t("log_spray_done", lang, kg=f"{kg:g}", plot=p.name, g=f"{cu_g:g}", ha=f"{p.area_ha:g}"))
