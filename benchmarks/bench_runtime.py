@@ -1,11 +1,14 @@
 """Speed of the edge runtime, measured in one run on this machine (a benchmark script, not a timed test).
 
-Prints p50/p95 latency of the whole pipeline (read + decode + preprocess + infer) for a 256-px leaf photo
-and a 12-MP phone JPEG on 1 thread, batch throughput over a folder on 2 cores, the same weights in
-PyTorch eager as the baseline (ratio), and peak memory. Targets: >= 2x PyTorch eager; p50 <= 25 ms
-(256 px) and <= 60 ms (12 MP) on 1 thread; >= 60 photos/s on 2 cores.
+Prints p50/p95 latency of the whole pipeline (read + decode + leaf locator + preprocess + infer) for a
+256-px leaf photo and a 12-MP phone JPEG on 1 thread, the same pipeline without the leaf locator (ratio),
+batch throughput over a folder on 2 cores, the same weights in PyTorch eager as the baseline (ratio), and
+peak memory. Targets: p50 <= 12 ms per 256-px photo with the locator; >= 2x PyTorch eager; p50 <= 60 ms
+(12 MP) on 1 thread; >= 60 photos/s on 2 cores.
 
-    .venv/bin/python benchmarks/bench_runtime.py --model model/leafscout.onnx --checkpoint runs/<run>/checkpoint.pt
+    .venv/bin/python benchmarks/bench_runtime.py --model model/leafscout.onnx
+
+Without --checkpoint the PyTorch baseline rebuilds the ONNX file's own weights (model/onnx_weights.py).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from model.imageio import read_image  # noqa: E402
+from model.locate import LocatorConfig  # noqa: E402
 from model.preprocess import preprocess  # noqa: E402
 from model.runtime import Predictor  # noqa: E402
 
@@ -54,12 +58,15 @@ def make_12mp(photo: Path, out: Path) -> Path:
     return out
 
 
-def torch_model(checkpoint: str | None, n_classes: int):
+def torch_model(checkpoint: str | None, n_classes: int, onnx_path: Path):
     import torch
 
     from model.arch import EfficientNetLite0
+    from model.onnx_weights import load_onnx_weights
     net = EfficientNetLite0(num_classes=n_classes)
-    note = "random weights of the same architecture (no checkpoint given): same cost, not same answers"
+    if not checkpoint:
+        load_onnx_weights(net, str(onnx_path))
+        return net.eval(), f"weights rebuilt from {onnx_path.name}"
     if checkpoint:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         for key in ("model", "state_dict", "model_state", "ema"):
@@ -93,7 +100,14 @@ def main() -> int:
     lat_small = timed(lambda: p1.predict(photo), args.repeat)
     lat_big = timed(lambda: p1.predict(big), max(20, args.repeat // 2))
     r = p1.predict(big)
-    print(f"ONNX 1 thread, 256-px photo ({read_image(photo).shape[1]}x{read_image(photo).shape[0]}): {fmt(lat_small)}")
+    print(f"ONNX 1 thread, 256-px photo ({read_image(photo).shape[1]}x{read_image(photo).shape[0]}), "
+          f"leaf locator {'on' if p1.locator.enabled else 'off (not in this model)'}: {fmt(lat_small)}")
+    p0 = Predictor(args.model, threads=1)
+    p0.locator = LocatorConfig(enabled=False)
+    lat_plain = timed(lambda: p0.predict(photo), args.repeat)
+    print(f"ONNX 1 thread, same photo, same pipeline without the leaf locator: {fmt(lat_plain)}  "
+          f"-> the locator adds {np.percentile(lat_small, 50) - np.percentile(lat_plain, 50):+.1f} ms at p50 "
+          f"({np.percentile(lat_small, 50) / np.percentile(lat_plain, 50):.2f}x; target p50 <= 12 ms with it)")
     print(f"ONNX 1 thread, 12-MP JPEG (4000x3000, {big.stat().st_size / 1e6:.1f} MB): {fmt(lat_big)}  "
           f"[decode {r.timing['decode']:.1f} + preprocess {r.timing['preprocess']:.1f} + infer {r.timing['infer']:.1f} ms]")
     tta = timed(lambda: p1.predict(photo, tta=True), max(10, args.repeat // 3))
@@ -111,22 +125,21 @@ def main() -> int:
     if args.no_torch:
         return 0
     import torch
-    net, note = torch_model(args.checkpoint, len(p1.labels))
+    net, note = torch_model(args.checkpoint, len(p1.labels), p1.path)
     torch.set_num_threads(1)
 
     def torch_predict(path):
-        x = torch.from_numpy(preprocess(read_image(path, min_short_side=p1.cfg.resize_size), p1.cfg)[None])
+        x = torch.from_numpy(preprocess(read_image(path, min_short_side=p1.cfg.resize_size), p1.cfg, p1.locator)[None])
         with torch.inference_mode():
             return net(x)
     t_small = timed(lambda: torch_predict(photo), max(20, args.repeat // 2))
     print(f"PyTorch eager 1 thread, 256-px photo ({note}): {fmt(t_small)}")
     ratio = np.percentile(t_small, 50) / np.percentile(lat_small, 50)
     print(f"ONNX runtime is {ratio:.1f}x faster than PyTorch eager at p50 (target >= 2x)")
-    if args.checkpoint:
-        x = preprocess(read_image(photo), p1.cfg)[None]
-        with torch.inference_mode():
-            diff = np.abs(net(torch.from_numpy(x)).numpy() - p1.infer(x)[0]).max()
-        print(f"same weights check: max |logit diff| ONNX vs torch = {diff:.2e}")
+    x = preprocess(read_image(photo), p1.cfg, p1.locator)[None]
+    with torch.inference_mode():
+        diff = np.abs(net(torch.from_numpy(x)).numpy() - p1.infer(x)[0]).max()
+    print(f"same weights check: max |logit diff| ONNX vs torch = {diff:.2e}")
     print(f"peak memory (whole run, incl. torch): {peak_mb():.0f} MB")
     return 0
 

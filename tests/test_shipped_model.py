@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LATE_BLIGHT_PHOTO, REPO, fixture_photos
+from conftest import FIXTURE_IMAGES as FIXTURES, LATE_BLIGHT_PHOTO, REPO, fixture_photos
 from model.labels import load_label_map
 
 SHIPPED = REPO / "model" / "leafscout.onnx"
@@ -28,13 +28,14 @@ def test_file_is_small_and_self_describing(predictor):
     info = predictor.info()
     assert info["labels"] == load_label_map().labels
     assert 0 < info["temperature"] < 10
-    assert set(info["thresholds"]) == {"uncertain_below", "ood_energy_above"}
+    assert set(info["thresholds"]) == {"uncertain_below", "ood_energy_above", "plant_share_min"}
+    assert info["locator"]["enabled"]  # the runtime crops to the leaf as training did
 
 
 def test_tomato_late_blight_photo_is_named(predictor):
     r = predictor.predict(LATE_BLIGHT_PHOTO)
     assert (r.status, r.label) == ("ok", "tomato.late_blight"), r.summary()
-    assert r.heatmap_overlay().shape == (192, 192, 3)
+    assert r.heatmap_overlay().shape == r._photo.shape  # drawn over the farmer's own photo
 
 
 def test_most_fixture_photos_are_right(predictor):
@@ -65,3 +66,44 @@ def test_val_accuracy_matches_the_card(predictor, shared_datasets):
     report = evaluate_folder(predictor, shared_datasets, split="val", limit=8)
     for ds, r in report["datasets"].items():
         assert r["top1"] >= metrics["val"][ds]["top1"] - 0.08, (ds, r["top1"])
+
+
+def test_a_blank_white_photo_and_random_noise_are_not_leaves(predictor):
+    import numpy as np
+    white = np.full((480, 640, 3), 250, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    for name, photo in (("white", white), ("noise", noise)):
+        r = predictor.predict(photo)
+        assert r.status == "not_a_leaf", (name, r.summary())
+
+
+def test_a_coffee_leaf_laid_on_squared_paper_is_answered_as_coffee(predictor):
+    """The farmer's way: one leaf on a sheet of squared paper, upright in a portrait photo."""
+    import cv2
+    import numpy as np
+    from model.imageio import read_image
+    from training.backgrounds import leaf_alpha  # cuts the leaf off its scanner backdrop (OpenCV only)
+    leaf = read_image(FIXTURES / "coffee_bracol" / "rust" / "1508.jpg")
+    alpha = leaf_alpha(leaf)
+    assert alpha is not None
+    sheet = np.full((900, 700, 3), 236, np.uint8)
+    for x in range(0, 700, 25):
+        cv2.line(sheet, (x, 0), (x, 899), (200, 210, 235), 1)
+    for y in range(0, 900, 25):
+        cv2.line(sheet, (0, y), (699, y), (200, 210, 235), 1)
+    upright = np.ascontiguousarray(np.rot90(leaf))  # the 2:1 scan turned upright, as a phone photo holds it
+    h, w = upright.shape[:2]
+    y0, x0 = (900 - h) // 2, (700 - w) // 2
+    a = np.rot90(alpha)[..., None]
+    region = sheet[y0:y0 + h, x0:x0 + w].astype(np.float32)
+    sheet[y0:y0 + h, x0:x0 + w] = (region * (1 - a) + upright * a).astype(np.uint8)
+    r = predictor.predict(sheet)
+    assert r.framing == "leaf" and r.status in ("ok", "uncertain"), r.summary()
+    assert r.label.startswith("coffee."), r.summary()
+
+
+def test_naming_the_crop_keeps_the_answer_to_it(predictor):
+    r = predictor.predict(LATE_BLIGHT_PHOTO, crop="potato")
+    assert r.crop == "potato" and r.label.startswith("potato.")
+    assert r.crop_note and "tomato" in r.crop_note  # it says the photo looks like another crop
+

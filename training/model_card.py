@@ -35,8 +35,8 @@ def geometry_text(args: dict) -> str:
             f"{args['eval_size']} px")
 
 
-RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "freeze_blocks",
-                "resize_policy", "init_from", "model_version")
+RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
+                "bg_p", "negative_p", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
 
 
 def stages(run: Path) -> list[tuple[Path, dict, list]]:
@@ -48,17 +48,31 @@ def stages(run: Path) -> list[tuple[Path, dict, list]]:
         hist = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines() if x.strip()] \
             if (run / "history.jsonl").exists() else []
         chain.append((run, args, hist))
-        run = Path(args["init_from"]).parent if args.get("init_from") else None
+        init = args.get("init_from") or ""
+        run = Path(init).parent if init and not init.endswith(".onnx") else None  # an .onnx file ends the chain
     return chain[::-1]
 
 
-def stage_lines(run: Path, m: dict) -> list[str]:
+def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
+    """One line per stage with the exact command. `base_rev`: the git revision whose model/leafscout.onnx the
+    first stage started from (`--init-from` an .onnx file), so the recipe names a file anyone can rebuild."""
     lines, total = [], 0.0
-    for i, (folder, args, hist) in enumerate(stages(run), 1):
+    chain = stages(run)
+    base = chain[0][1].get("init_from", "") if chain else ""
+    if base.endswith(".onnx") and base_rev:
+        lines.append(f"- Starting point: the shipped model of git revision `{base_rev}` (model 1.0.0; its own "
+                     f"three-stage recipe is in `git show {base_rev}:model/MODEL_CARD.md`). Get it with "
+                     f"`mkdir -p runs && git show {base_rev}:model/leafscout.onnx > runs/leafscout-base.onnx`; its "
+                     "weights are rebuilt in PyTorch by `--init-from` (model/onnx_weights.py, BatchNorms folded, "
+                     "so they stay in inference mode while fine-tuning).")
+    for i, (folder, args, hist) in enumerate(chain, 1):
         minutes = sum(h["seconds"] for h in hist) / 60
         total += minutes
-        flags = " ".join(f"--{k.replace('_', '-')} {args[k]}" for k in RECIPE_FLAGS
-                         if args.get(k) not in (None, "", False))
+        shown = dict(args)
+        if i == 1 and base.endswith(".onnx") and base_rev:
+            shown["init_from"] = "runs/leafscout-base.onnx"
+        flags = " ".join(f"--{k.replace('_', '-')}" if shown.get(k) is True else f"--{k.replace('_', '-')} {shown[k]}"
+                         for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
         lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m training.train "
@@ -68,7 +82,29 @@ def stage_lines(run: Path, m: dict) -> list[str]:
     return lines
 
 
-def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
+def doubt_lines(m: dict) -> list[str]:
+    th = m["thresholds"]
+    lines = [f"- `uncertain` below a calibrated confidence of {th['uncertain_below']}, or when the photo shows a "
+             "plant the model does not recognise (the no-leaf class wins or the energy score exceeds "
+             f"{th['ood_energy_above']}, but the photo has living-leaf colour); the answer then gives its nearest "
+             "three leaf labels."]
+    if "plant_share_min" in th:
+        lines.append(f"- `not_a_leaf` only when the model finds no leaf AND less than {100 * th['plant_share_min']:.0f}% "
+                     "of the (smoothed) photo has living-leaf colour: blank, noise, text, people, objects, sky.")
+    field = m.get("field_like")
+    if field:
+        lines += [f"- Thresholds were chosen on field-like photos, not on the lab val split: the field sets' val "
+                  f"photos as they are plus lab val leaves pasted on new backgrounds ({field['n_leaf']} leaf photos) "
+                  f"and {field['n_negatives']} synthetic non-plant photos (training/finalize.py). On them: leaf photos "
+                  f"called not_a_leaf {100 * field['leaf_not_a_leaf']:.2f}%, uncertain "
+                  f"{100 * field['leaf_uncertain']:.1f}%; top-1 on the leaf photos {100 * field['top1_leaf']:.1f}%; "
+                  f"synthetic non-plant photos flagged not_a_leaf {100 * field['negatives_not_a_leaf']:.1f}%."]
+    lines.append(f"- Share of lab val leaf photos flagged by the energy/confidence rules alone: "
+                 f"{100 * m['val_leaf_flagged_share']:.2f}%.")
+    return lines
+
+
+def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = None) -> str:
     m = json.loads((run / "metrics.json").read_text())
     args = m["training"]["args"]
     labels = load_label_map(args.get("labels")).labels
@@ -103,18 +139,16 @@ def render(run: Path, onnx: Path, extra_notes: str = "") -> str:
               "## Calibration and doubt", "",
               f"- Temperature scaling fitted on val: T = {cal['temperature']:.3f}; expected calibration error "
               f"{100 * cal['ece_before']:.2f}% before, {100 * cal['ece_after']:.2f}% after (15 bins).",
-              f"- `uncertain` below a calibrated confidence of {m['thresholds']['uncertain_below']}; `not_a_leaf` "
-              f"when the background class wins or the energy score exceeds {m['thresholds']['ood_energy_above']}.",
-              f"- Share of val leaf photos flagged either way: {100 * m['val_leaf_flagged_share']:.2f}%.",
-              "- These thresholds were chosen on val, the same photos reported above: treat val figures as "
-              "optimistic for the thresholds.", "",
+              *doubt_lines(m), "",
               "## Training", "",
               f"- Epochs: {m['training']['epochs']}, train crop {args['train_size']} px (channels_last), batch "
               f"{args['batch_size']}, AdamW lr {args['lr']}, cosine schedule, label smoothing "
               f"{args['label_smoothing']}, stem + first {args['freeze_blocks']} blocks frozen, class-balanced "
-              f"sampling (weight = class count ^ -{args.get('balance_power', 0.5)}), phone-photo augmentation "
-              "(training/presets.py). The stages below are the whole recipe.",
-              *stage_lines(run, m),
+              f"sampling (weight = class count ^ -{args.get('balance_power', 0.5)}; dataset share = photos ^ "
+              f"{1 - args.get('dataset_balance', 0.0):g}), phone-photo augmentation, background replacement for "
+              f"lab photos (p = {args.get('bg_p', 0)}), synthetic non-plant photos (p = {args.get('negative_p', 0)}) "
+              "(training/presets.py, training/backgrounds.py). The stages below are the whole recipe.",
+              *stage_lines(run, m, base_rev),
               f"- Then: `python -m training.model_card {run} --onnx {onnx}`.", "",
               "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",
               "## Limits", "",
@@ -136,9 +170,11 @@ def main(argv=None) -> int:
     p.add_argument("--onnx", type=Path, default=Path("model/leafscout.onnx"))
     p.add_argument("--out", type=Path, default=Path("model/MODEL_CARD.md"))
     p.add_argument("--notes", type=Path, default=None, help="markdown appended to the card")
+    p.add_argument("--base-rev", default=None,
+                   help="git revision whose model/leafscout.onnx the first stage started from (--init-from an .onnx)")
     ns = p.parse_args(argv)
     notes = ns.notes.read_text() if ns.notes else ""
-    ns.out.write_text(render(ns.run, ns.onnx, notes))
+    ns.out.write_text(render(ns.run, ns.onnx, notes, ns.base_rev))
     print(f"wrote {ns.out}")
     return 0
 
