@@ -285,3 +285,134 @@ def test_save_to_log_history_and_action(services, tmp_path):
     assert "1.5 kg/ha" in hist
     assert "Lô B" in LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "en")
     assert LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "vi").startswith("Không lưu được")
+
+
+# ------------------------------------------------------------------- confirmation, copper, field-log codes
+
+FIELDLOG_CODES = ("bad_value", "bad_text", "bad_time", "bad_label", "duplicate", "similar_name", "unknown_plot",
+                  "unknown_lot", "not_an_image", "copper_required", "needs_confirmation", "db_unavailable",
+                  "backup_failed", "backup_not_supported", "export_failed")
+
+
+def _plain(msg: str) -> str:
+    import html
+    return html.unescape(msg)
+
+
+def test_every_fieldlog_code_has_a_translated_message():
+    """fieldlog.errors lists its codes in its docstring; each one (and each error class's own code) has a
+    vi and an en message in the app, and the vi one says nothing in English."""
+    import fieldlog.errors as FE
+    doc_codes = set(re.findall(r"\b([a-z]+(?:_[a-z]+)+)\b", FE.__doc__)) - {"allow_similar", "not_a_leaf"}
+    class_codes = {c.code for c in vars(FE).values() if isinstance(c, type) and issubclass(c, FE.FieldLogError)}
+    assert set(FIELDLOG_CODES) >= doc_codes | class_codes, (doc_codes | class_codes) - set(FIELDLOG_CODES)
+    for code in FIELDLOG_CODES:
+        exc = FE.FieldLogError("English detail that must not show", code)
+        vi, en = LB.refusal_text(exc, "vi"), LB.refusal_text(exc, "en")
+        assert vi and en and vi != en, code
+        assert "English detail" not in vi + en and not english_leaks(vi), code
+
+
+def test_save_names_who_confirms_and_unconfirmed_saves_say_so(services, tmp_path):
+    st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
+    msg = _plain(LB.save_observation(services, st, None, "Lô A", "vi", confirmed_by="  Lò Thị Hoa "))
+    assert t("saved", "vi", plot="Lô A") in msg and t("saved_by", "vi", by="Lò Thị Hoa") in msg
+    assert t("saved_unconfirmed", "vi") not in msg
+    msg = _plain(LB.save_observation(services, st, "Lô A", "", "en"))
+    assert t("saved", "en", plot="Lô A") in msg and t("saved_unconfirmed", "en") in msg
+    obs = services.log.history("Lô A").observations
+    assert [o.confirmed_by for o in obs] == ["Lò Thị Hoa", None]
+    hist = _plain(LB.history_md(services, "Lô A", "vi"))
+    assert t("log_confirmed_by", "vi", by="Lò Thị Hoa") in hist and t("log_unconfirmed", "vi") in hist
+    # the log was opened with the loaded model's labels: a label this model cannot give is refused
+    assert services.log.known_labels == frozenset(services.predictor.labels)
+    bad = dict(st, label="bean.made_up")
+    msg = _plain(LB.save_observation(services, bad, "Lô A", "", "vi", confirmed_by="Hoa"))
+    assert t("fl_bad_label", "vi") in msg and len(services.log.history("Lô A").observations) == 2
+    # a typed plot name that is an existing plot in another case is that plot, not a refused duplicate
+    assert t("saved", "vi", plot="Lô A") in _plain(LB.save_observation(services, st, None, "lô a", "vi"))
+
+
+def test_not_a_leaf_needs_a_person_and_a_refusal_leaves_no_new_plot(services, tmp_path):
+    st, _ = H.diagnose_upload(services, photo(tmp_path, "background"), check_path=False)
+    assert st["status"] == "not_a_leaf"
+    for lang in ("vi", "en"):
+        msg = _plain(LB.save_observation(services, st, None, "Lô mới", lang))
+        assert msg == t("log_error", lang, msg=t("fl_needs_confirmation", lang)), msg
+    assert "Lô mới" not in LB.plot_names(services)  # plot and record: one transaction
+    msg = _plain(LB.save_observation(services, st, None, "Lô mới", "vi", confirmed_by="Lò Văn Nam"))
+    assert t("saved", "vi", plot="Lô mới") in msg
+    (obs,) = services.log.history("Lô mới").observations
+    assert obs.status == "not_a_leaf" and obs.confirmed_by == "Lò Văn Nam" and obs.label == "background.no_leaf"
+
+
+def test_copper_without_an_amount_or_out_of_range_gets_the_translated_message(services):
+    services.log.add_plot("Lô C", "coffee", 0.5, organic_status="certified")
+    for lang in ("vi", "en"):
+        msg = LB.record_action(services, "Lô C", "Phun Bordeaux", "copper sulphate", None, lang)
+        assert msg == t("log_error", lang, msg=t("fl_copper_required", lang)), msg
+        msg = LB.record_action(services, "Lô C", "Phun Bordeaux", "copper sulphate", 12, lang)
+        assert msg == t("log_error", lang, msg=t("fl_copper_range", lang, kg="12", max="6")), msg
+        msg = LB.record_action(services, "Lô C", "Phun Bordeaux", "copper sulphate", "nhiều", lang)
+        assert msg == t("log_error", lang, msg=t("fl_bad_value", lang)), msg
+    assert services.log.history("Lô C").actions == []
+    # a field operation without copper needs no copper amount
+    assert LB.record_action(services, "Lô C", "Làm cỏ", "", None, "vi") == t("log_recorded", "vi")
+
+
+def test_copper_spray_by_the_tank_sends_the_derived_copper(services):
+    services.log.add_plot("Lô S", "coffee", 0.5, organic_status="certified")
+    # 3 g per tank x 1 tank of a 50 % product on 0.5 ha = 0.003 kg Cu/ha: kept, not rounded away
+    msg = _plain(LB.record_copper_spray(services, "Lô S", "copper_hydroxide", 3, 1, None, "vi"))
+    assert "0.003" in msg, msg
+    assert services.log.copper_used("Lô S")[0] == pytest.approx(0.003)
+    # 50 g per tank, 7 tanks of Bordeaux copper sulfate (25 %) on 0.5 ha: 0.175 kg Cu/ha
+    LB.record_copper_spray(services, "Lô S", "copper_sulfate", 50, 7, None, "en")
+    assert services.log.copper_used("Lô S")[0] == pytest.approx(0.178)
+    (_, act) = services.log.history("Lô S").actions
+    assert act.copper_kg_ha == pytest.approx(0.175) and act.amount == 350 and act.unit == "g"
+    for lang in ("vi", "en"):
+        # "other" product without its copper %: the copper cannot be worked out
+        msg = _plain(LB.record_copper_spray(services, "Lô S", "other", 100, 2, None, lang))
+        assert msg == t("log_error", lang, msg=t("fl_copper_pct", lang)), msg
+        # 1 kg per tank x 10 tanks of a 50 % product on 0.5 ha = 10 kg Cu/ha: a typo, refused with the range
+        msg = _plain(LB.record_copper_spray(services, "Lô S", "copper_hydroxide", 1000, 10, None, lang))
+        assert msg == t("log_error", lang, msg=t("fl_copper_range", lang, kg="10", max="6")), msg
+    assert len(services.log.history("Lô S").actions) == 2
+
+
+def test_plot_names_and_areas_get_translated_reasons(services):
+    assert "Đồi A" in LB.add_plot(services, "Đồi A", "coffee", 1.0, "certified", "vi")
+    msg = _plain(LB.add_plot(services, "Doi-A", "coffee", 1.0, "certified", "vi"))
+    assert msg == t("log_error", "vi", msg=t("fl_similar_name", "vi", other="Đồi A")), msg
+    msg = _plain(LB.add_plot(services, "Đồi B", "coffee", 5000, "certified", "en"))
+    assert msg == t("log_error", "en", msg=t("fl_plot_area", "en", lo="0.0001", hi="1000")), msg
+    assert LB.plot_names(services) == ["Đồi A"]
+
+
+def test_vi_page_shows_the_kb_vietnamese_organism_note(services):
+    vi = H.api_advise(services, "chilli.nutrient_deficiency", "vi")
+    en = H.api_advise(services, "chilli.nutrient_deficiency", "en")
+    organism_vi = services.advisor.kb.problems["chilli.nutrient_deficiency"]["organism_vi"]
+    assert organism_vi in vi and "nutrient shortage" not in vi
+    assert "nutrient shortage or imbalance" in en and organism_vi not in en
+    # a Latin name is the same on both pages
+    assert "Phytophthora infestans" in H.api_advise(services, "tomato.late_blight", "vi")
+
+
+def test_kb_schema_checks_organism_vi(tmp_path):
+    import copy
+
+    from advisor.kb import read_kb
+    from advisor.schema import validate
+    kb = read_kb(None)
+    kb.model_labels = frozenset(pid for pid, p in kb.problems.items() if p.get("detectable_by_model", True))
+    bad = copy.deepcopy(kb)
+    bad.problems["chilli.nutrient_deficiency"]["organism_vi"] = ""
+    with pytest.raises(Exception, match="organism_vi"):
+        validate(bad)
+    bad.problems["chilli.nutrient_deficiency"]["organism_vi"] = "không có"
+    del bad.problems["chilli.nutrient_deficiency"]["organism"]
+    with pytest.raises(Exception, match="organism_vi translates"):
+        validate(bad)
+    validate(kb)
