@@ -27,7 +27,11 @@ def register(sub) -> None:
     _model_args(d)
     d.add_argument("--advise", nargs="?", const="vi", metavar="LANG",
                    help="print organic treatment advice (language en|vi, default vi)")
-    d.add_argument("--log", metavar="PLOT", help="record each diagnosis in the field log for plot PLOT")
+    d.add_argument("--log", metavar="PLOT", help="record each diagnosis in the field log for plot PLOT (without "
+                   "--confirmed-by they are kept UNCONFIRMED: the season audit counts them once confirmed with "
+                   "`leafscout log confirm ID --by NAME`)")
+    d.add_argument("--confirmed-by", metavar="NAME", help="with --log: the person who looked at the photos and "
+                   "confirms the diagnoses (recorded as confirmed by NAME)")
     d.add_argument("--db", metavar="PATH_OR_URL", help="field log database (default $LEAFSCOUT_DB or the user's log)")
     d.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"),
                    help="with --advise: the farm's organic status (default: the plot's, else certified)")
@@ -145,12 +149,31 @@ def _service(args):
     return svc
 
 
+def _confirmed_by(args) -> str | None:
+    """--confirmed-by, checked before any photo is read: text the field log can store, and only with --log."""
+    name = getattr(args, "confirmed_by", None)
+    if name is None:
+        return None
+    if not args.log:
+        raise _usage_error("--confirmed-by names who confirms the diagnoses written with --log PLOT; add --log PLOT")
+    from fieldlog.errors import FieldLogError
+    from fieldlog.text import check_text
+    try:
+        name = check_text(str(name), "--confirmed-by").strip()
+    except FieldLogError as exc:
+        raise _usage_error(str(exc)) from None
+    if not name or len(name) > 200:
+        raise _usage_error(f"--confirmed-by: expected a person's name (1 to 200 characters), got {len(name)} characters")
+    return name
+
+
 def cmd_diagnose(args) -> int:
     from leafscout.errors import ServiceError
     if args.top_k < 1:
         raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
     if args.advise and args.advise not in ("en", "vi"):
         raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+    confirmed_by = _confirmed_by(args)
     photos = collect_photos(args.paths)
     if not photos:
         print("leafscout diagnose: error: no photos to diagnose", file=sys.stderr)
@@ -182,6 +205,7 @@ def cmd_diagnose(args) -> int:
                dynamic_ncols=True)
     out = (lambda line: tqdm.write(line, file=sys.stdout)) if not bar.disable else print
     counts: Counter = Counter()
+    logged: list = []
     try:
         for d in all_results():
             r = d.result
@@ -191,9 +215,11 @@ def cmd_diagnose(args) -> int:
                 text = d.advice.render(args.advise, "text", rules=svc.advisor.rules)
             if args.log and r.status in ("ok", "uncertain") and r.path:
                 try:
-                    svc.record(d, args.log)
+                    svc.record(d, args.log, confirmed_by=confirmed_by)
+                    logged.append(d.observation_id)
                 except ServiceError as exc:
-                    print(f"leafscout diagnose: warning: {r.path} not logged: {exc}", file=sys.stderr)
+                    why = f" ({exc.log_code})" if exc.log_code else ""
+                    print(f"leafscout diagnose: warning: {r.path} not logged{why}: {exc}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / (Path(r.path).stem + ".heatmap.png")
@@ -204,6 +230,8 @@ def cmd_diagnose(args) -> int:
                                              ("crop_note", d.crop_note)) if v is not None})
                 if args.log:
                     js["context"] = d.info.to_dict()
+                    js["observation_id"] = d.observation_id
+                    js["confirmed_by"] = confirmed_by if d.observation_id is not None else None
                 if text is not None:
                     js["advice"] = text
                     js["copper"] = d.copper_decision()
@@ -229,6 +257,11 @@ def cmd_diagnose(args) -> int:
         if report:
             report.close()
     n_read = len(photos) - counts["error"]
+    if logged and not confirmed_by:
+        ids = ", ".join(str(i) for i in logged[:20]) + (", ..." if len(logged) > 20 else "")
+        print(f"leafscout diagnose: {len(logged)} diagnosis(es) logged to plot {args.log!r} UNCONFIRMED (no "
+              f"--confirmed-by): the audit counts each once a person confirms it with `leafscout log confirm ID "
+              f"--by NAME` (ids {ids})", file=sys.stderr)
     print(f"{len(photos)} photo(s): {counts['ok']} ok, {counts['uncertain']} uncertain, "
           f"{counts['not_a_leaf']} not a leaf, {counts['error']} unreadable (model {svc.predictor.version})",
           file=sys.stderr)

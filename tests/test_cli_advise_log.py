@@ -75,3 +75,58 @@ def test_unknown_plot_is_a_usage_error_before_any_photo(toy, red_leaf, log_with_
     assert main(["diagnose", red_leaf, "--model", toy, "--log", "Doi B", "--db", db]) == 2
     err = capsys.readouterr().err
     assert "Doi A" in err and "Traceback" not in err
+
+
+def test_diagnose_log_with_confirmed_by_records_a_confirmed_diagnosis(toy, red_leaf, log_with_copper, capsys):
+    import json
+    log, db = log_with_copper
+    assert main(["diagnose", red_leaf, "--model", toy, "--json", "--log", "Doi A", "--db", db,
+                 "--confirmed-by", "Lò Thị Hoa"]) == 0
+    out, err = capsys.readouterr()
+    row = json.loads(out.strip().splitlines()[-1])
+    (obs,) = log.history("Doi A").observations
+    assert obs.confirmed_by == "Lò Thị Hoa" and row["observation_id"] == obs.id
+    assert row["confirmed_by"] == "Lò Thị Hoa"
+    assert "UNCONFIRMED" not in err and "Traceback" not in err
+
+
+def test_diagnose_log_without_confirmed_by_records_unconfirmed_and_says_so_once(toy, red_leaf, log_with_copper,
+                                                                                  tmp_path, capsys):
+    import shutil
+    log, db = log_with_copper
+    second = tmp_path / "leaf2.jpg"
+    shutil.copy(red_leaf, second)
+    assert main(["diagnose", red_leaf, str(second), "--model", toy, "--log", "Doi A", "--db", db]) == 0
+    err = capsys.readouterr().err
+    obs = log.history("Doi A").observations
+    assert len(obs) == 2 and all(o.confirmed_by is None for o in obs)
+    lines = [ln for ln in err.splitlines() if "UNCONFIRMED" in ln]
+    assert len(lines) == 1, err
+    assert "leafscout log confirm ID --by NAME" in lines[0] and f"ids {obs[0].id}, {obs[1].id}" in lines[0]
+
+
+@pytest.mark.parametrize("extra,needle", [(["--confirmed-by", "Hoa"], "add --log PLOT"),
+                                          (["--log", "Doi A", "--confirmed-by", "Ho\udc80a"], "not valid UTF-8"),
+                                          (["--log", "Doi A", "--confirmed-by", "  "], "a person's name")])
+def test_bad_confirmed_by_is_one_line_and_exit_2_before_any_photo(toy, red_leaf, log_with_copper, capsys,
+                                                                   extra, needle):
+    log, db = log_with_copper
+    assert main(["diagnose", red_leaf, "--model", toy, "--db", db, *extra]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert log.history("Doi A").observations == []
+
+
+def test_a_record_the_log_refuses_is_one_warning_line_with_its_code(toy, red_leaf, log_with_copper, capsys,
+                                                                     monkeypatch):
+    """A model whose labels the log does not accept (an older log's known labels): the diagnosis is printed,
+    the refusal is one line naming the field log's code, no traceback."""
+    from leafscout import service
+    log, db = log_with_copper
+    monkeypatch.setattr(service.DiagnosisService, "log_labels", lambda self: ("tomato.healthy",))
+    assert main(["diagnose", red_leaf, "--model", toy, "--log", "Doi A", "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert "tomato.late_blight" in out
+    warn = [ln for ln in err.splitlines() if "not logged" in ln]
+    assert len(warn) == 1 and "(bad_label)" in warn[0] and "Traceback" not in err, err
+    assert "UNCONFIRMED" not in err and log.history("Doi A").observations == []

@@ -192,3 +192,35 @@ def test_login_guard_delays_and_locks_out():
     assert not g("farm", "s3cret"), "locked out: even the right password waits"
     now[0] += 61
     assert g("farm", "s3cret")
+
+
+def test_record_passes_who_confirms_and_refusals_carry_the_log_code(svc, red_leaf, toy):
+    """A person saving names who confirms; without a name the record is kept unconfirmed; the log is opened
+    with the loaded model's labels; a refusal is ServiceError('log_error') with the field log's code."""
+    from leafscout.errors import ServiceError
+    from test_cli_advise_log import LABELS
+    assert svc.log.known_labels == frozenset(LABELS)
+    d = svc.diagnose(str(red_leaf), plot="Doi A")
+    confirmed = svc.record(d, "Doi A", confirmed_by="Lò Thị Hoa")
+    assert confirmed.confirmed_by == "Lò Thị Hoa" and d.observation_id == confirmed.id
+    unconfirmed = svc.record(svc.diagnose(str(red_leaf)), "Doi A")
+    assert unconfirmed.confirmed_by is None and unconfirmed.confirmed_at is None
+    # diagnose(record=True) takes the name too
+    again = svc.diagnose(str(red_leaf), plot="Doi A", record=True, confirmed_by="Lò Văn Nam")
+    assert svc.log.history("Doi A").observations[-1].confirmed_by == "Lò Văn Nam" and again.observation_id
+    for kw, log_code in [(dict(label=None, status="not_a_leaf"), "needs_confirmation"),
+                         (dict(label="tomato.leaf_mold", status="ok"), "bad_label"),
+                         (dict(label="tomato.late_blight", status="ok", confirmed_by="x\x00"), "bad_text")]:
+        confirmed_by = kw.pop("confirmed_by", None)
+        with pytest.raises(ServiceError) as ei:
+            svc.record_result("Doi A", str(red_leaf), kw["label"], kw["status"], 0.9, "toy",
+                              confirmed_by=confirmed_by)
+        assert ei.value.code == "log_error" and ei.value.log_code == log_code, (kw, ei.value.log_code)
+        assert str(red_leaf) not in str(ei.value)
+    with pytest.raises(ServiceError) as ei:
+        svc.record_result("nowhere", str(red_leaf), "tomato.late_blight", "ok", 0.9, "toy")
+    assert ei.value.log_code == "unknown_plot"
+    # a not-a-leaf result a person vouches for is kept under the model's no-leaf label
+    obs = svc.record_result("Doi A", str(red_leaf), None, "not_a_leaf", 0.2, "toy", confirmed_by="Lò Thị Hoa")
+    assert obs.label == "background.no_leaf" and obs.confirmed_by == "Lò Thị Hoa"
+    assert len(svc.log.history("Doi A").observations) == 4
