@@ -510,6 +510,23 @@ def test_save_to_log_then_record_an_action(browser, server):
     page.close()
 
 
+def test_save_names_who_confirms_and_the_phone_remembers_the_name(browser, server):
+    page = _open(browser, server)
+    _upload_photo(page, LATE_BLIGHT)
+    page.click("#save .label-wrap")
+    page.fill("#save-new textarea, #save-new input", "Lô xác nhận")
+    page.fill("#save-by textarea, #save-by input", "Lò Thị Hoa")
+    page.click("#save-btn")
+    _wait_text(page, "#save", t("saved_by", "vi", by="Lò Thị Hoa"))
+    assert [o.confirmed_by for o in server["services"].log.history("Lô xác nhận").observations] == ["Lò Thị Hoa"]
+    page.reload()
+    page.wait_for_selector("#card .card")
+    page.click("#save .label-wrap")
+    page.wait_for_function("() => { const e = document.querySelector('#save-by textarea, #save-by input');"
+                           " return e && e.value === 'Lò Thị Hoa'; }")
+    page.close()
+
+
 # -------------------------------------------------------------------------------------- login, caps
 
 def _get(url, cookies=None):
