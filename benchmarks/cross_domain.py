@@ -30,7 +30,7 @@ from model.preprocess import PreprocessConfig  # noqa: E402
 from training.data import Sample, discover  # noqa: E402
 from model.metrics import classification_report  # noqa: E402
 from training.presets import EvalTransform, TrainTransform  # noqa: E402
-from training.train import PhotoDataset, WeightedEpochSampler, evaluate, load_foliage, worker_init  # noqa: E402
+from training.loop import PhotoDataset, WeightedEpochSampler, evaluate, load_foliage, worker_init  # noqa: E402
 
 APPLE = ["apple.black_rot", "apple.cedar_apple_rust", "apple.healthy", "apple.scab"]
 # recipe -> (locator, background replacement probability)

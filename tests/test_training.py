@@ -121,7 +121,7 @@ def test_label_missing_from_the_model_is_reported(tiny_datasets):
 def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
     from training.presets import EvalTransform
     from model.preprocess import PreprocessConfig
-    from training.train import PhotoDataset
+    from training.loop import PhotoDataset
     lm = load_label_map()
     bad = tiny_datasets / "citrus_leaves" / "train" / "canker" / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")

@@ -24,6 +24,7 @@ from model.metrics import ece, energy, fit_temperature, softmax
 from model.preprocess import CENTER_CROP, PreprocessConfig, preprocess
 from training.backgrounds import leaf_alpha, replace_background, synthetic_negative
 from training.presets import LAB_DATASETS, EvalTransform
+from training.loop import PhotoDataset, evaluate, load_foliage, locator_config, preprocess_config
 from training.report import per_dataset_report, write_confusions
 
 log = logging.getLogger("leafscout.finalize")
@@ -109,8 +110,6 @@ def flag_rates(pt: np.ndarray, e: np.ndarray, plants: np.ndarray, targets: np.nd
 
 def finalize(model, labels: list[str], val_samples, cfg: PreprocessConfig, args, out: Path,
              locator: LocatorConfig | None = None) -> dict:
-    from training.train import PhotoDataset, evaluate, load_foliage
-
     label_map = load_label_map(args.labels)
     loader = DataLoader(PhotoDataset(val_samples, EvalTransform(cfg, locator)), batch_size=64, num_workers=args.workers)
     t0 = time.time()
@@ -178,11 +177,8 @@ def main(argv=None) -> int:
     ns = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from training.data import discover
-    from training.train import get_args_parser, locator_config, preprocess_config
-
     ckpt = torch.load(ns.checkpoint, map_location="cpu", weights_only=False)
-    args = get_args_parser().parse_args([])
-    vars(args).update(ckpt["args"])
+    args = argparse.Namespace(**ckpt["args"])  # every option the run was started with
     if "resize_policy" not in ckpt["args"]:  # runs from before the option trained on centre crops
         args.resize_policy = CENTER_CROP
     labels = ckpt["labels"]

