@@ -57,7 +57,9 @@ class Advice:
     label: str
     status: str                    # ok | uncertain | not_a_leaf
     crop: dict                     # {id, names}
-    problem: dict                  # {id, names, organism, type, type_names, detectable_by_model}
+    # {id, names, organism, organism_vi, type, type_names, detectable_by_model}; organism_vi is the Vietnamese of
+    # a plain-words organism note (None for a Latin name, which reads the same in both languages)
+    problem: dict
     checks: list[dict] = field(default_factory=list)     # [{field, text}] symptoms etc. to confirm by eye
     risk: dict = field(default_factory=lambda: {"level": "unknown", "reasons": []})
     steps: list[Step] = field(default_factory=list)

@@ -73,7 +73,8 @@ class Advisor:
     def _summary(self, pid: str) -> dict:
         p = self.kb.problems[pid]
         return {"id": pid, "crop": p["crop"], "names": dict(p["names"]), "type": p["type"],
-                "organism": p.get("organism"), "detectable_by_model": pid in self.kb.model_labels}
+                "organism": p.get("organism"), "organism_vi": p.get("organism_vi"),
+                "detectable_by_model": pid in self.kb.model_labels}
 
     def problem(self, label: str) -> dict:
         if label not in self.kb.problems:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .advice import Advice
 from .errors import AdvisorError, did_you_mean
+from .names import is_scientific_name, organism_for
 
 FORMATS = ("text", "markdown")
 LANGS = ("vi", "en")
@@ -43,8 +44,9 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
     out.append(f"# {u['title']}" if md else u["title"].upper())
     item(f"{b(u['crop'])}: {c['names'][lang]}")
     item(f"{b(u['problem'])}: {p['names'][lang]}")
-    if p.get("organism"):
-        item(f"{b(u['cause'])}: {'*' + p['organism'] + '*' if md else p['organism']}")
+    org = organism_for(p, lang)  # vi: organism_vi, or the Latin name; never an English note
+    if org:
+        item(f"{b(u['cause'])}: {'*' + org + '*' if md and is_scientific_name(org) else org}")
     item(f"{b(u['type'])}: {p['type_names'][lang]}")
     if advice.status == "ok" and advice.steps:
         item(f"{b(u['risk'])}: {u['risk_levels'][advice.risk['level']][lang]}")

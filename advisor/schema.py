@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import KnowledgeBaseError, did_you_mean
 from .kb import KnowledgeBase
+from .names import is_scientific_name
 
 LANGS = ("en", "vi")
 VI_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -228,12 +229,19 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
         c.text(f"{where}.{k}", p.get(k), required=False)
     # `organism` is written once (a Latin name reads the same in both languages); a plain-words note such as
     # "none (nutrient shortage)" needs its Vietnamese in `organism_vi`, shown on Vietnamese pages
+    # (the rule: advisor/names.py, docs/knowledge-base.md)
     if "organism_vi" in p:
         ov = p["organism_vi"]
         if not isinstance(ov, str) or not ov.strip():
             c.err(f"{where}.organism_vi", f"expected the organism note in Vietnamese (text), got {ov!r}")
         elif not p.get("organism"):
             c.err(f"{where}.organism_vi", "organism_vi translates `organism`; give `organism` too")
+        elif len(ov.split()) > 3 and not VI_MARKS.search(ov):
+            c.err(f"{where}.organism_vi", f"has no Vietnamese diacritics, looks untranslated: '{ov[:60]}'")
+    elif p.get("organism") is not None and not is_scientific_name(p["organism"]):
+        c.err(f"{where}.organism_vi", f"missing: organism '{str(p['organism'])[:60]}' is not a Latin scientific name "
+                                      f"(plain words are English on Vietnamese pages); add `organism_vi: ...`, "
+                                      f"its Vietnamese")
     if pid in kb.model_labels:
         if p.get("detectable_by_model") is False:
             c.err(where, "is a model label in labels.yaml, so it is detectable; remove `detectable_by_model: false`")
