@@ -65,7 +65,10 @@ def test_val_accuracy_matches_the_card(predictor, shared_datasets):
     metrics = json.loads((REPO / "model" / "metrics.json").read_text())
     report = evaluate_folder(predictor, shared_datasets, split="val", limit=8)
     for ds, r in report["datasets"].items():
-        assert r["top1"] >= metrics["val"][ds]["top1"] - 0.08, (ds, r["top1"])
+        # 8 photos per class is a class-balanced sample: compare with the card's mean per-class recall
+        per_class = metrics["val"][ds]["per_class"].values()
+        expected = sum(c["recall"] for c in per_class) / len(per_class)
+        assert r["top1"] >= expected - 0.1, (ds, r["top1"], expected)
 
 
 def test_a_blank_white_photo_and_random_noise_are_not_leaves(predictor):

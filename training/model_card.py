@@ -30,6 +30,9 @@ SOURCES = {
 
 def geometry_text(args: dict) -> str:
     if args.get("resize_policy", "resize_shorter_center_crop") == "squash":
+        if "no_locator" in args and not args["no_locator"]:
+            return (f"cropped to the leaf by the leaf locator when the backdrop is plain (else the whole photo), "
+                    f"then resized to {args['eval_size']}x{args['eval_size']} px")
         return f"whole photo resized to {args['eval_size']}x{args['eval_size']} px (nothing cropped)"
     return (f"shorter side resized to {args['eval_size'] / args['crop_pct']:.0f} px, centre crop "
             f"{args['eval_size']} px")
@@ -104,7 +107,8 @@ def doubt_lines(m: dict) -> list[str]:
     return lines
 
 
-def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = None) -> str:
+def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = None,
+           notes_path: Path | None = None) -> str:
     m = json.loads((run / "metrics.json").read_text())
     args = m["training"]["args"]
     labels = load_label_map(args.get("labels")).labels
@@ -149,7 +153,10 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
               f"lab photos (p = {args.get('bg_p', 0)}), synthetic non-plant photos (p = {args.get('negative_p', 0)}) "
               "(training/presets.py, training/backgrounds.py). The stages below are the whole recipe.",
               *stage_lines(run, m, base_rev),
-              f"- Then: `python -m training.model_card {run} --onnx {onnx}`.", "",
+              f"- Then: `cp {run}/leafscout.onnx {onnx} && cp {run}/metrics.json {onnx.parent}/metrics.json && "
+              f"python -m training.model_card {run} --onnx {onnx}"
+              + (f" --base-rev {base_rev}" if base_rev else "") + (f" --notes {notes_path}" if notes_path else "")
+              + "`.", "",
               "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",
               "## Limits", "",
               "- Most training photos are single leaves on plain backgrounds (lab or paper); only iBean, FGVC8 "
@@ -174,7 +181,7 @@ def main(argv=None) -> int:
                    help="git revision whose model/leafscout.onnx the first stage started from (--init-from an .onnx)")
     ns = p.parse_args(argv)
     notes = ns.notes.read_text() if ns.notes else ""
-    ns.out.write_text(render(ns.run, ns.onnx, notes, ns.base_rev))
+    ns.out.write_text(render(ns.run, ns.onnx, notes, ns.base_rev, ns.notes))
     print(f"wrote {ns.out}")
     return 0
 
