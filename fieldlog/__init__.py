@@ -1,6 +1,6 @@
 """Electronic field log and traceability for organic certification (issue 6).
 
-`from fieldlog import FieldLog` is resolved lazily, so `import fieldlog.cli` stays light.
+`from fieldlog import FieldLog` is resolved lazily, so `import leafscout.cli_log` stays light.
 """
 from __future__ import annotations
 

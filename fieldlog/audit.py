@@ -94,33 +94,20 @@ def _verdict(result, lang: str = "en") -> tuple[bool, str]:
     return allowed is True, str(reason or ("allowed" if allowed else "not allowed"))
 
 
-def default_checker() -> tuple[Checker, float]:
-    """The advisor's substance list and copper cap; a clear error if the advisor is not installed."""
-    try:
-        from advisor import Advisor
-
-        advisor = Advisor.load()
-        return advisor.check_substance, float(advisor.copper_cap_kg_ha_7y)
-    except (ImportError, AttributeError) as exc:
-        raise FieldLogError(
-            f"the audit needs the advisor's list of allowed substances, which could not be loaded ({exc}); "
-            "install the advisor package or pass a checker.") from None
-
-
 def season_audit(log, start, end, checker: Checker | None = None,
                  copper_cap_kg_ha_7y: float | None = None, lang: str = "en") -> AuditReport:
-    """Audit actions with start <= time < end. Without a checker, the advisor's list and cap are used."""
+    """Audit actions with start <= time < end against `checker` (substance -> (allowed, reason)) and the
+    copper cap. The field log knows no substance list of its own: the application service passes the
+    advisor's (`leafscout.service.audit_season`), so the log never imports the advisor."""
     from .timeutil import to_utc
 
     start_utc = to_utc(start, "season start", allow_future=True)
     end_utc = to_utc(end, "season end", allow_future=True)
     if end_utc <= start_utc:
         raise FieldLogError(f"season: the end ({end}) must come after the start ({start}).")
-    if checker is None:
-        checker, cap = default_checker()
-        copper_cap_kg_ha_7y = copper_cap_kg_ha_7y if copper_cap_kg_ha_7y is not None else cap
-    if copper_cap_kg_ha_7y is None:
-        raise FieldLogError("copper cap: pass copper_cap_kg_ha_7y with a custom checker (the advisor uses 28.0).")
+    if checker is None or copper_cap_kg_ha_7y is None:
+        raise FieldLogError("the audit needs a substance checker and the copper cap: call it through the "
+                            "application service (leafscout.service.audit_season), which passes the advisor's.")
     report = AuditReport(start_utc, end_utc)
     for plot, action in log.actions_between(start_utc, end_utc):
         if action.active_substance:

@@ -93,6 +93,15 @@ def default_advisor(model_path=None, kb_dir: str | None = None):
     return load_advisor(labels, kb_dir)
 
 
+def audit_season(log, start, end, advisor=None, lang: str = "en"):
+    """The season audit with the advisor's substance list and copper cap: the service joins the two
+    layers, so neither the field log nor the advisor imports the other."""
+    from fieldlog.audit import season_audit
+
+    advisor = advisor or default_advisor()
+    return season_audit(log, start, end, advisor.check_substance, float(advisor.copper_cap_kg_ha_7y), lang=lang)
+
+
 # ---------------------------------------------------------------------------------------------- context
 
 @dataclass

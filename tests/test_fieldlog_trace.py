@@ -236,13 +236,13 @@ def test_season_audit_flags_what_the_standard_forbids_and_copper_over_the_cap(se
 
 
 def test_season_audit_with_the_advisors_own_list(season):
-    advisor = pytest.importorskip("advisor")
-    if not hasattr(advisor, "Advisor"):
-        pytest.skip("advisor.Advisor not built yet")
+    from leafscout.service import audit_season
     with FieldLog.open(season) as log:
         log.record_action("Đồi Chè 2", "sprayed chlorpyrifos", active_substance="chlorpyrifos", at="2025-08-01")
         log.record_action("Đồi Chè 2", "home-made brew", active_substance="mystery brew 7", at="2025-08-02")
-        report = season_audit(log, "2025-01-01", "2026-01-01")
+        report = audit_season(log, "2025-01-01", "2026-01-01")
+        with pytest.raises(FieldLogError, match="substance checker"):
+            season_audit(log, "2025-01-01", "2026-01-01")  # the log has no list of its own
     flagged = {r.action.active_substance: r.reason for r in report.flagged}
     assert set(flagged) == {"chlorpyrifos", "mystery brew 7"}  # copper hydroxide passes; unknown is flagged
     assert "Not allowed" in flagged["chlorpyrifos"] and "certifier" in flagged["mystery brew 7"]
@@ -250,6 +250,6 @@ def test_season_audit_with_the_advisors_own_list(season):
 
 
 def test_the_cli_module_imports_nothing_heavy():
-    code = "import sys, fieldlog.cli; print(sorted(m for m in ('sqlalchemy', 'cv2', 'fpdf', 'segno', 'alembic') if m in sys.modules))"
+    code = "import sys, leafscout.cli_log; print(sorted(m for m in ('sqlalchemy', 'cv2', 'fpdf', 'segno', 'alembic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

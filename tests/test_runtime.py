@@ -163,7 +163,7 @@ def test_model_errors_are_clear(tmp_path, monkeypatch):
 
 
 def test_runtime_never_imports_torch(toy):
-    code = ("import sys, model.runtime, model.cli\n"
+    code = ("import sys, model.runtime, leafscout.cli_diagnose\n"
             "from model.runtime import Predictor\n"
             f"r = Predictor({str(toy)!r}).predict({str(PHOTOS[0])!r})\n"
             "from leafscout.cli import main\n"

@@ -325,13 +325,12 @@ def export_files(services, target, lang) -> tuple[str, list[str]]:
 
 
 def audit_md(services, year, lang) -> str:
-    from fieldlog.audit import season_audit
+    from leafscout.service import audit_season
 
     lang = norm_lang(lang)
     try:
         y = int(year)
-        rep = season_audit(services.log, f"{y}-01-01", f"{y + 1}-01-01", services.advisor.check_substance,
-                           services.advisor.copper_cap_kg_ha_7y, lang=lang)
+        rep = audit_season(services.log, f"{y}-01-01", f"{y + 1}-01-01", services.advisor, lang=lang)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
     out = []

@@ -29,8 +29,8 @@ def _with_log(fn):
     def run(args) -> int:
         from leafscout.errors import UsageError
 
-        from .api import FieldLog
-        from .errors import FieldLogError
+        from fieldlog.api import FieldLog
+        from fieldlog.errors import FieldLogError
 
         try:
             log = FieldLog.open(getattr(args, "db", None))
@@ -147,8 +147,8 @@ def cmd_add_lot(log, args) -> int:
 
 @_with_log
 def cmd_qr(log, args) -> int:
-    from . import qr
-    from .errors import UnknownLotError
+    from fieldlog import qr
+    from fieldlog.errors import UnknownLotError
 
     try:
         item = log.get_lot(args.target)
@@ -163,21 +163,21 @@ def cmd_qr(log, args) -> int:
 
 @_with_log
 def cmd_audit(log, args) -> int:
-    from .audit import season_audit
+    from leafscout.service import audit_season
 
     start, end = (f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season else (args.start, args.end)
     if not start or not end:
         from leafscout.errors import UsageError
 
         raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
-    report = season_audit(log, start, end)
+    report = audit_season(log, start, end)
     print(report.to_text())
     return 0 if report.ok else 1
 
 
 @_with_log
 def cmd_export(log, args) -> int:
-    from . import export
+    from fieldlog import export
 
     wanted = {f: getattr(args, f) for f in ("html", "pdf", "csv") if getattr(args, f) is not None}
     if not wanted:
