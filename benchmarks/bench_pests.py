@@ -53,7 +53,7 @@ def rice_val_report(det: Detector, items, labels_index) -> tuple[dict, dict]:
         s, b = det.infer(x[None])
         gt_labels = np.array([labels_index[det_label] for det_label in it.label_names], np.int64)
         for thr, sink in ((det.thresholds, at), (0.05, low)):
-            pests = det._pests(s[0], b[0], lb, ow, oh, score_threshold=None if sink is at else thr)
+            pests = det._pests(s[0], b[0], lb, ow, oh, None if sink is at else thr, rgb)
             sink.append(ImageDets(np.array([p.box for p in pests], np.float64).reshape(-1, 4),
                                   np.array([p.score for p in pests]), np.array([labels_index[p.label] for p in pests]),
                                   it.boxes, gt_labels))

@@ -10,6 +10,11 @@ the network gives a score per class and a box for every location, and here, in n
 location, the score threshold (per class where the metadata has one), class-agnostic non-maximum suppression
 (one insect is counted once even when two classes fire on it), then the boxes are mapped back through the
 letterbox and the decoder's size reduction to the pixels of the photo as it was given (after EXIF rotation).
+
+Naming: when a pest labeler lies next to the detector (`pests_labeler.onnx` beside `pests.onnx`; in general
+`<detector stem>_labeler.onnx`), each box is cropped from the decoded photo (with some context) and the labeler,
+an EfficientNet-Lite0 trained on insect crops (training/pest_crops.py), names it; the detector's score stays the
+box's score. Without one, the detector's own class head names the boxes.
 """
 from __future__ import annotations
 
@@ -94,6 +99,23 @@ def boxes_to_original(boxes: np.ndarray, lb: Letterbox, orig_width: int | None =
     return b
 
 
+def crop_box(rgb: np.ndarray, box, size: int, context: float = 0.15) -> np.ndarray:
+    """The box (x0, y0, x1, y1 in `rgb`'s pixels) with `context` x its width/height added on each side, clipped to
+    the photo, resized to size x size (uint8): what the pest labeler sees of one insect."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    bw, bh = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    x0, x1 = max(0, int(np.floor(x0 - context * bw))), min(w, int(np.ceil(x1 + context * bw)))
+    y0, y1 = max(0, int(np.floor(y0 - context * bh))), min(h, int(np.ceil(y1 + context * bh)))
+    if x1 - x0 < 2:
+        x0, x1 = max(0, min(x0, w - 2)), max(0, min(x0, w - 2)) + 2
+    if y1 - y0 < 2:
+        y0, y1 = max(0, min(y0, h - 2)), max(0, min(y0, h - 2)) + 2
+    c = rgb[y0:y1, x0:x1]
+    interp = cv2.INTER_AREA if min(c.shape[:2]) > size else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(c), (size, size), interpolation=interp)
+
+
 def normalize(rgb: np.ndarray, mean, std) -> np.ndarray:
     x = rgb.astype(np.float32) * (1.0 / 255.0)
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
@@ -148,7 +170,7 @@ def postprocess(scores: np.ndarray, boxes: np.ndarray, score_threshold: float | 
 class Detector:
     """An ONNX pest detector with its labels, input size, thresholds and NMS IoU from the model metadata."""
 
-    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None, labeler: bool = True):
         import onnxruntime as ort
 
         self.path = Path(path) if path else default_pests_path()
@@ -179,6 +201,21 @@ class Detector:
         self.max_detections = int(meta.get("max_detections", 100))
         self.version = meta.get("version", "unknown")
         self.input_name = self.session.get_inputs()[0].name
+        self.labeler = None
+        self.labeler_path = self.path.with_name(self.path.stem + "_labeler.onnx")
+        if labeler and self.labeler_path.is_file():
+            try:
+                self.labeler = ort.InferenceSession(str(self.labeler_path), opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:
+                raise DetectorError(f"{self.labeler_path} is not a readable ONNX model: {exc}") from None
+            lraw = self.labeler.get_modelmeta().custom_metadata_map
+            lmeta = {k[len(META_PREFIX):]: v for k, v in lraw.items() if k.startswith(META_PREFIX)}
+            if lmeta.get("kind") != "pest_labeler" or json.loads(lmeta.get("labels", "[]")) != self.labels:
+                raise DetectorError(f"{self.labeler_path} is not a pest labeler for this detector's labels {self.labels}")
+            cfg = json.loads(lmeta["preprocess"])
+            self.labeler_size, self.labeler_context = int(cfg["input_size"]), float(lmeta.get("context", "0.15"))
+            self.labeler_mean, self.labeler_std = cfg["mean"], cfg["std"]
+            self.labeler_version = lmeta.get("version", "unknown")
 
     def load(self, image) -> tuple[np.ndarray, int | None, int | None]:
         """The gate: (decoded RGB, original width, original height). A big JPEG is decoded at 1/2..1/8 size as
@@ -212,12 +249,23 @@ class Detector:
         rgb, ow, oh = self.load(image)
         x, lb = self.prepare(rgb)
         scores, boxes = self.infer(x[None])
-        return self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold)
+        return self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold, rgb)
 
-    def _pests(self, scores, boxes, lb, ow, oh, score_threshold=None) -> list[Pest]:
+    def name_boxes(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """Class index per box (boxes in `rgb`'s pixels) from the labeler's crops."""
+        crops = np.stack([normalize(crop_box(rgb, b, self.labeler_size, self.labeler_context), self.labeler_mean,
+                                    self.labeler_std) for b in boxes])
+        logits = np.concatenate([self.labeler.run(["logits"], {"image": crops[i:i + 16]})[0]
+                                 for i in range(0, len(crops), 16)])
+        return logits.argmax(1)
+
+    def _pests(self, scores, boxes, lb, ow, oh, score_threshold=None, rgb=None) -> list[Pest]:
         thr = self.thresholds if score_threshold is None else float(score_threshold)
         b, s, c = postprocess(scores, boxes, thr, self.nms_iou, self.max_detections)
-        b = boxes_to_original(b, lb, ow, oh)
+        b = boxes_to_original(b, lb)  # in the decoded photo's pixels
+        if self.labeler is not None and rgb is not None and len(b):
+            c = self.name_boxes(rgb, b)
+        b = boxes_to_original(b, Letterbox(lb.width, lb.height, lb.size, 1.0, 0, 0), ow, oh)
         return [Pest(self.labels[int(ci)], float(si), tuple(float(v) for v in bi)) for bi, si, ci in zip(b, s, c)]
 
     @staticmethod
@@ -226,10 +274,13 @@ class Detector:
 
     def info(self) -> dict:
         return {"path": str(self.path), "version": self.version, "labels": self.labels,
+                "labeler": None if self.labeler is None else {"path": str(self.labeler_path),
+                                                              "version": self.labeler_version,
+                                                              "input_size": self.labeler_size},
                 "input_size": self.input_size, "score_threshold": self.score_threshold,
                 "class_score_thresholds": dict(zip(self.labels, self.thresholds.tolist())),
                 "nms_iou": self.nms_iou}
 
 
-__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Letterbox", "letterbox", "letterbox_params",
+__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Letterbox", "letterbox", "letterbox_params", "crop_box",
            "boxes_to_original", "postprocess", "nms", "box_iou", "default_pests_path", "PESTS_ENV"]

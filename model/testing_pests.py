@@ -66,3 +66,39 @@ def toy_detector(path: str | Path, labels: list[str] | None = None, score_thresh
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     return path
+
+
+def toy_labeler(path: str | Path, labels: list[str] | None = None, winner: int = 2, size: int = 32) -> Path:
+    """A toy pest labeler in the exact format (input `image`, outputs `logits` and `cam`, kind=pest_labeler) that
+    names every crop `labels[winner]`."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from model.preprocess import PreprocessConfig
+
+    labels = labels or TOY_PEST_LABELS
+    c = len(labels)
+    bias = np.zeros((c,), np.float32)
+    bias[winner] = 5.0
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
+        helper.make_node("Conv", ["pooled", "W", "B"], ["cam"]),                # [N,C,1,1]
+        helper.make_node("Flatten", ["cam"], ["logits"], axis=1),               # [N,C]
+    ]
+    graph = helper.make_graph(
+        nodes, "leafscout_toy_labeler",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", c]),
+         helper.make_tensor_value_info("cam", TensorProto.FLOAT, ["batch", c, 1, 1])],
+        initializer=[numpy_helper.from_array(np.zeros((c, 3, 1, 1), np.float32), "W"),
+                     numpy_helper.from_array(bias, "B")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    meta = {"kind": "pest_labeler", "labels": json.dumps(labels), "context": "0.15", "version": "0.0.0-toy",
+            "preprocess": PreprocessConfig(input_size=size, resize_size=size).to_json()}
+    for k, v in meta.items():
+        e = model.metadata_props.add()
+        e.key, e.value = "leafscout." + k, v
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
+    return path

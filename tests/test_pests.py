@@ -363,3 +363,55 @@ def test_leaf_negatives_come_from_train_splits_only():
     labels, index = detection_labels()
     val = rice_pest_items(SHARED_DATASETS / "rice_pest", "val", index)
     assert len(val) == 79 and sum(len(i.labels) for i in val) == 99
+
+
+def test_the_labeler_beside_the_detector_names_the_boxes(tmp_path):
+    """pests_labeler.onnx next to pests.onnx names each box from its crop; the boxes and scores stay the detector's."""
+    pytest.importorskip("onnx")
+    from model.detect import Detector, crop_box
+    from model.testing import flat_photo
+    from model.testing_pests import toy_detector, toy_labeler
+
+    det_path = toy_detector(tmp_path / "pests.onnx")
+    red = _jpeg(tmp_path / "red.jpg", flat_photo((210, 30, 30), (300, 400)))
+    plain = Detector(det_path).detect(red)
+    toy_labeler(tmp_path / "pests_labeler.onnx", winner=2)
+    det = Detector(det_path)
+    named = det.detect(red)
+    assert det.info()["labeler"] is not None
+    assert [p.label for p in plain] == ["rice.rice_bug"] * 2 and [p.label for p in named] == ["rice.grasshopper"] * 2
+    assert [p.box for p in plain] == [p.box for p in named] and [p.score for p in plain] == [p.score for p in named]
+    assert [p.label for p in Detector(det_path, labeler=False).detect(red)] == ["rice.rice_bug"] * 2
+    # a labeler for other labels is refused, not silently used
+    toy_labeler(tmp_path / "pests_labeler.onnx", labels=["rice.a", "rice.b", "rice.c"])
+    from model.detect import DetectorError
+    with pytest.raises(DetectorError, match="labeler"):
+        Detector(det_path)
+    # the crop: the box with context, clipped to the photo, at the labeler's size
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    rgb[40:60, 90:110] = 255
+    c = crop_box(rgb, (90, 40, 110, 60), 32, context=0.5)
+    assert c.shape == (32, 32, 3) and c[16, 16].min() == 255 and c[0, 0].max() == 0
+    assert crop_box(rgb, (195, 95, 260, 130), 16).shape == (16, 16, 3)  # partly outside: clipped, still a crop
+
+
+def test_labeler_training_smoke_exports_a_labeler(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("albumentations")
+    from training.pest_crops import get_args_parser, main
+
+    root = tmp_path / "data"
+    for split in ("train", "val"):
+        shutil.copytree(RICE_FIXTURES, root / "rice_pest" / split)
+    rep = main(get_args_parser().parse_args([
+        "--data-root", str(root), "--output-dir", str(tmp_path / "lab"), "--size", "64", "--epochs", "1",
+        "--batch-size", "4", "--max-steps", "2", "--no-pretrained", "--threads", "1"]))
+    assert rep["val"]["crops"] == 12 and rep["export"]["max_abs_diff"] < 1e-4
+    # it plugs in beside a detector with the same labels
+    from model.detect import Detector
+    from model.testing_pests import toy_detector
+    from training.detect_data import detection_labels
+    labels, _ = detection_labels()
+    toy_detector(tmp_path / "lab" / "pests.onnx", labels=labels)
+    det = Detector(tmp_path / "lab" / "pests.onnx")
+    assert det.labeler is not None and det.labeler_size == 64
