@@ -30,6 +30,7 @@ import numpy as np
 from model.imageio import ImageError, check_image, read_image
 
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
+NO_INSECT = "none.no_insect"  # the labeler's extra class: the detector boxed something that is not an insect
 META_PREFIX = "leafscout."
 PAD_VALUE = 127
 
@@ -210,7 +211,8 @@ class Detector:
                 raise DetectorError(f"{self.labeler_path} is not a readable ONNX model: {exc}") from None
             lraw = self.labeler.get_modelmeta().custom_metadata_map
             lmeta = {k[len(META_PREFIX):]: v for k, v in lraw.items() if k.startswith(META_PREFIX)}
-            if lmeta.get("kind") != "pest_labeler" or json.loads(lmeta.get("labels", "[]")) != self.labels:
+            llabels = json.loads(lmeta.get("labels", "[]"))
+            if lmeta.get("kind") != "pest_labeler" or llabels not in (self.labels, self.labels + [NO_INSECT]):
                 raise DetectorError(f"{self.labeler_path} is not a pest labeler for this detector's labels {self.labels}")
             cfg = json.loads(lmeta["preprocess"])
             self.labeler_size, self.labeler_context = int(cfg["input_size"]), float(lmeta.get("context", "0.15"))
@@ -252,7 +254,7 @@ class Detector:
         return self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold, rgb)
 
     def name_boxes(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Class index per box (boxes in `rgb`'s pixels) from the labeler's crops."""
+        """Class index per box (boxes in `rgb`'s pixels) from the labeler's crops; len(labels) means no insect."""
         crops = np.stack([normalize(crop_box(rgb, b, self.labeler_size, self.labeler_context), self.labeler_mean,
                                     self.labeler_std) for b in boxes])
         logits = np.concatenate([self.labeler.run(["logits"], {"image": crops[i:i + 16]})[0]
@@ -265,6 +267,8 @@ class Detector:
         b = boxes_to_original(b, lb)  # in the decoded photo's pixels
         if self.labeler is not None and rgb is not None and len(b):
             c = self.name_boxes(rgb, b)
+            insect = c < len(self.labels)  # the labeler's `no insect` class drops the box
+            b, s, c = b[insect], s[insect], c[insect]
         b = boxes_to_original(b, Letterbox(lb.width, lb.height, lb.size, 1.0, 0, 0), ow, oh)
         return [Pest(self.labels[int(ci)], float(si), tuple(float(v) for v in bi)) for bi, si, ci in zip(b, s, c)]
 

@@ -10,6 +10,11 @@ the way a detector's boxes are off, and some context around it) and run on each 
 
 Writes `checkpoint.pt`, `report.json` (val crop accuracy per class) and `pests_labeler.onnx` (verified against
 PyTorch on real crops). model/detect.py uses it when it lies next to the detector as `pests_labeler.onnx`.
+
+With `--hard-negatives-from runs/pests/pests.onnx` the labeler also learns a class `none.no_insect` from the
+trained detector's false alarms on TRAIN photos (rice_pest train boxes that miss every insect, and anything it
+boxes on leaf photos of the classifier datasets' train splits), so at run time it can also drop a box that holds
+no insect (a second look, as two-stage detectors take).
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.detect import crop_box, normalize
+from model.detect import NO_INSECT, Detector, box_iou, crop_box, normalize
 from model.preprocess import LITE_MEAN, LITE_STD, PreprocessConfig
 from training.detect_data import detection_labels, load_rgb, rice_pest_items
 
@@ -53,7 +58,47 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pretrained", action="store_true")
     p.add_argument("--limit-images", type=int, default=None)
     p.add_argument("--model-version", default="1.0.0")
+    p.add_argument("--hard-negatives-from", default="", help="trained detector ONNX: its false alarms on train "
+                   "photos become the `none.no_insect` class")
+    p.add_argument("--negative-threshold", type=float, default=0.15, help="detector score for mining false alarms")
+    p.add_argument("--leaf-photos", type=int, default=800, help="leaf train photos (spread over datasets) to mine")
+    p.add_argument("--max-negatives", type=int, default=600)
     return p
+
+
+def mine_negatives(det_path: str, train, data_root: Path, n_leaf: int, threshold: float, limit: int, seed: int,
+                   per_image: int = 4):
+    """Items whose boxes are the detector's false alarms (all labelled `no insect`) on TRAIN photos only."""
+    from training.detect_data import Item, leaf_negatives, sample_per_dataset
+
+    det = Detector(det_path, labeler=False)
+    out = []
+    for it in train:
+        pests = det.detect(it.path, score_threshold=threshold)
+        boxes = np.array([p.box for p in pests], np.float64).reshape(-1, 4)
+        if len(boxes) and len(it.boxes):
+            boxes = boxes[box_iou(boxes, it.boxes).max(1) < 0.3]
+        boxes = boxes[:per_image]  # the highest-scoring false alarms, a few per photo for variety
+        if len(boxes):
+            out.append(Item(it.path, boxes.astype(np.float32), np.full(len(boxes), -1, np.int64), "rice_pest"))
+    for it in sample_per_dataset(leaf_negatives(data_root, "train"), n_leaf, seed):
+        try:
+            pests = det.detect(it.path, score_threshold=threshold)
+        except Exception:
+            continue
+        pests = pests[:per_image]
+        if pests:
+            out.append(Item(it.path, np.array([p.box for p in pests], np.float32), np.full(len(pests), -1, np.int64),
+                            it.source))
+    rng = np.random.default_rng(seed)
+    rng.shuffle(out)
+    kept, n = [], 0
+    for it in out:
+        if n >= limit:
+            break
+        kept.append(it)
+        n += len(it.boxes)
+    return kept
 
 
 def crops_of(items, size: int, context: float, rng: np.random.Generator | None = None, aug=None):
@@ -119,8 +164,20 @@ def main(args) -> dict:
     train, val = rice_pest_items(root, "train", index), rice_pest_items(root, "val", index)
     if args.limit_images:
         train, val = train[:args.limit_images], val[:args.limit_images]
+    negatives = []
+    if args.hard_negatives_from:
+        negatives = mine_negatives(args.hard_negatives_from, train, Path(args.data_root), args.leaf_photos,
+                                   args.negative_threshold, args.max_negatives, args.seed)
+        names = names + [NO_INSECT]
+        for it in negatives:
+            it.labels = np.full(len(it.boxes), len(names) - 1, np.int64)
+        log.info("%d false alarms of the detector on train photos become `%s`", sum(len(i.boxes) for i in negatives),
+                 NO_INSECT)
     for it in train:
         it.rgb = load_rgb(it.path)
+    for it in negatives:
+        it.rgb = load_rgb(it.path)
+    train = train + negatives
     val_x, val_y = crops_of(val, args.size, args.context)
     box_labels = np.concatenate([it.labels for it in train])
     counts = np.bincount(box_labels, minlength=len(names)).astype(np.float64)
