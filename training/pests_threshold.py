@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-labeler", action="store_true")
     ap.add_argument("--leaf-limit", type=int, default=0, help="at most N leaf val photos per dataset (0: all)")
+    ap.add_argument("--set", type=float, default=None, help="ship this threshold instead of the smallest one that "
+                    "meets --target (it must meet it too), e.g. for fewer false alarms in the counts")
     ap.add_argument("--write", action="store_true", help="store the chosen threshold in the detector's metadata")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
@@ -93,11 +95,17 @@ def main(argv=None) -> int:
         by.setdefault(it.source, []).append(m)
     m = np.sort(np.asarray(maxes))
     k = int(math.ceil(args.target * len(m))) - 1
-    thr = max(args.min_threshold, min(0.99, math.floor(m[min(k, len(m) - 1)] * 100 + 1) / 100.0))
+    leaf_min = max(args.min_threshold, min(0.99, math.floor(m[min(k, len(m) - 1)] * 100 + 1) / 100.0))
+    thr = leaf_min
+    if args.set is not None:
+        if args.set < leaf_min:
+            raise SystemExit(f"--set {args.set} is below {leaf_min}, the smallest threshold that keeps "
+                             f"{args.target:.0%} of leaf photos silent")
+        thr = args.set
     val = rice_pest_items(root / "rice_pest", "val", index)
     dets = rice_dets(det, val, args.floor)
     grid = {}
-    for t in sorted({round(x, 2) for x in np.arange(0.15, 0.8, 0.05)} | {round(thr, 2)}):
+    for t in sorted({round(x, 2) for x in np.arange(0.15, 0.8, 0.05)} | {round(thr, 2), round(leaf_min, 2)}):
         r = report_at(dets, labels, t)
         grid[f"{t:.2f}"] = {"ap_class_agnostic": r["ap_class_agnostic"], "map": r["map"],
                             "matched_label_accuracy": r["matched_label_accuracy"], "detections": r["detections"],
@@ -105,7 +113,8 @@ def main(argv=None) -> int:
                             "precision": round(r["matched_boxes"] / r["detections"], 4) if r["detections"] else None,
                             "leaf_clean_share": round(float(np.mean(np.asarray(maxes) < t)), 4)}
     out = {"detector": args.detector, "labeler": None if det.labeler is None else str(det.labeler_path),
-           "target": args.target, "threshold": thr, "leaf_photos": len(maxes),
+           "target": args.target, "threshold": thr, "leaf_min_threshold": leaf_min, "set_by_hand": args.set is not None,
+           "leaf_photos": len(maxes),
            "leaf_clean_share": round(float(np.mean(np.asarray(maxes) < thr)), 4),
            "leaf_clean_per_dataset": {k: round(float(np.mean(np.asarray(v) < thr)), 4) for k, v in sorted(by.items())},
            "rice_val_at_threshold": report_at(dets, labels, thr), "grid": grid}
