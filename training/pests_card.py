@@ -37,7 +37,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       "`leafscout diagnose --json` returns `pests` (label, score, box in the photo's pixels), `pest_counts` and "
       "`pest_actions` (the count against the knowledge base's action threshold). Regenerate this card with "
       "`python -m training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json "
-      "--labeler-run runs/pests_labeler`.")
+      "--labeler-run runs/pests_labeler_v2 --threshold-json runs/pests/threshold.json`.")
     w("")
     w("## Model")
     w("")
@@ -123,6 +123,10 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
           + ", ".join(f"{k.split('.')[1]} {_pct(v['accuracy'])} of {v['crops']}"
                       for k, v in labeler["val"]["per_class"].items() if v["crops"])
           + ").")
+        total = tr["minutes"] + report.get("finalize_seconds", 0) / 60 + labeler["minutes"]
+        w(f"- Total CPU time of the recipe: about **{total:.0f} min** (detector {tr['minutes']} + finalising "
+          f"{report.get('finalize_seconds', 0) / 60:.1f} + labeler {labeler['minutes']}, plus about a minute of "
+          f"mining), over the 40-45 min the issue asked for; the labeler's share can be cut with fewer epochs.")
     w("")
     head_at, head_all = at, allv
     if bench:  # the product path: gate, letterbox, detector, NMS, labeler, boxes in original pixels
@@ -144,11 +148,12 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
     w(f"| **class-agnostic AP** | {at['gt_boxes']} | **{_f(at['ap_class_agnostic'])}** | {_f(allv['ap_class_agnostic'])} |")
     w(f"| **label right, matched boxes** | | **{_pct(at['matched_label_accuracy'])}** of {at['matched_boxes']} | "
       f"{_pct(allv['matched_label_accuracy'])} of {allv['matched_boxes']} |")
-    if bench:
+    head = report["val_by_threshold"].get(f"{thr:.2f}")
+    if bench and head:
         w("")
-        w(f"Without the labeler (the detector's own class head, same boxes, at the threshold): mAP "
-          f"{_f(head_at['map'])}, label right {_pct(head_at['matched_label_accuracy'])} of "
-          f"{head_at['matched_boxes']} matched boxes (`runs/pests/report.json`).")
+        w(f"Without the labeler (the detector's own class head, at the same threshold {thr:.2f}): class-agnostic AP "
+          f"{_f(head['ap_class_agnostic'])}, mAP {_f(head['map'])}, label right {_pct(head['matched_label_accuracy'])} "
+          f"of the matched boxes (`runs/pests/report.json`).")
     w("")
     if chosen:
         w("Trade-off at other thresholds, through detector + labeler (`training/pests_threshold.py`; precision = matched "
@@ -207,7 +212,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
     if bench:
         w("## Speed (benchmarks/bench_pests.py)")
         w("")
-        w("Per photo, whole pipeline (read, decode, preprocess, infer, NMS), 1 thread, same run:")
+        w("Per photo, whole pipeline (read, decode, preprocess, infer, NMS, labeler on each box), 1 thread, same run:")
         w("")
         w("| photos | classifier alone p50 | classifier + detector p50 (p95) | ratio | detector alone p50 |")
         w("|---|---|---|---|---|")
