@@ -66,8 +66,8 @@ def pest_action(label: str, count: int, problems: dict, rules: dict, names: dict
     unit, thr = str(at["unit"]), float(at["count"])
     un = _unit_names(rules, unit)
     out.update(threshold=thr, unit=unit, source=at.get("source"))
-    stage_en = f" ({at['stage_en']})" if at.get("stage_en") else ""
-    stage_vi = f" ({at['stage_vi']})" if at.get("stage_vi") else ""
+    stage_en = f", stage: {at['stage_en']}" if at.get("stage_en") else ""
+    stage_vi = f", giai đoạn {at['stage_vi']}" if at.get("stage_vi") else ""
     if unit in PER_PHOTO_UNITS:
         act = count >= thr
         out["act"] = act
