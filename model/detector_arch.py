@@ -205,10 +205,9 @@ def export_detector(model: PestDetector, path: str | Path, meta: dict[str, str],
     """Write the detector to `path` (outputs `scores` [N,A,C], `boxes` [N,A,4]) with `meta` in the ONNX
     metadata; refuse (ExportError, nothing written) when onnxruntime's scores differ from PyTorch's by more than
     `atol` or its boxes by more than `atol` x input size pixels on `check_inputs` (real, preprocessed photos)."""
-    import onnx
     import onnxruntime as ort
 
-    from model.export import simplify
+    from model.export import finish
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,12 +221,7 @@ def export_detector(model: PestDetector, path: str | Path, meta: dict[str, str],
                           output_names=["scores", "boxes"],
                           dynamic_axes={"image": {0: "batch"}, "scores": {0: "batch"}, "boxes": {0: "batch"}},
                           opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    proto = simplify(tmp)
-    for key, value in meta.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(tmp))
+    finish(tmp, meta)
     sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
     o_scores, o_boxes = sess.run(None, {"image": check_inputs.astype(np.float32)})
     t_scores, t_boxes = torch_raw(model, check_inputs)

@@ -64,7 +64,6 @@ def export_onnx(model: nn.Module, path: str | Path, labels: list[str], cfg: Prep
                 atol: float = 1e-4, extra: dict | None = None) -> dict:
     """Write `path` and return {'max_abs_diff': ...}; raise ExportError if ONNX != torch within atol.
     `check_inputs` is a float32 [N,3,S,S] batch of real, preprocessed photos."""
-    import onnx
     import onnxruntime as ort
 
     path = Path(path)
@@ -80,12 +79,7 @@ def export_onnx(model: nn.Module, path: str | Path, labels: list[str], cfg: Prep
                           output_names=["logits", "cam"],
                           dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}, "cam": {0: "batch"}},
                           opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    proto = simplify(tmp)
-    for key, value in metadata(labels, cfg, temperature, thresholds, version, extra=extra).items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(tmp))
+    finish(tmp, metadata(labels, cfg, temperature, thresholds, version, extra=extra))
 
     session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
     onnx_logits, cam = session.run(None, {"image": check_inputs.astype(np.float32)})
@@ -98,6 +92,19 @@ def export_onnx(model: nn.Module, path: str | Path, labels: list[str], cfg: Prep
                           f"more than the allowed {atol:.0e}; the model was not exported")
     tmp.replace(path)
     return {"max_abs_diff": diff, "cam_max_abs_diff": cam_diff, "path": str(path)}
+
+
+def finish(path: Path, meta: dict[str, str]) -> None:
+    """Simplify the freshly exported graph at `path`, write `meta` into it, check it and save it in place.
+    Shared by every LeafScout export (classifier and pest detector)."""
+    import onnx
+
+    proto = simplify(path)
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
 
 
 def simplify(path: Path):
