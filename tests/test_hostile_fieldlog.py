@@ -13,45 +13,21 @@ import sqlite3
 import subprocess
 import sys
 import unicodedata
-import uuid
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from fieldlog import FieldLog, FieldLogError
 from fieldlog.audit import season_audit
 from fieldlog.errors import BackupNotSupportedError
 from leafscout.cli import main as leafscout
 
+from fieldlog_backends import db_url, log  # noqa: E402,F401  (shared fixtures: SQLite + PostgreSQL)
+
 REPO = Path(__file__).resolve().parents[1]
-PG_URL = os.environ.get("LEAFSCOUT_TEST_PG_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield str(tmp_path / "farm" / "fieldlog.sqlite")
-        return
-    if not PG_URL:
-        pytest.skip("LEAFSCOUT_TEST_PG_URL not set (run tests/ci/setup_postgres.sh to test PostgreSQL)")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"fieldlog_test_{uuid.uuid4().hex}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
-@pytest.fixture
-def log(db_url, tmp_path):
-    with FieldLog.open(db_url, photo_dir=tmp_path / "photos") as opened:
-        yield opened
-
 
 @pytest.fixture
 def db(tmp_path) -> str:
