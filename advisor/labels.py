@@ -26,4 +26,4 @@ def model_labels(path: str | Path | None = None) -> frozenset[str]:
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError([f"{path.name}: not valid YAML: {exc}"]) from None
     datasets = data.get("datasets") or {}
-    return frozenset(str(lab) for mapping in datasets.values() for lab in (mapping or {}).values())
+    return frozenset(str(lab) for mapping in datasets.values() for lab in (mapping or {}).values() if lab is not None)

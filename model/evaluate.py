@@ -49,6 +49,8 @@ def discover(root: str | Path, labels: list[str], split: str = "val", dataset: s
     rng = random.Random(seed)
     samples = []
     for class_dir in _subdirs(class_root):
+        if label_map.skips(name, class_dir.name):
+            continue
         if class_dir.name in labels:
             label = class_dir.name
         else:

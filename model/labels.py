@@ -5,7 +5,7 @@ No torch here: the runtime and the advisor import it.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -37,11 +37,17 @@ class LabelMapError(ValueError):
 class LabelMap:
     datasets: dict[str, dict[str, str]]  # dataset -> class folder -> canonical label
     background_label: str
+    # dataset -> folders mapped to `~` in the YAML: not photos of a class (rice_pest's `labels/` holds box files)
+    skipped: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
         """Sorted canonical labels: their order is the model's output order."""
         return sorted({lab for m in self.datasets.values() for lab in m.values()})
+
+    def skips(self, dataset: str, folder: str) -> bool:
+        """True for a folder the label map names with `~`: it holds no photos of a class (e.g. box files)."""
+        return folder in self.skipped.get(dataset, ())
 
     def canonical(self, dataset: str, folder: str) -> str:
         if dataset not in self.datasets:
@@ -79,12 +85,14 @@ def load_label_map(path: str | Path = LABELS_FILE) -> LabelMap:
         raise LabelMapError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("datasets"), dict):
         raise LabelMapError(f"{path}: expected a mapping with a `datasets:` section")
-    datasets = {}
+    datasets, skipped = {}, {}
     for ds, mapping in data["datasets"].items():
-        if not isinstance(mapping, dict) or not mapping:
+        if not isinstance(mapping, dict) or not any(v is not None for v in mapping.values()):
             raise LabelMapError(f"{path}: dataset '{ds}' must map class folders to labels")
         for folder, label in mapping.items():
-            _check_label(str(label), f"{path}: {ds}/{folder}")
-        datasets[str(ds)] = {str(k): str(v) for k, v in mapping.items()}
+            if label is not None:
+                _check_label(str(label), f"{path}: {ds}/{folder}")
+        datasets[str(ds)] = {str(k): str(v) for k, v in mapping.items() if v is not None}
+        skipped[str(ds)] = frozenset(str(k) for k, v in mapping.items() if v is None)
     bg = str(data.get("background_label", "background.no_leaf"))
-    return LabelMap(datasets=datasets, background_label=bg)
+    return LabelMap(datasets=datasets, background_label=bg, skipped=skipped)

@@ -53,10 +53,31 @@ def conv_bn_pairs(model: nn.Module) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
 
 
 @torch.no_grad()
-def load_onnx_weights(model: nn.Module, path: str) -> list[str]:
-    """Copy the ONNX file's weights into `model` (an EfficientNetLite0 with as many classes as the file
-    has labels); return the file's label list. Raise ValueError on any shape mismatch."""
-    labels = json.loads(read_metadata(path)["labels"])
+def copy_classifier_rows(fc: nn.Linear, weight, bias, old_labels: list[str], new_labels: list[str]) -> dict:
+    """Fill `fc` (one row per label of `new_labels`) from a classifier trained on `old_labels`: the rows of
+    the labels both lists share are copied by name, new labels keep `fc`'s fresh rows, dropped labels are
+    left out. -> {"kept": [...], "new": [...], "dropped": [...]} so the caller can say what happened."""
+    weight, bias = torch.as_tensor(np.array(weight)), torch.as_tensor(np.array(bias))
+    if weight.shape[0] != len(old_labels) or weight.shape[1] != fc.weight.shape[1]:
+        raise ValueError(f"classifier {tuple(weight.shape)} does not fit {len(old_labels)} labels of "
+                         f"{fc.weight.shape[1]} features")
+    old = {lab: i for i, lab in enumerate(old_labels)}
+    kept = [lab for lab in new_labels if lab in old]
+    for j, lab in enumerate(new_labels):
+        if lab in old:
+            fc.weight[j].copy_(weight[old[lab]])
+            fc.bias[j].copy_(bias[old[lab]])
+    return {"kept": kept, "new": [lab for lab in new_labels if lab not in old],
+            "dropped": [lab for lab in old_labels if lab not in set(new_labels)]}
+
+
+@torch.no_grad()
+def load_onnx_weights(model: nn.Module, path: str, labels: list[str] | None = None) -> tuple[list[str], dict]:
+    """Copy the ONNX file's weights into `model` (an EfficientNetLite0); return the file's label list and
+    what happened to the classifier rows (see `copy_classifier_rows`). With `labels` (the model's own
+    label list, which may have grown) the classifier rows are matched by label name; without it the model
+    must have exactly the file's labels. Raise ValueError on any backbone shape mismatch."""
+    file_labels = json.loads(read_metadata(path)["labels"])
     convs, fc_w, fc_b = _onnx_tensors(path)
     pairs = conv_bn_pairs(model)
     if len(convs) != len(pairs):
@@ -69,8 +90,9 @@ def load_onnx_weights(model: nn.Module, path: str) -> list[str]:
         bn.bias.copy_(torch.from_numpy(np.array(b)))
         bn.running_mean.zero_()
         bn.running_var.fill_(1.0 - bn.eps)
-    if tuple(model._fc.weight.shape) != fc_w.shape:
+    if labels is None and tuple(model._fc.weight.shape) != fc_w.shape:
         raise ValueError(f"{path}: classifier {fc_w.shape} does not fit {tuple(model._fc.weight.shape)}")
-    model._fc.weight.copy_(torch.from_numpy(np.array(fc_w)))
-    model._fc.bias.copy_(torch.from_numpy(np.array(fc_b)))
-    return labels
+    if len(file_labels) != fc_w.shape[0]:
+        raise ValueError(f"{path}: {len(file_labels)} labels in its metadata but {fc_w.shape[0]} classifier rows")
+    rows = copy_classifier_rows(model._fc, fc_w, fc_b, file_labels, labels if labels is not None else file_labels)
+    return file_labels, rows

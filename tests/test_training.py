@@ -171,7 +171,7 @@ def test_a_researcher_can_start_from_the_shipped_onnx_model():
     meta = read_metadata(shipped)
     labels = json.loads(meta["labels"])
     model = EfficientNetLite0(len(labels))
-    assert load_onnx_weights(model, str(shipped)) == labels
+    assert load_onnx_weights(model, str(shipped))[0] == labels
     model.freeze_early(3, batchnorm=True)
     model.train()  # BatchNorms stay in inference mode: the folded weights keep their meaning while training
     assert all(not m.training for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))

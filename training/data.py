@@ -53,6 +53,8 @@ def discover(root: str | Path, datasets: list[str] | None, split: str, label_map
         if not split_dir.is_dir():
             raise DataError(f"'{split_dir}' is missing: expected <root>/{ds}/{split}/<class folder>/<images>")
         for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+            if label_map.skips(ds, class_dir.name):
+                continue
             label = label_map.canonical(ds, class_dir.name)
             if label not in index:
                 raise LabelMapError(f"label '{label}' (from {ds}/{class_dir.name}) is not among the model's "

@@ -97,10 +97,14 @@ def rice_pest_items(root: str | Path, split: str, index: dict[int, int]) -> list
 
 
 def leaf_negatives(data_root: str | Path, split: str = "train", datasets: list[str] | None = None) -> list[Item]:
-    """Photos of the classifier datasets (label map `datasets:`) in `split`: no insect boxes."""
+    """Photos of the classifier datasets (label map `datasets:`) in `split`: no insect boxes. A dataset that
+    also has boxes under `detection:` (rice_pest, whose photos teach the classifier the rice crop) has insects
+    in its photos, so it is never a negative."""
     from model.labels import load_label_map
     root = Path(data_root)
-    names = datasets or [d for d in load_label_map().datasets if (root / d / split).is_dir()]
+    data = yaml.safe_load(Path(LABELS_FILE).read_text(encoding="utf-8")) or {}
+    boxed = set(data.get("detection") or {})
+    names = datasets or [d for d in load_label_map().datasets if (root / d / split).is_dir() and d not in boxed]
     out = []
     for ds in names:
         files = sorted(p for p in (root / ds / split).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -82,18 +82,32 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def init_weights(model, path: str, labels: list[str]) -> bool:
-    """Load --init-from: a training checkpoint or a LeafScout ONNX file. True if BatchNorms are folded."""
+    """Load --init-from: a training checkpoint or a LeafScout ONNX file. True if BatchNorms are folded.
+
+    The label list may have grown or shrunk since (a crop added to labels.yaml): the backbone and the
+    classifier rows of the labels both lists share are kept, new labels start fresh, and one line says so."""
+    from model.onnx_weights import copy_classifier_rows
+    if not Path(path).is_file():
+        raise DataError(f"--init-from {path}: no such file; pass a training checkpoint.pt or a LeafScout .onnx")
     if path.endswith(".onnx"):
         from model.onnx_weights import load_onnx_weights
-        onnx_labels = load_onnx_weights(model, path)
-        if onnx_labels != labels:
-            raise DataError(f"--init-from {path} was trained on a different label list")
-        return True
-    init = torch.load(path, map_location="cpu", weights_only=False)
-    if init["labels"] != labels:
-        raise DataError(f"--init-from {path} was trained on a different label list")
-    model.load_state_dict(init["model"])
-    return bool(init.get("args", {}).get("freeze_bn"))
+        try:
+            _, rows = load_onnx_weights(model, path, labels)
+        except ValueError as exc:
+            raise DataError(f"--init-from {exc}") from None
+        folded = True
+    else:
+        init = torch.load(path, map_location="cpu", weights_only=False)
+        state = {k: v for k, v in init["model"].items() if not k.startswith("_fc.")}
+        model.load_state_dict(state, strict=False)
+        rows = copy_classifier_rows(model._fc, init["model"]["_fc.weight"], init["model"]["_fc.bias"],
+                                    init["labels"], labels)
+        folded = bool(init.get("args", {}).get("freeze_bn"))
+    if rows["new"] or rows["dropped"]:
+        log.info("--init-from %s: kept the backbone and %d of %d classifier rows; %d new label(s) start fresh "
+                 "(%s)%s", path, len(rows["kept"]), len(labels), len(rows["new"]), ", ".join(rows["new"]) or "none",
+                 f"; dropped {', '.join(rows['dropped'])}" if rows["dropped"] else "")
+    return folded
 
 
 def setup_distributed() -> tuple[int, int]:
