@@ -679,6 +679,10 @@ def main(argv=None):
         services.warm_up()  # the model loads once, here; requests never load it again
     except Exception as exc:  # ModelError says what is missing and how to fix it
         raise SystemExit(f"LeafScout cannot start: {exc}")
+    try:
+        services.check_log()  # a PostgreSQL URL without psycopg: one line naming the extra, not a later traceback
+    except ServiceError as exc:
+        raise SystemExit(f"LeafScout cannot start: {exc}")
     B.clean_stale()  # what a previous server left in the temp folder
     demo = build_app(services, lang=args.lang)
     demo.queue(default_concurrency_limit=2)

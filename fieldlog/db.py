@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from .errors import DatabaseUnavailableError
+from .errors import DatabaseUnavailableError, DriverMissingError
 
 DEFAULT_DB = Path("~/.local/share/leafscout/fieldlog.sqlite")
 BUSY_TIMEOUT_S = 30.0
@@ -110,9 +110,46 @@ def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError
     return DatabaseUnavailableError(f"field log {shown}: {why}")
 
 
+POSTGRES_EXTRA_HINT = 'install the \'postgres\' extra: pip install "leafscout[postgres]"'
+
+
+def driver_missing(url: str, exc: BaseException | None = None) -> DatabaseUnavailableError:
+    """One line for a URL whose driver (or SQLAlchemy dialect) is not installed, naming what to install."""
+    u = make_url(url)
+    shown = u.render_as_string(hide_password=True)
+    backend = u.get_backend_name()
+    missing = getattr(exc, "name", None) or (u.drivername.split("+", 1)[1] if "+" in u.drivername else backend)
+    if backend == "postgresql":
+        return DriverMissingError(f"field log {shown}: the PostgreSQL driver ({missing}) is not installed; "
+                                  f"{POSTGRES_EXTRA_HINT}")
+    if exc is not None and not isinstance(exc, ImportError):  # no such SQLAlchemy dialect at all
+        return DatabaseUnavailableError(f"field log {shown}: {backend!r} is not a database this field log can use; "
+                                        "give a file path (SQLite) or postgresql://user@host/dbname")
+    return DriverMissingError(f"field log {shown}: the Python driver for {backend} ({missing}) is not installed; "
+                              "install it with pip, or use a file path (SQLite) or postgresql://")
+
+
+def check_driver(url: str) -> None:
+    """Raise DriverMissingError (one line, naming the extra) when `url`'s database driver cannot be imported.
+    Connects to nothing: the app calls it at start so a missing driver is said once, not at the first save."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return
+    try:
+        u.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError) as exc:
+        raise driver_missing(url, exc) from None
+
+
 def make_engine(url: str, synchronous: str | None = None) -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        from sqlalchemy.exc import NoSuchModuleError
+        try:
+            return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        except (ImportError, NoSuchModuleError) as exc:  # psycopg not installed (base install), or no dialect
+            raise driver_missing(url, exc) from None
     if sqlite_path(url) is None:
         raise DatabaseUnavailableError("the field log needs a file, not an in-memory SQLite database")
     sync = sqlite_synchronous(synchronous)

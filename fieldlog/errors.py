@@ -13,6 +13,7 @@ Every error carries a `code` for programs (the app, the API, tests), so nothing 
     copper_required   a copper product was recorded without a copper amount that could be worked out
     needs_confirmation  a model result that is not `ok` (uncertain, not_a_leaf, error) without a person's name
     db_unavailable    the database could not be opened or reached (folder, not a database, server down)
+    db_driver_missing the database URL needs a driver that is not installed (PostgreSQL: the `postgres` extra)
     backup_failed / backup_not_supported / export_failed   the copy or file could not be written
 """
 from __future__ import annotations
@@ -63,3 +64,8 @@ class BackupNotSupportedError(FieldLogError):
 
 class DatabaseUnavailableError(FieldLogError):
     code = "db_unavailable"
+
+
+class DriverMissingError(DatabaseUnavailableError):
+    """A database URL whose Python driver is not installed (psycopg for PostgreSQL): which extra to install."""
+    code = "db_driver_missing"

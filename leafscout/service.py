@@ -284,6 +284,16 @@ class DiagnosisService:
                     self._log = FieldLog.open(self.db or None, known_labels=labels)
         return self._log
 
+    def check_log(self) -> None:
+        """Refuse now, with one line and an error code, a field-log URL whose driver is not installed (psycopg
+        for PostgreSQL): ServiceError("log_error", log_code="db_driver_missing"). Connects to nothing."""
+        from fieldlog import db
+        from fieldlog.errors import FieldLogError
+        try:
+            db.check_driver(db.resolve_url(self.db or None))
+        except FieldLogError as exc:
+            raise ServiceError("log_error", str(exc), log_code=exc.code) from None
+
     def log_labels(self) -> tuple[str, ...] | None:
         """The labels a recorded model result may carry: the loaded model's (None when it has none to give)."""
         labels = getattr(self.predictor, "labels", None)
@@ -323,6 +333,9 @@ class DiagnosisService:
             except ServiceError:
                 raise
             except Exception as exc:
+                code = getattr(exc, "code", None)
+                if code in ("db_unavailable", "db_driver_missing"):  # the log itself cannot be used: say so
+                    raise ServiceError("log_error", str(exc), log_code=code) from None
                 raise ServiceError("unknown_plot", str(exc)) from None
             info.plot, info.plot_crop, info.area_ha = p.name, p.crop, float(p.area_ha)
             info.organic_status, info.organic_from = p.organic_status, "plot"

@@ -290,7 +290,7 @@ def test_save_to_log_history_and_action(services, tmp_path):
 # ------------------------------------------------------------------- confirmation, copper, field-log codes
 
 FIELDLOG_CODES = ("bad_value", "bad_text", "bad_time", "bad_label", "duplicate", "similar_name", "unknown_plot",
-                  "unknown_lot", "not_an_image", "copper_required", "needs_confirmation", "db_unavailable",
+                  "unknown_lot", "not_an_image", "copper_required", "needs_confirmation", "db_unavailable", "db_driver_missing",
                   "backup_failed", "backup_not_supported", "export_failed")
 
 

@@ -280,6 +280,8 @@ STRINGS: dict[str, dict[str, str]] = {
                         "en": "the photo could not be read (damaged, too large or not a photo)"},
     "fl_db_unavailable": {"vi": "không mở được sổ ghi chép; báo người quản lý máy chủ",
                           "en": "the field log database cannot be opened; tell whoever runs the server"},
+    "fl_db_driver_missing": {"vi": "máy chủ chưa cài trình kết nối cơ sở dữ liệu của sổ ghi chép; báo người quản lý máy chủ",
+                             "en": "the server lacks the field log's database driver; tell whoever runs the server"},
     "fl_backup_failed": {"vi": "không sao lưu được; sổ ghi chép không bị thay đổi",
                          "en": "the backup could not be written; the log was not changed"},
     "fl_backup_not_supported": {"vi": "máy chủ này chưa sao lưu được loại cơ sở dữ liệu này",
