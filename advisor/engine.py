@@ -144,12 +144,34 @@ class Advisor:
             advice.messages = [dict(m) for m in msgs["not_a_leaf"]]
             return advice
         advice.checks = self._checks(p)
-        if status == "uncertain":
+        if ptype.get("lists_crop_problems"):
+            # `<crop>.other`: the crop is known, the problem is none the model names; list the crop's entries
+            alts = self.alternatives(label)
+            advice.problem["alternatives"] = alts
+            crop = self.kb.crops[p["crop"]]
+            names = {l: ", ".join(self.kb.problems[a]["names"][l] + (f" ({a})" if l == "en" else "") for a in alts)
+                     for l in LANGS}
+            advice.messages = [{l: msgs["crop_other"][l].format(crop=crop[l].lower()) for l in LANGS},
+                               {l: msgs["crop_other_choose"][l].format(crop=crop[l].lower(), names=names[l])
+                                for l in LANGS}]
+            if status == "uncertain":
+                advice.messages += [dict(m) for m in msgs["uncertain"]]
+                return advice
+        elif status == "uncertain":
             advice.messages = [{l: msgs["uncertain_possible"][l].format(name=p["names"][l]) for l in LANGS}]
             advice.messages += [dict(m) for m in msgs["uncertain"]]
             return advice
         self._fill(advice, label, p, ptype, ctx)
         return advice
+
+    def alternatives(self, label: str) -> list[str]:
+        """The other entries of a label's crop that a grower can pick by eye (not healthy, not another
+        `lists_crop_problems` entry): the ones the model names first, then the rest, each group by id."""
+        crop = self.kb.problems[label]["crop"]
+        types = self.rules["problem_types"]
+        ids = [pid for pid, q in self.kb.problems.items() if q["crop"] == crop and pid != label
+               and not types[q["type"]].get("healthy") and not types[q["type"]].get("lists_crop_problems")]
+        return sorted(ids, key=lambda pid: (pid not in self.kb.model_labels, pid))
 
     def _checks(self, p: dict) -> list[dict]:
         return [{"field": k, "text": dict(p[k])} for k in ("symptoms", "favoured_by", "spread", "vector") if p.get(k)]

@@ -27,6 +27,7 @@ class KnowledgeBase:
     treatments: dict[str, dict] = field(default_factory=dict)
     prohibited: dict[str, dict] = field(default_factory=dict)
     model_labels: frozenset[str] = frozenset()
+    detector_labels: frozenset[str] = frozenset()  # the pest detector's labels (`detection:` in labels.yaml)
     source: str = ""
 
 

@@ -27,3 +27,16 @@ def model_labels(path: str | Path | None = None) -> frozenset[str]:
         raise KnowledgeBaseError([f"{path.name}: not valid YAML: {exc}"]) from None
     datasets = data.get("datasets") or {}
     return frozenset(str(lab) for mapping in datasets.values() for lab in (mapping or {}).values() if lab is not None)
+
+
+def detector_labels(path: str | Path | None = None) -> frozenset[str]:
+    """Every insect label under `detection:` in the label file (the pest detector's; empty when absent)."""
+    path = Path(path) if path else LABELS_FILE
+    if not path.is_file():
+        return frozenset()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError([f"{path.name}: not valid YAML: {exc}"]) from None
+    detection = data.get("detection") or {}
+    return frozenset(str(lab) for mapping in detection.values() for lab in (mapping or {}).values() if lab is not None)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .kb import KnowledgeBase, read_kb
-from .labels import model_labels
+from .labels import detector_labels, model_labels
 from .schema import validate
 
 
@@ -14,6 +14,7 @@ from .schema import validate
 def load_kb(kb_dir: str = "", labels_file: str | None = None, require_all_labels: bool = True) -> KnowledgeBase:
     kb = read_kb(kb_dir or None)
     kb.model_labels = model_labels(labels_file)
+    kb.detector_labels = detector_labels(labels_file)
     validate(kb, require_all_labels=require_all_labels and bool(kb.model_labels))
     return kb
 

@@ -326,5 +326,8 @@ def validate(kb: KnowledgeBase, require_all_labels: bool = True) -> None:
     if require_all_labels:
         for label in sorted(kb.model_labels - set(kb.problems)):
             c.err("problems", f"model label '{label}' from datasets/labels.yaml has no problem entry; add one")
+        for label in sorted(kb.detector_labels - set(kb.problems)):
+            c.err("problems", f"pest detector label '{label}' from datasets/labels.yaml (`detection:`) has no "
+                              f"problem entry; add one with `detectable_by_model: false`")
     if c.errors:
         raise KnowledgeBaseError(c.errors)

@@ -29,7 +29,7 @@ def test_shipped_kb_loads_and_is_cached():
 
 def test_every_model_label_has_a_problem_entry():
     labels = load_label_map().labels
-    assert len(labels) == 67
+    assert len(labels) >= 67 and {"rice.blast", "rice.bacterial_leaf_blight", "rice.brown_spot", "rice.other"} <= set(labels)
     missing = set(labels) - set(Advisor.load().kb.problems)
     assert not missing
 
