@@ -18,7 +18,8 @@ class Result:
         unreadable.
     reason: one sentence saying why the status is what it is (thresholds from the model metadata).
     crop: the crop the grower named (the answer keeps to its labels), or None; crop_note: set when the photo
-        looks like another crop than the one named.
+        looks like another crop than the one named. crop_scores: the model's probability per crop (its
+        labels summed), each of 1% or more: the answer's crop is the first unless the grower named one.
     framing: "leaf" when the leaf locator cropped the photo to its leaf (`leaf_box`, photo pixels),
         "whole" when the whole photo was used (no plain background, or the leaf fills the photo).
     plant_share: share of the photo with living-leaf colour (a photo with plant in it is never not_a_leaf).
@@ -38,6 +39,7 @@ class Result:
     framing: str = "whole"
     leaf_box: tuple[int, int, int, int] | None = None
     plant_share: float | None = None
+    crop_scores: list[tuple[str, float]] = field(default_factory=list)  # [(crop, probability)] >= 1%
     logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)
     _crop: np.ndarray | None = field(default=None, repr=False)   # uint8 SxSx3 the network saw
     _cam: np.ndarray | None = field(default=None, repr=False)    # float32 C x h x w class maps
@@ -67,6 +69,7 @@ class Result:
             "error": self.error,
             "crop": self.crop,
             "crop_note": self.crop_note,
+            "crop_scores": [{"crop": c, "probability": round(float(p), 4)} for c, p in self.crop_scores],
             "framing": self.framing,
             "leaf_box": list(self.leaf_box) if self.leaf_box else None,
         }

@@ -158,13 +158,37 @@ class Predictor:
         logits, cam = self.session.run(["logits", "cam"], {"image": np.ascontiguousarray(batch, np.float32)})
         return logits, cam
 
+    def crop_of(self, label: str) -> str:
+        """`tomato.late_blight` -> `tomato`."""
+        return label.split(".", 1)[0]
+
+    def crop_mass(self, probs: np.ndarray) -> list[tuple[str, float]]:
+        """Probability of each crop (the sum over its labels), highest first, without the no-leaf class."""
+        mass: dict[str, float] = {}
+        for lab, p in zip(self.labels, probs):
+            if lab != self.background_label:
+                c = self.crop_of(lab)
+                mass[c] = mass.get(c, 0.0) + float(p)
+        return sorted(mass.items(), key=lambda kv: -kv[1])
+
+    @staticmethod
+    def unnamed_problem(label: str) -> bool:
+        """A `<crop>.other` label names a crop, not a problem: the crop was recognised but its problem is
+        none of those the model can name (datasets/labels.yaml)."""
+        return label.split(".", 1)[-1] == "other"
+
     def decide(self, logits: np.ndarray, top_k: int = 3, plant: float | None = None, crop: str | None = None) -> dict:
         """Raw logits [C] -> status, label, confidence, top-k and reason, using the metadata thresholds.
 
+        The crop comes first: the crop with the most probability (summed over its labels) is the answer's
+        crop, and the label is the most likely one of that crop, so a photo the model takes for rice is never
+        answered with another crop's disease because rice's probability is spread over several rice labels.
+        `confidence` stays the label's own calibrated probability. A `<crop>.other` answer is "uncertain":
+        the crop is known, the problem is not one the model can name.
         "not_a_leaf" needs both: the model finds no leaf (its no-leaf class wins, or the photo is unlike
         anything it learned) AND the photo shows almost no living-leaf colour (`plant` < plant_share_min).
         A plant the model does not know is "uncertain" with its nearest leaf labels, never "not a leaf".
-        `crop` limits the answer to that crop's labels (calibrated over them alone)."""
+        `crop` (named by the grower) limits the answer to that crop's labels (calibrated over them alone)."""
         probs, energy = _softmax_energy(logits, self.temperature)
         n = max(1, min(top_k, len(self.labels)))
         order = np.argsort(-probs, kind="stable")
@@ -172,17 +196,22 @@ class Predictor:
         bg_wins = best == self.background_label
         unfamiliar = energy > self.ood_energy_above
         plant_seen = self.plant_share_min is not None and plant is not None and plant >= self.plant_share_min
+        crops = self.crop_mass(probs)
         crop_note = None
         if crop is not None:
-            keep = np.array([lab.split(".", 1)[0] == crop for lab in self.labels])
+            keep = np.array([self.crop_of(lab) == crop for lab in self.labels])
             cp, _ = _softmax_energy(np.where(keep, logits, -np.inf), self.temperature)
-            leaf_order = [int(i) for i in order if self.labels[i] != self.background_label]
-            other = self.labels[leaf_order[0]].split(".", 1)[0]
-            if other != crop and probs[leaf_order[0]] >= 0.5:
-                crop_note = (f"the photo looks more like {other} ({self.labels[leaf_order[0]]} "
-                             f"{probs[leaf_order[0]]:.0%}) than {crop}; check the crop you chose")
+            other, other_p = next(((c, p) for c, p in crops if c != crop), (None, 0.0))
+            named_p = dict(crops).get(crop, 0.0)
+            if other is not None and other_p >= 0.5 and other_p >= 2 * named_p:  # clearly, not a near tie
+                crop_note = (f"the photo looks more like {other} ({other_p:.0%}) than {crop}; "
+                             f"check the crop you chose")
             probs = np.nan_to_num(cp)
             order = np.array([i for i in np.argsort(-probs, kind="stable") if keep[i]])
+            answer_crop = crop
+        else:
+            answer_crop = crops[0][0] if crops else None
+        crop_info = [(c, round(p, 4)) for c, p in crops if p >= 0.01]
         if (bg_wins or unfamiliar) and not plant_seen:
             why = ("the no-leaf class scored highest" if bg_wins else
                    f"the photo is unlike the crop leaves the model learned (energy {energy:.2f} above "
@@ -190,22 +219,28 @@ class Predictor:
             top = [(self.labels[i], float(probs[i])) for i in order[:n]]
             return {"status": "not_a_leaf", "label": self.background_label,
                     "confidence": conf if bg_wins else None, "top_k": top, "reason": why, "energy": energy,
-                    "crop_note": crop_note}
-        # a leaf: rank leaf labels only
-        leaf_idx = [int(i) for i in order if self.labels[i] != self.background_label][:n]
-        top = [(self.labels[i], float(probs[i])) for i in leaf_idx]
+                    "crop_note": crop_note, "crop_scores": crop_info}
+        # a leaf: the answer crop's best label first, then the rest of the leaf ranking
+        leaf = [int(i) for i in order if self.labels[i] != self.background_label]
+        first = next((i for i in leaf if self.crop_of(self.labels[i]) == answer_crop), leaf[0])
+        ranked = [first] + [i for i in leaf if i != first]
+        top = [(self.labels[i], float(probs[i])) for i in ranked[:n]]
         label, conf = top[0]
         if bg_wins or unfamiliar:
             status = "uncertain"
             reason = ("a plant is in the photo but the model does not recognise this crop or problem yet; "
                       "the nearest labels are shown")
+        elif self.unnamed_problem(label):
+            status = "uncertain"
+            reason = (f"{self.crop_of(label)}: not one of the diseases LeafScout knows; "
+                      f"choose the problem from the {self.crop_of(label)} entries of the advice")
         elif conf < self.uncertain_below:
             status = "uncertain"
             reason = f"confidence {conf:.0%} is under the {self.uncertain_below:.0%} needed to be sure"
         else:
             status, reason = "ok", ""
         return {"status": status, "label": label, "confidence": conf, "top_k": top, "reason": reason,
-                "energy": energy, "crop_note": crop_note}
+                "energy": energy, "crop_note": crop_note, "crop_scores": crop_info}
 
     # ------------------------------------------------------------------ API
 

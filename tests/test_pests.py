@@ -33,18 +33,24 @@ def toy_pests(tmp_path_factory):
 # ---------------------------------------------------------------------------------------------- label map
 
 def test_detection_labels_leave_the_classifier_labels_alone():
+    """The classifier learns rice's leaf diseases and, from the insect photos, the rice crop itself
+    (`rice.other`); the insect classes stay the detector's alone, and insect photos are never leaf negatives."""
     from model.labels import load_label_map
-    from training.detect_data import detection_labels
+    from training.detect_data import detection_labels, leaf_negatives
 
     m = load_label_map()
-    assert len(m.labels) == 67 and "rice_pest" not in m.datasets
-    assert not any(lab.startswith("rice.") for lab in m.labels)
+    rice = [lab for lab in m.labels if lab.startswith("rice.")]
+    assert rice == ["rice.bacterial_leaf_blight", "rice.blast", "rice.brown_spot", "rice.other"]
+    assert m.dataset_labels("rice_pest") == ["rice.other"] and m.skips("rice_pest", "labels")
     labels, index = detection_labels("rice_pest")
     # rice bug (1) and walang sangit (5) are one insect
     assert index[1] == index[5] == labels.index("rice.rice_bug")
     assert len(labels) == 6 and labels[index[6]] == "rice.brown_planthopper"
+    assert not set(labels) & set(m.labels)
     from advisor.labels import model_labels
-    assert not any(lab.startswith("rice.") for lab in model_labels())
+    assert not set(labels) & set(model_labels())
+    if SHARED_DATASETS.is_dir():
+        assert not any(it.source == "rice_pest" for it in leaf_negatives(SHARED_DATASETS, "val"))
 
 
 def test_yolo_boxes_and_polygons(tmp_path):
@@ -232,7 +238,7 @@ def test_action_threshold_comparison_against_the_kb():
     problems, rules = adv.kb.problems, adv.kb.rules
     assert problems["rice.brown_planthopper"]["action_threshold"]["count"] == 10
     acts = {a["label"]: a for a in pest_actions(
-        {"rice.brown_planthopper": 12, "rice.rice_bug": 1, "rice.leaf_folder": 3, "rice.grasshopper": 2}, problems, rules)}
+        {"rice.brown_planthopper": 12, "rice.rice_bug": 1, "rice.leaf_folder": 3, "rice.not_in_the_kb": 2}, problems, rules)}
     bph = acts["rice.brown_planthopper"]
     assert bph["act"] is True and bph["threshold"] == 10 and bph["unit"] == "per_hill"
     assert "one hill" in bph["text"]["en"] and "khóm" in bph["text"]["vi"]
@@ -241,7 +247,7 @@ def test_action_threshold_comparison_against_the_kb():
     # a threshold in damaged leaves per hill is not compared with an insect count
     assert acts["rice.leaf_folder"]["act"] is None and acts["rice.leaf_folder"]["unit"] == "damaged_leaves_per_hill"
     # no KB entry: said plainly, no verdict
-    assert acts["rice.grasshopper"]["act"] is None and not acts["rice.grasshopper"]["in_knowledge_base"]
+    assert acts["rice.not_in_the_kb"]["act"] is None and not acts["rice.not_in_the_kb"]["in_knowledge_base"]
     # exactly at the threshold: act
     assert pest_actions({"rice.brown_planthopper": 10}, problems, rules)[0]["act"] is True
     assert pest_actions({"rice.brown_planthopper": 9}, problems, rules)[0]["act"] is False

@@ -73,7 +73,8 @@ def test_result_dict_and_timing(predictor):
     r = predictor.predict(path)
     d = r.to_dict()
     assert list(d) == ["path", "status", "label", "confidence", "top_k", "error", "crop", "crop_note",
-                       "framing", "leaf_box"]
+                       "crop_scores", "framing", "leaf_box"]
+    assert all(set(c) == {"crop", "probability"} for c in d["crop_scores"])
     assert d["path"] == str(path) and d["error"] is None
     assert all(set(t) == {"label", "probability"} for t in d["top_k"])
     json.dumps(d)
