@@ -1,0 +1,80 @@
+"""`leafscout batch FOLDER --out DIR`: a season's photos into Parquet + CSV, resumable, locally or on Ray.
+
+Registering imports only argparse; Ray, pyarrow and the model load when the command runs."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    b = sub.add_parser("batch", help="many photos into Parquet + CSV, resumable; on Ray for big folders",
+                       description="Diagnose every photo in the given files/folders into DIR/results.parquet "
+                       "and DIR/results.csv. A rerun skips photos already there (same path and sha256). The "
+                       "plain local loop runs small folders; Ray Data (the 'scale' extra) runs big ones, on an "
+                       "embedded local Ray by default or on a cluster with --address.")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders (searched recursively)")
+    b.add_argument("--out", default="leafscout-batch", metavar="DIR",
+                   help="output folder (default ./leafscout-batch): results.parquet/ and results.csv")
+    b.add_argument("--engine", choices=("auto", "local", "ray"), default="auto",
+                   help="local loop or Ray Data (default auto: local up to 2000 photos without --address)")
+    b.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="Ray: actors in the pool, one CPU and one model each (default 2)")
+    b.add_argument("--address", metavar="ADDR", help="Ray: the cluster to run on (e.g. auto, ray://head:10001); "
+                   "default: an embedded local Ray, nothing to start")
+    b.add_argument("--batch-size", type=int, default=64, metavar="N", help="photos per batch (default 64)")
+    b.add_argument("--model", metavar="PATH", help="ONNX model (default: the shipped one or $LEAFSCOUT_MODEL)")
+    b.add_argument("--threads", type=int, metavar="N", help="inference threads: local loop (default all cores), "
+                   "each Ray actor (default 1)")
+    b.add_argument("--crop", metavar="CROP", help="the crop in the photos (e.g. coffee)")
+    b.add_argument("--log", metavar="PLOT", help="also record each ok/uncertain diagnosis in the field log for "
+                   "PLOT (UNCONFIRMED unless --confirmed-by)")
+    b.add_argument("--confirmed-by", metavar="NAME", help="with --log: the person who confirms the diagnoses")
+    b.add_argument("--db", metavar="PATH_OR_URL", help="field log database (default $LEAFSCOUT_DB or the user's "
+                   "log; PostgreSQL for many writers)")
+    b.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args) -> int:
+    from leafscout import batch as B
+    from leafscout.cli_diagnose import _confirmed_by, _service, collect_photos
+    from leafscout.errors import ServiceError, UsageError
+
+    for name in ("workers", "batch_size"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be 1 or more, got {getattr(args, name)}")
+    confirmed_by = _confirmed_by(args)
+    B.pyarrow()  # the scale extra, before any work
+    if args.engine == "ray":
+        B._need("ray", "the Ray engine")
+    photos = collect_photos(args.paths)
+    if not photos:
+        print("leafscout batch: error: no photos to diagnose", file=sys.stderr)
+        return 1
+    out = B.Output(args.out)
+    svc = None
+    if args.log or args.crop:  # check the plot, the log and the crop here, before any actor starts
+        svc = _service(args)
+        svc.check_crop(args.crop) if args.crop else None
+        if args.log:
+            try:
+                svc.context(plot=args.log)
+            except ServiceError as exc:
+                flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
+                raise UsageError(flag + str(exc)) from None
+    warn = lambda line: print(f"leafscout batch: warning: {line}", file=sys.stderr)  # noqa: E731
+    try:
+        s = B.run(photos, out, engine=args.engine, workers=args.workers, address=args.address,
+                  model_path=args.model, threads=args.threads, crop=args.crop, batch_size=args.batch_size,
+                  log_plot=args.log, log_service=svc, confirmed_by=confirmed_by, warn=warn)
+    except ServiceError as exc:
+        raise UsageError(str(exc)) from None
+    rate = s.scored / s.seconds if s.seconds > 0 and s.scored else 0.0
+    c = s.counts
+    print(f"{s.photos} photo(s): {s.skipped} already in {args.out} (skipped), {s.scored} scored with the "
+          f"{s.engine} engine in {s.seconds:.1f} s ({rate:.1f}/s): {c.get('ok', 0)} ok, "
+          f"{c.get('uncertain', 0)} uncertain, {c.get('not_a_leaf', 0)} not a leaf, {c.get('error', 0)} unreadable; "
+          f"{out.parquet_dir} and {s.csv}", file=sys.stderr)
+    if s.logged and not confirmed_by:
+        print(f"leafscout batch: {len(s.logged)} diagnosis(es) logged to plot {args.log!r} UNCONFIRMED: the audit "
+              f"counts each once confirmed with `leafscout log confirm ID --by NAME`", file=sys.stderr)
+    return 0 if s.scored == 0 or c.get("error", 0) < s.scored else 1

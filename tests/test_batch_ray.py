@@ -1,0 +1,148 @@
+"""`leafscout batch`: the Ray Data engine gives the local loop's answers, a rerun skips what is done, and a
+missing Ray or pyarrow is one line naming the `scale` extra.
+
+200 photos are made from the committed fixtures (each copied once, and re-encoded as JPEG until there are 200,
+so every file has its own bytes and hash). Ray runs embedded in this process (`ray.init()`, 2 actors)."""
+from __future__ import annotations
+
+import csv
+import shutil
+import sys
+
+import cv2
+import pytest
+
+from conftest import fixture_photos
+
+N = 200
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    src = fixture_photos()
+    if not src:
+        pytest.skip("no fixture photos under tests/fixtures/images")
+    root = tmp_path_factory.mktemp("season")
+    out = []
+    for i, p in enumerate(src[:N]):
+        dst = root / f"{i:03d}-{p.name}"
+        shutil.copyfile(p, dst)
+        out.append(dst)
+    i = 0
+    while len(out) < N:  # re-encoded copies: other bytes, other hashes, answers of their own
+        img = cv2.imread(str(src[i % len(src)]))
+        dst = root / f"re{len(out):03d}.jpg"
+        cv2.imwrite(str(dst), img, [cv2.IMWRITE_JPEG_QUALITY, 80 + i % 15])
+        out.append(dst)
+        i += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    pytest.importorskip("ray", reason="Ray is the 'scale' extra: pip install -e \".[scale]\"")
+    pytest.importorskip("ray.data", reason="Ray Data is the 'scale' extra")
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout.batch import ray_init
+    ray = ray_init(num_cpus=2)
+    yield ray
+    ray.shutdown()
+
+
+def _rows(out):
+    from leafscout.batch import Output
+    return {r["path"]: r for r in Output(out).read().to_pylist()}
+
+
+def test_ray_gives_the_local_loops_answers_and_a_rerun_skips_all(photos, ray_local, tmp_path):
+    from leafscout import batch as B
+
+    local = B.run(photos, tmp_path / "local", engine="local")
+    assert (local.engine, local.scored, local.skipped) == ("local", N, 0)
+    ray = B.run(photos, tmp_path / "ray", engine="ray", workers=2)
+    assert (ray.engine, ray.scored, ray.skipped) == ("ray", N, 0)
+
+    a, b = _rows(tmp_path / "local"), _rows(tmp_path / "ray")
+    assert len(a) == len(b) == N and set(a) == set(b)
+    for path, x in a.items():
+        y = b[path]
+        assert (x["sha256"], x["status"], x["label"], x["error_code"]) == \
+            (y["sha256"], y["status"], y["label"], y["error_code"]), path
+        if x["confidence"] is None:
+            assert y["confidence"] is None
+        else:
+            assert abs(x["confidence"] - y["confidence"]) <= 1e-6, path
+        assert [t["label"] for t in x["top_k"]] == [t["label"] for t in y["top_k"]]
+        assert x["pest_counts"] == y["pest_counts"]
+    assert sum(r["status"] in ("ok", "uncertain") for r in a.values()) > N // 2  # real answers, not errors
+
+    again = B.run(photos, tmp_path / "ray", engine="ray", workers=2)
+    assert (again.scored, again.skipped) == (0, N)
+    assert len(_rows(tmp_path / "ray")) == N
+    with open(tmp_path / "ray" / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == N and {r["path"] for r in rows} == set(a)
+
+
+def test_resume_scores_only_new_or_changed_photos(photos, tmp_path):
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout import batch as B
+
+    few = [shutil.copyfile(p, tmp_path / p.name) for p in photos[:4]]
+    first = B.run(few, tmp_path / "out", engine="local")
+    assert first.scored == 4
+    extra = shutil.copyfile(photos[10], tmp_path / "new.jpg")
+    cv2.imwrite(str(few[0]), cv2.imread(str(photos[20])))  # edited in place: new bytes, new hash
+    second = B.run(few + [extra], tmp_path / "out", engine="local")
+    assert (second.scored, second.skipped) == (2, 3)
+
+
+def test_cli_batch_logs_once_and_defuses_csv(photos, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in photos[:5]:
+        shutil.copyfile(p, folder / p.name)
+    (folder / "=HYPERLINK(1).jpg").write_bytes(b"not a photo")
+    db = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-plot", "Doi A", "--crop", "coffee", "--area", "0.5", "--db", db]) == 0
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "--out", str(out), "--engine", "local", "--log", "Doi A", "--db", db]
+    assert main(args) == 0
+    rows = _rows(out)
+    logged = [r["observation_id"] for r in rows.values() if r["status"] in ("ok", "uncertain")]
+    assert logged and all(i is not None for i in logged)
+    bad = next(r for r in rows.values() if r["file"].startswith("="))
+    assert bad["status"] == "error" and bad["error_code"]
+    capsys.readouterr()
+    assert main(args) == 0  # a rerun: nothing scored, nothing logged twice
+    assert "6 already in" in capsys.readouterr().err
+    from fieldlog import FieldLog
+    with FieldLog.open(db) as log:
+        assert len(log.history("Doi A").observations) == len(logged)
+    text = (out / "results.csv").read_text(encoding="utf-8")
+    assert ",=" not in text and "\n=" not in text
+
+
+@pytest.mark.parametrize("hidden, extra_for", [("ray", "the Ray engine"), ("pyarrow.parquet", "writing Parquet")])
+def test_missing_scale_extra_is_one_line(hidden, extra_for, photos, tmp_path, monkeypatch, capsys):
+    from leafscout.cli import main
+    monkeypatch.setitem(sys.modules, hidden, None)
+    assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--engine", "ray"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("leafscout batch: error: ") and extra_for in err
+    assert err.endswith('install the \'scale\' extra: pip install "leafscout[scale]"'), err
+
+
+def test_bad_options_are_one_line(photos, tmp_path, capsys):
+    from leafscout.cli import main
+    for extra in (["--workers", "0"], ["--batch-size", "0"]):
+        assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o")] + extra) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and err.startswith("leafscout batch: error: ")
+    (tmp_path / "file").write_text("x")
+    pytest.importorskip("pyarrow")
+    assert main(["batch", str(photos[0]), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
