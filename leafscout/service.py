@@ -28,6 +28,10 @@ from .errors import ServiceError, image_error_code, strip_paths
 DB_ENV = "LEAFSCOUT_DB"
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
 ORGANIC_STATUSES = ("certified", "in_conversion", "conventional")
+# The insect detector is trained on one crop's pests (rice): it runs on a photo only when the classifier gives
+# that crop at least this probability, the grower named that crop, or the classifier does not know the plant
+# ("uncertain"). On a tomato leaf on paper it would cost ~60 ms to find nothing (benchmarks/bench_pests.py).
+PEST_CROP_MIN = 0.05
 
 
 # ---------------------------------------------------------------------------------------------- advisor
@@ -461,8 +465,31 @@ class DiagnosisService:
                       crop_note=getattr(result, "crop_note", None), framing=getattr(result, "framing", None),
                       photo=path, display_name=name)
         if result is not None and result.status != "error":
-            self._find_pests(d, photo if photo is not None else path, ctx)
+            if self._pests_may_be_there(result, crop):
+                self._find_pests(d, photo if photo is not None else path, ctx)
+            elif self.detector is not None:
+                d.pests, d.pest_actions = [], []  # the detector had nothing to look for in this photo
         return d
+
+    def _pests_may_be_there(self, result, crop) -> bool:
+        """Whether the insect detector should look at this photo. Never on a photo with no plant in it
+        (status not_a_leaf: a person or a wall reports no rice bug). Otherwise only where its crops can be:
+        the grower named one of them, the classifier gives one of them PEST_CROP_MIN or more, or the
+        classifier does not know the plant. A classifier that knows none of the detector's crops (models
+        before 3.0) cannot tell, so the detector always runs."""
+        det = self.detector
+        if det is None or result.status == "not_a_leaf":
+            return False
+        pest_crops = {lab.split(".", 1)[0] for lab in getattr(det, "labels", [])}
+        known = set(getattr(self.predictor, "crops", None) or [])
+        if not pest_crops or not (pest_crops & known):
+            return True
+        if crop:
+            return crop in pest_crops
+        if result.status == "uncertain":
+            return True
+        mass = dict(getattr(result, "crop_scores", None) or [])
+        return any(mass.get(c, 0.0) >= PEST_CROP_MIN for c in pest_crops)
 
     def _find_pests(self, d: Diagnosis, photo, ctx) -> None:
         """Insects in the photo (when a detector is installed), their counts against the KB's action thresholds,
