@@ -34,6 +34,9 @@ class Step:
     copper_note: Text | None = None      # how that figure was worked out, and how to work out your own
     # machine-readable action threshold {count, unit, text_en, text_vi, source, ...} on the monitoring step
     action_threshold: dict | None = None
+    # when to do it: today (what protects the crop now) | week (monitoring, follow-up) | season (next planting)
+    phase: str = "week"
+    short: Text | None = None            # one line for the today card: what to do, in a few words
 
 
 @dataclass

@@ -201,6 +201,7 @@ class Advisor:
             wanted += [(t, "vector") for t in src.get("vector_control") or []]
         seen: set[str] = set()
         steps: list[Step] = []
+        extra = p.get("treatment_cautions") or {}
         for tid, target in wanted:
             if tid in seen:
                 continue
@@ -212,7 +213,12 @@ class Advisor:
             if blocks:
                 advice.blocked.extend(Blocked(tid, t["category"], title, f.code, f.text) for f in blocks)
                 continue
-            steps.append(self._step(tid, t, target, [f.text for f in findings]))
+            step = self._step(tid, t, target, [dict(c) for c in extra.get(tid) or []] + [f.text for f in findings])
+            if step.dose and p.get("spray_interval_days"):
+                step.dose["interval"] = {l: r["messages"]["interval"][l].format(days=p["spray_interval_days"])
+                                         for l in LANGS}
+            step.phase = self._phase(tid, t, p)
+            steps.append(step)
         ids = {s.treatment_id for s in steps}
         for s in steps:  # pairs that burn leaves when used close together
             for inc in self.kb.treatments[s.treatment_id].get("incompatible_with") or []:
@@ -223,20 +229,43 @@ class Advisor:
         at = p.get("action_threshold")
         threshold = ({"en": at["text_en"], "vi": at["text_vi"]} if at
                      else dict(p["threshold"]) if p.get("threshold") else None)
+        recheck = r["plan"]["recheck"]["fast" if p.get("speed") == "fast" else "other"]
         steps.append(Step(kind="monitoring", category="monitoring",
                           title=dict(r["categories"]["monitoring"]),
                           how=dict(monitor_src["monitoring"] if monitor_src else msgs["monitoring_default"]),
                           threshold=threshold, action_threshold=dict(at) if at else None,
-                          citations=[at["source"]] if at else []))
-        order = r["ipm_order"]
-        steps.sort(key=lambda s: order.index(s.category))  # stable: data order within a category
-        advice.steps = steps
+                          citations=[at["source"]] if at else [], phase="week", short=dict(recheck)))
+        advice.steps = self._order(steps, p)
         for src in [p] + related:
             for sid in src.get("do_not_use") or []:
                 if sid not in [n.substance for n in advice.not_allowed]:
                     s = self.kb.prohibited[sid]
                     advice.not_allowed.append(NotAllowed(sid, dict(r["prohibited_reasons"][s["reason"]]),
                                                          list(s["citations"])))
+
+    def _phase(self, tid: str, t: dict, p: dict) -> str:
+        """today | week | season: the entry's `today:` list, then the treatment's own `phase:`, then its category's
+        default (rules.plan.default_phase); a fast problem's inputs are today's (protect the crop now)."""
+        plan = self.rules["plan"]
+        if tid in (p.get("today") or []):
+            return "today"
+        if t.get("phase"):
+            return t["phase"]
+        if (p.get("speed") == "fast" and t["category"] in plan["fast_today_categories"]
+                and p["type"] in plan["fast_today_types"]):
+            return "today"
+        return plan["default_phase"][t["category"]]
+
+    def _order(self, steps: list[Step], p: dict) -> list[Step]:
+        """Today, this week, next season; within today the entry's `today:` order first (protectant first), then
+        the NOP 205.206 IPM order, which orders every other phase too (stable: data order within a category)."""
+        phases, order = self.rules["plan"]["phases"], self.rules["ipm_order"]
+        first = list(p.get("today") or [])
+
+        def key(s: Step):
+            pinned = first.index(s.treatment_id) if s.phase == "today" and s.treatment_id in first else len(first)
+            return (phases.index(s.phase), pinned, order.index(s.category))
+        return sorted(steps, key=key)
 
     def _step(self, tid: str, t: dict, target: str, cautions: list[dict]) -> Step:
         return Step(kind="treatment", category=t["category"], title=dict(t["names"]), how=dict(t["how"]),
@@ -249,7 +278,8 @@ class Advisor:
                     cautions=[dict(c) for c in t.get("cautions") or []] + cautions,
                     dose=self.dose(tid), ppe=dict(t["ppe"]) if t.get("ppe") else None,
                     copper_kg_ha=t.get("copper_kg_ha"),
-                    copper_note=dict(t["copper_basis"]) if t.get("copper_basis") else None)
+                    copper_note=dict(t["copper_basis"]) if t.get("copper_basis") else None,
+                    short=dict(t["short"]) if t.get("short") else None)
 
     def dose(self, tid: str) -> dict | None:
         """A spray's dose for a 16-litre backpack sprayer, per 1,000 m² and per sào (360 m²), and its interval,

@@ -42,23 +42,27 @@ def organic_status(t: dict, ctx: Context, rules: dict) -> list[Finding]:
 
 
 def favoured_by_wet(problem: dict | None, rules: dict) -> bool:
-    """Does wet weather drive this problem? Its own `weather:` when given, else its type's default."""
+    """Does wet weather drive this problem? Its own `weather:` when given, else its type's default.
+    `dew` (leaf wetness from rain, dew or fog) counts as wet."""
     if not problem:
         return False
     weather = problem.get("weather")
     if weather is None:
         return bool(rules["problem_types"].get(problem.get("type"), {}).get("weather_sensitive"))
-    return weather == "wet"
+    return weather in ("wet", "dew")
 
 
 def weather_risk(problem: dict | None, ctx: Context, rules: dict) -> str:
-    """'favourable' when today's weather drives this problem, 'unfavourable' when it does not, else 'unknown'."""
+    """'favourable' when today's weather drives this problem, 'unfavourable' when it does not, else 'unknown'.
+    A `dew` problem is driven by dew and fog as much as by rain: a rain-free day does not rule it out."""
     weather = (problem or {}).get("weather") or ("wet" if favoured_by_wet(problem, rules) else "none")
     if weather == "none":
         return "unfavourable"
     if ctx.rainy_season is None:
         return "unknown"
     wet_now = ctx.rainy_season
+    if weather == "dew":
+        return "favourable" if wet_now else "unknown"
     return "favourable" if (weather == "wet") == wet_now else "unfavourable"
 
 
@@ -75,7 +79,8 @@ def severity_cap(t: dict, ctx: Context, rules: dict, problem: dict | None = None
     if by_weather:
         cap = by_weather.get(weather_risk(problem, ctx, rules), cap)
     if order.index(t["category"]) > order.index(cap):
-        return [Finding(True, "severity", rules["blocked_reasons"]["severity"])]
+        key = "severity_fast" if speed == "fast" and "severity_fast" in rules["blocked_reasons"] else "severity"
+        return [Finding(True, "severity", rules["blocked_reasons"][key])]
     return []
 
 

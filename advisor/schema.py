@@ -63,13 +63,15 @@ class _Checker:
 
 TREATMENT_FIELDS = {"category", "names", "active", "how", "aliases", "sold_in_vietnam", "phi_days", "rei_hours",
                     "copper_kg_ha", "copper_basis", "phytotoxic_above_c", "incompatible_with", "cautions", "status",
-                    "application", "dose", "ppe", "only_if_present"}
+                    "application", "dose", "ppe", "only_if_present", "phase", "short"}
 PROBLEM_FIELDS = {"crop", "names", "organism", "organism_vi", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
                   "threshold", "action_threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
-                  "detectable_by_model", "sources", "note", "speed", "weather", "remove"}
+                  "detectable_by_model", "sources", "note", "speed", "weather", "remove", "today",
+                  "spray_interval_days", "treatment_cautions"}
 APPLICATIONS = ("spray", "soil", "release", "paste", "trap", "bait")
 SPEEDS = ("fast", "moderate", "slow")
-WEATHERS = ("wet", "dry", "none")
+WEATHERS = ("wet", "dew", "dry", "none")
+PHASES = ("today", "week", "season")
 DOSE_FIELDS = {"per_16l", "per_1000m2", "interval_days", "source"}
 THRESHOLD_FIELDS = {"count", "unit", "text_en", "text_vi", "source", "stage_en", "stage_vi", "verified"}
 
@@ -136,6 +138,10 @@ def _treatment(c: _Checker, tid: str, t: Any) -> None:
     c.ref(f"{where}.category", cat, {k: 1 for k in r["ipm_order"] if k != "monitoring"}, "category")
     c.text(f"{where}.names", t.get("names"))
     c.text(f"{where}.how", t.get("how"))
+    c.text(f"{where}.short", t.get("short"), required=False)
+    if t.get("phase") is not None and t["phase"] not in PHASES:
+        c.err(f"{where}.phase", f"unknown phase '{t['phase']}'{did_you_mean(str(t['phase']), PHASES)}; "
+                                f"expected one of {', '.join(PHASES)}")
     for i, caution in enumerate(t.get("cautions") or []):
         c.text(f"{where}.cautions[{i}]", caution)
     if "sold_in_vietnam" in t and t["sold_in_vietnam"] not in (True, False, "unverified"):
@@ -253,6 +259,18 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
     if p.get("weather") is not None and p["weather"] not in WEATHERS:
         c.err(f"{where}.weather", f"unknown weather '{p['weather']}'; expected one of {', '.join(WEATHERS)}")
     c.text(f"{where}.remove", p.get("remove"), required=False)
+    listed = set(p.get("treatments") or []) | set(p.get("vector_control") or [])
+    for tid in p.get("today") or []:
+        if c.ref(f"{where}.today", tid, kb.treatments, "treatment") and tid not in listed:
+            c.err(f"{where}.today", f"'{tid}' is not in this entry's treatments or vector_control; add it there")
+    for tid, cautions in (p.get("treatment_cautions") or {}).items():
+        if c.ref(f"{where}.treatment_cautions", tid, kb.treatments, "treatment") and tid not in listed:
+            c.err(f"{where}.treatment_cautions", f"'{tid}' is not in this entry's treatments or vector_control")
+        for i, caution in enumerate(cautions or []):
+            c.text(f"{where}.treatment_cautions.{tid}[{i}]", caution)
+    siv = p.get("spray_interval_days")
+    if siv is not None and not (isinstance(siv, str) and re.fullmatch(r"\d+(-\d+)?", siv)):
+        c.err(f"{where}.spray_interval_days", f"expected days such as \"5-7\", got {siv!r}")
     at = p.get("action_threshold")
     if at is not None:
         if not isinstance(at, dict):

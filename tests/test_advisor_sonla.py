@@ -31,7 +31,9 @@ def test_new_entry_is_complete_and_renders_in_both_languages(label):
     p = ADV.problem(label)
     assert p["names"]["vi"] != p["names"]["en"] and p["organism"] and p["sources"]
     advice = ADV.advise(label, Context(rainy_season=True))
-    assert advice.steps[0].category in ("cultural", "mechanical", "trap")
+    first = advice.steps[0]  # an input comes first only as a fast disease's protectant today (issue 18)
+    assert first.category in ("cultural", "mechanical", "trap", "monitoring") or (
+        first.phase == "today" and p.get("speed") == "fast" and p["type"] not in ("pest", "mite"))
     assert any(s.kind == "monitoring" for s in advice.steps)
     vi, en = advice.render("vi"), advice.render("en")
     assert p["names"]["vi"] in vi and p["names"]["en"] in en
@@ -50,8 +52,9 @@ def test_rice_pests_carry_a_machine_readable_count_threshold(label, count, unit)
 
 
 def test_scouting_comes_before_any_input():
+    """Except today's protectant against a fast disease (issue 18): waiting to scout first loses the field."""
     for label in NEW:
-        cats = [s.category for s in ADV.advise(label).steps]
+        cats = [s.category for s in ADV.advise(label).steps if s.phase != "today"]
         assert cats.index("monitoring") < min([cats.index(c) for c in ("biological", "botanical", "mineral")
                                                if c in cats] or [99]), label
 
