@@ -92,3 +92,9 @@ class Advice:
         """Plain text or Markdown in vi or en; `rules` from a custom knowledge base (default: shipped)."""
         from .render import render
         return render(self, lang=lang, fmt=fmt, rules=rules)
+
+    def sections(self, lang: str = "vi", fmt: str = "text", rules: dict | None = None) -> dict:
+        """{"today": the today-part (what to do now, with doses; always shown), "rest": the page without it,
+        for an app to fold out}."""
+        from .render import sections
+        return sections(self, lang=lang, fmt=fmt, rules=rules)

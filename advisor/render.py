@@ -16,7 +16,95 @@ def _num(x) -> str:
     return f"{x:g}"
 
 
-def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | None = None) -> str:
+def _dose_short(st, lang: str, u: dict, rules: dict) -> str | None:
+    """A spray's dose in a few words: per 16-litre tank and per sào, and how often; "see the product label"
+    once when the knowledge base has no sourced figure."""
+    d = st.dose
+    if not d:
+        return None
+    label = rules["messages"]["see_label"][lang]
+    if d["per_16l"][lang] == label and d["per_sao"][lang] == label:
+        return f"{u['dose']}: {label}" + (f", {d['interval'][lang]}" if d["interval"][lang] != label else "")
+    parts = [f"{d['per_16l'][lang]} {u['per_16l']}"]
+    if d["per_sao"][lang] != label:
+        parts.append(f"{d['per_sao'][lang]} {u['per_sao']}")
+    if d["interval"][lang] != label:
+        parts.append(d["interval"][lang])
+    return ", ".join(parts)
+
+
+def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> list[str]:
+    """The today-part of the page: each of today's steps in one line (what to do, and for a spray its dose per
+    16-litre tank and per sào), protectant first; the rest of the page can fold out. Kept to
+    rules.plan.today_max_words words (tests/test_advisor_plan.py checks every problem)."""
+    if rules is None:
+        from .loading import default_rules
+        rules = default_rules()
+    u = {k: (v[lang] if isinstance(v, dict) and lang in v else v) for k, v in rules["ui"].items()}
+    lines = []
+    for st in advice.steps:
+        if st.phase != "today":
+            continue
+        title = st.title[lang] + (f" ({u['vector']})" if st.target == "vector" else "")
+        line = f"{title}: {st.short[lang]}" if st.short else title
+        dose = _dose_short(st, lang, u, rules)
+        lines.append(line + (f" {dose}." if dose else ""))
+    if not lines:
+        lines.append(rules["plan"]["nothing_today"][lang])
+    return lines
+
+
+def sections(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | None = None) -> dict:
+    """The page cut into parts an app can show or fold: {"today": the today-part (always shown),
+    "rest": everything else}. Both are rendered from the same advice as `render`."""
+    if rules is None:
+        from .loading import default_rules
+        rules = default_rules()
+    bullet = "- " if fmt == "markdown" else "* "
+    show = advice.status == "ok" and bool(advice.steps)
+    today = "\n".join(bullet + ln for ln in today_lines(advice, lang, rules)) if show else ""
+    return {"today": today, "rest": render(advice, lang, fmt, rules, include_today=False)}
+
+
+def _step_lines(out, i, s, lang, u, rules, md, item, b) -> None:
+    cat = rules["categories"][s.category][lang]
+    title = s.title[lang] + (f" ({u['vector']})" if s.target == "vector" else "")
+    out.append(f"{i}. {b(title)} [{cat}]")
+    item(s.how[lang], 1)
+    if s.threshold:
+        item(f"{u['threshold']}: {s.threshold[lang]}", 1)
+    if s.kind == "monitoring" and s.short:
+        item(s.short[lang], 1)
+    if s.dose:
+        label = rules["messages"]["see_label"][lang]
+        vals = [s.dose["per_16l"][lang], s.dose["per_1000m2"][lang], s.dose["per_sao"][lang], s.dose["interval"][lang]]
+        if all(v == label for v in vals[:3]):
+            item(f"{u['dose']}: {label}" + (f"; {u['interval']}: {vals[3]}" if vals[3] != label else ""), 1)
+        else:
+            item(f"{u['dose']}: {u['per_16l']}: {vals[0]}; {u['per_1000m2']}: {vals[1]}; {u['per_sao']}: {vals[2]}; "
+                 f"{u['interval']}: {vals[3]}", 1)
+    if s.ppe:
+        item(f"{u['ppe']}: {s.ppe[lang]}", 1)
+    if s.copper_kg_ha:
+        item(u["copper_ledger"].format(kg=_num(s.copper_kg_ha)) + (f" {s.copper_note[lang]}" if s.copper_note else ""), 1)
+    if s.kind == "treatment" and s.category in ("biological", "botanical", "mineral"):
+        item(f"{u['phi']}: " + (f"{_num(s.phi_days)} {u['days']}" if s.phi_days is not None else u["unknown"])
+             + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None else u["unknown"]), 1)
+    if s.sold_in_vietnam is not None:
+        v = {True: u["answer_yes"], False: u["answer_no"]}.get(s.sold_in_vietnam, u["unverified"])
+        item(f"{u['sold_vn']}: {v}", 1)
+    if s.organic_status:
+        item(f"{u['status']}: " + "; ".join(
+            f"{rules['standards'][sid]['short']}: {rules['statuses'][st['status']][lang]}"
+            for sid, st in s.organic_status.items()), 1)
+        if lang == "en":  # citations are English legal references: kept out of the vi text (they stay in JSON)
+            item(f"{u['citations']}: " + "; ".join(s.citations), 1)
+    for caution in s.cautions:
+        item(f"{u['caution']}: {caution[lang]}", 1)
+
+
+def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | None = None,
+           include_today: bool = True) -> str:
     """`rules` is the knowledge base's rules section (default: the shipped knowledge base)."""
     if lang not in LANGS:
         raise AdvisorError(f"lang must be one of {', '.join(LANGS)}, got '{lang}'{did_you_mean(lang, LANGS)}")
@@ -50,6 +138,10 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
     item(f"{b(u['type'])}: {p['type_names'][lang]}")
     if advice.status == "ok" and advice.steps:
         item(f"{b(u['risk'])}: {u['risk_levels'][advice.risk['level']][lang]}")
+    if include_today and advice.status == "ok" and advice.steps and (rules.get("plan") or {}).get("names"):
+        head(rules["plan"]["names"]["today"][lang])
+        for line in today_lines(advice, lang, rules):
+            item(line)
     for m in advice.risk.get("reasons", []) + advice.messages:
         out.append("")
         out.append(m[lang])
@@ -58,39 +150,15 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
         names = {"symptoms": u["symptoms"], "favoured_by": u["favoured"], "spread": u["spread"], "vector": u["vector_name"]}
         for chk in advice.checks:
             item(f"{b(names.get(chk['field'], chk['field']))}: {chk['text'][lang]}")
+    names = (rules.get("plan") or {}).get("names") or {}
     if advice.steps:
         head(u["steps"])
-        for i, s in enumerate(advice.steps, 1):
-            cat = rules["categories"][s.category][lang]
-            title = s.title[lang] + (f" ({u['vector']})" if s.target == "vector" else "")
-            out.append(f"{i}. {b(title)} [{cat}]")
-            item(s.how[lang], 1)
-            if s.threshold:
-                item(f"{u['threshold']}: {s.threshold[lang]}", 1)
-            if s.dose:
-                item(f"{u['dose']}: {u['per_16l']}: {s.dose['per_16l'][lang]}; {u['per_1000m2']}: "
-                     f"{s.dose['per_1000m2'][lang]}; {u['per_sao']}: {s.dose['per_sao'][lang]}; "
-                     f"{u['interval']}: {s.dose['interval'][lang]}", 1)
-            if s.ppe:
-                item(f"{u['ppe']}: {s.ppe[lang]}", 1)
-            if s.copper_kg_ha:
-                item(u["copper_ledger"].format(kg=_num(s.copper_kg_ha))
-                     + (f" {s.copper_note[lang]}" if s.copper_note else ""), 1)
-            if s.kind == "treatment" and s.category in ("biological", "botanical", "mineral"):
-                item(f"{u['phi']}: " + (f"{_num(s.phi_days)} {u['days']}" if s.phi_days is not None else u["unknown"])
-                     + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None
-                                          else u["unknown"]), 1)
-            if s.sold_in_vietnam is not None:
-                v = {True: u["answer_yes"], False: u["answer_no"]}.get(s.sold_in_vietnam, u["unverified"])
-                item(f"{u['sold_vn']}: {v}", 1)
-            if s.organic_status:
-                item(f"{u['status']}: " + "; ".join(
-                    f"{rules['standards'][sid]['short']}: {rules['statuses'][st['status']][lang]}"
-                    for sid, st in s.organic_status.items()), 1)
-                if lang == "en":  # citations are English legal references: kept out of the vi text (they stay in JSON)
-                    item(f"{u['citations']}: " + "; ".join(s.citations), 1)
-            for caution in s.cautions:
-                item(f"{u['caution']}: {caution[lang]}", 1)
+        for phase in ("today", "week", "season"):
+            steps = [(i, st) for i, st in enumerate(advice.steps, 1) if st.phase == phase]
+            if steps:
+                head(names[phase][lang] if phase in names else phase, 3)
+                for i, st in steps:
+                    _step_lines(out, i, st, lang, u, rules, md, item, b)
     if advice.blocked:
         head(u["blocked"])
         for bl in advice.blocked:
