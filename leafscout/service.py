@@ -443,10 +443,10 @@ class DiagnosisService:
 
     def diagnose_many(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
                       copper_year=None, copper_7y=None, top_k: int = 3, tta: bool = False, heatmap: bool = False,
-                      names: list | None = None) -> Iterator[Diagnosis]:
-        """Many photos in order (batched inference); the context is worked out once."""
+                      names: list | None = None, ctx_info: tuple | None = None) -> Iterator[Diagnosis]:
+        """Many photos in order (batched inference); the context is worked out once (or given as ctx_info)."""
         crop = self.check_crop(crop)
-        ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        ctx, info = ctx_info or self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
         photos = list(photos)
         kw = {}
         import inspect
@@ -457,6 +457,27 @@ class DiagnosisService:
             name = names[i] if names else (os.path.basename(path) if path else None)
             code = image_error_code(r.error, path) if r.status == "error" else None
             yield self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i])
+
+    def diagnose_group(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
+                       copper_year=None, copper_7y=None, top_k: int = 3, names: list | None = None
+                       ) -> tuple[Diagnosis, list[Diagnosis]]:
+        """Several photos of one plant or plot -> (one combined Diagnosis, each photo's own Diagnosis).
+
+        The combined answer weighs the evidence of every photo that shows a leaf (`Predictor.combine`), is
+        advised like a single photo, and says in `result.group` how many photos voted and how many agree.
+        Insects stay with the photo they were seen on (action thresholds are per hill, not per group)."""
+        photos = list(photos)
+        if not photos:
+            raise ServiceError("no_photo", "no photo was given")
+        crop = self.check_crop(crop)
+        ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info)))
+        combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
+        code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
+        d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
+                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note,
+                      display_name=f"{len(photos)} photos")
+        return d, each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         detail = strip_paths(result.error, path) if result.error else None

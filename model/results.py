@@ -39,6 +39,7 @@ class Result:
     framing: str = "whole"
     leaf_box: tuple[int, int, int, int] | None = None
     plant_share: float | None = None
+    group: dict | None = None  # Predictor.combine: {"photos", "voted", "agree"}; None for one photo
     crop_scores: list[tuple[str, float]] = field(default_factory=list)  # [(crop, probability)] >= 1%
     logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)
     _crop: np.ndarray | None = field(default=None, repr=False)   # uint8 SxSx3 the network saw
@@ -70,6 +71,7 @@ class Result:
             "crop": self.crop,
             "crop_note": self.crop_note,
             "crop_scores": [{"crop": c, "probability": round(float(p), 4)} for c, p in self.crop_scores],
+            **({"group": dict(self.group)} if self.group is not None else {}),
             "framing": self.framing,
             "leaf_box": list(self.leaf_box) if self.leaf_box else None,
         }

@@ -242,6 +242,26 @@ class Predictor:
         return {"status": status, "label": label, "confidence": conf, "top_k": top, "reason": reason,
                 "energy": energy, "crop_note": crop_note, "crop_scores": crop_info}
 
+    def combine(self, results: list[Result], top_k: int = 3, crop: str | None = None) -> Result:
+        """Several photos of one plant or plot -> one answer: the mean of their logits (the evidence of every
+        photo counts, as with test-time augmentation), decided by the same rules as one photo. Photos that
+        could not be read, or that show no leaf, do not vote; `group` says how many photos there were, how
+        many voted and how many of those gave the combined label on their own."""
+        voters = [r for r in results if r.status not in ("error", "not_a_leaf") and r.logits is not None]
+        group = {"photos": len(results), "voted": len(voters), "agree": 0}
+        if not voters:
+            best = next((r for r in results if r.status == "not_a_leaf"), None)
+            reason = "no photo of the group shows a leaf" if best else "no photo of the group could be read"
+            return Result(path=None, status="not_a_leaf" if best else "error", model_version=self.version,
+                          label=self.background_label if best else None, reason=reason, crop=crop,
+                          error=None if best else reason, group=group)
+        plant = max((r.plant_share for r in voters if r.plant_share is not None), default=None)
+        mean = np.mean([r.logits for r in voters], axis=0)
+        d = self.decide(mean, top_k, plant, crop)
+        group["agree"] = sum(r.label == d["label"] for r in voters)
+        return Result(path=None, model_version=self.version, logits=mean, crop=crop, plant_share=plant,
+                      timing={"total": round(sum(r.timing.get("total", 0.0) for r in voters), 3)}, group=group, **d)
+
     # ------------------------------------------------------------------ API
 
     def predict(self, image, top_k: int = 3, tta: bool = False, path: str | None = None,

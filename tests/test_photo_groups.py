@@ -1,0 +1,54 @@
+"""Several photos of one plant give one answer: every leaf photo's evidence counts, photos without a leaf
+do not vote, and the answer says how many photos agree (issue 17: Nuru's field accuracy rose with six leaves
+of one plant)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.runtime import Predictor
+from model.testing import TOY_COLOURS, flat_photo, toy_model
+
+pytest.importorskip("onnx")
+FIXTURES = Path(__file__).parent / "fixtures" / "images"
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Predictor:
+    return Predictor(toy_model(tmp_path_factory.mktemp("group") / "toy.onnx"), threads=1)
+
+
+def test_a_group_weighs_every_leaf_photo_and_says_how_many_agree(toy):
+    sure = toy.predict(flat_photo(TOY_COLOURS["ok"]))
+    unsure = toy.predict(flat_photo(TOY_COLOURS["uncertain"]))
+    assert sure.status == "ok" and unsure.status == "uncertain"
+    g = toy.combine([sure, sure, unsure])
+    assert g.group == {"photos": 3, "voted": 3, "agree": 2 + (unsure.label == g.label)}
+    assert g.label == sure.label
+    np.testing.assert_allclose(g.logits, np.mean([sure.logits, sure.logits, unsure.logits], axis=0))
+    assert g.to_dict()["group"]["photos"] == 3
+
+
+def test_photos_without_a_leaf_do_not_vote(toy):
+    sure = toy.predict(flat_photo(TOY_COLOURS["ok"]))
+    blank = toy.predict(flat_photo(TOY_COLOURS["background"]))
+    assert blank.status == "not_a_leaf"
+    g = toy.combine([blank, sure, blank])
+    assert (g.status, g.label) == (sure.status, sure.label) and g.group["voted"] == 1
+    none = toy.combine([blank, blank])
+    assert none.status == "not_a_leaf" and "no photo of the group shows a leaf" in none.reason
+
+
+def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):
+    from leafscout.service import DiagnosisService, ServiceError
+    photos = sorted((FIXTURES / "ibean_uganda").glob("*/*.jpg"))[:3]  # the shipped model; any bean photos
+    assert len(photos) == 3
+    svc = DiagnosisService(db=f"sqlite:///{tmp_path / 'log.sqlite'}")
+    combined, each = svc.diagnose_group(photos + [tmp_path / "missing.jpg"])
+    assert len(each) == 4 and each[-1].status == "error"
+    assert combined.result.group["photos"] == 4 and combined.result.group["voted"] == 3
+    assert combined.status in ("ok", "uncertain") and combined.advice is not None
+    with pytest.raises(ServiceError):
+        svc.diagnose_group([])
