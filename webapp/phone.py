@@ -1,0 +1,340 @@
+"""The phone app (issue 19): an offline progressive web app that runs the classifier in the phone's browser.
+
+`build(out_dir)` assembles a static folder that any web server (or `python app.py`, at /phone/) can serve:
+
+    index.html, app.js, pipeline.js, ...   the front end (phone/src/, plain ES modules, no bundler)
+    ort/                                   onnxruntime-web's WASM build (from phone/node_modules, npm ci)
+    model/leafscout.onnx                   the SAME ONNX file the Python runtime loads
+    model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
+                                           locator), extracted here because onnxruntime-web does not expose
+                                           custom metadata; the browser reads nothing hard-coded
+    advice.json                            every answer `leafscout advise --format markdown` gives for the model's
+                                           labels x status x organic status x days to harvest, vi and en,
+                                           generated from the Python advisor (lines de-duplicated)
+    strings.json                           error messages and label names (webapp.i18n, the knowledge base)
+    sw.js, manifest.webmanifest, icons     offline install: the service worker caches every file of this build
+
+    python -m webapp.phone build [--out phone/dist] [--model model/leafscout.onnx]
+    python -m webapp.phone serve [--out DIR] [--port 8765]    # a static server with the right headers
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PHONE = REPO / "phone"
+SRC = PHONE / "src"
+ORT_DIST = PHONE / "node_modules" / "onnxruntime-web" / "dist"
+DEFAULT_OUT = PHONE / "dist"
+# onnxruntime-web's plain WASM build (SIMD + threads). The WebGPU ("jsep") build is 29 MB more: not shipped.
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+ORGANIC = ("certified", "in_conversion", "conventional")
+STATUSES = ("ok", "uncertain", "not_a_leaf")
+LANGS = ("vi", "en")
+# Headers that give the page cross-origin isolation (SharedArrayBuffer: WASM threads) and keep it offline-safe.
+HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp",
+           "Cross-Origin-Resource-Policy": "same-origin", "X-Content-Type-Options": "nosniff"}
+
+
+class PhoneBuildError(RuntimeError):
+    """The phone app cannot be built; the message says what is missing and how to get it."""
+
+
+def ort_ready() -> bool:
+    return all((ORT_DIST / f).is_file() for f in ORT_FILES)
+
+
+# ------------------------------------------------------------------------------------------- model metadata
+
+def model_metadata(model_path: str | Path) -> dict:
+    """The LeafScout metadata of an ONNX file, parsed exactly as `model.runtime.Predictor` reads it."""
+    from model.runtime import Predictor
+
+    pred = Predictor(model_path, threads=1)
+    meta = {"format": 1, "file": Path(model_path).name, "labels": pred.labels,
+            "background_label": pred.background_label, "temperature": pred.temperature,
+            "thresholds": json.loads(pred.meta["thresholds"]), "preprocess": json.loads(pred.meta["preprocess"]),
+            "locator": json.loads(pred.meta["locator"]) if pred.meta.get("locator") else None,
+            "version": pred.version, "model_name": pred.model_name, "created": pred.meta.get("created"),
+            "crops": pred.crops}
+    data = Path(model_path).read_bytes()
+    meta["bytes"] = len(data)
+    meta["sha256"] = hashlib.sha256(data).hexdigest()
+    return meta
+
+
+# ------------------------------------------------------------------------------------------- advice bundle
+
+def _days_horizon(adv) -> int:
+    """The largest pre-harvest interval in the knowledge base: from there on the days no longer change advice."""
+    phis = [t.get("phi_days") for t in adv.kb.treatments.values()]
+    return int(max([p for p in phis if isinstance(p, (int, float))] or [0]))
+
+
+def advice_text(adv, label: str, status: str, organic: str, days: int | None, lang: str) -> str:
+    """Exactly what `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L
+    --format markdown` prints (no plot, no copper used, weather unknown)."""
+    from leafscout.service import DiagnosisService
+
+    svc = DiagnosisService(db=None)
+    ctx, _ = svc.context(plot=None, organic_status=organic, days_to_harvest=days)
+    return adv.advise(label, ctx, status=status).render(lang=lang, fmt="markdown", rules=adv.rules)
+
+
+def advice_bundle(adv, labels: list[str]) -> dict:
+    """Every answer for `labels`, as lists of indices into one table of unique lines.
+
+    `texts[lang][label][status]`: for "ok" a dict organic status -> list over days (index 0: days unknown,
+    index 1 + d: d days to harvest, the last one standing for every later day too); else one text.
+    The build checks that the last entry is indeed the answer for any later day (the horizon is the
+    knowledge base's longest pre-harvest interval), so the phone never extrapolates on its own."""
+    from leafscout.service import DiagnosisService
+
+    svc = DiagnosisService(db=None)
+    horizon = _days_horizon(adv)
+    lines: list[str] = []
+    index: dict[str, int] = {}
+
+    def enc(text: str) -> list[int]:
+        out = []
+        for ln in text.split("\n"):
+            if ln not in index:
+                index[ln] = len(lines)
+                lines.append(ln)
+            out.append(index[ln])
+        return out
+
+    contexts = {}
+    for organic in ORGANIC:
+        for d in [None, *range(horizon + 1), horizon + 1, 365]:
+            contexts[(organic, d)] = svc.context(plot=None, organic_status=organic, days_to_harvest=d)[0]
+    texts: dict = {lang: {} for lang in LANGS}
+    for label in labels:
+        if label not in adv.kb.problems:
+            continue
+        for status in STATUSES:
+            if status != "ok":
+                a = adv.advise(label, contexts[("certified", None)], status=status)
+                for lang in LANGS:
+                    texts[lang].setdefault(label, {})[status] = enc(a.render(lang=lang, fmt="markdown",
+                                                                             rules=adv.rules))
+                continue
+            for lang in LANGS:
+                texts[lang].setdefault(label, {})["ok"] = {}
+            for organic in ORGANIC:
+                rendered = {lang: [] for lang in LANGS}
+                for d in [None, *range(horizon + 1)]:
+                    a = adv.advise(label, contexts[(organic, d)], status="ok")
+                    for lang in LANGS:
+                        rendered[lang].append(a.render(lang=lang, fmt="markdown", rules=adv.rules))
+                for d in (horizon + 1, 365):  # the horizon holds: later days give the horizon's answer
+                    a = adv.advise(label, contexts[(organic, d)], status="ok")
+                    for lang in LANGS:
+                        if a.render(lang=lang, fmt="markdown", rules=adv.rules) != rendered[lang][-1]:
+                            raise PhoneBuildError(f"advice for {label} ({organic}) still changes after "
+                                                  f"{horizon} days to harvest; the bundle's horizon is wrong")
+                for lang in LANGS:
+                    texts[lang][label]["ok"][organic] = [enc(t) for t in rendered[lang]]
+    return {"format": 1, "horizon_days": horizon, "organic_statuses": list(ORGANIC), "lines": lines,
+            "texts": texts}
+
+
+def strings_bundle(adv, labels: list[str]) -> dict:
+    """What the phone shows that Python already says: error messages (webapp.i18n) and label names (KB)."""
+    from webapp.i18n import STRINGS
+
+    errors = {k[4:]: v for k, v in STRINGS.items() if k.startswith("err_")}
+    names = {}
+    for label in labels:
+        p = adv.kb.problems.get(label)
+        if p is not None:
+            crop = adv.kb.crops.get(p["crop"], {})
+            names[label] = {lang: {"name": p["names"][lang], "crop": crop.get(lang, p["crop"])} for lang in LANGS}
+    return {"errors": errors, "names": names,
+            "organic": {o: STRINGS.get(f"org_{o}", {"vi": o, "en": o}) for o in ORGANIC}}
+
+
+# ------------------------------------------------------------------------------------------- icons
+
+def _icon(size: int) -> bytes:
+    """A plain leaf on the app colour, drawn here (no file fetched from anywhere)."""
+    import cv2
+    import numpy as np
+
+    img = np.zeros((size, size, 3), np.uint8)
+    img[:] = (0x12, 0x34, 0x9a)  # BGR of #9a3412
+    c = size // 2
+    cv2.ellipse(img, (c, c), (int(size * 0.34), int(size * 0.2)), -35, 0, 360, (80, 180, 60), -1, cv2.LINE_AA)
+    cv2.line(img, (int(c - size * 0.26), int(c + size * 0.19)), (int(c + size * 0.26), int(c - size * 0.19)),
+             (40, 110, 30), max(2, size // 40), cv2.LINE_AA)
+    ok, buf = cv2.imencode(".png", img)
+    return buf.tobytes()
+
+
+# ------------------------------------------------------------------------------------------- build
+
+def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = None, kb_dir: str | None = None,
+          quiet: bool = True) -> dict:
+    """Assemble the static phone app in `out_dir` (replaced). Returns {files: {path: bytes}, total_bytes, ...}."""
+    from leafscout.service import load_advisor
+    from model.runtime import default_model_path
+
+    if not SRC.is_dir():
+        raise PhoneBuildError(f"{SRC} is missing: the phone app's sources are not in this install")
+    if not ort_ready():
+        raise PhoneBuildError(f"onnxruntime-web is not installed in {PHONE / 'node_modules'}: run "
+                              f"`cd phone && npm ci` (needs Node.js and npm)")
+    model_path = Path(model_path) if model_path else default_model_path()
+    meta = model_metadata(model_path)
+    adv = load_advisor(tuple(meta["labels"]), kb_dir)
+    out = Path(out_dir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "ort").mkdir(parents=True)
+    (tmp / "model").mkdir()
+    for f in sorted(SRC.iterdir()):
+        if f.is_file() and f.name != "sw.js":
+            shutil.copy2(f, tmp / f.name)
+    for f in ORT_FILES:
+        shutil.copy2(ORT_DIST / f, tmp / "ort" / f)
+    shutil.copy2(model_path, tmp / "model" / "leafscout.onnx")
+    meta["file"] = "leafscout.onnx"
+    (tmp / "model" / "leafscout.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+    labels = list(meta["labels"])
+    (tmp / "advice.json").write_text(json.dumps(advice_bundle(adv, labels), ensure_ascii=False,
+                                                separators=(",", ":")), "utf-8")
+    (tmp / "strings.json").write_text(json.dumps(strings_bundle(adv, labels), ensure_ascii=False), "utf-8")
+    for size in (192, 512):
+        (tmp / f"icon-{size}.png").write_bytes(_icon(size))
+    files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for rel in files:
+        digest.update(rel.encode())
+        digest.update(hashlib.sha256((tmp / rel).read_bytes()).digest())
+    version = digest.hexdigest()[:16]
+    precache = ["./"] + [f for f in files if f != "index.html"] + ["index.html"]
+    sw = (f"const BUILD = {json.dumps(version)};\nconst FILES = {json.dumps(precache)};\n"
+          + (SRC / "sw.js").read_text("utf-8"))
+    (tmp / "sw.js").write_text(sw, "utf-8")
+    (tmp / "build.json").write_text(json.dumps({"build": version, "model_version": meta["version"],
+                                                "model_sha256": meta["sha256"], "files": files + ["sw.js"]},
+                                               indent=1), "utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    sizes = {str(p.relative_to(out)): p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    info = {"out": str(out), "build": version, "model_version": meta["version"], "files": sizes,
+            "total_bytes": sum(sizes.values())}
+    if not quiet:
+        print(f"phone app built in {out}: {len(sizes)} files, {info['total_bytes'] / 1e6:.1f} MB, "
+              f"model {meta['version']} ({meta['sha256'][:12]}), build {version}")
+    return info
+
+
+# ------------------------------------------------------------------------------------------- serving
+
+def static_app(root: str | Path):
+    """A Starlette app serving the built folder with the isolation headers (threads) and no caching surprises."""
+    from starlette.responses import RedirectResponse
+    from starlette.staticfiles import StaticFiles
+
+    files = StaticFiles(directory=str(root), html=True, check_dir=True)
+
+    async def app(scope, receive, send):
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                for k, v in HEADERS.items():
+                    headers.append((k.lower().encode(), v.encode()))
+                path = scope.get("path", "")
+                if path.endswith(("sw.js", "/", ".html", "build.json")):
+                    headers.append((b"cache-control", b"no-cache"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await files(scope, receive, send_with_headers)
+
+    return app
+
+
+def not_built_app(reason: str):
+    from starlette.responses import HTMLResponse
+
+    from leafscout.safety import html_text
+
+    async def app(scope, receive, send):
+        page = (f"<!doctype html><meta charset=utf-8><title>LeafScout phone</title><h1>LeafScout phone app</h1>"
+                f"<p>The phone app is not built on this server: {html_text(reason)}</p>")
+        await HTMLResponse(page, status_code=503)(scope, receive, send)
+
+    return app
+
+
+async def _to_slash(request):
+    from starlette.responses import RedirectResponse
+
+    return RedirectResponse(str(request.url.path) + "/")
+
+
+def mount_routes(model_path=None, out_dir: str | Path | None = None) -> list:
+    """Starlette routes for `python app.py`: the phone app at /phone/, built at start from the model in use
+    (into a temporary folder unless `out_dir`). Without npm's onnxruntime-web, /phone/ explains how to build."""
+    import tempfile
+
+    from starlette.routing import Mount, Route
+
+    try:
+        out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="leafscout-phone-")) / "phone"
+        build(out, model_path)
+        app = static_app(out)
+    except PhoneBuildError as exc:
+        print(f"LeafScout: phone app not served: {exc}", file=sys.stderr)
+        app = not_built_app(str(exc))
+    return [Route("/phone", _to_slash), Mount("/phone", app=app)]
+
+
+def serve(root: Path, host: str, port: int) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, Route
+
+    app = Starlette(routes=[Route("/phone", _to_slash), Mount("/phone", app=static_app(root))])
+    print(f"phone app: http://{host}:{port}/phone/", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m webapp.phone", description="Build or serve the offline phone app")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="assemble the static phone app folder")
+    b.add_argument("--out", default=str(DEFAULT_OUT))
+    b.add_argument("--model", default=None, help="ONNX model (default: $LEAFSCOUT_MODEL, else model/leafscout.onnx)")
+    b.add_argument("--kb", default=None, help="knowledge base folder (default: the shipped advisor/kb)")
+    s = sub.add_parser("serve", help="serve a built folder at http://HOST:PORT/phone/")
+    s.add_argument("--out", default=str(DEFAULT_OUT))
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            build(args.out, args.model, args.kb, quiet=False)
+        else:
+            root = Path(args.out)
+            if not (root / "index.html").is_file():
+                raise PhoneBuildError(f"{root} holds no built phone app; run `python -m webapp.phone build` first")
+            serve(root, args.host, args.port)
+    except (PhoneBuildError, OSError) as exc:
+        print(f"webapp.phone: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # ModelError, a knowledge-base error: one line, no traceback
+        print(f"webapp.phone: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
