@@ -21,6 +21,8 @@ def register(sub) -> None:
     d.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders")
     d.add_argument("--json", action="store_true", help="one JSON object per photo per line on stdout")
     d.add_argument("--csv", metavar="FILE", help="also write a CSV report to FILE")
+    d.add_argument("--group", action="store_true", help="several photos of one plant, one answer: each folder "
+                   "is one plant (loose files together are one more); says how many photos agree")
     d.add_argument("--top-k", type=int, default=3, metavar="K", help="how many candidate labels to show (default 3)")
     d.add_argument("--tta", action="store_true", help="average a few crops and a mirror: steadier on field photos, ~4x slower")
     d.add_argument("--heatmaps", metavar="DIR", help="save a heatmap overlay PNG per photo into DIR")
@@ -174,11 +176,17 @@ def cmd_diagnose(args) -> int:
     if args.advise and args.advise not in ("en", "vi"):
         raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
     confirmed_by = _confirmed_by(args)
+    if args.group and (args.log or args.csv or args.heatmaps or args.tta):
+        raise _usage_error("--group gives one answer per plant; it cannot be combined with --log, --csv, "
+                           "--heatmaps or --tta yet: run without --group for those")
     photos = collect_photos(args.paths)
     if not photos:
         print("leafscout diagnose: error: no photos to diagnose", file=sys.stderr)
         return 1
     svc = _service(args)
+    if args.group:
+        from leafscout.cli_group import groups_of, run_groups
+        return run_groups(args, svc, groups_of(args.paths, collect_photos), _usage_error)
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
     heat_dir = Path(args.heatmaps) if args.heatmaps else None
     if heat_dir:

@@ -52,3 +52,28 @@ def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):
     assert combined.status in ("ok", "uncertain") and combined.advice is not None
     with pytest.raises(ServiceError):
         svc.diagnose_group([])
+
+
+def test_the_cli_gives_one_answer_per_plant_folder(tmp_path, capsys):
+    """`leafscout diagnose --group plantA plantB`: a line per plant with how many photos agree, each photo
+    under it; --json gives one object per plant; --group with --log is refused before any photo is read."""
+    import cv2
+    import json
+
+    from leafscout.cli import main
+    toy = str(toy_model(tmp_path / "toy.onnx"))
+    for plant, colours in {"plantA": ["ok", "ok", "uncertain"], "plantB": ["background"]}.items():
+        (tmp_path / plant).mkdir()
+        for i, c in enumerate(colours):
+            cv2.imwrite(str(tmp_path / plant / f"{i}.jpg"), cv2.cvtColor(flat_photo(TOY_COLOURS[c]), cv2.COLOR_RGB2BGR))
+    rc = main(["diagnose", "--model", toy, "--group", str(tmp_path / "plantA"), str(tmp_path / "plantB")])
+    out, err = capsys.readouterr()
+    heads = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert rc == 0 and len(heads) == 2 and "2 group(s), 4 photo(s)" in err
+    assert heads[0].startswith("plantA: bean.healthy") and "leaf photo(s) agree; 3 photo(s)" in heads[0]
+    assert heads[1].startswith("plantB: not a leaf") and "0 of 0 leaf photo(s)" in heads[1]
+    rc = main(["diagnose", "--model", toy, "--group", "--json", str(tmp_path / "plantA")])
+    row = json.loads(capsys.readouterr().out)
+    assert rc == 0 and row["group_name"] == "plantA" and row["group"]["photos"] == 3 and len(row["photos"]) == 3
+    rc = main(["diagnose", "--model", toy, "--group", "--log", "Doi A", str(tmp_path / "plantA")])
+    assert rc == 2 and "--group" in capsys.readouterr().err
