@@ -162,7 +162,24 @@ class Advisor:
             advice.messages += [dict(m) for m in msgs["uncertain"]]
             return advice
         self._fill(advice, label, p, ptype, ctx)
+        self._place_words(advice, p["crop"])
         return advice
+
+    def _place_words(self, advice: Advice, crop: str) -> None:
+        """Put the crop's word for where it grows (rules.field_words: vườn, nương, ruộng) where a text says {field}."""
+        fw = self.rules.get("field_words") or {}
+        word = (fw.get("by_crop") or {}).get(crop) or fw.get("default")
+        if not word:
+            return
+
+        def sub(t: dict | None) -> dict | None:
+            return {l: v.replace("{field}", word[l]) for l, v in t.items()} if t else t
+        advice.messages = [sub(m) for m in advice.messages]
+        for st in advice.steps:
+            st.title, st.how, st.short = sub(st.title), sub(st.how), sub(st.short)
+            st.cautions = [sub(c) for c in st.cautions]
+        for b in advice.blocked:
+            b.title, b.reason = sub(b.title), sub(b.reason)
 
     def alternatives(self, label: str) -> list[str]:
         """The other entries of a label's crop that a grower can pick by eye (not healthy, not another
