@@ -22,6 +22,13 @@ from webapp.i18n import DEFAULT_LANG, norm_lang, t
 from webapp.services import Services
 
 AUTH_ENV = "LEAFSCOUT_AUTH"
+# Diagnoses that run at once (the "model" queue). Each gets cores / MODEL_WORKERS onnxruntime threads, so
+# together they use every core once: with all cores per session, 2 requests ran 4 spinning threads on 2 cores,
+# and the server's CPU a request under a 20-request burst was ~2x (benchmarks/bench_app_load.py).
+MODEL_WORKERS = 2
+# Queue positions are sent to waiting browsers once a second, not to every waiting request each time one
+# starts (Gradio's "auto": 20 waiting requests got ~200 messages per burst; each costs CPU at both ends).
+QUEUE_STATUS_EVERY_S = 1.0
 DEFAULT_MAX_FILE_SIZE = "50mb"
 LANG_CHOICES = [("Tiếng Việt", "vi"), ("English", "en")]
 PRIMARY = "#9a3412"        # white on it: 7.3:1 (WCAG AA asks 4.5:1)
@@ -202,9 +209,9 @@ def wire_diagnose_tab(services, ui: UI, demo):
                 _ctx_line(services, info, lang))
 
     c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
-                      concurrency_limit=2, concurrency_id="model")
+                      concurrency_limit=MODEL_WORKERS, concurrency_id="model")
     c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
-                    concurrency_limit=2, concurrency_id="model", js=CROP_SAVE_JS)
+                    concurrency_limit=MODEL_WORKERS, concurrency_id="model", js=CROP_SAVE_JS)
 
     def rerender(st, lang, plot, organic, days, copper_7y):
         st = H.readvise(services, st, plot, organic, days, copper_7y)
@@ -521,7 +528,7 @@ def build_api(services, ui: UI):
         return {"rows": rows, "summary": B.summary(result, lang), "model_version": result["model_version"]}, str(csv_path)
 
     b1.click(diagnose, [image, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json, api_name="diagnose",
-             concurrency_limit=2, concurrency_id="model")
+             concurrency_limit=MODEL_WORKERS, concurrency_id="model")
     b2.click(advise, [label_in, lang_in, org_in, days_in, plot_in, cu_in], out_md, api_name="advise")
     b3.click(batch, [files, lang_in, crop_in], [out_json, out_csv], api_name="batch", concurrency_limit=1,
              concurrency_id="batch")
@@ -660,6 +667,12 @@ def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_
                 app_kwargs=app_kwargs)
 
 
+def default_threads() -> int:
+    """onnxruntime threads for each of the MODEL_WORKERS diagnoses that run at once: the cores shared out."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // MODEL_WORKERS)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="LeafScout web app (offline crop-leaf diagnosis, organic advice)")
     ap.add_argument("--model", help="ONNX model (default: $LEAFSCOUT_MODEL, else model/leafscout.onnx)")
@@ -671,10 +684,11 @@ def main(argv=None):
                     f"(default: ${AUTH_ENV}); recommended with --host 0.0.0.0")
     ap.add_argument("--lang", default=DEFAULT_LANG, choices=["vi", "en"], help="language the page opens in")
     ap.add_argument("--max-file-size", default=DEFAULT_MAX_FILE_SIZE, help="upload cap, e.g. 50mb")
-    ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: all cores)")
+    ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads a diagnosis (default: the "
+                    f"cores shared by the {MODEL_WORKERS} diagnoses that run at once)")
     args = ap.parse_args(argv)
     auth = parse_auth(args.auth)
-    services = Services(model_path=args.model, db=args.db, threads=args.threads)
+    services = Services(model_path=args.model, db=args.db, threads=args.threads or default_threads())
     try:
         services.warm_up()  # the model loads once, here; requests never load it again
     except Exception as exc:  # ModelError says what is missing and how to fix it
@@ -685,7 +699,7 @@ def main(argv=None):
         raise SystemExit(f"LeafScout cannot start: {exc}")
     B.clean_stale()  # what a previous server left in the temp folder
     demo = build_app(services, lang=args.lang)
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=2, status_update_rate=QUEUE_STATUS_EVERY_S)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "
           f"open http://{args.host}:{args.port}", flush=True)
     demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size))

@@ -83,7 +83,12 @@ def breakdown(args, url) -> dict:
     from gradio_client import Client, handle_file
     from webapp.services import Services
 
-    svc = Services(model_path=args.model, db=os.path.join(tempfile.mkdtemp(), "log.sqlite"), threads=args.threads)
+    try:  # the threads the app gives each diagnosis by default (cores / concurrent diagnoses)
+        from app import default_threads
+    except ImportError:  # an app from before default_threads: all cores
+        default_threads = lambda: None  # noqa: E731
+    svc = Services(model_path=args.model, db=os.path.join(tempfile.mkdtemp(), "log.sqlite"),
+                   threads=args.threads or default_threads())
     svc.warm_up()
 
     def med(fn, k=7):
@@ -114,7 +119,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=20, help="concurrent requests")
     ap.add_argument("--photo", default=str(DEFAULT_PHOTO))
     ap.add_argument("--target-p95", type=float, default=1.0)
-    ap.add_argument("--threads", type=int, default=None, help="passed to app.py --threads (onnxruntime)")
+    ap.add_argument("--threads", type=int, default=None, help="passed to app.py --threads (onnxruntime; default: "
+                    "the app's own default)")
     ap.add_argument("--processes", type=int, default=4, help="client processes the requests are spread over")
     args = ap.parse_args(argv)
 
