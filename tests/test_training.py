@@ -183,3 +183,48 @@ def test_a_researcher_can_start_from_the_shipped_onnx_model():
     assert np.abs(sess.run(["logits"], {"image": x})[0] - ref).max() <= 1e-4
     with pytest.raises(ValueError, match="not fit|convolutions"):
         load_onnx_weights(EfficientNetLite0(3), str(shipped))
+
+
+def test_a_researcher_adds_a_crop_and_starts_from_the_shipped_model(tiny_datasets, tmp_path, caplog):
+    """A new crop in labels.yaml, then `--init-from model/leafscout.onnx`: the backbone and the rows of the
+    labels both maps share are kept, the new label starts fresh, one line says so, and training runs."""
+    import logging
+
+    import yaml
+    from model.arch import EfficientNetLite0
+    from model.export import read_metadata
+    from model.onnx_weights import _onnx_tensors, load_onnx_weights
+    from training.train import init_weights
+
+    shipped = REPO / "model" / "leafscout.onnx"
+    old = json.loads(read_metadata(shipped)["labels"])
+    # a small label change: ibean's healthy photos become a label the shipped model has never had
+    data = yaml.safe_load((REPO / "datasets" / "labels.yaml").read_text(encoding="utf-8"))
+    data["datasets"] = {"ibean_uganda": dict(data["datasets"]["ibean_uganda"], healthy="bean.new_condition"),
+                        "citrus_leaves": data["datasets"]["citrus_leaves"]}
+    grown = tmp_path / "labels.yaml"
+    grown.write_text(yaml.safe_dump(data), encoding="utf-8")
+    labels = load_label_map(grown).labels
+    assert "bean.new_condition" in labels and "bean.new_condition" not in old
+
+    model = EfficientNetLite0(len(labels))
+    fresh = model._fc.weight[labels.index("bean.new_condition")].detach().clone()
+    with caplog.at_level(logging.INFO, logger="leafscout.train"):
+        assert init_weights(model, str(shipped), labels) is True  # folded BatchNorms: keep them frozen
+    assert "1 new label(s) start fresh (bean.new_condition)" in caplog.text and "dropped" in caplog.text
+    _, fc_w, fc_b = _onnx_tensors(str(shipped))
+    for lab in labels:
+        row = model._fc.weight[labels.index(lab)].detach().numpy()
+        if lab in old:
+            np.testing.assert_array_equal(row, fc_w[old.index(lab)])
+        else:
+            np.testing.assert_array_equal(row, fresh.numpy())
+    with pytest.raises(ValueError, match="does not fit"):  # without the label list the shapes must match
+        load_onnx_weights(EfficientNetLite0(len(labels)), str(shipped))
+
+    out = tmp_path / "run"
+    args = tiny_args(tiny_datasets, out, "--labels", str(grown), "--init-from", str(shipped),
+                     "--max-steps", "2", "--no-finalize")
+    assert main(args) == 0
+    ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert ckpt["labels"] == labels and ckpt["global_step"] == 2
