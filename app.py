@@ -653,7 +653,7 @@ def theme():
         button_primary_text_color_dark="#ffffff")
 
 
-def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE) -> dict:
+def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE, routes=None) -> dict:
     """`auth` (user, password) becomes a LoginGuard: a delay after each wrong password and a lockout."""
     from starlette.middleware import Middleware
 
@@ -662,6 +662,8 @@ def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_
     # FastAPI's own /openapi.json would list the routes to anyone (Gradio serves its API description
     # behind the login); the logged-out login page carries no API description (LoggedOutPageGuard).
     app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard)]}
+    if routes:  # served before Gradio's own routes: the offline phone app at /phone/ (webapp/phone.py)
+        app_kwargs["routes"] = list(routes)
     return dict(server_name=host, server_port=port, auth=guard, max_file_size=max_file_size, css=CSS, head=HEAD,
                 theme=theme(), footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False,
                 app_kwargs=app_kwargs)
@@ -702,7 +704,11 @@ def main(argv=None):
     demo.queue(default_concurrency_limit=2, status_update_rate=QUEUE_STATUS_EVERY_S)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "
           f"open http://{args.host}:{args.port}", flush=True)
-    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size))
+    from webapp.phone import mount_routes
+    phone = mount_routes(services.model_path)  # built from the model in use; explains itself if npm is missing
+    print(f"LeafScout phone app (offline, runs in the phone's browser): http://{args.host}:{args.port}/phone/",
+          flush=True)
+    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone))
 
 
 if __name__ == "__main__":

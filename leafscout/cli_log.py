@@ -6,7 +6,7 @@ import functools
 import sys
 from pathlib import Path
 
-LOG_ACTIONS = "plots|add-plot|observe|confirm|act|history|backup|add-lot|audit|qr"
+LOG_ACTIONS = "plots|add-plot|observe|confirm|act|history|backup|add-lot|audit|qr|import"
 OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
 
 EXIT_CODES = """exit codes:
@@ -205,6 +205,8 @@ def register(subparsers) -> None:
         return p
 
     leaf("plots", cmd_plots, "list plots with their copper totals")
+    from leafscout.cli_import import register as register_import  # `log import`: the phone app's export file
+    register_import(acts, _db_option, EXIT_CODES)
     p = leaf("add-plot", cmd_add_plot, "add a plot")
     p.add_argument("name")
     p.add_argument("--crop", required=True)

@@ -155,7 +155,7 @@ def strings_bundle(adv, labels: list[str]) -> dict:
         if p is not None:
             crop = adv.kb.crops.get(p["crop"], {})
             names[label] = {lang: {"name": p["names"][lang], "crop": crop.get(lang, p["crop"])} for lang in LANGS}
-    return {"errors": errors, "names": names,
+    return {"errors": errors, "names": names, "ui": STRINGS,
             "organic": {o: STRINGS.get(f"org_{o}", {"vi": o, "en": o}) for o in ORGANIC}}
 
 

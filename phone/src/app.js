@@ -1,0 +1,274 @@
+// The phone app: photo -> diagnosis (onnxruntime-web, WASM) -> organic advice (bundle generated from the
+// Python advisor) -> a record in the phone's own field log (IndexedDB), exported as a file that
+// `leafscout log import FILE` reads. Everything the page shows that a person typed is escaped.
+import * as ort from './ort/ort.wasm.min.mjs';
+import * as P from './pipeline.js';
+import * as DB from './db.js';
+
+const PHONE_T = {
+  starting: {vi: 'Đang tải mô hình…', en: 'Loading the model…'},
+  ready_offline: {vi: 'Sẵn sàng, dùng được khi không có mạng.', en: 'Ready; works with no network.'},
+  ready_online: {vi: 'Sẵn sàng (cần mở một lần qua HTTPS hoặc localhost để dùng ngoại tuyến).',
+    en: 'Ready (open it once over HTTPS or localhost to use it offline).'},
+  load_failed: {vi: 'Không tải được mô hình: {msg}', en: 'The model could not be loaded: {msg}'},
+  crop: {vi: 'Cây trồng (để trống: máy tự nhận)', en: 'Crop (empty: the model decides)'},
+  any_crop: {vi: '(máy tự nhận)', en: '(model decides)'},
+  working: {vi: 'Đang khám lá…', en: 'Checking the leaf…'},
+  top_k: {vi: 'Khả năng khác', en: 'Other possibilities'},
+  plot_name: {vi: 'Tên lô ruộng (như trong sổ ghi chép)', en: 'Plot name (as in the field log)'},
+  observer: {vi: 'Người chụp', en: 'Taken by'},
+  saved_phone: {vi: 'Đã lưu trên điện thoại (lô “{plot}”). Xuất sổ để gửi cho cán bộ.',
+    en: 'Saved on the phone (plot “{plot}”). Export the log to send it to the officer.'},
+  need_plot: {vi: 'Hãy nhập tên lô ruộng.', en: 'Enter the plot name.'},
+  no_leaf_save: {vi: 'Ảnh không thấy lá: không lưu. Hãy chụp lại một chiếc lá.', en: 'No leaf in the photo: not saved. Take a photo of one leaf.'},
+  log_title: {vi: 'Sổ ghi chép trên điện thoại', en: 'Field log on this phone'},
+  export_btn: {vi: 'Xuất sổ (tệp gửi cho cán bộ)', en: 'Export the log (file for the officer)'},
+  exported: {vi: 'Đã xuất {n} bản ghi vào tệp {file}. Cán bộ nhập bằng: leafscout log import {file}',
+    en: 'Exported {n} records to {file}. The officer imports it with: leafscout log import {file}'},
+  nothing: {vi: 'Chưa có bản ghi nào.', en: 'No records yet.'},
+  sent: {vi: 'đã xuất {when}', en: 'exported {when}'},
+  pending: {vi: 'chưa xuất', en: 'not exported yet'},
+  unconfirmed: {vi: 'Kết quả của máy cần người xác nhận trong sổ ghi chép.', en: 'The model\u2019s answer needs a person to confirm it in the field log.'},
+};
+
+const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
+  threads: 1, ready: null};
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+const $ = (id) => document.getElementById(id);
+
+function t(key, fmt = {}) {
+  const lang = state.lang;
+  const entry = PHONE_T[key] || (state.strings && state.strings.ui[key]);
+  let s = entry ? (entry[lang] ?? entry.en) : key;
+  for (const [k, v] of Object.entries(fmt)) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------ loading
+
+async function getJSON(path) {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.json();
+}
+
+async function load() {
+  const [meta, advice, strings] = await Promise.all([getJSON('model/leafscout.json'), getJSON('advice.json'), getJSON('strings.json')]);
+  state.meta = meta; state.advice = advice; state.strings = strings;
+  ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
+  state.threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.numThreads = state.threads;
+  const buf = await (await fetch('model/' + meta.file)).arrayBuffer();
+  state.session = await ort.InferenceSession.create(buf, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------ the API (also what tests call)
+
+async function infer(tensor) {
+  const size = state.meta.preprocess.input_size;
+  const out = await state.session.run({image: new ort.Tensor('float32', tensor, [1, 3, size, size])}, ['logits']);
+  return out.logits.data;
+}
+
+// rgb image -> the same dict as Predictor.predict(...).to_dict() for the fields the phone uses
+async function diagnoseImage(img, crop = null, topK = 3) {
+  const t0 = performance.now();
+  const prep = P.prepare(img, state.meta);
+  const t1 = performance.now();
+  const logits = await infer(prep.tensor);
+  const t2 = performance.now();
+  const d = P.decide(state.meta, logits, topK, prep.plant, crop || null);
+  return {...d, logits: Array.from(logits), framing: prep.located.framing, leaf_box: prep.located.box,
+    plant_share: prep.plant, model_version: state.meta.version, timing: {preprocess: t1 - t0, infer: t2 - t1}};
+}
+
+async function diagnoseBytes(bytes, crop = null, name = 'the image') {
+  try {
+    const t0 = performance.now();
+    const img = await P.readImage(bytes, state.meta.preprocess.resize_size, name);
+    const t1 = performance.now();
+    const r = await diagnoseImage(img, crop);
+    r.timing.decode = t1 - t0;
+    r.timing.total = performance.now() - t0;
+    return r;
+  } catch (e) {
+    if (e instanceof P.ImageGateError) return {status: 'error', error: e.message, error_code: e.code, label: null};
+    throw e;
+  }
+}
+
+// exactly `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L --format markdown`
+function adviceText(label, status = 'ok', organic = 'certified', days = null, lang = 'vi') {
+  const b = state.advice, entry = b.texts[lang] && b.texts[lang][label];
+  if (!entry || !entry[status]) return null;
+  let idx = entry[status];
+  if (status === 'ok') {
+    const list = idx[organic];
+    if (!list) return null;
+    idx = list[days === null || days === undefined || days === '' ? 0 : 1 + Math.min(Number(days), b.horizon_days)];
+  }
+  return idx.map((i) => b.lines[i]).join('\n');
+}
+
+// ------------------------------------------------------------------------------------------ rendering
+
+function inline(s) {  // escaped text with **bold** and *italic*
+  return esc(s).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/\*(.+?)\*/g, '<em>$1</em>');
+}
+
+function markdownToHtml(md) {  // the subset render.py writes: headings, lists, numbered steps, paragraphs
+  const out = [];
+  let list = 0;
+  const close = (to) => { while (list > to) { out.push('</ul>'); list--; } };
+  for (const line of md.split('\n')) {
+    const m = line.match(/^( *)- (.*)$/);
+    if (m) {
+      const depth = Math.floor(m[1].length / 2) + 1;
+      while (list < depth) { out.push('<ul>'); list++; }
+      close(depth);
+      out.push(`<li>${inline(m[2])}</li>`);
+      continue;
+    }
+    close(0);
+    if (line.startsWith('## ')) out.push(`<h4>${inline(line.slice(3))}</h4>`);
+    else if (line.startsWith('# ')) out.push(`<h3>${inline(line.slice(2))}</h3>`);
+    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
+  }
+  close(0);
+  return out.join('\n');
+}
+
+function labelName(label) {
+  const n = state.strings.names[label];
+  return n ? `${n[state.lang].crop}: ${n[state.lang].name}` : label;
+}
+
+function renderResult() {
+  const r = state.result;
+  if (!r) { $('card').innerHTML = ''; $('advice').innerHTML = ''; $('save').hidden = true; return; }
+  if (r.status === 'error') {
+    const msg = (state.strings.errors[r.error_code] || state.strings.errors.other || {})[state.lang] || r.error;
+    $('card').innerHTML = `<div class="card error"><div class="card-title">${esc(t('status_error'))}</div><p>${esc(msg)}</p></div>`;
+    $('advice').innerHTML = ''; $('save').hidden = true;
+    return;
+  }
+  const conf = r.confidence === null || r.confidence === undefined ? '' : `${Math.round(r.confidence * 100)}%`;
+  const others = r.status === 'not_a_leaf' ? '' : r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
+  $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}">
+    <div class="card-title">${esc(t('status_' + r.status))}${r.status === 'not_a_leaf' ? '' : ': ' + esc(labelName(r.label))}</div>
+    ${conf && r.status !== 'not_a_leaf' ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
+    ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
+    <p class="note">${esc(t('confidence_note'))}</p></div>`;
+  const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
+  const label = r.status === 'not_a_leaf' ? (r.label || state.meta.background_label) : r.label;
+  const md = adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
+  $('advice').dataset.markdown = md || '';
+  $('advice').innerHTML = md ? markdownToHtml(md) : '';
+  $('save').hidden = false;
+}
+
+function renderStatic() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll('#lang button').forEach((b) => b.classList.toggle('on', b.dataset.lang === state.lang));
+  if (state.meta) {
+    const crop = $('crop').value;
+    $('crop').innerHTML = `<option value="">${esc(t('any_crop'))}</option>` + state.meta.crops.map((c) => {
+      const n = Object.values(state.strings.names).find((x, i) => Object.keys(state.strings.names)[i].split('.')[0] === c);
+      return `<option value="${esc(c)}">${esc(n ? n[state.lang].crop : c)}</option>`;
+    }).join('');
+    $('crop').value = crop;
+    const org = $('organic').value || 'certified';
+    $('organic').innerHTML = state.advice.organic_statuses.map((o) => `<option value="${esc(o)}">${esc(state.strings.organic[o][state.lang])}</option>`).join('');
+    $('organic').value = org;
+    $('version').textContent = `LeafScout phone · model ${state.meta.version} · WASM ${state.threads} thread(s)`;
+  }
+  renderResult();
+  renderLog();
+}
+
+async function renderLog() {
+  if (!state.meta) return;
+  const recs = await DB.all();
+  $('records').innerHTML = recs.length ? recs.map((r) => `<li data-id="${esc(r.id)}">
+    <strong>${esc(r.plot)}</strong> · ${esc(r.observed_at.slice(0, 16).replace('T', ' '))} · ${esc(labelName(r.label))}
+    (${esc(t('status_' + r.status))}) · <span class="${r.exported_at ? 'sent' : 'pending'}">${esc(r.exported_at ? t('sent', {when: r.exported_at.slice(0, 16).replace('T', ' ')}) : t('pending'))}</span></li>`).join('')
+    : `<li>${esc(t('nothing'))}</li>`;
+}
+
+// ------------------------------------------------------------------------------------------ events
+
+async function onPhoto(file) {
+  if (!file) return;
+  $('card').innerHTML = `<div class="card"><p>${esc(t('working'))}</p></div>`;
+  $('advice').innerHTML = '';
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg'};
+  const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
+  $('preview').src = url; $('preview').hidden = false;
+  state.result = await diagnoseBytes(bytes, $('crop').value || null, file.name || 'the photo');
+  renderResult();
+}
+
+async function onSave() {
+  const r = state.result, plot = $('plot').value.trim();
+  if (!r || r.status === 'error') return;
+  if (r.status === 'not_a_leaf') { $('save-msg').textContent = t('no_leaf_save'); return; }
+  if (!plot) { $('save-msg').textContent = t('need_plot'); return; }
+  localStorage.setItem('leafscout.plot', plot);
+  localStorage.setItem('leafscout.observer', $('observer').value.trim());
+  await DB.add({plot, observer: $('observer').value.trim() || null, label: r.label, status: r.status,
+    confidence: r.confidence, model_version: r.model_version, photo: state.photo.bytes, photo_type: state.photo.type,
+    photo_name: state.photo.name});
+  $('save-msg').textContent = t('saved_phone', {plot}) + ' ' + t('unconfirmed');
+  renderLog();
+}
+
+async function onExport() {
+  const {file, count, blob} = await DB.exportFile();
+  if (!count) { $('export-msg').textContent = t('nothing'); return; }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob); a.download = file;
+  document.body.appendChild(a); a.click(); a.remove();
+  $('export-msg').textContent = t('exported', {n: count, file});
+  renderLog();
+}
+
+function wire() {
+  $('photo').addEventListener('change', (e) => onPhoto(e.target.files && e.target.files[0]));
+  $('save-btn').addEventListener('click', onSave);
+  $('export-btn').addEventListener('click', onExport);
+  $('organic').addEventListener('change', renderResult);
+  $('days').addEventListener('change', renderResult);
+  document.querySelectorAll('#lang button').forEach((b) => b.addEventListener('click', () => {
+    state.lang = b.dataset.lang; localStorage.setItem('leafscout.lang', state.lang); renderStatic();
+  }));
+  $('plot').value = localStorage.getItem('leafscout.plot') || '';
+  $('observer').value = localStorage.getItem('leafscout.observer') || '';
+}
+
+async function main() {
+  state.lang = localStorage.getItem('leafscout.lang') === 'en' ? 'en' : 'vi';
+  wire();
+  let swReady = Promise.resolve(false);
+  if ('serviceWorker' in navigator && self.isSecureContext) {
+    swReady = navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => true).catch(() => false);
+  }
+  try {
+    await load();
+  } catch (e) {
+    $('offline').textContent = t('load_failed', {msg: e.message || e});
+    throw e;
+  }
+  renderStatic();
+  const offline = await swReady;
+  $('offline').textContent = t(offline ? 'ready_offline' : 'ready_online');
+  document.body.dataset.ready = offline ? 'offline' : 'online';
+  return {offline, threads: state.threads, isolated: !!self.crossOriginIsolated};
+}
+
+const ready = main();
+window.leafscout = {ready, diagnoseBytes, diagnoseImage, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
+  infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};

@@ -1,0 +1,68 @@
+// The phone's own field log: IndexedDB, one store of observations. Exported as one JSON file
+// ({format: "leafscout-phone-log", records: [...]}, photos base64) that `leafscout log import FILE` reads;
+// each record keeps its id, so importing the same file twice adds nothing the second time.
+const NAME = 'leafscout', STORE = 'records', VERSION = 1;
+export const FORMAT = 'leafscout-phone-log';
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(NAME, VERSION);
+    req.onupgradeneeded = () => { req.result.createObjectStore(STORE, {keyPath: 'id'}); };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function tx(mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, mode), store = t.objectStore(STORE);
+    let out;
+    Promise.resolve(fn(store)).then((v) => { out = v; });
+    t.oncomplete = () => { db.close(); resolve(out); };
+    t.onerror = () => { db.close(); reject(t.error); };
+  });
+}
+
+const req2p = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
+
+function uuid() {
+  if (self.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export async function add(rec) {
+  const now = new Date().toISOString();
+  const full = {id: uuid(), observed_at: now, created_at: now, exported_at: null, ...rec};
+  await tx('readwrite', (s) => s.put(full));
+  return full;
+}
+
+export async function all() {
+  const recs = await tx('readonly', (s) => req2p(s.getAll()));
+  return (recs || []).sort((a, b) => (a.observed_at < b.observed_at ? 1 : -1));
+}
+
+function b64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+// Every record (already exported ones too: a re-import adds nothing twice), then marks them exported.
+export async function exportFile() {
+  const recs = await all();
+  const now = new Date();
+  const records = recs.map((r) => ({id: r.id, plot: r.plot, observer: r.observer, observed_at: r.observed_at,
+    label: r.label, status: r.status, confidence: r.confidence, model_version: r.model_version,
+    photo_name: r.photo_name, photo_type: r.photo_type, photo_base64: b64(new Uint8Array(r.photo))}));
+  const body = JSON.stringify({format: FORMAT, version: 1, exported_at: now.toISOString(), records});
+  const stamp = now.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  if (recs.length) {
+    await tx('readwrite', (s) => { for (const r of recs) if (!r.exported_at) s.put({...r, exported_at: now.toISOString()}); });
+  }
+  return {file: `leafscout-log-${stamp}.json`, count: recs.length, blob: new Blob([body], {type: 'application/json'}), body};
+}
