@@ -1,0 +1,87 @@
+"""What one photo costs through the whole product path, against the classifier alone, in one run.
+
+The product path is `DiagnosisService.diagnose`: image gate, leaf locator, classifier, crop-first decision,
+the rice insect detector + labeler where rice insects can be (`leafscout.service.PEST_CROP_MIN`), advice.
+The baseline is `Predictor.predict` alone on the same photos. Photos: an even mix of every val dataset
+(leaf photos of nine datasets and rice field photos), so the figure is a field trip's average, and the
+rice-only figure is printed apart. Also prints how often the detector ran.
+
+    python benchmarks/bench_pipeline.py --per-dataset 12 --threads 2
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from leafscout.service import DiagnosisService  # noqa: E402
+from model.labels import load_label_map  # noqa: E402
+from training.data import discover  # noqa: E402
+
+
+def timed(fn, items) -> np.ndarray:
+    for it in items[:3]:
+        fn(it)  # warm-up: sessions, arenas, the advisor's caches
+    out = []
+    for it in items:
+        t = time.perf_counter()
+        fn(it)
+        out.append((time.perf_counter() - t) * 1e3)
+    return np.asarray(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--per-dataset", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    lm = load_label_map()
+    by_ds = defaultdict(list)
+    for s in discover(args.data_root, None, "val", lm, lm.labels):
+        by_ds[s.dataset].append(s.path)
+    rng = random.Random(args.seed)
+    photos = {ds: rng.sample(p, min(args.per_dataset, len(p))) for ds, p in sorted(by_ds.items())}
+    svc = DiagnosisService(model_path=args.model, threads=args.threads, db="sqlite://")
+    svc.warm_up()
+    pred = svc.predictor
+    if svc.detector is None:
+        print("no pest detector installed (model/pests.onnx): the pipeline is the classifier alone")
+    ran = []
+    orig = svc._find_pests
+
+    def spy(d, photo, ctx):
+        ran.append(photo)
+        return orig(d, photo, ctx)
+
+    svc._find_pests = spy
+    print(f"classifier {pred.version}, {args.threads} thread(s), {sum(map(len, photos.values()))} val photos "
+          f"({args.per_dataset} per dataset)")
+    rows = []
+    for name, items in (("all datasets", [p for ps in photos.values() for p in ps]),
+                        ("rice field photos", photos.get("rice_pest", []) + photos.get("rice_leaf_ph", []))):
+        if not items:
+            continue
+        base = timed(lambda p: pred.predict(p), items)
+        ran.clear()
+        full = timed(lambda p: svc.diagnose(p), items)
+        share = len([p for p in ran if p in set(items)]) / (len(items) + 3)
+        rows.append((name, base, full, share))
+        print(f"  {name:18s} classifier alone p50 {np.median(base):6.1f} ms mean {base.mean():6.1f} ms | "
+              f"whole pipeline p50 {np.median(full):6.1f} ms mean {full.mean():6.1f} ms | "
+              f"ratio (mean) x{full.mean() / base.mean():.2f} | detector ran on {share:.0%} of photos")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
