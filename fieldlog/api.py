@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from . import copper as copper_rules
 from . import db, migrate, photos
 from .errors import BackupNotSupportedError, FieldLogError, UnknownLotError, UnknownPlotError
-from .schema import OBSERVATION_STATUSES, ORGANIC_STATUSES, Action, Farm, Lot, Observation, Plot, lot_plots
+from .schema import (OBSERVATION_STATUSES, ORGANIC_STATUSES, Action, Correction, Farm, Lot, Observation, Plot,
+                     lot_plots)
 from .text import check_text, clean_name, name_key, skeleton
 from .timeutil import to_utc, utcnow
 
@@ -45,6 +46,7 @@ class PlotHistory:
     actions: list[Action] = field(default_factory=list)
     lots: list[Lot] = field(default_factory=list)
     copper_by_year: dict[int, float] = field(default_factory=dict)
+    corrections: dict[int, list[Correction]] = field(default_factory=dict)  # observation id -> oldest first
 
     def timeline(self) -> list[tuple[dt.datetime, str, Observation | Action]]:
         rows = [(o.observed_at, "observation", o) for o in self.observations]
@@ -376,6 +378,73 @@ class FieldLog:
 
         return self._write(write)
 
+    def correct_observation(self, observation_id: int, label: str, by: str, note: str | None = None,
+                            known_labels=None) -> Correction:
+        """A person says what the photo of an observation really shows. The observation keeps the model's answer;
+        the correction is a row of its own with who, when (UTC), the photo's hash and the model version that
+        answered. Corrected again later, the latest correction is the photo's label and the earlier ones stay.
+
+        `label`: `crop.problem`, and one of `known_labels` (given here, else the log's own) when there are any.
+        A label equal to what the record already says is refused (code "duplicate"): confirm it instead."""
+        by = _text(by, "corrected by")
+        known = frozenset(known_labels) if known_labels is not None else self.known_labels
+        label = _label(label, known)
+        note = _text(note, "note", required=False, max_len=4000)
+        obs_id = int(_number(observation_id, "observation id", minimum=1))
+
+        def write(s: Session) -> Correction:
+            obs = s.get(Observation, obs_id)
+            if obs is None:
+                raise FieldLogError(f"no observation {obs_id}; see `leafscout log history PLOT` for the ids.",
+                                    "bad_value")
+            current = s.scalar(select(Correction.label).where(Correction.observation_id == obs_id)
+                               .order_by(Correction.at.desc(), Correction.id.desc()).limit(1)) or obs.label
+            if label == current:
+                raise FieldLogError(f"observation {obs_id} already says {label!r}; to vouch for it as it is: "
+                                    f"`leafscout log confirm {obs_id} --by NAME`.", "duplicate")
+            c = Correction(observation_id=obs_id, label=label, previous_label=current, by=by, at=utcnow(),
+                           photo_sha256=obs.photo_sha256, model_version=obs.model_version, note=note)
+            s.add(c)
+            s.flush()
+            return c
+
+        return self._write(write)
+
+    def corrections(self, observation_id: int | None = None) -> list[Correction]:
+        """Every correction (or one observation's), oldest first."""
+        def read(s: Session) -> list[Correction]:
+            q = select(Correction).order_by(Correction.at, Correction.id)
+            if observation_id is not None:
+                q = q.where(Correction.observation_id == int(observation_id))
+            return list(s.scalars(q))
+
+        return self._read(read)
+
+    def labelled_photos(self, confirmed: bool = False) -> list[dict]:
+        """The photos a person labelled, for training data, oldest first: each corrected observation with its
+        latest correction's label (source "correction"); with `confirmed`, also each confirmed observation
+        without a correction, with the model's label a person vouched for (source "confirmation").
+        Each item: {"observation", "plot", "label", "source", "by", "at", "correction"}."""
+        def read(s: Session) -> list[dict]:
+            latest: dict[int, Correction] = {}
+            for c in s.scalars(select(Correction).order_by(Correction.at, Correction.id)):
+                latest[c.observation_id] = c
+            q = select(Plot, Observation).join(Observation, Observation.plot_id == Plot.id)
+            if not confirmed:
+                q = q.where(Observation.id.in_(list(latest) or [-1]))
+            out = []
+            for p, o in s.execute(q.order_by(Observation.observed_at, Observation.id)):
+                c = latest.get(o.id)
+                if c is not None:
+                    out.append({"observation": o, "plot": p, "label": c.label, "source": "correction",
+                                "by": c.by, "at": c.at, "correction": c})
+                elif o.confirmed_by:
+                    out.append({"observation": o, "plot": p, "label": o.label, "source": "confirmation",
+                                "by": o.confirmed_by, "at": o.confirmed_at, "correction": None})
+            return out
+
+        return self._read(read)
+
     def _photo_referenced(self, sha256: str) -> bool:
         try:
             return self._read(lambda s: s.scalar(
@@ -485,7 +554,13 @@ class FieldLog:
             acts = list(s.scalars(select(Action).where(Action.plot_id == p.id).order_by(Action.at, Action.id)))
             lots = list(s.scalars(select(Lot).join(lot_plots, lot_plots.c.lot_id == Lot.id)
                                   .where(lot_plots.c.plot_id == p.id).order_by(Lot.harvested_at)))
-            return PlotHistory(p, obs, acts, lots)
+            hist = PlotHistory(p, obs, acts, lots)
+            ids = [o.id for o in obs]
+            if ids:
+                for c in s.scalars(select(Correction).where(Correction.observation_id.in_(ids))
+                                   .order_by(Correction.at, Correction.id)):
+                    hist.corrections.setdefault(c.observation_id, []).append(c)
+            return hist
 
         hist = self._read(read)
         hist.copper_by_year = self.copper_ledger(hist.plot.id)

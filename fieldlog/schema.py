@@ -86,6 +86,24 @@ class Observation(Base):
     __table_args__ = (CheckConstraint("confidence >= 0 AND confidence <= 1", name="ck_obs_confidence"),)
 
 
+class Correction(Base):
+    """A person says what a logged photo really shows. The observation keeps the model's answer as it was; each
+    correction is kept (the latest is the photo's label), with who, when, the photo's hash and the model version
+    that answered, so a corrected photo can become training data with its provenance
+    (FieldLog.correct_observation, `leafscout log correct`, `leafscout corrections export`)."""
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))           # what the photo shows, says `by`
+    previous_label: Mapped[str] = mapped_column(String(200))  # what the record said before (model or earlier correction)
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    photo_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    model_version: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class Action(Base):
     __tablename__ = "actions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,7 +6,7 @@ import functools
 import sys
 from pathlib import Path
 
-LOG_ACTIONS = "plots|add-plot|observe|confirm|act|history|backup|add-lot|audit|qr|import"
+LOG_ACTIONS = "plots|add-plot|observe|confirm|correct|act|history|backup|add-lot|audit|qr|import"
 OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
 
 EXIT_CODES = """exit codes:
@@ -116,6 +116,8 @@ def cmd_history(log, args) -> int:
             review = f"confirmed by {rec.confirmed_by}" if rec.confirmed_by else "UNCONFIRMED"
             print(f"  {_fmt_time(when)}  seen   #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
                   f"model {rec.model_version}{f', by {rec.observer}' if rec.observer else ''}; {review})")
+            for c in h.corrections.get(rec.id, []):
+                print(f"                     corrected to {c.label} by {c.by} on {_fmt_time(c.at)} (was {c.previous_label})")
         else:
             detail = ", ".join(x for x in (rec.product, rec.active_substance,
                                            f"{rec.amount:g} {rec.unit or ''}".strip() if rec.amount is not None
@@ -235,6 +237,8 @@ def register(subparsers) -> None:
     p = leaf("confirm", cmd_confirm, "confirm an unconfirmed observation (a person checked the photo and label)")
     p.add_argument("observation", type=int, metavar="ID")
     p.add_argument("--by", required=True, metavar="NAME")
+    from leafscout.cli_corrections import register_log_correct
+    register_log_correct(leaf)  # `log correct ID --label L --by NAME`
 
     p = leaf("act", cmd_act, "log a treatment or field operation")
     p.add_argument("plot")

@@ -1,0 +1,84 @@
+"""`leafscout log correct ID --label L --by NAME` and `leafscout corrections export DIR`.
+
+A person's label for a logged photo goes into the field log (who, when, the photo's hash, the model version);
+the labelled photos leave it as a dataset for retraining (leafscout/corrections.py). Imports nothing heavy
+until a command runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register_log_correct(leaf) -> None:
+    """Add `correct` to `leafscout log` (called by leafscout.cli_log.register with its `leaf` helper)."""
+    p = leaf("correct", cmd_correct, "say what a logged photo really shows (the model was wrong); kept with who, "
+             "when, the photo's hash and the model version")
+    p.add_argument("observation", type=int, metavar="ID", help="the observation (ids: `leafscout log history PLOT`)")
+    p.add_argument("--label", required=True, help="the right label crop.problem, e.g. coffee.rust")
+    p.add_argument("--by", required=True, metavar="NAME", help="the person who looked at the photo")
+    p.add_argument("--note", help="why, in a few words (optional)")
+    p.add_argument("--new-label", action="store_true", help="the label is one neither the model nor the "
+                   "knowledge base knows yet (a new problem to train on)")
+
+
+def cmd_correct(args) -> int:
+    from leafscout.cli_log import _with_log
+
+    @_with_log
+    def run(log, args):
+        from leafscout.corrections import known_labels
+        from leafscout.errors import UsageError
+        known = None
+        if not args.new_label:
+            known = known_labels() or None
+            if known is not None and args.label not in known:
+                import difflib
+                close = difflib.get_close_matches(args.label, sorted(known), n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                raise UsageError(f"--label {args.label!r} is not a problem the model or the knowledge base knows."
+                                 f"{hint} For a new problem to train on, add --new-label.")
+        c = log.correct_observation(args.observation, args.label, args.by, note=args.note)
+        print(f"Observation {c.observation_id} corrected: {c.previous_label} -> {c.label} by {c.by} on "
+              f"{c.at:%Y-%m-%d %H:%M} UTC (photo {c.photo_sha256[:12]}, model {c.model_version}).")
+        return 0
+
+    return run(args)
+
+
+def register(sub) -> None:
+    from leafscout.cli_log import EXIT_CODES, _db_option
+
+    c = sub.add_parser("corrections", help="photos people labelled in the field log, as training data",
+                       description="Photos whose label a person corrected (or, with --confirmed, confirmed) in "
+                       "the field log, exported for retraining.", epilog=EXIT_CODES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    acts = c.add_subparsers(dest="corrections_action", metavar="export", required=True, parser_class=type(c))
+    e = acts.add_parser("export", help="write photos + labels + manifest (provenance, licence) into DIR",
+                        description="Write DIR/<crop.problem>/<sha256>.jpg, manifest.csv, manifest.json and "
+                        "README.md. Exporting again into the same DIR replaces that export.")
+    e.add_argument("dir", metavar="DIR")
+    e.add_argument("--confirmed", action="store_true", help="also confirmed observations (the model's label, "
+                   "vouched for by a person), not only corrected ones")
+    e.add_argument("--licence", help="the licence written into the manifest (default: not for redistribution, "
+                   "retraining only)")
+    _db_option(e)
+    e.set_defaults(func=cmd_export)
+
+
+def cmd_export(args) -> int:
+    from leafscout.cli_log import _with_log
+
+    @_with_log
+    def run(log, args):
+        from leafscout.corrections import DEFAULT_LICENCE, export
+        from leafscout.errors import UsageError
+        licence = args.licence if args.licence is not None else DEFAULT_LICENCE
+        if not licence.strip():
+            raise UsageError("--licence: give the licence text (or leave the option out for the default)")
+        warn = lambda line: print(f"leafscout corrections: warning: {line}", file=sys.stderr)  # noqa: E731
+        meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn)
+        labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or "none"
+        print(f"Wrote {meta['photos']} photo(s) to {args.dir} ({labels}); manifest.csv, manifest.json, README.md.")
+        return 0
+
+    return run(args)

@@ -1,0 +1,120 @@
+"""Confirm/correct in the CLI and corrections to training data (issue 20, item 1-2, CLI side).
+
+`leafscout log correct ID --label L --by NAME` keeps who, when, the photo's hash and the model version in the
+field log (the observation keeps the model's answer); `leafscout corrections export DIR` writes the labelled
+photos as `DIR/<crop.problem>/<sha256>.jpg` with manifest.csv / manifest.json / README.md (provenance, licence).
+"""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from conftest import LATE_BLIGHT_PHOTO, fixture_photos
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    from leafscout.cli import main
+    path = str(tmp_path / "log.sqlite")
+    monkeypatch.setenv("LEAFSCOUT_DB", path)
+    assert main(["log", "add-plot", "Doi A", "--crop", "tomato", "--area", "0.5"]) == 0
+    photos = [LATE_BLIGHT_PHOTO] + [p for p in fixture_photos("plantvillage") if p != LATE_BLIGHT_PHOTO][:2]
+    for p in photos:
+        assert main(["log", "observe", "Doi A", str(p), "--label", "tomato.late_blight", "--status", "ok",
+                     "--confidence", "0.9", "--model-version", "2.0.0"]) == 0
+    return path
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_correct_keeps_who_when_hash_and_model_version(db, capsys):
+    from fieldlog import FieldLog
+    from leafscout.cli import main
+
+    assert main(["log", "correct", "1", "--label", "tomato.early_blight", "--by", "Lò Thị Hoa",
+                 "--note", "concentric rings"]) == 0
+    assert "tomato.late_blight -> tomato.early_blight by Lò Thị Hoa" in capsys.readouterr().out
+    with FieldLog.open(db) as log:
+        (c,) = log.corrections(1)
+        obs = log.history("Doi A").observations[0]
+        assert (c.label, c.previous_label, c.by, c.note) == ("tomato.early_blight", "tomato.late_blight",
+                                                             "Lò Thị Hoa", "concentric rings")
+        assert c.photo_sha256 == obs.photo_sha256 and len(c.photo_sha256) == 64
+        assert c.model_version == "2.0.0" and c.at is not None
+        assert obs.label == "tomato.late_blight"  # the model's answer stays as it was
+    assert main(["log", "history", "Doi A"]) == 0
+    assert "corrected to tomato.early_blight by Lò Thị Hoa" in capsys.readouterr().out
+    # corrected again: the latest wins, the first stays
+    assert main(["log", "correct", "1", "--label", "tomato.septoria_leaf_spot", "--by", "Hoa"]) == 0
+    with FieldLog.open(db) as log:
+        assert [c.label for c in log.corrections(1)] == ["tomato.early_blight", "tomato.septoria_leaf_spot"]
+        assert log.corrections(1)[1].previous_label == "tomato.early_blight"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["log", "correct", "1", "--label", "tomato.late_blight", "--by", "Hoa"], "already says"),
+    (["log", "correct", "1", "--label", "tomato.erly_blight", "--by", "Hoa"], "Did you mean 'tomato.early_blight'"),
+    (["log", "correct", "1", "--label", "Tomato Blight", "--by", "Hoa", "--new-label"], "crop.problem"),
+    (["log", "correct", "99", "--label", "tomato.early_blight", "--by", "Hoa"], "no observation 99"),
+    (["log", "correct", "1", "--label", "tomato.early_blight", "--by", "  "], "corrected by"),
+])
+def test_refusals_are_one_line_exit_2(db, capsys, argv, words):
+    from leafscout.cli import main
+    assert main(argv) == 2
+    err = _err(capsys)
+    assert err.startswith("leafscout log: error: ") and words in err, err
+
+
+def test_new_label_needs_the_flag(db, capsys):
+    from leafscout.cli import main
+    assert main(["log", "correct", "2", "--label", "tomato.leaf_miner", "--by", "Hoa"]) == 2
+    assert "--new-label" in _err(capsys)
+    assert main(["log", "correct", "2", "--label", "tomato.leaf_miner", "--by", "Hoa", "--new-label"]) == 0
+
+
+def test_export_writes_photos_labels_manifest_with_provenance_and_licence(db, tmp_path, capsys):
+    from fieldlog import FieldLog
+    from leafscout.cli import main
+
+    assert main(["log", "correct", "1", "--label", "tomato.early_blight", "--by", "=HYPERLINK(\"x\")"]) == 0
+    assert main(["log", "confirm", "3", "--by", "Hoa"]) == 0
+    out = tmp_path / "export"
+    assert main(["corrections", "export", str(out)]) == 0
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert meta["format"] == "leafscout-corrections/1" and meta["photos"] == 1
+    assert meta["labels"] == {"tomato.early_blight": 1} and "not for redistribution" in meta["licence"]
+    with open(out / "manifest.csv", newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    with FieldLog.open(db) as log:
+        obs = log.history("Doi A").observations[0]
+        assert (out / row["file"]).read_bytes() == log.photo_path(obs).read_bytes()
+    assert row["file"] == f"tomato.early_blight/{obs.photo_sha256}.jpg"
+    assert (row["label"], row["source"], row["model_label"], row["model_version"]) == \
+        ("tomato.early_blight", "correction", "tomato.late_blight", "2.0.0")
+    assert row["by"].startswith("'=")  # a formula-looking name is defused in the CSV
+    assert row["observation_uid"] == obs.uid and row["correction_uid"] and row["at"].endswith("Z")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "Licence" in readme and "Provenance" in readme and "GPS" in readme
+
+    # again, with confirmations and another licence: the previous export is replaced, not added to
+    assert main(["corrections", "export", str(out), "--confirmed", "--licence", "CC-BY-4.0"]) == 0
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert meta["photos"] == 2 and meta["licence"] == "CC-BY-4.0"
+    assert meta["labels"] == {"tomato.early_blight": 1, "tomato.late_blight": 1}
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.jpg"))
+    assert len(files) == 2 and files[0].startswith("tomato.early_blight/")
+
+
+def test_export_refuses_a_folder_that_is_not_an_export(db, tmp_path, capsys):
+    from leafscout.cli import main
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("x")
+    assert main(["corrections", "export", str(tmp_path / "mine")]) == 2
+    assert "not empty" in _err(capsys)
+    assert (tmp_path / "mine" / "thesis.docx").exists()
