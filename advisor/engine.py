@@ -307,17 +307,26 @@ class Advisor:
             return None
         label = self.rules["messages"]["see_label"]
 
-        def amount(a: dict | None, scale: float = 1.0) -> dict:
+        def amount(a: dict | None, scale: float = 1.0, what: bool = True) -> dict:
             if not a:
                 return dict(label)
             lo, hi = a["min"] * scale, a.get("max", a["min"]) * scale
             num = _n(lo) if lo == hi else f"{_n(lo)}-{_n(hi)}"
-            return {l: f"{num} {a['unit']}" + (f" {a['what'][l]}" if a.get("what") else "") for l in LANGS}
+            water = ""
+            if a.get("water_l") and what:
+                water = {l: " " + self.rules["messages"]["dose_water"][l].format(litres=_n(a["water_l"] * scale))
+                         for l in LANGS}
+            return {l: f"{num} {a['unit']}" + (f" {a['what'][l]}" if a.get("what") and what else "")
+                    + (water[l] if water else "") for l in LANGS}
 
         iv = d.get("interval_days")
         interval = ({l: self.rules["messages"]["interval"][l].format(days=iv) for l in LANGS} if iv else dict(label))
+        sao = SAO_M2 / 1000.0
+        # the *_amount texts are the bare quantity (no product description), for the today-part of a page
         return {"per_16l": amount(d.get("per_16l")), "per_1000m2": amount(d.get("per_1000m2")),
-                "per_sao": amount(d.get("per_1000m2"), SAO_M2 / 1000.0), "interval": interval,
+                "per_sao": amount(d.get("per_1000m2"), sao), "interval": interval,
+                "per_16l_amount": amount(d.get("per_16l"), what=False),
+                "per_sao_amount": amount(d.get("per_1000m2"), sao, what=False),
                 "source": d["source"]}
 
     def _risk(self, p: dict, ptype: dict, related: list[dict], ctx: Context) -> dict:

@@ -17,20 +17,33 @@ def _num(x) -> str:
 
 
 def _dose_short(st, lang: str, u: dict, rules: dict) -> str | None:
-    """A spray's dose in a few words: per 16-litre tank and per sào, and how often; "see the product label"
-    once when the knowledge base has no sourced figure."""
+    """A spray's dose in a few words for the today-part: the amount per 16-litre tank, per sào, and how often;
+    "see the product label" (later a footnote marker) when the knowledge base has no sourced figure."""
     d = st.dose
     if not d:
         return None
     label = rules["messages"]["see_label"][lang]
-    if d["per_16l"][lang] == label and d["per_sao"][lang] == label:
+    tank = (d.get("per_16l_amount") or d["per_16l"])[lang]
+    sao = (d.get("per_sao_amount") or d["per_sao"])[lang]
+    if tank == label and sao == label:
         return f"{u['dose']}: {label}" + (f", {d['interval'][lang]}" if d["interval"][lang] != label else "")
-    parts = [f"{d['per_16l'][lang]} {u['per_16l']}"]
-    if d["per_sao"][lang] != label:
-        parts.append(f"{d['per_sao'][lang]} {u['per_sao']}")
+    parts = [f"{tank} {u['per_16l']}"]
+    if sao != label:
+        parts.append(f"{sao} {u['per_sao']}")
     if d["interval"][lang] != label:
         parts.append(d["interval"][lang])
     return ", ".join(parts)
+
+
+def _no_figure(text: str, lang: str, rules: dict) -> tuple[str, bool]:
+    """Every "see the product label" (a figure the knowledge base has no source for) becomes a short marker; the
+    page then says once, at the end, what the marker means (issue 18: the label phrase at most once a page)."""
+    msgs, ui = rules["messages"], rules["ui"]
+    if "no_figure" not in msgs:
+        return text, False
+    mark = msgs["no_figure"][lang]
+    new = text.replace(ui["unknown"][lang], mark).replace(msgs["see_label"][lang], mark)
+    return new, mark in new
 
 
 def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> list[str]:
@@ -51,7 +64,7 @@ def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> 
         lines.append(line + (f" {dose}." if dose else ""))
     if not lines:
         lines.append(rules["plan"]["nothing_today"][lang])
-    return lines
+    return [_no_figure(ln, lang, rules)[0] for ln in lines]
 
 
 def sections(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | None = None) -> dict:
@@ -170,4 +183,7 @@ def render(advice: Advice, lang: str = "vi", fmt: str = "text", rules: dict | No
     head(u["remember"])
     for r in advice.reminders:
         item(r[lang])
-    return "\n".join(out).strip() + "\n"
+    text, marked = _no_figure("\n".join(out).strip(), lang, rules)
+    if marked:
+        text += "\n" + ("- " if md else "* ") + rules["messages"]["no_figure_note"][lang]
+    return text + "\n"

@@ -174,7 +174,11 @@ def _treatment(c: _Checker, tid: str, t: Any) -> None:
                 if a is None:
                     continue
                 if not isinstance(a, dict) or not isinstance(a.get("min"), (int, float)) or not a.get("unit"):
-                    c.err(f"{where}.dose.{k}", "expected {min: number, max: number, unit: g|mL|kg|L, what: {en, vi}} or null")
+                    c.err(f"{where}.dose.{k}", "expected {min: number, max: number, unit: g|mL|kg|L, what: {en, vi}, "
+                                               "water_l: litres of spray it goes in} or null")
+                elif a.get("water_l") is not None and (isinstance(a["water_l"], bool)
+                                                       or not isinstance(a["water_l"], (int, float)) or a["water_l"] <= 0):
+                    c.err(f"{where}.dose.{k}.water_l", f"expected litres of spray (a positive number), got {a['water_l']!r}")
                 elif a.get("what") is not None:
                     c.text(f"{where}.dose.{k}.what", a["what"])
     for inc in t.get("incompatible_with") or []:
