@@ -226,17 +226,44 @@ def local_batches(paths: list[str], done, *, model_path=None, threads=None, crop
         yield scorer({"path": paths[i:i + batch_size]})
 
 
+def _reachable(address: str, timeout: float = 3.0) -> str | None:
+    """None when a TCP connection to the cluster address opens, else why not. "auto" and addresses without a
+    port are left to Ray. Ray itself retries an unreachable address for minutes, printing as it goes."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address == "auto" or address.startswith("local"):
+        return None
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        return str(exc)
+    if not host or not port:
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
 def ray_init(address: str | None = None, num_cpus: int | None = None):
     """Embedded Ray (nothing to start) by default, or the cluster at `address` ("auto", "ray://host:10001",
     "host:6379"). An address that cannot be reached is one line, not a traceback."""
+    # Ray's C++ core logs a note on every Ray Data actor pool (constructor arguments in the object store);
+    # errors still reach us as exceptions. A user's own setting wins.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     ray = _need("ray", "the Ray engine")
     _need("ray.data", "the Ray engine")
     if ray.is_initialized():
         return ray
+    if address:
+        why = _reachable(address)
+        if why:
+            raise UsageError(f"--address {address}: cannot reach the Ray cluster ({why}); is `ray start --head` "
+                             "running there, and is the address host:6379 (or ray://host:10001)?")
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
-    # Ray's C++ core logs a note on every Ray Data actor pool (constructor arguments in the object store);
-    # errors still reach us as exceptions. A user's own setting wins.
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     try:
         if address:
             ray.init(address=address, **kw)

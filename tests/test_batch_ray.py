@@ -146,3 +146,17 @@ def test_bad_options_are_one_line(photos, tmp_path, capsys):
     pytest.importorskip("pyarrow")
     assert main(["batch", str(photos[0]), "--out", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_unreachable_cluster_is_one_line_not_minutes_of_retries(photos, tmp_path, capsys):
+    pytest.importorskip("ray", reason="Ray is the 'scale' extra")
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    import socket
+
+    from leafscout.cli import main
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--address", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "cannot reach the Ray cluster" in err, err
