@@ -249,11 +249,14 @@ export function gaussianBlur3(img) {  // GaussianBlur((3,3), 0) on 8-bit: [1 2 1
 
 function sobelMagnitude(gray, w, h) {  // hypot(Sobel dx, Sobel dy), float32, reflect-101
   const out = new Float32Array(w * h);
-  const g = (x, y) => gray[reflect101(y, h) * w + reflect101(x, w)];
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const dx = (g(x + 1, y - 1) - g(x - 1, y - 1)) + 2 * (g(x + 1, y) - g(x - 1, y)) + (g(x + 1, y + 1) - g(x - 1, y + 1));
-    const dy = (g(x - 1, y + 1) - g(x - 1, y - 1)) + 2 * (g(x, y + 1) - g(x, y - 1)) + (g(x + 1, y + 1) - g(x + 1, y - 1));
-    out[y * w + x] = Math.fround(Math.hypot(dx, dy));
+  for (let y = 0; y < h; y++) {
+    const u = reflect101(y - 1, h) * w, m = y * w, d = reflect101(y + 1, h) * w;
+    for (let x = 0; x < w; x++) {
+      const l = reflect101(x - 1, w), r = reflect101(x + 1, w);
+      const dx = (gray[u + r] - gray[u + l]) + 2 * (gray[m + r] - gray[m + l]) + (gray[d + r] - gray[d + l]);
+      const dy = (gray[d + l] - gray[u + l]) + 2 * (gray[d + x] - gray[u + x]) + (gray[d + r] - gray[u + r]);
+      out[m + x] = Math.sqrt(dx * dx + dy * dy);  // exact for these integers, then rounded to float32
+    }
   }
   return out;
 }
@@ -290,10 +293,12 @@ function morph(mask, w, h, dilate) {
   const out = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
     const i = y * w + x;
-    const n = [mask[i], x > 0 ? mask[i - 1] : null, x < w - 1 ? mask[i + 1] : null,
-      y > 0 ? mask[i - w] : null, y < h - 1 ? mask[i + w] : null];
-    let v = dilate ? 0 : 1;
-    for (const m of n) { if (m === null) continue; if (dilate && m) v = 1; if (!dilate && !m) v = 0; }
+    let v = mask[i];
+    if (dilate) {
+      if (!v) v = (x > 0 && mask[i - 1]) || (x < w - 1 && mask[i + 1]) || (y > 0 && mask[i - w]) || (y < h - 1 && mask[i + w]) ? 1 : 0;
+    } else if (v) {
+      v = (x > 0 && !mask[i - 1]) || (x < w - 1 && !mask[i + 1]) || (y > 0 && !mask[i - w]) || (y < h - 1 && !mask[i + w]) ? 0 : 1;
+    }
     out[i] = v;
   }
   return out;
@@ -359,10 +364,12 @@ export function foregroundMask(img, cfg) {
   for (let y = b; y < h - b; y++) for (let x = 0; x < b; x++) push(y, x);
   for (let y = b; y < h - b; y++) for (let x = w - b; x < w; x++) push(y, x);
   const ref = [0, 1, 2].map((c) => Math.fround(median(frame.map((i) => lab[i * 3 + c]))));
-  const dist = (i) => {
+  const dists = new Float32Array(w * h);  // np.linalg.norm in float32
+  for (let i = 0; i < w * h; i++) {
     const a = Math.fround(lab[i * 3] - ref[0]), bb = Math.fround(lab[i * 3 + 1] - ref[1]), c = Math.fround(lab[i * 3 + 2] - ref[2]);
-    return Math.fround(Math.sqrt(Math.fround(Math.fround(Math.fround(a * a) + Math.fround(bb * bb)) + Math.fround(c * c))));
-  };
+    dists[i] = Math.sqrt(Math.fround(Math.fround(Math.fround(a * a) + Math.fround(bb * bb)) + Math.fround(c * c)));
+  }
+  const dist = (i) => dists[i];
   let near = 0;
   for (const i of frame) if (dist(i) < cfg.color_tolerance) near++;
   if (near / frame.length < cfg.plain_border_share) return {mask: null, why: 'no plain background around the leaf'};
@@ -591,7 +598,9 @@ export function checkBytes(bytes, name = 'the image', minShortSide = null) {
     const [what, code] = whatIsIt(bytes);
     throw new ImageGateError(`${name} is not a photo LeafScout can read: expected JPEG, PNG, WebP, BMP or TIFF, got ${what}. ${FIX}`, code);
   }
-  if (info.damaged) throw new ImageGateError(`${name} has a damaged header; the file is corrupt. ${FIX}`, 'corrupt');
+  if (info.damaged) {  // what PIL says of a known magic number with a broken header
+    throw new ImageGateError(`${name} is not a photo LeafScout can read: expected JPEG, PNG, WebP, BMP or TIFF, got a ${info.format} file whose header is damaged (corrupt or truncated). ${FIX}`, 'not_image');
+  }
   const {width: w, height: h} = info;
   if (w * h > MAX_PIXELS) throw new ImageGateError(`${name} is ${w}x${h} = ${Math.round(w * h / 1e6)} MP, over the ${MAX_PIXELS / 1e6} MP limit (a guard against decompression bombs); resize it below that, e.g. to 4000x3000`, 'too_large');
   if (Math.min(w, h) < MIN_SIDE) throw new ImageGateError(`${name} is only ${w}x${h} pixels; expected at least ${MIN_SIDE} px on each side. Send the original photo, not a thumbnail`, 'too_small');

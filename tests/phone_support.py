@@ -1,0 +1,105 @@
+"""Shared pieces of the phone-app tests (tests/test_phone_*.py): build once, serve, drive Debian's Chromium.
+
+Everything skips with its reason when a piece is missing: onnxruntime-web (`cd phone && npm ci`), the
+browser (`apt-get install chromium`), or Playwright's Python package. Never `playwright install`.
+"""
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update"]
+PHONE = {"width": 390, "height": 844}
+
+# JS helpers evaluated in the page (window.leafscout is app.js's API)
+JS_DIAGNOSE_BYTES = """async ([b64, crop]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  return await window.leafscout.diagnoseBytes(bytes, crop); }"""
+JS_DIAGNOSE_RGB = """async ([w, h, b64, crop]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  return await window.leafscout.diagnoseImage(window.leafscout.pipeline.makeImage(w, h, bytes), crop); }"""
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need_build_tools() -> None:
+    from webapp.phone import ORT_DIST, ort_ready
+
+    if not ort_ready():
+        pytest.skip(f"onnxruntime-web is not installed ({ORT_DIST} missing): run `cd phone && npm ci`")
+
+
+def need_browser():
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (Debian: apt-get install -y chromium)")
+    return pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra) is not installed")
+
+
+def build_app(out: Path, model=None) -> dict:
+    need_build_tools()
+    from webapp.phone import build
+
+    return build(out, model)
+
+
+@contextmanager
+def static_server(root: Path):
+    """The built folder at http://127.0.0.1:PORT/phone/ with the headers app.py sends (uvicorn in a thread)."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, Route
+
+    from webapp.phone import _to_slash, static_app
+
+    port = free_port()
+    app = Starlette(routes=[Route("/phone", _to_slash), Mount("/phone", app=static_app(root))])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/phone/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def browser():
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_app(b, url: str, **context_kwargs):
+    """A phone-sized page with the app loaded and its model ready; page errors are collected in page.errors."""
+    ctx = b.new_context(viewport=PHONE, accept_downloads=True, **context_kwargs)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.ready = page.evaluate("window.leafscout.ready")
+    return ctx, page

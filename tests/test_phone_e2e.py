@@ -1,0 +1,121 @@
+"""The phone app as a farmer and an officer use it, in Debian's Chromium at 390x844, served by the real app
+(`app.launch_kwargs(routes=webapp.phone.mount_routes(...))`, what `python app.py` does):
+
+install (service worker + manifest: Chromium reports no installability error) -> go offline -> reload ->
+diagnose a fixture photo (same answer as `leafscout diagnose`) -> Vietnamese advice (same text as
+`leafscout advise`) -> save -> export -> `leafscout log import` on the server, twice (nothing doubled).
+Fails if any request made while offline was not answered by the app's own service worker.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LATE_BLIGHT_PHOTO, REPO
+from phone_support import PHONE, browser, free_port, need_browser, need_build_tools
+
+pytestmark = pytest.mark.slow
+PLOT = "Đồi A"
+
+
+def _cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "leafscout.cli", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=timeout, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    need_browser()
+    need_build_tools()
+    import app
+    from model.runtime import default_model_path
+    from webapp.phone import mount_routes
+    from webapp.services import Services
+
+    db = str(tmp_path_factory.mktemp("db") / "log.sqlite")
+    services = Services(model_path=default_model_path(), db=db)
+    services.warm_up()
+    services.log.add_plot(PLOT, crop="tomato", area_ha=0.5)
+    demo = app.build_app(services)
+    demo.queue(default_concurrency_limit=2)
+    port = free_port()
+    routes = mount_routes(services.model_path, out_dir=tmp_path_factory.mktemp("phone") / "dist")
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, routes=routes))
+    yield {"url": f"http://127.0.0.1:{port}/phone/", "db": db, "services": services}
+    demo.close()
+
+
+def test_offline_diagnose_advise_save_export_import(server, tmp_path):
+    svc = server["services"]
+    expected = json.loads(_cli("diagnose", str(LATE_BLIGHT_PHOTO), "--json").stdout.splitlines()[0])
+    with browser() as b:
+        ctx = b.new_context(viewport=PHONE, accept_downloads=True, locale="vi-VN")
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server["url"].rstrip("/"))  # /phone redirects to /phone/
+        ready = page.evaluate("window.leafscout.ready")
+        assert ready["offline"] is True, ready  # the service worker cached every file
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        cdp = ctx.new_cdp_session(page)
+        problems = [e for e in cdp.send("Page.getInstallabilityErrors").get("installabilityErrors", [])
+                    if e.get("errorId") != "in-incognito"]  # Playwright's contexts are incognito profiles
+        assert problems == [], f"Chromium would not install it: {problems}"
+
+        # ---- no network from here on: every request must be answered by the app's service worker
+        seen, failed = [], []
+        ctx.on("request", lambda r: seen.append(r))
+        ctx.on("requestfailed", lambda r: failed.append(r.url))
+        ctx.set_offline(True)
+        page.reload()
+        ready = page.evaluate("window.leafscout.ready")
+        assert ready["threads"] >= 1
+
+        page.set_input_files("#photo", str(LATE_BLIGHT_PHOTO))
+        card = page.locator("#card .card[data-status]")
+        card.wait_for(timeout=60_000)
+        assert (card.get_attribute("data-status"), card.get_attribute("data-label")) == \
+            (expected["status"], expected["label"])
+        assert "Kết quả chẩn đoán" in card.inner_text()
+        advice_md = page.locator("#advice").get_attribute("data-markdown")
+        cli = _cli("advise", expected["label"], "--status", expected["status"], "--organic-status", "certified",
+                   "--lang", "vi", "--format", "markdown")
+        assert cli.returncode == 0, cli.stderr
+        assert advice_md + ("\n" if not advice_md.endswith("\n") else "") == cli.stdout
+        shown = page.locator("#advice").inner_text()
+        assert "Cách xử lý" in shown or "Việc cần làm" in shown or len(shown) > 200, shown[:300]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+        page.fill("#plot", PLOT)
+        page.fill("#observer", "Lò Văn <b>Lan</b>")  # typed text is shown as text, never as markup
+        page.click("#save-btn")
+        page.locator("#records li[data-id]").first.wait_for()
+        assert "chưa xuất" in page.locator("#records").inner_text()
+        with page.expect_download() as dl:
+            page.click("#export-btn")
+        export = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(export)
+        page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+        assert page.locator("#records b").count() == 0
+
+        offline_requests = [r for r in seen if not r.url.startswith(("blob:", "data:"))]
+        assert offline_requests, "the reload made no request at all?"
+        leaked = [r.url for r in offline_requests if not (r.response() and r.response().from_service_worker)]
+        assert not leaked and not failed, f"requests that left the page: {leaked} failed: {failed}"
+        assert not errors, errors
+        ctx.close()
+
+    # ---- the officer imports the file on the server, twice
+    first = _cli("log", "import", str(export), "--db", server["db"])
+    assert first.returncode == 0, first.stderr
+    assert "imported 1 record(s), 0 already" in first.stdout
+    again = _cli("log", "import", str(export), "--db", server["db"])
+    assert again.returncode == 0 and "imported 0 record(s), 1 already" in again.stdout, again.stdout + again.stderr
+    hist = svc.log.history(PLOT)
+    obs = [o for o in hist.observations]
+    assert len(obs) == 1 and obs[0].label == expected["label"] and obs[0].status == expected["status"]
+    assert obs[0].observer == "Lò Văn <b>Lan</b>" and obs[0].confirmed_by is None
