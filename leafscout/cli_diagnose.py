@@ -86,9 +86,10 @@ def load_predictor(args):
         raise _usage_error(str(exc)) from None
 
 
-def collect_photos(paths: list[str]) -> list[Path]:
+def collect_photos(paths: list[str], lang: str = "en") -> list[Path]:
     """Files as given (the image gate judges them), folders searched recursively for image files;
     hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported."""
+    from leafscout.i18n import t
     from model.imageio import IMAGE_SUFFIXES
     out: list[Path] = []
     for raw in paths:
@@ -97,8 +98,8 @@ def collect_photos(paths: list[str]) -> list[Path]:
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
-                print(f"leafscout diagnose: warning: no photos in folder {p} "
-                      f"(looked for {', '.join(IMAGE_SUFFIXES)})", file=sys.stderr)
+                print(f"leafscout diagnose: {t('warning', lang)}: "
+                      f"{t('no_photos_in', lang, folder=p, suffixes=', '.join(IMAGE_SUFFIXES))}", file=sys.stderr)
             out.extend(found)
         else:
             out.append(p)
@@ -107,10 +108,74 @@ def collect_photos(paths: list[str]) -> list[Path]:
 
 # ---------------------------------------------------------------------- diagnose
 
-def _readable(r) -> str:
-    if r.status == "uncertain":
-        return f"{r.path}: {r.summary()}; {RETAKE}"
-    return f"{r.path}: {r.summary()}"
+def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None) -> str:
+    """The result line a person reads. English: the model's own summary. Another language: the same facts
+    in that language, with the knowledge base's names instead of raw labels (`leafscout.i18n`)."""
+    if lang == "en" or advisor is None:
+        if r.status == "uncertain":
+            return f"{r.path}: {r.summary()}; {RETAKE}"
+        return f"{r.path}: {r.summary()}"
+    return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
+
+
+def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
+    """`Result.summary()` in `lang`: status, named problem with a whole percentage, the runners-up, and why a
+    result is uncertain (from the result's own numbers, never by translating its English reason)."""
+    from leafscout.i18n import has, pct, problem_name, t
+    if r.status == "error":
+        key = f"err_{error_code}" if error_code and has(f"err_{error_code}") else "err_other"
+        return f"{t('error', lang)}: {t(key, lang)}"
+    if r.status == "not_a_leaf":
+        return f"{t('not_a_leaf', lang)}: {t('why_no_leaf', lang)}"
+    others = ", ".join(f"{problem_name(advisor, lab, lang)} {pct(p, lang)}" for lab, p in r.top_k[1:])
+    text = f"{problem_name(advisor, r.label, lang)} {pct(r.confidence, lang)}"
+    if others:
+        text += f" ({t('then', lang, others=others)})"
+    if r.status == "ok":
+        return text
+    return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}; {t('retake', lang)}"
+
+
+def _why_uncertain(r, lang: str, advisor, threshold) -> str:
+    from leafscout.i18n import crop_name, pct, t
+    reason = (getattr(r, "reason", "") or "")
+    crop, _, problem = (r.label or "").partition(".")
+    if reason.startswith("a plant is in the photo"):  # the runtime's "plant it does not know" case
+        return t("why_unfamiliar", lang)
+    if problem == "other":
+        return t("why_unnamed", lang, crop=crop_name(advisor, crop, lang))
+    if threshold is not None and r.confidence is not None and r.confidence < threshold:
+        return t("why_low", lang, p=pct(r.confidence, lang), th=pct(threshold, lang))
+    return t("why_unsure", lang)
+
+
+def _crop_note(d, lang: str, advisor) -> str | None:
+    """The runtime's "this photo looks like another crop" note in `lang` (English: as the runtime wrote it)."""
+    if not d.crop_note:
+        return None
+    if lang == "en" or advisor is None:
+        return d.crop_note
+    from leafscout.i18n import crop_name, pct, t
+    scores = list(getattr(d.result, "crop_scores", None) or [])
+    other, p = next(((c, s) for c, s in scores if c != d.crop), (None, None))
+    if other is None:
+        return t("crop_note", lang, other="?", p="?", crop=crop_name(advisor, d.crop, lang))
+    return t("crop_note", lang, other=crop_name(advisor, other, lang), p=pct(p, lang),
+             crop=crop_name(advisor, d.crop, lang))
+
+
+def pest_line(act: dict, lang: str, advisor) -> str:
+    """One insect label's count and what to do, in `lang` (the knowledge base's name, not the label)."""
+    from leafscout.i18n import crop_name, t
+    text = (act.get("text") or {}).get(lang) or (act.get("text") or {}).get("en") or ""
+    if lang == "en" or advisor is None:
+        return t("insects", "en", n=act["count"], label=act["label"], text=text)
+    if act.get("in_knowledge_base"):
+        name = (act.get("name") or {}).get(lang) or act["label"]
+        name = name[:1].lower() + name[1:]  # "Rầy nâu" -> "15 con rầy nâu"
+    else:
+        name = t("unknown_insect", lang, crop=crop_name(advisor, act["label"].split(".", 1)[0], lang))
+    return t("insects", lang, n=act["count"], name=name, text=text)
 
 
 class _CsvReport:
@@ -175,18 +240,21 @@ def cmd_diagnose(args) -> int:
         raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
     if args.advise and args.advise not in ("en", "vi"):
         raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+    from leafscout.i18n import t
+    lang = args.advise or "en"  # what a person reads is in the advice's language; --json/--csv stay language-free
     confirmed_by = _confirmed_by(args)
     if args.group and (args.log or args.csv or args.heatmaps or args.tta):
         raise _usage_error("--group gives one answer per plant; it cannot be combined with --log, --csv, "
                            "--heatmaps or --tta yet: run without --group for those")
-    photos = collect_photos(args.paths)
+    photos = collect_photos(args.paths, lang)
     if not photos:
-        print("leafscout diagnose: error: no photos to diagnose", file=sys.stderr)
+        print(f"leafscout diagnose: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
         return 1
     svc = _service(args)
     if args.group:
         from leafscout.cli_group import groups_of, run_groups
-        return run_groups(args, svc, groups_of(args.paths, collect_photos), _usage_error)
+        return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang), lang),
+                          _usage_error)
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
     heat_dir = Path(args.heatmaps) if args.heatmaps else None
     if heat_dir:
@@ -209,8 +277,10 @@ def cmd_diagnose(args) -> int:
             yield from results
 
     from tqdm import tqdm
-    bar = tqdm(total=len(photos), file=sys.stderr, unit="photo", disable=True if len(photos) < 10 else None,
-               dynamic_ncols=True)
+    bar = tqdm(total=len(photos), file=sys.stderr, unit=t("progress_unit", lang),
+               disable=True if len(photos) < 10 else None, dynamic_ncols=True)
+    advisor = svc.advisor if lang != "en" else None
+    threshold = getattr(svc.predictor, "uncertain_below", None)
     out = (lambda line: tqdm.write(line, file=sys.stdout)) if not bar.disable else print
     counts: Counter = Counter()
     logged: list = []
@@ -227,7 +297,8 @@ def cmd_diagnose(args) -> int:
                     logged.append(d.observation_id)
                 except ServiceError as exc:
                     why = f" ({exc.log_code})" if exc.log_code else ""
-                    print(f"leafscout diagnose: warning: {r.path} not logged{why}: {exc}", file=sys.stderr)
+                    print(f"leafscout diagnose: {t('warning', lang)}: "
+                          f"{t('not_logged', lang, path=r.path, why=why, msg=exc)}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / (Path(r.path).stem + ".heatmap.png")
@@ -249,11 +320,12 @@ def cmd_diagnose(args) -> int:
                                          for lab, a in d.pest_advice.items()}
                 out(json.dumps(js, ensure_ascii=False))
             else:
-                out(_readable(r) + (f" [{d.crop_note}]" if d.crop_note else ""))
+                note = _crop_note(d, lang, advisor)
+                out(_readable(r, lang, advisor, threshold, d.error_code) + (f" [{note}]" if note else ""))
                 if text:
                     out("    " + text.replace("\n", "\n    "))
                 for act in d.pest_actions or []:
-                    out(f"    insects: {act['count']} x {act['label']}: {act['text'][args.advise or 'en']}")
+                    out("    " + pest_line(act, lang, advisor))
                     if args.advise and act["label"] in d.pest_advice:
                         adv = d.pest_advice[act["label"]].render(args.advise, "text", rules=svc.advisor.rules)
                         out("        " + adv.replace("\n", "\n        "))
@@ -267,12 +339,10 @@ def cmd_diagnose(args) -> int:
     n_read = len(photos) - counts["error"]
     if logged and not confirmed_by:
         ids = ", ".join(str(i) for i in logged[:20]) + (", ..." if len(logged) > 20 else "")
-        print(f"leafscout diagnose: {len(logged)} diagnosis(es) logged to plot {args.log!r} UNCONFIRMED (no "
-              f"--confirmed-by): the audit counts each once a person confirms it with `leafscout log confirm ID "
-              f"--by NAME` (ids {ids})", file=sys.stderr)
-    print(f"{len(photos)} photo(s): {counts['ok']} ok, {counts['uncertain']} uncertain, "
-          f"{counts['not_a_leaf']} not a leaf, {counts['error']} unreadable (model {svc.predictor.version})",
-          file=sys.stderr)
+        print(f"leafscout diagnose: {t('unconfirmed', lang, n=len(logged), plot=repr(args.log), ids=ids)}",
+              file=sys.stderr)
+    print(t("summary", lang, n=len(photos), ok=counts["ok"], uncertain=counts["uncertain"],
+            not_a_leaf=counts["not_a_leaf"], error=counts["error"], version=svc.predictor.version), file=sys.stderr)
     return 0 if n_read else 1
 
 

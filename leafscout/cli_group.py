@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 
-def groups_of(paths: list[str], collect) -> list[tuple[str, list[Path]]]:
+def groups_of(paths: list[str], collect, lang: str = "en") -> list[tuple[str, list[Path]]]:
     """[(group name, photos)] in the order given: a folder per group, loose files together."""
     groups, loose = [], []
     for raw in paths:
@@ -22,13 +22,29 @@ def groups_of(paths: list[str], collect) -> list[tuple[str, list[Path]]]:
         else:
             loose.append(p)
     if loose:
-        groups.append(("photos given", loose))
+        from leafscout.i18n import t
+        groups.append((t("group_loose", lang), loose))
     return groups
 
 
 def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> int:
     """Print one answer per group (text, or one JSON object per group with `--json`); exit 0 if any photo was read."""
+    from leafscout.cli_diagnose import result_text
     from leafscout.errors import ServiceError
+    from leafscout.i18n import t
+    lang = args.advise or "en"
+    advisor = svc.advisor if lang != "en" else None
+    threshold = getattr(svc.predictor, "uncertain_below", None)
+
+    def line(x, code=None) -> str:
+        if advisor is None:
+            return x.summary() if x.status != "error" else f"error: {x.error}"
+        if x.status == "not_a_leaf" and x.group is not None:  # the group's own "no leaf" reason
+            return f"{t('not_a_leaf', lang)}: {t('group_none', lang)}"
+        if x.status == "error" and x.group is not None:
+            return f"{t('error', lang)}: {t('group_unread', lang)}"
+        return result_text(x, lang, advisor, threshold, code)
+
     read_any = False
     for name, photos in groups:
         try:
@@ -50,12 +66,12 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
                 js["advice"] = text
             print(json.dumps(js, ensure_ascii=False))
             continue
-        head = r.summary() if r.status != "error" else f"error: {r.error}"
-        print(f"{name}: {head} [{g['agree']} of {g['voted']} leaf photo(s) agree; {g['photos']} photo(s) in the group]")
+        head = line(r, d.error_code)
+        print(f"{name}: {head} [{t('group_agree', lang, agree=g['agree'], voted=g['voted'], photos=g['photos'])}]")
         for x in each:
-            print(f"    {x.display_name}: {x.result.summary()}")
+            print(f"    {x.display_name}: {line(x.result, x.error_code) if advisor else x.result.summary()}")
         if text:
             print("    " + text.replace("\n", "\n    "))
-    print(f"{len(groups)} group(s), {sum(len(p) for _, p in groups)} photo(s) (model {svc.predictor.version})",
-          file=sys.stderr)
+    print(t("group_summary", lang, groups=len(groups), n=sum(len(p) for _, p in groups),
+            version=svc.predictor.version), file=sys.stderr)
     return 0 if read_any else 1

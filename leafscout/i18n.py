@@ -1,0 +1,193 @@
+"""What the command line says to a person, in Vietnamese and English: one table, like the app's webapp/i18n.py.
+
+Crop, problem and insect names come from the advisor's knowledge base (`problem_name`); every other sentence a
+farmer reads from `leafscout diagnose ... --advise vi` (the result line, why it is uncertain, insects counted,
+the closing count) and from `leafscout export LOT --pdf` is here. Machine output (--json, --csv) stays
+language-free and does not use this table.
+
+Imports nothing heavy: the advisor is passed in by the caller.
+"""
+from __future__ import annotations
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+STRINGS: dict[str, dict[str, str]] = {
+    # `leafscout diagnose` (text output)
+    "then": {"vi": "tiếp theo: {others}", "en": "then {others}"},
+    "uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
+    "not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
+    "error": {"vi": "không đọc được ảnh", "en": "error"},
+    "why_unfamiliar": {"vi": "có cây trong ảnh nhưng máy chưa nhận ra cây trồng hoặc vấn đề này; đây là các khả "
+                             "năng gần nhất",
+                       "en": "a plant is in the photo but the model does not recognise this crop or problem yet; "
+                             "the nearest labels are shown"},
+    "why_unnamed": {"vi": "{crop}: không phải bệnh LeafScout đã biết; hãy chọn vấn đề trong danh mục của {crop}",
+                    "en": "{crop}: not one of the diseases LeafScout knows; choose the problem from the {crop} "
+                          "entries of the advice"},
+    "why_low": {"vi": "độ tin cậy {p} thấp hơn mức {th} cần để kết luận",
+                "en": "confidence {p} is under the {th} needed to be sure"},
+    "why_unsure": {"vi": "máy chưa đủ chắc để kết luận", "en": "the model is not sure enough"},
+    "why_no_leaf": {"vi": "ảnh này không giống ảnh lá cây mà máy đã học",
+                    "en": "this photo does not look like the crop leaves the model learned"},
+    "retake": {"vi": "hãy chụp lại gần hơn, rõ nét, một chiếc lá, dưới ánh sáng ban ngày",
+               "en": "retake a closer, sharp photo of one leaf in daylight"},
+    "crop_note": {"vi": "ảnh này giống {other} ({p}) hơn là {crop}; kiểm tra lại cây trồng đã chọn",
+                  "en": "the photo looks more like {other} ({p}) than {crop}; check the crop you chose"},
+    "insects": {"vi": "Côn trùng: {n} con {name}: {text}", "en": "insects: {n} x {label}: {text}"},
+    "unknown_insect": {"vi": "loài côn trùng chưa có trong cơ sở dữ liệu ({crop})",
+                       "en": "an insect the knowledge base has no entry for ({crop})"},
+    "summary": {"vi": "{n} ảnh: {ok} có kết quả, {uncertain} chưa chắc chắn, {not_a_leaf} không thấy lá, "
+                      "{error} không đọc được (mô hình {version})",
+                "en": "{n} photo(s): {ok} ok, {uncertain} uncertain, {not_a_leaf} not a leaf, {error} unreadable "
+                      "(model {version})"},
+    "no_photos": {"vi": "không có ảnh nào để khám", "en": "no photos to diagnose"},
+    "no_photos_in": {"vi": "không có ảnh nào trong thư mục {folder} (tìm các tệp {suffixes})",
+                     "en": "no photos in folder {folder} (looked for {suffixes})"},
+    "not_logged": {"vi": "{path} chưa được ghi vào sổ{why}: {msg}", "en": "{path} not logged{why}: {msg}"},
+    "unconfirmed": {"vi": "đã ghi {n} kết quả vào lô {plot} nhưng CHƯA XÁC NHẬN (thiếu --confirmed-by): khi "
+                          "kiểm tra mùa vụ, mỗi kết quả chỉ được tính sau khi có người xác nhận bằng lệnh "
+                          "`leafscout log confirm ID --by TÊN` (mã số {ids})",
+                    "en": "{n} diagnosis(es) logged to plot {plot} UNCONFIRMED (no --confirmed-by): the audit "
+                          "counts each once a person confirms it with `leafscout log confirm ID --by NAME` "
+                          "(ids {ids})"},
+    "warning": {"vi": "cảnh báo", "en": "warning"},
+    "error_word": {"vi": "lỗi", "en": "error"},
+    "progress_unit": {"vi": "ảnh", "en": "photo"},
+    # `leafscout diagnose --group`
+    "group_loose": {"vi": "các ảnh lẻ", "en": "photos given"},
+    "group_agree": {"vi": "{agree} trên {voted} ảnh lá cho cùng kết quả; nhóm có {photos} ảnh",
+                    "en": "{agree} of {voted} leaf photo(s) agree; {photos} photo(s) in the group"},
+    "group_summary": {"vi": "{groups} nhóm, {n} ảnh (mô hình {version})",
+                      "en": "{groups} group(s), {n} photo(s) (model {version})"},
+    "group_none": {"vi": "không có ảnh nào trong nhóm cho thấy lá", "en": "no photo of the group shows a leaf"},
+    "group_unread": {"vi": "không đọc được ảnh nào trong nhóm", "en": "no photo of the group could be read"},
+    # image errors (leafscout.errors.ERROR_CODES)
+    "err_no_photo": {"vi": "chưa có ảnh", "en": "no photo was given"},
+    "err_empty": {"vi": "tệp rỗng (0 byte)", "en": "the file is empty (0 bytes)"},
+    "err_not_image": {"vi": "không phải tệp ảnh (JPEG, PNG, WebP, BMP hoặc TIFF)",
+                      "en": "the file is not a photo (JPEG, PNG, WebP, BMP or TIFF)"},
+    "err_heic": {"vi": "ảnh HEIC của iPhone chưa đọc được; hãy chọn định dạng JPEG",
+                 "en": "an HEIC/HEIF photo, which cannot be decoded yet"},
+    "err_too_small": {"vi": "ảnh quá nhỏ", "en": "the photo is too small"},
+    "err_too_large": {"vi": "tệp hoặc ảnh quá lớn", "en": "the file or the image is too large"},
+    "err_corrupt": {"vi": "tệp ảnh bị hỏng hoặc không đầy đủ", "en": "the photo is damaged or truncated"},
+    "err_not_a_file": {"vi": "không phải tệp thông thường", "en": "not a regular file"},
+    "err_not_found": {"vi": "không tìm thấy tệp", "en": "file not found"},
+    "err_other": {"vi": "không đọc được ảnh", "en": "the photo could not be read"},
+    # copper cap warning when a copper action is logged (CLI `log act`, the app's Log tab)
+    "copper_over_cap": {
+        "vi": "CẢNH BÁO: sau lần này, tổng lượng đồng của lô {plot} trong 7 năm ({first}-{last}) là {total} kg "
+              "Cu/ha, vượt giới hạn {cap} kg Cu/ha trong 7 năm; không dùng thêm thuốc gốc đồng trên lô này và "
+              "báo tổ chức chứng nhận",
+        "en": "WARNING: after this action plot {plot} has {total} kg Cu/ha over the 7 years {first}-{last}, above "
+              "the cap of {cap} kg Cu/ha in 7 years; use no more copper on this plot and tell the certifier"},
+    # `leafscout export --pdf`
+    "pdf_lot": {"vi": "Lô thu hoạch {code}", "en": "Harvest lot {code}"},
+    "pdf_plot_title": {"vi": "Lô ruộng {name}", "en": "Plot {name}"},
+    "pdf_trace_id": {"vi": "Mã truy xuất: {id}", "en": "Trace ID: {id}"},
+    "pdf_generated": {"vi": "Lập lúc {when}", "en": "Generated {when}"},
+    "pdf_harvested": {"vi": "Thu hoạch {when}{kg}.", "en": "Harvested {when}{kg}."},
+    "pdf_kg": {"vi": ", {kg} kg", "en": ", {kg} kg"},
+    "pdf_plot_line": {"vi": "Cây trồng: {crop}, {ha} ha, {status}. Địa điểm: {location}. Vùng đệm: {buffer}. "
+                            "Đồng năm {year}: {this_year} kg/ha; trong 7 năm: {seven} kg/ha (giới hạn {cap}).",
+                      "en": "Crop {crop}, {ha} ha, {status}. Location: {location}. Buffer zone: {buffer}. "
+                            "Copper {year}: {this_year} kg/ha; over 7 years: {seven} kg/ha (cap {cap})."},
+    "pdf_observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
+    "pdf_actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
+    "pdf_ledger": {"vi": "Sổ theo dõi đồng (kg Cu/ha mỗi năm)", "en": "Copper ledger (kg Cu/ha a year)"},
+    "pdf_col_when": {"vi": "Thời gian (UTC)", "en": "Time (UTC)"},
+    "pdf_col_problem": {"vi": "Vấn đề", "en": "Problem"},
+    "pdf_col_status": {"vi": "Trạng thái", "en": "Status"},
+    "pdf_col_confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
+    "pdf_col_model": {"vi": "Mô hình", "en": "Model"},
+    "pdf_col_observer": {"vi": "Người chụp", "en": "Observer"},
+    "pdf_col_confirmed_by": {"vi": "Người xác nhận", "en": "Confirmed by"},
+    "pdf_col_what": {"vi": "Việc đã làm", "en": "What was done"},
+    "pdf_col_product": {"vi": "Sản phẩm", "en": "Product"},
+    "pdf_col_substance": {"vi": "Hoạt chất", "en": "Active substance"},
+    "pdf_col_amount": {"vi": "Lượng", "en": "Amount"},
+    "pdf_col_copper": {"vi": "Đồng (kg Cu/ha)", "en": "Copper (kg Cu/ha)"},
+    "pdf_col_by": {"vi": "Người làm", "en": "Done by"},
+    "pdf_col_year": {"vi": "Năm", "en": "Year"},
+    "pdf_unconfirmed": {"vi": "chưa xác nhận", "en": "unconfirmed"},
+    "pdf_corrected": {"vi": "sửa thành {name} ({by})", "en": "corrected to {name} ({by})"},
+    "st_ok": {"vi": "có kết quả", "en": "ok"},
+    "st_uncertain": {"vi": "chưa chắc", "en": "uncertain"},
+    "st_not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
+    "st_error": {"vi": "lỗi", "en": "error"},
+    "org_certified": {"vi": "đã chứng nhận hữu cơ", "en": "certified organic"},
+    "org_in_conversion": {"vi": "đang chuyển đổi sang hữu cơ", "en": "in conversion"},
+    "org_conventional": {"vi": "chưa theo hữu cơ", "en": "conventional"},
+}
+
+
+def norm_lang(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
+    """The text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
+    entry = STRINGS[key]
+    text = entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(**fmt) if fmt else text
+
+
+def has(key: str) -> bool:
+    return key in STRINGS
+
+
+def pct(p, lang: str = DEFAULT_LANG) -> str:
+    """A probability as a whole percentage: 0.928934 -> '93%' ('' when unknown)."""
+    if p is None:
+        return ""
+    try:
+        v = float(p)
+    except (TypeError, ValueError):
+        return ""
+    if v != v:
+        return ""
+    return f"{v:.0%}"
+
+
+def number(x, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
+    """A plain number, at most `digits` decimals, with the language's decimal mark (vi: comma)."""
+    text = f"{round(float(x), digits):g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def crop_name(advisor, crop: str | None, lang: str) -> str:
+    """The knowledge base's name of a crop ('Cà phê'); the id itself when the KB does not know it."""
+    if advisor is None or not crop:
+        return crop or ""
+    c = advisor.kb.crops.get(crop) or {}
+    return c.get(lang) or crop
+
+
+def problem_name(advisor, label: str | None, lang: str) -> str:
+    """Plain words for a model or detector label, with the crop: 'Bệnh mốc sương (Cà chua)'.
+
+    A label the knowledge base has no entry for reads '<crop name> (another problem)' when its crop is known
+    (`rice.other` -> 'Lúa (vấn đề khác)'), never the raw id; the label itself only when the crop is unknown too."""
+    if not label:
+        return "-"
+    if advisor is not None:
+        p = advisor.kb.problems.get(label)
+        if isinstance(p, dict):
+            name = p["names"].get(lang) or p["names"].get("en") or label
+            crop = advisor.kb.crops.get(p.get("crop", ""), {})
+            if p.get("type") == "no_leaf" or not crop:
+                return name
+            return f"{name} ({crop.get(lang) or p['crop']})"
+        crop_id, _, rest = str(label).partition(".")
+        if crop_id in advisor.kb.crops:
+            other = {"vi": "vấn đề khác", "en": "another problem"}[norm_lang(lang)]
+            return f"{crop_name(advisor, crop_id, lang)} ({other})"
+    return str(label)
+
+
+def label_names(advisor, lang: str) -> dict[str, str]:
+    """Every knowledge-base problem id -> its name in `lang` with the crop (for the lot PDF)."""
+    if advisor is None:
+        return {}
+    return {pid: problem_name(advisor, pid, lang) for pid in advisor.kb.problems}
