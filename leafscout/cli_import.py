@@ -126,7 +126,7 @@ def _import(log, args, records: list) -> int:
                                        observed_at=when.replace(tzinfo=dt.timezone.utc))
                 imported += 1
             except (FieldLogError, ValueError) as exc:
-                refused.append(f"record {rid}: {exc}")
+                refused.append(f"record {rid}: " + str(exc).replace(f"'{tmp}/", "'").replace(tmp, ""))
     print(f"imported {imported} record(s), {skipped} already in the log, {len(refused)} refused "
           f"(all stored UNCONFIRMED: `leafscout log confirm ID --by NAME` once a person has checked each photo)")
     for line in refused:
