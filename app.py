@@ -69,6 +69,12 @@ CSS = """
 #batch-results .brow {border-bottom: 1px solid #d1d5db; padding: 6px 0; overflow-wrap: anywhere; word-break: break-word;}
 #batch-results .bname {font-weight: 700;}
 #batch-chosen, #batch-results {max-width: 100%; overflow-wrap: anywhere;}
+.group-box {border-top: 1px solid #d1d5db; margin-top: 6px; padding-top: 4px;}
+.group-title {font-weight: 700;} .group-agree {margin: 2px 0;}
+.group-photos {margin: 2px 0 0 1.2em; padding: 0; font-size: 0.95rem;}
+.group-photo {margin: 2px 0; overflow-wrap: anywhere;}
+.group-file {color: #4b5563; font-size: 0.85rem;}
+#group-row {gap: 6px;} #group-msg p {margin: 2px 0;}
 """
 
 # Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
@@ -94,9 +100,9 @@ HEAD = r"""
     return new File([blob], name, {type: 'image/jpeg', lastModified: file.lastModified});
   }
   // An upload button's hidden <input type=file> sits beside the button (#photo, #batch-files), not inside it.
-  const OWNERS = ['photo', 'batch-files'];
+  const OWNERS = ['photo', 'photo-more', 'batch-files'];
   const owned = (input) => [input.previousElementSibling, input.nextElementSibling, input.parentElement]
-    .some(e => e && (OWNERS.includes(e.id) || (e.closest && e.closest('#photo, #batch-files'))));
+    .some(e => e && (OWNERS.includes(e.id) || (e.closest && e.closest('#photo, #photo-more, #batch-files'))));
   document.addEventListener('change', async (ev) => {
     const input = ev.target;
     if (!(input instanceof HTMLInputElement) || input.type !== 'file' || input.dataset.lsShrunk === '1') return;
@@ -113,8 +119,8 @@ HEAD = r"""
   }, true);
   const fix = () => {
     document.querySelectorAll('input[type=file]').forEach(i => {
-      if (i.previousElementSibling && i.previousElementSibling.id === 'photo' ||
-          i.nextElementSibling && i.nextElementSibling.id === 'photo') i.accept = 'image/*';
+      const cam = (e) => e && (e.id === 'photo' || e.id === 'photo-more');
+      if (cam(i.previousElementSibling) || cam(i.nextElementSibling)) i.accept = 'image/*';
     });
   };
   new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
@@ -162,6 +168,7 @@ def build_diagnose_tab(services, ui: UI, lang: str):
         c["preview"] = gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
                                 elem_id="preview", buttons=[])
         c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
+        build_group_controls(services, ui, lang)
         with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
             c["details"] = gr.Markdown("", elem_id="details-md")
         with L(gr.Accordion(t("card_why", lang), open=False, elem_id="why"), label="card_why"):
@@ -210,8 +217,9 @@ def wire_diagnose_tab(services, ui: UI, demo):
 
     c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                       concurrency_limit=MODEL_WORKERS, concurrency_id="model")
-    c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
-                    concurrency_limit=MODEL_WORKERS, concurrency_id="model", js=CROP_SAVE_JS)
+    c["crop_dep"] = c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs,
+                                    api_visibility="private", concurrency_limit=MODEL_WORKERS,
+                                    concurrency_id="model", js=CROP_SAVE_JS)
 
     def rerender(st, lang, plot, organic, days, copper_7y):
         st = H.readvise(services, st, plot, organic, days, copper_7y)
@@ -238,6 +246,7 @@ def wire_diagnose_tab(services, ui: UI, demo):
     def do_save(st, plot, new, lang, organic, crop, by):
         crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
         msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
+        msg = H.group_save_note(st, msg, lang)  # several photos: says the combined answer was saved
         names = LB.plot_names(services)
         chosen = (new or "").strip() or plot
         return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
@@ -250,6 +259,81 @@ def wire_diagnose_tab(services, ui: UI, demo):
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
     c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
     demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
+    wire_group_photos(services, ui)
+
+
+def build_group_controls(services, ui: UI, lang: str):
+    """Under the answer card: "add another photo of the same plant" (2-6 photos, one combined answer) and
+    "new plant" (clears the group). Both hidden until a first photo is taken."""
+    import gradio as gr
+    L, c = ui.L, ui.c
+    c["group"] = gr.State([])  # the upload paths of the plant's photos, in order (server side)
+    with gr.Row(elem_id="group-row", visible=False) as row:
+        c["photo_more"] = L(gr.UploadButton(t("group_add_btn", lang), file_count="single", type="filepath",
+                                            variant="secondary", elem_id="photo-more"), label="group_add_btn")
+        c["photo_new"] = L(gr.Button(t("group_new_btn", lang), variant="secondary", elem_id="photo-new"),
+                           value="group_new_btn")
+    c["group_row"] = row
+    c["group_msg"] = L(gr.Markdown(t("group_hint", lang), visible=False, elem_id="group-msg"), value=("group_hint",))
+
+
+def wire_group_photos(services, ui: UI):
+    """Several photos of one plant: the first photo (the main button) starts the group, each "add another
+    photo" re-runs the whole group through the service (every upload through the image gate), "new plant"
+    clears it. The combined answer is the page's state, so the language switch, the field form and Save use it."""
+    import gradio as gr
+    c = ui.c
+    ctx_in = [c["plot"], c["organic"], c["days"], c["copper"]]
+    outs = [c["group"], c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"],
+            c["ctx_md"], c["photo_more"], c["group_msg"]]
+
+    def started(photo, lang):
+        first = [photo] if photo else []
+        return (first, gr.update(visible=bool(first)), gr.update(visible=True),
+                gr.update(value=t("group_hint", norm_lang(lang)), visible=bool(first)))
+
+    c["photo"].upload(started, [c["photo"], c["lang"]], [c["group"], c["group_row"], c["photo_more"], c["group_msg"]],
+                      api_visibility="private", queue=False)
+
+    def run_group(group, lang, crop, plot, organic, days, copper_7y):
+        lang = norm_lang(lang)
+        st, ov = H.diagnose_group_upload(services, group, crop, plot, organic, days, copper_7y)
+        read = ([e.get("status") != "error" for e in st["group_photos"]] if H.is_group(st)
+                else [bool(st) and st.get("status") != "error"] * len(group))
+        last = next((p for p, ok in zip(reversed(group), reversed(read)) if ok), None)  # the newest readable photo
+        preview = _preview(last) if last else None
+        card, details, cit = H.render_all(services, st, lang)
+        full = len(group) >= H.GROUP_MAX
+        return (group, st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+                _ctx_line(services, (st or {}).get("context"), lang), gr.update(visible=not full),
+                gr.update(value=t("group_full" if full else "group_hint", lang), visible=True))
+
+    def add(new, group, lang, crop, plot, organic, days, copper_7y):
+        group = list(group or [])
+        if not new or len(group) >= H.GROUP_MAX:
+            return (gr.skip(),) * len(outs)
+        return run_group(group + [new], lang, crop, plot, organic, days, copper_7y)
+
+    c["photo_more"].upload(add, [c["photo_more"], c["group"], c["lang"], c["crop"], *ctx_in], outs,
+                           api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+    def crop_changed(group, lang, crop, plot, organic, days, copper_7y):
+        if len(group or []) < 2:
+            return (gr.skip(),) * len(outs)
+        return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
+
+    c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+                       concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+    def new_plant(lang):
+        lang = norm_lang(lang)
+        return ([], None, None, gr.update(value=None, visible=False), H.render_card(services, None, lang), "", None,
+                "", "", "", gr.update(visible=False), gr.update(visible=True), gr.update(visible=False))
+
+    c["photo_new"].click(new_plant, [c["lang"]],
+                         [c["group"], c["state"], c["photo"], c["preview"], c["card"], c["details"], c["overlay"],
+                          c["citations"], c["ctx_md"], c["save_msg"], c["group_row"], c["photo_more"], c["group_msg"]],
+                         api_visibility="private", queue=False)
 
 
 def _preview(path):
@@ -532,6 +616,32 @@ def build_api(services, ui: UI):
     b2.click(advise, [label_in, lang_in, org_in, days_in, plot_in, cu_in], out_md, api_name="advise")
     b3.click(batch, [files, lang_in, crop_in], [out_json, out_csv], api_name="batch", concurrency_limit=1,
              concurrency_id="batch")
+    build_group_api(services)
+
+
+def build_group_api(services):
+    """/diagnose_group: 2-6 photos of one plant -> one combined answer, how many photos agree, each photo's own."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        files = gr.File(type="filepath", file_count="multiple")
+        lang_in, org_in, plot_in, crop_in = gr.Textbox(DEFAULT_LANG), gr.Textbox(""), gr.Textbox(""), gr.Textbox("")
+        days_in, cu_in = gr.Number(None), gr.Number(None)
+        out_json = gr.JSON()
+        btn = gr.Button()
+
+    def diagnose_group(files, lang="vi", organic_status="", days_to_harvest=None, plot="", crop="",
+                       copper_used_7y=None):
+        """Several photos of one plant -> the combined answer (as /diagnose), `group` {photos, voted, agree}
+        and `photos` (each photo's own answer; a photo with no leaf, or unreadable, does not vote)."""
+        try:
+            return H.api_diagnose_group(services, files or [], lang, organic_status or None, days_to_harvest,
+                                        plot or None, crop or None, copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    btn.click(diagnose_group, [files, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json,
+              api_name="diagnose_group", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
 
 def build_app(services: Services, lang: str = DEFAULT_LANG):

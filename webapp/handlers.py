@@ -316,7 +316,8 @@ def render_citations(services, state, lang: str) -> str:
 def render_all(services, state, lang) -> tuple[str, str, str]:
     """(card HTML, details Markdown, citations Markdown) for the current state and language."""
     from webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
-    return (render_card(services, state, lang) + pests_html(state, lang), render_details(services, state, lang),
+    card = with_group(services, render_card(services, state, lang), state, lang)  # several photos: their lines
+    return (card + pests_html(state, lang), render_details(services, state, lang),
             render_citations(services, state, lang))
 
 
@@ -364,4 +365,157 @@ def problem_choices(advisor, crop: str | None, lang: str) -> list[tuple[str, str
     for p in advisor.problems(crop):
         name = p["names"][lang] + ("" if p["detectable_by_model"] else f" ({t('kb_not_detectable', lang)})")
         out.append((name, p["id"]))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- groups
+
+GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a farmer takes)
+
+
+def _photo_entry(services, x, agree_label) -> dict:
+    """One photo of a group as a small language-free dict (the server path stays server side)."""
+    votes = x.status not in ("error", "not_a_leaf")
+    e = {"file": x.display_name, "status": x.status, "label": x.label,
+         "confidence": None if x.confidence is None else round(float(x.confidence), 4),
+         "error_code": x.error_code, "voted": votes, "agrees": bool(votes and x.label == agree_label)}
+    if x.pests is not None:
+        e["insects"] = len(x.pests)
+    return e
+
+
+def diagnose_group_upload(services, paths, crop=None, plot=None, organic=None, days=None, copper_7y=None,
+                          check_path: bool = True, heatmap: bool = True):
+    """Several uploaded photos of one plant through the service -> (language-free state, overlay or None).
+
+    One photo is exactly `diagnose_upload`. For two or more the state is the combined answer (advised like one
+    photo) plus `group` ({"photos", "voted", "agree"}) and `group_photos` (each photo's own answer, in order).
+    A photo the image gate refuses, or that shows no leaf, is one line of its own and does not vote; the others
+    still count. `photo` is the group's first readable photo: saving to the field log goes through the same
+    path as one photo. The overlay is the first photo with insects boxed, else none (no heatmap of a mean)."""
+    paths = [p for p in (paths or []) if p not in (None, "")]
+    if len(paths) <= 1:
+        return diagnose_upload(services, paths[0] if paths else None, crop, plot, organic, days, copper_7y,
+                               check_path=check_path, heatmap=heatmap)
+    try:
+        files = [safe_upload_path(p) if check_path else Path(p) for p in paths[:GROUP_MAX]]
+        d, each = services.diagnose_group([str(f) for f in files], crop=crop or None, plot=plot or None,
+                                          organic_status=organic if organic in ORGANIC_CHOICES else None,
+                                          days_to_harvest=days,
+                                          copper_7y=None if copper_7y in (None, "") else copper_7y,
+                                          names=[f.name for f in files])
+    except ServiceError as exc:
+        return {"status": "error", "error_code": exc.code, "label": None, "confidence": None, "top_k": [],
+                "file": None}, None
+    group = dict(d.result.group or {"photos": len(each), "voted": 0, "agree": 0})
+    state = d.to_dict()
+    first = next((x.photo for x in each if x.status != "error" and x.photo), None)
+    state.update(file=None, photo=first, uncertain_below=services.predictor.uncertain_below,
+                 advice=d.advice.to_dict() if d.advice is not None else None,
+                 problem_type=(d.advice.problem.get("type") if d.advice is not None else None),
+                 group=group, group_photos=[_photo_entry(services, x, d.label) for x in each])
+    overlay = None
+    if heatmap:
+        with_pests = next((x for x in each if x.pests and x.photo), None)
+        if with_pests is not None:
+            from webapp.pests import photo_with_boxes
+            overlay = photo_with_boxes(with_pests.photo, [p.to_dict() for p in with_pests.pests])
+    return state, overlay
+
+
+def is_group(state) -> bool:
+    return bool(state) and bool(state.get("group")) and bool(state.get("group_photos"))
+
+
+def _photo_line(services, e: dict, lang: str) -> str:
+    """'Bệnh mốc sương (Cà chua) · chắc 93%' / 'Không thấy lá · không tính' for one photo of a group."""
+    s, pct = e.get("status"), _pct(e.get("confidence"))
+    name = problem_name(services.advisor, e.get("label"), lang) if e.get("label") else ""
+    if s == "error":
+        what = f'{t("status_error", lang)}: {error_text(e.get("error_code"), lang)}'
+    elif s == "not_a_leaf":
+        what = t("status_not_a_leaf", lang)
+    elif s == "uncertain":
+        what = f'{t("status_uncertain", lang)}: {name}? ({pct})'
+    else:
+        what = f'{name} · {t("card_sure", lang, p=pct)}'
+    if not e.get("voted"):
+        what += f' · {t("group_not_counted", lang)}'
+    if e.get("insects"):
+        what += f' · {t("group_insects", lang, n=e["insects"])}'
+    return what
+
+
+def group_html(services, state, lang: str) -> str:
+    """The group's lines inside the answer card: what it is, 'k of n photos agree', each photo's own line.
+    Empty for a single photo. Every text escaped (file names are the grower's)."""
+    if not is_group(state):
+        return ""
+    lang = norm_lang(lang)
+    h = html_text
+    g = state["group"]
+    n, voted, agree = int(g.get("photos", 0)), int(g.get("voted", 0)), int(g.get("agree", 0))
+    skipped = f' ({h(t("group_skipped", lang, m=n - voted))})' if voted < n else ""
+    lines = [f'<p class="group-title">{h(t("group_title", lang, n=n))}</p>',
+             f'<p class="group-agree" data-agree="{agree}" data-photos="{n}">'
+             f'<b>{h(t("group_agree", lang, k=agree, n=n))}</b>{skipped}</p>']
+    items = []
+    for i, e in enumerate(state["group_photos"], 1):
+        mark = "✓ " if e.get("agrees") else ""
+        name = f' <span class="group-file">{h(e.get("file") or "")}</span>' if e.get("file") else ""
+        items.append(f'<li class="group-photo" data-status="{h(e.get("status") or "")}">'
+                     f'<b>{h(t("group_photo", lang, i=i))}</b>{name}: {mark}{h(_photo_line(services, e, lang))}</li>')
+    return f'<div class="group-box" id="group-box">{"".join(lines)}<ol class="group-photos">{"".join(items)}</ol></div>'
+
+
+def with_group(services, card_html: str, state, lang: str) -> str:
+    """The answer card with the group's lines inside it, before its closing tag (a single photo: unchanged)."""
+    block = group_html(services, state, lang)
+    if not block or not card_html.endswith("</div>"):
+        return card_html + block
+    return card_html[: -len("</div>")] + block + "</div>"
+
+
+def group_save_note(state, msg: str, lang: str) -> str:
+    """The save message, saying that the combined answer of the group was saved (unchanged for one photo or
+    when nothing was saved)."""
+    if not is_group(state):
+        return msg
+    lang = norm_lang(lang)
+    saved = html_text(t("saved", lang, plot="\x00").split("\x00")[0])
+    if not msg.startswith(saved):
+        return msg
+    return msg + " " + html_text(t("group_saved", lang, n=int(state["group"].get("photos", 0))))
+
+
+def api_diagnose_group(services, image_paths, lang="vi", organic_status=None, days_to_harvest=None, plot=None,
+                       crop=None, copper_used_7y=None) -> dict:
+    """/diagnose_group: several photos of one plant -> the /diagnose answer for the combined photos, plus
+    `group` ({photos, voted, agree}) and `photos` (each photo's file, status, label, confidence, error)."""
+    lang = norm_lang(lang)
+    paths = [p for p in (image_paths or []) if p]
+    if not paths:
+        raise ServiceError("no_photo", "no photo was given")
+    if len(paths) > GROUP_MAX:
+        raise ServiceError("batch_too_big", f"at most {GROUP_MAX} photos of one plant")
+    files = [safe_upload_path(p) for p in paths]
+    d, each = services.diagnose_group([str(f) for f in files], crop=crop or None, plot=plot or None,
+                                      organic_status=organic_status or None, days_to_harvest=days_to_harvest,
+                                      copper_7y=copper_used_7y, names=[f.name for f in files])
+    out = d.to_dict()
+    out["file"] = None
+    state = dict(out, advice=d.advice.to_dict() if d.advice else None,
+                 problem_type=d.advice.problem.get("type") if d.advice else None,
+                 uncertain_below=services.predictor.uncertain_below,
+                 group=dict(d.result.group or {}), group_photos=[_photo_entry(services, x, d.label) for x in each])
+    card, details, _ = render_all(services, state, lang)
+    photos = []
+    for x, e in zip(each, state["group_photos"]):
+        photos.append(dict(e, name=problem_name(services.advisor, x.label, lang) if x.label else None,
+                           error_message=error_text(x.error_code, lang) if x.error_code else None,
+                           **x.pests_dict()))
+    out.update(group=state["group"], photos=photos,
+               name=problem_name(services.advisor, d.label, lang) if d.label else None,
+               error_message=error_text(d.error_code, lang) if d.error_code else None,
+               card_html=card, advice_markdown=details)
     return out
