@@ -57,7 +57,10 @@ async function load() {
   const [meta, advice, strings] = await Promise.all([getJSON('model/leafscout.json'), getJSON('advice.json'), getJSON('strings.json')]);
   state.meta = meta; state.advice = advice; state.strings = strings;
   ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
-  state.threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
+  // WASM threads need cross-origin isolation (the server's or the service worker's headers); 2 by default,
+  // ?threads=N to try another count
+  const wanted = Number(new URLSearchParams(location.search).get('threads')) || 2;
+  state.threads = self.crossOriginIsolated ? Math.max(1, Math.min(wanted, navigator.hardwareConcurrency || 1)) : 1;
   ort.env.wasm.numThreads = state.threads;
   const buf = await (await fetch('model/' + meta.file)).arrayBuffer();
   state.session = await ort.InferenceSession.create(buf, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
