@@ -188,11 +188,91 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def to_pdf(page: TracePage) -> bytes:
-    """A4 PDF. Vietnamese diacritics need a Unicode font (DejaVu); without one, text is folded to ASCII."""
+# The PDF's own words (the lot report a buyer or certifier reads), in Vietnamese and English. Crop and problem
+# names are not here: the caller passes the knowledge base's (`names`), since the field log knows no advisor.
+PDF_LANGS = ("vi", "en")
+PDF_TEXT: dict[str, dict[str, str]] = {
+    "lot": {"vi": "Lô thu hoạch {code}", "en": "Harvest lot {code}"},
+    "plot": {"vi": "Lô ruộng {name}", "en": "Plot {name}"},
+    "trace_id": {"vi": "Mã truy xuất: {id}", "en": "Trace ID: {id}"},
+    "generated": {"vi": "Lập lúc {when}", "en": "Generated {when}"},
+    "harvested": {"vi": "Thu hoạch lúc {when}{kg}.", "en": "Harvested {when}{kg}."},
+    "plot_line": {"vi": "Cây trồng: {crop}, {ha} ha, {status}. Địa điểm: {location}. Vùng đệm: {buffer}.",
+                  "en": "Crop: {crop}, {ha} ha, {status}. Location: {location}. Buffer zone: {buffer}."},
+    "copper_line": {"vi": "Đồng năm {year}: {this_year} kg Cu/ha; trong 7 năm: {seven} kg Cu/ha{cap}.",
+                    "en": "Copper {year}: {this_year} kg Cu/ha; over 7 years: {seven} kg Cu/ha{cap}."},
+    "cap": {"vi": " (giới hạn {cap} kg Cu/ha trong 7 năm)", "en": " (cap {cap} kg Cu/ha in 7 years)"},
+    "observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
+    "actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
+    "ledger": {"vi": "Sổ theo dõi đồng (kg Cu/ha mỗi năm)", "en": "Copper ledger (kg Cu/ha a year)"},
+    "col_when": {"vi": "Thời gian (UTC)", "en": "Time (UTC)"},
+    "col_problem": {"vi": "Vấn đề", "en": "Problem"},
+    "col_status": {"vi": "Trạng thái", "en": "Status"},
+    "col_confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
+    "col_model": {"vi": "Mô hình", "en": "Model"},
+    "col_observer": {"vi": "Người chụp", "en": "Observer"},
+    "col_confirmed_by": {"vi": "Người xác nhận", "en": "Confirmed by"},
+    "col_what": {"vi": "Việc đã làm", "en": "What was done"},
+    "col_product": {"vi": "Sản phẩm", "en": "Product"},
+    "col_substance": {"vi": "Hoạt chất", "en": "Active substance"},
+    "col_amount": {"vi": "Lượng", "en": "Amount"},
+    "col_copper": {"vi": "Đồng (kg Cu/ha)", "en": "Copper (kg Cu/ha)"},
+    "col_by": {"vi": "Người làm", "en": "Done by"},
+    "col_year": {"vi": "Năm", "en": "Year"},
+    "unconfirmed": {"vi": "CHƯA XÁC NHẬN", "en": "UNCONFIRMED"},
+    "corrected": {"vi": "sửa thành: {name} ({by})", "en": "corrected to {name} ({by})"},
+    "st_ok": {"vi": "có kết quả", "en": "ok"},
+    "st_uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
+    "st_not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
+    "st_error": {"vi": "lỗi", "en": "error"},
+    "org_certified": {"vi": "đã chứng nhận hữu cơ", "en": "certified organic"},
+    "org_in_conversion": {"vi": "đang chuyển đổi sang hữu cơ", "en": "in conversion"},
+    "org_conventional": {"vi": "chưa theo hữu cơ", "en": "conventional"},
+}
+
+
+def _pdf_text(lang: str):
+    lang = lang if lang in PDF_LANGS else "en"
+
+    def tr(key: str, **fmt) -> str:
+        text = PDF_TEXT[key].get(lang) or PDF_TEXT[key]["en"]
+        return text.format(**fmt) if fmt else text
+    return tr
+
+
+def _percent(p) -> str:
+    """A stored confidence (0..1) as a whole percentage, never the raw float: 0.928934 -> '93%'."""
+    if p is None:
+        return ""
+    try:
+        v = float(p)
+    except (TypeError, ValueError):
+        return ""
+    return f"{v:.0%}" if v == v else ""
+
+
+def _num(x, lang: str) -> str:
+    """kg figures rounded for reading (the ledger keeps the exact value); vi uses a decimal comma."""
+    if x is None:
+        return ""
+    text = f"{round(float(x), 3):g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_cap: float | None = None) -> bytes:
+    """A4 PDF in `lang` (vi or en). Vietnamese diacritics need a Unicode font (DejaVu); without one, text is
+    folded to ASCII.
+
+    `names`: label or crop id -> the name to show (the knowledge base's, passed by the caller: `leafscout
+    export` gives them); an id without a name is shown as it is. Confidences are whole percentages; each
+    observation names who confirmed it (or says it is unconfirmed), and a correction shows the corrected name.
+    User text is written as plain text (fpdf2 interprets no markup in it)."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
+    tr = _pdf_text(lang)
+    names = dict(names or {})
+    name = lambda label: names.get(label, label or "")  # noqa: E731
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
@@ -203,44 +283,91 @@ def to_pdf(page: TracePage) -> bytes:
     else:
         family, clean = "helvetica", _ascii
     t = lambda v: clean(_fmt(v))  # noqa: E731
+    item = page.item
+    title = tr("lot", code=item.code) if page.kind == "lot" else tr("plot", name=item.name)
+    pdf.set_title(clean(title))
     pdf.set_font(family, size=16)
-    pdf.multi_cell(150, 8, t(page.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(150, 8, t(title), new_x="LMARGIN", new_y="NEXT")
     pdf.image(io.BytesIO(page.qr_png), x=165, y=10, w=35)
     pdf.set_font(family, size=8)
-    pdf.multi_cell(150, 5, t(f"Trace ID: {page.qr_payload}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(150, 5, t(tr("trace_id", id=page.qr_payload)), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(150, 5, t(tr("generated", when=_fmt(page.generated_at.replace(tzinfo=None)))),
+                   new_x="LMARGIN", new_y="NEXT")
+    if page.kind == "lot":
+        kg = f", {_num(item.quantity_kg, lang)} kg" if item.quantity_kg else ""
+        pdf.multi_cell(150, 5, t(tr("harvested", when=_fmt(item.harvested_at), kg=kg)), new_x="LMARGIN",
+                       new_y="NEXT")
+        if item.notes:
+            pdf.multi_cell(150, 5, t(item.notes), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(pdf.get_y(), 50))
+    heading = FontFace(emphasis="", fill_color=(232, 241, 232))
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
+        status = tr(f"org_{p.organic_status}") if f"org_{p.organic_status}" in PDF_TEXT else p.organic_status
+        cap = tr("cap", cap=_num(copper_cap, lang)) if copper_cap is not None else ""
         pdf.set_font(family, size=13)
-        pdf.cell(0, 8, t(f"Plot {p.name}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, t(tr("plot", name=p.name)), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, size=9)
-        pdf.multi_cell(0, 5, t(f"Crop {p.crop}, {p.area_ha:g} ha, {p.organic_status.replace('_', ' ')}. "
-                               f"Location: {p.location or '-'}. Buffer zone: {p.buffer_notes or '-'}. "
-                               f"Copper {page.copper_year}: {this_year:g} kg/ha; over 7 years: {seven:g} kg/ha."),
+        pdf.multi_cell(0, 5, t(tr("plot_line", crop=name(p.crop), ha=_num(p.area_ha, lang), status=status,
+                                  location=p.location or "-", buffer=p.buffer_notes or "-")),
                        new_x="LMARGIN", new_y="NEXT")
-        for heading, rows, cols in (("Observations", hist.observations, OBS_COLS[:6]),
-                                    ("Actions", hist.actions, ACT_COLS[:8])):
+        pdf.multi_cell(0, 5, t(tr("copper_line", year=page.copper_year, this_year=_num(this_year, lang),
+                                  seven=_num(seven, lang), cap=cap)), new_x="LMARGIN", new_y="NEXT")
+        corrections = getattr(hist, "corrections", None) or {}
+
+        def obs_row(o) -> list[str]:
+            label = name(o.label)
+            for c in corrections.get(o.id, []):
+                label += "; " + tr("corrected", name=name(c.label), by=c.by)
+            st = tr(f"st_{o.status}") if f"st_{o.status}" in PDF_TEXT else o.status
+            return [_fmt(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
+                    o.observer or "", o.confirmed_by or tr("unconfirmed")]
+
+        def act_row(a) -> list[str]:
+            amount = f"{_num(a.amount, lang)} {a.unit or ''}".strip() if a.amount is not None else ""
+            return [_fmt(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
+                    _num(a.copper_kg_ha, lang) if a.copper_kg_ha else "", a.by or ""]
+
+        tables = (
+            (tr("observations", n=len(hist.observations)), hist.observations, obs_row,
+             ("col_when", "col_problem", "col_status", "col_confidence", "col_model", "col_observer",
+              "col_confirmed_by"), (21, 44, 19, 18, 24, 28, 36)),
+            (tr("actions", n=len(hist.actions)), hist.actions, act_row,
+             ("col_when", "col_what", "col_product", "col_substance", "col_amount", "col_copper", "col_by"),
+             (20, 44, 26, 28, 18, 18, 36)),
+        )
+        for title_, rows, make, cols, widths in tables:
             pdf.set_font(family, size=11)
-            pdf.cell(0, 7, t(f"{heading} ({len(rows)})"), new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 7, t(title_), new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(family, size=7)
-            with pdf.table(first_row_as_headings=True,
-                           headings_style=FontFace(emphasis="", fill_color=(232, 241, 232))) as table:
-                table.row([c.replace("_", " ") for c in cols])
+            with pdf.table(first_row_as_headings=True, headings_style=heading, col_widths=widths) as table:
+                table.row([t(tr(c)) for c in cols])
                 for r in rows:
-                    table.row([t(getattr(r, c)) for c in cols])
+                    table.row([t(v) for v in make(r)])
+        if hist.copper_by_year:
+            pdf.set_font(family, size=11)
+            pdf.cell(0, 7, t(tr("ledger")), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(family, size=7)
+            with pdf.table(first_row_as_headings=True, headings_style=heading, col_widths=(20, 30),
+                           width=50, align="LEFT") as table:
+                table.row([t(tr("col_year")), t(tr("col_copper"))])
+                for y, kg in hist.copper_by_year.items():
+                    table.row([str(y), _num(kg, lang)])
     return bytes(pdf.output())
 
 
-def write(page: TracePage, fmt: str, dest: Path, log=None) -> Path:
+def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", names: dict | None = None,
+          copper_cap: float | None = None) -> Path:
     """Render, then write beside dest and rename into place: an unwritable folder or a full disk is one
-    FieldLogError (code "export_failed"), and never leaves a half-written file."""
+    FieldLogError (code "export_failed"), and never leaves a half-written file. `lang`, `names` and
+    `copper_cap` are the PDF's (see `to_pdf`); HTML and CSV keep the stored values."""
     if fmt == "html":
         data = to_html(page, log).encode("utf-8")
     elif fmt == "csv":
         data = to_csv(page).encode("utf-8")
     elif fmt == "pdf":
-        data = to_pdf(page)
+        data = to_pdf(page, lang=lang, names=names, copper_cap=copper_cap)
     else:
         raise FieldLogError(f"unknown export format {fmt!r}; expected html, pdf or csv", "bad_value")
     dest = Path(dest)

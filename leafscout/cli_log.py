@@ -186,10 +186,25 @@ def cmd_export(log, args) -> int:
         wanted = {"html": ""}
     page = export.build(log, args.target)
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.target)
+    names, cap = _pdf_names(args.lang) if "pdf" in wanted else ({}, None)
     for fmt, dest in wanted.items():
-        path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log)
+        path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log, lang=args.lang, names=names,
+                            copper_cap=cap)
         print(f"Wrote {path}")
     return 0
+
+
+def _pdf_names(lang: str) -> tuple[dict, float | None]:
+    """The knowledge base's crop and problem names in `lang` and the 7-year copper cap, for the lot PDF (the
+    service joins advisor and field log). Without a readable knowledge base the PDF shows the stored ids."""
+    try:
+        from leafscout.i18n import kb_names
+        from leafscout.service import default_advisor
+        adv = default_advisor()
+        return kb_names(adv, lang), float(adv.copper_cap_kg_ha_7y)
+    except Exception as exc:  # noqa: BLE001 - the export itself must not fail on it
+        print(f"leafscout export: warning: names left as stored ids ({exc})", file=sys.stderr)
+        return {}, None
 
 
 def register(subparsers) -> None:
@@ -282,6 +297,9 @@ def register(subparsers) -> None:
                                            "observations, actions, copper totals and its QR code.",
                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("target", metavar="PLOT|LOT")
+    ex.add_argument("--lang", choices=("vi", "en"), default="vi",
+                    help="language of the PDF, with the knowledge base's crop and problem names (default vi; "
+                         "HTML and CSV keep the stored values)")
     for fmt in ("html", "pdf", "csv"):
         ex.add_argument(f"--{fmt}", nargs="?", const="", metavar="FILE",
                         help=f"write {fmt.upper()} (default file: TARGET.{fmt})")

@@ -1,8 +1,9 @@
 """What the command line says to a person, in Vietnamese and English: one table, like the app's webapp/i18n.py.
 
-Crop, problem and insect names come from the advisor's knowledge base (`problem_name`); every other sentence a
-farmer reads from `leafscout diagnose ... --advise vi` (the result line, why it is uncertain, insects counted,
-the closing count) and from `leafscout export LOT --pdf` is here. Machine output (--json, --csv) stays
+Crop, problem and insect names come from the advisor's knowledge base (`problem_name`, `kb_names`); every
+other sentence a farmer reads from `leafscout diagnose ... --advise vi` (the result line, why it is uncertain,
+insects counted, the closing count) and the copper-cap warning of `leafscout log act` are here. The lot PDF's
+own words live with the PDF (fieldlog/export.py, PDF_TEXT), which cannot import this package. Machine output (--json, --csv) stays
 language-free and does not use this table.
 
 Imports nothing heavy: the advisor is passed in by the caller.
@@ -82,43 +83,6 @@ STRINGS: dict[str, dict[str, str]] = {
               "báo tổ chức chứng nhận",
         "en": "WARNING: after this action plot {plot} has {total} kg Cu/ha over the 7 years {first}-{last}, above "
               "the cap of {cap} kg Cu/ha in 7 years; use no more copper on this plot and tell the certifier"},
-    # `leafscout export --pdf`
-    "pdf_lot": {"vi": "Lô thu hoạch {code}", "en": "Harvest lot {code}"},
-    "pdf_plot_title": {"vi": "Lô ruộng {name}", "en": "Plot {name}"},
-    "pdf_trace_id": {"vi": "Mã truy xuất: {id}", "en": "Trace ID: {id}"},
-    "pdf_generated": {"vi": "Lập lúc {when}", "en": "Generated {when}"},
-    "pdf_harvested": {"vi": "Thu hoạch {when}{kg}.", "en": "Harvested {when}{kg}."},
-    "pdf_kg": {"vi": ", {kg} kg", "en": ", {kg} kg"},
-    "pdf_plot_line": {"vi": "Cây trồng: {crop}, {ha} ha, {status}. Địa điểm: {location}. Vùng đệm: {buffer}. "
-                            "Đồng năm {year}: {this_year} kg/ha; trong 7 năm: {seven} kg/ha (giới hạn {cap}).",
-                      "en": "Crop {crop}, {ha} ha, {status}. Location: {location}. Buffer zone: {buffer}. "
-                            "Copper {year}: {this_year} kg/ha; over 7 years: {seven} kg/ha (cap {cap})."},
-    "pdf_observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
-    "pdf_actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
-    "pdf_ledger": {"vi": "Sổ theo dõi đồng (kg Cu/ha mỗi năm)", "en": "Copper ledger (kg Cu/ha a year)"},
-    "pdf_col_when": {"vi": "Thời gian (UTC)", "en": "Time (UTC)"},
-    "pdf_col_problem": {"vi": "Vấn đề", "en": "Problem"},
-    "pdf_col_status": {"vi": "Trạng thái", "en": "Status"},
-    "pdf_col_confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
-    "pdf_col_model": {"vi": "Mô hình", "en": "Model"},
-    "pdf_col_observer": {"vi": "Người chụp", "en": "Observer"},
-    "pdf_col_confirmed_by": {"vi": "Người xác nhận", "en": "Confirmed by"},
-    "pdf_col_what": {"vi": "Việc đã làm", "en": "What was done"},
-    "pdf_col_product": {"vi": "Sản phẩm", "en": "Product"},
-    "pdf_col_substance": {"vi": "Hoạt chất", "en": "Active substance"},
-    "pdf_col_amount": {"vi": "Lượng", "en": "Amount"},
-    "pdf_col_copper": {"vi": "Đồng (kg Cu/ha)", "en": "Copper (kg Cu/ha)"},
-    "pdf_col_by": {"vi": "Người làm", "en": "Done by"},
-    "pdf_col_year": {"vi": "Năm", "en": "Year"},
-    "pdf_unconfirmed": {"vi": "chưa xác nhận", "en": "unconfirmed"},
-    "pdf_corrected": {"vi": "sửa thành {name} ({by})", "en": "corrected to {name} ({by})"},
-    "st_ok": {"vi": "có kết quả", "en": "ok"},
-    "st_uncertain": {"vi": "chưa chắc", "en": "uncertain"},
-    "st_not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
-    "st_error": {"vi": "lỗi", "en": "error"},
-    "org_certified": {"vi": "đã chứng nhận hữu cơ", "en": "certified organic"},
-    "org_in_conversion": {"vi": "đang chuyển đổi sang hữu cơ", "en": "in conversion"},
-    "org_conventional": {"vi": "chưa theo hữu cơ", "en": "conventional"},
 }
 
 
@@ -186,8 +150,11 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
     return str(label)
 
 
-def label_names(advisor, lang: str) -> dict[str, str]:
-    """Every knowledge-base problem id -> its name in `lang` with the crop (for the lot PDF)."""
+def kb_names(advisor, lang: str) -> dict[str, str]:
+    """Every knowledge-base problem id -> its name in `lang` with the crop, and every crop id -> its name: what
+    the lot PDF shows instead of raw labels (fieldlog does not import the advisor, so the caller passes these)."""
     if advisor is None:
         return {}
-    return {pid: problem_name(advisor, pid, lang) for pid in advisor.kb.problems}
+    out = {cid: crop_name(advisor, cid, lang) for cid in advisor.kb.crops}
+    out.update({pid: problem_name(advisor, pid, lang) for pid in advisor.kb.problems})
+    return out

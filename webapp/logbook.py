@@ -318,10 +318,22 @@ def export_files(services, target, lang) -> tuple[str, list[str]]:
         page = export.build(services.log, target)
         d = Path(tempfile.mkdtemp(prefix="leafscout-export-"))
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in target)[:60] or "report"
-        files = [str(export.write(page, fmt, d / f"{safe}.{fmt}", services.log)) for fmt in ("pdf", "csv", "html")]
+        names, cap = _pdf_names(services, lang)
+        files = [str(export.write(page, fmt, d / f"{safe}.{fmt}", services.log, lang=lang, names=names,
+                                  copper_cap=cap)) for fmt in ("pdf", "csv", "html")]
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang)), []
     return "", files
+
+
+def _pdf_names(services, lang) -> tuple[dict, float | None]:
+    """The knowledge base's names in the page's language and the copper cap, for the lot PDF."""
+    from leafscout.i18n import kb_names
+    try:
+        adv = services.advisor
+        return kb_names(adv, lang), float(adv.copper_cap_kg_ha_7y)
+    except Exception:
+        return {}, None
 
 
 def audit_md(services, year, lang) -> str:
