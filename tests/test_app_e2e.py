@@ -527,6 +527,42 @@ def test_save_names_who_confirms_and_the_phone_remembers_the_name(browser, serve
     page.close()
 
 
+def test_two_photos_of_one_plant_give_one_answer_and_say_how_many_agree(browser, server):
+    """Issue 17 item 3 at 390x844: "Thêm ảnh cùng cây" after the first photo, the combined card with its
+    "k trên n ảnh" line and one line a photo, a bad photo's own translated line, "Cây mới" clears the group."""
+    services = server["services"]
+    second = next(p for p in sorted(LATE_BLIGHT.parent.glob("*.jpg")) if p != LATE_BLIGHT)
+    want, _ = H.diagnose_group_upload(services, [LATE_BLIGHT, second], check_path=False)
+    page = _open(browser, server)
+    assert not page.locator("#photo-more").is_visible()
+    _upload_photo(page, LATE_BLIGHT)
+    page.wait_for_selector("#photo-more", state="visible")
+    _file_input(page, "photo-more").set_input_files(str(second))
+    page.wait_for_selector("#card .group-agree")
+    agree = page.inner_text("#card .group-agree")
+    assert "2" in agree and t("group_agree", "vi", k=want["group"]["agree"], n=2) in agree, agree
+    assert page.locator("#card .group-photo").count() == 2
+    card = page.inner_text("#card")
+    for phrase in _expected_phrases(services, want, "vi"):
+        assert phrase in card, f"missing {phrase!r} in the combined card {card!r}"
+    assert _scroll_width(page) <= PHONE["width"]
+    assert not _leaks(page), _leaks(page)
+    _shot(page, "diagnose-group-vi.png")
+    # a bad file joins the group: its own translated line, the two leaves still count
+    _file_input(page, "photo-more").set_input_files(str(BAD / "notes.jpg"))
+    _wait_text(page, "#card .group-agree", t("group_agree", "vi", k=want["group"]["agree"], n=3))
+    bad = page.inner_text("#card .group-photo:nth-child(3)")
+    assert t("status_error", "vi") in bad and t("group_not_counted", "vi") in bad, bad
+    assert page.locator("#card .group-photo").count() == 3 and "/tmp" not in page.inner_text("body")
+    # "Cây mới": the group is gone, the next photo is a single photo again
+    page.click("#photo-new")
+    page.wait_for_selector("#card .card-empty")
+    assert not page.locator("#photo-more").is_visible() and not page.locator("#card .group-box").count()
+    _upload_photo(page, second)
+    assert not page.locator("#card .group-box").count()
+    page.close()
+
+
 # -------------------------------------------------------------------------------------- login, caps
 
 def _get(url, cookies=None):
