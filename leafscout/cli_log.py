@@ -100,6 +100,14 @@ def cmd_act(log, args) -> int:
     this = f" ({a.copper_kg_ha:g} kg Cu/ha)" if a.copper_kg_ha else ""
     print(f"Logged action {a.id}{this} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in "
           f"{a.at.year}, {seven:g} kg/ha over 7 years.")
+    if a.copper_kg_ha:  # over the advisor's 7-year cap: one warning line (the action is kept, exit 0)
+        from leafscout.service import copper_warning
+        try:
+            warning = copper_warning(log, a, lang="en")
+        except Exception as exc:  # noqa: BLE001 - the action is logged; say the cap could not be checked
+            warning = f"warning: the 7-year copper cap could not be checked ({exc})"
+        if warning:
+            print(f"leafscout log act: {warning}", file=sys.stderr)
     return 0
 
 

@@ -106,6 +106,42 @@ def audit_season(log, start, end, advisor=None, lang: str = "en"):
     return season_audit(log, start, end, advisor.check_substance, float(advisor.copper_cap_kg_ha_7y), lang=lang)
 
 
+def copper_check(log, action, cap_kg_ha_7y: float) -> dict | None:
+    """After a copper action is logged: the plot's 7-year copper with it, against the cap (kg Cu/ha).
+
+    Every 7-year window that holds the action and ends by this year is checked (a back-dated spray also
+    raises the later windows); the fullest one is returned: {"plot", "total", "first", "last", "cap", "over"}.
+    None for an action without copper."""
+    kg = float(getattr(action, "copper_kg_ha", 0) or 0)
+    if kg <= 0:
+        return None
+    from fieldlog.api import COPPER_WINDOW_YEARS as W
+    from fieldlog.timeutil import utcnow
+
+    year = action.at.year
+    ledger = log.copper_ledger(action.plot_id)
+    ends = range(year, max(year, min(year + W - 1, utcnow().year)) + 1)
+    last, total = max(((y, sum(v for k, v in ledger.items() if y - W < k <= y)) for y in ends), key=lambda x: x[1])
+    plot = log.get_plot(action.plot_id).name
+    return {"plot": plot, "total": round(total, 6), "first": last - W + 1, "last": last, "cap": float(cap_kg_ha_7y),
+            "over": total > float(cap_kg_ha_7y) + 1e-9}
+
+
+def copper_warning(log, action, advisor=None, lang: str = "en") -> str | None:
+    """One line when a logged copper action takes its plot over the advisor's 7-year copper cap (28 kg Cu/ha),
+    in `lang`; None otherwise. The cap comes from the advisor here, so the field log needs no advisor."""
+    if not float(getattr(action, "copper_kg_ha", 0) or 0) > 0:
+        return None
+    from .i18n import number, t
+
+    advisor = advisor or default_advisor()
+    c = copper_check(log, action, float(advisor.copper_cap_kg_ha_7y))
+    if not c or not c["over"]:
+        return None
+    return t("copper_over_cap", lang, plot=repr(c["plot"]) if lang == "en" else f"\u201c{c['plot']}\u201d",
+             total=number(c["total"], lang), cap=number(c["cap"], lang), first=c["first"], last=c["last"])
+
+
 # ---------------------------------------------------------------------------------------------- context
 
 @dataclass

@@ -141,11 +141,21 @@ def record_action(services, plot, what, substance, copper, lang) -> str:
         return t("log_need_what", lang)
     try:
         cu = _copper_number(copper)
-        services.log.record_action(plot, what.strip(), active_substance=(substance or "").strip() or None,
-                                   copper_kg_ha=cu)
+        action = services.log.record_action(plot, what.strip(), active_substance=(substance or "").strip() or None,
+                                            copper_kg_ha=cu)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
-    return t("log_recorded", lang)
+    return t("log_recorded", lang) + _copper_warning(services, action, lang)
+
+
+def _copper_warning(services, action, lang) -> str:
+    """' CẢNH BÁO: ...' when this copper action takes the plot over the advisor's 7-year cap, else ''."""
+    from leafscout.service import copper_warning
+    try:
+        warning = copper_warning(services.log, action, services.advisor, lang)
+    except Exception:
+        return ""
+    return f" {html_text(warning)}" if warning else ""
 
 
 def _copper_number(copper) -> float | None:
@@ -259,13 +269,14 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
         pname = t(f"prod_{product}", lang) if product in COPPER_PRODUCTS else str(product)
         # the derived copper goes to the ledger as worked out here (not rounded to 0 for a tiny dose), with
         # the product's copper content, so the log never has to guess it from the product's name
-        services.log.record_action(p.name, t("log_spray_what", lang, product=pname), product=pname,
-                                   active_substance="copper", amount=float(grams_per_tank) * float(tanks),
-                                   unit="g", copper_kg_ha=exact,
-                                   copper_content_pct=_fraction(product, cu_percent) * 100.0)
+        action = services.log.record_action(p.name, t("log_spray_what", lang, product=pname), product=pname,
+                                            active_substance="copper", amount=float(grams_per_tank) * float(tanks),
+                                            unit="g", copper_kg_ha=exact,
+                                            copper_content_pct=_fraction(product, cu_percent) * 100.0)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
-    return html_text(t("log_spray_done", lang, kg=f"{kg:g}", plot=p.name, g=f"{cu_g:g}", ha=f"{p.area_ha:g}"))
+    return html_text(t("log_spray_done", lang, kg=f"{kg:g}", plot=p.name, g=f"{cu_g:g}", ha=f"{p.area_ha:g}")) \
+        + _copper_warning(services, action, lang)
 
 
 # ------------------------------------------------------------------------------- lots, QR, exports, audit
