@@ -256,13 +256,13 @@ def ray_init(address: str | None = None, num_cpus: int | None = None):
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     ray = _need("ray", "the Ray engine")
     _need("ray.data", "the Ray engine")
-    if ray.is_initialized():
-        return ray
     if address:
         why = _reachable(address)
         if why:
             raise UsageError(f"--address {address}: cannot reach the Ray cluster ({why}); is `ray start --head` "
                              "running there, and is the address host:6379 (or ray://host:10001)?")
+    if ray.is_initialized():
+        return ray
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     try:
         if address:
@@ -272,7 +272,8 @@ def ray_init(address: str | None = None, num_cpus: int | None = None):
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        raise UsageError(f"cannot start or reach {where}: {first}") from None
+        hint = "" if address else " (a busy machine can miss Ray's 30 s start limit: try again, or --engine local)"
+        raise UsageError(f"cannot start or reach {where}: {first}{hint}") from None
     return ray
 
 

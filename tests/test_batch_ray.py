@@ -44,7 +44,14 @@ def ray_local():
     pytest.importorskip("ray.data", reason="Ray Data is the 'scale' extra")
     pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
     from leafscout.batch import ray_init
-    ray = ray_init(num_cpus=2)
+    from leafscout.errors import UsageError
+    for attempt in (1, 2):
+        try:
+            ray = ray_init(num_cpus=2)
+            break
+        except UsageError as exc:  # Ray's raylet must start within 30 s (hard-coded); an overloaded box misses it
+            if attempt == 2:
+                pytest.skip(f"embedded Ray did not start on this (overloaded?) machine: {exc}")
     yield ray
     ray.shutdown()
 
