@@ -156,12 +156,15 @@ def _crop_note(d, lang: str, advisor) -> str | None:
     if lang == "en" or advisor is None:
         return d.crop_note
     from leafscout.i18n import crop_name, pct, t
+
+    def crop(c):  # mid-sentence: "giống cà phê hơn là cà chua"
+        name = crop_name(advisor, c, lang)
+        return name[:1].lower() + name[1:]
     scores = list(getattr(d.result, "crop_scores", None) or [])
     other, p = next(((c, s) for c, s in scores if c != d.crop), (None, None))
     if other is None:
-        return t("crop_note", lang, other="?", p="?", crop=crop_name(advisor, d.crop, lang))
-    return t("crop_note", lang, other=crop_name(advisor, other, lang), p=pct(p, lang),
-             crop=crop_name(advisor, d.crop, lang))
+        return t("crop_note", lang, other="?", p="?", crop=crop(d.crop))
+    return t("crop_note", lang, other=crop(other), p=pct(p, lang), crop=crop(d.crop))
 
 
 def pest_line(act: dict, lang: str, advisor) -> str:

@@ -115,3 +115,10 @@ def test_json_stays_language_free_under_advise_vi(capsys, labels):
     assert [r["status"] for r in rows][1] == "error"
     assert rows[0]["status"] in ("ok", "uncertain") and rows[0]["label"] in labels
     assert all(t["label"] in labels for t in rows[0]["top_k"])
+
+
+def test_a_photo_of_another_crop_is_noted_in_vietnamese(capsys):
+    rc, out, err = _run(capsys, FIX / "images/coffee_bracol/rust/764.jpg", "--crop", "tomato", "--advise", "vi")
+    head = out.splitlines()[0]
+    assert rc == 0 and re.search(r"\[ảnh này giống cà phê \(\d+%\) hơn là cà chua; kiểm tra lại cây trồng đã chọn\]$",
+                                 head), head
