@@ -52,11 +52,23 @@ def need_browser():
     return pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra) is not installed")
 
 
-def build_app(out: Path, model=None) -> dict:
+_BUILT: dict = {}
+
+
+def built_app(model=None) -> Path:
+    """The phone app built once per test process from `model` (default: the model the runtime loads)."""
     need_build_tools()
+    import tempfile
+
+    from model.runtime import default_model_path
     from webapp.phone import build
 
-    return build(out, model)
+    key = str(Path(model or default_model_path()).resolve())
+    if key not in _BUILT:
+        out = Path(tempfile.mkdtemp(prefix="leafscout-phone-test-")) / "dist"
+        build(out, key)
+        _BUILT[key] = out
+    return _BUILT[key]
 
 
 @contextmanager

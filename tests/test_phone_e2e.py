@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from conftest import LATE_BLIGHT_PHOTO, REPO
-from phone_support import PHONE, browser, free_port, need_browser, need_build_tools
+from phone_support import PHONE, browser, built_app, free_port, need_browser, need_build_tools
 
 pytestmark = pytest.mark.slow
 PLOT = "Đồi A"
@@ -43,7 +43,7 @@ def server(tmp_path_factory):
     demo = app.build_app(services)
     demo.queue(default_concurrency_limit=2)
     port = free_port()
-    routes = mount_routes(services.model_path, out_dir=tmp_path_factory.mktemp("phone") / "dist")
+    routes = mount_routes(prebuilt=built_app(services.model_path))  # what app.py builds at start
     demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, routes=routes))
     yield {"url": f"http://127.0.0.1:{port}/phone/", "db": db, "services": services}
     demo.close()

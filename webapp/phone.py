@@ -79,11 +79,21 @@ def _days_horizon(adv) -> int:
 def advice_text(adv, label: str, status: str, organic: str, days: int | None, lang: str) -> str:
     """Exactly what `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L
     --format markdown` prints (no plot, no copper used, weather unknown)."""
-    from leafscout.service import DiagnosisService
-
-    svc = DiagnosisService(db=None)
-    ctx, _ = svc.context(plot=None, organic_status=organic, days_to_harvest=days)
+    ctx, _ = _service().context(plot=None, organic_status=organic, days_to_harvest=days)
     return adv.advise(label, ctx, status=status).render(lang=lang, fmt="markdown", rules=adv.rules)
+
+
+_SERVICE = None
+
+
+def _service():
+    """One DiagnosisService (no field log) for the contexts: `leafscout advise` works its context out there."""
+    global _SERVICE
+    if _SERVICE is None:
+        from leafscout.service import DiagnosisService
+
+        _SERVICE = DiagnosisService(db=None)
+    return _SERVICE
 
 
 def advice_bundle(adv, labels: list[str]) -> dict:
@@ -93,9 +103,7 @@ def advice_bundle(adv, labels: list[str]) -> dict:
     index 1 + d: d days to harvest, the last one standing for every later day too); else one text.
     The build checks that the last entry is indeed the answer for any later day (the horizon is the
     knowledge base's longest pre-harvest interval), so the phone never extrapolates on its own."""
-    from leafscout.service import DiagnosisService
-
-    svc = DiagnosisService(db=None)
+    svc = _service()
     horizon = _days_horizon(adv)
     lines: list[str] = []
     index: dict[str, int] = {}
@@ -283,16 +291,22 @@ async def _to_slash(request):
     return RedirectResponse(str(request.url.path) + "/")
 
 
-def mount_routes(model_path=None, out_dir: str | Path | None = None) -> list:
+def mount_routes(model_path=None, out_dir: str | Path | None = None, prebuilt: str | Path | None = None) -> list:
     """Starlette routes for `python app.py`: the phone app at /phone/, built at start from the model in use
-    (into a temporary folder unless `out_dir`). Without npm's onnxruntime-web, /phone/ explains how to build."""
+    (into a temporary folder unless `out_dir`), or a folder `build` already made (`prebuilt`). Without npm's
+    onnxruntime-web, /phone/ explains how to build it."""
     import tempfile
 
     from starlette.routing import Mount, Route
 
     try:
-        out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="leafscout-phone-")) / "phone"
-        build(out, model_path)
+        if prebuilt:
+            out = Path(prebuilt)
+            if not (out / "build.json").is_file():
+                raise PhoneBuildError(f"{out} holds no built phone app; run `python -m webapp.phone build`")
+        else:
+            out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="leafscout-phone-")) / "phone"
+            build(out, model_path)
         app = static_app(out)
     except PhoneBuildError as exc:
         print(f"LeafScout: phone app not served: {exc}", file=sys.stderr)
