@@ -373,7 +373,7 @@ def problem_choices(advisor, crop: str | None, lang: str) -> list[tuple[str, str
 GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a farmer takes)
 
 
-def _photo_entry(services, x, agree_label) -> dict:
+def _photo_entry(x, agree_label) -> dict:
     """One photo of a group as a small language-free dict (the server path stays server side)."""
     votes = x.status not in ("error", "not_a_leaf")
     e = {"file": x.display_name, "status": x.status, "label": x.label,
@@ -413,7 +413,7 @@ def diagnose_group_upload(services, paths, crop=None, plot=None, organic=None, d
     state.update(file=None, photo=first, uncertain_below=services.predictor.uncertain_below,
                  advice=d.advice.to_dict() if d.advice is not None else None,
                  problem_type=(d.advice.problem.get("type") if d.advice is not None else None),
-                 group=group, group_photos=[_photo_entry(services, x, d.label) for x in each])
+                 group=group, group_photos=[_photo_entry(x, d.label) for x in each])
     overlay = None
     if heatmap:
         with_pests = next((x for x in each if x.pests and x.photo), None)
@@ -507,7 +507,7 @@ def api_diagnose_group(services, image_paths, lang="vi", organic_status=None, da
     state = dict(out, advice=d.advice.to_dict() if d.advice else None,
                  problem_type=d.advice.problem.get("type") if d.advice else None,
                  uncertain_below=services.predictor.uncertain_below,
-                 group=dict(d.result.group or {}), group_photos=[_photo_entry(services, x, d.label) for x in each])
+                 group=dict(d.result.group or {}), group_photos=[_photo_entry(x, d.label) for x in each])
     card, details, _ = render_all(services, state, lang)
     photos = []
     for x, e in zip(each, state["group_photos"]):
