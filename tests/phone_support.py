@@ -5,7 +5,9 @@ browser (`apt-get install chromium`), or Playwright's Python package. Never `pla
 """
 from __future__ import annotations
 
+import atexit
 import base64
+import shutil
 import socket
 import threading
 import time
@@ -65,7 +67,9 @@ def built_app(model=None) -> Path:
 
     key = str(Path(model or default_model_path()).resolve())
     if key not in _BUILT:
-        out = Path(tempfile.mkdtemp(prefix="leafscout-phone-test-")) / "dist"
+        root = Path(tempfile.mkdtemp(prefix="leafscout-phone-test-"))
+        atexit.register(shutil.rmtree, root, True)  # 30 MB a build: gone when the test process ends
+        out = root / "dist"
         build(out, key)
         _BUILT[key] = out
     return _BUILT[key]

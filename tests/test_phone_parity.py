@@ -239,3 +239,29 @@ def test_metadata_comes_from_the_model(page, predictor):
     assert meta["thresholds"]["uncertain_below"] == predictor.uncertain_below
     assert meta["version"] == predictor.version
     assert json.loads(predictor.meta["preprocess"]) == meta["preprocess"]
+
+
+def test_exif_rotation_and_transparency(page, predictor, tmp_path):
+    """A phone photo turned by its EXIF tag, and a cut-out leaf on a transparent PNG (composited on white)."""
+    import io
+
+    from PIL import Image
+
+    from conftest import LATE_BLIGHT_PHOTO
+
+    im = Image.open(LATE_BLIGHT_PHOTO)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
+    buf = io.BytesIO()
+    im.crop((0, 0, 256, 200)).save(buf, "JPEG", quality=92, exif=exif.tobytes())
+    (tmp_path / "turned.jpg").write_bytes(buf.getvalue())
+    rgba = np.array(im.convert("RGBA"))
+    rgba[..., 3] = np.linspace(60, 255, rgba.shape[1]).astype(np.uint8)[None, :]
+    Image.fromarray(rgba).save(tmp_path / "cutout.png")
+    bad = []
+    for p in (tmp_path / "turned.jpg", tmp_path / "cutout.png"):
+        py = predictor.predict(str(p))
+        js = page.evaluate(JS_DIAGNOSE_BYTES, [b64(p.read_bytes()), None])
+        # canvas compositing rounds alpha a little differently from numpy: pixels may differ by 1
+        _compare(p.name, py, js, predictor, TOL, bad, exact_geometry=p.suffix == ".jpg")
+    assert not bad, "\n".join(bad)

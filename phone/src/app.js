@@ -211,7 +211,12 @@ async function onPhoto(file) {
   state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg'};
   const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
   $('preview').src = url; $('preview').hidden = false;
-  state.result = await diagnoseBytes(bytes, $('crop').value || null, file.name || 'the photo');
+  try {
+    state.result = await diagnoseBytes(bytes, $('crop').value || null, file.name || 'the photo');
+  } catch (e) {  // never a stack trace on the screen: the code's translated message, the detail in the console
+    console.error(e);
+    state.result = {status: 'error', error_code: 'other', error: String(e && e.message || e), label: null};
+  }
   renderResult();
 }
 
