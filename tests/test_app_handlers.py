@@ -416,3 +416,17 @@ def test_kb_schema_checks_organism_vi(tmp_path):
     with pytest.raises(Exception, match="organism_vi translates"):
         validate(bad)
     validate(kb)
+
+
+def test_the_card_gives_the_dose_per_tank_and_per_sao_in_the_page_language():
+    """The knowledge base's sourced dose reaches the card: per 16-litre tank, per sào and how often, not
+    "as on the product label" when a figure exists."""
+    from advisor import Advisor, Context
+    from webapp.handlers import sprayer_dose
+
+    adv = Advisor.load().advise("tomato.late_blight", Context())
+    copper = next(s for s in adv.steps if s.dose and "copper" in str(s.title).lower())
+    vi, en = sprayer_dose(copper, "vi"), sprayer_dose(copper, "en")
+    assert "48 g" in vi and "mỗi sào (360 m²)" in vi and "ngày" in vi
+    assert "48 g" in en and "per sào" in en and "days" in en
+    assert sprayer_dose(next(s for s in adv.steps if not s.dose), "vi") is None

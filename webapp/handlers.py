@@ -173,12 +173,19 @@ def _txt(value, lang):
 
 
 def sprayer_dose(step, lang: str) -> str | None:
-    """The amount per 16-litre sprayer the knowledge base gives for a step (None when it gives none)."""
-    for attr in ("sprayer_16l", "dose_16l", "per_sprayer_16l", "dose_per_sprayer", "sprayer_dose", "dose"):
-        v = getattr(step, attr, None)
-        if v:
-            return _txt(v, lang) if not isinstance(v, (int, float)) else f"{v:g}"
-    return None
+    """The amount per 16-litre sprayer and per sào the knowledge base gives for a step, with its interval
+    (`Step.dose`: {per_16l, per_sao, interval, ...}), or None when it gives none."""
+    dose = getattr(step, "dose", None)
+    if not dose:
+        return None
+    if not isinstance(dose, dict):
+        return _txt(dose, lang) if not isinstance(dose, (int, float)) else f"{dose:g}"
+    parts = [_txt(dose.get("per_16l"), lang)]
+    if dose.get("per_sao"):
+        parts.append(t("card_per_sao", lang, amount=_txt(dose["per_sao"], lang)))
+    if dose.get("interval"):
+        parts.append(_txt(dose["interval"], lang))
+    return "; ".join(p for p in parts if p) or None
 
 
 def _is_spray(step) -> bool:

@@ -176,6 +176,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "card_today": {"vi": "Làm ngay hôm nay", "en": "Do today"},
     "card_dose": {"vi": "Lượng cho bình 16 lít", "en": "Per 16-litre sprayer"},
     "card_dose_label": {"vi": "theo nhãn sản phẩm", "en": "as on the product label"},
+    "card_per_sao": {"vi": "mỗi sào (360 m²): {amount}", "en": "per sào (360 m²): {amount}"},
     "card_gear": {"vi": "Đồ bảo hộ", "en": "Protective gear"},
     "card_gear_spray": {"vi": "găng tay, khẩu trang, kính, áo dài tay; tắm rửa sau khi phun",
                         "en": "gloves, mask, goggles, long sleeves; wash after spraying"},
