@@ -230,6 +230,8 @@ class Diagnosis:
              "file": self.display_name,
              "context": self.info.to_dict(), "copper": self.copper_decision(),
              "observation_id": self.observation_id}
+        if r is not None and getattr(r, "group", None) is not None:
+            d["group"] = dict(r.group)  # a group of photos: how many, how many voted, how many agree
         d.update(self.pests_dict())
         return d
 
@@ -511,8 +513,7 @@ class DiagnosisService:
         combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
         code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
-                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note,
-                      display_name=f"{len(photos)} photos")
+                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note)
         return d, each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:

@@ -50,6 +50,7 @@ def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):
     assert len(each) == 4 and each[-1].status == "error"
     assert combined.result.group["photos"] == 4 and combined.result.group["voted"] == 3
     assert combined.status in ("ok", "uncertain") and combined.advice is not None
+    assert combined.to_dict()["group"] == combined.result.group and combined.to_dict()["file"] is None
     with pytest.raises(ServiceError):
         svc.diagnose_group([])
 
