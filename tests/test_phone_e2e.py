@@ -89,6 +89,8 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
         shown = page.locator("#advice").inner_text()
         assert "Cách xử lý" in shown or "Việc cần làm" in shown or len(shown) > 200, shown[:300]
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        if os.environ.get("LEAFSCOUT_UPDATE_SCREENSHOTS") == "1":
+            page.screenshot(path=str(REPO / "docs" / "screenshots" / "phone-offline-vi.png"))
 
         page.fill("#plot", PLOT)
         page.fill("#observer", "Lò Văn <b>Lan</b>")  # typed text is shown as text, never as markup
