@@ -25,6 +25,11 @@ SOURCES = {
     "ibean_uganda": ("iBean (Makerere AI Lab & NaCRRI)", "MIT"),
     "apple_orchard_fgvc8": ("Plant Pathology 2021 FGVC8 (Thapa et al.)", "not stated; research use, attributed"),
     "chilli_leaf": ("Chilli leaf disease (Mendeley Data tf9dtfz9m6)", "CC BY 4.0"),
+    "rice_leaf_ph": ("Rice leaf diseases, Philippine thesis set (A. K. G. Francisco et al. 2019, "
+                     "aldrin233/RiceDiseases-DataSet; Petchiammal et al. 2022, arXiv:2205.11108)",
+                     "not stated; research use, attributed"),
+    "rice_pest": ("Rice insect pests (Roboflow Universe rice-plant-pest-detection), all photos as `rice.other`",
+                  "CC BY 4.0"),
 }
 
 
@@ -63,8 +68,8 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
     chain = stages(run)
     base = chain[0][1].get("init_from", "") if chain else ""
     if base.endswith(".onnx") and base_rev:
-        lines.append(f"- Starting point: the shipped model of git revision `{base_rev}` (model 1.0.0; its own "
-                     f"three-stage recipe is in `git show {base_rev}:model/MODEL_CARD.md`). Get it with "
+        lines.append(f"- Starting point: the shipped model of git revision `{base_rev}` (its own recipe is in "
+                     f"`git show {base_rev}:model/MODEL_CARD.md`). Get it with "
                      f"`mkdir -p runs && git show {base_rev}:model/leafscout.onnx > runs/leafscout-base.onnx`; its "
                      "weights are rebuilt in PyTorch by `--init-from` (model/onnx_weights.py, BatchNorms folded, "
                      "so they stay in inference mode while fine-tuning).")
@@ -160,7 +165,7 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
               "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",
               "## Limits", "",
               "- Most training photos are single leaves on plain backgrounds (lab or paper); only iBean, FGVC8 "
-              "apple and chilli are field photos. Expect lower accuracy on cluttered field photos: the runtime "
+              "apple, chilli and the two rice sets are field photos. Expect lower accuracy on cluttered field photos: the runtime "
               "says `uncertain` rather than guess when confidence is low.",
               "- The model knows only the crops and problems listed above. Son La crops such as longan, plum "
               "and durian are not covered yet; the advisor still lists their problems for manual selection.",
