@@ -67,7 +67,7 @@ def built_app(model=None) -> Path:
 
     key = str(Path(model or default_model_path()).resolve())
     if key not in _BUILT:
-        root = Path(tempfile.mkdtemp(prefix="leafscout-phone-test-"))
+        root = Path(tempfile.mkdtemp(prefix="leafscout-phonetest-"))
         atexit.register(shutil.rmtree, root, True)  # 30 MB a build: gone when the test process ends
         out = root / "dist"
         build(out, key)

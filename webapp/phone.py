@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -285,6 +286,22 @@ def not_built_app(reason: str):
     return app
 
 
+def _clean_stale() -> None:
+    """Builds that servers no longer running left in the temp folder (a killed server runs no atexit)."""
+    import tempfile
+
+    for d in Path(tempfile.gettempdir()).glob("leafscout-phone-*"):
+        pid = d.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
 async def _to_slash(request):
     from starlette.responses import RedirectResponse
 
@@ -305,12 +322,21 @@ def mount_routes(model_path=None, out_dir: str | Path | None = None, prebuilt: s
             if not (out / "build.json").is_file():
                 raise PhoneBuildError(f"{out} holds no built phone app; run `python -m webapp.phone build`")
         else:
-            out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="leafscout-phone-")) / "phone"
+            if out_dir:
+                out = Path(out_dir)
+            else:
+                import atexit
+
+                _clean_stale()
+                tmp = Path(tempfile.gettempdir()) / f"leafscout-phone-{os.getpid()}"
+                atexit.register(shutil.rmtree, tmp, True)  # a fresh build at each start; none left behind
+                out = tmp / "phone"
             build(out, model_path)
         app = static_app(out)
-    except PhoneBuildError as exc:
-        print(f"LeafScout: phone app not served: {exc}", file=sys.stderr)
-        app = not_built_app(str(exc))
+    except Exception as exc:  # the Gradio app must start anyway; /phone/ says what went wrong
+        reason = str(exc) if isinstance(exc, PhoneBuildError) else f"{type(exc).__name__}: {exc}"
+        print(f"LeafScout: phone app not served: {reason}", file=sys.stderr)
+        app = not_built_app(reason)
     return [Route("/phone", _to_slash), Mount("/phone", app=app)]
 
 
