@@ -83,7 +83,7 @@ async function diagnoseImage(img, crop = null, topK = 3) {
   const logits = await infer(prep.tensor);
   const t2 = performance.now();
   const d = P.decide(state.meta, logits, topK, prep.plant, crop || null);
-  return {...d, logits: Array.from(logits), framing: prep.located.framing, leaf_box: prep.located.box,
+  return {...d, crop: crop || null, logits: Array.from(logits), framing: prep.located.framing, leaf_box: prep.located.box,
     plant_share: prep.plant, model_version: state.meta.version, timing: {preprocess: t1 - t0, infer: t2 - t1}};
 }
 
@@ -143,6 +143,11 @@ function markdownToHtml(md) {  // the subset render.py writes: headings, lists, 
   return out.join('\n');
 }
 
+function cropName(crop) {
+  const key = Object.keys(state.strings.names).find((l) => l.split('.')[0] === crop);
+  return key ? state.strings.names[key][state.lang].crop : crop;
+}
+
 function labelName(label) {
   const n = state.strings.names[label];
   return n ? `${n[state.lang].crop}: ${n[state.lang].name}` : label;
@@ -163,6 +168,7 @@ function renderResult() {
     <div class="card-title">${esc(t('status_' + r.status))}${r.status === 'not_a_leaf' ? '' : ': ' + esc(labelName(r.label))}</div>
     ${conf && r.status !== 'not_a_leaf' ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
     ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
+    ${r.crop_note ? `<p class="warn">${esc(t('crop_note_other', {crop: cropName(r.crop || '')}))}</p>` : ''}
     <p class="note">${esc(t('confidence_note'))}</p></div>`;
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
   const label = r.status === 'not_a_leaf' ? (r.label || state.meta.background_label) : r.label;
@@ -178,10 +184,8 @@ function renderStatic() {
   document.querySelectorAll('#lang button').forEach((b) => b.classList.toggle('on', b.dataset.lang === state.lang));
   if (state.meta) {
     const crop = $('crop').value;
-    $('crop').innerHTML = `<option value="">${esc(t('any_crop'))}</option>` + state.meta.crops.map((c) => {
-      const n = Object.values(state.strings.names).find((x, i) => Object.keys(state.strings.names)[i].split('.')[0] === c);
-      return `<option value="${esc(c)}">${esc(n ? n[state.lang].crop : c)}</option>`;
-    }).join('');
+    $('crop').innerHTML = `<option value="">${esc(t('any_crop'))}</option>` +
+      state.meta.crops.map((c) => `<option value="${esc(c)}">${esc(cropName(c))}</option>`).join('');
     $('crop').value = crop;
     const org = $('organic').value || 'certified';
     $('organic').innerHTML = state.advice.organic_statuses.map((o) => `<option value="${esc(o)}">${esc(state.strings.organic[o][state.lang])}</option>`).join('');
