@@ -75,6 +75,13 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
         ready = page.evaluate("window.leafscout.ready")
         assert ready["threads"] >= 1
 
+        notes = tmp_path / "ghi chú <b>.jpg"  # not a photo, whatever its name says
+        notes.write_text("Lúa trổ bông ngày 3", "utf-8")
+        page.set_input_files("#photo", str(notes))
+        page.locator("#card .card.error").wait_for(timeout=60_000)
+        assert "không phải tệp ảnh" in page.locator("#card").inner_text()  # webapp.i18n's err_not_image
+        assert page.locator("#card b").count() == 0 and page.locator("#save").is_hidden()
+
         page.set_input_files("#photo", str(LATE_BLIGHT_PHOTO))
         card = page.locator("#card .card[data-status]")
         card.wait_for(timeout=60_000)
