@@ -212,17 +212,21 @@ class Predictor:
         else:
             answer_crop = crops[0][0] if crops else None
         crop_info = [(c, round(p, 4)) for c, p in crops if p >= 0.01]
-        if (bg_wins or unfamiliar) and not plant_seen:
+        leaf = [int(i) for i in order if self.labels[i] != self.background_label]
+        first = next((i for i in leaf if self.crop_of(self.labels[i]) == answer_crop), leaf[0])
+        # `<crop>.other` carries no evidence of a problem, only of the crop: without living-leaf colour in the
+        # photo it is no plant at all (a cup, the sky), so it counts as finding no leaf
+        crop_only = self.unnamed_problem(self.labels[first]) and self.plant_share_min is not None and plant is not None
+        if (bg_wins or unfamiliar or crop_only) and not plant_seen:
             why = ("the no-leaf class scored highest" if bg_wins else
                    f"the photo is unlike the crop leaves the model learned (energy {energy:.2f} above "
-                   f"{self.ood_energy_above:.2f})")
+                   f"{self.ood_energy_above:.2f})" if unfamiliar else
+                   "the photo has almost no living-leaf colour and shows no problem the model can name")
             top = [(self.labels[i], float(probs[i])) for i in order[:n]]
             return {"status": "not_a_leaf", "label": self.background_label,
                     "confidence": conf if bg_wins else None, "top_k": top, "reason": why, "energy": energy,
                     "crop_note": crop_note, "crop_scores": crop_info}
         # a leaf: the answer crop's best label first, then the rest of the leaf ranking
-        leaf = [int(i) for i in order if self.labels[i] != self.background_label]
-        first = next((i for i in leaf if self.crop_of(self.labels[i]) == answer_crop), leaf[0])
         ranked = [first] + [i for i in leaf if i != first]
         top = [(self.labels[i], float(probs[i])) for i in ranked[:n]]
         label, conf = top[0]

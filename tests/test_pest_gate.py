@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from leafscout.service import PEST_CROP_MIN, DiagnosisService
+from leafscout.service import PEST_CROP_MIN, PEST_NO_LEAF_CROP_MIN, DiagnosisService
 from model.results import Result
 
 
@@ -45,8 +45,16 @@ def run(result: Result, crop=None) -> tuple[int, object]:
 
 
 def test_a_photo_with_no_plant_reports_no_insects():
-    calls, d = run(Result(path=None, status="not_a_leaf", label="background.no_leaf", confidence=0.9))
+    calls, d = run(Result(path=None, status="not_a_leaf", label="background.no_leaf", confidence=0.9,
+                          crop_scores=[("rice", 0.31)]))
     assert calls == 0 and d.pests == [] and d.pests_dict()["pest_counts"] == {}
+
+
+def test_an_insect_close_up_on_a_dry_stem_is_still_looked_at():
+    """No leaf colour, but the classifier is sure the photo is of rice: an insect on a dry stem."""
+    calls, _ = run(Result(path=None, status="not_a_leaf", label="background.no_leaf",
+                          crop_scores=[("rice", PEST_NO_LEAF_CROP_MIN)]))
+    assert calls == 1
 
 
 def test_a_leaf_of_another_crop_skips_the_rice_detector():

@@ -261,3 +261,24 @@ def test_an_unfamiliar_photo_with_a_plant_in_it_is_uncertain_not_no_leaf(guarded
 
 def predictor_labels_only(r) -> bool:
     return all(not lab.startswith("background.") for lab, _ in r.top_k)
+
+
+@pytest.fixture(scope="module")
+def with_other(tmp_path_factory) -> Predictor:
+    th = {"uncertain_below": 0.6, "ood_energy_above": 5.0, "plant_share_min": 0.02}
+    labels = ["background.no_leaf", "bean.healthy", "bean.rust", "rice.blast", "rice.other"]
+    return Predictor(toy_model(tmp_path_factory.mktemp("other") / "other.onnx", thresholds=th, labels=labels), threads=1)
+
+
+def test_a_crop_with_no_nameable_problem_is_said_so_and_never_borrows_a_label(with_other):
+    """rice.other: "rice, but none of the diseases LeafScout knows" is uncertain with the crop named; the crop
+    comes first, so rice spread over two labels beats a bean label that is higher on its own."""
+    d = with_other.decide(np.array([0.0, 0.0, 0.0, 1.0, 6.0]), plant=0.5)
+    assert (d["status"], d["label"]) == ("uncertain", "rice.other") and d["reason"].startswith("rice: not one of")
+    d = with_other.decide(np.array([0.0, 0.0, 2.0, 1.6, 1.6]), plant=0.5)  # bean.rust alone > each rice label
+    assert d["label"].startswith("rice.") and d["crop_scores"][0][0] == "rice"
+    # no leaf colour and no problem the model can name: not a plant at all (a cup, the sky)
+    d = with_other.decide(np.array([0.0, 0.0, 0.0, 1.0, 6.0]), plant=0.0)
+    assert d["status"] == "not_a_leaf" and "no problem the model can name" in d["reason"]
+    # a named disease without leaf colour (a dry, brown leaf) stays a leaf answer
+    assert with_other.decide(np.array([0.0, 0.0, 0.0, 6.0, 1.0]), plant=0.0)["status"] == "ok"
