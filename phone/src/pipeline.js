@@ -506,15 +506,19 @@ export function decide(meta, logits, topK = 3, plant = null, crop = null) {
     answerCrop = crops.length ? crops[0][0] : null;
   }
   const cropScores = crops.filter(([, p]) => p >= 0.01).map(([c, p]) => [c, Math.round(p * 1e4) / 1e4]);
-  if ((bgWins || unfamiliar) && !plantSeen) {
+  const leaf = order.filter((i) => labels[i] !== bgLabel);
+  const first = leaf.find((i) => cropOf(labels[i]) === answerCrop) ?? leaf[0];
+  // `<crop>.other` carries no evidence of a problem, only of the crop: without living-leaf colour it is no plant
+  const cropOnly = unnamedProblem(labels[first]) && plantMin !== null && plant !== null;
+  if ((bgWins || unfamiliar || cropOnly) && !plantSeen) {
     const why = bgWins ? 'the no-leaf class scored highest'
-      : `the photo is unlike the crop leaves the model learned (energy ${energy.toFixed(2)} above ${oodAbove.toFixed(2)})`;
+      : unfamiliar ? `the photo is unlike the crop leaves the model learned (energy ${energy.toFixed(2)} above ${oodAbove.toFixed(2)})`
+        : 'the photo has almost no living-leaf colour and shows no problem the model can name';
     return {status: 'not_a_leaf', label: bgLabel, confidence: bgWins ? conf0 : null,
       top_k: order.slice(0, n).map((i) => [labels[i], probs[i]]), reason: why, energy, crop_note: cropNote,
       crop_scores: cropScores};
   }
-  const leaf = order.filter((i) => labels[i] !== bgLabel);
-  const first = leaf.find((i) => cropOf(labels[i]) === answerCrop) ?? leaf[0];
+  // a leaf: the answer crop's best label first, then the rest of the leaf ranking
   const ranked = [first, ...leaf.filter((i) => i !== first)];
   const top = ranked.slice(0, n).map((i) => [labels[i], probs[i]]);
   const [label, conf] = top[0];
