@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         base = timed(lambda p: pred.predict(p), items)
         ran.clear()
         full = timed(lambda p: svc.diagnose(p), items)
-        share = len([p for p in ran if p in set(items)]) / (len(items) + 3)
+        share = len(set(ran) & set(items)) / len(set(items))
         rows.append((name, base, full, share))
         print(f"  {name:18s} classifier alone p50 {np.median(base):6.1f} ms mean {base.mean():6.1f} ms | "
               f"whole pipeline p50 {np.median(full):6.1f} ms mean {full.mean():6.1f} ms | "
