@@ -110,3 +110,33 @@ def test_naming_the_crop_keeps_the_answer_to_it(predictor):
     assert r.crop == "potato" and r.label.startswith("potato.")
     assert r.crop_note and "tomato" in r.crop_note  # it says the photo looks like another crop
 
+
+
+RICE_PEST_PHOTOS = sorted((REPO / "tests" / "fixtures" / "rice_pest" / "images").glob("*.jpg"))
+
+
+def test_a_rice_field_photo_is_rice_and_never_another_crops_disease():
+    """Three rice_pest val photos (never trained on): the answer is rice, or 'not a leaf' for a moth on a dry
+    stem, never another crop's disease; the insects are still found, with or without `crop="rice"`."""
+    from leafscout.service import DiagnosisService
+    svc = DiagnosisService(db="sqlite://")
+    assert "rice" in svc.crops and len(RICE_PEST_PHOTOS) == 3
+    for photo in RICE_PEST_PHOTOS:
+        for crop in (None, "rice"):
+            d = svc.diagnose(photo, crop=crop)
+            assert d.status == "not_a_leaf" or d.label.startswith("rice."), (photo.name, d.status, d.label)
+            assert d.result.crop_scores[0][0] == "rice"
+            if svc.detector is not None:
+                assert sum(d.pest_counts.values()) >= 1, photo.name
+    brown = svc.diagnose(RICE_PEST_PHOTOS[0])
+    assert (brown.status, brown.label) == ("uncertain", "rice.other") and brown.advice is not None
+    assert "rice: not one of the diseases" in brown.result.reason
+
+
+def test_a_photo_with_no_plant_reports_no_leaf_and_no_insect():
+    from leafscout.service import DiagnosisService
+    svc = DiagnosisService(db="sqlite://")
+    for name in ("person_astronaut.jpg", "object_coffee.jpg", "object_rocket_sky.jpg"):
+        d = svc.diagnose(FIXTURES.parent / "ood" / name)
+        assert d.status == "not_a_leaf", (name, d.status, d.label)
+        assert not d.pest_counts, (name, d.pest_counts)
