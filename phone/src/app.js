@@ -47,10 +47,23 @@ function t(key, fmt = {}) {
 
 // ------------------------------------------------------------------------------------------ loading
 
+// A fetch that tries again: while the service worker takes over the page on the first visit, a request can
+// fail once; a second try is answered from its cache.
+async function fetchRetry(path, tries = 4) {
+  for (let i = 1; ; i++) {
+    try {
+      const r = await fetch(path);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return r;
+    } catch (e) {
+      if (i >= tries) throw new Error(`${path}: ${e.message || e}`);
+      await new Promise((ok) => setTimeout(ok, 250 * i));
+    }
+  }
+}
+
 async function getJSON(path) {
-  const r = await fetch(path);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return r.json();
+  return (await fetchRetry(path)).json();
 }
 
 async function load() {
@@ -62,7 +75,8 @@ async function load() {
   const wanted = Number(new URLSearchParams(location.search).get('threads')) || 2;
   state.threads = self.crossOriginIsolated ? Math.max(1, Math.min(wanted, navigator.hardwareConcurrency || 1)) : 1;
   ort.env.wasm.numThreads = state.threads;
-  const buf = await (await fetch('model/' + meta.file)).arrayBuffer();
+  ort.env.wasm.wasmBinary = await (await fetchRetry('ort/ort-wasm-simd-threaded.wasm')).arrayBuffer();
+  const buf = await (await fetchRetry('model/' + meta.file)).arrayBuffer();
   state.session = await ort.InferenceSession.create(buf, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
   return true;
 }
