@@ -44,7 +44,7 @@ def geometry_text(args: dict) -> str:
 
 
 RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
-                "bg_p", "negative_p", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
+                "bg_p", "negative_p", "small_jpeg_p", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
 
 
 def stages(run: Path) -> list[tuple[Path, dict, list]]:

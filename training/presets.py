@@ -50,6 +50,18 @@ def phone_photo_augment(size: int) -> A.Compose:
     ])
 
 
+def small_jpeg(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The photo as a messaging app sends it: shrunk to 30-70% and saved at JPEG quality 15-60, at that small
+    size, before the runtime's geometry enlarges it again (so the network sees enlarged JPEG blocks, as it
+    does at run time; the JPEG step of `phone_photo_augment` compresses after the geometry instead)."""
+    h, w = rgb.shape[:2]
+    f = float(rng.uniform(0.3, 0.7))
+    small = cv2.resize(rgb, (max(16, int(w * f)), max(16, int(h * f))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 61))])
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) if ok else rgb
+
+
 class TrainTransform:
     """(RGB uint8, dataset name) -> (float32 3xSxS, label override or None).
 
@@ -58,9 +70,10 @@ class TrainTransform:
 
     def __init__(self, size: int, cfg: PreprocessConfig, locator: LocatorConfig | None = None,
                  bg_p: float = 0.0, negative_p: float = 0.0, negative_label: int | None = None,
-                 foliage: list | None = None, seed: int = 0):
+                 foliage: list | None = None, seed: int = 0, small_jpeg_p: float = 0.0):
         self.aug, self.cfg, self.locator = phone_photo_augment(size), cfg, locator
         self.bg_p, self.negative_p, self.negative_label = bg_p, negative_p, negative_label
+        self.small_jpeg_p = small_jpeg_p
         self.foliage = foliage or []
         self.rng = np.random.default_rng(seed)
 
@@ -84,6 +97,8 @@ class TrainTransform:
 
     def __call__(self, rgb: np.ndarray, dataset: str | None = None) -> tuple[np.ndarray, int | None]:
         rgb, label = self.scene(rgb, dataset)
+        if self.small_jpeg_p and self.rng.random() < self.small_jpeg_p:
+            rgb = small_jpeg(rgb, self.rng)
         if self.locator is not None:
             rgb = frame(rgb, self.cfg, self.locator)[0]
         elif self.cfg.policy == SQUASH:

@@ -65,6 +65,9 @@ def get_args_parser() -> argparse.ArgumentParser:
                    help="probability that a lab photo's leaf is pasted on a new background (training/backgrounds.py)")
     p.add_argument("--negative-p", type=float, default=0.0,
                    help="probability that a sample is replaced by a synthetic non-plant photo of the no-leaf class")
+    p.add_argument("--small-jpeg-p", type=float, default=0.0,
+                   help="probability that a photo is shrunk and saved at low JPEG quality before the geometry "
+                        "(a photo sent through a messaging app; training/presets.py small_jpeg)")
     p.add_argument("--dataset-balance", type=float, default=0.0,
                    help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
@@ -204,7 +207,8 @@ def main(args) -> int:
     foliage = load_foliage(train_samples, 200, args.seed) if args.bg_p > 0 else []
     transform = TrainTransform(args.train_size, cfg, locator_config(args), bg_p=args.bg_p,
                                negative_p=args.negative_p if background is not None else 0.0,
-                               negative_label=background, foliage=foliage, seed=args.seed + rank)
+                               negative_label=background, foliage=foliage, seed=args.seed + rank,
+                               small_jpeg_p=args.small_jpeg_p)
     train_loader = DataLoader(PhotoDataset(train_samples, transform), batch_size=args.batch_size, sampler=sampler,
                               num_workers=args.workers, drop_last=True, persistent_workers=False,
                               worker_init_fn=worker_init)
