@@ -228,3 +228,22 @@ def test_a_researcher_adds_a_crop_and_starts_from_the_shipped_model(tiny_dataset
     assert main(args) == 0
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert ckpt["labels"] == labels and ckpt["global_step"] == 2
+
+
+def test_a_photo_sent_through_a_messaging_app_is_part_of_training():
+    """--small-jpeg-p: the photo is shrunk to 30-70% and JPEG-compressed at that size before the geometry
+    enlarges it, as the runtime enlarges a small photo; off by default so earlier stages reproduce."""
+    from training.presets import TrainTransform, small_jpeg
+    from model.preprocess import PreprocessConfig
+
+    rng = np.random.default_rng(0)
+    photo = np.zeros((200, 300, 3), np.uint8)
+    photo[:, :150] = (30, 160, 40)
+    for _ in range(5):
+        out = small_jpeg(photo, rng)
+        h, w = out.shape[:2]
+        assert out.dtype == np.uint8 and 0.29 * 200 <= h <= 0.71 * 200 and 0.29 * 300 <= w <= 0.71 * 300
+    cfg = PreprocessConfig(input_size=64, resize_size=64, policy="squash")
+    x, _ = TrainTransform(64, cfg, small_jpeg_p=1.0)(photo, "ibean_uganda")
+    assert x.shape == (3, 64, 64) and np.isfinite(x).all()
+    assert get_args_parser().parse_args([]).small_jpeg_p == 0.0
