@@ -247,3 +247,27 @@ def test_a_photo_sent_through_a_messaging_app_is_part_of_training():
     x, _ = TrainTransform(64, cfg, small_jpeg_p=1.0)(photo, "ibean_uganda")
     assert x.shape == (3, 64, 64) and np.isfinite(x).all()
     assert get_args_parser().parse_args([]).small_jpeg_p == 0.0
+
+
+def test_corrections_exported_from_the_field_log_join_the_training_split(tiny_datasets, tmp_path):
+    """`leafscout corrections export DIR` writes DIR/<crop.problem>/<photo>; `--extra-data DIR` adds those
+    photos to training (never to val), and a folder that is not a model label stops the run with its name."""
+    import shutil
+
+    from conftest import FIXTURE_IMAGES
+    from training.data import discover_extra
+    from training.model_card import _flag
+
+    extra = tmp_path / "corrections"
+    (extra / "bean.rust").mkdir(parents=True)
+    for p in sorted((FIXTURE_IMAGES / "ibean_uganda" / "bean_rust").glob("*.jpg")):
+        shutil.copy(p, extra / "bean.rust" / p.name)
+    labels = load_label_map().labels
+    found = discover_extra(extra, labels)
+    assert found and {s.dataset for s in found} == {"extra"} and {labels[s.label] for s in found} == {"bean.rust"}
+    out = tmp_path / "run"
+    assert main(tiny_args(tiny_datasets, out, "--extra-data", str(extra), "--max-steps", "1", "--no-finalize")) == 0
+    assert _flag("extra_data", [str(extra)]) == f"--extra-data {extra}"
+    (extra / "bean.rustt").mkdir()
+    with pytest.raises(DataError, match="did you mean 'bean.rust'"):
+        discover_extra(extra, labels)

@@ -69,6 +69,34 @@ def discover(root: str | Path, datasets: list[str] | None, split: str, label_map
     return samples
 
 
+EXTRA_DATASET = "extra"
+
+
+def discover_extra(folder: str | Path, labels: list[str]) -> list[Sample]:
+    """Photos already named by their canonical label, `<folder>/<crop.problem>/<photo>` (what
+    `leafscout corrections export` writes: the field's confirmed and corrected photos). They join the
+    training split only, as their own dataset `extra`, so the val figures stay comparable with the card.
+    A label the model does not have stops the run: grow `datasets/labels.yaml` first (see datasets/README.md)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"--extra-data '{folder}' is not a folder; expected <folder>/<crop.problem>/<photos>, "
+                        f"as `leafscout corrections export` writes")
+    index = {lab: i for i, lab in enumerate(labels)}
+    samples: list[Sample] = []
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if class_dir.name not in index:
+            import difflib
+            near = difflib.get_close_matches(class_dir.name, labels, n=1)
+            raise DataError(f"--extra-data: folder '{class_dir.name}' is not one of the model's labels"
+                            + (f" (did you mean '{near[0]}'?)" if near else "")
+                            + "; add the label to datasets/labels.yaml or remove the folder")
+        samples.extend(Sample(str(f), index[class_dir.name], EXTRA_DATASET)
+                       for f in sorted(class_dir.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not samples:
+        raise DataError(f"--extra-data '{folder}' holds no photos in <crop.problem>/ folders")
+    return samples
+
+
 def read_rgb(path: str) -> np.ndarray | None:
     """Decode a training photo through the runtime's own image gate (so training sees a photo exactly as
     the app does: EXIF orientation, alpha, 16-bit, CMYK), or None if the gate refuses it."""

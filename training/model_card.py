@@ -44,7 +44,7 @@ def geometry_text(args: dict) -> str:
 
 
 RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
-                "bg_p", "negative_p", "small_jpeg_p", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
+                "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
 
 
 def stages(run: Path) -> list[tuple[Path, dict, list]]:
@@ -59,6 +59,14 @@ def stages(run: Path) -> list[tuple[Path, dict, list]]:
         init = args.get("init_from") or ""
         run = Path(init).parent if init and not init.endswith(".onnx") else None  # an .onnx file ends the chain
     return chain[::-1]
+
+
+def _flag(key: str, value) -> str:
+    """A recipe argument as the command line takes it: `--bg-p 0.6`, `--freeze-bn`, `--extra-data a b`."""
+    name = f"--{key.replace('_', '-')}"
+    if value is True:
+        return name
+    return f"{name} {' '.join(map(str, value)) if isinstance(value, list) else value}"
 
 
 def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
@@ -79,8 +87,7 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
         shown = dict(args)
         if i == 1 and base.endswith(".onnx") and base_rev:
             shown["init_from"] = "runs/leafscout-base.onnx"
-        flags = " ".join(f"--{k.replace('_', '-')}" if shown.get(k) is True else f"--{k.replace('_', '-')} {shown[k]}"
-                         for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0))
+        flags = " ".join(_flag(k, shown[k]) for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, []))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
         lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m training.train "

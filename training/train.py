@@ -28,7 +28,7 @@ from tqdm import tqdm
 from model.arch import EfficientNetLite0, load_pretrained
 from model.labels import LABELS_FILE, LabelMapError, load_label_map
 from model.preprocess import POLICIES, SQUASH
-from training.data import DataError, discover, sample_weights
+from training.data import DataError, discover, discover_extra, sample_weights
 from training.finalize import finalize
 from training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, preprocess_config,
                            worker_init)
@@ -42,6 +42,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", default="../shared/datasets", help="folder with one sub-folder per dataset")
     p.add_argument("--datasets", nargs="*", default=None, help="dataset folders to use (default: all mapped ones present)")
     p.add_argument("--labels", default=str(LABELS_FILE), help="label map YAML")
+    p.add_argument("--extra-data", nargs="*", default=[], metavar="DIR",
+                   help="folders of photos named by label, <DIR>/<crop.problem>/<photo> (what `leafscout "
+                        "corrections export` writes); added to the training split as the dataset 'extra'")
     p.add_argument("--output-dir", default="runs/lite0")
     p.add_argument("--epochs", type=int, default=7)
     p.add_argument("--batch-size", type=int, default=32, help="per process")
@@ -183,6 +186,8 @@ def main(args) -> int:
     cfg = preprocess_config(args)
     train_samples = discover(args.data_root, args.datasets, "train", label_map, labels, args.limit_per_class, args.seed)
     val_samples = discover(args.data_root, args.datasets, "val", label_map, labels, args.limit_per_class, args.seed)
+    for folder in getattr(args, "extra_data", None) or []:
+        train_samples += discover_extra(folder, labels)
     if rank == 0:
         log.info("%d labels, %d train and %d val photos from %s", len(labels), len(train_samples),
                  len(val_samples), sorted({s.dataset for s in train_samples}))
