@@ -90,11 +90,17 @@ def norm_lang(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
-    """The text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
-    entry = STRINGS[key]
+def lookup(strings: dict, key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
+    """The text for `key` in `lang` from a {key: {lang: text}} table (unknown language: Vietnamese), filled
+    with `fmt`. A missing key is a bug: KeyError. The CLI's table and the app's (webapp/i18n.py) share it."""
+    entry = strings[key]
     text = entry.get(lang) or entry[DEFAULT_LANG]
     return text.format(**fmt) if fmt else text
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
+    """The CLI's text for `key` in `lang`."""
+    return lookup(STRINGS, key, lang, **fmt)
 
 
 def has(key: str) -> bool:

@@ -30,17 +30,7 @@ SHIPPED = REPO / "model" / "leafscout.onnx"
 LATE_BLIGHT_DIR = REPO / "tests" / "fixtures" / "images" / "plantvillage" / "Tomato___Late_blight"
 
 
-@pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
-    from model.testing import toy_model
-
-    return toy_model(tmp_path_factory.mktemp("toy") / "toy.onnx")
-
-
-@pytest.fixture
-def services(toy, tmp_path):
-    return Services(model_path=toy, db=str(tmp_path / "log.sqlite"))
+from test_app_handlers import services, toy  # noqa: E402,F401  the same toy model and app services
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ page says is here, so a test can walk this table and the rendered page for untra
 """
 from __future__ import annotations
 
-LANGS = ("vi", "en")
-DEFAULT_LANG = "vi"
+from leafscout.i18n import DEFAULT_LANG, LANGS, lookup, norm_lang  # noqa: F401  (norm_lang: the app's too)
 
 STRINGS: dict[str, dict[str, str]] = {
     # page and tabs
@@ -307,11 +306,5 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
-    """The text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
-    entry = STRINGS[key]
-    text = entry.get(lang) or entry[DEFAULT_LANG]
-    return text.format(**fmt) if fmt else text
-
-
-def norm_lang(lang: str | None) -> str:
-    return lang if lang in LANGS else DEFAULT_LANG
+    """The app's text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
+    return lookup(STRINGS, key, lang, **fmt)
