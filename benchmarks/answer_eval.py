@@ -27,9 +27,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.labels import load_label_map  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
-from training.data import discover, read_rgb  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
+from leafscout.training.data import discover, read_rgb  # noqa: E402
 
 
 def small_jpeg(rgb: np.ndarray, quality: int = 25, scale: float = 0.5) -> bytes:

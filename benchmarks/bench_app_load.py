@@ -79,12 +79,12 @@ def worker(url: str, photo: str, n: int, start_at: float) -> list:
 
 def breakdown(args, url) -> dict:
     """Inference alone and the whole service in this process, and one request alone through the API."""
-    import webapp.handlers as H
+    import leafscout.webapp.handlers as H
     from gradio_client import Client, handle_file
-    from webapp.services import Services
+    from leafscout.webapp.services import Services
 
     try:  # the threads the app gives each diagnosis by default (cores / concurrent diagnoses)
-        from app import default_threads
+        from leafscout.webapp.app import default_threads
     except ImportError:  # an app from before default_threads: all cores
         default_threads = lambda: None  # noqa: E731
     svc = Services(model_path=args.model, db=os.path.join(tempfile.mkdtemp(), "log.sqlite"),

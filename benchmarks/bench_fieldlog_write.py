@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fieldlog import FieldLog  # noqa: E402
+from leafscout.fieldlog import FieldLog  # noqa: E402
 
 
 def rows_per_second(path: Path, sync: str, rows: int) -> float:

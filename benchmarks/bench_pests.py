@@ -25,8 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.detect import Detector, postprocess  # noqa: E402
-from model.detect_metrics import ImageDets, detection_report  # noqa: E402
+from leafscout.model.detect import Detector, postprocess  # noqa: E402
+from leafscout.model.detect_metrics import ImageDets, detection_report  # noqa: E402
 
 
 def timed(fn, items, warmup: int = 3) -> np.ndarray:
@@ -70,8 +70,8 @@ def main() -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = ap.parse_args()
 
-    from model.runtime import Predictor
-    from training.detect_data import detection_labels, leaf_negatives, rice_pest_items, sample_per_dataset
+    from leafscout.model.runtime import Predictor
+    from leafscout.training.detect_data import detection_labels, leaf_negatives, rice_pest_items, sample_per_dataset
 
     root = Path(args.data_root)
     det = Detector(args.pests, threads=1)

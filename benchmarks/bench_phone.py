@@ -41,8 +41,8 @@ def main(argv=None) -> int:
     from phone_support import CHROME_ARGS, CHROMIUM, PHONE, static_server
     from playwright.sync_api import sync_playwright
 
-    from model.runtime import Predictor
-    from webapp.phone import PhoneBuildError, build
+    from leafscout.model.runtime import Predictor
+    from leafscout.webapp.phone import PhoneBuildError, build
 
     photos = sorted(p for p in (REPO / "tests/fixtures/images").rglob("*") if p.suffix.lower() in (".jpg", ".png"))
     photos = photos[:: max(1, len(photos) // args.photos)][: args.photos]

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from leafscout.service import DiagnosisService  # noqa: E402
-from model.labels import load_label_map  # noqa: E402
-from training.data import discover  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.training.data import discover  # noqa: E402
 
 
 def timed(fn, items) -> np.ndarray:

@@ -25,10 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.imageio import read_image  # noqa: E402
-from model.locate import LocatorConfig  # noqa: E402
-from model.preprocess import preprocess  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
+from leafscout.model.imageio import read_image  # noqa: E402
+from leafscout.model.locate import LocatorConfig  # noqa: E402
+from leafscout.model.preprocess import preprocess  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -61,8 +61,8 @@ def make_12mp(photo: Path, out: Path) -> Path:
 def torch_model(checkpoint: str | None, n_classes: int, onnx_path: Path):
     import torch
 
-    from model.arch import EfficientNetLite0
-    from model.onnx_weights import load_onnx_weights
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.onnx_weights import load_onnx_weights
     net = EfficientNetLite0(num_classes=n_classes)
     if not checkpoint:
         load_onnx_weights(net, str(onnx_path))

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.arch import EfficientNetLite0, load_pretrained  # noqa: E402
+from leafscout.model.arch import EfficientNetLite0, load_pretrained  # noqa: E402
 
 SETTINGS = [  # (name, size, channels_last, frozen blocks)
     ("baseline 224px, NCHW, nothing frozen", 224, False, 0),

@@ -16,9 +16,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.evaluate import evaluate_folder  # noqa: E402
-from model.labels import load_label_map  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
+from leafscout.model.evaluate import evaluate_folder  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
 
 FIELD = ("ibean_uganda", "chilli_leaf", "apple_orchard_fgvc8")
 

@@ -23,14 +23,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.arch import EfficientNetLite0, load_pretrained  # noqa: E402
-from model.labels import load_label_map  # noqa: E402
-from model.locate import LocatorConfig  # noqa: E402
-from model.preprocess import PreprocessConfig  # noqa: E402
-from training.data import Sample, discover  # noqa: E402
-from model.metrics import classification_report  # noqa: E402
-from training.presets import EvalTransform, TrainTransform  # noqa: E402
-from training.loop import PhotoDataset, WeightedEpochSampler, evaluate, load_foliage, worker_init  # noqa: E402
+from leafscout.model.arch import EfficientNetLite0, load_pretrained  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.locate import LocatorConfig  # noqa: E402
+from leafscout.model.preprocess import PreprocessConfig  # noqa: E402
+from leafscout.training.data import Sample, discover  # noqa: E402
+from leafscout.model.metrics import classification_report  # noqa: E402
+from leafscout.training.presets import EvalTransform, TrainTransform  # noqa: E402
+from leafscout.training.loop import PhotoDataset, WeightedEpochSampler, evaluate, load_foliage, worker_init  # noqa: E402
 
 APPLE = ["apple.black_rot", "apple.cedar_apple_rust", "apple.healthy", "apple.scab"]
 # recipe -> (locator, background replacement probability)

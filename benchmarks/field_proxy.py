@@ -25,12 +25,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.imageio import read_image  # noqa: E402
-from model.labels import load_label_map  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
-from training.backgrounds import FOLIAGE, PAPER, SOIL, SQUARED, leaf_alpha, replace_background  # noqa: E402
-from training.data import discover  # noqa: E402
-from training.presets import FIELD_DATASETS, LAB_DATASETS  # noqa: E402
+from leafscout.model.imageio import read_image  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
+from leafscout.training.backgrounds import FOLIAGE, PAPER, SOIL, SQUARED, leaf_alpha, replace_background  # noqa: E402
+from leafscout.training.data import discover  # noqa: E402
+from leafscout.training.presets import FIELD_DATASETS, LAB_DATASETS  # noqa: E402
 
 BACKDROPS = (PAPER, SQUARED, SOIL, FOLIAGE)
 

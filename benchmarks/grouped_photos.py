@@ -19,9 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.labels import load_label_map  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
-from training.data import discover  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
+from leafscout.training.data import discover  # noqa: E402
 
 FIELD = ("apple_orchard_fgvc8", "chilli_leaf", "ibean_uganda", "rice_leaf_ph")
 

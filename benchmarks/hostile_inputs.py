@@ -118,7 +118,7 @@ def _folder(p: Path) -> Path:
 # batch upload does after extracting them) and each goes through the same gate.
 CHILD = r"""
 import json, sys, time, zipfile
-from model.imageio import ImageError, read_image
+from leafscout.model.imageio import ImageError, read_image
 target = sys.argv[1]
 t0 = time.perf_counter()
 outcomes = []

@@ -19,17 +19,17 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.evaluate import discover  # noqa: E402
-from model.imageio import read_image  # noqa: E402
-from model.labels import load_label_map  # noqa: E402
-from model.runtime import Predictor  # noqa: E402
+from leafscout.model.evaluate import discover  # noqa: E402
+from leafscout.model.imageio import read_image  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
 
 
 def make_fixtures(out: Path) -> None:
     """Regenerate tests/fixtures/ood from scikit-image's bundled sample photos."""
     import cv2
     import skimage.data as d
-    from model.preprocess import resize_shorter
+    from leafscout.model.preprocess import resize_shorter
     items = {"person_astronaut": d.astronaut, "person_camera": d.camera, "animal_cat_chelsea": d.chelsea,
              "object_coffee": d.coffee, "object_rocket_sky": d.rocket, "sky_hubble": d.hubble_deep_field,
              "soil_gravel": d.gravel, "wall_brick": d.brick, "object_coins": d.coins, "object_clock": d.clock,

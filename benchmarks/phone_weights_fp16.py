@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=str(REPO / "model" / "leafscout.onnx"))
     ap.add_argument("--out", default=str(REPO / "runs" / "leafscout-fp16w.onnx"))
     args = ap.parse_args(argv)
-    from model.runtime import Predictor
+    from leafscout.model.runtime import Predictor
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     half_weights(args.model, args.out)

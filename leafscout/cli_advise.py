@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from leafscout.errors import ServiceError, UsageError
     from leafscout.service import default_advisor
 
-    from advisor import AdvisorError
+    from leafscout.advisor import AdvisorError
 
     try:
         adv = default_advisor(kb_dir=args.kb)

@@ -77,7 +77,7 @@ def _usage_error(msg: str):
 
 
 def load_predictor(args):
-    from model.runtime import ModelError, Predictor
+    from leafscout.model.runtime import ModelError, Predictor
     if args.threads is not None and args.threads < 1:
         raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
     try:
@@ -90,7 +90,7 @@ def collect_photos(paths: list[str], lang: str = "en") -> list[Path]:
     """Files as given (the image gate judges them), folders searched recursively for image files;
     hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported."""
     from leafscout.i18n import t
-    from model.imageio import IMAGE_SUFFIXES
+    from leafscout.model.imageio import IMAGE_SUFFIXES
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -208,7 +208,7 @@ class _CsvReport:
 def _service(args):
     """The diagnosis service (model, advisor, field log) for this command; the model loads here."""
     from leafscout.service import DiagnosisService
-    from model.runtime import ModelError
+    from leafscout.model.runtime import ModelError
     if args.threads is not None and args.threads < 1:
         raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
     svc = DiagnosisService(model_path=args.model, db=args.db, threads=args.threads)
@@ -226,8 +226,8 @@ def _confirmed_by(args) -> str | None:
         return None
     if not args.log:
         raise _usage_error("--confirmed-by names who confirms the diagnoses written with --log PLOT; add --log PLOT")
-    from fieldlog.errors import FieldLogError
-    from fieldlog.text import check_text
+    from leafscout.fieldlog.errors import FieldLogError
+    from leafscout.fieldlog.text import check_text
     try:
         name = check_text(str(name), "--confirmed-by").strip()
     except FieldLogError as exc:
@@ -353,7 +353,7 @@ def cmd_diagnose(args) -> int:
 
 def _pests_info() -> dict | None:
     """The insect-pest detector's metadata ($LEAFSCOUT_PESTS_MODEL or model/pests.onnx), None when absent."""
-    from model.detect import Detector, DetectorError, default_pests_path
+    from leafscout.model.detect import Detector, DetectorError, default_pests_path
     if not default_pests_path().is_file():
         return None
     try:
@@ -392,7 +392,7 @@ def cmd_info(args) -> int:
 # ---------------------------------------------------------------------- evaluate
 
 def cmd_evaluate(args) -> int:
-    from model.evaluate import EvaluationError, evaluate_folder, format_report
+    from leafscout.model.evaluate import EvaluationError, evaluate_folder, format_report
     predictor = load_predictor(args)
     try:
         report = evaluate_folder(predictor, args.dataset_dir, split=args.split, dataset=args.dataset,

@@ -91,8 +91,8 @@ def run(args) -> int:
 def _import(log, args, records: list) -> int:
     import hashlib
 
-    from fieldlog.errors import FieldLogError
-    from fieldlog.timeutil import to_utc
+    from leafscout.fieldlog.errors import FieldLogError
+    from leafscout.fieldlog.timeutil import to_utc
 
     imported = skipped = 0
     refused: list[str] = []

@@ -29,8 +29,8 @@ def _with_log(fn):
     def run(args) -> int:
         from leafscout.errors import UsageError
 
-        from fieldlog.api import FieldLog
-        from fieldlog.errors import FieldLogError
+        from leafscout.fieldlog.api import FieldLog
+        from leafscout.fieldlog.errors import FieldLogError
 
         try:
             log = FieldLog.open(getattr(args, "db", None))
@@ -157,8 +157,8 @@ def cmd_add_lot(log, args) -> int:
 
 @_with_log
 def cmd_qr(log, args) -> int:
-    from fieldlog import qr
-    from fieldlog.errors import UnknownLotError
+    from leafscout.fieldlog import qr
+    from leafscout.fieldlog.errors import UnknownLotError
 
     try:
         item = log.get_lot(args.target)
@@ -187,7 +187,7 @@ def cmd_audit(log, args) -> int:
 
 @_with_log
 def cmd_export(log, args) -> int:
-    from fieldlog import export
+    from leafscout.fieldlog import export
 
     wanted = {f: getattr(args, f) for f in ("html", "pdf", "csv") if getattr(args, f) is not None}
     if not wanted:

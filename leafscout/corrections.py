@@ -102,7 +102,7 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
         w.writerow(MANIFEST_COLS)
         for r in rows:
             w.writerow(csv_row(r))
-    from fieldlog.db import make_url
+    from leafscout.fieldlog.db import make_url
     meta = {
         "format": FORMAT,
         "created_at": _iso(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),

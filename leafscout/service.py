@@ -47,7 +47,7 @@ def model_labels(model_path: str | os.PathLike | None = None) -> tuple[str, ...]
 
     import onnxruntime as ort
 
-    from model.runtime import default_model_path
+    from leafscout.model.runtime import default_model_path
 
     path = Path(model_path) if model_path else default_model_path()
     opts = ort.SessionOptions()
@@ -74,9 +74,9 @@ def load_advisor(labels: tuple[str, ...] | None = None, kb_dir: str | None = Non
 
     With `labels` the knowledge base is checked against the model that is actually loaded: every model label
     needs a problem entry. Without it (no model at hand) the training label map is used when present."""
-    from advisor import Advisor
-    from advisor.kb import read_kb
-    from advisor.schema import validate
+    from leafscout.advisor import Advisor
+    from leafscout.advisor.kb import read_kb
+    from leafscout.advisor.schema import validate
 
     if labels is None:
         return Advisor.load(kb_dir=kb_dir)
@@ -104,7 +104,7 @@ def default_advisor(model_path=None, kb_dir: str | None = None):
 def audit_season(log, start, end, advisor=None, lang: str = "en"):
     """The season audit with the advisor's substance list and copper cap: the service joins the two
     layers, so neither the field log nor the advisor imports the other."""
-    from fieldlog.audit import season_audit
+    from leafscout.fieldlog.audit import season_audit
 
     advisor = advisor or default_advisor()
     return season_audit(log, start, end, advisor.check_substance, float(advisor.copper_cap_kg_ha_7y), lang=lang)
@@ -119,8 +119,8 @@ def copper_check(log, action, cap_kg_ha_7y: float) -> dict | None:
     kg = float(getattr(action, "copper_kg_ha", 0) or 0)
     if kg <= 0:
         return None
-    from fieldlog.api import COPPER_WINDOW_YEARS as W
-    from fieldlog.timeutil import utcnow
+    from leafscout.fieldlog.api import COPPER_WINDOW_YEARS as W
+    from leafscout.fieldlog.timeutil import utcnow
 
     year = action.at.year
     ledger = log.copper_ledger(action.plot_id)
@@ -271,7 +271,7 @@ class DiagnosisService:
     @property
     def model_path(self) -> Path:
         if self._model_path is None:
-            from model.runtime import default_model_path
+            from leafscout.model.runtime import default_model_path
             self._model_path = default_model_path()
         return self._model_path
 
@@ -280,7 +280,7 @@ class DiagnosisService:
         if self._predictor is None:
             with self._lock:
                 if self._predictor is None:
-                    from model.runtime import ModelError, Predictor
+                    from leafscout.model.runtime import ModelError, Predictor
                     try:
                         self._predictor = Predictor(self.model_path, threads=self.threads)
                     except ModelError:
@@ -297,7 +297,7 @@ class DiagnosisService:
 
     @property
     def pests_model_path(self) -> Path:
-        from model.detect import default_pests_path
+        from leafscout.model.detect import default_pests_path
         p = self._pests_model_path or os.environ.get(PESTS_ENV)
         return Path(p) if p else default_pests_path()
 
@@ -310,7 +310,7 @@ class DiagnosisService:
                 if not self._detector_checked:
                     path = self.pests_model_path
                     if path.is_file():
-                        from model.detect import Detector
+                        from leafscout.model.detect import Detector
                         try:
                             self._detector = Detector(path, threads=self.threads)
                         except Exception as exc:
@@ -326,15 +326,15 @@ class DiagnosisService:
             labels = self.log_labels()
             with self._lock:
                 if self._log is None:
-                    from fieldlog import FieldLog
+                    from leafscout.fieldlog import FieldLog
                     self._log = FieldLog.open(self.db or None, known_labels=labels)
         return self._log
 
     def check_log(self) -> None:
         """Refuse now, with one line and an error code, a field-log URL whose driver is not installed (psycopg
         for PostgreSQL): ServiceError("log_error", log_code="db_driver_missing"). Connects to nothing."""
-        from fieldlog import db
-        from fieldlog.errors import FieldLogError
+        from leafscout.fieldlog import db
+        from leafscout.fieldlog.errors import FieldLogError
         try:
             db.check_driver(db.resolve_url(self.db or None))
         except FieldLogError as exc:
@@ -367,7 +367,7 @@ class DiagnosisService:
         """(advisor Context, ContextInfo). A plot brings its organic status and its copper ledger (this year
         and the 7 years ending this year); given values win for organic status and days; given copper adds
         to nothing, it replaces the unknown: the 7-year total is never taken lower than the ledger's."""
-        from advisor import Context, ContextError
+        from leafscout.advisor import Context, ContextError
 
         info = ContextInfo()
         info.copper_cap = self.advisor.copper_cap_kg_ha_7y
@@ -416,7 +416,7 @@ class DiagnosisService:
     # ---- advice ------------------------------------------------------------------------------------
     def advise(self, label: str, status: str = "ok", ctx=None, **context):
         """Advice for a knowledge-base problem id (also problems the model cannot see)."""
-        from advisor import AdvisorError
+        from leafscout.advisor import AdvisorError
 
         if ctx is None:
             ctx, _ = self.context(**context)
@@ -461,8 +461,8 @@ class DiagnosisService:
                  display_name: str | None = None, ctx=None, info=None, confirmed_by: str | None = None) -> Diagnosis:
         """One photo (path or bytes) -> Diagnosis. An unreadable photo is a Diagnosis with an error code,
         never an exception; a bad context value or an unknown plot raises ServiceError."""
-        from model.imageio import ImageError
-        from model.results import Result
+        from leafscout.model.imageio import ImageError
+        from leafscout.model.results import Result
 
         if photo is None or photo == "":
             raise ServiceError("no_photo", "no photo was given")
@@ -597,7 +597,7 @@ class DiagnosisService:
                       confirmed_by=None):
         """`record` for a result kept as plain values (the app's saved state). A field-log refusal becomes
         ServiceError("log_error") with the field log's code in `log_code`; nothing is written then."""
-        from fieldlog import FieldLogError
+        from leafscout.fieldlog import FieldLogError
 
         if status == "error" or not photo:
             raise ServiceError("log_error", "nothing to save: no readable photo")

@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.imageio import ImageError, check_image, read_image
+from leafscout.model.imageio import ImageError, check_image, read_image
 
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
 NO_INSECT = "none.no_insect"  # the labeler's extra class: the detector boxed something that is not an insect

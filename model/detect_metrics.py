@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.detect import box_iou
+from leafscout.model.detect import box_iou
 
 
 @dataclass

@@ -29,7 +29,7 @@ from torchvision.models.detection.fcos import FCOS, FCOSHead
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
 
-from model.arch import EfficientNetLite0, load_pretrained
+from leafscout.model.arch import EfficientNetLite0, load_pretrained
 
 # last block of the stride-8, stride-16 and stride-32 stages of Lite0 and their widths
 FEATURE_BLOCKS = (4, 10, 15)
@@ -207,7 +207,7 @@ def export_detector(model: PestDetector, path: str | Path, meta: dict[str, str],
     `atol` or its boxes by more than `atol` x input size pixels on `check_inputs` (real, preprocessed photos)."""
     import onnxruntime as ort
 
-    from model.export import finish
+    from leafscout.model.export import finish
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

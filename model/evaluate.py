@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.imageio import IMAGE_SUFFIXES
-from model.labels import LabelMapError, load_label_map
+from leafscout.model.imageio import IMAGE_SUFFIXES
+from leafscout.model.labels import LabelMapError, load_label_map
 
 SPLITS = ("train", "val", "valid", "validation", "test")
 
@@ -72,7 +72,7 @@ def discover(root: str | Path, labels: list[str], split: str = "val", dataset: s
 
 
 def _summary(y_true, y_pred, statuses, labels) -> dict:
-    from model.metrics import classification_report
+    from leafscout.model.metrics import classification_report
     rep = classification_report(np.asarray(y_true), np.asarray(y_pred), labels)
     counts = Counter(statuses)
     n = max(1, len(statuses))

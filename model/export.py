@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.preprocess import PreprocessConfig
+from leafscout.model.preprocess import PreprocessConfig
 
 OPSET = 17
 META_PREFIX = "leafscout."

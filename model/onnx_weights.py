@@ -1,5 +1,5 @@
 """Rebuild PyTorch weights from a shipped LeafScout ONNX file, so a researcher can start from the shipped
-model (`python -m training.train --init-from model/leafscout.onnx ...`) with nothing but the .onnx file.
+model (`python -m leafscout.training.train --init-from model/leafscout.onnx ...`) with nothing but the .onnx file.
 
 The export folds every BatchNorm into the convolution before it (w' = w * g/s, b' = b - g*m/s), which
 cannot be undone exactly; the rebuild puts the folded weights in the convolutions and turns each BatchNorm
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.export import read_metadata
+from leafscout.model.export import read_metadata
 
 
 def _onnx_tensors(path: str):

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
-from model.locate import Located, LocatorConfig, locate
+from leafscout.model.locate import Located, LocatorConfig, locate
 
 # EfficientNet-Lite0's own normalisation: (x - 0.498) / 0.502 on [0, 1] RGB.
 LITE_MEAN = (0.498, 0.498, 0.498)

@@ -5,7 +5,7 @@ Calibration images go through the runtime's own decode + preprocessing. The Leaf
 over, so the int8 file is a drop-in `--model`. Whether to ship it is decided by measurement
 (`benchmarks/compare_models.py`): on some CPUs int8 is slower, and any dataset may lose accuracy.
 
-    .venv/bin/python -m model.quantize model/leafscout.onnx model/leafscout-int8.onnx ../shared/datasets --per-class 4
+    .venv/bin/python -m leafscout.model.quantize model/leafscout.onnx model/leafscout-int8.onnx ../shared/datasets --per-class 4
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def calibration_batches(predictor, photos: list[Path], batch_size: int = 8):
 def pick_photos(data_dir: str | Path, labels: list[str], per_class: int = 4, split: str = "val",
                 seed: int = 0) -> list[Path]:
     """A few val photos of every class of every dataset present (balanced: rare classes count too)."""
-    from model.evaluate import discover
-    from model.labels import load_label_map
+    from leafscout.model.evaluate import discover
+    from leafscout.model.labels import load_label_map
     root = Path(data_dir)
     photos = []
     for ds in sorted(load_label_map().datasets):
@@ -54,7 +54,7 @@ def quantize(fp32: str | Path, out: str | Path, photos: list[Path], per_channel:
                                           quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from model.runtime import Predictor
+    from leafscout.model.runtime import Predictor
 
     predictor = Predictor(fp32)
     if not photos:
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-per-channel", action="store_true")
     ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: for CPUs without VNNI")
     args = ap.parse_args(argv)
-    from model.runtime import Predictor
+    from leafscout.model.runtime import Predictor
     photos = pick_photos(args.data_dir, Predictor(args.fp32).labels, args.per_class)
     path = quantize(args.fp32, args.out, photos, per_channel=not args.no_per_channel, reduce_range=args.reduce_range)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, from {Path(args.fp32).stat().st_size / 1e6:.1f} MB), "

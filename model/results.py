@@ -80,7 +80,7 @@ class Result:
         """RGB uint8: the class-activation map of `label` (default: the top class) blended over the
         original photo (`on="photo"`: the map is turned back and placed where the leaf locator found the
         leaf) or over the square view the model saw (`on="view"`)."""
-        from model.heatmap import overlay, overlay_on_photo
+        from leafscout.model.heatmap import overlay, overlay_on_photo
 
         if self.status == "error":
             raise ValueError(f"no heatmap: {self.path or 'the photo'} could not be read ({self.error})")

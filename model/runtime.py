@@ -17,10 +17,10 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from model.imageio import ImageError, read_image
-from model.locate import Located, LocatorConfig, locate, plant_share
-from model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
-from model.results import Result
+from leafscout.model.imageio import ImageError, read_image
+from leafscout.model.locate import Located, LocatorConfig, locate, plant_share
+from leafscout.model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
+from leafscout.model.results import Result
 
 MODEL_ENV = "LEAFSCOUT_MODEL"
 REQUIRED_META = ("labels", "preprocess", "temperature", "thresholds", "background_label")

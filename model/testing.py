@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.preprocess import PreprocessConfig
+from leafscout.model.preprocess import PreprocessConfig
 
 TOY_LABELS = ["background.no_leaf", "bean.healthy", "bean.rust"]
 TOY_CONFIG = PreprocessConfig(input_size=64, resize_size=73)

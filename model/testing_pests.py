@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.preprocess import LITE_MEAN, LITE_STD
+from leafscout.model.preprocess import LITE_MEAN, LITE_STD
 
 TOY_PEST_LABELS = ["rice.rice_bug", "rice.brown_planthopper", "rice.grasshopper"]
 TOY_PEST_SIZE = 64
@@ -74,7 +74,7 @@ def toy_labeler(path: str | Path, labels: list[str] | None = None, winner: int =
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from model.preprocess import PreprocessConfig
+    from leafscout.model.preprocess import PreprocessConfig
 
     labels = labels or TOY_PEST_LABELS
     c = len(labels)

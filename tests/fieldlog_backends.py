@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine
 
-from fieldlog import FieldLog
+from leafscout.fieldlog import FieldLog
 
 PG_URL = os.environ.get("LEAFSCOUT_TEST_PG_URL")
 

@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def need_build_tools() -> None:
-    from webapp.phone import ORT_DIST, ort_ready
+    from leafscout.webapp.phone import ORT_DIST, ort_ready
 
     if not ort_ready():
         pytest.skip(f"onnxruntime-web is not installed ({ORT_DIST} missing): run `cd phone && npm ci`")
@@ -62,8 +62,8 @@ def built_app(model=None) -> Path:
     need_build_tools()
     import tempfile
 
-    from model.runtime import default_model_path
-    from webapp.phone import build
+    from leafscout.model.runtime import default_model_path
+    from leafscout.webapp.phone import build
 
     key = str(Path(model or default_model_path()).resolve())
     if key not in _BUILT:
@@ -82,7 +82,7 @@ def static_server(root: Path):
     from starlette.applications import Starlette
     from starlette.routing import Mount, Route
 
-    from webapp.phone import _to_slash, static_app
+    from leafscout.webapp.phone import _to_slash, static_app
 
     port = free_port()
     app = Starlette(routes=[Route("/phone", _to_slash), Mount("/phone", app=static_app(root))])

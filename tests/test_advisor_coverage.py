@@ -3,8 +3,8 @@ source gives one; vườn/nương for perennial crops; no dangling notes."""
 import pytest
 import yaml
 
-from advisor import Advisor, Context
-from advisor.labels import LABELS_FILE, detector_labels, model_labels
+from leafscout.advisor import Advisor, Context
+from leafscout.advisor.labels import LABELS_FILE, detector_labels, model_labels
 
 ADV = Advisor.load()
 PERENNIAL = {"coffee": "vườn", "tea": "nương", "citrus": "vườn", "longan": "vườn", "mango": "vườn", "plum": "vườn",

@@ -2,7 +2,7 @@
 page where no source exists."""
 import pytest
 
-from advisor import Advisor, Context
+from leafscout.advisor import Advisor, Context
 
 ADV = Advisor.load()
 CONTEXTS = [Context(), Context(rainy_season=True, severity="high"), Context(days_to_harvest=1, hot_weather=False)]
@@ -33,7 +33,7 @@ def test_sourced_doses_per_tank_and_per_sao(tid, per_16l, per_1000m2):
 
 
 def test_late_blight_today_gives_the_copper_dose_per_tank_and_per_sao():
-    from advisor.render import today_lines
+    from leafscout.advisor.render import today_lines
     line = today_lines(ADV.advise("tomato.late_blight"), "en", ADV.rules)[0]
     assert "48 g per 16-litre backpack sprayer" in line and "54 g per sào" in line and "every 5-7 days" in line
     vi = today_lines(ADV.advise("tomato.late_blight"), "vi", ADV.rules)[0]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor import Advisor, Context, KnowledgeBaseError
-from advisor.kb import KB_DIR
-from model.labels import load_label_map
+from leafscout.advisor import Advisor, Context, KnowledgeBaseError
+from leafscout.advisor.kb import KB_DIR
+from leafscout.model.labels import load_label_map
 
 
 def _copy_kb(tmp_path: Path) -> Path:

@@ -2,8 +2,8 @@
 sào, at most 80 words), this week (monitoring, re-check), next season (rotation, varieties); the rest folds out."""
 import pytest
 
-from advisor import Advisor, Context
-from advisor.render import today_lines
+from leafscout.advisor import Advisor, Context
+from leafscout.advisor.render import today_lines
 
 ADV = Advisor.load()
 MAX = ADV.rules["plan"]["today_max_words"]

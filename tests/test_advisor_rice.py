@@ -4,9 +4,9 @@ import shutil
 import pytest
 import yaml
 
-from advisor import Advisor, Context, KnowledgeBaseError
-from advisor.kb import KB_DIR
-from advisor.labels import LABELS_FILE, detector_labels, model_labels
+from leafscout.advisor import Advisor, Context, KnowledgeBaseError
+from leafscout.advisor.kb import KB_DIR
+from leafscout.advisor.labels import LABELS_FILE, detector_labels, model_labels
 from leafscout.cli import main
 
 ADV = Advisor.load()
@@ -46,7 +46,7 @@ def test_the_code_knows_no_crop_by_name():
     """`rice.other` rests on a generic problem type; any crop can have its own `.other`."""
     t = ADV.rules["problem_types"][ADV.problem("rice.other")["type"]]
     assert t["lists_crop_problems"] and t["allowed_categories"] == ["cultural", "mechanical"]
-    import advisor.engine as engine
+    import leafscout.advisor.engine as engine
     src = open(engine.__file__, encoding="utf-8").read()
     assert "rice" not in src
 

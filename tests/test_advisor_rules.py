@@ -5,7 +5,7 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from advisor import Advice, Advisor, AdvisorError, Context, ContextError, UnknownLabelError
+from leafscout.advisor import Advice, Advisor, AdvisorError, Context, ContextError, UnknownLabelError
 from leafscout.cli import main
 
 ADV = Advisor.load()

@@ -1,7 +1,7 @@
 """Issue 10, "harmful today": one regression case per harm, each failing on the advice shipped before."""
 import pytest
 
-from advisor import Advisor, Context
+from leafscout.advisor import Advisor, Context
 
 ADV = Advisor.load()
 

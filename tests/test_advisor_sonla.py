@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from advisor import Advisor, Context
+from leafscout.advisor import Advisor, Context
 from leafscout.cli import main
 
 ADV = Advisor.load()

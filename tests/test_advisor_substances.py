@@ -1,8 +1,8 @@
 """`leafscout advise --check-substance`: one fixture case per substance named in issue 10."""
 import pytest
 
-from advisor import Advisor
-from advisor.substances import fold
+from leafscout.advisor import Advisor
+from leafscout.advisor.substances import fold
 from leafscout.cli import main
 
 ADV = Advisor.load()

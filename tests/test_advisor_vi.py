@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from advisor import Advisor, Context
-from advisor.advice import Advice
+from leafscout.advisor import Advisor, Context
+from leafscout.advisor.advice import Advice
 
 # words that only an untranslated English text would contain
 GIVEAWAY = ("not", "verified", "cause", "none", "settled", "unknown", "the", "and")
@@ -76,7 +76,7 @@ def test_vi_advice_names_the_organism_in_vietnamese_or_latin(pid):
 
 
 def test_the_rule_for_what_needs_a_translation():
-    from advisor.names import is_scientific_name as sci
+    from leafscout.advisor.names import is_scientific_name as sci
     for name in ["Hemileia vastatrix", "Phoma spp. (P. costarricensis)", "Xanthomonas citri pv. mangiferaeindicae",
                  "Candidatus Liberibacter asiaticus", "Rhizoctonia solani f. sp. sasakii", "Coccus viridis; Planococcus spp.",
                  "Planococcus spp., Ferrisia virgata", "Gymnosporangium juniperi-virginianae",
@@ -91,7 +91,7 @@ def test_the_rule_for_what_needs_a_translation():
 
 
 def test_every_non_latin_organism_has_organism_vi():
-    from advisor.names import is_scientific_name
+    from leafscout.advisor.names import is_scientific_name
     adv = _advisor()
     missing = [pid for pid, p in adv.kb.problems.items()
                if p.get("organism") and not is_scientific_name(p["organism"]) and not p.get("organism_vi")]
@@ -101,8 +101,8 @@ def test_every_non_latin_organism_has_organism_vi():
 def test_schema_requires_organism_vi_for_a_plain_words_note():
     import copy
 
-    from advisor.kb import read_kb
-    from advisor.schema import validate
+    from leafscout.advisor.kb import read_kb
+    from leafscout.advisor.schema import validate
     kb = read_kb(None)
     kb.model_labels = frozenset(pid for pid, p in kb.problems.items() if p.get("detectable_by_model", True))
     bad = copy.deepcopy(kb)

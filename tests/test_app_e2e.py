@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from conftest import LATE_BLIGHT_PHOTO, fixture_photos
-from webapp import handlers as H
-from webapp.i18n import STRINGS, t
+from leafscout.webapp import handlers as H
+from leafscout.webapp.i18n import STRINGS, t
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "model" / "leafscout.onnx"
@@ -55,7 +55,7 @@ def _model(tmp_path_factory) -> Path:
     if not forced and DEV.is_file():
         return DEV
     pytest.importorskip("onnx", reason="no shipped/dev model and no onnx package for the toy model")
-    from model.testing import toy_model
+    from leafscout.model.testing import toy_model
 
     return toy_model(tmp_path_factory.mktemp("toy") / "toy.onnx")
 
@@ -68,8 +68,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import app
-    from webapp.services import Services
+    from leafscout.webapp import app
+    from leafscout.webapp.services import Services
 
     db = str(tmp_path_factory.mktemp("db") / "log.sqlite")
     services = Services(model_path=_model(tmp_path_factory), db=db)
@@ -93,7 +93,7 @@ def non_leaf(server, tmp_path_factory) -> Path:
             return p
     if pred.version == "0.0.0-toy":
         import cv2
-        from model.testing import TOY_COLOURS, flat_photo
+        from leafscout.model.testing import TOY_COLOURS, flat_photo
 
         p = tmp_path_factory.mktemp("nl") / "blue.png"
         cv2.imwrite(str(p), cv2.cvtColor(flat_photo(TOY_COLOURS["background"]), cv2.COLOR_RGB2BGR))
@@ -111,7 +111,7 @@ def copper_photo(server, tmp_path_factory) -> Path:
             return p
     if svc.predictor.version == "0.0.0-toy":
         import cv2
-        from model.testing import flat_photo
+        from leafscout.model.testing import flat_photo
 
         p = tmp_path_factory.mktemp("cu") / "red.png"  # the toy model's tomato.late_blight colour
         cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
@@ -460,7 +460,7 @@ def test_harvest_lot_with_its_qr_code_made_in_the_log_tab(browser, server):
     import cv2
     import numpy as np
 
-    from fieldlog import qr
+    from leafscout.fieldlog import qr
 
     svc = server["services"]
     page = _open(browser, server)
@@ -583,7 +583,7 @@ def test_login_guards_the_app_the_api_and_the_page(server):
     import urllib.parse
     import urllib.request
 
-    import app
+    from leafscout.webapp import app
     from gradio_client import Client
 
     demo = app.build_app(server["services"])
@@ -614,7 +614,7 @@ def test_login_guards_the_app_the_api_and_the_page(server):
 
 
 def test_upload_size_is_capped(server):
-    import app
+    from leafscout.webapp import app
     from gradio_client import Client, handle_file
 
     demo = app.build_app(server["services"])

@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from webapp import handlers as H
-from webapp import logbook as LB
-from webapp.i18n import STRINGS, t
-from webapp.services import Services
+from leafscout.webapp import handlers as H
+from leafscout.webapp import logbook as LB
+from leafscout.webapp.i18n import STRINGS, t
+from leafscout.webapp.services import Services
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "fixtures" / "bad"
@@ -41,7 +41,7 @@ def shipped(tmp_path_factory):
 
 
 def photo(folder: Path, kind: str, name: str | None = None) -> Path:
-    from model.testing import TOY_COLOURS, flat_photo
+    from leafscout.model.testing import TOY_COLOURS, flat_photo
 
     p = folder / (name or f"{kind}.png")
     cv2.imwrite(str(p), cv2.cvtColor(flat_photo(TOY_COLOURS[kind]), cv2.COLOR_RGB2BGR))
@@ -248,7 +248,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_gradio_client_diagnose_group(toy, tmp_path):
     pytest.importorskip("gradio_client")
-    import app
+    from leafscout.webapp import app
     from gradio_client import Client, handle_file
 
     services = Services(model_path=toy, db=str(tmp_path / "log.sqlite"))

@@ -14,11 +14,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from webapp import batch as B
-from webapp import handlers as H
-from webapp import logbook as LB
-from webapp.i18n import LANGS, STRINGS, t
-from webapp.services import Services
+from leafscout.webapp import batch as B
+from leafscout.webapp import handlers as H
+from leafscout.webapp import logbook as LB
+from leafscout.webapp.i18n import LANGS, STRINGS, t
+from leafscout.webapp.services import Services
 
 REPO = Path(__file__).resolve().parent.parent
 VI_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -29,7 +29,7 @@ LEAF = REPO / "tests/fixtures/images/plantvillage/Tomato___Late_blight/4cae9dde-
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
-    from model.testing import toy_model
+    from leafscout.model.testing import toy_model
 
     return toy_model(tmp_path_factory.mktemp("toy") / "toy.onnx")
 
@@ -40,7 +40,7 @@ def services(toy, tmp_path):
 
 
 def photo(tmp_path, kind: str) -> Path:
-    from model.testing import TOY_COLOURS, flat_photo
+    from leafscout.model.testing import TOY_COLOURS, flat_photo
 
     p = tmp_path / f"{kind}.png"
     cv2.imwrite(str(p), cv2.cvtColor(flat_photo(TOY_COLOURS[kind]), cv2.COLOR_RGB2BGR))
@@ -85,7 +85,7 @@ def test_nothing_heavy_at_import_and_model_loads_once(services):
 
 
 def test_model_path_flag_env_default(monkeypatch):
-    from webapp.services import SHIPPED_MODEL, resolve_model_path
+    from leafscout.webapp.services import SHIPPED_MODEL, resolve_model_path
 
     monkeypatch.delenv("LEAFSCOUT_MODEL", raising=False)
     assert resolve_model_path() == SHIPPED_MODEL
@@ -95,7 +95,7 @@ def test_model_path_flag_env_default(monkeypatch):
 
 
 def test_auth_and_bind_defaults():
-    import app
+    from leafscout.webapp import app
 
     assert app.parse_auth("coop:secret") == ("coop", "secret")
     assert app.parse_auth(None) is None
@@ -158,7 +158,7 @@ def test_healthy_is_its_own_state_and_the_card_has_the_farmer_fields(services, t
 
 
 def test_unreadable_photo_is_an_error_state_with_a_translated_code(services):
-    from webapp.i18n import STRINGS
+    from leafscout.webapp.i18n import STRINGS
     for bad in sorted(BAD.glob("*.*")):
         if bad.suffix == ".md":
             continue
@@ -196,7 +196,7 @@ def test_advise_handler_reads_any_problem(services):
 
 
 def test_knowledge_choices_mark_undetectable_problems():
-    from advisor import Advisor
+    from leafscout.advisor import Advisor
 
     adv = Advisor.load()
     crops = dict((v, k) for k, v in H.crop_choices(adv, "vi"))
@@ -302,7 +302,7 @@ def _plain(msg: str) -> str:
 def test_every_fieldlog_code_has_a_translated_message():
     """fieldlog.errors lists its codes in its docstring; each one (and each error class's own code) has a
     vi and an en message in the app, and the vi one says nothing in English."""
-    import fieldlog.errors as FE
+    import leafscout.fieldlog.errors as FE
     doc_codes = set(re.findall(r"\b([a-z]+(?:_[a-z]+)+)\b", FE.__doc__)) - {"allow_similar", "not_a_leaf"}
     class_codes = {c.code for c in vars(FE).values() if isinstance(c, type) and issubclass(c, FE.FieldLogError)}
     assert set(FIELDLOG_CODES) >= doc_codes | class_codes, (doc_codes | class_codes) - set(FIELDLOG_CODES)
@@ -403,8 +403,8 @@ def test_vi_page_shows_the_kb_vietnamese_organism_note(services):
 def test_kb_schema_checks_organism_vi(tmp_path):
     import copy
 
-    from advisor.kb import read_kb
-    from advisor.schema import validate
+    from leafscout.advisor.kb import read_kb
+    from leafscout.advisor.schema import validate
     kb = read_kb(None)
     kb.model_labels = frozenset(pid for pid, p in kb.problems.items() if p.get("detectable_by_model", True))
     bad = copy.deepcopy(kb)
@@ -421,8 +421,8 @@ def test_kb_schema_checks_organism_vi(tmp_path):
 def test_the_card_gives_the_dose_per_tank_and_per_sao_in_the_page_language():
     """The knowledge base's sourced dose reaches the card: per 16-litre tank, per sào and how often, not
     "as on the product label" when a figure exists."""
-    from advisor import Advisor, Context
-    from webapp.handlers import sprayer_dose
+    from leafscout.advisor import Advisor, Context
+    from leafscout.webapp.handlers import sprayer_dose
 
     adv = Advisor.load().advise("tomato.late_blight", Context())
     copper = next(s for s in adv.steps if s.dose and "copper" in str(s.title).lower())

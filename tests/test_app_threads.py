@@ -8,7 +8,7 @@ from conftest import fixture_photos
 
 
 def test_default_threads_share_the_cores():
-    import app
+    from leafscout.webapp import app
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert app.default_threads() == max(1, cores // app.MODEL_WORKERS) >= 1
 

@@ -126,7 +126,7 @@ def test_cli_batch_logs_once_and_defuses_csv(photos, tmp_path, capsys, monkeypat
     capsys.readouterr()
     assert main(args) == 0  # a rerun: nothing scored, nothing logged twice
     assert "6 already in" in capsys.readouterr().err
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     with FieldLog.open(db) as log:
         assert len(log.history("Doi A").observations) == len(logged)
     text = (out / "results.csv").read_text(encoding="utf-8")

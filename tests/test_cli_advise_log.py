@@ -5,7 +5,7 @@ import cv2
 import pytest
 
 from leafscout.cli import main
-from model.testing import TOY_COLOURS, flat_photo, toy_model
+from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
 pytest.importorskip("sqlalchemy")
@@ -28,7 +28,7 @@ def red_leaf(tmp_path):
 
 @pytest.fixture()
 def log_with_copper(tmp_path):
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     db = tmp_path / "log.sqlite"
     log = FieldLog.open(db)
     log.add_plot("Doi A", crop="tomato", area_ha=0.5, organic_status="certified")

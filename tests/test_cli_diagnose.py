@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from leafscout.cli import main
-from model.testing import TOY_COLOURS, flat_photo, toy_model
+from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -40,7 +40,7 @@ def labels(advisor) -> set[str]:
     from leafscout.service import model_labels
     out = set(model_labels()) | set(advisor.kb.problems)
     if PESTS.is_file():
-        from model.detect import Detector
+        from leafscout.model.detect import Detector
         out |= set(Detector(PESTS, threads=1).labels)
     return out
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fieldlog import FieldLog
+from leafscout.fieldlog import FieldLog
 from leafscout.cli import main
 from leafscout.service import copper_check, copper_warning
 
@@ -84,8 +84,8 @@ def test_the_cap_is_the_advisors(db):
 
 
 def test_the_app_log_tab_adds_the_warning_in_the_page_language(db, advisor):
-    import webapp.logbook as LB
-    from webapp.i18n import t
+    import leafscout.webapp.logbook as LB
+    from leafscout.webapp.i18n import t
 
     with FieldLog.open(db) as log:
         log.add_plot("<b>Lô</b> C", "coffee", 0.1, organic_status="certified")

@@ -34,7 +34,7 @@ def _err(capsys) -> str:
 
 
 def test_correct_keeps_who_when_hash_and_model_version(db, capsys):
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     from leafscout.cli import main
 
     assert main(["log", "correct", "1", "--label", "tomato.early_blight", "--by", "Lò Thị Hoa",
@@ -79,7 +79,7 @@ def test_new_label_needs_the_flag(db, capsys):
 
 
 def test_export_writes_photos_labels_manifest_with_provenance_and_licence(db, tmp_path, capsys):
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     from leafscout.cli import main
 
     assert main(["log", "correct", "1", "--label", "tomato.early_blight", "--by", "=HYPERLINK(\"x\")"]) == 0

@@ -36,8 +36,8 @@ def test_cli_diagnose_log_says_it_too(no_psycopg, capsys, tmp_path):
 
 
 def test_fieldlog_and_service_give_an_error_code(no_psycopg):
-    from fieldlog import FieldLog
-    from fieldlog.errors import DatabaseUnavailableError
+    from leafscout.fieldlog import FieldLog
+    from leafscout.fieldlog.errors import DatabaseUnavailableError
     from leafscout.errors import ServiceError
     from leafscout.service import DiagnosisService
 
@@ -56,9 +56,9 @@ def test_fieldlog_and_service_give_an_error_code(no_psycopg):
 
 
 def test_app_translates_the_code_and_refuses_to_start(no_psycopg, capsys):
-    import app
+    from leafscout.webapp import app
     from leafscout.errors import ServiceError
-    from webapp import logbook as LB
+    from leafscout.webapp import logbook as LB
 
     for lang in ("vi", "en"):
         msg = LB.refusal_text(ServiceError("log_error", "x", log_code="db_driver_missing"), lang)
@@ -70,7 +70,7 @@ def test_app_translates_the_code_and_refuses_to_start(no_psycopg, capsys):
 
 
 def test_sqlite_and_a_present_driver_pass_the_check(tmp_path):
-    from fieldlog import db
+    from leafscout.fieldlog import db
     db.check_driver(db.resolve_url(str(tmp_path / "log.sqlite")))
     pytest.importorskip("psycopg")
     db.check_driver(db.resolve_url(PG_URL))  # connects to nothing

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fieldlog import FieldLog
+from leafscout.fieldlog import FieldLog
 from leafscout.cli import main
 
 pypdf = pytest.importorskip("pypdf")
@@ -97,7 +97,7 @@ def test_export_csv_keeps_stored_values_and_a_bad_lang_is_refused(season, tmp_pa
 def test_the_app_exports_the_pdf_in_the_page_language(season, advisor, tmp_path):
     from types import SimpleNamespace
 
-    from webapp.logbook import export_files
+    from leafscout.webapp.logbook import export_files
 
     with FieldLog.open(season) as log:
         services = SimpleNamespace(log=log, advisor=advisor)

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from fieldlog import FieldLog, FieldLogError, NotAnImageError, UnknownPlotError
-from fieldlog.schema import Action, Base
+from leafscout.fieldlog import FieldLog, FieldLogError, NotAnImageError, UnknownPlotError
+from leafscout.fieldlog.schema import Action, Base
 
 from fieldlog_backends import db_url, log  # noqa: E402,F401  (shared fixtures: SQLite + PostgreSQL)
 
@@ -180,7 +180,7 @@ def test_eight_writers_at_once_lose_nothing(db_url, tmp_path):
 
 KILLED_WRITER = """
 import sys, time
-from fieldlog import FieldLog
+from leafscout.fieldlog import FieldLog
 log = FieldLog.open(sys.argv[1], photo_dir=sys.argv[2])
 mode = sys.argv[3]
 batch = 0
@@ -228,7 +228,7 @@ def test_a_writer_killed_mid_transaction_leaves_a_sound_database(db_url, tmp_pat
 
 
 def test_new_database_is_at_the_newest_migration(db_url, tmp_path):
-    from fieldlog import migrate
+    from leafscout.fieldlog import migrate
 
     with FieldLog.open(db_url, photo_dir=tmp_path / "photos") as lg:
         assert migrate.current_revision(lg._engine) == migrate.head_revision()

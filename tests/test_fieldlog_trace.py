@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fieldlog import FieldLog, FieldLogError
-from fieldlog.audit import season_audit
+from leafscout.fieldlog import FieldLog, FieldLogError
+from leafscout.fieldlog.audit import season_audit
 from leafscout.cli import main as leafscout
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def test_a_buyer_scans_the_lot_qr_and_finds_the_lot(season, tmp_path, capsys):
 
 
 def test_with_a_trace_url_the_qr_opens_the_lot_page(season, tmp_path):
-    from fieldlog import qr
+    from leafscout.fieldlog import qr
 
     with FieldLog.open(season, trace_base_url="https://trace.example.vn/") as log:
         lot = log.get_lot("CB-2025-11")

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from fieldlog import FieldLog, FieldLogError
-from fieldlog.audit import season_audit
-from fieldlog.errors import BackupNotSupportedError
+from leafscout.fieldlog import FieldLog, FieldLogError
+from leafscout.fieldlog.audit import season_audit
+from leafscout.fieldlog.errors import BackupNotSupportedError
 from leafscout.cli import main as leafscout
 
 from fieldlog_backends import db_url, log  # noqa: E402,F401  (shared fixtures: SQLite + PostgreSQL)
@@ -158,8 +158,8 @@ def test_migration_gives_existing_plots_a_key_even_when_they_clash(tmp_path):
     """A database made before revision 0002 already holds `Doi A` and `doi a`: both stay reachable."""
     from alembic import command
 
-    from fieldlog import db as fdb
-    from fieldlog import migrate
+    from leafscout.fieldlog import db as fdb
+    from leafscout.fieldlog import migrate
 
     path = tmp_path / "old.sqlite"
     engine = fdb.make_engine(f"sqlite:///{path}")
@@ -314,7 +314,7 @@ def test_export_csv_neutralises_formulas(db, leaf, tmp_path, capsys):
 
 
 def test_csv_cell_keeps_numbers_numbers():
-    from fieldlog.export import csv_cell
+    from leafscout.fieldlog.export import csv_cell
 
     assert csv_cell(-33.9) == "-33.9" and csv_cell("-33.9") == "'-33.9" and csv_cell("\r=1") == "'\r=1"
     assert csv_cell("Đồi A") == "Đồi A" and csv_cell(None) == ""

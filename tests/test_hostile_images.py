@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from leafscout.errors import ERROR_CODES
-from model import imageio
-from model.imageio import ImageError, check_image, read_image
+from leafscout.model import imageio
+from leafscout.model.imageio import ImageError, check_image, read_image
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("hostile_inputs", REPO / "benchmarks" / "hostile_inputs.py")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from model.imageio import ImageError, check_image, read_image
+from leafscout.model.imageio import ImageError, check_image, read_image
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PHOTOS = sorted((FIXTURES / "images").glob("*/*/*.jpg"))

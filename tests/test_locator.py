@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE_IMAGES
-from model.imageio import read_image
-from model.locate import LEAF, WHOLE, LocatorConfig, locate, plant_share
-from model.preprocess import PreprocessConfig, frame, preprocess
+from leafscout.model.imageio import read_image
+from leafscout.model.locate import LEAF, WHOLE, LocatorConfig, locate, plant_share
+from leafscout.model.preprocess import PreprocessConfig, frame, preprocess
 
 CITRUS_ON_PAPER = FIXTURE_IMAGES / "citrus_leaves" / "healthy" / "healthy_4.jpg"
 BEAN_IN_FIELD = FIXTURE_IMAGES / "ibean_uganda" / "healthy"
@@ -86,8 +86,8 @@ def test_locator_off_and_settings_round_trip():
 def test_training_augmentation_smoke():
     """Background replacement, synthetic negatives and the locator run together and give network inputs."""
     pytest.importorskip("albumentations")
-    from training.backgrounds import KINDS, leaf_alpha, make_background, replace_background, synthetic_negative
-    from training.presets import TrainTransform
+    from leafscout.training.backgrounds import KINDS, leaf_alpha, make_background, replace_background, synthetic_negative
+    from leafscout.training.presets import TrainTransform
 
     rng = np.random.default_rng(0)
     for kind in KINDS:

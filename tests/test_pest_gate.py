@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from leafscout.service import PEST_CROP_MIN, PEST_NO_LEAF_CROP_MIN, DiagnosisService
-from model.results import Result
+from leafscout.model.results import Result
 
 
 class FakePredictor:

@@ -26,7 +26,7 @@ def _jpeg(path: Path, rgb: np.ndarray, quality: int = 92) -> Path:
 @pytest.fixture(scope="module")
 def toy_pests(tmp_path_factory):
     pytest.importorskip("onnx", reason="the toy detector needs the onnx package (installed by .[train])")
-    from model.testing_pests import toy_detector
+    from leafscout.model.testing_pests import toy_detector
     return toy_detector(tmp_path_factory.mktemp("pests") / "pests.onnx")
 
 
@@ -35,8 +35,8 @@ def toy_pests(tmp_path_factory):
 def test_detection_labels_leave_the_classifier_labels_alone():
     """The classifier learns rice's leaf diseases and, from the insect photos, the rice crop itself
     (`rice.other`); the insect classes stay the detector's alone, and insect photos are never leaf negatives."""
-    from model.labels import load_label_map
-    from training.detect_data import detection_labels, leaf_negatives
+    from leafscout.model.labels import load_label_map
+    from leafscout.training.detect_data import detection_labels, leaf_negatives
 
     m = load_label_map()
     rice = [lab for lab in m.labels if lab.startswith("rice.")]
@@ -47,14 +47,14 @@ def test_detection_labels_leave_the_classifier_labels_alone():
     assert index[1] == index[5] == labels.index("rice.rice_bug")
     assert len(labels) == 6 and labels[index[6]] == "rice.brown_planthopper"
     assert not set(labels) & set(m.labels)
-    from advisor.labels import model_labels
+    from leafscout.advisor.labels import model_labels
     assert not set(labels) & set(model_labels())
     if SHARED_DATASETS.is_dir():
         assert not any(it.source == "rice_pest" for it in leaf_negatives(SHARED_DATASETS, "val"))
 
 
 def test_yolo_boxes_and_polygons(tmp_path):
-    from training.detect_data import DetectDataError, read_yolo
+    from leafscout.training.detect_data import DetectDataError, read_yolo
 
     f = tmp_path / "a.txt"
     f.write_text("6 0.5 0.5 0.2 0.1\n1 0.1 0.2 0.3 0.2 0.2 0.4\n\n")
@@ -67,7 +67,7 @@ def test_yolo_boxes_and_polygons(tmp_path):
 
 
 def test_fixture_labels_read_with_the_map():
-    from training.detect_data import detection_labels, rice_pest_items
+    from leafscout.training.detect_data import detection_labels, rice_pest_items
 
     labels, index = detection_labels()
     items = {Path(i.path).name.split("_jpg")[0].split("_JPG")[0]: i for i in rice_pest_items(RICE_FIXTURES, ".", index)}
@@ -80,7 +80,7 @@ def test_fixture_labels_read_with_the_map():
 
 @pytest.mark.parametrize("w,h", [(640, 360), (300, 900), (500, 500)])
 def test_boxes_map_back_through_the_letterbox(w, h):
-    from model.detect import boxes_to_original, letterbox
+    from leafscout.model.detect import boxes_to_original, letterbox
 
     rgb = np.full((h, w, 3), 40, np.uint8)
     x0, y0, x1, y1 = int(w * 0.3), int(h * 0.4), int(w * 0.55), int(h * 0.8)
@@ -100,9 +100,9 @@ def test_boxes_map_back_through_the_letterbox(w, h):
 
 def test_boxes_are_in_the_original_pixels_of_a_big_jpeg(toy_pests, tmp_path):
     """A 2400x1600 JPEG is decoded at 1/8 size for the detector; the boxes come back in its full-size pixels."""
-    from model.detect import Detector
-    from model.imageio import read_image
-    from model.testing import flat_photo
+    from leafscout.model.detect import Detector
+    from leafscout.model.imageio import read_image
+    from leafscout.model.testing import flat_photo
 
     big = _jpeg(tmp_path / "big.jpg", flat_photo((210, 30, 30), (1600, 2400)))
     det = Detector(toy_pests)
@@ -119,7 +119,7 @@ def test_boxes_are_in_the_original_pixels_of_a_big_jpeg(toy_pests, tmp_path):
 
 
 def test_nms_is_class_agnostic_and_keeps_the_best():
-    from model.detect import postprocess
+    from leafscout.model.detect import postprocess
 
     boxes = np.array([[10, 10, 50, 50], [12, 12, 52, 52], [100, 100, 140, 140]], np.float32)
     scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.05, 0.3]], np.float32)
@@ -132,7 +132,7 @@ def test_nms_is_class_agnostic_and_keeps_the_best():
 
 
 def test_average_precision_by_hand():
-    from model.detect_metrics import ImageDets, detection_report
+    from leafscout.model.detect_metrics import ImageDets, detection_report
 
     gt = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
     perfect = ImageDets(gt.copy(), np.array([0.9, 0.8]), np.array([0, 1]), gt, np.array([0, 1]))
@@ -149,8 +149,8 @@ def test_average_precision_by_hand():
 # ---------------------------------------------------------------------------------------------- the image gate
 
 def test_a_corrupt_photo_gets_one_clear_error(toy_pests, tmp_path):
-    from model.detect import Detector
-    from model.imageio import ImageError
+    from leafscout.model.detect import Detector
+    from leafscout.model.imageio import ImageError
 
     good = (RICE_FIXTURES / "images").glob("brown_*.jpg").__next__().read_bytes()
     bad = tmp_path / "cut.jpg"
@@ -169,10 +169,10 @@ def test_a_corrupt_photo_gets_one_clear_error(toy_pests, tmp_path):
 def test_exported_detector_agrees_with_torch_on_fixture_photos(tmp_path):
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnxruntime")
-    from model.detect import Detector, letterbox, normalize, postprocess
-    from model.detector_arch import build, detector_metadata, export_detector, torch_raw
-    from model.preprocess import LITE_MEAN, LITE_STD
-    from model.imageio import read_image
+    from leafscout.model.detect import Detector, letterbox, normalize, postprocess
+    from leafscout.model.detector_arch import build, detector_metadata, export_detector, torch_raw
+    from leafscout.model.preprocess import LITE_MEAN, LITE_STD
+    from leafscout.model.imageio import read_image
 
     torch.manual_seed(0)
     size = 128
@@ -205,7 +205,7 @@ def test_training_smoke_exports_a_detector(tmp_path, tiny_datasets):
     """Two steps of the real recipe on the fixtures, then the finalize path: threshold, export, report."""
     pytest.importorskip("torch")
     pytest.importorskip("albumentations")
-    from training.detect_train import get_args_parser, main
+    from leafscout.training.detect_train import get_args_parser, main
 
     for split in ("train", "val"):
         shutil.copytree(RICE_FIXTURES, tiny_datasets / "rice_pest" / split)
@@ -219,7 +219,7 @@ def test_training_smoke_exports_a_detector(tmp_path, tiny_datasets):
     assert saved["score_threshold"] >= 0.2 and saved["leaf_val"]["photos"] > 0
     assert set(saved["val_at_threshold"]) >= {"ap_class_agnostic", "map", "matched_label_accuracy", "per_class"}
     assert report["export"]["max_abs_score_diff"] < 1e-3
-    from model.detect import Detector
+    from leafscout.model.detect import Detector
     assert Detector(tmp_path / "run" / "pests.onnx").score_threshold == saved["score_threshold"]
     # resumable: the checkpoint continues from its step
     args.resume, args.max_steps, args.epochs, args.no_finalize = str(tmp_path / "run" / "checkpoint.pt"), 3, 2, True
@@ -231,7 +231,7 @@ def test_training_smoke_exports_a_detector(tmp_path, tiny_datasets):
 # ---------------------------------------------------------------------------------------------- product
 
 def test_action_threshold_comparison_against_the_kb():
-    from advisor import Advisor
+    from leafscout.advisor import Advisor
     from leafscout.pests import pest_actions
 
     adv = Advisor.load()
@@ -257,14 +257,14 @@ def test_action_threshold_comparison_against_the_kb():
 def toy_svc(toy_pests, tmp_path):
     pytest.importorskip("onnx")
     from leafscout.service import DiagnosisService
-    from model.testing import toy_model
+    from leafscout.model.testing import toy_model
     from test_cli_advise_log import LABELS
     clf = toy_model(tmp_path / "toy.onnx", labels=LABELS)
     return DiagnosisService(model_path=clf, db=str(tmp_path / "log.sqlite"), pests_model_path=toy_pests), clf
 
 
 def test_service_json_has_pests_counts_and_actions(toy_svc, tmp_path):
-    from model.testing import flat_photo
+    from leafscout.model.testing import flat_photo
 
     svc, _ = toy_svc
     red = _jpeg(tmp_path / "red.jpg", flat_photo((210, 30, 30), (300, 400)))
@@ -289,7 +289,7 @@ def test_service_json_has_pests_counts_and_actions(toy_svc, tmp_path):
 def test_no_detector_file_means_no_pests_key(tmp_path):
     pytest.importorskip("onnx")
     from leafscout.service import DiagnosisService
-    from model.testing import flat_photo, toy_model
+    from leafscout.model.testing import flat_photo, toy_model
     from test_cli_advise_log import LABELS
 
     svc = DiagnosisService(model_path=toy_model(tmp_path / "toy.onnx", labels=LABELS), db=str(tmp_path / "l.sqlite"),
@@ -305,7 +305,7 @@ def test_no_detector_file_means_no_pests_key(tmp_path):
 
 
 def test_cli_diagnose_json_has_pests(toy_svc, tmp_path):
-    from model.testing import flat_photo
+    from leafscout.model.testing import flat_photo
 
     _, clf = toy_svc
     red = _jpeg(tmp_path / "red.jpg", flat_photo((210, 30, 30), (300, 400)))
@@ -320,8 +320,8 @@ def test_cli_diagnose_json_has_pests(toy_svc, tmp_path):
 
 
 def test_app_draws_boxes_and_says_counts_in_both_languages(toy_svc, tmp_path):
-    from model.testing import flat_photo
-    from webapp.pests import counts_cell, draw_pests, pests_html, photo_with_boxes
+    from leafscout.model.testing import flat_photo
+    from leafscout.webapp.pests import counts_cell, draw_pests, pests_html, photo_with_boxes
 
     svc, _ = toy_svc
     red = _jpeg(tmp_path / "red.jpg", flat_photo((210, 30, 30), (300, 400)))
@@ -342,8 +342,8 @@ def test_app_draws_boxes_and_says_counts_in_both_languages(toy_svc, tmp_path):
 
 
 def test_batch_csv_has_pest_counts(toy_svc, tmp_path):
-    from model.testing import flat_photo
-    from webapp.batch import run_batch, write_csv
+    from leafscout.model.testing import flat_photo
+    from leafscout.webapp.batch import run_batch, write_csv
 
     svc, _ = toy_svc
     a = _jpeg(tmp_path / "a.jpg", flat_photo((210, 30, 30)))
@@ -361,7 +361,7 @@ def test_batch_csv_has_pest_counts(toy_svc, tmp_path):
 def test_leaf_negatives_come_from_train_splits_only():
     if not (SHARED_DATASETS / "rice_pest").is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATASETS} (set LEAFSCOUT_DATASETS)")
-    from training.detect_data import detection_labels, leaf_negatives, rice_pest_items
+    from leafscout.training.detect_data import detection_labels, leaf_negatives, rice_pest_items
 
     neg = leaf_negatives(SHARED_DATASETS, "train")
     assert len(neg) > 5000 and all("/train/" in n.path for n in neg)
@@ -374,9 +374,9 @@ def test_leaf_negatives_come_from_train_splits_only():
 def test_the_labeler_beside_the_detector_names_the_boxes(tmp_path):
     """pests_labeler.onnx next to pests.onnx names each box from its crop; the boxes and scores stay the detector's."""
     pytest.importorskip("onnx")
-    from model.detect import Detector, crop_box
-    from model.testing import flat_photo
-    from model.testing_pests import toy_detector, toy_labeler
+    from leafscout.model.detect import Detector, crop_box
+    from leafscout.model.testing import flat_photo
+    from leafscout.model.testing_pests import toy_detector, toy_labeler
 
     det_path = toy_detector(tmp_path / "pests.onnx")
     red = _jpeg(tmp_path / "red.jpg", flat_photo((210, 30, 30), (300, 400)))
@@ -390,7 +390,7 @@ def test_the_labeler_beside_the_detector_names_the_boxes(tmp_path):
     assert [p.label for p in Detector(det_path, labeler=False).detect(red)] == ["rice.rice_bug"] * 2
     # a labeler for other labels is refused, not silently used
     toy_labeler(tmp_path / "pests_labeler.onnx", labels=["rice.a", "rice.b", "rice.c"])
-    from model.detect import DetectorError
+    from leafscout.model.detect import DetectorError
     with pytest.raises(DetectorError, match="labeler"):
         Detector(det_path)
     # the crop: the box with context, clipped to the photo, at the labeler's size
@@ -404,7 +404,7 @@ def test_the_labeler_beside_the_detector_names_the_boxes(tmp_path):
 def test_labeler_training_smoke_exports_a_labeler(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("albumentations")
-    from training.pest_crops import get_args_parser, main
+    from leafscout.training.pest_crops import get_args_parser, main
 
     root = tmp_path / "data"
     for split in ("train", "val"):
@@ -414,9 +414,9 @@ def test_labeler_training_smoke_exports_a_labeler(tmp_path):
         "--batch-size", "4", "--max-steps", "2", "--no-pretrained", "--threads", "1"]))
     assert rep["val"]["crops"] == 12 and rep["export"]["max_abs_diff"] < 1e-4
     # it plugs in beside a detector with the same labels
-    from model.detect import Detector
-    from model.testing_pests import toy_detector
-    from training.detect_data import detection_labels
+    from leafscout.model.detect import Detector
+    from leafscout.model.testing_pests import toy_detector
+    from leafscout.training.detect_data import detection_labels
     labels, _ = detection_labels()
     toy_detector(tmp_path / "lab" / "pests.onnx", labels=labels)
     det = Detector(tmp_path / "lab" / "pests.onnx")

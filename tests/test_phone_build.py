@@ -10,7 +10,7 @@ from phone_support import built_app
 
 
 def test_build_carries_the_models_metadata_and_every_file():
-    from model.runtime import Predictor, default_model_path
+    from leafscout.model.runtime import Predictor, default_model_path
 
     out = built_app()
     pred = Predictor(default_model_path(), threads=1)
@@ -35,7 +35,7 @@ def test_served_with_isolation_headers_and_gzip():
     from starlette.routing import Mount, Route
     from starlette.testclient import TestClient
 
-    from webapp.phone import _to_slash, static_app
+    from leafscout.webapp.phone import _to_slash, static_app
 
     app = Starlette(routes=[Route("/phone", _to_slash), Mount("/phone", app=static_app(built_app()))])
     with TestClient(app) as c:
@@ -54,7 +54,7 @@ def test_not_built_page_says_how_and_escapes(tmp_path):
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from webapp.phone import mount_routes
+    from leafscout.webapp.phone import mount_routes
 
     routes = mount_routes(prebuilt=tmp_path / "<nothing>")
     with TestClient(Starlette(routes=routes)) as c:
@@ -63,7 +63,7 @@ def test_not_built_page_says_how_and_escapes(tmp_path):
 
 
 def test_build_command_refuses_in_one_line(tmp_path, capsys):
-    from webapp.phone import main
+    from leafscout.webapp.phone import main
 
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"not a model")

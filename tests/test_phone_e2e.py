@@ -31,10 +31,10 @@ def _cli(*args, timeout=120):
 def server(tmp_path_factory):
     need_browser()
     need_build_tools()
-    import app
-    from model.runtime import default_model_path
-    from webapp.phone import mount_routes
-    from webapp.services import Services
+    from leafscout.webapp import app
+    from leafscout.model.runtime import default_model_path
+    from leafscout.webapp.phone import mount_routes
+    from leafscout.webapp.services import Services
 
     db = str(tmp_path_factory.mktemp("db") / "log.sqlite")
     services = Services(model_path=default_model_path(), db=db)

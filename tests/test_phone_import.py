@@ -28,7 +28,7 @@ def _write(path, records, **top):
 
 @pytest.fixture
 def db(tmp_path):
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
 
     url = str(tmp_path / "log.sqlite")
     with FieldLog.open(url) as log:
@@ -45,7 +45,7 @@ def _run(capsys, *argv):
 
 
 def _count(db):
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
 
     with FieldLog.open(db) as log:
         return len(log.history(PLOT).observations)
@@ -62,7 +62,7 @@ def test_import_twice_and_overlapping_exports_double_nothing(tmp_path, db, capsy
     code, out, _ = _run(capsys, str(both), "--db", db)
     assert code == 0 and "imported 1 record(s), 2 already" in out
     assert _count(db) == 3
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     with FieldLog.open(db) as log:
         obs = log.history(PLOT).observations
     assert all(o.confirmed_by is None and o.observer == "Lan" for o in obs)  # unconfirmed, as diagnose --log
@@ -72,7 +72,7 @@ def test_a_refused_record_is_named_and_not_lost(tmp_path, db, capsys):
     f = _write(tmp_path / "x.json", [_rec(0, LATE_BLIGHT_PHOTO), _rec(1, LATE_BLIGHT_PHOTO, plot="Đồi B")])
     code, out, err = _run(capsys, str(f), "--db", db)
     assert code == 2 and "imported 1 record(s)" in out and "rec-1" in err and "Đồi B" in err
-    from fieldlog import FieldLog
+    from leafscout.fieldlog import FieldLog
     with FieldLog.open(db) as log:
         log.add_plot("Đồi B", crop="tomato", area_ha=0.2)
     code, out, err = _run(capsys, str(f), "--db", db)  # the same file again, once the plot exists

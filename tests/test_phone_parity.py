@@ -36,7 +36,7 @@ EVERY = 1 if os.environ.get("LEAFSCOUT_PHONE_ALL") == "1" else 3
 
 @pytest.fixture(scope="module")
 def predictor():
-    from model.runtime import Predictor, default_model_path
+    from leafscout.model.runtime import Predictor, default_model_path
 
     return Predictor(default_model_path(), threads=1)
 
@@ -97,7 +97,7 @@ def test_same_answer_from_the_same_pixels(page, predictor):
 
 
 def test_same_answer_from_the_photo_file(page, predictor):
-    from model.imageio import _reduction, check_image
+    from leafscout.model.imageio import _reduction, check_image
 
     bad, worst_full, worst_reduced, reduced = [], 0.0, 0.0, 0
     big = [p for p in PHOTOS if _reduction(check_image(str(p)), predictor.cfg.resize_size) > 1]
@@ -186,7 +186,7 @@ def _gate_cases(tmp_path) -> dict:
 
 
 def test_image_gate_refuses_like_python(page, tmp_path):
-    from model.imageio import ImageError, read_image
+    from leafscout.model.imageio import ImageError, read_image
 
     bad = []
     for name, data in _gate_cases(tmp_path).items():
@@ -206,7 +206,7 @@ def test_image_gate_refuses_like_python(page, tmp_path):
 
 def test_advice_bundle_equals_leafscout_advise(page, predictor):
     from leafscout.service import load_advisor
-    from webapp.phone import advice_text
+    from leafscout.webapp.phone import advice_text
 
     adv = load_advisor(tuple(predictor.labels))
     labels = [lab for lab in predictor.labels if lab in adv.kb.problems]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.runtime import Predictor
-from model.testing import TOY_COLOURS, flat_photo, toy_model
+from leafscout.model.runtime import Predictor
+from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
 FIXTURES = Path(__file__).parent / "fixtures" / "images"

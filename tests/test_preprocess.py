@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from model.preprocess import CENTER_CROP, SQUASH, PreprocessConfig, geometry, preprocess, tta_geometries
+from leafscout.model.preprocess import CENTER_CROP, SQUASH, PreprocessConfig, geometry, preprocess, tta_geometries
 
 
 def wide_leaf_photo() -> np.ndarray:

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.heatmap import normalize_cam
-from model.imageio import ImageError
-from model.preprocess import preprocess
-from model.runtime import ModelError, Predictor, default_model_path
-from model.testing import TOY_COLOURS, TOY_CONFIG, TOY_LABELS, flat_photo, toy_model
+from leafscout.model.heatmap import normalize_cam
+from leafscout.model.imageio import ImageError
+from leafscout.model.preprocess import preprocess
+from leafscout.model.runtime import ModelError, Predictor, default_model_path
+from leafscout.model.testing import TOY_COLOURS, TOY_CONFIG, TOY_LABELS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -179,12 +179,12 @@ def test_runtime_never_imports_torch(toy):
 def test_runtime_matches_training_pipeline_logits(tmp_path):
     """Same real photos, same weights: ONNX runtime path == training path (decode + preprocess + torch)."""
     torch = pytest.importorskip("torch")
-    from model.arch import EfficientNetLite0
-    from model.export import export_onnx, torch_logits
-    from model.preprocess import PreprocessConfig
-    from training.data import read_rgb
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.export import export_onnx, torch_logits
+    from leafscout.model.preprocess import PreprocessConfig
+    from leafscout.training.data import read_rgb
 
-    from model.labels import load_label_map
+    from leafscout.model.labels import load_label_map
     labels = load_label_map().labels
     cfg = PreprocessConfig()
     torch.manual_seed(0)
@@ -232,7 +232,7 @@ def test_a_photo_that_looks_like_another_crop_says_so(two_crops):
 
 
 def test_an_unknown_crop_is_refused_with_the_nearest_name(two_crops):
-    from model.runtime import UnknownCropError
+    from leafscout.model.runtime import UnknownCropError
     with pytest.raises(UnknownCropError, match="Did you mean 'coffee'"):
         two_crops.predict(flat_photo((220, 30, 30)), crop="cofee")
     with pytest.raises(UnknownCropError, match="no labels for crop 'rice'"):

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from model.runtime import Predictor
-from model.testing import TOY_COLOURS, flat_photo, toy_model
+from leafscout.model.runtime import Predictor
+from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
 PHOTOS = sorted((Path(__file__).parent / "fixtures" / "images").glob("*/*/*.jpg"))
 
 
 def test_int8_is_a_drop_in_model(tmp_path):
-    from model.quantize import quantize
+    from leafscout.model.quantize import quantize
     fp32 = toy_model(tmp_path / "toy.onnx")
     int8 = quantize(fp32, tmp_path / "toy-int8.onnx", PHOTOS[:16])
     a, b = Predictor(fp32), Predictor(int8)

@@ -21,14 +21,14 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
-    from model.testing import toy_model
+    from leafscout.model.testing import toy_model
     return str(toy_model(tmp_path_factory.mktemp("toy") / "toy.onnx", labels=LABELS))
 
 
 @pytest.fixture
 def red_leaf(tmp_path):
     """A red photo: the toy model calls it tomato.late_blight, whose advice ends in copper."""
-    from model.testing import flat_photo
+    from leafscout.model.testing import flat_photo
     p = tmp_path / "leaf.png"
     cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
     return p
@@ -59,7 +59,7 @@ def _copper(decision_holder):
 def test_same_copper_decision_in_app_api_and_cli(svc, red_leaf, toy, tmp_path, capsys):
     """27.5 kg Cu/ha over 7 years, cap 28: copper is blocked by the cap everywhere."""
     from leafscout.cli import main
-    from webapp import handlers as H
+    from leafscout.webapp import handlers as H
 
     d = svc.diagnose(str(red_leaf), plot="Doi A")
     service_decision = d.copper_decision()
@@ -70,7 +70,7 @@ def test_same_copper_decision_in_app_api_and_cli(svc, red_leaf, toy, tmp_path, c
     assert st["copper"] == service_decision
     assert 'data-copper="blocked"' in H.render_card(svc, st, "vi")
     # the API's JSON (same handler the /diagnose endpoint runs), here without the upload-folder check
-    import webapp.handlers as HH
+    import leafscout.webapp.handlers as HH
     orig = HH.safe_upload_path
     HH.safe_upload_path = lambda p, roots=None: Path(p)
     try:
@@ -118,10 +118,10 @@ def test_no_import_cycle_between_the_cli_and_the_sub_clis():
 
 def test_csv_cells_starting_a_formula_are_neutralised(svc, tmp_path):
     from leafscout.safety import csv_cell
-    from webapp import batch as B
+    from leafscout.webapp import batch as B
     assert [csv_cell(x) for x in ("=1+2", "+SUM(1,2)", "-2", "@SUM(1)", "\tx", "\rx", "ok", -2.5)] == \
         ["'=1+2", "'+SUM(1,2)", "'-2", "'@SUM(1)", "'\tx", "'\rx", "ok", -2.5]
-    from model.testing import flat_photo
+    from leafscout.model.testing import flat_photo
     TOY_COLOURS = {"ok": (200, 20, 20)}
     files = []
     for name in ("=1+2.jpg", "+SUM(1,2).jpg", "@SUM(1).jpg", "-x.png"):
@@ -140,8 +140,8 @@ def test_csv_cells_starting_a_formula_are_neutralised(svc, tmp_path):
 
 def test_batch_requests_clean_up_and_are_capped(svc, tmp_path, monkeypatch):
     import tempfile
-    from webapp import batch as B
-    from model.testing import flat_photo
+    from leafscout.webapp import batch as B
+    from leafscout.model.testing import flat_photo
     TOY_COLOURS = {"ok": (200, 20, 20)}
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     B.Workspace._previous = []
@@ -168,19 +168,19 @@ def test_batch_requests_clean_up_and_are_capped(svc, tmp_path, monkeypatch):
 
 
 def test_user_text_is_escaped(svc):
-    from webapp import logbook as LB
+    from leafscout.webapp import logbook as LB
     evil = '<img src=x onerror=alert(1)>'
     msg = LB.add_plot(svc, evil, "coffee", 0.5, "certified", "en")
     assert "<img" not in msg and "&lt;img" in msg
     assert "<img" not in LB.history_md(svc, evil, "en")
     from leafscout.errors import ServiceError
-    from webapp import handlers as H
+    from leafscout.webapp import handlers as H
     with pytest.raises(ServiceError):
         H.api_advise(svc, evil, "en")
 
 
 def test_login_guard_delays_and_locks_out():
-    from webapp.security import LoginGuard
+    from leafscout.webapp.security import LoginGuard
     now = [0.0]
     slept = []
     g = LoginGuard({"farm": "s3cret"}, max_failures=3, lockout_s=60, delay_s=1.0, clock=lambda: now[0],

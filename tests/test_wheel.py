@@ -56,10 +56,31 @@ def _leafscout(inst, *args):
 
 
 def test_installed_copy_imports_nothing_from_the_checkout(installed):
-    r = _run([str(installed["py"]), "-c", "import leafscout, model, advisor, fieldlog, webapp; "
-              "print(leafscout.__file__); print(model.__file__)"], cwd=installed["cwd"], env=installed["env"])
+    r = _run([str(installed["py"]), "-c", "import leafscout, leafscout.model, leafscout.advisor, leafscout.fieldlog, "
+              "leafscout.webapp.app; print(leafscout.__file__); print(leafscout.model.__file__)"],
+             cwd=installed["cwd"], env=installed["env"])
     assert r.returncode == 0, r.stderr
     assert str(REPO) not in r.stdout, r.stdout
+
+
+def test_the_wheel_installs_one_namespace_and_no_generic_top_level_names(installed):
+    """A user's own app.py or model/ folder must not clash with LeafScout's: everything is under leafscout."""
+    r = _run([str(installed["py"]), "-c", "import importlib.metadata as m; "
+              "print('\\n'.join(str(f) for f in m.distribution('leafscout').files))"],
+             cwd=installed["cwd"], env=installed["env"])
+    assert r.returncode == 0, r.stderr
+    tops = {f.split("/")[0] for f in r.stdout.split() if not f.startswith(("../", "leafscout-0"))}
+    assert tops == {"leafscout"}, tops
+    for name in ("app", "model", "training", "advisor", "fieldlog", "webapp"):
+        r = _run([str(installed["py"]), "-c", f"import {name}"], cwd=installed["cwd"], env=installed["env"])
+        assert r.returncode != 0 and "No module named" in r.stderr, (name, r.stdout, r.stderr)
+
+
+def test_the_web_app_has_its_own_command(installed):
+    r = _run([str(installed["bin"]).replace("bin/leafscout", "bin/leafscout-app"), "--help"],
+             cwd=installed["cwd"], env=installed["env"])
+    assert r.returncode == 0, r.stderr
+    assert "--db" in r.stdout and "--auth" in r.stdout
 
 
 def test_advise_from_the_wheel(installed):
@@ -97,7 +118,7 @@ def test_the_label_map_is_package_data(installed):
 
 def test_evaluate_from_the_wheel(installed):
     """Needs model/labels.py to fall back to the packaged label map when datasets/ is not beside it."""
-    import model.labels as ML
+    import leafscout.model.labels as ML
     if "leafscout.data" not in Path(ML.__file__).read_text(encoding="utf-8"):
         pytest.skip("model/labels.py does not read the packaged label map yet (lead: see issue 11 report)")
     r = _leafscout(installed, "evaluate", str(REPO / "tests" / "fixtures" / "images"))

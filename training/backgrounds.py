@@ -15,7 +15,7 @@ import string
 import cv2
 import numpy as np
 
-from model.locate import LocatorConfig, foreground_mask, main_component
+from leafscout.model.locate import LocatorConfig, foreground_mask, main_component
 
 PAPER, SQUARED, SOIL, HAND, TABLE, DARK, FOLIAGE = "paper", "squared", "soil", "hand", "table", "dark", "foliage"
 KINDS = (PAPER, SQUARED, SOIL, HAND, TABLE, DARK, FOLIAGE)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.imageio import ImageError, read_image
-from model.labels import LabelMap, LabelMapError
+from leafscout.model.imageio import ImageError, read_image
+from leafscout.model.labels import LabelMap, LabelMapError
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

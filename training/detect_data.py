@@ -22,9 +22,9 @@ import cv2
 import numpy as np
 import yaml
 
-from model.detect import PAD_VALUE, letterbox
-from model.imageio import ImageError, read_image
-from model.labels import LABELS_FILE
+from leafscout.model.detect import PAD_VALUE, letterbox
+from leafscout.model.imageio import ImageError, read_image
+from leafscout.model.labels import LABELS_FILE
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -100,7 +100,7 @@ def leaf_negatives(data_root: str | Path, split: str = "train", datasets: list[s
     """Photos of the classifier datasets (label map `datasets:`) in `split`: no insect boxes. A dataset that
     also has boxes under `detection:` (rice_pest, whose photos teach the classifier the rice crop) has insects
     in its photos, so it is never a negative."""
-    from model.labels import load_label_map
+    from leafscout.model.labels import load_label_map
     root = Path(data_root)
     data = yaml.safe_load(Path(LABELS_FILE).read_text(encoding="utf-8")) or {}
     boxed = set(data.get("detection") or {})

@@ -1,8 +1,8 @@
 """Train the insect-pest detector (FCOS on EfficientNet-Lite0, model/detector_arch.py) on CPU.
 
-    python -m training.detect_train --data-root ../shared/datasets --output-dir runs/pests
-    python -m training.detect_train ... --resume runs/pests/checkpoint.pt      # continue from the exact step
-    python -m training.detect_train ... --resume runs/pests/checkpoint.pt --finalize-only
+    python -m leafscout.training.detect_train --data-root ../shared/datasets --output-dir runs/pests
+    python -m leafscout.training.detect_train ... --resume runs/pests/checkpoint.pt      # continue from the exact step
+    python -m leafscout.training.detect_train ... --resume runs/pests/checkpoint.pt --finalize-only
 
 torchvision-reference layout: `get_args_parser`, `main`, `train_one_epoch`, `evaluate`; a checkpoint dict
 (model, optimiser, epoch, step, elapsed seconds, args) after every epoch. The learning rate follows a cosine
@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.detect import PAD_VALUE, Detector, box_iou, normalize, postprocess
-from model.detect_metrics import ImageDets, detection_report
-from model.preprocess import LITE_MEAN, LITE_STD
-from training.detect_data import (DetectionSet, detection_labels, leaf_negatives, repeat_factors, rice_pest_items,
+from leafscout.model.detect import PAD_VALUE, Detector, box_iou, normalize, postprocess
+from leafscout.model.detect_metrics import ImageDets, detection_report
+from leafscout.model.preprocess import LITE_MEAN, LITE_STD
+from leafscout.training.detect_data import (DetectionSet, detection_labels, leaf_negatives, repeat_factors, rice_pest_items,
                                   sample_per_dataset)
 
 log = logging.getLogger("leafscout.detect_train")
@@ -218,7 +218,7 @@ def set_metadata(path: Path, updates: dict[str, str]) -> None:
 
 
 def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) -> dict:
-    from model.detector_arch import detector_metadata, export_detector
+    from leafscout.model.detector_arch import detector_metadata, export_detector
 
     t0 = time.time()
     report = {"labels": labels, "input_size": args.input_size, "train": train_info}
@@ -291,7 +291,7 @@ def save_checkpoint(path: Path, model, optimizer, epoch: int, state: dict, args,
 
 
 def main(args) -> dict | None:
-    from model.detector_arch import build
+    from leafscout.model.detector_arch import build
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.threads:

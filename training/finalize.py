@@ -1,7 +1,7 @@
 """After training: evaluate on val, fit temperature, choose decision thresholds, write reports and
 export the verified ONNX model. Re-runnable on any checkpoint:
 
-    python -m training.finalize runs/lite0/checkpoint.pt
+    python -m leafscout.training.finalize runs/lite0/checkpoint.pt
 """
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from model.arch import EfficientNetLite0
-from model.export import export_onnx
-from model.labels import load_label_map
-from model.locate import LocatorConfig, plant_share
-from model.metrics import ece, energy, fit_temperature, softmax
-from model.preprocess import CENTER_CROP, PreprocessConfig, preprocess
-from training.backgrounds import leaf_alpha, replace_background, synthetic_negative
-from training.presets import LAB_DATASETS, EvalTransform
-from training.loop import PhotoDataset, evaluate, load_foliage, locator_config, preprocess_config
-from training.report import per_dataset_report, write_confusions
+from leafscout.model.arch import EfficientNetLite0
+from leafscout.model.export import export_onnx
+from leafscout.model.labels import load_label_map
+from leafscout.model.locate import LocatorConfig, plant_share
+from leafscout.model.metrics import ece, energy, fit_temperature, softmax
+from leafscout.model.preprocess import CENTER_CROP, PreprocessConfig, preprocess
+from leafscout.training.backgrounds import leaf_alpha, replace_background, synthetic_negative
+from leafscout.training.presets import LAB_DATASETS, EvalTransform
+from leafscout.training.loop import PhotoDataset, evaluate, load_foliage, locator_config, preprocess_config
+from leafscout.training.report import per_dataset_report, write_confusions
 
 log = logging.getLogger("leafscout.finalize")
 # Thresholds are chosen on field-like photos (the field sets' val photos and lab val leaves pasted on new
@@ -65,7 +65,7 @@ class FieldLikeDataset(torch.utils.data.Dataset):
         rng = np.random.default_rng(10_000 + i)
         if i >= len(self.items):
             return synthetic_negative(rng, 256), self.background
-        from training.data import read_rgb
+        from leafscout.training.data import read_rgb
         s = self.items[i]
         rgb = read_rgb(s.path)
         if rgb is None:
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     p.add_argument("--output-dir", default=None, help="default: the checkpoint's folder")
     ns = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from training.data import discover
+    from leafscout.training.data import discover
     ckpt = torch.load(ns.checkpoint, map_location="cpu", weights_only=False)
     args = argparse.Namespace(**ckpt["args"])  # every option the run was started with
     if "resize_policy" not in ckpt["args"]:  # runs from before the option trained on centre crops

@@ -12,10 +12,10 @@ import torch
 from torch.utils.data import Dataset, Sampler
 from tqdm import tqdm
 
-from model.locate import LocatorConfig
-from model.preprocess import CENTER_CROP, SQUASH, PreprocessConfig
-from training.data import DataError, Sample, read_rgb
-from training.presets import FIELD_DATASETS, TrainTransform
+from leafscout.model.locate import LocatorConfig
+from leafscout.model.preprocess import CENTER_CROP, SQUASH, PreprocessConfig
+from leafscout.training.data import DataError, Sample, read_rgb
+from leafscout.training.presets import FIELD_DATASETS, TrainTransform
 
 log = logging.getLogger("leafscout.train")
 

@@ -1,7 +1,7 @@
 """Write the model card (`model/MODEL_CARD.md`) from a run's metrics.json, so every figure in the card
 comes from the run that produced the shipped file.
 
-    python -m training.model_card runs/lite0 --onnx model/leafscout.onnx --out model/MODEL_CARD.md
+    python -m leafscout.training.model_card runs/lite0 --onnx model/leafscout.onnx --out model/MODEL_CARD.md
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from model.labels import load_label_map
+from leafscout.model.labels import load_label_map
 
 TARGETS = {"plantvillage": ("top1", 0.99), "ibean_uganda": ("top1", 0.90), "chilli_leaf": ("top1", 0.90)}
 DEFAULT_TARGET = ("macro_f1", 0.93)
@@ -90,7 +90,7 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
         flags = " ".join(_flag(k, shown[k]) for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, []))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
-        lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m training.train "
+        lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m leafscout.training.train "
                      f"--data-root ../shared/datasets --output-dir {folder} {flags}`")
     lines.insert(0, f"- Training time on 2 CPU cores, summed from the epoch logs: {total:.1f} min "
                     f"(images/s per epoch in the last stage: {m['training']['images_per_s']}).")
@@ -166,7 +166,7 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
               "(training/presets.py, training/backgrounds.py). The stages below are the whole recipe.",
               *stage_lines(run, m, base_rev),
               f"- Then: `cp {run}/leafscout.onnx {onnx} && cp {run}/metrics.json {onnx.parent}/metrics.json && "
-              f"python -m training.model_card {run} --onnx {onnx}"
+              f"python -m leafscout.training.model_card {run} --onnx {onnx}"
               + (f" --base-rev {base_rev}" if base_rev else "") + (f" --notes {notes_path}" if notes_path else "")
               + "`.", "",
               "## Labels", "", ", ".join(f"`{x}`" for x in labels), "",

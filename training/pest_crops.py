@@ -6,7 +6,7 @@ folder, whose training set has whole-photo boxes). This second stage is the clas
 EfficientNet-Lite0 with its ImageNet weights, trained on crops of the ground-truth boxes (with the box jittered
 the way a detector's boxes are off, and some context around it) and run on each detected box at run time.
 
-    python -m training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler
+    python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler
 
 Writes `checkpoint.pt`, `report.json` (val crop accuracy per class) and `pests_labeler.onnx` (verified against
 PyTorch on real crops). model/detect.py uses it when it lies next to the detector as `pests_labeler.onnx`.
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.detect import NO_INSECT, Detector, box_iou, crop_box, normalize
-from model.preprocess import LITE_MEAN, LITE_STD, PreprocessConfig
-from training.detect_data import detection_labels, load_rgb, rice_pest_items
+from leafscout.model.detect import NO_INSECT, Detector, box_iou, crop_box, normalize
+from leafscout.model.preprocess import LITE_MEAN, LITE_STD, PreprocessConfig
+from leafscout.training.detect_data import detection_labels, load_rgb, rice_pest_items
 
 log = logging.getLogger("leafscout.pest_crops")
 
@@ -69,7 +69,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 def mine_negatives(det_path: str, train, data_root: Path, n_leaf: int, threshold: float, limit: int, seed: int,
                    per_image: int = 4):
     """Items whose boxes are the detector's false alarms (all labelled `no insect`) on TRAIN photos only."""
-    from training.detect_data import Item, leaf_negatives, sample_per_dataset
+    from leafscout.training.detect_data import Item, leaf_negatives, sample_per_dataset
 
     det = Detector(det_path, labeler=False)
     out = []
@@ -149,8 +149,8 @@ def evaluate(model, crops, labels, names) -> dict:
 
 
 def main(args) -> dict:
-    from model.arch import EfficientNetLite0, load_pretrained
-    from model.export import export_onnx
+    from leafscout.model.arch import EfficientNetLite0, load_pretrained
+    from leafscout.model.export import export_onnx
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.threads:

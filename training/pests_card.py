@@ -1,6 +1,6 @@
 """Write the pest detector's card (model/PESTS_CARD.md) from a training run's report.json (+ bench_pests JSON).
 
-    python -m training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json --out model/PESTS_CARD.md
+    python -m leafscout.training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json --out model/PESTS_CARD.md
 
 Every figure comes from the files; the fixed text says what the figures mean and where the model falls short.
 """
@@ -36,7 +36,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
     w("Finds, names and counts insect pests of rice in a photo (issue 13). Shipped as `model/pests.onnx`; "
       "`leafscout diagnose --json` returns `pests` (label, score, box in the photo's pixels), `pest_counts` and "
       "`pest_actions` (the count against the knowledge base's action threshold). Regenerate this card with "
-      "`python -m training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json "
+      "`python -m leafscout.training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json "
       "--labeler-run runs/pests_labeler_v2 --threshold-json runs/pests/threshold.json`.")
     w("")
     w("## Model")
@@ -100,7 +100,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       f"noise, JPEG 40-95; boxes less than 30% visible are dropped. Evaluation uses the runtime's letterbox.")
     w(f"- Recipe: AdamW lr {a['lr']}, cosine over training progress, {a['warmup_steps']} warm-up steps, batch "
       f"{a['batch_size']}, stem + {a['freeze_blocks']} blocks frozen and all BatchNorm statistics frozen, channels_last, "
-      f"{tr['threads']} CPU threads. `python -m training.detect_train --data-root ../shared/datasets --output-dir "
+      f"{tr['threads']} CPU threads. `python -m leafscout.training.detect_train --data-root ../shared/datasets --output-dir "
       f"runs/pests --input-size {a['input_size']} --epochs {a['epochs']} --time-limit-min {a['time_limit_min']:g} "
       f"--threads {a['threads']}` (resumable with `--resume runs/pests/checkpoint.pt`).")
     w(f"- Ran {tr['epochs_done']} epochs, {tr['steps']} steps in **{tr['minutes']} min** on the 2-core reference "
@@ -115,7 +115,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
              f"trained detector (score >= {la.get('negative_threshold')}, at most 4 a photo) on rice_pest TRAIN photos "
              f"and on {la.get('leaf_photos')} leaf photos of the classifier datasets' TRAIN splits; a box it calls so is "
              f"dropped. " if "none.no_insect" in labeler["labels"] else "")
-          + f"`python -m training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler_v2 --threads 2"
+          + f"`python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler_v2 --threads 2"
           + (f" --hard-negatives-from runs/pests/pests.onnx --negative-threshold {la.get('negative_threshold')} "
              f"--leaf-photos {la.get('leaf_photos')} --max-negatives {la.get('max_negatives')}`. "
              if la.get("hard_negatives_from") else "`. ")

@@ -1,6 +1,6 @@
 """Choose the pest detector's score threshold for the whole runtime path (detector + labeler), and write it in.
 
-    python -m training.pests_threshold runs/pests/pests.onnx --data-root ../shared/datasets --out runs/pests/threshold.json
+    python -m leafscout.training.pests_threshold runs/pests/pests.onnx --data-root ../shared/datasets --out runs/pests/threshold.json
 
 With a labeler beside the detector (`pests_labeler.onnx`) that can say "no insect", fewer boxes survive on leaf
 photos than the detector alone gives, so the threshold that keeps leaf photos silent can be lower. For every leaf
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from model.detect import Detector
-from model.detect_metrics import ImageDets, detection_report
-from training.detect_data import detection_labels, leaf_negatives, rice_pest_items
+from leafscout.model.detect import Detector
+from leafscout.model.detect_metrics import ImageDets, detection_report
+from leafscout.training.detect_data import detection_labels, leaf_negatives, rice_pest_items
 
 
 def surviving_max(det: Detector, path: str, floor: float) -> float:
     """The highest score >= floor of a box the labeler keeps (0 when none): boxes are named in score order, a
     few at a time, and the first one kept ends the search."""
-    from model.detect import boxes_to_original, postprocess
+    from leafscout.model.detect import boxes_to_original, postprocess
     rgb, _, _ = det.load(path)
     x, lb = det.prepare(rgb)
     scores, boxes = det.infer(x[None])
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     root = Path(args.data_root)
     leaves = leaf_negatives(root, "val")
     if args.leaf_limit:
-        from training.detect_data import sample_per_dataset
+        from leafscout.training.detect_data import sample_per_dataset
         leaves = sample_per_dataset(leaves, args.leaf_limit * len({i.source for i in leaves}), 0)
     maxes, by = [], {}
     for it in leaves:
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     if args.out:
         Path(args.out).write_text(json.dumps(out, indent=2))
     if args.write:
-        from training.detect_train import set_metadata
+        from leafscout.training.detect_train import set_metadata
         set_metadata(Path(args.detector), {"leafscout.score_threshold": repr(thr)})
         print(f"wrote score_threshold {thr} into {args.detector}")
     return 0

@@ -16,9 +16,9 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from model.locate import LocatorConfig
-from model.preprocess import SQUASH, PreprocessConfig, frame, geometry, normalize, preprocess
-from training.backgrounds import leaf_alpha, replace_background, synthetic_negative
+from leafscout.model.locate import LocatorConfig
+from leafscout.model.preprocess import SQUASH, PreprocessConfig, frame, geometry, normalize, preprocess
+from leafscout.training.backgrounds import leaf_alpha, replace_background, synthetic_negative
 
 # Datasets photographed as one leaf on a plain backdrop: their backdrop is a shortcut to the dataset.
 LAB_DATASETS = ("plantvillage", "coffee_bracol", "mangoleafbd", "tea_leaf", "citrus_leaves")

@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.metrics import classification_report, confusion
+from leafscout.model.metrics import classification_report, confusion
 
 
 def per_dataset_report(logits: np.ndarray, targets: np.ndarray, datasets: list[str], labels: list[str],

@@ -1,7 +1,7 @@
 """Fine-tune EfficientNet-Lite0 on the leaf datasets: one plain recipe.
 
-    python -m training.train --data-root ../shared/datasets --output-dir runs/lite0
-    torchrun --nproc_per_node 2 -m training.train ...        # DistributedDataParallel (gloo on CPU)
+    python -m leafscout.training.train --data-root ../shared/datasets --output-dir runs/lite0
+    torchrun --nproc_per_node 2 -m leafscout.training.train ...        # DistributedDataParallel (gloo on CPU)
 
 Resumable: `--resume runs/lite0/checkpoint.pt` continues from the exact step. After the last epoch it
 calibrates on val, writes the reports and exports the ONNX model (see training/finalize.py).
@@ -25,14 +25,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from model.arch import EfficientNetLite0, load_pretrained
-from model.labels import LABELS_FILE, LabelMapError, load_label_map
-from model.preprocess import POLICIES, SQUASH
-from training.data import DataError, discover, discover_extra, sample_weights
-from training.finalize import finalize
-from training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, preprocess_config,
+from leafscout.model.arch import EfficientNetLite0, load_pretrained
+from leafscout.model.labels import LABELS_FILE, LabelMapError, load_label_map
+from leafscout.model.preprocess import POLICIES, SQUASH
+from leafscout.training.data import DataError, discover, discover_extra, sample_weights
+from leafscout.training.finalize import finalize
+from leafscout.training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, preprocess_config,
                            worker_init)
-from training.presets import TrainTransform
+from leafscout.training.presets import TrainTransform
 
 log = logging.getLogger("leafscout.train")
 
@@ -92,11 +92,11 @@ def init_weights(model, path: str, labels: list[str]) -> bool:
 
     The label list may have grown or shrunk since (a crop added to labels.yaml): the backbone and the
     classifier rows of the labels both lists share are kept, new labels start fresh, and one line says so."""
-    from model.onnx_weights import copy_classifier_rows
+    from leafscout.model.onnx_weights import copy_classifier_rows
     if not Path(path).is_file():
         raise DataError(f"--init-from {path}: no such file; pass a training checkpoint.pt or a LeafScout .onnx")
     if path.endswith(".onnx"):
-        from model.onnx_weights import load_onnx_weights
+        from leafscout.model.onnx_weights import load_onnx_weights
         try:
             _, rows = load_onnx_weights(model, path, labels)
         except ValueError as exc:

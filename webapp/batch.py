@@ -264,7 +264,7 @@ def write_csv(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None =
     tab = table(advisor, batch, lang)
     with open(out, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
-        from webapp.pests import counts_cell
+        from leafscout.webapp.pests import counts_cell
         w.writerow(csv_row(tab["headers"] + ["label", "status", "confidence", "error_code", "model_version",
                                              "pest_counts"]))
         for shown, r in zip(tab["data"], batch["rows"]):
@@ -284,7 +284,7 @@ def _thumb(path: str | None, dest: Path) -> Path | None:
     try:
         import cv2
 
-        from model.imageio import read_image
+        from leafscout.model.imageio import read_image
 
         rgb = read_image(path)
         h, w = rgb.shape[:2]

@@ -136,7 +136,7 @@ def diagnose_upload(services, image_path, crop=None, plot=None, organic=None, da
         except ValueError:
             overlay = None
     if state.get("pests") and d.photo:  # insects found: show them boxed and numbered instead of the heatmap
-        from webapp.pests import photo_with_boxes
+        from leafscout.webapp.pests import photo_with_boxes
         overlay = photo_with_boxes(d.photo, state["pests"]) if heatmap else overlay
     return state, overlay
 
@@ -157,7 +157,7 @@ def readvise(services, state, plot=None, organic=None, days=None, copper_7y=None
 
 
 def _advice(state):
-    from advisor import Advice
+    from leafscout.advisor import Advice
     a = (state or {}).get("advice")
     return Advice.from_dict(a) if a else None
 
@@ -322,7 +322,7 @@ def render_citations(services, state, lang: str) -> str:
 
 def render_all(services, state, lang) -> tuple[str, str, str]:
     """(card HTML, details Markdown, citations Markdown) for the current state and language."""
-    from webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
+    from leafscout.webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
     card = with_group(services, render_card(services, state, lang), state, lang)  # several photos: their lines
     return (card + pests_html(state, lang), render_details(services, state, lang),
             render_citations(services, state, lang))
@@ -425,7 +425,7 @@ def diagnose_group_upload(services, paths, crop=None, plot=None, organic=None, d
     if heatmap:
         with_pests = next((x for x in each if x.pests and x.photo), None)
         if with_pests is not None:
-            from webapp.pests import photo_with_boxes
+            from leafscout.webapp.pests import photo_with_boxes
             overlay = photo_with_boxes(with_pests.photo, [p.to_dict() for p in with_pests.pests])
     return state, overlay
 

@@ -27,7 +27,7 @@ def plot_names(services) -> list[str]:
 def ensure_plot(services, plot: str | None, new_plot: str | None, crop: str | None = None,
                 area_ha=None, organic: str | None = None):
     """The chosen plot's name; a typed new name is created first (crop from the diagnosis if known)."""
-    from fieldlog.errors import UnknownPlotError
+    from leafscout.fieldlog.errors import UnknownPlotError
 
     log = services.log
     new_plot = (new_plot or "").strip()
@@ -95,7 +95,7 @@ def refusal_text(exc: Exception, lang: str, services=None, name: str | None = No
 
 def _similar_plot(services, name) -> str | None:
     """The existing plot a new name was refused for (same letters, other accents, spaces or punctuation)."""
-    from fieldlog.text import skeleton
+    from leafscout.fieldlog.text import skeleton
 
     shape = skeleton((name or "").strip()) if name else ""
     if not shape or services is None:
@@ -115,7 +115,7 @@ def _msg(exc: Exception, lang: str, services=None, name: str | None = None) -> s
 
 def add_plot(services, name, crop, area, organic, lang) -> str:
     lang = norm_lang(lang)
-    from fieldlog.api import PLOT_AREA_HA
+    from leafscout.fieldlog.api import PLOT_AREA_HA
     try:
         try:
             ha = float(area or 0.1)
@@ -162,7 +162,7 @@ def _copper_number(copper) -> float | None:
     """A typed kg Cu/ha: None when empty or 0 (not given), Refused when not a number or implausible."""
     import math
 
-    from fieldlog.copper import MAX_KG_HA_PER_APPLICATION
+    from leafscout.fieldlog.copper import MAX_KG_HA_PER_APPLICATION
     if copper in (None, ""):
         return None
     try:
@@ -259,7 +259,7 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
         return t("choose_plot", lang)
     if not grams_per_tank or not tanks:
         return t("log_spray_need", lang)
-    from fieldlog.copper import MAX_KG_HA_PER_APPLICATION
+    from leafscout.fieldlog.copper import MAX_KG_HA_PER_APPLICATION
     try:
         p = services.log.get_plot(plot)
         kg, cu_g = copper_kg_ha(product, grams_per_tank, tanks, p.area_ha, cu_percent)
@@ -307,7 +307,7 @@ def qr_png(services, item) -> str:
     """The item's traceability QR code as a PNG file (in a private temp folder) for gr.Image."""
     import tempfile
 
-    from fieldlog import qr
+    from leafscout.fieldlog import qr
 
     d = Path(tempfile.mkdtemp(prefix="leafscout-qr-"))
     out = d / "qr.png"
@@ -319,7 +319,7 @@ def export_files(services, target, lang) -> tuple[str, list[str]]:
     """PDF, CSV and HTML trace reports for a lot or plot -> (message, file paths)."""
     import tempfile
 
-    from fieldlog import export
+    from leafscout.fieldlog import export
 
     lang = norm_lang(lang)
     target = (target or "").strip()

@@ -72,7 +72,7 @@ def draw_pests(rgb: np.ndarray, pests: list[dict], orig_size: tuple[int, int] | 
 
 def photo_with_boxes(path: str, pests: list[dict], max_side: int = 1024) -> np.ndarray | None:
     """The photo at `path` (through the image gate, decoded at reduced size when big) with the boxes drawn."""
-    from model.imageio import check_image, read_image
+    from leafscout.model.imageio import check_image, read_image
     try:
         info = check_image(path)
         rgb = read_image(path, min_short_side=min(max_side, min(info.width, info.height)))

@@ -14,8 +14,8 @@
     strings.json                           error messages and label names (webapp.i18n, the knowledge base)
     sw.js, manifest.webmanifest, icons     offline install: the service worker caches every file of this build
 
-    python -m webapp.phone build [--out phone/dist] [--model model/leafscout.onnx]
-    python -m webapp.phone serve [--out DIR] [--port 8765]    # a static server with the right headers
+    python -m leafscout.webapp.phone build [--out phone/dist] [--model model/leafscout.onnx]
+    python -m leafscout.webapp.phone serve [--out DIR] [--port 8765]    # a static server with the right headers
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def ort_ready() -> bool:
 
 def model_metadata(model_path: str | Path) -> dict:
     """The LeafScout metadata of an ONNX file, parsed exactly as `model.runtime.Predictor` reads it."""
-    from model.runtime import Predictor
+    from leafscout.model.runtime import Predictor
 
     pred = Predictor(model_path, threads=1)
     meta = {"format": 1, "file": Path(model_path).name, "labels": pred.labels,
@@ -155,7 +155,7 @@ def advice_bundle(adv, labels: list[str]) -> dict:
 
 def strings_bundle(adv, labels: list[str]) -> dict:
     """What the phone shows that Python already says: error messages (webapp.i18n) and label names (KB)."""
-    from webapp.i18n import STRINGS
+    from leafscout.webapp.i18n import STRINGS
 
     errors = {k[4:]: v for k, v in STRINGS.items() if k.startswith("err_")}
     names = {}
@@ -191,7 +191,7 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
           quiet: bool = True) -> dict:
     """Assemble the static phone app in `out_dir` (replaced). Returns {files: {path: bytes}, total_bytes, ...}."""
     from leafscout.service import load_advisor
-    from model.runtime import default_model_path
+    from leafscout.model.runtime import default_model_path
 
     if not SRC.is_dir():
         raise PhoneBuildError(f"{SRC} is missing: the phone app's sources are not in this install")
@@ -320,7 +320,7 @@ def mount_routes(model_path=None, out_dir: str | Path | None = None, prebuilt: s
         if prebuilt:
             out = Path(prebuilt)
             if not (out / "build.json").is_file():
-                raise PhoneBuildError(f"{out} holds no built phone app; run `python -m webapp.phone build`")
+                raise PhoneBuildError(f"{out} holds no built phone app; run `python -m leafscout.webapp.phone build`")
         else:
             if out_dir:
                 out = Path(out_dir)
@@ -351,7 +351,7 @@ def serve(root: Path, host: str, port: int) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m webapp.phone", description="Build or serve the offline phone app")
+    ap = argparse.ArgumentParser(prog="python -m leafscout.webapp.phone", description="Build or serve the offline phone app")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="assemble the static phone app folder")
     b.add_argument("--out", default=str(DEFAULT_OUT))
@@ -368,7 +368,7 @@ def main(argv=None) -> int:
         else:
             root = Path(args.out)
             if not (root / "index.html").is_file():
-                raise PhoneBuildError(f"{root} holds no built phone app; run `python -m webapp.phone build` first")
+                raise PhoneBuildError(f"{root} holds no built phone app; run `python -m leafscout.webapp.phone build` first")
             serve(root, args.host, args.port)
     except (PhoneBuildError, OSError) as exc:
         print(f"webapp.phone: error: {exc}", file=sys.stderr)

@@ -18,7 +18,7 @@ def resolve_model_path(cli_value: str | None = None) -> Path:
     """--model, else the runtime's own default ($LEAFSCOUT_MODEL, else the shipped model/leafscout.onnx)."""
     if cli_value:
         return Path(cli_value)
-    from model.runtime import default_model_path  # imported here: nothing heavy at app import
+    from leafscout.model.runtime import default_model_path  # imported here: nothing heavy at app import
     return default_model_path()
 
 

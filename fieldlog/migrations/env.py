@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from fieldlog.schema import Base
+from leafscout.fieldlog.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

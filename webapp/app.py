@@ -1,0 +1,825 @@
+"""LeafScout web app: `python app.py` serves the Gradio app farmers and extension officers use.
+
+Layout follows the house style: pure handlers live in `webapp/` (testable without a server), the one
+diagnosis service in `leafscout/service.py` (shared with the CLI), then one builder per tab, then the
+API-only endpoints, then the `__main__` guard. Nothing heavy happens at import; the model loads once at
+start (`Services.warm_up`) and every request shares it.
+
+    python app.py [--model PATH] [--db PATH_OR_URL] [--host 127.0.0.1] [--port 7860] [--auth user:pass]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+
+from leafscout.errors import ServiceError
+from leafscout.safety import html_text
+from leafscout.webapp import batch as B
+from leafscout.webapp import handlers as H
+from leafscout.webapp import logbook as LB
+from leafscout.webapp.i18n import DEFAULT_LANG, norm_lang, t
+from leafscout.webapp.services import Services
+
+AUTH_ENV = "LEAFSCOUT_AUTH"
+# Diagnoses that run at once (the "model" queue). Each gets cores / MODEL_WORKERS onnxruntime threads, so
+# together they use every core once: with all cores per session, 2 requests ran 4 spinning threads on 2 cores,
+# and the server's CPU a request under a 20-request burst was ~2x (benchmarks/bench_app_load.py).
+MODEL_WORKERS = 2
+# Queue positions are sent to waiting browsers once a second, not to every waiting request each time one
+# starts (Gradio's "auto": 20 waiting requests got ~200 messages per burst; each costs CPU at both ends).
+QUEUE_STATUS_EVERY_S = 1.0
+DEFAULT_MAX_FILE_SIZE = "50mb"
+LANG_CHOICES = [("Tiếng Việt", "vi"), ("English", "en")]
+PRIMARY = "#9a3412"        # white on it: 7.3:1 (WCAG AA asks 4.5:1)
+PRIMARY_HOVER = "#7c2d12"
+
+CSS = """
+.gradio-container {max-width: 960px !important; margin: 0 auto !important; padding: 4px !important;}
+.gradio-container .main.fillable {padding: 0 6px !important;}
+/* a 48 px tall accordion header stretched its rotated arrow 48 px wide, out of the box */
+.gradio-container .label-wrap {align-items: center;} .gradio-container .label-wrap .icon {align-self: center;}
+#header {gap: 2px !important;}
+#lang .wrap {gap: 6px; flex-wrap: nowrap;} #lang label {padding: 2px 10px; min-height: 36px;}
+#photo {width: 100%;}
+/* Gradio's screen-reader status line says raw English keys ("common.complete") on a Vietnamese page */
+.sr-only[role=status][aria-live] {display: none !important;}
+.gradio-container button {min-height: 48px; font-size: 1.05rem;}
+#batch-btn {min-height: 56px; font-size: 1.2rem;}
+.gradio-container input, .gradio-container textarea {font-size: 1.05rem;}
+.gradio-container .prose {overflow-wrap: anywhere;}
+.gradio-container .prose table {display: block; max-width: 100%; overflow-x: auto;}
+#title-md h2 {margin: 0; font-size: 1.25rem;} #title-md p {margin: 0;}
+.tab-wrapper, .tab-container {flex-wrap: wrap !important; height: auto !important; overflow: visible !important;}
+.tab-container button {padding: 4px 8px !important; font-size: 1rem !important; visibility: visible !important;
+  position: static !important;}
+.overflow-menu {display: none !important;}
+#lang .wrap {flex-wrap: nowrap;}
+#preview img {max-height: 130px; object-fit: contain;}
+#preview {padding: 2px !important;}
+.card {border-radius: 10px; padding: 10px 12px; border: 2px solid #475569; background: #fff; color: #111827;}
+.card p {margin: 4px 0;}
+.card-title {font-size: 1.25rem; font-weight: 700; line-height: 1.2;}
+.card-sub {color: #374151;}
+.card-row {margin: 4px 0; line-height: 1.3;} .card-k {font-weight: 700; display: block; color: #7c2d12;}
+.card-healthy {border-color: #166534;} .card-healthy .card-title {color: #14532d;}
+.card-error, .card-retake {border-color: #9a3412;}
+.card-warn {font-weight: 700; color: #991b1b;}
+.card-note {color: #92400e;}
+#batch-results .brow {border-bottom: 1px solid #d1d5db; padding: 6px 0; overflow-wrap: anywhere; word-break: break-word;}
+#batch-results .bname {font-weight: 700;}
+#batch-chosen, #batch-results {max-width: 100%; overflow-wrap: anywhere;}
+.group-box {border-top: 1px solid #d1d5db; margin-top: 6px; padding-top: 4px;}
+.group-title {font-weight: 700;} .group-agree {margin: 2px 0;}
+.group-photos {margin: 2px 0 0 1.2em; padding: 0; font-size: 0.95rem;}
+.group-photo {margin: 2px 0; overflow-wrap: anywhere;}
+.group-file {color: #4b5563; font-size: 0.85rem;}
+#group-row {gap: 6px;} #group-msg p {margin: 2px 0;}
+"""
+
+# Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
+# so a 3G upload takes seconds, not tens of seconds; (2) the crop picker is remembered in the browser;
+# (3) the photo input opens the camera or gallery on a phone (accept=image/*).
+HEAD = r"""
+<script>
+(() => {
+  const MAX_SIDE = 1600, QUALITY = 0.85, MIN_BYTES = 400 * 1024;
+  async function shrink(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return file;
+    let bmp;
+    try { bmp = await createImageBitmap(file, {imageOrientation: 'from-image'}); } catch (e) { return file; }
+    const scale = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
+    if (scale === 1 && file.size < MIN_BYTES) { bmp.close && bmp.close(); return file; }
+    const c = document.createElement('canvas');
+    c.width = Math.round(bmp.width * scale); c.height = Math.round(bmp.height * scale);
+    c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+    bmp.close && bmp.close();
+    const blob = await new Promise(r => c.toBlob(r, 'image/jpeg', QUALITY));
+    if (!blob || blob.size >= file.size) return file;
+    const name = file.name.replace(/\.[^.]+$/, '') + '.jpg';
+    return new File([blob], name, {type: 'image/jpeg', lastModified: file.lastModified});
+  }
+  // An upload button's hidden <input type=file> sits beside the button (#photo, #batch-files), not inside it.
+  const OWNERS = ['photo', 'photo-more', 'batch-files'];
+  const owned = (input) => [input.previousElementSibling, input.nextElementSibling, input.parentElement]
+    .some(e => e && (OWNERS.includes(e.id) || (e.closest && e.closest('#photo, #photo-more, #batch-files'))));
+  document.addEventListener('change', async (ev) => {
+    const input = ev.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== 'file' || input.dataset.lsShrunk === '1') return;
+    if (!owned(input)) return;
+    const files = Array.from(input.files || []);
+    if (!files.some(f => /^image\/(jpeg|png|webp)$/.test(f.type))) return;
+    ev.stopImmediatePropagation();
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(await shrink(f));
+    input.files = dt.files;
+    input.dataset.lsShrunk = '1';
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+    setTimeout(() => { delete input.dataset.lsShrunk; }, 0);
+  }, true);
+  const fix = () => {
+    document.querySelectorAll('input[type=file]').forEach(i => {
+      const cam = (e) => e && (e.id === 'photo' || e.id === 'photo-more');
+      if (cam(i.previousElementSibling) || cam(i.nextElementSibling)) i.accept = 'image/*';
+    });
+  };
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>
+"""
+
+# The crop picker's value is kept in the browser (localStorage) and restored on the next visit.
+CROP_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.crop') || ''; } catch (e) { return ''; } }"
+CROP_SAVE_JS = "(c) => { try { localStorage.setItem('leafscout.crop', c || ''); } catch (e) {} return c; }"
+# So is the name of the person who confirms saved diagnoses (one phone, usually one person).
+BY_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.confirmed_by') || ''; } catch (e) { return ''; } }"
+BY_SAVE_JS = "(b) => { try { localStorage.setItem('leafscout.confirmed_by', b || ''); } catch (e) {} return b; }"
+
+
+@dataclass
+class UI:
+    """Components shared between tabs, and every (component, {attr: i18n key}) the language switch re-writes."""
+    bound: list = field(default_factory=list)
+    c: dict = field(default_factory=dict)
+
+    def L(self, component, **keys):
+        self.bound.append((component, keys))
+        return component
+
+
+def _error(code: str, lang: str):
+    import gradio as gr
+    return gr.Error(html_text(t("error", lang, msg=H.error_text(code, lang))), print_exception=False)
+
+
+# ------------------------------------------------------------------------------------------- layout
+
+def build_diagnose_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    with L(gr.Tab(t("tab_diagnose", lang), id="diagnose", elem_id="tab-diagnose"), label="tab_diagnose"):
+        c["crop"] = L(gr.Dropdown(H.model_crop_choices(services, lang), value="", label=t("crop_pick", lang),
+                                  elem_id="crop"), label="crop_pick")
+        # An upload button, not gr.Image/gr.File: Gradio never opens the upload itself (the project's image
+        # gate does), the button speaks the page's language (no "Drop File Here"), and there is no webcam
+        # source to fail on a plain-http LAN page: on a phone the file input itself offers the camera.
+        c["photo"] = L(gr.UploadButton(t("photo_btn", lang), file_count="single", type="filepath",
+                                       variant="primary", elem_id="photo"), label="photo_btn")
+        c["preview"] = gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
+                                elem_id="preview", buttons=[])
+        c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
+        build_group_controls(services, ui, lang)
+        with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
+            c["details"] = gr.Markdown("", elem_id="details-md")
+        with L(gr.Accordion(t("card_why", lang), open=False, elem_id="why"), label="card_why"):
+            c["overlay"] = L(gr.Image(label=t("heatmap", lang), interactive=False, format="jpeg", height=240,
+                                      elem_id="heatmap"), label="heatmap")
+            c["citations"] = gr.Markdown("", elem_id="citations-md")
+        with L(gr.Accordion(t("context_title", lang), open=False, elem_id="context"), label="context_title"):
+            c["plot"] = L(gr.Dropdown([""] + LB.plot_names(services), value="", label=t("diag_plot", lang),
+                                      elem_id="diag-plot"), label="diag_plot")
+            c["organic"] = L(gr.Radio(H.organic_choices(lang), value="certified", label=t("organic_status", lang),
+                                      elem_id="organic"), label="organic_status")
+            with gr.Row():
+                c["days"] = L(gr.Number(None, label=t("days_to_harvest", lang), minimum=0, precision=0,
+                                        elem_id="days"), label="days_to_harvest")
+                c["copper"] = L(gr.Number(0, label=t("copper_7y", lang), minimum=0, elem_id="copper"),
+                                label="copper_7y")
+            c["ctx_md"] = gr.Markdown("", elem_id="ctx-md")
+        with L(gr.Accordion(t("save_title", lang), open=False, elem_id="save"), label="save_title"):
+            c["save_plot"] = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("plot", lang),
+                                           elem_id="save-plot"), label="plot")
+            c["save_new"] = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
+            c["save_by"] = L(gr.Textbox(label=t("confirmed_by", lang), max_lines=1, max_length=200,
+                                        elem_id="save-by"), label="confirmed_by")
+            c["save_btn"] = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
+            c["save_msg"] = gr.Markdown("", elem_id="save-msg")
+
+
+def wire_diagnose_tab(services, ui: UI, demo):
+    import gradio as gr
+    c = ui.c
+    ctx_in = [c["plot"], c["organic"], c["days"], c["copper"]]
+    outs = [c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"], c["ctx_md"]]
+
+    def do_diagnose(photo, lang, crop, plot, organic, days, copper_7y):
+        lang = norm_lang(lang)
+        if not photo:
+            return None, gr.update(value=None, visible=False), H.render_card(services, None, lang), "", None, "", ""
+        st, ov = H.diagnose_upload(services, photo, crop, plot, organic, days, copper_7y)
+        preview = None
+        if st and st.get("status") != "error" and st.get("photo"):
+            preview = _preview(st["photo"])
+        card, details, cit = H.render_all(services, st, lang)
+        info = st.get("context") if st else None
+        return (st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+                _ctx_line(services, info, lang))
+
+    c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+                      concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+    c["crop_dep"] = c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs,
+                                    api_visibility="private", concurrency_limit=MODEL_WORKERS,
+                                    concurrency_id="model", js=CROP_SAVE_JS)
+
+    def rerender(st, lang, plot, organic, days, copper_7y):
+        st = H.readvise(services, st, plot, organic, days, copper_7y)
+        card, details, cit = H.render_all(services, st, lang)
+        return st, card, details, cit, _ctx_line(services, (st or {}).get("context"), lang)
+
+    for comp in (c["organic"], c["days"], c["copper"]):
+        comp.input(rerender, [c["state"], c["lang"], *ctx_in],
+                   [c["state"], c["card"], c["details"], c["citations"], c["ctx_md"]], api_visibility="private",
+                   queue=False)
+
+    def plot_chosen(plot, st, lang, crop, days):
+        pc = LB.plot_context(services, plot)
+        if pc is None:
+            return (gr.update(), gr.update(), gr.update()) + rerender(st, lang, None, None, days, None)
+        org, seven, pcrop = pc
+        crop_up = gr.update(value=pcrop) if pcrop in services.crops else gr.update()
+        return (gr.update(value=org), gr.update(value=seven), crop_up) + rerender(st, lang, plot, org, days, seven)
+
+    c["plot"].input(plot_chosen, [c["plot"], c["state"], c["lang"], c["crop"], c["days"]],
+                    [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"], c["citations"],
+                     c["ctx_md"]], api_visibility="private", queue=False)
+
+    def do_save(st, plot, new, lang, organic, crop, by):
+        crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
+        msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
+        msg = H.group_save_note(st, msg, lang)  # several photos: says the combined answer was saved
+        names = LB.plot_names(services)
+        chosen = (new or "").strip() or plot
+        return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
+                gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names))
+
+    c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"],
+                                  c["save_by"]],
+                        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"]],
+                        api_visibility="private")
+    demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
+    c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
+    demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
+    wire_group_photos(services, ui)
+
+
+def build_group_controls(services, ui: UI, lang: str):
+    """Under the answer card: "add another photo of the same plant" (2-6 photos, one combined answer) and
+    "new plant" (clears the group). Both hidden until a first photo is taken."""
+    import gradio as gr
+    L, c = ui.L, ui.c
+    c["group"] = gr.State([])  # the upload paths of the plant's photos, in order (server side)
+    with gr.Row(elem_id="group-row", visible=False) as row:
+        c["photo_more"] = L(gr.UploadButton(t("group_add_btn", lang), file_count="single", type="filepath",
+                                            variant="secondary", elem_id="photo-more"), label="group_add_btn")
+        c["photo_new"] = L(gr.Button(t("group_new_btn", lang), variant="secondary", elem_id="photo-new"),
+                           value="group_new_btn")
+    c["group_row"] = row
+    c["group_msg"] = L(gr.Markdown(t("group_hint", lang), visible=False, elem_id="group-msg"), value=("group_hint",))
+
+
+def wire_group_photos(services, ui: UI):
+    """Several photos of one plant: the first photo (the main button) starts the group, each "add another
+    photo" re-runs the whole group through the service (every upload through the image gate), "new plant"
+    clears it. The combined answer is the page's state, so the language switch, the field form and Save use it."""
+    import gradio as gr
+    c = ui.c
+    ctx_in = [c["plot"], c["organic"], c["days"], c["copper"]]
+    outs = [c["group"], c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"],
+            c["ctx_md"], c["photo_more"], c["group_msg"]]
+
+    def started(photo, lang):
+        first = [photo] if photo else []
+        return (first, gr.update(visible=bool(first)), gr.update(visible=True),
+                gr.update(value=t("group_hint", norm_lang(lang)), visible=bool(first)))
+
+    c["photo"].upload(started, [c["photo"], c["lang"]], [c["group"], c["group_row"], c["photo_more"], c["group_msg"]],
+                      api_visibility="private", queue=False)
+
+    def run_group(group, lang, crop, plot, organic, days, copper_7y):
+        lang = norm_lang(lang)
+        st, ov = H.diagnose_group_upload(services, group, crop, plot, organic, days, copper_7y)
+        read = ([e.get("status") != "error" for e in st["group_photos"]] if H.is_group(st)
+                else [bool(st) and st.get("status") != "error"] * len(group))
+        last = next((p for p, ok in zip(reversed(group), reversed(read)) if ok), None)  # the newest readable photo
+        preview = _preview(last) if last else None
+        card, details, cit = H.render_all(services, st, lang)
+        full = len(group) >= H.GROUP_MAX
+        return (group, st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+                _ctx_line(services, (st or {}).get("context"), lang), gr.update(visible=not full),
+                gr.update(value=t("group_full" if full else "group_hint", lang), visible=True))
+
+    def add(new, group, lang, crop, plot, organic, days, copper_7y):
+        group = list(group or [])
+        if not new or len(group) >= H.GROUP_MAX:
+            return (gr.skip(),) * len(outs)
+        return run_group(group + [new], lang, crop, plot, organic, days, copper_7y)
+
+    c["photo_more"].upload(add, [c["photo_more"], c["group"], c["lang"], c["crop"], *ctx_in], outs,
+                           api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+    def crop_changed(group, lang, crop, plot, organic, days, copper_7y):
+        if len(group or []) < 2:
+            return (gr.skip(),) * len(outs)
+        return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
+
+    c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+                       concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+    def new_plant(lang):
+        lang = norm_lang(lang)
+        return ([], None, None, gr.update(value=None, visible=False), H.render_card(services, None, lang), "", None,
+                "", "", "", gr.update(visible=False), gr.update(visible=True), gr.update(visible=False))
+
+    c["photo_new"].click(new_plant, [c["lang"]],
+                         [c["group"], c["state"], c["photo"], c["preview"], c["card"], c["details"], c["overlay"],
+                          c["citations"], c["ctx_md"], c["save_msg"], c["group_row"], c["photo_more"], c["group_msg"]],
+                         api_visibility="private", queue=False)
+
+
+def _preview(path):
+    """A small copy of the photo as the gate decoded it (EXIF-rotated), for the page."""
+    try:
+        import cv2
+
+        from leafscout.model.imageio import read_image
+        rgb = read_image(path, min_short_side=300)
+        h, w = rgb.shape[:2]
+        s = min(1.0, 480 / max(h, w))
+        return cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+    except Exception:
+        return None
+
+
+def _ctx_line(services, info, lang):
+    if not info or not info.get("plot"):
+        return ""
+    from leafscout.service import ContextInfo
+    return H.context_line(services, ContextInfo(**info), lang)
+
+
+def build_batch_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    with L(gr.Tab(t("tab_batch", lang), id="batch", elem_id="tab-batch"), label="tab_batch"):
+        L(gr.Markdown(t("batch_intro", lang)), value=("batch_intro",))
+        c["batch_files"] = L(gr.UploadButton(t("batch_files", lang), file_count="multiple", type="filepath",
+                                             elem_id="batch-files"), label="batch_files")
+        c["files_state"] = gr.State([])
+        c["chosen_md"] = gr.Markdown(t("batch_none", lang), elem_id="batch-chosen")
+        c["batch_btn"] = L(gr.Button(t("batch_btn", lang), variant="primary", elem_id="batch-btn"), value="batch_btn")
+        c["batch_sum"] = gr.Markdown("", elem_id="batch-summary")
+        c["batch_html"] = gr.HTML("", elem_id="batch-results")
+        with gr.Row():
+            c["csv_btn"] = L(gr.DownloadButton(t("csv", lang), visible=False, elem_id="csv-btn"), value="csv")
+            c["pdf_btn"] = L(gr.DownloadButton(t("pdf", lang), visible=False, elem_id="pdf-btn"), value="pdf")
+
+
+def batch_html(services, batch, lang) -> str:
+    """Batch rows as stacked blocks: fit a 390 px screen, full file names, everything escaped."""
+    if not batch:
+        return ""
+    tab = B.table(services.advisor, batch, lang)
+    h = tab["headers"]
+    out = []
+    for row in tab["data"]:
+        parts = [html_text(x) for x in (row[2], row[3], row[4]) if x not in (None, "")]
+        extra = row[6] or row[5]
+        out.append(f'<div class="brow"><div class="bname">{row[0]}. {html_text(row[1])}</div>'
+                   f'<div>{" · ".join(parts)}</div>' + (f'<div>{html_text(extra)}</div>' if extra else "") + "</div>")
+    return f'<div class="blist" aria-label="{html_text(h[1])}">' + "".join(out) + "</div>"
+
+
+def wire_batch_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+
+    def chosen(files, lang):
+        files = files or []
+        names = ", ".join(html_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])
+        return files, (t("batch_chosen", lang, n=len(files)) + (f" {names}" if names else "")
+                       if files else t("batch_none", lang))
+
+    c["batch_files"].upload(chosen, [c["batch_files"], c["lang"]], [c["files_state"], c["chosen_md"]],
+                            api_visibility="private")
+
+    def do_batch(files, lang, crop):
+        lang = norm_lang(lang)
+        if not files:
+            return (None, t("batch_none", lang), "", gr.update(visible=False), gr.update(visible=False))
+        try:
+            result, csv_path, pdf_path = B.run_request(services, files, lang, crop=crop or None)
+        except ServiceError as exc:
+            raise _error(exc.code, lang)
+        return (result, B.summary(result, lang), batch_html(services, result, lang),
+                gr.update(value=str(csv_path), visible=True), gr.update(value=str(pdf_path), visible=True))
+
+    c["batch_btn"].click(do_batch, [c["files_state"], c["lang"], c["crop"]],
+                         [c["batch_state"], c["batch_sum"], c["batch_html"], c["csv_btn"], c["pdf_btn"]],
+                         api_visibility="private", concurrency_limit=1, concurrency_id="batch")
+
+
+def build_knowledge_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    adv = services.advisor
+    with L(gr.Tab(t("tab_knowledge", lang), id="knowledge", elem_id="tab-knowledge"), label="tab_knowledge"):
+        L(gr.Markdown(t("kb_intro", lang)), value=("kb_intro",))
+        c["kb_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="tomato", label=t("kb_crop", lang),
+                                     elem_id="kb-crop"), label="kb_crop")
+        c["kb_problem"] = L(gr.Dropdown(H.problem_choices(adv, "tomato", lang), value="tomato.late_blight",
+                                        label=t("kb_problem", lang), allow_custom_value=True,
+                                        elem_id="kb-problem"), label="kb_problem")
+        c["kb_md"] = gr.Markdown(t("kb_pick", lang), elem_id="kb-md")
+
+
+def wire_knowledge_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+
+    def kb_crop_change(crop, lang):
+        choices = H.problem_choices(services.advisor, crop, lang)
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    c["kb_crop"].input(kb_crop_change, [c["kb_crop"], c["lang"]], c["kb_problem"], api_visibility="private",
+                       queue=False)
+
+    def show(label, lang, plot, organic, days, copper_7y):
+        try:
+            return H.api_advise(services, label, lang, organic, days, plot, copper_7y)
+        except ServiceError as exc:  # a typed label: the message never echoes it as HTML
+            raise _error(exc.code, norm_lang(lang))
+
+    ctx = [c["plot"], c["organic"], c["days"], c["copper"]]
+    c["kb_problem"].change(show, [c["kb_problem"], c["lang"], *ctx], c["kb_md"], api_visibility="private",
+                           queue=False)
+    c["show_kb"] = show
+
+
+def build_log_tab(services, ui: UI, lang: str):
+    import gradio as gr
+    L, c = ui.L, ui.c
+    adv = services.advisor
+    names = LB.plot_names(services)
+    with L(gr.Tab(t("tab_log", lang), id="log", elem_id="tab-log"), label="tab_log"):
+        L(gr.Markdown(t("log_intro", lang)), value=("log_intro",))
+        c["log_plot"] = L(gr.Dropdown(names, value=None, label=t("log_plot", lang), elem_id="log-plot"),
+                          label="log_plot")
+        c["log_md"] = gr.Markdown("", elem_id="log-md")
+        with L(gr.Accordion(t("log_spray_title", lang), open=False, elem_id="spray"), label="log_spray_title"):
+            c["sp_prod"] = L(gr.Dropdown(LB.copper_product_choices(lang), value="copper_hydroxide",
+                                         label=t("log_product", lang), elem_id="sp-prod"), label="log_product")
+            with gr.Row():
+                c["sp_g"] = L(gr.Number(None, label=t("log_per_tank", lang), minimum=0, elem_id="sp-g"),
+                              label="log_per_tank")
+                c["sp_n"] = L(gr.Number(None, label=t("log_tanks", lang), minimum=0, precision=0, elem_id="sp-n"),
+                              label="log_tanks")
+            c["sp_pct"] = L(gr.Number(None, label=t("log_cu_pct", lang), minimum=0, maximum=100, elem_id="sp-pct"),
+                            label="log_cu_pct")
+            c["sp_btn"] = L(gr.Button(t("log_spray_btn", lang), elem_id="sp-btn"), value="log_spray_btn")
+            c["sp_msg"] = gr.Markdown("", elem_id="sp-msg")
+        with L(gr.Accordion(t("log_action_title", lang), open=False, elem_id="act"), label="log_action_title"):
+            c["act_what"] = L(gr.Textbox(label=t("log_what", lang), elem_id="act-what"), label="log_what")
+            c["act_sub"] = L(gr.Textbox(label=t("log_substance", lang), elem_id="act-sub"), label="log_substance")
+            c["act_cu"] = L(gr.Number(None, label=t("log_copper", lang), minimum=0, elem_id="act-cu"),
+                            label="log_copper")
+            c["act_btn"] = L(gr.Button(t("log_record_btn", lang), elem_id="act-btn"), value="log_record_btn")
+            c["act_msg"] = gr.Markdown("")
+        with L(gr.Accordion(t("log_lot_title", lang), open=False, elem_id="lot"), label="log_lot_title"):
+            c["lot_code"] = L(gr.Textbox(label=t("log_lot_code", lang), elem_id="lot-code"), label="log_lot_code")
+            c["lot_plots"] = L(gr.Dropdown(names, value=[], multiselect=True, label=t("log_lot_plots", lang),
+                                           elem_id="lot-plots"), label="log_lot_plots")
+            c["lot_btn"] = L(gr.Button(t("log_lot_btn", lang), elem_id="lot-btn"), value="log_lot_btn")
+            c["lot_msg"] = gr.Markdown("", elem_id="lot-msg")
+            c["lot_qr"] = L(gr.Image(label=t("log_qr", lang), interactive=False, visible=False, height=220,
+                                     elem_id="lot-qr"), label="log_qr")
+        with L(gr.Accordion(t("log_export_title", lang), open=False, elem_id="export"), label="log_export_title"):
+            c["ex_target"] = L(gr.Dropdown(LB.lot_codes(services) + names, value=None, allow_custom_value=True,
+                                           label=t("log_export_target", lang), elem_id="ex-target"),
+                               label="log_export_target")
+            c["ex_btn"] = L(gr.Button(t("log_export_btn", lang), elem_id="ex-btn"), value="log_export_btn")
+            c["ex_msg"] = gr.Markdown("")
+            c["ex_files"] = gr.File(file_count="multiple", interactive=False, visible=False, elem_id="ex-files")
+        with L(gr.Accordion(t("log_audit_title", lang), open=False, elem_id="audit"), label="log_audit_title"):
+            import datetime as _dt
+            c["au_year"] = L(gr.Number(_dt.date.today().year, precision=0, label=t("log_audit_year", lang),
+                                       elem_id="au-year"), label="log_audit_year")
+            c["au_btn"] = L(gr.Button(t("log_audit_btn", lang), elem_id="au-btn"), value="log_audit_btn")
+            c["au_md"] = gr.Markdown("", elem_id="au-md")
+        with L(gr.Accordion(t("log_add_plot", lang), open=False, elem_id="add-plot"), label="log_add_plot"):
+            c["np_name"] = L(gr.Textbox(label=t("log_plot_name", lang), elem_id="np-name"), label="log_plot_name")
+            with gr.Row():
+                c["np_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="coffee", label=t("crop", lang),
+                                             elem_id="np-crop"), label="crop")
+                c["np_area"] = L(gr.Number(0.5, label=t("area_ha", lang), minimum=0, elem_id="np-area"),
+                                 label="area_ha")
+            c["np_org"] = L(gr.Radio(H.organic_choices(lang), value="in_conversion",
+                                     label=t("organic_status", lang), elem_id="np-org"), label="organic_status")
+            c["np_btn"] = L(gr.Button(t("log_add_btn", lang), elem_id="np-btn"), value="log_add_btn")
+            c["np_msg"] = gr.Markdown("", elem_id="np-msg")
+
+
+def wire_log_tab(services, ui: UI):
+    import gradio as gr
+    c = ui.c
+    hist = lambda p, lg: LB.history_md(services, p, lg)  # noqa: E731
+    c["log_plot"].change(hist, [c["log_plot"], c["lang"]], c["log_md"], api_visibility="private")
+
+    def do_spray(p, prod, g, n, pct, lang):
+        return LB.record_copper_spray(services, p, prod, g, n, pct, lang), LB.history_md(services, p, lang)
+
+    c["sp_btn"].click(do_spray, [c["log_plot"], c["sp_prod"], c["sp_g"], c["sp_n"], c["sp_pct"], c["lang"]],
+                      [c["sp_msg"], c["log_md"]], api_visibility="private")
+
+    def do_act(p, what, sub, cu, lang):
+        return LB.record_action(services, p, what, sub, cu, lang), LB.history_md(services, p, lang)
+
+    c["act_btn"].click(do_act, [c["log_plot"], c["act_what"], c["act_sub"], c["act_cu"], c["lang"]],
+                       [c["act_msg"], c["log_md"]], api_visibility="private")
+
+    def do_lot(code, plots, lang):
+        msg, png = LB.add_lot(services, code, plots, lang)
+        targets = LB.lot_codes(services) + LB.plot_names(services)
+        return msg, gr.update(value=png, visible=png is not None), gr.update(choices=targets,
+                                                                             value=(code or "").strip() if png else None)
+
+    c["lot_btn"].click(do_lot, [c["lot_code"], c["lot_plots"], c["lang"]], [c["lot_msg"], c["lot_qr"], c["ex_target"]],
+                       api_visibility="private")
+
+    def do_export(target, lang):
+        msg, files = LB.export_files(services, target, lang)
+        return msg, gr.update(value=files or None, visible=bool(files))
+
+    c["ex_btn"].click(do_export, [c["ex_target"], c["lang"]], [c["ex_msg"], c["ex_files"]], api_visibility="private")
+    c["au_btn"].click(lambda y, lg: LB.audit_md(services, y, lg), [c["au_year"], c["lang"]], c["au_md"],
+                      api_visibility="private")
+
+    def do_add_plot(name, crop, area, org, lang):
+        msg = LB.add_plot(services, name, crop, area, org, lang)
+        names = LB.plot_names(services)
+        v = (name or "").strip()
+        return (msg, gr.update(choices=names, value=v if v in names else None), gr.update(choices=names),
+                gr.update(choices=[""] + names), gr.update(choices=names),
+                gr.update(choices=LB.lot_codes(services) + names))
+
+    c["np_btn"].click(do_add_plot, [c["np_name"], c["np_crop"], c["np_area"], c["np_org"], c["lang"]],
+                      [c["np_msg"], c["log_plot"], c["save_plot"], c["plot"], c["lot_plots"], c["ex_target"]],
+                      api_visibility="private")
+
+
+def build_api(services, ui: UI):
+    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        image = gr.File(type="filepath")
+        files = gr.File(type="filepath", file_count="multiple")
+        lang_in = gr.Textbox(DEFAULT_LANG)
+        org_in = gr.Textbox("")
+        days_in = gr.Number(None)
+        plot_in = gr.Textbox("")
+        crop_in = gr.Textbox("")
+        cu_in = gr.Number(None)
+        label_in = gr.Textbox("")
+        out_json = gr.JSON()
+        out_md = gr.Markdown()
+        out_csv = gr.File()
+        b1, b2, b3 = gr.Button(), gr.Button(), gr.Button()
+
+    def diagnose(image, lang="vi", organic_status="", days_to_harvest=None, plot="", crop="", copper_used_7y=None):
+        """One photo -> status, label, plain name, context used (plot's 7-year copper), copper decision, advice."""
+        try:
+            return H.api_diagnose(services, image, lang, organic_status or None, days_to_harvest, plot or None,
+                                  crop or None, copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    def advise(label, lang="vi", organic_status="", days_to_harvest=None, plot="", copper_used_7y=None):
+        """Advice Markdown for a knowledge-base problem id, e.g. tomato.late_blight."""
+        try:
+            return H.api_advise(services, label, lang, organic_status or None, days_to_harvest, plot or None,
+                                copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    def batch(files, lang="vi", crop=""):
+        """Many photos or zips -> rows (file, status, label, confidence, error_code) and the CSV report."""
+        try:
+            result, csv_path, _ = B.run_request(services, files or [], norm_lang(lang), crop=crop or None)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+        rows = [{k: r.get(k) for k in ("no", "file", "status", "label", "confidence", "error_code")}
+                for r in result["rows"]]
+        return {"rows": rows, "summary": B.summary(result, lang), "model_version": result["model_version"]}, str(csv_path)
+
+    b1.click(diagnose, [image, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json, api_name="diagnose",
+             concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+    b2.click(advise, [label_in, lang_in, org_in, days_in, plot_in, cu_in], out_md, api_name="advise")
+    b3.click(batch, [files, lang_in, crop_in], [out_json, out_csv], api_name="batch", concurrency_limit=1,
+             concurrency_id="batch")
+    build_group_api(services)
+
+
+def build_group_api(services):
+    """/diagnose_group: 2-6 photos of one plant -> one combined answer, how many photos agree, each photo's own."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        files = gr.File(type="filepath", file_count="multiple")
+        lang_in, org_in, plot_in, crop_in = gr.Textbox(DEFAULT_LANG), gr.Textbox(""), gr.Textbox(""), gr.Textbox("")
+        days_in, cu_in = gr.Number(None), gr.Number(None)
+        out_json = gr.JSON()
+        btn = gr.Button()
+
+    def diagnose_group(files, lang="vi", organic_status="", days_to_harvest=None, plot="", crop="",
+                       copper_used_7y=None):
+        """Several photos of one plant -> the combined answer (as /diagnose), `group` {photos, voted, agree}
+        and `photos` (each photo's own answer; a photo with no leaf, or unreadable, does not vote)."""
+        try:
+            return H.api_diagnose_group(services, files or [], lang, organic_status or None, days_to_harvest,
+                                        plot or None, crop or None, copper_used_7y)
+        except ServiceError as exc:
+            raise _error(exc.code, norm_lang(lang))
+
+    btn.click(diagnose_group, [files, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json,
+              api_name="diagnose_group", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+
+def build_app(services: Services, lang: str = DEFAULT_LANG):
+    """The gr.Blocks app wired to `services`: one builder and one wiring function per tab."""
+    import gradio as gr
+
+    lang = norm_lang(lang)
+    ui = UI()
+    L, c = ui.L, ui.c
+    with gr.Blocks(title="LeafScout", analytics_enabled=False) as demo:
+        c["state"] = gr.State(None)          # last diagnosis (language-free dict)
+        c["batch_state"] = gr.State(None)    # last batch (language-free rows)
+        with gr.Column(elem_id="header"):
+            L(gr.Markdown(f"## {t('app_title', lang)}\n{t('app_intro', lang)}", elem_id="title-md"),
+              value=("app_title", "app_intro"))
+            c["lang"] = L(gr.Radio(LANG_CHOICES, value=lang, label=t("language", lang), show_label=False,
+                                   container=False, elem_id="lang"), label="language")
+        with gr.Tabs(overflow_behavior="wrap", elem_id="tabs"):
+            build_diagnose_tab(services, ui, lang)
+            build_batch_tab(services, ui, lang)
+            build_knowledge_tab(services, ui, lang)
+            build_log_tab(services, ui, lang)
+        build_api(services, ui)
+        wire_diagnose_tab(services, ui, demo)
+        wire_batch_tab(services, ui)
+        wire_knowledge_tab(services, ui)
+        wire_log_tab(services, ui)
+        wire_language(services, ui)
+        wire_plot_refresh(services, ui, demo)
+        demo.load(c["show_kb"], [c["kb_problem"], c["lang"], c["plot"], c["organic"], c["days"], c["copper"]],
+                  c["kb_md"], api_visibility="private", queue=False)
+    demo.i18n_bound = ui.bound  # for tests: every label the language switch re-writes
+    demo.ui = ui
+    return demo
+
+
+def wire_plot_refresh(services, ui: UI, demo):
+    """Every plot picker offers the field log's plots as they are when the page opens: plots and lots added
+    from the CLI or another phone since the server started are there without a restart."""
+    import gradio as gr
+    c = ui.c
+
+    def refresh():
+        names = LB.plot_names(services)
+        return (gr.update(choices=[""] + names), gr.update(choices=names), gr.update(choices=names),
+                gr.update(choices=names), gr.update(choices=LB.lot_codes(services) + names))
+
+    demo.load(refresh, None, [c["plot"], c["save_plot"], c["log_plot"], c["lot_plots"], c["ex_target"]],
+              api_visibility="private", queue=False)
+
+
+def wire_language(services, ui: UI):
+    """The language switch: every bound label, and every rendered panel, in the new language."""
+    import gradio as gr
+    c = ui.c
+    adv = services.advisor
+    dynamic = [c["card"], c["details"], c["citations"], c["batch_sum"], c["batch_html"], c["kb_crop"],
+               c["kb_problem"], c["kb_md"], c["log_md"], c["organic"], c["np_org"], c["np_crop"], c["chosen_md"],
+               c["crop"], c["sp_prod"], c["ctx_md"]]
+
+    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu):
+        lg = norm_lang(lg)
+        ups = []
+        for comp, keys in ui.bound:
+            kw = {}
+            for attr, key in keys.items():
+                if attr == "value" and isinstance(key, tuple):
+                    if key == ("app_title", "app_intro"):
+                        kw["value"] = f"## {t('app_title', lg)}\n{t('app_intro', lg)}"
+                    else:
+                        kw["value"] = "\n".join(t(k, lg) for k in key)
+                else:
+                    kw[attr] = t(key, lg)
+            ups.append(gr.update(**kw))
+        card, details, cit = H.render_all(services, st, lg)
+        try:
+            kb_text = H.api_advise(services, prob, lg, org, days, dplot, cu) if prob else t("kb_pick", lg)
+        except ServiceError as exc:
+            kb_text = html_text(H.error_text(exc.code, lg))
+        ups += [card, details, cit,
+                B.summary(bt, lg) if bt else "",
+                batch_html(services, bt, lg),
+                gr.update(choices=H.crop_choices(adv, lg), value=crop),
+                gr.update(choices=H.problem_choices(adv, crop, lg), value=prob),
+                kb_text,
+                LB.history_md(services, plot, lg) if plot else "",
+                gr.update(choices=H.organic_choices(lg), value=org),
+                gr.update(choices=H.organic_choices(lg)),
+                gr.update(choices=H.crop_choices(adv, lg), value=np_c),
+                (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg)),
+                gr.update(choices=H.model_crop_choices(services, lg), value=dcrop or ""),
+                gr.update(choices=LB.copper_product_choices(lg), value=prod),
+                _ctx_line(services, (st or {}).get("context"), lg)]
+        return ups
+
+    c["lang"].change(switch, [c["lang"], c["state"], c["batch_state"], c["kb_crop"], c["kb_problem"], c["log_plot"],
+                              c["np_crop"], c["files_state"], c["crop"], c["sp_prod"], c["plot"], c["organic"],
+                              c["days"], c["copper"]],
+                     [comp for comp, _ in ui.bound] + dynamic, api_visibility="private")
+
+
+# ------------------------------------------------------------------------------------------- serving
+
+def parse_auth(value: str | None):
+    """'user:pass' -> (user, pass); None/'' -> None."""
+    if not value:
+        return None
+    user, sep, pw = value.partition(":")
+    if not sep or not user or not pw:
+        raise SystemExit("--auth / $LEAFSCOUT_AUTH must look like user:password")
+    return (user, pw)
+
+
+def theme():
+    import gradio as gr
+    return gr.themes.Default(primary_hue="orange").set(
+        button_primary_background_fill=PRIMARY, button_primary_background_fill_hover=PRIMARY_HOVER,
+        button_primary_text_color="#ffffff", button_primary_background_fill_dark=PRIMARY,
+        button_primary_text_color_dark="#ffffff")
+
+
+def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE, routes=None) -> dict:
+    """`auth` (user, password) becomes a LoginGuard: a delay after each wrong password and a lockout."""
+    from starlette.middleware import Middleware
+
+    from leafscout.webapp.security import LoggedOutPageGuard, LoginGuard
+    guard = LoginGuard({auth[0]: auth[1]}) if auth else None
+    # FastAPI's own /openapi.json would list the routes to anyone (Gradio serves its API description
+    # behind the login); the logged-out login page carries no API description (LoggedOutPageGuard).
+    app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard)]}
+    if routes:  # served before Gradio's own routes: the offline phone app at /phone/ (webapp/phone.py)
+        app_kwargs["routes"] = list(routes)
+    return dict(server_name=host, server_port=port, auth=guard, max_file_size=max_file_size, css=CSS, head=HEAD,
+                theme=theme(), footer_links=[], show_error=True, allowed_paths=[], quiet=True, ssr_mode=False,
+                app_kwargs=app_kwargs)
+
+
+def default_threads() -> int:
+    """onnxruntime threads for each of the MODEL_WORKERS diagnoses that run at once: the cores shared out."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // MODEL_WORKERS)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="LeafScout web app (offline crop-leaf diagnosis, organic advice)")
+    ap.add_argument("--model", help="ONNX model (default: $LEAFSCOUT_MODEL, else model/leafscout.onnx)")
+    ap.add_argument("--db", help="field log: SQLite path or database URL (default: $LEAFSCOUT_DB, else "
+                                 "~/.local/share/leafscout/fieldlog.sqlite)")
+    ap.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 to share on the LAN)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("LEAFSCOUT_PORT", 7860)))
+    ap.add_argument("--auth", default=os.environ.get(AUTH_ENV), help="user:password for basic login "
+                    f"(default: ${AUTH_ENV}); recommended with --host 0.0.0.0")
+    ap.add_argument("--lang", default=DEFAULT_LANG, choices=["vi", "en"], help="language the page opens in")
+    ap.add_argument("--max-file-size", default=DEFAULT_MAX_FILE_SIZE, help="upload cap, e.g. 50mb")
+    ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads a diagnosis (default: the "
+                    f"cores shared by the {MODEL_WORKERS} diagnoses that run at once)")
+    args = ap.parse_args(argv)
+    auth = parse_auth(args.auth)
+    services = Services(model_path=args.model, db=args.db, threads=args.threads or default_threads())
+    try:
+        services.warm_up()  # the model loads once, here; requests never load it again
+    except Exception as exc:  # ModelError says what is missing and how to fix it
+        raise SystemExit(f"LeafScout cannot start: {exc}")
+    try:
+        services.check_log()  # a PostgreSQL URL without psycopg: one line naming the extra, not a later traceback
+    except ServiceError as exc:
+        raise SystemExit(f"LeafScout cannot start: {exc}")
+    B.clean_stale()  # what a previous server left in the temp folder
+    demo = build_app(services, lang=args.lang)
+    demo.queue(default_concurrency_limit=2, status_update_rate=QUEUE_STATUS_EVERY_S)
+    print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "
+          f"open http://{args.host}:{args.port}", flush=True)
+    from leafscout.webapp.phone import mount_routes
+    phone = mount_routes(services.model_path)  # built from the model in use; explains itself if npm is missing
+    print(f"LeafScout phone app (offline, runs in the phone's browser): http://{args.host}:{args.port}/phone/",
+          flush=True)
+    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone))
+
+
+if __name__ == "__main__":
+    main()
