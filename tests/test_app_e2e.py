@@ -270,6 +270,8 @@ def test_bad_files_get_a_translated_message_without_server_paths(browser, server
         state, _ = H.diagnose_upload(server["services"], BAD / name, check_path=False)
         assert state["status"] == "error" and state["error_code"], (name, state)
         _upload_photo(page, BAD / name)
+        # the card first changes to Gradio's progress timer: wait for this file's own message
+        _wait_text(page, "#card", H.error_text(state["error_code"], "vi").capitalize())
         card = page.inner_text("#card")
         assert t("status_error", "vi") in card and t("retake_title", "vi") in card, card
         # the gate's error code, translated
