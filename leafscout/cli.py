@@ -12,7 +12,7 @@ import sys
 
 # module path -> it must define `register(subparsers)`; each parser sets `func(args) -> int`.
 COMMAND_MODULES = ("leafscout.cli_diagnose", "leafscout.cli_advise", "leafscout.cli_log", "leafscout.cli_batch",
-                   "leafscout.cli_corrections")
+                   "leafscout.cli_corrections", "leafscout.cli_officers")
 
 
 from leafscout.errors import UsageError  # noqa: F401  (re-exported: `from leafscout.cli import UsageError`)

@@ -6,6 +6,7 @@ API-only endpoints, then the `__main__` guard. Nothing heavy happens at import; 
 start (`Services.warm_up`) and every request shares it.
 
     python app.py [--model PATH] [--db PATH_OR_URL] [--host 127.0.0.1] [--port 7860] [--auth user:pass]
+                  [--officers FILE]
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from leafscout.webapp.i18n import DEFAULT_LANG, norm_lang, t
 from leafscout.webapp.services import Services
 
 AUTH_ENV = "LEAFSCOUT_AUTH"
+OFFICERS_ENV = "LEAFSCOUT_OFFICERS"  # as leafscout.officers (not imported here: nothing heavy at import)
 # Diagnoses that run at once (the "model" queue). Each gets cores / MODEL_WORKERS onnxruntime threads, so
 # together they use every core once: with all cores per session, 2 requests ran 4 spinning threads on 2 cores,
 # and the server's CPU a request under a 20-request burst was ~2x (benchmarks/bench_app_load.py).
@@ -141,6 +143,8 @@ class UI:
     """Components shared between tabs, and every (component, {attr: i18n key}) the language switch re-writes."""
     bound: list = field(default_factory=list)
     c: dict = field(default_factory=dict)
+    officers: object = None      # leafscout.officers.Officers with --officers: who may confirm and correct
+    shared_user: str | None = None  # the one --auth account's name (a shared login: the typed name counts)
 
     def L(self, component, **keys):
         self.bound.append((component, keys))
@@ -194,6 +198,26 @@ def build_diagnose_tab(services, ui: UI, lang: str):
                                         elem_id="save-by"), label="confirmed_by")
             c["save_btn"] = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
             c["save_msg"] = gr.Markdown("", elem_id="save-msg")
+            build_review_box(services, ui, lang)
+
+
+def build_review_box(services, ui: UI, lang: str):
+    """Under Save: once the result is in the log, an officer confirms it or picks the right answer."""
+    import gradio as gr
+    L, c = ui.L, ui.c
+    c["rev_obs"] = gr.State(None)  # the id of the observation Save just wrote
+    with gr.Group(visible=False, elem_id="review") as box:
+        L(gr.Markdown(f"{t('review_title', lang)}\n{t('review_hint', lang)}", elem_id="review-hint"),
+          value=("review_title", "review_hint"))
+        c["rev_label"] = L(gr.Dropdown(LB.label_choices(services, lang), value=None, label=t("review_label", lang),
+                                       elem_id="rev-label"), label="review_label")
+        with gr.Row():
+            c["rev_confirm"] = L(gr.Button(t("review_confirm_btn", lang), elem_id="rev-confirm"),
+                                 value="review_confirm_btn")
+            c["rev_correct"] = L(gr.Button(t("review_correct_btn", lang), elem_id="rev-correct"),
+                                 value="review_correct_btn")
+        c["rev_msg"] = gr.Markdown("", elem_id="rev-msg")
+    c["rev_box"] = box
 
 
 def wire_diagnose_tab(services, ui: UI, demo):
@@ -245,21 +269,64 @@ def wire_diagnose_tab(services, ui: UI, demo):
 
     def do_save(st, plot, new, lang, organic, crop, by):
         crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
-        msg = LB.save_observation(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
+        msg, obs_id = LB.save_for_review(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
         msg = H.group_save_note(st, msg, lang)  # several photos: says the combined answer was saved
         names = LB.plot_names(services)
         chosen = (new or "").strip() or plot
+        saved = obs_id is not None
         return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
-                gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names))
+                gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names),
+                obs_id, gr.update(visible=saved),
+                gr.update(value=(st or {}).get("label") if saved else None), "")
 
     c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"],
                                   c["save_by"]],
-                        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"]],
+                        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"],
+                         c["rev_obs"], c["rev_box"], c["rev_label"], c["rev_msg"]],
                         api_visibility="private")
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
     c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
     demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
     wire_group_photos(services, ui)
+    wire_review_box(services, ui)
+
+
+def _takes_request(fn):
+    """Gradio passes the gr.Request (its `username`: who logged in) to a parameter annotated with it; this
+    module's annotations are strings (`from __future__ import annotations`) naming a `gr` imported inside
+    functions, which Gradio cannot resolve, so the real class is set here."""
+    import gradio as gr
+    fn.__annotations__ = {"request": gr.Request}
+    return fn
+
+
+def _who(ui: UI, request, typed) -> dict:
+    """The reviewer's identity for LB.confirm / LB.correct: the logged-in name (gr.Request.username), the
+    typed name, and what the login was configured with."""
+    return dict(username=getattr(request, "username", None), typed=typed, officers=ui.officers,
+                shared_user=ui.shared_user)
+
+
+def wire_review_box(services, ui: UI):
+    """Confirm / Correct under Save (the observation Save wrote); a new photo hides them again."""
+    import gradio as gr
+    c = ui.c
+
+    @_takes_request
+    def do_confirm(obs_id, by, lang, request: gr.Request):
+        return LB.confirm(services, obs_id, lang, **_who(ui, request, by))
+
+    @_takes_request
+    def do_correct(obs_id, label, by, lang, request: gr.Request):
+        return LB.correct(services, obs_id, label, lang, **_who(ui, request, by))
+
+    c["rev_confirm"].click(do_confirm, [c["rev_obs"], c["save_by"], c["lang"]], c["rev_msg"],
+                           api_visibility="private")
+    c["rev_correct"].click(do_correct, [c["rev_obs"], c["rev_label"], c["save_by"], c["lang"]], c["rev_msg"],
+                           api_visibility="private")
+    hide = lambda *_: (None, gr.update(visible=False), "")  # noqa: E731
+    for event in (c["photo"].upload, c["photo_more"].upload, c["photo_new"].click):
+        event(hide, None, [c["rev_obs"], c["rev_box"], c["rev_msg"]], api_visibility="private", queue=False)
 
 
 def build_group_controls(services, ui: UI, lang: str):
@@ -465,6 +532,21 @@ def build_log_tab(services, ui: UI, lang: str):
         c["log_plot"] = L(gr.Dropdown(names, value=None, label=t("log_plot", lang), elem_id="log-plot"),
                           label="log_plot")
         c["log_md"] = gr.Markdown("", elem_id="log-md")
+        with L(gr.Accordion(t("review_title", lang), open=False, elem_id="log-review"), label="review_title"):
+            L(gr.Markdown(t("review_hint", lang)), value=("review_hint",))
+            c["lr_obs"] = L(gr.Dropdown([], value=None, label=t("review_obs", lang), elem_id="lr-obs"),
+                            label="review_obs")
+            c["lr_md"] = gr.Markdown("", elem_id="lr-md")
+            c["lr_label"] = L(gr.Dropdown(LB.label_choices(services, lang), value=None, label=t("review_label", lang),
+                                          elem_id="lr-label"), label="review_label")
+            c["lr_by"] = L(gr.Textbox(label=t("review_by", lang), max_lines=1, max_length=200, elem_id="lr-by"),
+                           label="review_by")
+            with gr.Row():
+                c["lr_confirm"] = L(gr.Button(t("review_confirm_btn", lang), elem_id="lr-confirm"),
+                                    value="review_confirm_btn")
+                c["lr_correct"] = L(gr.Button(t("review_correct_btn", lang), elem_id="lr-correct"),
+                                    value="review_correct_btn")
+            c["lr_msg"] = gr.Markdown("", elem_id="lr-msg")
         with L(gr.Accordion(t("log_spray_title", lang), open=False, elem_id="spray"), label="log_spray_title"):
             c["sp_prod"] = L(gr.Dropdown(LB.copper_product_choices(lang), value="copper_hydroxide",
                                          label=t("log_product", lang), elem_id="sp-prod"), label="log_product")
@@ -523,6 +605,7 @@ def wire_log_tab(services, ui: UI):
     c = ui.c
     hist = lambda p, lg: LB.history_md(services, p, lg)  # noqa: E731
     c["log_plot"].change(hist, [c["log_plot"], c["lang"]], c["log_md"], api_visibility="private")
+    wire_log_review(services, ui)
 
     def do_spray(p, prod, g, n, pct, lang):
         return LB.record_copper_spray(services, p, prod, g, n, pct, lang), LB.history_md(services, p, lang)
@@ -564,6 +647,79 @@ def wire_log_tab(services, ui: UI):
     c["np_btn"].click(do_add_plot, [c["np_name"], c["np_crop"], c["np_area"], c["np_org"], c["lang"]],
                       [c["np_msg"], c["log_plot"], c["save_plot"], c["plot"], c["lot_plots"], c["ex_target"]],
                       api_visibility="private")
+
+
+def wire_log_review(services, ui: UI):
+    """The Log tab's review: the chosen plot's recent observations; Confirm or Correct the one picked, as the
+    logged-in officer (else the typed name, else the Diagnose tab's "confirmed by" name)."""
+    import gradio as gr
+    c = ui.c
+
+    def listed(plot, lang, keep=None):
+        choices = LB.review_choices(services, plot, lang)
+        ids = [v for _, v in choices]
+        value = keep if keep in ids else None
+        return gr.update(choices=choices, value=value), LB.review_md(services, value, lang) if value else (
+            "" if choices or not plot else t("review_none", lang))
+
+    c["log_plot"].change(lambda p, lg: listed(p, lg) + ("",), [c["log_plot"], c["lang"]],
+                         [c["lr_obs"], c["lr_md"], c["lr_msg"]], api_visibility="private")
+    c["lr_obs"].input(lambda o, lg: LB.review_md(services, o, lg), [c["lr_obs"], c["lang"]], c["lr_md"],
+                      api_visibility="private", queue=False)
+
+    def after(msg, plot, obs, lang):
+        return (msg, LB.history_md(services, plot, lang)) + listed(plot, lang, keep=obs)
+
+    @_takes_request
+    def do_confirm(plot, obs, by, save_by, lang, request: gr.Request):
+        msg = LB.confirm(services, obs, lang, **_who(ui, request, (by or "").strip() or save_by))
+        return after(msg, plot, obs, lang)
+
+    @_takes_request
+    def do_correct(plot, obs, label, by, save_by, lang, request: gr.Request):
+        msg = LB.correct(services, obs, label, lang, **_who(ui, request, (by or "").strip() or save_by))
+        return after(msg, plot, obs, lang)
+
+    outs = [c["lr_msg"], c["log_md"], c["lr_obs"], c["lr_md"]]
+    c["lr_confirm"].click(do_confirm, [c["log_plot"], c["lr_obs"], c["lr_by"], c["save_by"], c["lang"]], outs,
+                          api_visibility="private")
+    c["lr_correct"].click(do_correct, [c["log_plot"], c["lr_obs"], c["lr_label"], c["lr_by"], c["save_by"],
+                                       c["lang"]], outs, api_visibility="private")
+
+
+def build_review_api(services, ui: UI):
+    """/confirm and /correct for gradio_client (a researcher's script): the same handlers as the buttons; who is
+    the logged-in officer, else `by`. Answer: the record (model answer and version, photo hash, who, when)."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        obs_in, label_in, by_in, lang_in = gr.Number(None, precision=0), gr.Textbox(""), gr.Textbox(""), \
+            gr.Textbox(DEFAULT_LANG)
+        out_json = gr.JSON()
+        b1, b2 = gr.Button(), gr.Button()
+
+    def run(write, obs, lang, by, request):
+        lang = norm_lang(lang)
+        try:
+            write(LB.reviewer(**_who(ui, request, by)))
+            return LB.review_record(services, obs)
+        except Exception as exc:
+            import html
+            raise gr.Error(html.unescape(LB.review_error(exc, lang)), print_exception=False) from None
+
+    @_takes_request
+    def confirm(observation_id, by="", lang="vi", request: gr.Request = None):
+        """Confirm a logged observation (the model's answer is right), as the logged-in officer (else `by`)."""
+        return run(lambda who: LB.confirm_record(services, observation_id, who), observation_id, lang, by, request)
+
+    @_takes_request
+    def correct(observation_id, label, by="", lang="vi", request: gr.Request = None):
+        """Correct a logged observation to `label` (one of the model's labels), as the logged-in officer."""
+        return run(lambda who: LB.correct_record(services, observation_id, label, who), observation_id, lang, by,
+                   request)
+
+    b1.click(confirm, [obs_in, by_in, lang_in], out_json, api_name="confirm")
+    b2.click(correct, [obs_in, label_in, by_in, lang_in], out_json, api_name="correct")
 
 
 def build_api(services, ui: UI):
@@ -617,6 +773,7 @@ def build_api(services, ui: UI):
     b3.click(batch, [files, lang_in, crop_in], [out_json, out_csv], api_name="batch", concurrency_limit=1,
              concurrency_id="batch")
     build_group_api(services)
+    build_review_api(services, ui)
 
 
 def build_group_api(services):
@@ -644,12 +801,15 @@ def build_group_api(services):
               api_name="diagnose_group", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
 
-def build_app(services: Services, lang: str = DEFAULT_LANG):
-    """The gr.Blocks app wired to `services`: one builder and one wiring function per tab."""
+def build_app(services: Services, lang: str = DEFAULT_LANG, officers=None, shared_user: str | None = None):
+    """The gr.Blocks app wired to `services`: one builder and one wiring function per tab.
+
+    `officers` (leafscout.officers.Officers, `--officers FILE`) and `shared_user` (the `--auth` account) say who
+    the logged-in person is when they confirm or correct a result (webapp/logbook.py `reviewer`)."""
     import gradio as gr
 
     lang = norm_lang(lang)
-    ui = UI()
+    ui = UI(officers=officers, shared_user=shared_user)
     L, c = ui.L, ui.c
     with gr.Blocks(title="LeafScout", analytics_enabled=False) as demo:
         c["state"] = gr.State(None)          # last diagnosis (language-free dict)
@@ -700,9 +860,9 @@ def wire_language(services, ui: UI):
     adv = services.advisor
     dynamic = [c["card"], c["details"], c["citations"], c["batch_sum"], c["batch_html"], c["kb_crop"],
                c["kb_problem"], c["kb_md"], c["log_md"], c["organic"], c["np_org"], c["np_crop"], c["chosen_md"],
-               c["crop"], c["sp_prod"], c["ctx_md"]]
+               c["crop"], c["sp_prod"], c["ctx_md"], c["rev_label"], c["lr_label"], c["lr_obs"], c["lr_md"]]
 
-    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu):
+    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu, rev_lab, lr_lab, lr_obs):
         lg = norm_lang(lg)
         ups = []
         for comp, keys in ui.bound:
@@ -734,12 +894,16 @@ def wire_language(services, ui: UI):
                 (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg)),
                 gr.update(choices=H.model_crop_choices(services, lg), value=dcrop or ""),
                 gr.update(choices=LB.copper_product_choices(lg), value=prod),
-                _ctx_line(services, (st or {}).get("context"), lg)]
+                _ctx_line(services, (st or {}).get("context"), lg),
+                gr.update(choices=LB.label_choices(services, lg), value=rev_lab),
+                gr.update(choices=LB.label_choices(services, lg), value=lr_lab),
+                gr.update(choices=LB.review_choices(services, plot, lg), value=lr_obs),
+                LB.review_md(services, lr_obs, lg) if lr_obs else ""]
         return ups
 
     c["lang"].change(switch, [c["lang"], c["state"], c["batch_state"], c["kb_crop"], c["kb_problem"], c["log_plot"],
                               c["np_crop"], c["files_state"], c["crop"], c["sp_prod"], c["plot"], c["organic"],
-                              c["days"], c["copper"]],
+                              c["days"], c["copper"], c["rev_label"], c["lr_label"], c["lr_obs"]],
                      [comp for comp, _ in ui.bound] + dynamic, api_visibility="private")
 
 
@@ -755,6 +919,22 @@ def parse_auth(value: str | None):
     return (user, pw)
 
 
+def load_officers(path: str | None):
+    """--officers FILE -> leafscout.officers.Officers (None without the option). A missing, broken, empty or
+    world-readable file stops the start with one line saying what to do."""
+    if not path:
+        return None
+    from leafscout.officers import Officers, OfficersError
+    try:
+        officers = Officers(os.path.expanduser(path))
+    except OfficersError as exc:
+        raise SystemExit(f"LeafScout cannot start: --officers {exc}") from None
+    if not officers.names():
+        raise SystemExit(f"LeafScout cannot start: --officers {path}: no officers in it; add one: "
+                         f"leafscout officers add NAME --file {path}")
+    return officers
+
+
 def theme():
     import gradio as gr
     return gr.themes.Default(primary_hue="orange").set(
@@ -763,12 +943,18 @@ def theme():
         button_primary_text_color_dark="#ffffff")
 
 
-def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE, routes=None) -> dict:
-    """`auth` (user, password) becomes a LoginGuard: a delay after each wrong password and a lockout."""
+def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE, routes=None,
+                  officers=None) -> dict:
+    """`auth` (user, password) and/or `officers` (leafscout.officers.Officers: one account per officer, salted
+    PBKDF2 hashes) become a LoginGuard: a delay after each wrong password and a lockout. Gradio awaits it, so
+    the hashing and the delay run in a worker thread, never on the server's event loop."""
     from starlette.middleware import Middleware
 
     from leafscout.webapp.security import LoggedOutPageGuard, LoginGuard
-    guard = LoginGuard({auth[0]: auth[1]}) if auth else None
+    guard = None
+    if auth or officers is not None:
+        guard = LoginGuard({auth[0]: auth[1]} if auth else {},
+                           verify=officers.verify if officers is not None else None).check_async
     # FastAPI's own /openapi.json would list the routes to anyone (Gradio serves its API description
     # behind the login); the logged-out login page carries no API description (LoggedOutPageGuard).
     app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard)]}
@@ -794,12 +980,16 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=int(os.environ.get("LEAFSCOUT_PORT", 7860)))
     ap.add_argument("--auth", default=os.environ.get(AUTH_ENV), help="user:password for basic login "
                     f"(default: ${AUTH_ENV}); recommended with --host 0.0.0.0")
+    ap.add_argument("--officers", metavar="FILE", default=os.environ.get(OFFICERS_ENV) or None,
+                    help="officer accounts (`leafscout officers add NAME`; default: $LEAFSCOUT_OFFICERS): the app "
+                    "asks for a login, and confirmations and corrections are recorded under the officer's name")
     ap.add_argument("--lang", default=DEFAULT_LANG, choices=["vi", "en"], help="language the page opens in")
     ap.add_argument("--max-file-size", default=DEFAULT_MAX_FILE_SIZE, help="upload cap, e.g. 50mb")
     ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads a diagnosis (default: the "
                     f"cores shared by the {MODEL_WORKERS} diagnoses that run at once)")
     args = ap.parse_args(argv)
     auth = parse_auth(args.auth)
+    officers = load_officers(args.officers)
     services = Services(model_path=args.model, db=args.db, threads=args.threads or default_threads())
     try:
         services.warm_up()  # the model loads once, here; requests never load it again
@@ -810,7 +1000,7 @@ def main(argv=None):
     except ServiceError as exc:
         raise SystemExit(f"LeafScout cannot start: {exc}")
     B.clean_stale()  # what a previous server left in the temp folder
-    demo = build_app(services, lang=args.lang)
+    demo = build_app(services, lang=args.lang, officers=officers, shared_user=auth[0] if auth else None)
     demo.queue(default_concurrency_limit=2, status_update_rate=QUEUE_STATUS_EVERY_S)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "
           f"open http://{args.host}:{args.port}", flush=True)
@@ -818,7 +1008,7 @@ def main(argv=None):
     phone = mount_routes(services.model_path)  # built from the model in use; explains itself if npm is missing
     print(f"LeafScout phone app (offline, runs in the phone's browser): http://{args.host}:{args.port}/phone/",
           flush=True)
-    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone))
+    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone, officers=officers))
 
 
 if __name__ == "__main__":

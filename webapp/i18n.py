@@ -249,6 +249,48 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "Next time, enter the name of the person confirming before pressing Save."},
     "log_unconfirmed": {"vi": "chưa xác nhận", "en": "unconfirmed"},
     "log_confirmed_by": {"vi": "xác nhận: {by}", "en": "confirmed by {by}"},
+    # officers confirm or correct a logged result (who, when, the photo's hash and the model version are kept)
+    "log_corrected": {"vi": "đã sửa thành {name}: {by}, {when}", "en": "corrected to {name} by {by}, {when}"},
+    "log_corrected_short": {"vi": "đã sửa: {by}", "en": "corrected by {by}"},
+    "log_model": {"vi": "mô hình {v}", "en": "model {v}"},
+    "log_photo": {"vi": "ảnh {sha}", "en": "photo {sha}"},
+    "review_title": {"vi": "Cán bộ: xác nhận hoặc sửa kết quả", "en": "Officers: confirm or correct the result"},
+    "review_hint": {"vi": "Xem ảnh: nếu kết quả đúng, bấm \u201cXác nhận\u201d; nếu sai, chọn kết quả đúng rồi bấm "
+                          "\u201cSửa\u201d. Sổ ghi lại người làm, thời gian, mã ảnh và phiên bản mô hình; ảnh đã "
+                          "sửa được dùng để huấn luyện lại mô hình.",
+                    "en": "Look at the photo: if the result is right, press \u201cConfirm\u201d; if it is wrong, "
+                          "choose the right answer and press \u201cCorrect\u201d. The log keeps who, when, the "
+                          "photo's hash and the model version; corrected photos are used to retrain the model."},
+    "review_obs": {"vi": "Quan sát của lô (mới nhất trước)", "en": "The plot's observations (newest first)"},
+    "review_label": {"vi": "Kết quả đúng là", "en": "The right answer is"},
+    "review_by": {"vi": "Người xác nhận hoặc sửa (khi không đăng nhập)",
+                  "en": "Confirmed or corrected by (when not logged in)"},
+    "review_confirm_btn": {"vi": "Xác nhận: kết quả đúng", "en": "Confirm: the result is right"},
+    "review_correct_btn": {"vi": "Sửa thành kết quả đã chọn", "en": "Correct to the chosen answer"},
+    "review_model_said": {"vi": "Máy trả lời", "en": "The model said"},
+    "review_sha": {"vi": "Mã ảnh (SHA-256)", "en": "Photo hash (SHA-256)"},
+    "review_confirmed": {"vi": "Đã xác nhận quan sát #{id} ({name}). Người xác nhận: {by}, lúc {when}.",
+                         "en": "Observation #{id} ({name}) confirmed by {by} at {when}."},
+    "review_corrected": {"vi": "Đã sửa quan sát #{id}: {old} \u2192 {new}. Người sửa: {by}, lúc {when}.",
+                         "en": "Observation #{id} corrected: {old} \u2192 {new} by {by} at {when}."},
+    "review_already": {"vi": "Quan sát #{id} đã được {by} xác nhận lúc {when}.",
+                       "en": "Observation #{id} was already confirmed by {by} at {when}."},
+    "review_same": {"vi": "Quan sát #{id} đã ghi đúng kết quả này; nếu đúng, hãy bấm \u201cXác nhận\u201d.",
+                    "en": "Observation #{id} already says this; if it is right, press \u201cConfirm\u201d."},
+    "review_was_corrected": {"vi": "Quan sát #{id} đã được sửa rồi, nên không xác nhận kết quả của máy được nữa; "
+                                   "để sửa lại, chọn kết quả đúng rồi bấm \u201cSửa\u201d.",
+                             "en": "Observation #{id} was corrected already, so the model's answer cannot be "
+                                   "confirmed; to change it again, choose the right answer and press \u201cCorrect\u201d."},
+    "review_need_by": {"vi": "Hãy đăng nhập, hoặc nhập tên người xác nhận, trước khi xác nhận hay sửa.",
+                       "en": "Log in, or enter the name of the person confirming, before confirming or correcting."},
+    "review_pick": {"vi": "Hãy lưu kết quả vào sổ hoặc chọn một quan sát trước.",
+                    "en": "Save the result to the log or choose an observation first."},
+    "review_pick_label": {"vi": "Hãy chọn kết quả đúng trong danh sách.", "en": "Choose the right answer from the list."},
+    "review_not_officer": {"vi": "Tài khoản \u201c{by}\u201d không còn là cán bộ; hãy đăng nhập lại.",
+                           "en": "The account \u201c{by}\u201d is no longer an officer; log in again."},
+    "review_who": {"vi": "Đang đăng nhập: {by}. Việc xác nhận và sửa sẽ ghi tên này.",
+                   "en": "Logged in as {by}. Confirmations and corrections are recorded under this name."},
+    "review_none": {"vi": "Lô này chưa có quan sát nào.", "en": "This plot has no observations yet."},
     # field-log refusals (fieldlog.errors codes): the page says these, never the log's English
     "fl_needs_confirmation": {"vi": "máy không thấy lá trong ảnh này nên đây chưa phải là chẩn đoán. Chỉ lưu khi có "
                                     "người đã xem ảnh và xác nhận: nhập tên người xác nhận, hoặc chụp lại rõ một "

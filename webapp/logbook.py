@@ -1,6 +1,7 @@
 """Field-log handlers: save a diagnosis to a plot, show a plot's history, record an action."""
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from leafscout.safety import html_text
@@ -51,26 +52,33 @@ def save_observation(services, state: dict | None, plot, new_plot, lang: str, or
     confirmed diagnosis. Without it an ok/uncertain result is saved unconfirmed (the message says so) and a
     not-a-leaf result is refused with the translated `needs_confirmation` message. A refused record leaves
     no new plot behind (one transaction)."""
+    return save_for_review(services, state, plot, new_plot, lang, organic, crop, confirmed_by)[0]
+
+
+def save_for_review(services, state: dict | None, plot, new_plot, lang: str, organic=None, crop=None,
+                    confirmed_by: str | None = None) -> tuple[str, int | None]:
+    """`save_observation` -> (message, the new observation's id or None when nothing was saved): the Diagnose
+    tab keeps the id so an officer can confirm or correct the record right there."""
     lang = norm_lang(lang)
     by = (confirmed_by or "").strip() or None
     if not state or state.get("status") == "error" or not state.get("photo"):
-        return t("nothing_to_save", lang)
+        return t("nothing_to_save", lang), None
     if not crop and state.get("label"):
         try:
             crop = services.advisor.problem(state["label"])["crop"]
         except Exception:
             crop = None
     if not plot and not (new_plot or "").strip():
-        return t("choose_plot", lang)
+        return t("choose_plot", lang), None
     try:
         with services.log.batch():
             name = ensure_plot(services, plot, new_plot, crop=crop, organic=organic)
-            services.record_result(name, state["photo"], state.get("label"), state["status"],
-                                   state.get("confidence"), state.get("model_version"), confirmed_by=by)
+            obs = services.record_result(name, state["photo"], state.get("label"), state["status"],
+                                         state.get("confidence"), state.get("model_version"), confirmed_by=by)
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang, services, new_plot))
+        return t("log_error", lang, msg=_msg(exc, lang, services, new_plot)), None
     done = t("saved", lang, plot=name) + " " + (t("saved_by", lang, by=by) if by else t("saved_unconfirmed", lang))
-    return html_text(done)
+    return html_text(done), getattr(obs, "id", None)
 
 
 def refusal_text(exc: Exception, lang: str, services=None, name: str | None = None) -> str | None:
@@ -197,9 +205,15 @@ def history_md(services, plot, lang) -> str:
     for when, kind, item in rows:
         if kind == "observation":
             name = problem_name(adv, item.label, lang) if item.label != "unknown" else "-"
-            detail = f"{name} ({t('st_' + item.status, lang) if item.status in ('ok', 'uncertain', 'not_a_leaf', 'error') else item.status})"
+            detail = f"#{item.id} {name} ({_status(item.status, lang)})"
             by = getattr(item, "confirmed_by", None)
-            detail += "; " + (t("log_confirmed_by", lang, by=by) if by else t("log_unconfirmed", lang))
+            detail += "; " + (t("log_confirmed_by", lang, by=by) + f" ({_when(item.confirmed_at)})" if by
+                              else t("log_unconfirmed", lang))
+            for c in h.corrections.get(item.id, []):
+                detail += "; " + t("log_corrected", lang, name=_label_name(adv, c.label, lang), by=c.by,
+                                   when=_when(c.at))
+            detail += "; " + t("log_model", lang, v=item.model_version) + "; " + \
+                t("log_photo", lang, sha=(item.photo_sha256 or "")[:12])
         else:
             detail = item.what + (f"; {item.active_substance}" if item.active_substance else "") + \
                 (f"; Cu {item.copper_kg_ha:g} kg/ha" if item.copper_kg_ha else "")
@@ -218,6 +232,210 @@ def plot_context(services, plot):
         return p.organic_status, services.log.copper_used(p)[1], p.crop
     except Exception:
         return None
+
+
+# ------------------------------------------------------------------- officers: confirm and correct a record
+
+STATUSES = ("ok", "uncertain", "not_a_leaf", "error")
+RECENT = 30  # observations of a plot offered for review, newest first
+
+
+def _status(status, lang) -> str:
+    return t("st_" + status, lang) if status in STATUSES else str(status)
+
+
+def _when(at) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC" if at is not None else "-"
+
+
+def _label_name(adv, label, lang) -> str:
+    return problem_name(adv, label, lang) if label and label != "unknown" else "-"
+
+
+def model_labels(services) -> list[str]:
+    try:
+        return list(services.predictor.labels)
+    except Exception:
+        return []
+
+
+def label_choices(services, lang) -> list[tuple[str, str]]:
+    """The loaded model's labels for the "right answer" picker: (plain name in the page's language · label)."""
+    lang = norm_lang(lang)
+    adv = services.advisor
+    out = [(f"{_label_name(adv, lab, lang)} · {lab}", lab) for lab in model_labels(services)]
+    return sorted(out, key=lambda c: c[0].casefold())
+
+
+def reviewer(username=None, typed=None, officers=None, shared_user=None) -> str:
+    """Who confirms or corrects: the logged-in officer (`gr.Request.username`). Logged in with the one shared
+    `--auth` account, the name typed in the "confirmed by" box (else the account's name). With no login at all,
+    the typed name. Refused (translated) when there is nobody to name, or when the logged-in account is no
+    longer in the officers file (removed while their page was open)."""
+    user = unicodedata.normalize("NFC", str(username or "")).strip()
+    typed = unicodedata.normalize("NFC", str(typed or "")).strip()
+    if user:
+        if officers is not None and officers.known(user):
+            return user
+        if shared_user is not None and user == shared_user:
+            return typed or user
+        if officers is not None:
+            raise Refused("review_not_officer", by=user)
+        return user
+    if typed:
+        return typed
+    raise Refused("review_need_by")
+
+
+def _obs_id(value) -> int:
+    if isinstance(value, float) and value.is_integer():  # gr.Number
+        value = int(value)
+    try:
+        n = int(str(value).lstrip("#").strip())
+    except (TypeError, ValueError):
+        raise Refused("review_pick") from None
+    if n < 1:
+        raise Refused("review_pick")
+    return n
+
+
+def _observation(services, obs_id: int):
+    """(observation, its plot's name, its corrections oldest first), or Refused when there is no such record."""
+    from sqlalchemy import select
+
+    from leafscout.fieldlog.schema import Correction, Observation, Plot
+
+    def read(s):
+        o = s.get(Observation, obs_id)
+        if o is None:
+            return None
+        plot = s.get(Plot, o.plot_id)
+        cs = list(s.scalars(select(Correction).where(Correction.observation_id == obs_id)
+                            .order_by(Correction.at, Correction.id)))
+        return o, plot.name if plot else "", cs
+
+    found = services.log._read(read)
+    if found is None:
+        raise Refused("review_pick")
+    return found
+
+
+def confirm_record(services, obs_id, by: str):
+    """Confirm observation `obs_id` as `by` (already resolved by `reviewer`); raises Refused / FieldLogError."""
+    n = _obs_id(obs_id)
+    obs, _, cs = _observation(services, n)
+    if cs:  # the log's confirmation vouches for the model's answer, which a person already said was wrong
+        raise Refused("review_was_corrected", id=n)
+    if obs.confirmed_by:
+        raise Refused("review_already", id=n, by=obs.confirmed_by, when=_when(obs.confirmed_at))
+    return services.log.confirm_observation(n, by)
+
+
+def correct_record(services, obs_id, label, by: str, note=None):
+    """Correct observation `obs_id` to `label` (one of the loaded model's labels) as `by`; raises Refused /
+    FieldLogError; returns the Correction."""
+    n = _obs_id(obs_id)
+    labels = model_labels(services)
+    if not label or label not in labels:
+        raise Refused("review_pick_label")
+    obs, _, cs = _observation(services, n)
+    if label == (cs[-1].label if cs else obs.label):
+        raise Refused("review_same", id=n)
+    return services.log.correct_observation(n, label, by, note=(note or "").strip() or None, known_labels=labels)
+
+
+def confirm(services, obs_id, lang, *, username=None, typed=None, officers=None, shared_user=None) -> str:
+    """An officer says the logged result is right: the record is confirmed by them, now (UTC)."""
+    lang = norm_lang(lang)
+    try:
+        obs = confirm_record(services, obs_id, reviewer(username, typed, officers, shared_user))
+    except Exception as exc:
+        return review_error(exc, lang)
+    return html_text(t("review_confirmed", lang, id=obs.id, name=_label_name(services.advisor, obs.label, lang),
+                       by=obs.confirmed_by, when=_when(obs.confirmed_at)))
+
+
+def correct(services, obs_id, label, lang, *, username=None, typed=None, officers=None, shared_user=None,
+            note=None) -> str:
+    """An officer says what the photo really shows: a correction with who, when, the photo's hash and the model
+    version (the record keeps the model's answer; `leafscout corrections export` turns it into training data)."""
+    lang = norm_lang(lang)
+    adv = services.advisor
+    try:
+        c = correct_record(services, obs_id, label, reviewer(username, typed, officers, shared_user), note)
+    except Exception as exc:
+        return review_error(exc, lang)
+    return html_text(t("review_corrected", lang, id=c.observation_id, old=_label_name(adv, c.previous_label, lang),
+                       new=_label_name(adv, c.label, lang), by=c.by, when=_when(c.at)))
+
+
+def review_record(services, obs_id) -> dict:
+    """One observation as plain values (the /confirm and /correct API's answer): the model's answer, the label
+    now (the latest correction's), who confirmed, every correction, the photo's hash and the model version."""
+    obs, plot, cs = _observation(services, _obs_id(obs_id))
+    iso = lambda at: at.replace(microsecond=0).isoformat() + "Z" if at is not None else None  # noqa: E731
+    return {"id": obs.id, "uid": obs.uid, "plot": plot, "label": cs[-1].label if cs else obs.label,
+            "model_label": obs.label, "model_status": obs.status, "model_confidence": round(obs.confidence, 4),
+            "model_version": obs.model_version, "photo_sha256": obs.photo_sha256,
+            "observed_at": iso(obs.observed_at), "confirmed_by": obs.confirmed_by, "confirmed_at": iso(obs.confirmed_at),
+            "corrections": [{"label": c.label, "previous_label": c.previous_label, "by": c.by, "at": iso(c.at),
+                             "photo_sha256": c.photo_sha256, "model_version": c.model_version} for c in cs]}
+
+
+def review_error(exc, lang) -> str:
+    if isinstance(exc, Refused) and exc.key.startswith("review_"):
+        return html_text(t(exc.key, lang, **exc.fmt))
+    return t("log_error", lang, msg=_msg(exc, lang))
+
+
+def review_choices(services, plot, lang, limit: int = RECENT) -> list[tuple[str, int]]:
+    """A plot's recent observations, newest first, for the Log tab's picker: (#id · date · answer now ·
+    confirmed/corrected/unconfirmed · model version, id)."""
+    lang = norm_lang(lang)
+    if not plot:
+        return []
+    try:
+        h = services.log.history(plot)
+    except Exception:
+        return []
+    adv = services.advisor
+    out = []
+    for o in sorted(h.observations, key=lambda o: (o.observed_at, o.id), reverse=True)[:limit]:
+        cs = h.corrections.get(o.id, [])
+        label = cs[-1].label if cs else o.label
+        if cs:
+            state = t("log_corrected_short", lang, by=cs[-1].by)
+        elif o.confirmed_by:
+            state = t("log_confirmed_by", lang, by=o.confirmed_by)
+        else:
+            state = t("log_unconfirmed", lang)
+        out.append((f"#{o.id} · {o.observed_at:%Y-%m-%d} · {_label_name(adv, label, lang)} · {state} · "
+                    f"{t('log_model', lang, v=o.model_version)}", o.id))
+    return out
+
+
+def review_md(services, obs_id, lang) -> str:
+    """One observation as the record keeps it: the model's answer and version, the photo's hash, who confirmed
+    it and when, and every correction (who, when, from what to what)."""
+    lang = norm_lang(lang)
+    if obs_id in (None, ""):
+        return ""
+    try:
+        obs, plot, cs = _observation(services, _obs_id(obs_id))
+    except Exception as exc:
+        return review_error(exc, lang)
+    adv = services.advisor
+    rows = [f"**#{obs.id}** · {html_text(plot)} · {obs.observed_at:%Y-%m-%d %H:%M} UTC",
+            f"- {t('review_model_said', lang)}: {html_text(_label_name(adv, obs.label, lang))} "
+            f"({_status(obs.status, lang)}, {obs.confidence:.0%})",
+            f"- {t('model_version', lang)}: `{html_text(obs.model_version)}`",
+            f"- {t('review_sha', lang)}: `{html_text(obs.photo_sha256)}`",
+            "- " + (html_text(t("log_confirmed_by", lang, by=obs.confirmed_by)) + f" ({_when(obs.confirmed_at)})"
+                    if obs.confirmed_by else t("log_unconfirmed", lang))]
+    for c in cs:
+        rows.append("- " + html_text(t("log_corrected", lang, name=_label_name(adv, c.label, lang), by=c.by,
+                                       when=_when(c.at))))
+    return "\n".join(rows)
 
 
 # ---------------------------------------------------------------------------------- copper by the tank
