@@ -1,8 +1,10 @@
 """Building and serving the phone app (webapp/phone.py), without a browser."""
 from __future__ import annotations
 
+import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -17,7 +19,14 @@ def test_build_carries_the_models_metadata_and_every_file():
     meta = json.loads((out / "model" / "leafscout.json").read_text("utf-8"))
     assert meta["labels"] == pred.labels and meta["temperature"] == pred.temperature
     assert meta["thresholds"] == json.loads(pred.meta["thresholds"]) and meta["version"] == pred.version
-    assert (out / "model" / "leafscout.onnx").read_bytes() == pred.path.read_bytes()
+    shipped = (out / "model" / "leafscout.onnx").read_bytes()
+    if meta["weights"] == "float16":  # the same model with its weights stored as float16 (webapp.phone.half_weights)
+        half = Predictor(out / "model" / "leafscout.onnx", threads=1)
+        assert half.meta == pred.meta and half.labels == pred.labels
+        assert len(shipped) < 0.55 * len(pred.path.read_bytes())
+    else:  # no `onnx` package: the float32 file as it is
+        assert shipped == pred.path.read_bytes()
+    assert meta["file_bytes"] == len(shipped) and meta["sha256"] == hashlib.sha256(pred.path.read_bytes()).hexdigest()
     build = json.loads((out / "build.json").read_text())
     sw = (out / "sw.js").read_text("utf-8")
     for rel in build["files"]:
@@ -28,6 +37,32 @@ def test_build_carries_the_models_metadata_and_every_file():
     assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
     advice = json.loads((out / "advice.json").read_text("utf-8"))
     assert set(advice["texts"]["vi"]) >= {lab for lab in pred.labels if lab != pred.background_label}
+
+
+def test_float16_weights_are_deterministic_and_keep_every_fixture_answer(tmp_path):
+    """The phone's model file: built twice, the same bytes; on every committed fixture photo the same status and
+    top-1 as the float32 model (probabilities move by up to ~1e-2; val accuracy: benchmarks/phone_weights_fp16.py)."""
+    pytest.importorskip("onnx", reason="the float16 conversion needs the onnx package (the train extra)")
+    from leafscout.model.runtime import Predictor, default_model_path
+    from leafscout.webapp.phone import half_weights
+
+    src = default_model_path()
+    a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    info = half_weights(src, a)
+    half_weights(src, b)
+    assert a.read_bytes() == b.read_bytes() and info["tensors"] > 0
+    assert a.read_bytes() == (built_app() / "model" / "leafscout.onnx").read_bytes()
+    p32, p16 = Predictor(src, threads=1), Predictor(a, threads=1)
+    photos = sorted(p for root in ("tests/fixtures/images", "tests/fixtures/ood", "tests/fixtures/rice_pest")
+                    for p in (REPO / root).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    bad, worst = [], 0.0
+    for p in photos:
+        r32, r16 = p32.predict(str(p)), p16.predict(str(p))
+        if (r32.status, r32.label) != (r16.status, r16.label):
+            bad.append(f"{p.name}: float32 {r32.status} {r32.label}, float16 weights {r16.status} {r16.label}")
+        worst = max(worst, float(np.abs(np.asarray(r32.logits) - np.asarray(r16.logits)).max()))
+    assert not bad, "\n".join(bad)
+    assert worst < 0.5, f"logits moved by {worst}"
 
 
 def test_served_with_isolation_headers_and_gzip():

@@ -4,7 +4,11 @@
 
     index.html, app.js, pipeline.js, ...   the front end (phone/src/, plain ES modules, no bundler)
     ort/                                   onnxruntime-web's WASM build (from phone/node_modules, npm ci)
-    model/leafscout.onnx                   the SAME ONNX file the Python runtime loads
+    model/leafscout.onnx                   the ONNX file the Python runtime loads, with its float32 weights
+                                           stored as float16 and a Cast back to float32 in the graph
+                                           (`half_weights`: 4 MB less to download, the arithmetic stays
+                                           float32; accuracy on val: benchmarks/phone_weights_fp16.py);
+                                           the plain float32 file when the `onnx` package is missing
     model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
                                            locator), extracted here because onnxruntime-web does not expose
                                            custom metadata; the browser reads nothing hard-coded
@@ -67,6 +71,61 @@ def model_metadata(model_path: str | Path) -> dict:
     meta["bytes"] = len(data)
     meta["sha256"] = hashlib.sha256(data).hexdigest()
     return meta
+
+
+# ------------------------------------------------------------------------------------------- float16 weights
+
+def half_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
+    """Write `src` to `dst` with every float32 initializer of `min_size` or more values stored as float16 and a
+    Cast back to float32 in front of the graph: the arithmetic stays float32 (onnxruntime and onnxruntime-web
+    fold the Cast at load), only the stored weights are rounded. Metadata, opsets and node order carry over;
+    the same input gives the same bytes. Returns {tensors, bytes_before, bytes_after}. Needs the `onnx` package."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(str(src))
+    g = m.graph
+    taken = {i.name for i in g.initializer} | {n for node in g.node for n in (*node.input, *node.output)}
+    casts, halves, n = [], [], 0
+    for init in list(g.initializer):
+        arr = numpy_helper.to_array(init)
+        if arr.dtype != np.float32 or arr.size < min_size:
+            continue
+        name = init.name + "_fp16"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        halves.append(numpy_helper.from_array(arr.astype(np.float16), name))
+        casts.append(helper.make_node("Cast", [name], [init.name], to=TensorProto.FLOAT,
+                                      name=f"leafscout_fp16_cast_{n}"))
+        g.initializer.remove(init)
+        n += 1
+    g.initializer.extend(halves)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    data = m.SerializeToString(deterministic=True)
+    Path(dst).write_bytes(data)
+    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": len(data)}
+
+
+def ship_model(src: str | Path, dst: str | Path, half: bool = True) -> str:
+    """Copy a model into the build: with float16-stored weights (`half`) where `onnx` is installed, else as it
+    is. Returns "float16" or "float32" (what the build stores)."""
+    if not half:
+        shutil.copy2(src, dst)
+        return "float32"
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print(f"webapp.phone: note: the `onnx` package is not installed (`pip install -e .[dev]`): "
+              f"{Path(src).name} ships with float32 weights ({Path(src).stat().st_size / 1e6:.1f} MB)",
+              file=sys.stderr)
+        shutil.copy2(src, dst)
+        return "float32"
+    half_weights(src, dst)
+    return "float16"
 
 
 # ------------------------------------------------------------------------------------------- advice bundle
@@ -211,8 +270,10 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
             shutil.copy2(f, tmp / f.name)
     for f in ORT_FILES:
         shutil.copy2(ORT_DIST / f, tmp / "ort" / f)
-    shutil.copy2(model_path, tmp / "model" / "leafscout.onnx")
+    meta["weights"] = ship_model(model_path, tmp / "model" / "leafscout.onnx")
     meta["file"] = "leafscout.onnx"
+    shipped = (tmp / "model" / "leafscout.onnx").read_bytes()  # sha256/bytes stay the source model's
+    meta["file_bytes"], meta["file_sha256"] = len(shipped), hashlib.sha256(shipped).hexdigest()
     (tmp / "model" / "leafscout.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     labels = list(meta["labels"])
     (tmp / "advice.json").write_text(json.dumps(advice_bundle(adv, labels), ensure_ascii=False,
@@ -240,7 +301,8 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
             "total_bytes": sum(sizes.values())}
     if not quiet:
         print(f"phone app built in {out}: {len(sizes)} files, {info['total_bytes'] / 1e6:.1f} MB, "
-              f"model {meta['version']} ({meta['sha256'][:12]}), build {version}")
+              f"model {meta['version']} ({meta['sha256'][:12]}, {meta['weights']} weights "
+              f"{meta['file_bytes'] / 1e6:.1f} MB), build {version}")
     return info
 
 
