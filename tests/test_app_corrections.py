@@ -259,3 +259,65 @@ def test_a_correction_in_the_app_reaches_the_export_and_a_retraining_run(toy, ti
     assert train(args) == 0
     used = [r.getMessage() for r in caplog.records if "train and" in r.getMessage()]
     assert used and "'extra'" in used[0], used
+
+
+@pytest.mark.slow
+def test_an_officer_logs_in_saves_and_corrects_in_the_browser(toy, tmp_path):  # noqa: F811
+    """The page itself (Chromium at phone width): log in as an officer, Save, pick the right answer, Correct;
+    the Log tab lists the record with who, the model version and the photo's hash; no English on the vi page."""
+    pytest.importorskip("playwright")
+    from test_app_e2e import CHROME_ARGS, CHROMIUM, PHONE, _english_ui_strings, _pick, _tab, _upload_photo, \
+        _wait_text
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    from leafscout.officers import Officers, add
+    from leafscout.webapp import app
+
+    f = tmp_path / "officers.json"
+    add(f, HOA, PW)
+    officers = Officers(f)
+    services = Services(model_path=toy, db=str(tmp_path / "log.sqlite"))
+    services.warm_up()
+    demo = app.build_app(services, officers=officers)
+    demo.queue(default_concurrency_limit=2)
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, officers=officers))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+            page = b.new_page(viewport=PHONE)
+            page.set_default_timeout(30000)
+            assert page.request.post(url + "login", form={"username": HOA, "password": PW}).ok
+            page.goto(url)
+            page.wait_for_selector("#card .card")
+            _upload_photo(page, BEAN)
+            page.click("#save .label-wrap")
+            assert not page.is_visible("#rev-confirm")  # nothing to confirm before Save
+            page.fill("#save-new textarea, #save-new input", "Lô cán bộ")
+            page.click("#save-btn")
+            _wait_text(page, "#save", t("saved", "vi", plot="Lô cán bộ"))
+            page.wait_for_selector("#rev-correct", state="visible")
+            _pick(page, "rev-label", "Bệnh gỉ sắt đậu")
+            page.click("#rev-correct")
+            _wait_text(page, "#rev-msg", "Đã sửa quan sát")
+            (obs,) = services.log.history("Lô cán bộ").observations
+            (c,) = services.log.corrections(obs.id)
+            assert (c.by, c.label, c.photo_sha256, c.model_version) == (HOA, "bean.rust", obs.photo_sha256,
+                                                                         "0.0.0-toy")
+            _tab(page, "Sổ ghi chép")
+            _pick(page, "log-plot", "Lô cán bộ")
+            _wait_text(page, "#log-md", HOA)
+            page.click("#log-review .label-wrap")
+            _pick(page, "lr-obs", f"#{obs.id}")
+            _wait_text(page, "#lr-md", obs.photo_sha256)
+            page.click("#lr-confirm")  # a corrected record's model answer cannot be confirmed: said in vi
+            _wait_text(page, "#lr-msg", t("review_was_corrected", "vi", id=obs.id)[:20])
+            text = page.inner_text("body")
+            leaks = [s for s in _english_ui_strings() if s in text]
+            assert not leaks, leaks
+            b.close()
+    finally:
+        demo.close()
