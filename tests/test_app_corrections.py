@@ -12,7 +12,6 @@ import hashlib
 import html
 import logging
 import socket
-from pathlib import Path
 
 import pytest
 

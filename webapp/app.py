@@ -532,7 +532,8 @@ def build_log_tab(services, ui: UI, lang: str):
         c["log_plot"] = L(gr.Dropdown(names, value=None, label=t("log_plot", lang), elem_id="log-plot"),
                           label="log_plot")
         c["log_md"] = gr.Markdown("", elem_id="log-md")
-        with L(gr.Accordion(t("review_title", lang), open=False, elem_id="log-review"), label="review_title"):
+        with L(gr.Accordion(t("review_title", lang), open=False, elem_id="log-review"),
+               label="review_title") as c["lr_acc"]:
             L(gr.Markdown(t("review_hint", lang)), value=("review_hint",))
             c["lr_obs"] = L(gr.Dropdown([], value=None, label=t("review_obs", lang), elem_id="lr-obs"),
                             label="review_obs")
@@ -666,6 +667,9 @@ def wire_log_review(services, ui: UI):
                          [c["lr_obs"], c["lr_md"], c["lr_msg"]], api_visibility="private")
     c["lr_obs"].input(lambda o, lg: LB.review_md(services, o, lg), [c["lr_obs"], c["lang"]], c["lr_md"],
                       api_visibility="private", queue=False)
+    # opened again after a Save on the Diagnose tab (or another phone's): the list is the log's as it is now
+    c["lr_acc"].expand(lambda p, o, lg: listed(p, lg, keep=o), [c["log_plot"], c["lr_obs"], c["lang"]],
+                       [c["lr_obs"], c["lr_md"]], api_visibility="private", queue=False)
 
     def after(msg, plot, obs, lang):
         return (msg, LB.history_md(services, plot, lang)) + listed(plot, lang, keep=obs)
