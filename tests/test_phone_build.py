@@ -108,3 +108,43 @@ def test_build_command_refuses_in_one_line(tmp_path, capsys):
     assert main(["serve", "--out", str(tmp_path / "nothing")]) == 2
     assert "no built phone app" in capsys.readouterr().err
     assert (REPO / "phone" / "package-lock.json").is_file()
+
+
+def test_without_onnx_the_float32_file_ships_with_a_note(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from leafscout.model.runtime import default_model_path
+    from leafscout.webapp.phone import ship_model
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
+    dst = tmp_path / "m.onnx"
+    assert ship_model(default_model_path(), dst) == "float32"
+    assert dst.read_bytes() == default_model_path().read_bytes()
+    assert "float32 weights" in capsys.readouterr().err
+
+
+def test_insect_models_are_lazy_and_their_texts_follow_the_python_ones():
+    from leafscout.model.detect import default_pests_path
+    from leafscout.pests import pest_action
+    from leafscout.service import PEST_CROP_MIN, PEST_NO_LEAF_CROP_MIN, load_advisor
+
+    if not default_pests_path().is_file():
+        pytest.skip("no insect detector in this install")
+    out = built_app()
+    build = json.loads((out / "build.json").read_text())
+    assert build["lazy"] == ["model/pests.onnx", "model/pests_labeler.onnx"]
+    sw = (out / "sw.js").read_text("utf-8")
+    precache = json.loads(sw.split("const FILES = ", 1)[1].split(";\n", 1)[0])
+    assert "model/pests.json" in precache and not set(build["lazy"]) & set(precache)
+    meta = json.loads((out / "model" / "leafscout.json").read_text("utf-8"))
+    pm = json.loads((out / "model" / "pests.json").read_text("utf-8"))
+    assert meta["pests"] == "pests.json" and pm["labeler"]["weights"] == "float16" and pm["weights"] == "float32"
+    assert pm["gate"] == {"crop_min": PEST_CROP_MIN, "no_leaf_crop_min": PEST_NO_LEAF_CROP_MIN}
+    kb = load_advisor(tuple(meta["labels"])).kb
+    for label in pm["labels"]:
+        for n in (1, 2, 9, 10, 11, pm["max_detections"]):
+            t = pm["actions"]["templates"][pm["actions"]["by_count"][label][n - 1]]
+            want = pest_action(label, n, kb.problems, kb.rules)
+            assert {k: v for k, v in t.items() if k not in ("count", "text")} == \
+                {k: v for k, v in want.items() if k not in ("count", "text")}
+            assert {lang: s.replace("{count}", str(n)) for lang, s in t["text"].items()} == want["text"]

@@ -12,6 +12,15 @@
     model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
                                            locator), extracted here because onnxruntime-web does not expose
                                            custom metadata; the browser reads nothing hard-coded
+    model/pests.onnx, pests_labeler.onnx   the insect detector and its labeler (rice), when the model folder has
+                                           them: NOT cached at install, fetched and kept the first time a
+                                           photo needs them (a rice photo; the same gate as the Python
+                                           service), so a farmer who never photographs rice never downloads
+                                           them. The labeler ships float16 weights (same answers on rice_pest
+                                           val); the detector float32 (float16 weights lost ~1 AP point)
+    model/pests.json                       their metadata, the service's gate constants and every insect
+                                           count's action text (leafscout.pests.pest_action, as templates
+                                           checked against it for every count)
     advice.json                            every answer `leafscout advise --format markdown` gives for the model's
                                            labels x status x organic status x days to harvest, vi and en,
                                            generated from the Python advisor (lines de-duplicated)
@@ -126,6 +135,55 @@ def ship_model(src: str | Path, dst: str | Path, half: bool = True) -> str:
         return "float32"
     half_weights(src, dst)
     return "float16"
+
+
+# ------------------------------------------------------------------------------------------- insects
+
+LAZY_FILES = ("model/pests.onnx", "model/pests_labeler.onnx")
+DETECTOR_HALF, LABELER_HALF = False, True  # measured: benchmarks/phone_weights_fp16.py --pests model/pests.onnx
+
+
+class _Count(int):
+    """A count that prints as `{count}`: renders leafscout.pests.pest_action as a template."""
+
+    def __format__(self, spec):
+        return "{count}"
+
+    __str__ = __repr__ = lambda self: "{count}"
+
+
+def pest_bundle(det, adv) -> dict:
+    """What the phone needs to run the insect detector like model.detect.Detector and the service's gate, and
+    to say what leafscout.pests.pest_action says for every count the detector can give."""
+    from leafscout import service
+    from leafscout.pests import pest_action
+
+    kb = adv.kb
+    actions, templates, seen = {}, [], {}
+    for label in det.labels:
+        by_count = []
+        for count in range(1, det.max_detections + 1):
+            real = pest_action(label, count, kb.problems, kb.rules)
+            tmpl = pest_action(label, _Count(count), kb.problems, kb.rules)
+            tmpl["count"] = None
+            for lang in LANGS:
+                if tmpl["text"][lang].replace("{count}", str(count)) != real["text"][lang]:
+                    raise PhoneBuildError(f"the insect action text for {label} x{count} is not a template")
+            key = json.dumps(tmpl, sort_keys=True, ensure_ascii=False)
+            if key not in seen:
+                seen[key] = len(templates)
+                templates.append(tmpl)
+            by_count.append(seen[key])
+        actions[label] = by_count
+    return {"format": 1, "labels": det.labels, "input_size": det.input_size, "pad_value": det.pad_value,
+            "mean": det.mean, "std": det.std, "thresholds": [float(t) for t in det.thresholds],
+            "nms_iou": det.nms_iou, "max_detections": det.max_detections, "min_side": 1.0, "max_candidates": 1000,
+            "version": det.version, "file": "pests.onnx",
+            "labeler": None if det.labeler is None else {
+                "file": "pests_labeler.onnx", "input_size": det.labeler_size, "context": det.labeler_context,
+                "mean": det.labeler_mean, "std": det.labeler_std, "version": det.labeler_version, "batch": 16},
+            "gate": {"crop_min": service.PEST_CROP_MIN, "no_leaf_crop_min": service.PEST_NO_LEAF_CROP_MIN},
+            "actions": {"templates": templates, "by_count": actions}}
 
 
 # ------------------------------------------------------------------------------------------- advice bundle
@@ -247,8 +305,11 @@ def _icon(size: int) -> bytes:
 # ------------------------------------------------------------------------------------------- build
 
 def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = None, kb_dir: str | None = None,
-          quiet: bool = True) -> dict:
-    """Assemble the static phone app in `out_dir` (replaced). Returns {files: {path: bytes}, total_bytes, ...}."""
+          quiet: bool = True, pests_path: str | Path | None = None) -> dict:
+    """Assemble the static phone app in `out_dir` (replaced). Returns {files: {path: bytes}, total_bytes,
+    core_bytes (what the install downloads), lazy (files fetched on first need), ...}. The insect detector is
+    `pests_path`, else the one the Python service loads ($LEAFSCOUT_PESTS_MODEL, else model/pests.onnx); no file
+    there: no insects on the phone."""
     from leafscout.service import load_advisor
     from leafscout.model.runtime import default_model_path
 
@@ -274,8 +335,23 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
     meta["file"] = "leafscout.onnx"
     shipped = (tmp / "model" / "leafscout.onnx").read_bytes()  # sha256/bytes stay the source model's
     meta["file_bytes"], meta["file_sha256"] = len(shipped), hashlib.sha256(shipped).hexdigest()
-    (tmp / "model" / "leafscout.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     labels = list(meta["labels"])
+    from leafscout.model.detect import default_pests_path
+
+    pests_path = Path(pests_path) if pests_path else default_pests_path()  # what the Python service loads
+    det = None
+    if pests_path and pests_path.is_file():
+        from leafscout.model.detect import Detector
+
+        det = Detector(pests_path, threads=1)
+        pb = pest_bundle(det, adv)
+        pb["weights"] = ship_model(pests_path, tmp / "model" / "pests.onnx", DETECTOR_HALF)
+        if det.labeler is not None:
+            pb["labeler"]["weights"] = ship_model(det.labeler_path, tmp / "model" / "pests_labeler.onnx", LABELER_HALF)
+        (tmp / "model" / "pests.json").write_text(json.dumps(pb, ensure_ascii=False, separators=(",", ":")), "utf-8")
+        labels += [lab for lab in det.labels if lab not in labels]  # the insects' advice and names
+    meta["pests"] = "pests.json" if det is not None else None  # the phone looks for insects only where set
+    (tmp / "model" / "leafscout.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     (tmp / "advice.json").write_text(json.dumps(advice_bundle(adv, labels), ensure_ascii=False,
                                                 separators=(",", ":")), "utf-8")
     (tmp / "strings.json").write_text(json.dumps(strings_bundle(adv, labels), ensure_ascii=False), "utf-8")
@@ -287,20 +363,26 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
         digest.update(rel.encode())
         digest.update(hashlib.sha256((tmp / rel).read_bytes()).digest())
     version = digest.hexdigest()[:16]
-    precache = ["./"] + [f for f in files if f != "index.html"] + ["index.html"]
+    lazy = [f for f in files if f in LAZY_FILES]
+    precache = ["./"] + [f for f in files if f != "index.html" and f not in lazy] + ["index.html"]
+    lazy_digest = hashlib.sha256(b"".join(hashlib.sha256((tmp / f).read_bytes()).digest() for f in lazy))
     sw = (f"const BUILD = {json.dumps(version)};\nconst FILES = {json.dumps(precache)};\n"
+          f"const LAZY = {json.dumps(lazy)};\nconst LAZY_BUILD = {json.dumps(lazy_digest.hexdigest()[:16])};\n"
           + (SRC / "sw.js").read_text("utf-8"))
     (tmp / "sw.js").write_text(sw, "utf-8")
     (tmp / "build.json").write_text(json.dumps({"build": version, "model_version": meta["version"],
-                                                "model_sha256": meta["sha256"], "files": files + ["sw.js"]},
+                                                "model_sha256": meta["sha256"], "files": files + ["sw.js"],
+                                                "lazy": lazy},
                                                indent=1), "utf-8")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     sizes = {str(p.relative_to(out)): p.stat().st_size for p in out.rglob("*") if p.is_file()}
     info = {"out": str(out), "build": version, "model_version": meta["version"], "files": sizes,
-            "total_bytes": sum(sizes.values())}
+            "total_bytes": sum(sizes.values()), "lazy": lazy,
+            "core_bytes": sum(v for k, v in sizes.items() if k not in lazy)}
     if not quiet:
-        print(f"phone app built in {out}: {len(sizes)} files, {info['total_bytes'] / 1e6:.1f} MB, "
+        print(f"phone app built in {out}: {len(sizes)} files, {info['core_bytes'] / 1e6:.1f} MB at install, "
+              f"{info['total_bytes'] / 1e6:.1f} MB with the insect models (fetched on the first rice photo), "
               f"model {meta['version']} ({meta['sha256'][:12]}, {meta['weights']} weights "
               f"{meta['file_bytes'] / 1e6:.1f} MB), build {version}")
     return info
@@ -419,6 +501,8 @@ def main(argv=None) -> int:
     b.add_argument("--out", default=str(DEFAULT_OUT))
     b.add_argument("--model", default=None, help="ONNX model (default: $LEAFSCOUT_MODEL, else model/leafscout.onnx)")
     b.add_argument("--kb", default=None, help="knowledge base folder (default: the shipped advisor/kb)")
+    b.add_argument("--pests", default=None, help="insect detector ONNX, its _labeler.onnx beside it (default: "
+                                                 "$LEAFSCOUT_PESTS_MODEL, else model/pests.onnx)")
     s = sub.add_parser("serve", help="serve a built folder at http://HOST:PORT/phone/")
     s.add_argument("--out", default=str(DEFAULT_OUT))
     s.add_argument("--host", default="127.0.0.1")
@@ -426,7 +510,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
-            build(args.out, args.model, args.kb, quiet=False)
+            build(args.out, args.model, args.kb, quiet=False, pests_path=args.pests)
         else:
             root = Path(args.out)
             if not (root / "index.html").is_file():

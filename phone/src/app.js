@@ -28,11 +28,16 @@ const PHONE_T = {
   nothing: {vi: 'Chưa có bản ghi nào.', en: 'No records yet.'},
   sent: {vi: 'đã xuất {when}', en: 'exported {when}'},
   pending: {vi: 'chưa xuất', en: 'not exported yet'},
+  insects: {vi: 'Côn trùng trong ảnh', en: 'Insects in the photo'},
+  insects_none: {vi: 'Không thấy côn trùng gây hại nào trong ảnh.', en: 'No insect pest found in the photo.'},
+  insects_unavailable: {vi: 'Chưa tìm được côn trùng: mô hình côn trùng chưa tải về máy. Mở ứng dụng khi có mạng và chụp một ảnh lúa để tải.',
+    en: 'Insects not checked: the insect models are not on the phone yet. Open the app with a network and take one rice photo to fetch them.'},
+  insects_loading: {vi: 'Đang tải mô hình côn trùng (một lần, cho ảnh lúa)…', en: 'Loading the insect models (once, for rice photos)…'},
   unconfirmed: {vi: 'Kết quả của máy cần người xác nhận trong sổ ghi chép.', en: 'The model\u2019s answer needs a person to confirm it in the field log.'},
 };
 
 const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
-  threads: 1, ready: null};
+  threads: 1, ready: null, pmeta: null, pests: null};
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 const $ = (id) => document.getElementById(id);
@@ -69,6 +74,8 @@ async function getJSON(path) {
 async function load() {
   const [meta, advice, strings] = await Promise.all([getJSON('model/leafscout.json'), getJSON('advice.json'), getJSON('strings.json')]);
   state.meta = meta; state.advice = advice; state.strings = strings;
+  // the insect detector's settings (small); its two models are fetched only when a photo needs them
+  state.pmeta = meta.pests ? await getJSON('model/' + meta.pests) : null;
   ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
   // WASM threads need cross-origin isolation (the server's or the service worker's headers); 2 by default,
   // ?threads=N to try another count
@@ -81,6 +88,74 @@ async function load() {
   return true;
 }
 
+// The insect models, fetched (and kept by the service worker) the first time a photo needs them.
+function loadPests() {
+  if (!state.pests) {
+    const pm = state.pmeta, opts = {executionProviders: ['wasm'], graphOptimizationLevel: 'all'};
+    const session = async (file) => ort.InferenceSession.create(await (await fetchRetry('model/' + file)).arrayBuffer(), opts);
+    state.pests = Promise.all([session(pm.file), pm.labeler ? session(pm.labeler.file) : null])
+      .then(([detector, labeler]) => ({detector, labeler}));
+    state.pests.catch(() => { state.pests = null; });  // a failed download is tried again on the next photo
+  }
+  return state.pests;
+}
+
+// model.detect.Detector.detect on a decoded photo: [{label, score, box}] in the pixels of ow x oh (the photo
+// before a reduced decode) or of the image itself
+async function detectPests(img, ow = null, oh = null) {
+  const pm = state.pmeta, {detector, labeler} = await loadPests();
+  const {image, lb} = P.letterbox(img, pm.input_size, pm.pad_value);
+  const x = P.normalize(image, {mean: pm.mean, std: pm.std});
+  const out = await detector.run({[detector.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, pm.input_size, pm.input_size])});
+  const [scores, boxes] = [out[detector.outputNames[0]], out[detector.outputNames[1]]];
+  const dets = P.decodeDetections(scores.data, boxes.data, scores.dims[1], scores.dims[2], pm);
+  let b = P.boxesToOriginal(dets.map((d) => d.box), lb), s = dets.map((d) => d.score), c = dets.map((d) => d.cls);
+  if (labeler && b.length) {
+    const L = pm.labeler, n = L.input_size * L.input_size * 3, named = [];
+    for (let i = 0; i < b.length; i += L.batch) {
+      const part = b.slice(i, i + L.batch), batch = new Float32Array(part.length * n);
+      part.forEach((box, j) => batch.set(P.normalize(P.cropBox(img, box, L.input_size, L.context), L), j * n));
+      const lo = (await labeler.run({image: new ort.Tensor('float32', batch, [part.length, 3, L.input_size, L.input_size])}, ['logits'])).logits;
+      const k = lo.dims[1];
+      for (let j = 0; j < part.length; j++) {
+        let best = 0;
+        for (let q = 1; q < k; q++) if (lo.data[j * k + q] > lo.data[j * k + best]) best = q;
+        named.push(best);
+      }
+    }
+    const insect = named.map((ci) => ci < pm.labels.length);  // the labeler's `no insect` class drops the box
+    b = b.filter((_, i) => insect[i]); s = s.filter((_, i) => insect[i]); c = named.filter((_, i) => insect[i]);
+  }
+  b = P.boxesToOriginal(b, {width: lb.width, height: lb.height, size: lb.size, scale: 1, pad_x: 0, pad_y: 0}, ow, oh);
+  return b.map((box, i) => ({label: pm.labels[c[i]], score: s[i], box}));
+}
+
+// the service's insect step on a diagnosed photo: the gate, then the detector on `source()`'s image
+async function addPests(r, crop, source) {
+  if (!state.pmeta) return r;
+  if (!P.pestsMayBeThere(state.pmeta, state.meta, r, crop || null)) {
+    Object.assign(r, {pests: [], pest_counts: {}, pest_actions: []});  // nothing to look for in this photo
+    return r;
+  }
+  const t0 = performance.now();
+  if (!state.pestsReady && typeof document !== 'undefined' && $('card')) {
+    $('card').innerHTML = `<div class="card"><p>${esc(t('insects_loading'))}</p></div>`;
+  }
+  try {
+    const [img, ow, oh] = await source();
+    r.pests = await detectPests(img, ow, oh);
+  } catch (e) {  // like the service: the insect step failing (offline before its models came) keeps the leaf answer
+    console.error(e);
+    Object.assign(r, {pests: null, pest_counts: null, pest_actions: null, pest_error: String(e && e.message || e)});
+    return r;
+  }
+  state.pestsReady = true;
+  r.pest_counts = P.pestCounts(r.pests);
+  r.pest_actions = P.pestActions(state.pmeta, r.pest_counts);
+  r.timing.pests = performance.now() - t0;
+  return r;
+}
+
 // ------------------------------------------------------------------------------------------ the API (also what tests call)
 
 async function infer(tensor) {
@@ -89,8 +164,13 @@ async function infer(tensor) {
   return out.logits.data;
 }
 
-// rgb image -> the same dict as Predictor.predict(...).to_dict() for the fields the phone uses
+// rgb image -> the same dict as Predictor.predict(...).to_dict() for the fields the phone uses, with the
+// insects (DiagnosisService: pests, pest_counts, pest_actions) where the detector looked
 async function diagnoseImage(img, crop = null, topK = 3) {
+  return addPests(await classify(img, crop, topK), crop, async () => [img, null, null]);
+}
+
+async function classify(img, crop = null, topK = 3) {
   const t0 = performance.now();
   const prep = P.prepare(img, state.meta);
   const t1 = performance.now();
@@ -104,9 +184,14 @@ async function diagnoseImage(img, crop = null, topK = 3) {
 async function diagnoseBytes(bytes, crop = null, name = 'the image') {
   try {
     const t0 = performance.now();
-    const img = await P.readImage(bytes, state.meta.preprocess.resize_size, name);
+    const {image, info} = await P.readImageFull(bytes, state.meta.preprocess.resize_size, name);
+    const img = P.reduceBy(image, P.reduction(info, state.meta.preprocess.resize_size));
     const t1 = performance.now();
-    const r = await diagnoseImage(img, crop);
+    const r = await addPests(await classify(img, crop), crop, async () => {
+      // what Detector.load decodes: reduced as long as the shorter side stays >= the detector's input size
+      const f = P.reduction(info, state.pmeta.input_size);
+      return [P.reduceBy(image, f), f > 1 ? image.w : null, f > 1 ? image.h : null];
+    });
     r.timing.decode = t1 - t0;
     r.timing.total = performance.now() - t0;
     return r;
@@ -188,8 +273,24 @@ function renderResult() {
   const label = r.status === 'not_a_leaf' ? (r.label || state.meta.background_label) : r.label;
   const md = adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
   $('advice').dataset.markdown = md || '';
-  $('advice').innerHTML = md ? markdownToHtml(md) : '';
+  $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
   $('save').hidden = false;
+}
+
+function renderPests(r, days) {  // counts, the action threshold's verdict and each insect's advice
+  if (r.pest_error) return `<section id="insects"><p class="note">${esc(t('insects_unavailable'))}</p></section>`;
+  if (!r.pests || (!r.pests.length && r.status === 'not_a_leaf')) return '';
+  const parts = [`<section id="insects" data-count="${r.pests.length}"><h3>${esc(t('insects'))}</h3>`];
+  if (!r.pests.length) parts.push(`<p>${esc(t('insects_none'))}</p>`);
+  for (const a of r.pest_actions) {
+    parts.push(`<div class="pest" data-label="${esc(a.label)}" data-count="${a.count}"><h4>${esc(a.name[state.lang] || a.label)}: ${a.count}</h4>` +
+      `<p class="${a.act ? 'warn' : ''}">${esc(a.text[state.lang])}</p>`);
+    const md = adviceText(a.label, 'ok', $('organic').value, Number.isFinite(days) ? days : null, state.lang);
+    if (md) parts.push(`<details><summary>${esc(a.name[state.lang] || a.label)}</summary>${markdownToHtml(md)}</details>`);
+    parts.push('</div>');
+  }
+  parts.push('</section>');
+  return parts.join('\n');
 }
 
 function renderStatic() {
@@ -296,5 +397,6 @@ async function main() {
 }
 
 const ready = main();
-window.leafscout = {ready, diagnoseBytes, diagnoseImage, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
+window.leafscout = {ready, diagnoseBytes, diagnoseImage, detectPests, get pestsMeta() { return state.pmeta; },
+  pestsLoaded: () => !!state.pestsReady, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
   infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};

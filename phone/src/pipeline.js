@@ -641,6 +641,14 @@ export function reduceBy(img, f) {
 // Decode bytes in the browser (EXIF orientation applied, transparency composited on white, no colour
 // management) -> RGB image, through the same gate as model.imageio.read_image.
 export async function readImage(bytes, minShortSide, name = 'the image') {
+  const {image, info} = await readImageFull(bytes, minShortSide, name);
+  return reduceBy(image, reduction(info, minShortSide));
+}
+
+// The photo decoded at full size and its header info; reduceBy(image, reduction(info, side)) gives what
+// model.imageio.read_image(..., min_short_side=side) decodes (the classifier and the insect detector each
+// ask for their own side).
+export async function readImageFull(bytes, minShortSide, name = 'the image') {
   const info = checkBytes(bytes, name, minShortSide);
   let bmp;
   try {
@@ -657,7 +665,7 @@ export async function readImage(bytes, minShortSide, name = 'the image') {
   if (bmp.close) bmp.close();
   const rgba = ctx.getImageData(0, 0, w, h).data, rgb = new Uint8Array(w * h * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]; }
-  return reduceBy(makeImage(w, h, rgb), reduction(info, minShortSide));
+  return {image: makeImage(w, h, rgb), info};
 }
 
 // ------------------------------------------------------------------------------------------ the whole pipeline
@@ -667,4 +675,102 @@ export function prepare(img, meta) {
   const located = locate(img, meta.locator);
   const view = geometry(located.image, meta.preprocess);
   return {tensor: normalize(view, meta.preprocess), located, plant: plantShare(img), view};
+}
+
+// ------------------------------------------------------------------------------------------ insects (model/detect.py)
+// The rice insect detector and its labeler, ported from model.detect.Detector and the service's gate
+// (leafscout/service.py _pests_may_be_there). Every setting comes from model/pests.json (built from the ONNX
+// metadata and the service's constants). tests/test_phone_pests.py compares boxes, scores, labels and counts.
+
+// Whether the detector should look at this photo: DiagnosisService._pests_may_be_there, same order of tests.
+export function pestsMayBeThere(pmeta, meta, result, crop) {
+  if (!pmeta) return false;
+  const pestCrops = new Set(pmeta.labels.map(cropOf));
+  const known = new Set(meta.crops || []);
+  const mass = new Map(result.crop_scores || []);
+  const both = [...pestCrops].filter((c) => known.has(c));
+  if (result.status === 'not_a_leaf') return both.some((c) => (mass.get(c) || 0) >= pmeta.gate.no_leaf_crop_min);
+  if (!pestCrops.size || !both.length) return true;
+  if (crop) return pestCrops.has(crop);
+  if (result.status === 'uncertain') return true;
+  return [...pestCrops].some((c) => (mass.get(c) || 0) >= pmeta.gate.crop_min);
+}
+
+// letterbox(): the whole photo, aspect kept, centred on grey in a size x size square
+export function letterbox(img, size, pad) {
+  const scale = size / Math.max(img.w, img.h);
+  const nw = Math.max(1, pyRound(img.w * scale)), nh = Math.max(1, pyRound(img.h * scale));
+  const r = (nw === img.w && nh === img.h) ? img : resize(img, nw, nh, scale < 1 ? 'area' : 'linear');
+  const out = new Uint8Array(size * size * 3).fill(pad);
+  const px = Math.floor((size - nw) / 2), py = Math.floor((size - nh) / 2);
+  for (let y = 0; y < nh; y++) out.set(r.data.subarray(y * nw * 3, (y + 1) * nw * 3), ((py + y) * size + px) * 3);
+  return {image: makeImage(size, size, out), lb: {width: img.w, height: img.h, size, scale, pad_x: px, pad_y: py}};
+}
+
+function iou(a, b) {  // box_iou of two boxes, float64 like numpy
+  const w = Math.max(Math.min(a[2], b[2]) - Math.max(a[0], b[0]), 0), h = Math.max(Math.min(a[3], b[3]) - Math.max(a[1], b[1]), 0);
+  const inter = w * h;
+  const aa = Math.max(a[2] - a[0], 0) * Math.max(a[3] - a[1], 0), ab = Math.max(b[2] - b[0], 0) * Math.max(b[3] - b[1], 0);
+  return inter / Math.max(aa + ab - inter, 1e-9);
+}
+
+// postprocess(): scores [A*C], boxes [A*4] (one image) -> [{box, score, cls}], highest score first
+export function decodeDetections(scores, boxes, nA, nC, pmeta, threshold = null) {
+  const cand = [];
+  for (let a = 0; a < nA; a++) {
+    let c = 0, best = scores[a * nC];
+    for (let k = 1; k < nC; k++) if (scores[a * nC + k] > best) { best = scores[a * nC + k]; c = k; }
+    const thr = threshold === null ? pmeta.thresholds[c] : threshold;
+    const b = [boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3]];
+    const side = Math.min(Math.fround(b[2] - b[0]), Math.fround(b[3] - b[1]));  // float32 like the network's
+    if (best >= thr && side >= pmeta.min_side) cand.push({box: b, score: best, cls: c, i: a});
+  }
+  cand.sort((x, y) => (y.score - x.score) || (x.i - y.i));  // argsort(-s, kind="stable")
+  let order = cand.slice(0, pmeta.max_candidates);
+  const keep = [];
+  while (order.length) {
+    const top = order[0];
+    keep.push(top);
+    order = order.slice(1).filter((o) => iou(top.box, o.box) <= pmeta.nms_iou);
+  }
+  return keep.slice(0, pmeta.max_detections);
+}
+
+// boxes_to_original(): input pixels -> pixels of the letterboxed image (clipped), then scaled to ow x oh
+export function boxesToOriginal(boxes, lb, ow = null, oh = null) {
+  return boxes.map((b) => {
+    const x = [(b[0] - lb.pad_x) / lb.scale, (b[1] - lb.pad_y) / lb.scale, (b[2] - lb.pad_x) / lb.scale, (b[3] - lb.pad_y) / lb.scale];
+    const o = [0, 1, 2, 3].map((k) => Math.min(Math.max(x[k], 0), k % 2 ? lb.height : lb.width));
+    if (ow && oh) { o[0] *= ow / lb.width; o[2] *= ow / lb.width; o[1] *= oh / lb.height; o[3] *= oh / lb.height; }
+    return o;
+  });
+}
+
+// crop_box(): one insect with some context, size x size, what the labeler sees
+export function cropBox(img, box, size, context) {
+  const {w, h} = img;
+  let [x0, y0, x1, y1] = box;
+  const bw = Math.max(x1 - x0, 1), bh = Math.max(y1 - y0, 1);
+  x0 = Math.max(0, Math.floor(x0 - context * bw)); x1 = Math.min(w, Math.ceil(x1 + context * bw));
+  y0 = Math.max(0, Math.floor(y0 - context * bh)); y1 = Math.min(h, Math.ceil(y1 + context * bh));
+  if (x1 - x0 < 2) { x0 = Math.max(0, Math.min(x0, w - 2)); x1 = x0 + 2; }
+  if (y1 - y0 < 2) { y0 = Math.max(0, Math.min(y0, h - 2)); y1 = y0 + 2; }
+  const c = cropImage(img, x0, y0, x1, y1);
+  return resize(c, size, size, Math.min(c.w, c.h) > size ? 'area' : 'linear');
+}
+
+// leafscout.pests.pest_counts and pest_actions, from the build's templates (checked there for every count)
+export function pestCounts(pests) {
+  const m = new Map();
+  for (const p of pests) m.set(p.label, (m.get(p.label) || 0) + 1);
+  return Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
+export function pestActions(pmeta, counts) {
+  const {templates, by_count: byCount} = pmeta.actions;
+  return Object.entries(counts).map(([label, n]) => {
+    const t = templates[byCount[label][Math.min(n, byCount[label].length) - 1]];
+    const text = Object.fromEntries(Object.entries(t.text).map(([lang, s]) => [lang, s.split('{count}').join(String(n))]));
+    return {...t, count: n, text};
+  });
 }

@@ -1,7 +1,12 @@
-// Service worker (the build prepends BUILD and FILES): every file of this build is cached at install, and
-// every request of the app is answered from that cache, so after one visit the app works with no network.
-// Responses get the cross-origin isolation headers, so WASM threads work on any static host.
+// Service worker (the build prepends BUILD, FILES, LAZY and LAZY_BUILD): every file in FILES is cached at
+// install, and every request of the app is answered from that cache, so after one visit the app works with no
+// network. The LAZY files (the insect models) are not: the first time the app asks for one (a rice photo) it is
+// fetched and kept in a cache of its own, named after those files' content, so a new app build with the same
+// insect models keeps them. Responses get the cross-origin isolation headers, so WASM threads work on any
+// static host.
 const CACHE = 'leafscout-' + BUILD;
+const LAZY_CACHE = 'leafscout-lazy-' + LAZY_BUILD;
+const LAZY_URLS = new Set(LAZY.map((f) => new URL(f, self.location.href).href));
 const ISOLATION = {'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin'};
 
@@ -12,7 +17,7 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k.startsWith('leafscout-') && k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith('leafscout-') && k !== CACHE && k !== LAZY_CACHE).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 
@@ -31,6 +36,15 @@ self.addEventListener('fetch', (event) => {
     let hit = await cache.match(req, {ignoreSearch: true});
     if (!hit && req.mode === 'navigate') hit = await cache.match('./');
     if (hit) return isolated(hit);
+    const url = new URL(req.url);
+    if (LAZY_URLS.has(url.origin + url.pathname)) {
+      const lazy = await caches.open(LAZY_CACHE);
+      const kept = await lazy.match(req, {ignoreSearch: true});
+      if (kept) return isolated(kept);
+      const resp = await fetch(req);
+      if (resp.ok) await lazy.put(req, resp.clone());
+      return isolated(resp);
+    }
     return isolated(await fetch(req));
   })());
 });
