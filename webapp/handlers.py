@@ -157,8 +157,12 @@ def readvise(services, state, plot=None, organic=None, days=None, copper_7y=None
 
 
 def _advice(state):
+    """The state's Advice. A saved (language-free) state holds it as a dict; the API's one-off state holds the
+    Advice itself (`api_diagnose`: no to_dict/from_dict round trip a request, same rendering)."""
     from leafscout.advisor import Advice
     a = (state or {}).get("advice")
+    if isinstance(a, Advice):
+        return a
     return Advice.from_dict(a) if a else None
 
 
@@ -320,12 +324,16 @@ def render_citations(services, state, lang: str) -> str:
     return "\n".join(out).strip()
 
 
-def render_all(services, state, lang) -> tuple[str, str, str]:
-    """(card HTML, details Markdown, citations Markdown) for the current state and language."""
+def render_card_details(services, state, lang) -> tuple[str, str]:
+    """(card HTML, details Markdown): `render_all` without the citations (the API does not return them)."""
     from leafscout.webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
     card = with_group(services, render_card(services, state, lang), state, lang)  # several photos: their lines
-    return (card + pests_html(state, lang), render_details(services, state, lang),
-            render_citations(services, state, lang))
+    return card + pests_html(state, lang), render_details(services, state, lang)
+
+
+def render_all(services, state, lang) -> tuple[str, str, str]:
+    """(card HTML, details Markdown, citations Markdown) for the current state and language."""
+    return render_card_details(services, state, lang) + (render_citations(services, state, lang),)
 
 
 # ------------------------------------------------------------------------------------------------ API
@@ -342,10 +350,12 @@ def api_diagnose(services, image_path, lang="vi", organic_status=None, days_to_h
                           organic_status=organic_status or None, days_to_harvest=days_to_harvest,
                           copper_7y=copper_used_7y, display_name=path.name)
     out = d.to_dict()
-    state = dict(out, advice=d.advice.to_dict() if d.advice else None,
+    # the Advice object itself: this state is rendered once here and never stored (Advice.to_dict, a deep
+    # dataclasses.asdict, was a third of the handler's own Python time)
+    state = dict(out, advice=d.advice,
                  problem_type=d.advice.problem.get("type") if d.advice else None,
                  uncertain_below=services.predictor.uncertain_below)
-    card, details, _ = render_all(services, state, lang)
+    card, details = render_card_details(services, state, lang)
     out.update(name=problem_name(services.advisor, d.label, lang) if d.label else None,
                error_message=error_text(d.error_code, lang) if d.error_code else None,
                card_html=card, advice_markdown=details)
@@ -511,11 +521,11 @@ def api_diagnose_group(services, image_paths, lang="vi", organic_status=None, da
                                       copper_7y=copper_used_7y, names=[f.name for f in files])
     out = d.to_dict()
     out["file"] = None
-    state = dict(out, advice=d.advice.to_dict() if d.advice else None,
+    state = dict(out, advice=d.advice,  # rendered once here, never stored: no dict round trip (api_diagnose)
                  problem_type=d.advice.problem.get("type") if d.advice else None,
                  uncertain_below=services.predictor.uncertain_below,
                  group=dict(d.result.group or {}), group_photos=[_photo_entry(x, d.label) for x in each])
-    card, details, _ = render_all(services, state, lang)
+    card, details = render_card_details(services, state, lang)
     photos = []
     for x, e in zip(each, state["group_photos"]):
         photos.append(dict(e, name=problem_name(services.advisor, x.label, lang) if x.label else None,
