@@ -1004,6 +1004,10 @@ def main(argv=None):
     except ServiceError as exc:
         raise SystemExit(f"LeafScout cannot start: {exc}")
     B.clean_stale()  # what a previous server left in the temp folder
+    # Gradio's queue rebuilds a pandas summary of its event analytics after every event unless told otherwise
+    # (4-11 ms of the 2 cores a request; benchmarks/bench_app_load.py --server-env measured p95 x0.85 without it).
+    # Read when the queue is built, so it must be set before build_app; a user's own setting wins.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     demo = build_app(services, lang=args.lang, officers=officers, shared_user=auth[0] if auth else None)
     demo.queue(default_concurrency_limit=2, status_update_rate=QUEUE_STATUS_EVERY_S)
     print(f"LeafScout: model {services.model_path} (version {services.predictor.version}); "
