@@ -271,3 +271,30 @@ def test_corrections_exported_from_the_field_log_join_the_training_split(tiny_da
     (extra / "bean.rustt").mkdir()
     with pytest.raises(DataError, match="did you mean 'bean.rust'"):
         discover_extra(extra, labels)
+
+
+def test_a_small_new_crop_can_be_seen_more_often_without_touching_the_others():
+    """A researcher adds a crop with 144 photos beside datasets of thousands: --dataset-weight rice_leaf_ph=3
+    triples that dataset's share of the draws and leaves the other datasets' proportions as they were."""
+    from leafscout.training.data import Sample, sample_weights
+    samples = [Sample(f"pv{i}.jpg", i % 2, "plantvillage") for i in range(400)] + \
+              [Sample(f"tea{i}.jpg", 2, "tea_leaf") for i in range(100)] + \
+              [Sample(f"rice{i}.jpg", 3 + i % 3, "rice_leaf_ph") for i in range(30)]
+
+    def shares(w):
+        return {ds: float(sum(x for x, s in zip(w, samples) if s.dataset == ds)) for ds in ("plantvillage", "tea_leaf", "rice_leaf_ph")}
+    before = shares(sample_weights(samples, 0.5, 0.6))
+    after = shares(sample_weights(samples, 0.5, 0.6, {"rice_leaf_ph": 3.0}))
+    odds = lambda s: s["rice_leaf_ph"] / s["plantvillage"]  # noqa: E731
+    assert odds(after) == pytest.approx(3 * odds(before))
+    assert after["tea_leaf"] / after["plantvillage"] == pytest.approx(before["tea_leaf"] / before["plantvillage"])
+    with pytest.raises(DataError, match="did you mean 'rice_leaf_ph'"):
+        sample_weights(samples, 0.5, 0.6, {"rice_leaf": 3.0})
+
+
+@pytest.mark.parametrize("bad", ["rice_leaf_ph", "rice_leaf_ph=0", "rice_leaf_ph=lots", "=2"])
+def test_a_malformed_dataset_weight_is_a_usage_error(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        get_args_parser().parse_args(["--dataset-weight", bad])
+    assert exc.value.code == 2
+    assert "expected DATASET=FACTOR" in capsys.readouterr().err

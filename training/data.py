@@ -6,6 +6,7 @@ A photo that cannot be decoded is reported and skipped, never silently used.
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import random
 from collections import Counter
@@ -110,18 +111,27 @@ def class_counts(samples: list[Sample]) -> Counter:
     return Counter(s.label for s in samples)
 
 
-def sample_weights(samples: list[Sample], power: float = 0.5, dataset_balance: float = 0.0) -> np.ndarray:
+def sample_weights(samples: list[Sample], power: float = 0.5, dataset_balance: float = 0.0,
+                   dataset_weight: dict[str, float] | None = None) -> np.ndarray:
     """Sampling weight per photo.
 
     Within a dataset a photo weighs count(class)**-power: with 0.5 rare classes (8 photos) are seen more
     often without repeating them so much that the model memorises them; 1.0 balances classes fully.
     Across datasets each dataset's share is photos**(1 - dataset_balance): 0 keeps the natural sizes,
     1 gives every dataset the same share, so no dataset (and its photographic style) dominates. A class
-    present in two datasets is counted per dataset."""
+    present in two datasets is counted per dataset. `dataset_weight` multiplies a dataset's share after that
+    (a crop with few photos, such as rice_leaf_ph's 144, seen more often than its size alone gives)."""
+    dataset_weight = dataset_weight or {}
+    unknown = sorted(set(dataset_weight) - {s.dataset for s in samples})
+    if unknown:
+        present = sorted({s.dataset for s in samples})
+        near = difflib.get_close_matches(unknown[0], present, n=1)
+        raise DataError(f"--dataset-weight names {', '.join(unknown)}, which is not among the training datasets "
+                        f"{present}" + (f"; did you mean '{near[0]}'?" if near else ""))
     counts = Counter((s.dataset, s.label) for s in samples)
     w = np.array([counts[(s.dataset, s.label)] ** -power for s in samples], dtype=np.float64)
     sizes = Counter(s.dataset for s in samples)
     mass = {ds: w[[i for i, s in enumerate(samples) if s.dataset == ds]].sum() for ds in sizes}
-    share = {ds: sizes[ds] ** (1.0 - dataset_balance) for ds in sizes}
+    share = {ds: sizes[ds] ** (1.0 - dataset_balance) * dataset_weight.get(ds, 1.0) for ds in sizes}
     w *= np.array([share[s.dataset] / mass[s.dataset] for s in samples])
     return w / w.sum()

@@ -44,7 +44,7 @@ def geometry_text(args: dict) -> str:
 
 
 RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
-                "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
+                "dataset_weight", "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
 
 
 def stages(run: Path) -> list[tuple[Path, dict, list]]:
@@ -66,7 +66,9 @@ def _flag(key: str, value) -> str:
     name = f"--{key.replace('_', '-')}"
     if value is True:
         return name
-    return f"{name} {' '.join(map(str, value)) if isinstance(value, list) else value}"
+    if isinstance(value, list):  # --extra-data a b; --dataset-weight rice_leaf_ph=3 (stored as [name, factor] pairs)
+        return f"{name} " + " ".join(f"{v[0]}={v[1]:g}" if isinstance(v, (list, tuple)) else str(v) for v in value)
+    return f"{name} {value}"
 
 
 def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:

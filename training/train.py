@@ -37,6 +37,19 @@ from leafscout.training.presets import TrainTransform
 log = logging.getLogger("leafscout.train")
 
 
+def dataset_factor(text: str) -> tuple[str, float]:
+    """`rice_leaf_ph=3` -> ("rice_leaf_ph", 3.0); argparse turns the ValueError into a one-line usage error."""
+    name, sep, value = text.partition("=")
+    try:
+        factor = float(value)
+    except ValueError:
+        factor = -1.0
+    if not sep or not name or not factor > 0:
+        raise argparse.ArgumentTypeError(f"expected DATASET=FACTOR with a factor above 0 (e.g. rice_leaf_ph=3), "
+                                         f"got '{text}'")
+    return name, factor
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Fine-tune EfficientNet-Lite0 on leaf photos", add_help=True)
     p.add_argument("--data-root", default="../shared/datasets", help="folder with one sub-folder per dataset")
@@ -73,6 +86,8 @@ def get_args_parser() -> argparse.ArgumentParser:
                         "(a photo sent through a messaging app; training/presets.py small_jpeg)")
     p.add_argument("--dataset-balance", type=float, default=0.0,
                    help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
+    p.add_argument("--dataset-weight", nargs="*", default=[], metavar="DATASET=FACTOR", type=dataset_factor,
+                   help="multiply a dataset's sampling share, e.g. rice_leaf_ph=3 (a small new crop seen more often)")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -206,7 +221,8 @@ def main(args) -> int:
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
-    weights = sample_weights(train_samples, args.balance_power, args.dataset_balance)
+    weights = sample_weights(train_samples, args.balance_power, args.dataset_balance,
+                             dict(args.dataset_weight))
     sampler = WeightedEpochSampler(weights, len(train_samples), args.seed, rank, world)
     background = labels.index(label_map.background_label) if label_map.background_label in labels else None
     foliage = load_foliage(train_samples, 200, args.seed) if args.bg_p > 0 else []
