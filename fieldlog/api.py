@@ -372,6 +372,10 @@ class FieldLog:
             if obs.confirmed_by:
                 raise FieldLogError(f"observation {obs_id} was already confirmed by {obs.confirmed_by!r} on "
                                     f"{obs.confirmed_at:%Y-%m-%d}.", "duplicate")
+            # a confirmation vouches for the model's label, which a person has already said was wrong
+            if s.scalar(select(Correction.id).where(Correction.observation_id == obs_id).limit(1)) is not None:
+                raise FieldLogError(f"observation {obs_id} was corrected, so its model label cannot be confirmed; "
+                                    f"the correction stands (see `leafscout log history PLOT`).", "duplicate")
             obs.confirmed_by, obs.confirmed_at = by, utcnow()
             s.flush()
             return obs
@@ -409,6 +413,22 @@ class FieldLog:
             return c
 
         return self._write(write)
+
+    def observation_review(self, observation_id: int) -> tuple[Observation, str, list[Correction]] | None:
+        """One observation as a reviewer sees it: the record, its plot's name and its corrections (oldest
+        first); None when there is no such observation."""
+        obs_id = int(_number(observation_id, "observation id", minimum=1))
+
+        def read(s: Session):
+            o = s.get(Observation, obs_id)
+            if o is None:
+                return None
+            plot = s.get(Plot, o.plot_id)
+            cs = list(s.scalars(select(Correction).where(Correction.observation_id == obs_id)
+                                .order_by(Correction.at, Correction.id)))
+            return o, plot.name if plot else "", cs
+
+        return self._read(read)
 
     def corrections(self, observation_id: int | None = None) -> list[Correction]:
         """Every correction (or one observation's), oldest first."""

@@ -118,3 +118,19 @@ def test_export_refuses_a_folder_that_is_not_an_export(db, tmp_path, capsys):
     assert main(["corrections", "export", str(tmp_path / "mine")]) == 2
     assert "not empty" in _err(capsys)
     assert (tmp_path / "mine" / "thesis.docx").exists()
+
+
+def test_a_corrected_record_cannot_then_be_confirmed_from_the_cli(db, capsys):
+    """The app refused it already; the CLI and the library refuse it too, so the audit never counts a label a
+    person said was wrong as a confirmed diagnosis."""
+    from leafscout.cli import main
+    from leafscout.fieldlog import FieldLog
+
+    assert main(["log", "correct", "2", "--label", "tomato.early_blight", "--by", "Hoa"]) == 0
+    capsys.readouterr()
+    assert main(["log", "confirm", "2", "--by", "Minh"]) == 2
+    assert "was corrected" in _err(capsys)
+    with FieldLog.open(db) as log:
+        obs, plot, cs = log.observation_review(2)
+        assert obs.confirmed_by is None and plot == "Doi A" and [c.label for c in cs] == ["tomato.early_blight"]
+        assert log.observation_review(99) is None

@@ -301,20 +301,7 @@ def _obs_id(value) -> int:
 
 def _observation(services, obs_id: int):
     """(observation, its plot's name, its corrections oldest first), or Refused when there is no such record."""
-    from sqlalchemy import select
-
-    from leafscout.fieldlog.schema import Correction, Observation, Plot
-
-    def read(s):
-        o = s.get(Observation, obs_id)
-        if o is None:
-            return None
-        plot = s.get(Plot, o.plot_id)
-        cs = list(s.scalars(select(Correction).where(Correction.observation_id == obs_id)
-                            .order_by(Correction.at, Correction.id)))
-        return o, plot.name if plot else "", cs
-
-    found = services.log._read(read)
+    found = services.log.observation_review(obs_id)
     if found is None:
         raise Refused("review_pick")
     return found
