@@ -1,10 +1,13 @@
-"""fp32 vs int8 vs test-time augmentation, per dataset, on val: accuracy, macro-F1, flagged share, time.
+"""Old model vs new (retrained, int8, TTA), per dataset, on val: accuracy, macro-F1, flagged share, time.
 
-Decides two things by measurement: ship int8 only if it loses <= 0.5 points top-1 on EVERY dataset and is
-faster or much smaller; keep TTA optional unless it gains on the field sets (ibean_uganda, chilli_leaf,
-apple_orchard_fgvc8) for its ~4x time.
+Decides by measurement whether a new model ships: only when it is not worse than the first (shipped) model on
+ANY dataset by more than --tolerance points top-1, the field corrections kept aside included
+(`leafscout corrections export DIR --aside 0.2`, then `--corrections DIR`: photos of plots no training run
+saw, labelled by officers). int8 used a 0.5-point tolerance; keep TTA optional unless it gains on the field
+sets (ibean_uganda, chilli_leaf, apple_orchard_fgvc8) for its ~4x time.
 
-    .venv/bin/python benchmarks/compare_models.py model/leafscout.onnx model/leafscout-int8.onnx --tta
+    .venv/bin/python benchmarks/compare_models.py model/leafscout.onnx runs/v4/leafscout.onnx --corrections runs/corr
+    .venv/bin/python benchmarks/compare_models.py model/leafscout.onnx model/leafscout-int8.onnx --tta --tolerance 0.5
 """
 from __future__ import annotations
 
@@ -21,6 +24,35 @@ from leafscout.model.labels import load_label_map  # noqa: E402
 from leafscout.model.runtime import Predictor  # noqa: E402
 
 FIELD = ("ibean_uganda", "chilli_leaf", "apple_orchard_fgvc8")
+CORRECTIONS = "field corrections (aside)"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+def corrected_photos(folder: Path) -> list[tuple[Path, str]]:
+    """(photo, label) of a corrections export's kept-aside plots (`DIR/aside/<crop.problem>/`); a folder that
+    holds `<crop.problem>/` folders itself is read as it is."""
+    root = folder / "aside" if (folder / "aside").is_dir() else folder
+    photos = [(f, d.name) for d in sorted(root.iterdir()) if d.is_dir() and "." in d.name
+              for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not photos:
+        raise SystemExit(f"--corrections {folder}: no photos in {root}/<crop.problem>/; export with "
+                         "`leafscout corrections export DIR --aside 0.2`")
+    return photos
+
+
+def score_corrections(p: Predictor, photos: list[tuple[Path, str]]) -> tuple:
+    """Top-1 of the model's arg-max against the officers' labels (a label the model lacks counts as wrong)."""
+    import numpy as np
+    t = time.perf_counter()
+    results = p.predict_many([str(f) for f, _ in photos], top_k=1)
+    right = flagged = n = 0
+    for (_, truth), r in zip(photos, results):
+        if r.status == "error":
+            continue
+        n += 1
+        right += p.labels[int(np.argmax(r.logits))] == truth
+        flagged += r.status != "ok"
+    return right / max(1, n), float("nan"), flagged / max(1, n), (time.perf_counter() - t) * 1e3 / max(1, n), n
 
 
 def main() -> int:
@@ -31,6 +63,10 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N photos per class")
     ap.add_argument("--tta", action="store_true", help="also run the first model with TTA on the field datasets")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--corrections", type=Path, default=None, metavar="DIR",
+                    help="a `leafscout corrections export --aside` folder: also score its kept-aside photos")
+    ap.add_argument("--tolerance", type=float, default=0.0,
+                    help="points top-1 a new model may lose on a dataset and still ship (default 0: not worse anywhere)")
     args = ap.parse_args()
     data = Path(args.data)
     datasets = [d for d in sorted(load_label_map().datasets) if (data / d / args.split).is_dir()]
@@ -38,9 +74,16 @@ def main() -> int:
     if args.tta:
         runs.append((args.models[0], True, [d for d in datasets if d in FIELD]))
     table = {}
+    corrections = corrected_photos(args.corrections) if args.corrections else None
+    names = [str(m) if len({Path(x).name for x in args.models}) < len(args.models) else Path(m).name
+             for m in args.models]  # runs/a/leafscout.onnx vs model/leafscout.onnx: show the paths
     for model, tta, dss in runs:
         p = Predictor(model, threads=args.threads)
-        name = f"{Path(model).name}{' +TTA' if tta else ''}"
+        name = f"{names[args.models.index(model)]}{' +TTA' if tta else ''}"
+        if corrections and not tta:
+            table[(name, CORRECTIONS)] = v = score_corrections(p, corrections)
+            print(f"{name:32s} {CORRECTIONS:22s} n={v[4]:5d} top-1 {v[0]:.2%}  flagged {v[2]:.1%}  "
+                  f"{v[3]:.1f} ms/photo", flush=True)
         for ds in dss:
             t = time.perf_counter()
             rep = evaluate_folder(p, data / ds, split=args.split, dataset=ds, limit=args.limit, tta=tta)
@@ -48,18 +91,24 @@ def main() -> int:
             table[(name, ds)] = (o["top1"], o["macro_f1"], o["flagged_share"], (time.perf_counter() - t) * 1e3 / max(1, o["n"]), o["n"])
             print(f"{name:32s} {ds:22s} n={o['n']:5d} top-1 {o['top1']:.2%}  macro-F1 {o['macro_f1']:.4f}  "
                   f"flagged {o['flagged_share']:.1%}  {table[(name, ds)][3]:.1f} ms/photo", flush=True)
-    ref = Path(args.models[0]).name
+    ref = names[0]
     print("\nchange vs", ref, "(top-1 points):")
     for (name, ds), v in table.items():
         if name != ref and (ref, ds) in table:
             print(f"  {name:32s} {ds:22s} {100 * (v[0] - table[(ref, ds)][0]):+6.2f} pt top-1  "
                   f"{v[1] - table[(ref, ds)][1]:+.4f} macro-F1  time x{v[3] / table[(ref, ds)][3]:.2f}")
-    for m in args.models[1:]:
-        name = Path(m).name
-        worst = min((100 * (table[(name, d)][0] - table[(ref, d)][0]) for d in datasets if (name, d) in table), default=0)
+    verdicts = []
+    for m, name in zip(args.models[1:], names[1:]):
+        drops = {d: 100 * (table[(name, d)][0] - table[(ref, d)][0])
+                 for d in [*datasets, CORRECTIONS] if (name, d) in table and (ref, d) in table}
+        worst = min(drops, key=drops.get) if drops else None
         size = Path(m).stat().st_size / Path(args.models[0]).stat().st_size
-        print(f"{name}: worst dataset {worst:+.2f} pt (ship only if >= -0.5), size x{size:.2f}")
-    return 0
+        ok = worst is not None and drops[worst] >= -args.tolerance
+        verdicts.append(ok)
+        verdict = (f"SHIP (nowhere worse than {ref} by more than {args.tolerance:g} pt)" if ok else
+                   f"DO NOT SHIP (worse than {ref} by more than {args.tolerance:g} pt on {worst})")
+        print(f"{name}: worst dataset {worst} {drops.get(worst, 0):+.2f} pt, size x{size:.2f}: {verdict}")
+    return 0 if all(verdicts) else 1
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ def register(sub) -> None:
                    "vouched for by a person), not only corrected ones")
     e.add_argument("--licence", help="the licence written into the manifest (default: not for redistribution, "
                    "retraining only)")
+    e.add_argument("--aside", type=float, default=0.0, metavar="SHARE",
+                   help="keep this share of the plots (0-0.9, e.g. 0.2) in DIR/aside/, never trained on, to compare "
+                   "the retrained model with the old one (benchmarks/compare_models.py --corrections DIR)")
     _db_option(e)
     e.set_defaults(func=cmd_export)
 
@@ -76,9 +79,11 @@ def cmd_export(args) -> int:
         if not licence.strip():
             raise UsageError("--licence: give the licence text (or leave the option out for the default)")
         warn = lambda line: print(f"leafscout corrections: warning: {line}", file=sys.stderr)  # noqa: E731
-        meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn)
+        meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn, aside=args.aside)
         labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or "none"
-        print(f"Wrote {meta['photos']} photo(s) to {args.dir} ({labels}); manifest.csv, manifest.json, README.md.")
+        kept = sum(meta["aside_labels"].values())
+        print(f"Wrote {meta['photos']} photo(s) to {args.dir} ({labels}); manifest.csv, manifest.json, README.md."
+              + (f" {kept} of them kept aside in {args.dir}/aside/ (not for training)." if args.aside else ""))
         return 0
 
     return run(args)

@@ -7,6 +7,9 @@ Layout (what `leafscout evaluate` and the trainer's class-folder discovery read;
 `crop.problem`, so no label map is needed):
 
     DIR/<crop.problem>/<sha256>.<ext>   one file per labelled photo, named by its content hash
+    DIR/aside/<crop.problem>/...         with --aside SHARE: whole plots kept aside (never trained on) to score
+                                         the retrained model against the old one (benchmarks/compare_models.py
+                                         --corrections DIR); the trainer's --extra-data skips this folder
     DIR/manifest.csv                     one row per photo: file, label, where the label came from (correction or
                                          confirmation), who and when, the model's answer and version, record uids
     DIR/manifest.json                    the export: when, from which log (password hidden), licence, counts
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -30,7 +34,17 @@ DEFAULT_LICENCE = ("not for redistribution: photos taken on the growers' plots, 
                    "retraining LeafScout; ask the cooperative before any other use")
 MANIFEST_COLS = ("file", "label", "source", "by", "at", "photo_sha256", "model_label", "model_status",
                  "model_confidence", "model_version", "observed_at", "observation_uid", "correction_uid",
-                 "plot_uid", "crop")
+                 "plot_uid", "crop", "split")
+ASIDE_DIR = "aside"  # training/data.py discover_extra skips a folder of this name
+
+
+def kept_aside(plot_uid: str, share: float) -> bool:
+    """Whether a plot's photos are kept aside: decided by its uid's hash, so exporting again keeps the same
+    plots aside (a retrained model is never scored on photos it trained on), and by plot, not by photo, since
+    photos of one plot share its light, variety and camera."""
+    if share <= 0:
+        return False
+    return int(hashlib.sha256(plot_uid.encode()).hexdigest()[:8], 16) / 0x100000000 < share
 
 
 def _iso(t) -> str:
@@ -54,8 +68,8 @@ def _prepare(out: Path) -> None:
             f = out / row.get("file", "")
             if f.is_file() and out in f.resolve().parents:
                 f.unlink()
-        for d in sorted(p for p in out.iterdir() if p.is_dir()):
-            if not any(d.iterdir()):
+        for d in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            if not any(d.iterdir()):  # deepest first, so aside/<label>/ goes before aside/
                 d.rmdir()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -71,14 +85,18 @@ def _read_manifest(path: Path) -> list[dict]:
         return []
 
 
-def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE, warn=None) -> dict:
-    """Write the labelled photos of `log` (a FieldLog) into `out`; returns manifest.json's content."""
+def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE, warn=None,
+           aside: float = 0.0) -> dict:
+    """Write the labelled photos of `log` (a FieldLog) into `out`; returns manifest.json's content. With
+    `aside` (0-0.9) that share of the plots goes to `out/aside/` (see `kept_aside`)."""
     from .safety import csv_row
 
+    if not 0.0 <= aside <= 0.9:
+        raise UsageError(f"--aside {aside:g}: give the share of plots to keep aside, from 0 to 0.9 (e.g. 0.2)")
     out = Path(out)
     items = log.labelled_photos(confirmed=confirmed)
     _prepare(out)
-    rows, missing, counts = [], [], {}
+    rows, missing, counts, aside_counts = [], [], {}, {}
     for it in items:
         o, label = it["observation"], it["label"]
         src = log.photo_path(o)
@@ -87,16 +105,19 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
             if warn:
                 warn(f"observation {o.id}: its photo is not in the log's photo folder; left out")
             continue
-        rel = Path(label) / f"{o.photo_sha256}{src.suffix.lower() or '.jpg'}"
+        held = kept_aside(it["plot"].uid, aside)
+        rel = (Path(ASIDE_DIR) if held else Path()) / label / f"{o.photo_sha256}{src.suffix.lower() or '.jpg'}"
         dst = out / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         if not dst.exists():  # the same photo logged twice with the same label: one file
             shutil.copyfile(src, dst)
-        counts[label] = counts.get(label, 0) + 1
+        tally = aside_counts if held else counts
+        tally[label] = tally.get(label, 0) + 1
         c = it["correction"]
         rows.append([rel.as_posix(), label, it["source"], it["by"], _iso(it["at"]), o.photo_sha256, o.label,
                      o.status, f"{o.confidence:.4f}", o.model_version, _iso(o.observed_at), o.uid,
-                     c.uid if c is not None else "", it["plot"].uid, label.split(".", 1)[0]])
+                     c.uid if c is not None else "", it["plot"].uid, label.split(".", 1)[0],
+                     "aside" if held else "train"])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(MANIFEST_COLS)
@@ -114,6 +135,8 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
         "photos": len(rows),
         "files": len({r[0] for r in rows}),
         "labels": dict(sorted(counts.items())),
+        "aside_share": aside,
+        "aside_labels": dict(sorted(aside_counts.items())),
         "missing_photos": missing,
     }
     (out / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -131,6 +154,12 @@ def _readme(meta: dict) -> str:
              "record uids. No GPS positions or plot names are included.", "",
              "| label | photos |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in meta["labels"].items()]
+    if meta.get("aside_labels"):
+        lines += ["", f"Kept aside in `{ASIDE_DIR}/` (whole plots, {100 * meta['aside_share']:.0f}% of them; never "
+                  "train on these: they score the retrained model against the old one with "
+                  "`python benchmarks/compare_models.py OLD.onnx NEW.onnx --corrections DIR`):", "",
+                  "| label | photos |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in meta["aside_labels"].items()]
     if meta["missing_photos"]:
         lines += ["", f"{len(meta['missing_photos'])} labelled record(s) left out: photo not found in the log."]
     return "\n".join(lines) + "\n"

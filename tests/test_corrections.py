@@ -134,3 +134,86 @@ def test_a_corrected_record_cannot_then_be_confirmed_from_the_cli(db, capsys):
         obs, plot, cs = log.observation_review(2)
         assert obs.confirmed_by is None and plot == "Doi A" and [c.label for c in cs] == ["tomato.early_blight"]
         assert log.observation_review(99) is None
+
+
+def test_plots_kept_aside_score_the_retrained_model_and_gate_its_shipping(tmp_path, monkeypatch, capsys):
+    """The researcher's loop: officers correct photos on several plots; the export keeps whole plots aside
+    (never trained on), the trainer's --extra-data skips them, and compare_models scores the old and the new
+    model on them beside the val sets: a new model that is worse there is not shipped (exit 1)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from conftest import REPO
+    from leafscout.cli import main
+    from leafscout.corrections import kept_aside
+    from leafscout.fieldlog import FieldLog
+    from leafscout.training.data import discover_extra
+
+    db = str(tmp_path / "log.sqlite")
+    monkeypatch.setenv("LEAFSCOUT_DB", db)
+    from leafscout.model.labels import load_label_map
+    from leafscout.model.runtime import Predictor
+    shipped_model = Predictor(str(REPO / "model" / "leafscout.onnx"))
+    label_map = load_label_map()
+    photos = []  # photos the shipped model names right (none of label 0, which the broken copy always says)
+    for p in fixture_photos("plantvillage"):
+        truth = label_map.canonical("plantvillage", p.parent.name)
+        r = shipped_model.predict(str(p))
+        if truth != shipped_model.labels[0] and shipped_model.labels[int(np.argmax(r.logits))] == truth:
+            photos.append((p, truth))
+    photos = photos[:6]
+    assert len(photos) == 6
+    for i, (p, truth) in enumerate(photos):
+        crop = truth.split(".")[0]
+        assert main(["log", "add-plot", f"Ban {i}", "--crop", crop, "--area", "0.1"]) == 0
+        assert main(["log", "observe", f"Ban {i}", str(p), "--label", shipped_model.labels[0], "--status", "ok",
+                     "--confidence", "0.9", "--model-version", "3.1.0"]) == 0
+        assert main(["log", "correct", str(i + 1), "--label", truth, "--by", "Hoa", "--new-label"]) == 0
+    with FieldLog.open(db) as log:
+        uids = [pl.uid for pl in log.plots()]
+    fractions = sorted(int(__import__("hashlib").sha256(u.encode()).hexdigest()[:8], 16) / 2 ** 32 for u in uids)
+    share = min(0.9, (fractions[0] + fractions[1]) / 2)  # at least one plot aside, at least one not
+    assert sum(kept_aside(u, share) for u in uids) >= 1 and not all(kept_aside(u, share) for u in uids)
+
+    out = tmp_path / "corr"
+    assert main(["corrections", "export", str(out), "--aside", f"{share:.6f}"]) == 0
+    assert "kept aside" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(out / "manifest.csv", encoding="utf-8")))
+    by_plot = {}
+    for r in rows:
+        by_plot.setdefault(r["plot_uid"], set()).add(r["split"])
+        assert r["file"].startswith("aside/") == (r["split"] == "aside")
+    assert all(len(s) == 1 for s in by_plot.values())  # a plot is on one side only
+    aside_files = {r["file"] for r in rows if r["split"] == "aside"}
+    assert aside_files and all((out / f).is_file() for f in aside_files)
+    # exported again: the same plots aside, no file left over from the first export
+    assert main(["corrections", "export", str(out), "--aside", f"{share:.6f}"]) == 0
+    assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.parent != out} == {r["file"] for r in rows}
+    labels = sorted({r["label"] for r in rows})
+    trained = {s.path for s in discover_extra(out, labels)} if len(aside_files) < len(rows) else set()
+    assert not any("/aside/" in p for p in trained)
+
+    # compare_models: the shipped model against itself ships; against a copy that answers one label always, not
+    bad = tmp_path / "always-one-label.onnx"
+    m = onnx.load(str(REPO / "model" / "leafscout.onnx"))
+    n_labels = len(json.loads({p.key: p.value for p in m.metadata_props}["leafscout.labels"]))
+    (bias,) = [t for t in m.graph.initializer if list(t.dims) in ([n_labels], [1, n_labels, 1, 1])]
+    b = numpy_helper.to_array(bias).copy()  # the classifier's bias: label 0 wins on every photo
+    b.reshape(-1)[0] += 1e4
+    bias.CopyFrom(numpy_helper.from_array(b, bias.name))
+    onnx.save(m, str(bad))
+    shipped = str(REPO / "model" / "leafscout.onnx")
+
+    def compare(new):
+        return subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare_models.py"), shipped, new,
+                               "--data", str(tmp_path / "no-datasets"), "--corrections", str(out)],
+                              capture_output=True, text=True)
+    same = compare(shipped)
+    assert same.returncode == 0 and "SHIP (nowhere worse" in same.stdout, same.stdout + same.stderr
+    worse = compare(str(bad))
+    assert worse.returncode == 1, worse.stdout + worse.stderr
+    assert "DO NOT SHIP" in worse.stdout and "field corrections (aside)" in worse.stdout

@@ -84,7 +84,9 @@ def discover_extra(folder: str | Path, labels: list[str]) -> list[Sample]:
                         f"as `leafscout corrections export` writes")
     index = {lab: i for i, lab in enumerate(labels)}
     samples: list[Sample] = []
-    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    # "aside": photos `corrections export --aside` keeps back to score the retrained model (never trained on)
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                            and p.name != "aside"):
         if class_dir.name not in index:
             import difflib
             near = difflib.get_close_matches(class_dir.name, labels, n=1)
