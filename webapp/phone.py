@@ -7,7 +7,7 @@
     model/leafscout.onnx                   the ONNX file the Python runtime loads, with its float32 weights
                                            stored as float16 and a Cast back to float32 in the graph
                                            (`half_weights`: 4 MB less to download, the arithmetic stays
-                                           float32; accuracy on val: benchmarks/phone_weights_fp16.py);
+                                           float32; accuracy on val: benchmarks/phone_weights.py);
                                            the plain float32 file when the `onnx` package is missing
     model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
                                            locator), extracted here because onnxruntime-web does not expose
@@ -119,10 +119,91 @@ def half_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": len(data)}
 
 
-def ship_model(src: str | Path, dst: str | Path, half: bool = True) -> str:
-    """Copy a model into the build: with float16-stored weights (`half`) where `onnx` is installed, else as it
-    is. Returns "float16" or "float32" (what the build stores)."""
-    if not half:
+# ------------------------------------------------------------------------------------------- int8 weights
+
+INT8_OPS = {"Conv": 1, "Gemm": 1, "Einsum": 1}  # op -> the input that holds the weight
+
+
+def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
+    """Write `src` to `dst` with the weight of every Conv, Gemm (transB=1) and Einsum ("...,kc->...") of
+    `min_size` or more values stored as int8, one symmetric scale per output channel (axis 0: scale = max|w| /
+    127, zero point 0), and a DequantizeLinear(axis=0) back to float32 in front of the graph: weight-only
+    storage, the arithmetic and the activations stay float32, biases and every other initializer (the detector's
+    anchors and strides, for one) stay float32. Metadata, opsets and node order carry over; the same input gives
+    the same bytes. Returns {tensors, bytes_before, bytes_after, max_error (largest |w - dequantized w|)}.
+    Needs the `onnx` package."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(str(src))
+    g = m.graph
+    opset = next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), 0)
+    if opset < 13:
+        raise PhoneBuildError(f"{Path(src).name}: opset {opset}; per-axis DequantizeLinear needs opset 13")
+    inits = {i.name: i for i in g.initializer}
+    users: dict[str, list] = {}
+    for node in g.node:
+        for k, x in enumerate(node.input):
+            if x in inits:
+                users.setdefault(x, []).append((node, k))
+
+    def weight_of(node, k) -> bool:
+        if INT8_OPS.get(node.op_type) != k:
+            return False
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "Gemm":
+            return attrs.get("transB", 0) == 1  # (N, K): axis 0 is the output
+        if node.op_type == "Einsum":
+            spec = attrs["equation"].decode().replace(" ", "")
+            ins, out = spec.split("->")
+            w = ins.split(",")[1]
+            return len(w) == 2 and w[0] in out and w[1] not in out  # "kc": k kept (output), c summed
+        return True
+
+    taken = set(inits) | {n for node in g.node for n in (*node.input, *node.output)}
+    dqs, new, n, err = [], [], 0, 0.0
+    for name, uses in users.items():
+        arr = numpy_helper.to_array(inits[name])
+        if arr.dtype != np.float32 or arr.size < min_size or arr.ndim < 2 or not all(weight_of(*u) for u in uses):
+            continue
+        flat = arr.reshape(arr.shape[0], -1).astype(np.float64)
+        scale = np.abs(flat).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        scale = scale.astype(np.float32)
+        q = np.clip(np.rint(flat / scale[:, None].astype(np.float64)), -127, 127).astype(np.int8)
+        err = max(err, float(np.abs(q * scale[:, None].astype(np.float64) - flat).max()))
+        base = name + "_int8"
+        while base in taken:
+            base += "_"
+        taken.update({base, base + "_scale", base + "_zero"})
+        new += [numpy_helper.from_array(q.reshape(arr.shape), base),
+                numpy_helper.from_array(scale, base + "_scale"),
+                numpy_helper.from_array(np.zeros(arr.shape[0], np.int8), base + "_zero")]
+        dqs.append(onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
+                                         axis=0, name=f"leafscout_int8_dq_{n}"))
+        g.initializer.remove(inits[name])
+        n += 1
+    g.initializer.extend(new)
+    nodes = dqs + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    data = m.SerializeToString(deterministic=True)
+    Path(dst).write_bytes(data)
+    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": len(data), "max_error": err}
+
+
+WEIGHTS = ("float32", "float16", "int8")  # how the build can store a model's weights (`ship_model`)
+
+
+def ship_model(src: str | Path, dst: str | Path, weights: str = "float16") -> str:
+    """Copy a model into the build with its weights stored as `weights` ("float16": `half_weights`, "int8":
+    `int8_weights`, "float32": the file as it is) where `onnx` is installed, else as it is. Returns what the
+    build stores: "float32", "float16" or "int8"."""
+    if weights not in WEIGHTS:
+        raise PhoneBuildError(f"unknown weight storage {weights!r}; one of {', '.join(WEIGHTS)}")
+    if weights == "float32":
         shutil.copy2(src, dst)
         return "float32"
     try:
@@ -133,14 +214,17 @@ def ship_model(src: str | Path, dst: str | Path, half: bool = True) -> str:
               file=sys.stderr)
         shutil.copy2(src, dst)
         return "float32"
-    half_weights(src, dst)
-    return "float16"
+    (half_weights if weights == "float16" else int8_weights)(src, dst)
+    return weights
 
 
 # ------------------------------------------------------------------------------------------- insects
 
 LAZY_FILES = ("model/pests.onnx", "model/pests_labeler.onnx")
-DETECTOR_HALF, LABELER_HALF = False, True  # measured: benchmarks/phone_weights_fp16.py --pests model/pests.onnx
+# What each model ships as: the smallest storage that keeps val accuracy within 0.5 point of float32 (classifier:
+# top-1 on every dataset; detector: mAP@0.5 and class-agnostic AP@0.5 on rice_pest val; labeler: label accuracy),
+# measured by benchmarks/phone_weights.py --model model/leafscout.onnx --pests model/pests.onnx
+CLASSIFIER_WEIGHTS, DETECTOR_WEIGHTS, LABELER_WEIGHTS = "float16", "float32", "int8"
 
 
 class _Count(int):
@@ -331,7 +415,7 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
             shutil.copy2(f, tmp / f.name)
     for f in ORT_FILES:
         shutil.copy2(ORT_DIST / f, tmp / "ort" / f)
-    meta["weights"] = ship_model(model_path, tmp / "model" / "leafscout.onnx")
+    meta["weights"] = ship_model(model_path, tmp / "model" / "leafscout.onnx", CLASSIFIER_WEIGHTS)
     meta["file"] = "leafscout.onnx"
     shipped = (tmp / "model" / "leafscout.onnx").read_bytes()  # sha256/bytes stay the source model's
     meta["file_bytes"], meta["file_sha256"] = len(shipped), hashlib.sha256(shipped).hexdigest()
@@ -345,9 +429,10 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
 
         det = Detector(pests_path, threads=1)
         pb = pest_bundle(det, adv)
-        pb["weights"] = ship_model(pests_path, tmp / "model" / "pests.onnx", DETECTOR_HALF)
+        pb["weights"] = ship_model(pests_path, tmp / "model" / "pests.onnx", DETECTOR_WEIGHTS)
         if det.labeler is not None:
-            pb["labeler"]["weights"] = ship_model(det.labeler_path, tmp / "model" / "pests_labeler.onnx", LABELER_HALF)
+            pb["labeler"]["weights"] = ship_model(det.labeler_path, tmp / "model" / "pests_labeler.onnx",
+                                                  LABELER_WEIGHTS)
         (tmp / "model" / "pests.json").write_text(json.dumps(pb, ensure_ascii=False, separators=(",", ":")), "utf-8")
         labels += [lab for lab in det.labels if lab not in labels]  # the insects' advice and names
     meta["pests"] = "pests.json" if det is not None else None  # the phone looks for insects only where set
