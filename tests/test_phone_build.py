@@ -10,6 +10,8 @@ import pytest
 from conftest import REPO
 from phone_support import built_app
 
+from leafscout.webapp.phone import CLASSIFIER_WEIGHTS
+
 
 def test_build_carries_the_models_metadata_and_every_file():
     from leafscout.model.runtime import Predictor, default_model_path
@@ -20,10 +22,11 @@ def test_build_carries_the_models_metadata_and_every_file():
     assert meta["labels"] == pred.labels and meta["temperature"] == pred.temperature
     assert meta["thresholds"] == json.loads(pred.meta["thresholds"]) and meta["version"] == pred.version
     shipped = (out / "model" / "leafscout.onnx").read_bytes()
-    if meta["weights"] == "float16":  # the same model with its weights stored as float16 (webapp.phone.half_weights)
-        half = Predictor(out / "model" / "leafscout.onnx", threads=1)
-        assert half.meta == pred.meta and half.labels == pred.labels
-        assert len(shipped) < 0.55 * len(pred.path.read_bytes())
+    if meta["weights"] in ("float16", "int8"):  # the same model, its weights stored smaller (webapp.phone.ship_model)
+        small = Predictor(out / "model" / "leafscout.onnx", threads=1)
+        assert small.meta == pred.meta and small.labels == pred.labels
+        assert stored_as(out / "model" / "leafscout.onnx") == meta["weights"]
+        assert len(shipped) < {"float16": 0.55, "int8": 0.3}[meta["weights"]] * len(pred.path.read_bytes())
     else:  # no `onnx` package: the float32 file as it is
         assert shipped == pred.path.read_bytes()
     assert meta["file_bytes"] == len(shipped) and meta["sha256"] == hashlib.sha256(pred.path.read_bytes()).hexdigest()
@@ -41,7 +44,7 @@ def test_build_carries_the_models_metadata_and_every_file():
 
 def test_float16_weights_are_deterministic_and_keep_every_fixture_answer(tmp_path):
     """The phone's model file: built twice, the same bytes; on every committed fixture photo the same status and
-    top-1 as the float32 model (probabilities move by up to ~1e-2; val accuracy: benchmarks/phone_weights_fp16.py)."""
+    top-1 as the float32 model (probabilities move by up to ~1e-2; val accuracy: benchmarks/phone_weights.py)."""
     pytest.importorskip("onnx", reason="the float16 conversion needs the onnx package (the train extra)")
     from leafscout.model.runtime import Predictor, default_model_path
     from leafscout.webapp.phone import half_weights
@@ -51,7 +54,8 @@ def test_float16_weights_are_deterministic_and_keep_every_fixture_answer(tmp_pat
     info = half_weights(src, a)
     half_weights(src, b)
     assert a.read_bytes() == b.read_bytes() and info["tensors"] > 0
-    assert a.read_bytes() == (built_app() / "model" / "leafscout.onnx").read_bytes()
+    if CLASSIFIER_WEIGHTS == "float16":  # what the build ships
+        assert a.read_bytes() == (built_app() / "model" / "leafscout.onnx").read_bytes()
     p32, p16 = Predictor(src, threads=1), Predictor(a, threads=1)
     photos = sorted(p for root in ("tests/fixtures/images", "tests/fixtures/ood", "tests/fixtures/rice_pest")
                     for p in (REPO / root).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
@@ -63,6 +67,132 @@ def test_float16_weights_are_deterministic_and_keep_every_fixture_answer(tmp_pat
         worst = max(worst, float(np.abs(np.asarray(r32.logits) - np.asarray(r16.logits)).max()))
     assert not bad, "\n".join(bad)
     assert worst < 0.5, f"logits moved by {worst}"
+
+
+def stored_as(path) -> str:
+    """How an ONNX file stores its weights, read from the graph: "int8" (DequantizeLinear of int8 initializers),
+    "float16" (Cast of float16 initializers) or "float32"."""
+    import onnx
+
+    g = onnx.load(str(path)).graph
+    dtypes = {i.name: i.data_type for i in g.initializer}
+    ops = {n.op_type for n in g.node if n.input and dtypes.get(n.input[0]) in
+           (onnx.TensorProto.INT8, onnx.TensorProto.FLOAT16)}
+    return "int8" if "DequantizeLinear" in ops else "float16" if "Cast" in ops else "float32"
+
+
+def test_int8_weights_are_per_channel_symmetric_and_deterministic(tmp_path):
+    """webapp.phone.int8_weights: built twice, the same bytes; only Conv/Einsum weights become int8 (one scale per
+    output channel, each value within half a step of the float32 one), every other initializer is the float32
+    one, and the metadata carries over (answers on the fixtures: the test below; val accuracy:
+    benchmarks/phone_weights.py)."""
+    onnx = pytest.importorskip("onnx", reason="the int8 conversion needs the onnx package (the train extra)")
+    from onnx import numpy_helper
+
+    from leafscout.model.runtime import Predictor, default_model_path
+    from leafscout.webapp.phone import int8_weights
+
+    src = default_model_path()
+    a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    info = int8_weights(src, a)
+    int8_weights(src, b)
+    assert a.read_bytes() == b.read_bytes() and info["tensors"] > 0 and stored_as(a) == "int8"
+    assert info["bytes_after"] < 0.3 * info["bytes_before"]
+    if CLASSIFIER_WEIGHTS == "int8":  # what the build ships
+        assert a.read_bytes() == (built_app() / "model" / "leafscout.onnx").read_bytes()
+    g32, g8 = onnx.load(str(src)).graph, onnx.load(str(a)).graph
+    w32 = {i.name: numpy_helper.to_array(i) for i in g32.initializer}
+    w8 = {i.name: numpy_helper.to_array(i) for i in g8.initializer}
+    dqs = [n for n in g8.node if n.op_type == "DequantizeLinear"]
+    assert len(dqs) == info["tensors"] and g8.node[len(dqs)].op_type != "DequantizeLinear"
+    weights = {n.input[1] for n in g32.node if n.op_type in ("Conv", "Einsum")}
+    for n in dqs:
+        name = n.output[0]
+        assert name in weights and name not in w8
+        assert [a_.i for a_ in n.attribute if a_.name == "axis"] == [0]
+        q, scale, zero = (w8[x] for x in n.input)
+        assert q.dtype == np.int8 and scale.shape == zero.shape == (q.shape[0],) and not zero.any()
+        w = w32[name]
+        peak = np.abs(q.reshape(len(q), -1)).max(axis=1)  # symmetric: each channel's largest |w| is 127 steps
+        dead = ~np.abs(w.reshape(len(w), -1)).any(axis=1)  # an all-zero channel stays all zero
+        assert np.all(peak[~dead] == 127) and not peak[dead].any()
+        back = q.astype(np.float32) * scale.reshape(-1, *[1] * (q.ndim - 1))
+        assert np.all(np.abs(back - w) <= scale.reshape(-1, *[1] * (q.ndim - 1)) * 0.5 + 1e-7)
+    for name, arr in w32.items():  # biases and the rest: untouched float32
+        if name in w8:
+            assert w8[name].dtype == np.float32 and np.array_equal(w8[name], arr)
+    assert Predictor(a, threads=1).meta == Predictor(src, threads=1).meta
+
+
+FIXTURES = sorted(p for root in ("tests/fixtures/images", "tests/fixtures/ood", "tests/fixtures/rice_pest")
+                  for p in (REPO / root).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+
+@pytest.mark.parametrize("model", ["classifier", "detector", "labeler"])
+def test_a_model_shipped_with_int8_weights_keeps_every_fixture_answer(model, tmp_path):
+    """Every model the build ships with int8 weights (webapp.phone.*_WEIGHTS == "int8"): the build's file is
+    int8_weights of the float32 one, and on every committed fixture photo it gives the float32 model's answer
+    (classifier: status and top-1; detector, labeler: the insects found, their labels, order and count, through
+    model.detect.Detector). A model that ships another storage is skipped: int8 failed its val rule
+    (benchmarks/phone_weights.py; the classifier's int8 weights change 4 of these answers)."""
+    pytest.importorskip("onnx", reason="the int8 conversion needs the onnx package (the train extra)")
+    from leafscout.model.detect import Detector, default_pests_path
+    from leafscout.model.runtime import Predictor, default_model_path
+    from leafscout.webapp import phone
+
+    storage = {"classifier": phone.CLASSIFIER_WEIGHTS, "detector": phone.DETECTOR_WEIGHTS,
+               "labeler": phone.LABELER_WEIGHTS}[model]
+    if storage != "int8":
+        pytest.skip(f"the {model} ships {storage} weights (int8 failed its val rule: benchmarks/phone_weights.py)")
+    if model == "classifier":
+        src = default_model_path()
+        dst = tmp_path / src.name
+        phone.int8_weights(src, dst)
+        assert dst.read_bytes() == (built_app() / "model" / "leafscout.onnx").read_bytes()
+        a, b = Predictor(src, threads=1), Predictor(dst, threads=1)
+        answer = lambda pred, p: (lambda r: (r.status, r.label))(pred.predict(str(p)))  # noqa: E731
+    else:
+        det = default_pests_path()
+        if not det.is_file():
+            pytest.skip("no insect detector in this install")
+        src = det if model == "detector" else det.with_name(det.stem + "_labeler.onnx")
+        folder = tmp_path / "int8"
+        folder.mkdir()
+        for f in (det, det.with_name(det.stem + "_labeler.onnx")):
+            if f == src:
+                phone.int8_weights(f, folder / f.name)
+            elif f.is_file():
+                (folder / f.name).symlink_to(f.resolve())
+        shipped = "pests.onnx" if model == "detector" else "pests_labeler.onnx"
+        assert (folder / src.name).read_bytes() == (built_app() / "model" / shipped).read_bytes()
+        a, b = Detector(det, threads=1), Detector(folder / det.name, threads=1)
+        assert (b.labeler is not None) == (a.labeler is not None)
+        answer = lambda d, p: [x.label for x in d.detect(str(p))]  # noqa: E731
+    bad, found = [], 0
+    for p in FIXTURES:
+        ra, rb = answer(a, p), answer(b, p)
+        found += bool(ra)
+        if ra != rb:
+            bad.append(f"{p.name}: float32 {ra}, int8 weights {rb}")
+    assert len(FIXTURES) > 100 and found > 0 and not bad, "\n".join(bad)
+
+
+def test_each_model_ships_the_storage_the_build_names(tmp_path):
+    """The build stores each model as webapp.phone's CLASSIFIER/DETECTOR/LABELER_WEIGHTS say (the choice
+    benchmarks/phone_weights.py measures), the metadata says so, and the file really is stored that way."""
+    pytest.importorskip("onnx")
+    from leafscout.webapp import phone
+
+    out = built_app()
+    meta = json.loads((out / "model" / "leafscout.json").read_text("utf-8"))
+    assert meta["weights"] == phone.CLASSIFIER_WEIGHTS == stored_as(out / "model" / "leafscout.onnx")
+    if meta["pests"]:
+        pm = json.loads((out / "model" / "pests.json").read_text("utf-8"))
+        assert pm["weights"] == phone.DETECTOR_WEIGHTS == stored_as(out / "model" / "pests.onnx")
+        if pm["labeler"]:
+            assert pm["labeler"]["weights"] == phone.LABELER_WEIGHTS == stored_as(out / "model" / "pests_labeler.onnx")
+    with pytest.raises(phone.PhoneBuildError, match="unknown weight storage"):
+        phone.ship_model(phone.REPO / "model" / "leafscout.onnx", tmp_path / "x.onnx", "int4")
 
 
 def test_served_with_isolation_headers_and_gzip():
@@ -138,7 +268,7 @@ def test_insect_models_are_lazy_and_their_texts_follow_the_python_ones():
     assert "model/pests.json" in precache and not set(build["lazy"]) & set(precache)
     meta = json.loads((out / "model" / "leafscout.json").read_text("utf-8"))
     pm = json.loads((out / "model" / "pests.json").read_text("utf-8"))
-    assert meta["pests"] == "pests.json" and pm["labeler"]["weights"] == "float16" and pm["weights"] == "float32"
+    assert meta["pests"] == "pests.json"
     assert pm["gate"] == {"crop_min": PEST_CROP_MIN, "no_leaf_crop_min": PEST_NO_LEAF_CROP_MIN}
     kb = load_advisor(tuple(meta["labels"])).kb
     for label in pm["labels"]:

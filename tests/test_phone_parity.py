@@ -2,8 +2,8 @@
 (phone/src/pipeline.js) is checked here against model.runtime.Predictor, run in this test on the same model
 file, so the check follows any new model, label list or decision rule.
 
-The Python side runs the model file the build ships (float16-stored weights, float32 arithmetic), not the
-float32 source: see the `predictor` fixture.
+The Python side runs the model file the build ships (float16- or int8-stored weights as webapp.phone's
+CLASSIFIER_WEIGHTS says, float32 arithmetic), not the float32 source: see the `predictor` fixture.
 
 * same pixels in (decoded by Python): same leaf box, framing and plant share (exactly), same status, label
   and top-k, every probability within 1e-3 (WASM vs native onnxruntime);
@@ -41,8 +41,8 @@ EVERY = 1 if os.environ.get("LEAFSCOUT_PHONE_ALL") == "1" else 3
 def predictor():
     """Python's runtime on the very file the phone downloads: the build stores the weights as float16
     (webapp.phone.half_weights), which moves probabilities by up to ~1e-2 against the float32 file, more than
-    this test's 1e-3; that the float16 weights keep every fixture answer and the val accuracy is
-    test_phone_build.py's and benchmarks/phone_weights_fp16.py's job."""
+    this test's 1e-3; that the stored weights keep every fixture answer and the val accuracy is
+    test_phone_build.py's and benchmarks/phone_weights.py's job."""
     from leafscout.model.runtime import Predictor, default_model_path
 
     need_build_tools()
