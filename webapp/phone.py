@@ -7,7 +7,8 @@
     model/leafscout.onnx                   the ONNX file the Python runtime loads, with its float32 weights
                                            stored as float16 and a Cast back to float32 in the graph
                                            (`half_weights`: 4 MB less to download, the arithmetic stays
-                                           float32; accuracy on val: benchmarks/phone_weights.py);
+                                           float32; accuracy on val: benchmarks/phone_weights.py; int8
+                                           weights lost 2.5 points top-1 on rice_leaf_ph val);
                                            the plain float32 file when the `onnx` package is missing
     model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
                                            locator), extracted here because onnxruntime-web does not expose
@@ -16,8 +17,10 @@
                                            them: NOT cached at install, fetched and kept the first time a
                                            photo needs them (a rice photo; the same gate as the Python
                                            service), so a farmer who never photographs rice never downloads
-                                           them. The labeler ships float16 weights (same answers on rice_pest
-                                           val); the detector float32 (float16 weights lost ~1 AP point)
+                                           them. The labeler ships int8 weights (`int8_weights`: same label
+                                           accuracy on rice_pest val, 3.2 MB gzip); the detector float32
+                                           (float16 weights lost 1.3, int8 1.1 AP points). Each model's
+                                           storage: CLASSIFIER/DETECTOR/LABELER_WEIGHTS below
     model/pests.json                       their metadata, the service's gate constants and every insect
                                            count's action text (leafscout.pests.pest_action, as templates
                                            checked against it for every count)
