@@ -298,3 +298,51 @@ def test_a_malformed_dataset_weight_is_a_usage_error(bad, capsys):
         get_args_parser().parse_args(["--dataset-weight", bad])
     assert exc.value.code == 2
     assert "expected DATASET=FACTOR" in capsys.readouterr().err
+
+
+def test_distillation_from_an_earlier_model_pulls_the_student_towards_its_answers(tiny_datasets, tmp_path):
+    """--teacher: the shipped ONNX answers each PlantVillage training photo once (cached); the loss then asks
+    the student for the same distribution. A student trained with the teacher agrees with it more than the same
+    few steps without it, and a teacher sharing no label is a clear error."""
+    from leafscout.model.runtime import Predictor
+    from leafscout.training.data import Sample
+    from leafscout.training.distill import Distiller, teacher_probs
+
+    shipped = str(REPO / "model" / "leafscout.onnx")
+    labels = Predictor(shipped).labels
+    lm = load_label_map()
+    samples = discover(tiny_datasets, ["plantvillage", "coffee_bracol"], "train", lm, labels)
+    probs, mask = teacher_probs(shipped, samples, labels, ["plantvillage"], 2.0, cache_dir=tmp_path)
+    assert mask.sum() == sum(s.dataset == "plantvillage" for s in samples) and not mask[[s.dataset == "coffee_bracol" for s in samples]].any()
+    assert np.allclose(probs[mask].sum(1), 1, atol=1e-5)
+    assert list(tmp_path.glob("teacher-*.npz"))  # the second run reads the cache
+    again, _ = teacher_probs(shipped, samples, labels, ["plantvillage"], 2.0, cache_dir=tmp_path)
+    assert np.allclose(again, probs)
+
+    d = Distiller(probs, mask, np.array([s.label for s in samples]), 1.0, 2.0)
+    idx = torch.arange(len(samples))
+    targets = torch.tensor([s.label for s in samples])
+    teacherlike = torch.from_numpy(np.log(probs.clip(1e-8)) * 2.0)  # logits whose softened form is the teacher's
+    uniform = torch.zeros(len(samples), len(labels))
+    assert d.loss(teacherlike, targets, idx) < 1e-3 < d.loss(uniform, targets, idx)
+    # a synthetic non-plant photo (its label replaced) and a coffee photo carry no teacher term
+    bg = labels.index("background.no_leaf")
+    leaves = torch.tensor([i for i, s in enumerate(samples) if s.label != bg])
+    assert float(d.loss(uniform[leaves], torch.full((len(leaves),), bg), leaves)) == 0.0
+    with pytest.raises(DataError, match="none of them is among the training datasets"):
+        teacher_probs(shipped, samples, labels, ["plantvilage"], 2.0)
+    with pytest.raises(DataError, match="shares no label"):
+        teacher_probs(shipped, [Sample(samples[0].path, 0, "plantvillage")], ["x.y"], ["plantvillage"], 2.0)
+
+
+def test_training_with_a_teacher_runs_and_the_recipe_names_it(tiny_datasets, tmp_path):
+    out = tmp_path / "run"
+    args = get_args_parser().parse_args([
+        "--data-root", str(tiny_datasets), "--output-dir", str(out), "--epochs", "1", "--max-steps", "2",
+        "--batch-size", "4", "--workers", "0", "--train-size", "64", "--eval-size", "64", "--no-finalize",
+        "--init-from", str(REPO / "model" / "leafscout.onnx"), "--teacher", str(REPO / "model" / "leafscout.onnx")])
+    assert main(args) == 0
+    saved = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["args"]
+    from leafscout.training.model_card import RECIPE_FLAGS, _flag
+    flags = " ".join(_flag(k, saved[k]) for k in RECIPE_FLAGS if k.startswith(("teacher", "distill")))
+    assert "--teacher" in flags and "--distill-datasets plantvillage" in flags

@@ -38,7 +38,9 @@ class PhotoDataset(Dataset):
                 if not self.train:
                     return torch.from_numpy(self.transform(rgb)), s.label, i
                 x, override = self.transform(rgb, s.dataset)
-                return torch.from_numpy(x), s.label if override is None else override, i
+                # the index of the photo really used (a replacement for an unreadable one carries its own)
+                return torch.from_numpy(x), s.label if override is None else override, \
+                    (i + attempt * 7919) % len(self.samples)
             log.warning("skipping unreadable image %s (not a decodable photo)", s.path)
         raise DataError(f"10 unreadable images in a row around {self.samples[i].path}; check the dataset")
 

@@ -44,7 +44,8 @@ def geometry_text(args: dict) -> str:
 
 
 RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
-                "dataset_weight", "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "model_version")
+                "dataset_weight", "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "teacher", "distill_datasets", "distill_weight",
+                "distill_temperature", "model_version")
 
 
 def stages(run: Path) -> list[tuple[Path, dict, list]]:
@@ -89,7 +90,8 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
         shown = dict(args)
         if i == 1 and base.endswith(".onnx") and base_rev:
             shown["init_from"] = "runs/leafscout-base.onnx"
-        flags = " ".join(_flag(k, shown[k]) for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, []))
+        flags = " ".join(_flag(k, shown[k]) for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
+                         and (shown.get("teacher") or not k.startswith("distill_")))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
         lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m leafscout.training.train "

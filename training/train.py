@@ -88,6 +88,13 @@ def get_args_parser() -> argparse.ArgumentParser:
                    help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
     p.add_argument("--dataset-weight", nargs="*", default=[], metavar="DATASET=FACTOR", type=dataset_factor,
                    help="multiply a dataset's sampling share, e.g. rice_leaf_ph=3 (a small new crop seen more often)")
+    p.add_argument("--teacher", default="", metavar="ONNX",
+                   help="distil from this earlier model on --distill-datasets (training/distill.py), e.g. model 1.0.0 "
+                        "on PlantVillage: `git show e7239eb:model/leafscout.onnx > runs/m100.onnx`")
+    p.add_argument("--distill-datasets", nargs="*", default=["plantvillage"], metavar="DATASET",
+                   help="datasets whose photos carry the teacher's answer (default: plantvillage)")
+    p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation term")
+    p.add_argument("--distill-temperature", type=float, default=2.0, help="softening temperature T")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -164,16 +171,20 @@ def unwrap(model):
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-def train_one_epoch(model, criterion, optimizer, loader, epoch, args, state, total_steps, on_step) -> float:
+def train_one_epoch(model, criterion, optimizer, loader, epoch, args, state, total_steps, on_step,
+                    distiller=None) -> float:
     model.train()
     losses = []
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=state["rank"] != 0,
                dynamic_ncols=True, mininterval=5)
-    for images, targets, _ in bar:
+    for images, targets, idx in bar:
         for g in optimizer.param_groups:
             g["lr"] = lr_at(state["global_step"], total_steps, args)
         images = images.contiguous(memory_format=torch.channels_last)
-        loss = criterion(model(images), targets)
+        logits = model(images)
+        loss = criterion(logits, targets)
+        if distiller is not None:
+            loss = loss + distiller.loss(logits, targets, idx)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -233,6 +244,13 @@ def main(args) -> int:
     train_loader = DataLoader(PhotoDataset(train_samples, transform), batch_size=args.batch_size, sampler=sampler,
                               num_workers=args.workers, drop_last=True, persistent_workers=False,
                               worker_init_fn=worker_init)
+    distiller = None
+    if args.teacher:
+        from leafscout.training.distill import Distiller, teacher_probs
+        probs, mask = teacher_probs(args.teacher, train_samples, labels, args.distill_datasets,
+                                    args.distill_temperature, cache_dir=out, threads=args.threads)
+        distiller = Distiller(probs, mask, np.array([s.label for s in train_samples]), args.distill_weight,
+                              args.distill_temperature)
     steps_per_epoch = len(train_samples) // world // args.batch_size
     total_steps = args.max_steps or steps_per_epoch * args.epochs
 
@@ -261,7 +279,8 @@ def main(args) -> int:
         state["epoch"] = epoch
         sampler.set_epoch(epoch, start=state["step_in_epoch"] * args.batch_size)
         t0 = time.time()
-        loss = train_one_epoch(model, criterion, optimizer, train_loader, epoch, args, state, total_steps, on_step)
+        loss = train_one_epoch(model, criterion, optimizer, train_loader, epoch, args, state, total_steps, on_step,
+                               distiller)
         seen = (state["step_in_epoch"]) * args.batch_size * world
         state["step_in_epoch"] = 0
         done = args.max_steps and state["global_step"] >= args.max_steps
