@@ -484,7 +484,8 @@ def test_harvest_lot_with_its_qr_code_made_in_the_log_tab(browser, server):
         for (const x of b) s += String.fromCharCode(x); return btoa(s); }""")
     import base64
     img = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_COLOR)
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(img)
+    # OpenCV's classic detector misses ~3% of valid codes; the ArUco-based one reads those
+    text = cv2.QRCodeDetector().detectAndDecode(img)[0] or cv2.QRCodeDetectorAruco().detectAndDecode(img)[0]
     assert text == qr.payload(lot, svc.log.trace_base_url), text
     assert _scroll_width(page) <= PHONE["width"]
     assert not _leaks(page), _leaks(page)
