@@ -20,12 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from leafscout.model.evaluate import evaluate_folder  # noqa: E402
+from leafscout.model.imageio import IMAGE_SUFFIXES  # noqa: E402
 from leafscout.model.labels import load_label_map  # noqa: E402
 from leafscout.model.runtime import Predictor  # noqa: E402
 
 FIELD = ("ibean_uganda", "chilli_leaf", "apple_orchard_fgvc8")
 CORRECTIONS = "field corrections (aside)"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
 def corrected_photos(folder: Path) -> list[tuple[Path, str]]:
@@ -41,7 +41,8 @@ def corrected_photos(folder: Path) -> list[tuple[Path, str]]:
 
 
 def score_corrections(p: Predictor, photos: list[tuple[Path, str]]) -> tuple:
-    """Top-1 of the model's arg-max against the officers' labels (a label the model lacks counts as wrong)."""
+    """Top-1 of the model's arg-max against the officers' labels. Not `evaluate_folder`: that refuses a label the
+    model lacks, and a correction may name a new problem the old model cannot know (it counts as wrong here)."""
     import numpy as np
     t = time.perf_counter()
     results = p.predict_many([str(f) for f, _ in photos], top_k=1)

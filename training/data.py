@@ -88,7 +88,6 @@ def discover_extra(folder: str | Path, labels: list[str]) -> list[Sample]:
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
                             and p.name != "aside"):
         if class_dir.name not in index:
-            import difflib
             near = difflib.get_close_matches(class_dir.name, labels, n=1)
             raise DataError(f"--extra-data: folder '{class_dir.name}' is not one of the model's labels"
                             + (f" (did you mean '{near[0]}'?)" if near else "")

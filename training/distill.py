@@ -67,7 +67,8 @@ def teacher_probs(teacher: str, samples: list[Sample], labels: list[str], datase
     shared = [(ti, labels.index(name)) for ti, name in enumerate(pred.labels) if name in labels]
     if not shared:
         raise DataError(f"--teacher {teacher}: it shares no label with this model; distillation needs the same names")
-    key = hashlib.sha256(json.dumps([Path(teacher).read_bytes().__len__(), pred.version, labels, temperature,
+    teacher_sha = hashlib.sha256(Path(teacher).read_bytes()).hexdigest()  # another file, another cache
+    key = hashlib.sha256(json.dumps([teacher_sha, labels, temperature,
                                      [samples[i].path for i in chosen]]).encode()).hexdigest()[:16]
     cache = cache_dir / f"teacher-{key}.npz" if cache_dir else None
     probs = np.zeros((len(samples), len(labels)), np.float32)

@@ -87,39 +87,69 @@ def model_metadata(model_path: str | Path) -> dict:
 
 # ------------------------------------------------------------------------------------------- float16 weights
 
+def _store_weights(src: str | Path, dst: str | Path, suffix: str, convert,
+                   min_opset: tuple[int, str] | None = None) -> tuple[int, int]:
+    """Rewrite `src` into `dst` with some float32 initializers stored another way: `convert(name, base, array,
+    uses, n)` returns None (keep it) or (new initializers named from `base`, the node that rebuilds the float32
+    tensor `name`; `uses` are the (node, input index) pairs that read it, `n` the count so far). Those nodes go in front of the graph; metadata, opsets and node order carry over,
+    and the same input gives the same bytes. Returns (tensors converted, bytes written)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(str(src))
+    if min_opset:
+        opset = next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), 0)
+        if opset < min_opset[0]:
+            raise PhoneBuildError(f"{Path(src).name}: opset {opset}; {min_opset[1]} needs opset {min_opset[0]}")
+    g = m.graph
+    taken = {i.name for i in g.initializer} | {n for node in g.node for n in (*node.input, *node.output)}
+    users: dict[str, list] = {}
+    for node in g.node:
+        for k, x in enumerate(node.input):
+            users.setdefault(x, []).append((node, k))
+    front, extra = [], []
+    for init in list(g.initializer):
+        arr = numpy_helper.to_array(init)
+        if arr.dtype != np.float32:
+            continue
+        base = init.name + suffix
+        while any(n in taken for n in (base, base + "_scale", base + "_zero")):
+            base += "_"
+        got = convert(init.name, base, arr, users.get(init.name, []), len(front))
+        if got is None:
+            continue
+        inits, node = got
+        taken.update(i.name for i in inits)
+        extra += inits
+        front.append(node)
+        g.initializer.remove(init)
+    g.initializer.extend(extra)
+    nodes = front + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    data = m.SerializeToString(deterministic=True)
+    Path(dst).write_bytes(data)
+    return len(front), len(data)
+
+
 def half_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     """Write `src` to `dst` with every float32 initializer of `min_size` or more values stored as float16 and a
     Cast back to float32 in front of the graph: the arithmetic stays float32 (onnxruntime and onnxruntime-web
     fold the Cast at load), only the stored weights are rounded. Metadata, opsets and node order carry over;
     the same input gives the same bytes. Returns {tensors, bytes_before, bytes_after}. Needs the `onnx` package."""
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    m = onnx.load(str(src))
-    g = m.graph
-    taken = {i.name for i in g.initializer} | {n for node in g.node for n in (*node.input, *node.output)}
-    casts, halves, n = [], [], 0
-    for init in list(g.initializer):
-        arr = numpy_helper.to_array(init)
-        if arr.dtype != np.float32 or arr.size < min_size:
-            continue
-        name = init.name + "_fp16"
-        while name in taken:
-            name += "_"
-        taken.add(name)
-        halves.append(numpy_helper.from_array(arr.astype(np.float16), name))
-        casts.append(helper.make_node("Cast", [name], [init.name], to=TensorProto.FLOAT,
-                                      name=f"leafscout_fp16_cast_{n}"))
-        g.initializer.remove(init)
-        n += 1
-    g.initializer.extend(halves)
-    nodes = casts + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    data = m.SerializeToString(deterministic=True)
-    Path(dst).write_bytes(data)
-    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": len(data)}
+    def convert(name, base, arr, uses, n):
+        if arr.size < min_size:
+            return None
+        return ([numpy_helper.from_array(arr.astype(np.float16), base)],
+                helper.make_node("Cast", [base], [name], to=TensorProto.FLOAT, name=f"leafscout_fp16_cast_{n}"))
+
+    n, size = _store_weights(src, dst, "_fp16", convert)
+    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": size}
 
 
 # ------------------------------------------------------------------------------------------- int8 weights
@@ -139,18 +169,6 @@ def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     import onnx
     from onnx import numpy_helper
 
-    m = onnx.load(str(src))
-    g = m.graph
-    opset = next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), 0)
-    if opset < 13:
-        raise PhoneBuildError(f"{Path(src).name}: opset {opset}; per-axis DequantizeLinear needs opset 13")
-    inits = {i.name: i for i in g.initializer}
-    users: dict[str, list] = {}
-    for node in g.node:
-        for k, x in enumerate(node.input):
-            if x in inits:
-                users.setdefault(x, []).append((node, k))
-
     def weight_of(node, k) -> bool:
         if INT8_OPS.get(node.op_type) != k:
             return False
@@ -164,37 +182,26 @@ def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
             return len(w) == 2 and w[0] in out and w[1] not in out  # "kc": k kept (output), c summed
         return True
 
-    taken = set(inits) | {n for node in g.node for n in (*node.input, *node.output)}
-    dqs, new, n, err = [], [], 0, 0.0
-    for name, uses in users.items():
-        arr = numpy_helper.to_array(inits[name])
-        if arr.dtype != np.float32 or arr.size < min_size or arr.ndim < 2 or not all(weight_of(*u) for u in uses):
-            continue
+    err = 0.0
+
+    def convert(name, base, arr, uses, n):
+        nonlocal err
+        if arr.size < min_size or arr.ndim < 2 or not uses or not all(weight_of(*u) for u in uses):
+            return None
         flat = arr.reshape(arr.shape[0], -1).astype(np.float64)
         scale = np.abs(flat).max(axis=1) / 127.0
         scale[scale == 0] = 1.0
         scale = scale.astype(np.float32)
         q = np.clip(np.rint(flat / scale[:, None].astype(np.float64)), -127, 127).astype(np.int8)
         err = max(err, float(np.abs(q * scale[:, None].astype(np.float64) - flat).max()))
-        base = name + "_int8"
-        while base in taken:
-            base += "_"
-        taken.update({base, base + "_scale", base + "_zero"})
-        new += [numpy_helper.from_array(q.reshape(arr.shape), base),
-                numpy_helper.from_array(scale, base + "_scale"),
-                numpy_helper.from_array(np.zeros(arr.shape[0], np.int8), base + "_zero")]
-        dqs.append(onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
-                                         axis=0, name=f"leafscout_int8_dq_{n}"))
-        g.initializer.remove(inits[name])
-        n += 1
-    g.initializer.extend(new)
-    nodes = dqs + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    onnx.checker.check_model(m)
-    data = m.SerializeToString(deterministic=True)
-    Path(dst).write_bytes(data)
-    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": len(data), "max_error": err}
+        return ([numpy_helper.from_array(q.reshape(arr.shape), base),
+                 numpy_helper.from_array(scale, base + "_scale"),
+                 numpy_helper.from_array(np.zeros(arr.shape[0], np.int8), base + "_zero")],
+                onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
+                                      axis=0, name=f"leafscout_int8_dq_{n}"))
+
+    n, size = _store_weights(src, dst, "_int8", convert, min_opset=(13, "per-axis DequantizeLinear"))
+    return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": size, "max_error": err}
 
 
 WEIGHTS = ("float32", "float16", "int8")  # how the build can store a model's weights (`ship_model`)
