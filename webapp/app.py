@@ -1014,7 +1014,8 @@ def main(argv=None):
           f"open http://{args.host}:{args.port}", flush=True)
     from leafscout.webapp.phone import mount_routes
     phone = mount_routes(services.model_path)  # built from the model in use; explains itself if npm is missing
-    print(f"LeafScout phone app (offline, runs in the phone's browser): http://{args.host}:{args.port}/phone/",
+    print(f"LeafScout phone app (offline, runs in the phone's browser; when it could not be built, the page "
+          f"says why): http://{args.host}:{args.port}/phone/",
           flush=True)
     demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone, officers=officers))
 
