@@ -4,12 +4,12 @@
 
     index.html, app.js, pipeline.js, ...   the front end (phone/src/, plain ES modules, no bundler)
     ort/                                   onnxruntime-web's WASM build (from phone/node_modules, npm ci)
-    model/leafscout.onnx                   the ONNX file the Python runtime loads, with its float32 weights
-                                           stored as float16 and a Cast back to float32 in the graph
-                                           (`half_weights`: 4 MB less to download, the arithmetic stays
-                                           float32; accuracy on val: benchmarks/phone_weights.py; int8
-                                           weights lost 2.5 points top-1 on rice_leaf_ph val);
-                                           the plain float32 file when the `onnx` package is missing
+    model/leafscout.onnx                   the ONNX file the Python runtime loads, its weights stored as int8
+                                           (one scale per output channel, a DequantizeLinear back to float32
+                                           in the graph: the arithmetic stays float32), the integers chosen by
+                                           GPTQ on TRAIN photos (webapp/calibrated_int8.py; the file in
+                                           phone/int8/ made for exactly this model, else float16 weights);
+                                           accuracy on val: benchmarks/phone_weights.py
     model/leafscout.json                   its LeafScout metadata (labels, preprocess, thresholds, temperature,
                                            locator), extracted here because onnxruntime-web does not expose
                                            custom metadata; the browser reads nothing hard-coded
@@ -17,10 +17,11 @@
                                            them: NOT cached at install, fetched and kept the first time a
                                            photo needs them (a rice photo; the same gate as the Python
                                            service), so a farmer who never photographs rice never downloads
-                                           them. The labeler ships int8 weights (`int8_weights`: same label
-                                           accuracy on rice_pest val, 3.2 MB gzip); the detector float32
-                                           (float16 weights lost 1.3, int8 1.1 AP points). Each model's
-                                           storage: CLASSIFIER/DETECTOR/LABELER_WEIGHTS below
+                                           them. The labeler ships int8 weights (`int8_weights`, rounded to
+                                           nearest: same label accuracy on rice_pest val), the detector
+                                           calibrated int8 like the classifier (float32 without one: its
+                                           float16 and nearest-rounded int8 weights lost 1.3 and 1.1 AP
+                                           points). Each model's storage: CLASSIFIER/DETECTOR/LABELER_WEIGHTS
     model/pests.json                       their metadata, the service's gate constants and every insect
                                            count's action text (leafscout.pests.pest_action, as templates
                                            checked against it for every count)
@@ -32,6 +33,7 @@
 
     python -m leafscout.webapp.phone build [--out phone/dist] [--model model/leafscout.onnx]
     python -m leafscout.webapp.phone serve [--out DIR] [--port 8765]    # a static server with the right headers
+    python -m leafscout.webapp.phone quantize --data-root ../shared/datasets   # after retraining: phone/int8/
 """
 from __future__ import annotations
 
@@ -204,15 +206,30 @@ def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": size, "max_error": err}
 
 
-WEIGHTS = ("float32", "float16", "int8")  # how the build can store a model's weights (`ship_model`)
+WEIGHTS = ("float32", "float16", "int8", "int8-calibrated")  # how the build can store a model's weights
 
 
-def ship_model(src: str | Path, dst: str | Path, weights: str = "float16") -> str:
+def ship_model(src: str | Path, dst: str | Path, weights: str = "float16", fallback: str = "float32") -> str:
     """Copy a model into the build with its weights stored as `weights` ("float16": `half_weights`, "int8":
-    `int8_weights`, "float32": the file as it is) where `onnx` is installed, else as it is. Returns what the
-    build stores: "float32", "float16" or "int8"."""
-    if weights not in WEIGHTS:
-        raise PhoneBuildError(f"unknown weight storage {weights!r}; one of {', '.join(WEIGHTS)}")
+    `int8_weights`, "int8-calibrated": the GPTQ file made for exactly this model by `python -m
+    leafscout.webapp.phone quantize` (webapp/calibrated_int8.py, committed in phone/int8/), "float32": the
+    file as it is). Where that cannot be done (no `onnx` package; no calibrated file for this model, e.g. after
+    retraining) it stores `fallback` instead and says why. Returns what the build stores."""
+    for w in (weights, fallback):
+        if w not in WEIGHTS:
+            raise PhoneBuildError(f"unknown weight storage {w!r}; one of {', '.join(WEIGHTS)}")
+    if weights == "int8-calibrated":
+        from leafscout.webapp.calibrated_int8 import CALIBRATED_DIR, calibrated_file
+
+        found = calibrated_file(src)
+        if found is not None:
+            shutil.copy2(found, dst)
+            return weights
+        print(f"webapp.phone: note: no calibrated int8 file for {Path(src).name} (sha256 "
+              f"{hashlib.sha256(Path(src).read_bytes()).hexdigest()[:12]}) in {CALIBRATED_DIR}: it ships as "
+              f"{fallback}; `python -m leafscout.webapp.phone quantize --data-root DATA` makes one (needs the "
+              f"training photos)", file=sys.stderr)
+        weights = fallback
     if weights == "float32":
         shutil.copy2(src, dst)
         return "float32"
@@ -231,10 +248,13 @@ def ship_model(src: str | Path, dst: str | Path, weights: str = "float16") -> st
 # ------------------------------------------------------------------------------------------- insects
 
 LAZY_FILES = ("model/pests.onnx", "model/pests_labeler.onnx")
-# What each model ships as: the smallest storage that keeps val accuracy within 0.5 point of float32 (classifier:
-# top-1 on every dataset; detector: mAP@0.5 and class-agnostic AP@0.5 on rice_pest val; labeler: label accuracy),
-# measured by benchmarks/phone_weights.py --model model/leafscout.onnx --pests model/pests.onnx
-CLASSIFIER_WEIGHTS, DETECTOR_WEIGHTS, LABELER_WEIGHTS = "float16", "float32", "int8"
+# What each model ships as: the smallest storage that keeps val accuracy (classifier: top-1 over all val photos
+# within 0.5 point of float32 and no dataset losing more than 0.5 point or one photo, whichever is more;
+# detector: mAP@0.5 and class-agnostic AP@0.5 on rice_pest val within 0.5 point; labeler: the same and its label
+# accuracy), measured by benchmarks/phone_weights.py --model model/leafscout.onnx --pests model/pests.onnx.
+# The FALLBACK is stored when the calibrated file does not match the model (the next smallest that held).
+CLASSIFIER_WEIGHTS, DETECTOR_WEIGHTS, LABELER_WEIGHTS = "int8-calibrated", "int8-calibrated", "int8"
+CLASSIFIER_FALLBACK, DETECTOR_FALLBACK = "float16", "float32"
 
 
 class _Count(int):
@@ -425,7 +445,8 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
             shutil.copy2(f, tmp / f.name)
     for f in ORT_FILES:
         shutil.copy2(ORT_DIST / f, tmp / "ort" / f)
-    meta["weights"] = ship_model(model_path, tmp / "model" / "leafscout.onnx", CLASSIFIER_WEIGHTS)
+    meta["weights"] = ship_model(model_path, tmp / "model" / "leafscout.onnx", CLASSIFIER_WEIGHTS,
+                                 CLASSIFIER_FALLBACK)
     meta["file"] = "leafscout.onnx"
     shipped = (tmp / "model" / "leafscout.onnx").read_bytes()  # sha256/bytes stay the source model's
     meta["file_bytes"], meta["file_sha256"] = len(shipped), hashlib.sha256(shipped).hexdigest()
@@ -439,7 +460,7 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
 
         det = Detector(pests_path, threads=1)
         pb = pest_bundle(det, adv)
-        pb["weights"] = ship_model(pests_path, tmp / "model" / "pests.onnx", DETECTOR_WEIGHTS)
+        pb["weights"] = ship_model(pests_path, tmp / "model" / "pests.onnx", DETECTOR_WEIGHTS, DETECTOR_FALLBACK)
         if det.labeler is not None:
             pb["labeler"]["weights"] = ship_model(det.labeler_path, tmp / "model" / "pests_labeler.onnx",
                                                   LABELER_WEIGHTS)
@@ -598,6 +619,14 @@ def main(argv=None) -> int:
     b.add_argument("--kb", default=None, help="knowledge base folder (default: the shipped advisor/kb)")
     b.add_argument("--pests", default=None, help="insect detector ONNX, its _labeler.onnx beside it (default: "
                                                  "$LEAFSCOUT_PESTS_MODEL, else model/pests.onnx)")
+    q = sub.add_parser("quantize", help="make the calibrated int8 files of the shipped models (phone/int8/; needs "
+                                        "the training photos; commit the result)")
+    q.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
+    q.add_argument("--model", default=None, help="classifier ONNX (default: the shipped one)")
+    q.add_argument("--pests", default=None, help="insect detector ONNX (default: the shipped one)")
+    q.add_argument("--out", default=None, help="folder (default: phone/int8)")
+    q.add_argument("--photos", type=int, default=24, help="TRAIN photos per classifier dataset")
+    q.add_argument("--detector-photos", type=int, default=48, help="rice_pest TRAIN photos")
     s = sub.add_parser("serve", help="serve a built folder at http://HOST:PORT/phone/")
     s.add_argument("--out", default=str(DEFAULT_OUT))
     s.add_argument("--host", default="127.0.0.1")
@@ -606,6 +635,13 @@ def main(argv=None) -> int:
     try:
         if args.cmd == "build":
             build(args.out, args.model, args.kb, quiet=False, pests_path=args.pests)
+        elif args.cmd == "quantize":
+            from leafscout.webapp.calibrated_int8 import quantize_shipped
+
+            if not (Path(args.data_root) / "rice_pest" / "train").is_dir():
+                raise PhoneBuildError(f"{args.data_root} holds no training photos (expected <dataset>/train/...): "
+                                      f"pass --data-root")
+            quantize_shipped(args.data_root, args.out, args.model, args.pests, args.photos, args.detector_photos)
         else:
             root = Path(args.out)
             if not (root / "index.html").is_file():
