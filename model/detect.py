@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from leafscout.model.imageio import ImageError, check_image, read_image
+from leafscout.model.sessions import session_options
 
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
 NO_INSECT = "none.no_insect"  # the labeler's extra class: the detector boxed something that is not an insect
@@ -177,10 +178,7 @@ class Detector:
         self.path = Path(path) if path else default_pests_path()
         if not self.path.is_file():
             raise DetectorError(f"pest detector not found at {self.path}; set ${PESTS_ENV} or ship model/pests.onnx")
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = int(threads)
-            opts.inter_op_num_threads = 1
+        opts = session_options(threads)
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:

@@ -21,6 +21,7 @@ from leafscout.model.imageio import ImageError, read_image
 from leafscout.model.locate import Located, LocatorConfig, locate, plant_share
 from leafscout.model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
 from leafscout.model.results import Result
+from leafscout.model.sessions import session_options
 
 MODEL_ENV = "LEAFSCOUT_MODEL"
 REQUIRED_META = ("labels", "preprocess", "temperature", "thresholds", "background_label")
@@ -66,13 +67,9 @@ class Predictor:
                              f"pass --model PATH (Python: Predictor(path=...)) or set ${MODEL_ENV}")
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.inter_op_num_threads = 1
-        if threads:
-            opts.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.path), session_options(threads),
+                                                providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelError(f"{self.path} is not a loadable ONNX model ({type(exc).__name__}: {exc}); "
                              f"re-download or re-export it") from None

@@ -421,3 +421,17 @@ def test_labeler_training_smoke_exports_a_labeler(tmp_path):
     toy_detector(tmp_path / "lab" / "pests.onnx", labels=labels)
     det = Detector(tmp_path / "lab" / "pests.onnx")
     assert det.labeler is not None and det.labeler_size == 64
+
+
+def test_every_model_session_lets_its_idle_threads_sleep():
+    """A rice photo runs three sessions in a row; threads that spin after their run steal the 2 cores the next
+    session needs (benchmarks/bench_pipeline.py: rice photos ~92 ms spinning, ~40 ms not). model/sessions.py."""
+    from leafscout.model.detect import Detector
+    from leafscout.model.runtime import Predictor
+
+    det = Detector(threads=2)
+    sessions = [Predictor(threads=2).session, det.session] + ([det.labeler] if det.labeler is not None else [])
+    for s in sessions:
+        opts = s.get_session_options()
+        assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert opts.intra_op_num_threads == 2 and opts.inter_op_num_threads == 1
