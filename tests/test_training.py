@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -343,6 +345,39 @@ def test_training_with_a_teacher_runs_and_the_recipe_names_it(tiny_datasets, tmp
         "--init-from", str(REPO / "model" / "leafscout.onnx"), "--teacher", str(REPO / "model" / "leafscout.onnx")])
     assert main(args) == 0
     saved = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["args"]
-    from leafscout.training.model_card import RECIPE_FLAGS, _flag
-    flags = " ".join(_flag(k, saved[k]) for k in RECIPE_FLAGS if k.startswith(("teacher", "distill")))
-    assert "--teacher" in flags and "--distill-datasets plantvillage" in flags
+    from leafscout.training.model_card import teacher_flags
+    assert teacher_flags(saved) == f"--teacher {REPO / 'model' / 'leafscout.onnx'} --distill-datasets plantvillage"
+    assert teacher_flags({"teacher": "old.onnx", "distill_datasets": ["plantvillage"]}) == \
+        "--teacher old.onnx --distill-datasets plantvillage"  # what runs before several teachers saved
+
+
+def test_two_teachers_each_answer_their_own_datasets(tiny_datasets, tmp_path):
+    """Learning without forgetting: 1.0.0 on PlantVillage, the starting model on the field sets. Each photo
+    carries its own dataset's teacher's answer; a dataset given two teachers, or a teacher without its datasets,
+    is a clear error before any photo is read; the recipe line names each teacher with its datasets."""
+    from leafscout.model.runtime import Predictor
+    from leafscout.training.distill import distill_pairs, several_teachers, teacher_probs
+    from leafscout.training.model_card import teacher_flags
+
+    shipped = str(REPO / "model" / "leafscout.onnx")
+    other = tmp_path / "other.onnx"  # another file, so another cache entry: the pairing is what is checked
+    other.write_bytes(Path(shipped).read_bytes())
+    labels = Predictor(shipped).labels
+    samples = discover(tiny_datasets, ["plantvillage", "coffee_bracol"], "train", load_label_map(), labels)
+    pairs = distill_pairs([shipped, str(other)], [["plantvillage"], ["coffee_bracol"]])
+    probs, mask = several_teachers(pairs, samples, labels, 2.0, cache_dir=tmp_path)
+    assert mask.all()
+    pv, _ = teacher_probs(shipped, samples, labels, ["plantvillage"], 2.0, cache_dir=tmp_path)
+    cof, cmask = teacher_probs(str(other), samples, labels, ["coffee_bracol"], 2.0, cache_dir=tmp_path)
+    assert np.allclose(probs[~cmask], pv[~cmask]) and np.allclose(probs[cmask], cof[cmask]) and cmask.any()
+    assert len(list(tmp_path.glob("teacher-*.npz"))) == 2
+    with pytest.raises(DataError, match="coffee_bracol has two teachers"):
+        distill_pairs(["a.onnx", "b.onnx"], [["coffee_bracol"], ["coffee_bracol"]])
+    with pytest.raises(DataError, match="give one --distill-datasets after each --teacher"):
+        distill_pairs(["a.onnx", "b.onnx"], [["plantvillage"]])
+    with pytest.raises(DataError, match="without --teacher"):
+        distill_pairs([], [["chilli_leaf"]])
+    args = get_args_parser().parse_args(["--teacher", "a.onnx", "--distill-datasets", "plantvillage",
+                                         "--teacher", "b.onnx", "--distill-datasets", "chilli_leaf", "tea_leaf"])
+    assert teacher_flags(vars(args)) == ("--teacher a.onnx --distill-datasets plantvillage "
+                                         "--teacher b.onnx --distill-datasets chilli_leaf tea_leaf")

@@ -7,6 +7,10 @@ makes each PlantVillage training photo carry, besides its label, the teacher's a
 give the same distribution over the labels both models know, whatever background and phone damage the
 augmentation put around the leaf. The loss is Hinton's: cross-entropy + weight * T^2 * KL(teacher_T || student_T).
 
+Several teachers, each on its own datasets (`--teacher A --distill-datasets plantvillage --teacher B
+--distill-datasets chilli_leaf ...`): e.g. 1.0.0 on PlantVillage and the starting model itself on the field sets,
+so that winning back the lab does not move the field answers (learning without forgetting, Li & Hoiem 2017).
+
 The teacher runs through the torch-free runtime (`leafscout.model.runtime.Predictor`), so any shipped ONNX file can
 teach; labels are matched by name, and the student's labels the teacher lacks get no mass.
 """
@@ -94,4 +98,43 @@ def teacher_probs(teacher: str, samples: list[Sample], labels: list[str], datase
     if cache is not None and ok.all():
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cache, probs=rows)
+    return probs, mask
+
+
+def distill_pairs(teachers, groups) -> list[tuple[str, list[str]]]:
+    """(teacher, datasets) pairs from `--teacher` (repeatable) and `--distill-datasets` (one list after each
+    teacher; a single teacher may leave it out: plantvillage). Also reads the single-teacher form older runs saved
+    (a string and a flat list). A dataset may have one teacher only."""
+    teachers = [teachers] if isinstance(teachers, str) else list(teachers or [])
+    teachers = [t for t in teachers if t]
+    groups = list(groups or [])
+    if groups and all(isinstance(g, str) for g in groups):
+        groups = [groups]
+    if not teachers:
+        if groups and groups != [["plantvillage"]]:
+            raise DataError("--distill-datasets without --teacher: name the model whose answers to learn")
+        return []
+    if not groups and len(teachers) == 1:
+        groups = [["plantvillage"]]
+    if len(groups) != len(teachers):
+        raise DataError(f"{len(teachers)} --teacher and {len(groups)} --distill-datasets: give one "
+                        "--distill-datasets after each --teacher")
+    seen: dict[str, str] = {}
+    for t, ds in zip(teachers, groups):
+        for d in ds:
+            if d in seen:
+                raise DataError(f"--distill-datasets: {d} has two teachers ({seen[d]} and {t}); give each dataset one")
+            seen[d] = t
+    return [(t, list(ds)) for t, ds in zip(teachers, groups)]
+
+
+def several_teachers(pairs, samples: list[Sample], labels: list[str], temperature: float,
+                     cache_dir: Path | None = None, threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`teacher_probs` of each (teacher, datasets) pair, put together: each sample carries its own dataset's
+    teacher's answer."""
+    probs = np.zeros((len(samples), len(labels)), np.float32)
+    mask = np.zeros(len(samples), bool)
+    for teacher, datasets in pairs:
+        p, m = teacher_probs(teacher, samples, labels, datasets, temperature, cache_dir=cache_dir, threads=threads)
+        probs[m], mask = p[m], mask | m
     return probs, mask

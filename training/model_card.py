@@ -72,6 +72,13 @@ def _flag(key: str, value) -> str:
     return f"{name} {value}"
 
 
+def teacher_flags(args: dict) -> str:
+    """`--teacher A --distill-datasets x y --teacher B --distill-datasets z`: each teacher with its datasets."""
+    from leafscout.training.distill import distill_pairs
+    return " ".join(f"--teacher {t} --distill-datasets {' '.join(ds)}"
+                    for t, ds in distill_pairs(args.get("teacher"), args.get("distill_datasets")))
+
+
 def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
     """One line per stage with the exact command. `base_rev`: the git revision whose model/leafscout.onnx the
     first stage started from (`--init-from` an .onnx file), so the recipe names a file anyone can rebuild."""
@@ -90,8 +97,9 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
         shown = dict(args)
         if i == 1 and base.endswith(".onnx") and base_rev:
             shown["init_from"] = "runs/leafscout-base.onnx"
-        flags = " ".join(_flag(k, shown[k]) for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
-                         and (shown.get("teacher") or not k.startswith("distill_")))
+        flags = " ".join(_flag(k, shown[k]) if k != "teacher" else teacher_flags(shown)
+                         for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
+                         and k != "distill_datasets" and (shown.get("teacher") or not k.startswith("distill_")))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
         lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m leafscout.training.train "

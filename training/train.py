@@ -88,11 +88,13 @@ def get_args_parser() -> argparse.ArgumentParser:
                    help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
     p.add_argument("--dataset-weight", nargs="*", default=[], metavar="DATASET=FACTOR", type=dataset_factor,
                    help="multiply a dataset's sampling share, e.g. rice_leaf_ph=3 (a small new crop seen more often)")
-    p.add_argument("--teacher", default="", metavar="ONNX",
-                   help="distil from this earlier model on --distill-datasets (training/distill.py), e.g. model 1.0.0 "
-                        "on PlantVillage: `git show e7239eb:model/leafscout.onnx > runs/m100.onnx`")
-    p.add_argument("--distill-datasets", nargs="*", default=["plantvillage"], metavar="DATASET",
-                   help="datasets whose photos carry the teacher's answer (default: plantvillage)")
+    p.add_argument("--teacher", action="append", default=[], metavar="ONNX",
+                   help="distil from this earlier model on the --distill-datasets after it (training/distill.py), e.g. "
+                        "model 1.0.0 on PlantVillage: `git show e7239eb:model/leafscout.onnx > runs/m100.onnx`; "
+                        "repeat for several teachers, each followed by its own --distill-datasets")
+    p.add_argument("--distill-datasets", action="append", nargs="+", default=None, metavar="DATASET",
+                   help="datasets whose photos carry the answer of the --teacher before it (default for a single "
+                        "teacher: plantvillage)")
     p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation term")
     p.add_argument("--distill-temperature", type=float, default=2.0, help="softening temperature T")
     p.add_argument("--freeze-blocks", type=int, default=3, help="freeze the stem and this many early blocks")
@@ -204,6 +206,9 @@ def main(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed + rank)
+    from leafscout.training.distill import distill_pairs
+    pairs = distill_pairs(args.teacher, args.distill_datasets)  # checked before any photo is read
+    args.teacher, args.distill_datasets = [t for t, _ in pairs], [list(d) for _, d in pairs]
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -246,9 +251,9 @@ def main(args) -> int:
                               worker_init_fn=worker_init)
     distiller = None
     if args.teacher:
-        from leafscout.training.distill import Distiller, teacher_probs
-        probs, mask = teacher_probs(args.teacher, train_samples, labels, args.distill_datasets,
-                                    args.distill_temperature, cache_dir=out, threads=args.threads)
+        from leafscout.training.distill import Distiller, several_teachers
+        probs, mask = several_teachers(pairs, train_samples, labels, args.distill_temperature,
+                                       cache_dir=out, threads=args.threads)
         distiller = Distiller(probs, mask, np.array([s.label for s in train_samples]), args.distill_weight,
                               args.distill_temperature)
     steps_per_epoch = len(train_samples) // world // args.batch_size
