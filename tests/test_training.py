@@ -381,3 +381,23 @@ def test_two_teachers_each_answer_their_own_datasets(tiny_datasets, tmp_path):
                                          "--teacher", "b.onnx", "--distill-datasets", "chilli_leaf", "tea_leaf"])
     assert teacher_flags(vars(args)) == ("--teacher a.onnx --distill-datasets plantvillage "
                                          "--teacher b.onnx --distill-datasets chilli_leaf tea_leaf")
+
+
+def test_the_recipe_names_the_starting_model_by_revision_also_where_it_teaches(tmp_path):
+    """A stage started from the shipped ONNX with that same file as a teacher: once the new model replaces it,
+    `model/leafscout.onnx` means another model, so the recipe line names the file rebuilt from the git revision
+    for both flags; another teacher keeps its own path."""
+    from leafscout.training.model_card import stage_lines
+
+    run = tmp_path / "v7"
+    run.mkdir()
+    args = {"init_from": "model/leafscout.onnx", "teacher": ["runs/m100.onnx", "model/leafscout.onnx"],
+            "distill_datasets": [["plantvillage"], ["chilli_leaf", "tea_leaf"]], "distill_weight": 1.0,
+            "epochs": 4}
+    m = {"training": {"args": args, "images_per_s": [46.0]}}
+    (run / "metrics.json").write_text(json.dumps(m))
+    (run / "history.jsonl").write_text(json.dumps({"seconds": 240.0}) + "\n")
+    line = next(x for x in stage_lines(run, m, base_rev="07a1901") if x.startswith("- Stage 1"))
+    assert "--init-from runs/leafscout-base.onnx" in line
+    assert ("--teacher runs/m100.onnx --distill-datasets plantvillage --teacher runs/leafscout-base.onnx "
+            "--distill-datasets chilli_leaf tea_leaf") in line and "model/leafscout.onnx" not in line

@@ -97,6 +97,9 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
         shown = dict(args)
         if i == 1 and base.endswith(".onnx") and base_rev:
             shown["init_from"] = "runs/leafscout-base.onnx"
+            teachers = shown.get("teacher")  # the starting model teaching its own answers: the same file
+            if isinstance(teachers, list):
+                shown["teacher"] = ["runs/leafscout-base.onnx" if t == base else t for t in teachers]
         flags = " ".join(_flag(k, shown[k]) if k != "teacher" else teacher_flags(shown)
                          for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
                          and k != "distill_datasets" and (shown.get("teacher") or not k.startswith("distill_")))
