@@ -1,5 +1,8 @@
 """Old model vs new (retrained, int8, TTA), per dataset, on val: accuracy, macro-F1, flagged share, time.
 
+Also prints, per dataset, the photos the new model fixed and broke against the first and the exact sign test on
+them: a one-photo loss on a 40-photo set is 2.5 points and no evidence; ten broken and none fixed is.
+
 Decides by measurement whether a new model ships: only when it is not worse than the first (shipped) model on
 ANY dataset by more than --tolerance points top-1, the field corrections kept aside included
 (`leafscout corrections export DIR --aside 0.2`, then `--corrections DIR`: photos of plots no training run
@@ -12,6 +15,7 @@ sets (ibean_uganda, chilli_leaf, apple_orchard_fgvc8) for its ~4x time.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -41,19 +45,31 @@ def corrected_photos(folder: Path) -> list[tuple[Path, str]]:
 
 
 def score_corrections(p: Predictor, photos: list[tuple[Path, str]]) -> tuple:
-    """Top-1 of the model's arg-max against the officers' labels. Not `evaluate_folder`: that refuses a label the
-    model lacks, and a correction may name a new problem the old model cannot know (it counts as wrong here)."""
+    """Top-1 of the model's arg-max against the officers' labels, and {photo: right}. Not `evaluate_folder`: that
+    refuses a label the model lacks, and a correction may name a new problem the old model cannot know (it counts
+    as wrong here)."""
     import numpy as np
     t = time.perf_counter()
     results = p.predict_many([str(f) for f, _ in photos], top_k=1)
     right = flagged = n = 0
-    for (_, truth), r in zip(photos, results):
+    each = {}
+    for (f, truth), r in zip(photos, results):
         if r.status == "error":
             continue
         n += 1
-        right += p.labels[int(np.argmax(r.logits))] == truth
+        each[str(f)] = p.labels[int(np.argmax(r.logits))] == truth
+        right += each[str(f)]
         flagged += r.status != "ok"
-    return right / max(1, n), float("nan"), flagged / max(1, n), (time.perf_counter() - t) * 1e3 / max(1, n), n
+    return (right / max(1, n), float("nan"), flagged / max(1, n), (time.perf_counter() - t) * 1e3 / max(1, n), n), each
+
+
+def sign_test(fixed: int, broken: int) -> float:
+    """Two-sided exact sign test on the photos the two models disagree on: how likely a split at least this
+    uneven is when neither model is better (McNemar's exact test)."""
+    n = fixed + broken
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, k) for k in range(min(fixed, broken) + 1)) / 2 ** n)
 
 
 def main() -> int:
@@ -74,7 +90,7 @@ def main() -> int:
     runs = [(m, False, datasets) for m in args.models]
     if args.tta:
         runs.append((args.models[0], True, [d for d in datasets if d in FIELD]))
-    table = {}
+    table, each = {}, {}  # (model, dataset) -> figures; -> {photo: right}
     corrections = corrected_photos(args.corrections) if args.corrections else None
     names = [str(m) if len({Path(x).name for x in args.models}) < len(args.models) else Path(m).name
              for m in args.models]  # runs/a/leafscout.onnx vs model/leafscout.onnx: show the paths
@@ -82,13 +98,16 @@ def main() -> int:
         p = Predictor(model, threads=args.threads)
         name = f"{names[args.models.index(model)]}{' +TTA' if tta else ''}"
         if corrections and not tta:
-            table[(name, CORRECTIONS)] = v = score_corrections(p, corrections)
+            v, each[(name, CORRECTIONS)] = score_corrections(p, corrections)
+            table[(name, CORRECTIONS)] = v
             print(f"{name:32s} {CORRECTIONS:22s} n={v[4]:5d} top-1 {v[0]:.2%}  flagged {v[2]:.1%}  "
                   f"{v[3]:.1f} ms/photo", flush=True)
         for ds in dss:
             t = time.perf_counter()
-            rep = evaluate_folder(p, data / ds, split=args.split, dataset=ds, limit=args.limit, tta=tta)
+            rep = evaluate_folder(p, data / ds, split=args.split, dataset=ds, limit=args.limit, tta=tta,
+                                  per_photo=True)
             o = rep["overall"]
+            each[(name, ds)] = rep["per_photo"]
             table[(name, ds)] = (o["top1"], o["macro_f1"], o["flagged_share"], (time.perf_counter() - t) * 1e3 / max(1, o["n"]), o["n"])
             print(f"{name:32s} {ds:22s} n={o['n']:5d} top-1 {o['top1']:.2%}  macro-F1 {o['macro_f1']:.4f}  "
                   f"flagged {o['flagged_share']:.1%}  {table[(name, ds)][3]:.1f} ms/photo", flush=True)
@@ -98,6 +117,14 @@ def main() -> int:
         if name != ref and (ref, ds) in table:
             print(f"  {name:32s} {ds:22s} {100 * (v[0] - table[(ref, ds)][0]):+6.2f} pt top-1  "
                   f"{v[1] - table[(ref, ds)][1]:+.4f} macro-F1  time x{v[3] / table[(ref, ds)][3]:.2f}")
+    print(f"\nphoto by photo vs {ref}: fixed (it was wrong, now right) / broken (it was right, now wrong), and the "
+          "exact sign test's p (small: the change is more than chance)")
+    for (name, ds), now in each.items():
+        if name != ref and (ref, ds) in each:
+            before = each[(ref, ds)]
+            fixed = sum(1 for k, ok in now.items() if ok and k in before and not before[k])
+            broken = sum(1 for k, ok in now.items() if not ok and before.get(k))
+            print(f"  {name:32s} {ds:22s} fixed {fixed:4d}  broken {broken:4d}  p {sign_test(fixed, broken):.3f}")
     verdicts = []
     for m, name in zip(args.models[1:], names[1:]):
         drops = {d: 100 * (table[(name, d)][0] - table[(ref, d)][0])

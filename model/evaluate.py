@@ -87,7 +87,9 @@ def _summary(y_true, y_pred, statuses, labels) -> dict:
 
 
 def evaluate_folder(predictor, root, split: str = "val", dataset: str | None = None, limit: int | None = None,
-                    tta: bool = False, progress: bool = False) -> dict:
+                    tta: bool = False, progress: bool = False, per_photo: bool = False) -> dict:
+    """Top-1, macro-F1, per-class figures and flagged shares per dataset and overall. With `per_photo`, also
+    `per_photo`: {photo path: arg-max right} (to compare two models photo by photo)."""
     samples = discover(root, predictor.labels, split, dataset, limit)
     index = {lab: i for i, lab in enumerate(predictor.labels)}
     rows, unreadable = [], []
@@ -98,7 +100,7 @@ def evaluate_folder(predictor, root, split: str = "val", dataset: str | None = N
         if r.status == "error":
             unreadable.append({"path": str(path), "error": r.error})
             continue
-        rows.append((ds, index[label], int(np.argmax(r.logits)), r.status))
+        rows.append((ds, index[label], int(np.argmax(r.logits)), r.status, str(path)))
     report = {"model": predictor.version, "root": str(root), "split": split, "tta": tta,
               "unreadable": unreadable, "datasets": {}}
     for ds in sorted({r[0] for r in rows}):
@@ -106,6 +108,8 @@ def evaluate_folder(predictor, root, split: str = "val", dataset: str | None = N
         report["datasets"][ds] = _summary([r[1] for r in sub], [r[2] for r in sub], [r[3] for r in sub],
                                           predictor.labels)
     report["overall"] = _summary([r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], predictor.labels)
+    if per_photo:
+        report["per_photo"] = {r[4]: r[1] == r[2] for r in rows}
     return report
 
 

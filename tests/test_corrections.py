@@ -217,3 +217,21 @@ def test_plots_kept_aside_score_the_retrained_model_and_gate_its_shipping(tmp_pa
     worse = compare(str(bad))
     assert worse.returncode == 1, worse.stdout + worse.stderr
     assert "DO NOT SHIP" in worse.stdout and "field corrections (aside)" in worse.stdout
+    # photo by photo: every kept-aside photo the shipped model named right, the broken copy gets wrong
+    import re
+    aside = [f for f in (out / "aside").rglob("*") if f.is_file() and f.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    row = re.search(r"field corrections \(aside\)\s+fixed\s+(\d+)\s+broken\s+(\d+)\s+p ([0-9.]+)", worse.stdout)
+    assert row and int(row[1]) == 0 and int(row[2]) == len(aside) > 0, worse.stdout
+    assert float(row[3]) == (1.0 if len(aside) < 2 else round(2 / 2 ** len(aside), 3))
+
+
+def test_the_sign_test_says_when_a_photo_by_photo_change_is_more_than_chance():
+    """compare_models' paired view: one photo broken on a small set is no evidence; ten broken, none fixed is."""
+    import sys
+
+    from conftest import REPO
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from compare_models import sign_test
+
+    assert sign_test(0, 0) == 1.0 and sign_test(0, 1) == 1.0 and sign_test(1, 3) == sign_test(3, 1) == 0.625
+    assert sign_test(0, 5) == 2 / 32 and sign_test(0, 10) == 2 / 1024 < 0.01
