@@ -103,11 +103,8 @@ def classifier(args, out: Path) -> str:
     data = Path(args.data)
 
     def batches():  # calibration inputs for int8c when no committed file fits: TRAIN photos, never val
-        from leafscout.webapp.calibrated_int8 import classifier_photos
-        pred = Predictor(str(src), threads=args.threads)
-        photos = classifier_photos(data, 24)
-        for i in range(0, len(photos), 8):
-            yield np.stack([pred.views(pred.load(str(f)))[0][0] for f in photos[i:i + 8]])
+        from leafscout.webapp.calibrated_int8 import classifier_batches, classifier_photos
+        return classifier_batches(Predictor(str(src), threads=args.threads), classifier_photos(data, 24))
 
     files = convert(src, out, batches)
     fmts = [f for f in FORMATS if f in files]
@@ -179,11 +176,8 @@ def detector(args, out: Path) -> tuple[str, str | None]:
     print(f"\npest detector {src}: float32 {sizes(src)}")
 
     def batches():  # calibration inputs for int8c when no committed file fits: rice_pest TRAIN photos
-        from leafscout.webapp.calibrated_int8 import detector_photos
-        det = Detector(str(src), threads=args.threads, labeler=False)
-        photos = detector_photos(args.data, 48)
-        for i in range(0, len(photos), 4):
-            yield np.stack([det.prepare(det.load(str(f))[0])[0] for f in photos[i:i + 4]])
+        from leafscout.webapp.calibrated_int8 import detector_batches, detector_photos
+        return detector_batches(Detector(str(src), threads=args.threads, labeler=False), detector_photos(args.data, 48))
 
     det_files = convert(src, out, batches)
     lab_files = None

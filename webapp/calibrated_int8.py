@@ -75,6 +75,8 @@ def _patches(x: np.ndarray, node, rng: np.random.Generator) -> tuple[np.ndarray,
     """A layer's input x [N,C,H,W] as the rows its weight multiplies: (P, C*k*k) for a full convolution or the
     Einsum's per-position features (P, C), (P, C, k*k) for a depthwise one (second value True)."""
     if node.op_type == "Einsum":
+        if _attrs(node)["equation"].decode().replace(" ", "") != "nchw,kc->nkhw":
+            raise ValueError(f"{node.name}: only the classifier's 'nchw,kc->nkhw' Einsum is handled")
         rows = x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
         return rows[rng.choice(len(rows), min(MAX_POSITIONS, len(rows)), replace=False)], False
     a = _attrs(node)
@@ -154,15 +156,14 @@ def calibrated_int8_weights(src: str | Path, dst: str | Path, hessians: dict[str
     `gptq_int8` with `hessians` (layer_hessians); everything else as int8_weights does (same graph, metadata,
     deterministic bytes). Returns {tensors, bytes_before, bytes_after}."""
     import onnx
-    from onnx import helper, numpy_helper
 
-    from leafscout.webapp.phone import INT8_OPS, _store_weights
+    from leafscout.webapp.phone import _store_weights, dequantized, int8_weight_of
 
     users = weight_users(onnx.load(str(src)))
 
     def convert(name, base, arr, uses, n):
         if name not in hessians or arr.size < min_size or arr.ndim < 2 or not uses \
-                or not all(INT8_OPS.get(node.op_type) == k for node, k in uses):
+                or not all(int8_weight_of(*u) for u in uses):
             return None
         flat = arr.reshape(arr.shape[0], -1)
         node = users[name][0]
@@ -171,11 +172,7 @@ def calibrated_int8_weights(src: str | Path, dst: str | Path, hessians: dict[str
             q, scale = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
         else:
             q, scale = gptq_int8(flat, hessians[name])
-        return ([numpy_helper.from_array(q.reshape(arr.shape), base),
-                 numpy_helper.from_array(scale, base + "_scale"),
-                 numpy_helper.from_array(np.zeros(arr.shape[0], np.int8), base + "_zero")],
-                helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
-                                 axis=0, name=f"leafscout_int8_dq_{n}"))
+        return dequantized(name, base, q.reshape(arr.shape), scale, n)
 
     n, size = _store_weights(src, dst, "_int8", convert, min_opset=(13, "per-axis DequantizeLinear"))
     return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": size}
@@ -203,6 +200,19 @@ def detector_photos(data_root: str | Path, n: int, seed: int = 0) -> list[Path]:
     return [Path(it.path) for it in random.Random(seed).sample(items, min(n, len(items)))]
 
 
+def classifier_batches(pred, photos: list[Path]):
+    """The classifier's inputs for `photos`, through the runtime's own preprocessing (model.quantize's)."""
+    from leafscout.model.quantize import calibration_batches
+
+    return calibration_batches(pred, photos)
+
+
+def detector_batches(det, photos: list[Path], batch_size: int = 4):
+    """The detector's inputs for `photos`: the runtime's image gate and letterbox (model.detect)."""
+    for i in range(0, len(photos), batch_size):
+        yield np.stack([det.prepare(det.load(str(f))[0])[0] for f in photos[i:i + batch_size]])
+
+
 def quantize_shipped(data_root: str | Path, out_dir: str | Path | None = None, classifier: str | Path | None = None,
                      detector: str | Path | None = None, per_dataset: int = 24, detector_n: int = 48,
                      threads: int = 2, log=print) -> list[Path]:
@@ -217,20 +227,14 @@ def quantize_shipped(data_root: str | Path, out_dir: str | Path | None = None, c
     cls = Path(classifier) if classifier else default_model_path()
     pred = Predictor(cls, threads=threads)
     photos = classifier_photos(data_root, per_dataset)
-
-    def cls_batches():
-        for i in range(0, len(photos), 8):
-            yield np.stack([pred.views(pred.load(str(f)))[0][0] for f in photos[i:i + 8]])
-    jobs.append((cls, photos, cls_batches, f"{per_dataset} TRAIN photos per dataset, the runtime's preprocessing"))
+    jobs.append((cls, photos, lambda: classifier_batches(pred, photos),
+                 f"{per_dataset} TRAIN photos per dataset, the runtime's preprocessing"))
     det_path = Path(detector) if detector else default_pests_path()
     if det_path and Path(det_path).is_file():
         det = Detector(det_path, threads=threads, labeler=False)
         dphotos = detector_photos(data_root, detector_n)
-
-        def det_batches():
-            for i in range(0, len(dphotos), 4):
-                yield np.stack([det.prepare(det.load(str(f))[0])[0] for f in dphotos[i:i + 4]])
-        jobs.append((Path(det_path), dphotos, det_batches, f"{detector_n} rice_pest TRAIN photos, the detector's letterbox"))
+        jobs.append((Path(det_path), dphotos, lambda: detector_batches(det, dphotos),
+                     f"{detector_n} rice_pest TRAIN photos, the detector's letterbox"))
     written = []
     for src, photos_, batches, how in jobs:
         t0 = time.perf_counter()

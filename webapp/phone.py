@@ -93,8 +93,9 @@ def _store_weights(src: str | Path, dst: str | Path, suffix: str, convert,
                    min_opset: tuple[int, str] | None = None) -> tuple[int, int]:
     """Rewrite `src` into `dst` with some float32 initializers stored another way: `convert(name, base, array,
     uses, n)` returns None (keep it) or (new initializers named from `base`, the node that rebuilds the float32
-    tensor `name`; `uses` are the (node, input index) pairs that read it, `n` the count so far). Those nodes go in front of the graph; metadata, opsets and node order carry over,
-    and the same input gives the same bytes. Returns (tensors converted, bytes written)."""
+    tensor `name`; `uses` are the (node, input index) pairs that read it, `n` the count so far). Those nodes go
+    in front of the graph; metadata, opsets and node order carry over, and the same input gives the same bytes.
+    Returns (tensors converted, bytes written)."""
     import numpy as np
     import onnx
     from onnx import numpy_helper
@@ -159,6 +160,38 @@ def half_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
 INT8_OPS = {"Conv": 1, "Gemm": 1, "Einsum": 1}  # op -> the input that holds the weight
 
 
+def int8_weight_of(node, k: int) -> bool:
+    """Whether input `k` of `node` is a weight int8 storage handles: its axis 0 is the output channel (Conv, Gemm
+    with transB=1, Einsum "...,kc->..." with k kept and c summed)."""
+    import onnx
+
+    if INT8_OPS.get(node.op_type) != k:
+        return False
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    if node.op_type == "Gemm":
+        return attrs.get("transB", 0) == 1  # (N, K): axis 0 is the output
+    if node.op_type == "Einsum":
+        spec = attrs["equation"].decode().replace(" ", "")
+        ins, out = spec.split("->")
+        w = ins.split(",")[1]
+        return len(w) == 2 and w[0] in out and w[1] not in out  # "kc": k kept (output), c summed
+    return True
+
+
+def dequantized(name: str, base: str, q, scale, n: int) -> tuple[list, object]:
+    """The int8 initializers (`base`, its scale, a zero point of 0) and the DequantizeLinear(axis=0) node that
+    rebuilds the float32 weight `name` from int8 `q` (shaped as the weight) and one scale per output channel."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    return ([numpy_helper.from_array(np.asarray(q, np.int8), base),
+             numpy_helper.from_array(np.asarray(scale, np.float32), base + "_scale"),
+             numpy_helper.from_array(np.zeros(len(scale), np.int8), base + "_zero")],
+            onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
+                                  axis=0, name=f"leafscout_int8_dq_{n}"))
+
+
 def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     """Write `src` to `dst` with the weight of every Conv, Gemm (transB=1) and Einsum ("...,kc->...") of
     `min_size` or more values stored as int8, one symmetric scale per output channel (axis 0: scale = max|w| /
@@ -168,27 +201,12 @@ def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
     the same bytes. Returns {tensors, bytes_before, bytes_after, max_error (largest |w - dequantized w|)}.
     Needs the `onnx` package."""
     import numpy as np
-    import onnx
-    from onnx import numpy_helper
-
-    def weight_of(node, k) -> bool:
-        if INT8_OPS.get(node.op_type) != k:
-            return False
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type == "Gemm":
-            return attrs.get("transB", 0) == 1  # (N, K): axis 0 is the output
-        if node.op_type == "Einsum":
-            spec = attrs["equation"].decode().replace(" ", "")
-            ins, out = spec.split("->")
-            w = ins.split(",")[1]
-            return len(w) == 2 and w[0] in out and w[1] not in out  # "kc": k kept (output), c summed
-        return True
 
     err = 0.0
 
     def convert(name, base, arr, uses, n):
         nonlocal err
-        if arr.size < min_size or arr.ndim < 2 or not uses or not all(weight_of(*u) for u in uses):
+        if arr.size < min_size or arr.ndim < 2 or not uses or not all(int8_weight_of(*u) for u in uses):
             return None
         flat = arr.reshape(arr.shape[0], -1).astype(np.float64)
         scale = np.abs(flat).max(axis=1) / 127.0
@@ -196,11 +214,7 @@ def int8_weights(src: str | Path, dst: str | Path, min_size: int = 256) -> dict:
         scale = scale.astype(np.float32)
         q = np.clip(np.rint(flat / scale[:, None].astype(np.float64)), -127, 127).astype(np.int8)
         err = max(err, float(np.abs(q * scale[:, None].astype(np.float64) - flat).max()))
-        return ([numpy_helper.from_array(q.reshape(arr.shape), base),
-                 numpy_helper.from_array(scale, base + "_scale"),
-                 numpy_helper.from_array(np.zeros(arr.shape[0], np.int8), base + "_zero")],
-                onnx.helper.make_node("DequantizeLinear", [base, base + "_scale", base + "_zero"], [name],
-                                      axis=0, name=f"leafscout_int8_dq_{n}"))
+        return dequantized(name, base, q.reshape(arr.shape), scale, n)
 
     n, size = _store_weights(src, dst, "_int8", convert, min_opset=(13, "per-axis DequantizeLinear"))
     return {"tensors": n, "bytes_before": Path(src).stat().st_size, "bytes_after": size, "max_error": err}
