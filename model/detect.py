@@ -15,6 +15,11 @@ Naming: when a pest labeler lies next to the detector (`pests_labeler.onnx` besi
 `<detector stem>_labeler.onnx`), each box is cropped from the decoded photo (with some context) and the labeler,
 an EfficientNet-Lite0 trained on insect crops (training/pest_crops.py), names it; the detector's score stays the
 box's score. Without one, the detector's own class head names the boxes.
+
+Leaves: a scene detector (trained with `--leaves`) has one more class, `plant.leaf` (LEAF_LABEL), and finds the
+leaves of the photo in the same pass: `det.scene(photo)` gives both, leaves and insects, from one network run.
+Leaf boxes never reach the labeler and are never counted as insects; for a detector without the class,
+`scene(...).leaves` is empty.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from leafscout.model.sessions import session_options
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
 NO_INSECT = "none.no_insect"  # the labeler's extra class: the detector boxed something that is not an insect
 META_PREFIX = "leafscout."
+LEAF_LABEL = "plant.leaf"  # a scene detector's leaf class (training/detect_train.py --leaves): not an insect
 PAD_VALUE = 127
 
 
@@ -54,6 +60,23 @@ class Pest:
     def to_dict(self) -> dict:
         return {"label": self.label, "score": round(float(self.score), 4),
                 "box": [round(float(v), 1) for v in self.box]}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf found by a scene detector: its box in the original photo's pixels and the detector's score."""
+    score: float
+    box: tuple[float, float, float, float]
+
+    def to_dict(self) -> dict:
+        return {"score": round(float(self.score), 4), "box": [round(float(v), 1) for v in self.box]}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What one detector pass found: insects (named) and leaves, each highest score first."""
+    pests: list
+    leaves: list
 
 
 @dataclass(frozen=True)
@@ -188,14 +211,19 @@ class Detector:
         if meta.get("kind") != "pest_detector":
             raise DetectorError(f"{self.path} is not a LeafScout pest detector (no leafscout.kind=pest_detector)")
         self.meta = meta
-        self.labels: list[str] = json.loads(meta["labels"])
+        self.all_labels: list[str] = json.loads(meta["labels"])
+        # insect classes first; a scene detector's leaf class is the last one (training/detect_train.py)
+        self.labels: list[str] = [lab for lab in self.all_labels if lab != LEAF_LABEL]
+        if self.all_labels[:len(self.labels)] != self.labels:
+            raise DetectorError(f"{self.path}: the leaf class must be the detector's last class")
+        self.leaf_class = len(self.labels) if LEAF_LABEL in self.all_labels else None
         self.input_size = int(meta["input_size"])
         self.pad_value = int(meta.get("pad_value", PAD_VALUE))
         self.mean = json.loads(meta["mean"])
         self.std = json.loads(meta["std"])
         self.score_threshold = float(meta["score_threshold"])
         per_class = json.loads(meta.get("class_score_thresholds") or "{}")
-        self.thresholds = np.array([float(per_class.get(lab, self.score_threshold)) for lab in self.labels])
+        self.thresholds = np.array([float(per_class.get(lab, self.score_threshold)) for lab in self.all_labels])
         self.nms_iou = float(meta["nms_iou"])
         self.max_detections = int(meta.get("max_detections", 100))
         self.version = meta.get("version", "unknown")
@@ -246,10 +274,23 @@ class Detector:
     def detect(self, image, score_threshold: float | None = None) -> list[Pest]:
         """Path, bytes, PIL image or RGB array -> pests found, highest score first. Raises ImageError for an
         unusable photo (the gate's one clear message)."""
+        return self.scene(image, score_threshold).pests
+
+    def scene(self, image, score_threshold: float | None = None) -> Scene:
+        """One network pass -> the insects (named, as `detect`) and the leaves (a scene detector only)."""
         rgb, ow, oh = self.load(image)
         x, lb = self.prepare(rgb)
         scores, boxes = self.infer(x[None])
-        return self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold, rgb)
+        return Scene(self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold, rgb),
+                     self._leaves(scores[0], boxes[0], lb, ow, oh))
+
+    def _leaves(self, scores, boxes, lb, ow, oh) -> list[Leaf]:
+        if self.leaf_class is None:
+            return []
+        s = scores[:, self.leaf_class:self.leaf_class + 1]
+        b, sc, _ = postprocess(s, boxes, self.thresholds[self.leaf_class], self.nms_iou, 20)
+        b = boxes_to_original(b, lb, ow, oh)
+        return [Leaf(float(si), tuple(float(v) for v in bi)) for bi, si in zip(b, sc)]
 
     def name_boxes(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """Class index per box (boxes in `rgb`'s pixels) from the labeler's crops; len(labels) means no insect."""
@@ -261,6 +302,9 @@ class Detector:
 
     def _pests(self, scores, boxes, lb, ow, oh, score_threshold=None, rgb=None) -> list[Pest]:
         thr = self.thresholds if score_threshold is None else float(score_threshold)
+        if self.leaf_class is not None:  # leaves are not insects: only the insect classes make pest boxes
+            scores = scores[:, :self.leaf_class]
+            thr = thr[:self.leaf_class] if np.ndim(thr) else thr
         b, s, c = postprocess(scores, boxes, thr, self.nms_iou, self.max_detections)
         b = boxes_to_original(b, lb)  # in the decoded photo's pixels
         if self.labeler is not None and rgb is not None and len(b):
@@ -280,9 +324,9 @@ class Detector:
                                                               "version": self.labeler_version,
                                                               "input_size": self.labeler_size},
                 "input_size": self.input_size, "score_threshold": self.score_threshold,
-                "class_score_thresholds": dict(zip(self.labels, self.thresholds.tolist())),
+                "class_score_thresholds": dict(zip(self.all_labels, self.thresholds.tolist())),
                 "nms_iou": self.nms_iou}
 
 
-__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Letterbox", "letterbox", "letterbox_params", "crop_box",
+__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Leaf", "Scene", "LEAF_LABEL", "Letterbox", "letterbox", "letterbox_params", "crop_box",
            "boxes_to_original", "postprocess", "nms", "box_iou", "default_pests_path", "PESTS_ENV"]

@@ -28,6 +28,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.fcos import FCOS, FCOSHead
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
+from torchvision.ops.focal_loss import sigmoid_focal_loss
 
 from leafscout.model.arch import EfficientNetLite0, load_pretrained
 
@@ -82,6 +83,31 @@ class LiteFPN(nn.Module):
         return self
 
 
+class MaskedFCOSHead(FCOSHead):
+    """torchvision's FCOSHead whose classification loss skips, per image, the classes the image says nothing
+    about (`targets[i]["ignore_classes"]`, bool [C]): a field photo full of leaves nobody boxed still teaches
+    "no insect here" without teaching "these leaves are background". Same parameters as FCOSHead."""
+
+    def compute_loss(self, targets, head_outputs, anchors, matched_idxs):
+        losses = super().compute_loss(targets, head_outputs, anchors, matched_idxs)
+        if not any("ignore_classes" in t for t in targets):
+            return losses
+        logits = head_outputs["cls_logits"]
+        gt = torch.zeros_like(logits)
+        keep = torch.ones(logits.shape[0], 1, logits.shape[2], dtype=logits.dtype)
+        num_fg = 0
+        for i, (t, m) in enumerate(zip(targets, matched_idxs)):
+            fg = m >= 0
+            num_fg += int(fg.sum())
+            if fg.any():
+                gt[i, fg, t["labels"][m[fg]]] = 1.0
+            if "ignore_classes" in t:
+                keep[i, 0] = (~t["ignore_classes"]).to(logits.dtype)
+        loss = sigmoid_focal_loss(logits, gt, reduction="none") * keep
+        losses["classification"] = loss.sum() / max(1, num_fg)
+        return losses
+
+
 class PestDetector(nn.Module):
     """FCOS on LiteFPN for one fixed square input size.
 
@@ -100,7 +126,7 @@ class PestDetector(nn.Module):
                        "head_convs": head_convs}
         backbone = LiteFPN(fpn_channels, pretrained=pretrained, weights=weights)
         anchor_gen = AnchorGenerator(tuple((s,) for s in STRIDES), ((1.0,),) * len(STRIDES))
-        head = FCOSHead(fpn_channels, 1, num_classes, num_convs=head_convs)
+        head = MaskedFCOSHead(fpn_channels, 1, num_classes, num_convs=head_convs)
         # torchvision's FCOS supplies the matching and the losses; its resize transform is not used (the input
         # is already letterboxed to SxS and normalised), so min/max size only document the input size
         self.fcos = FCOS(backbone, num_classes, min_size=input_size, max_size=input_size,

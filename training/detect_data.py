@@ -53,6 +53,9 @@ class Item:
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # x0y0x1y1, image pixels
     labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
     source: str = "rice_pest"
+    ignore_leaf: bool = False  # leaves in the photo are not boxed: the leaf class learns nothing from it
+    leaf_box: bool = False  # a lab photo: its one leaf is boxed from the locator's mask when it is read
+    scene: int = -1  # >= 0: a synthetic scene (training/scene_synth.py) drawn with this seed; `path` unused
 
 
 def read_yolo(label_file: str | Path, width: int, height: int, index: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -171,33 +174,60 @@ def load_rgb(path: str) -> np.ndarray | None:
         return None
 
 
-class DetectionSet:
-    """(uint8 SxSx3 image, boxes [M,4] float32 in input pixels, labels [M] int64) per item, augmented or not."""
+@dataclass
+class Scenes:
+    """What synthetic scenes and lab-photo leaf boxes need: the leaf cut-outs, foliage photos for backdrops,
+    and the detector's class index for a leaf."""
+    cutouts: list
+    foliage: list
+    leaf_class: int
+    size: int = 448
+    val: "Scenes | None" = None  # the same from VAL leaves, to score leaf boxes
 
-    def __init__(self, items: list[Item], size: int, train: bool):
-        self.items, self.size, self.train = items, size, train
+
+class DetectionSet:
+    """(uint8 SxSx3 image, boxes [M,4] float32 in input pixels, labels [M] int64, ignore_leaf bool) per item,
+    augmented or not."""
+
+    def __init__(self, items: list[Item], size: int, train: bool, scenes: Scenes | None = None):
+        self.items, self.size, self.train, self.scenes = items, size, train, scenes
         self.tf = train_transform(size) if train else eval_transform(size)
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i: int):
-        it = self.items[i]
+    def _read(self, it: Item):
+        """(RGB, boxes, labels, ignore_leaf) of an item before augmentation."""
+        if it.scene >= 0:
+            from leafscout.training.scene_synth import compose_scene
+            sc = self.scenes
+            rgb, boxes = compose_scene(sc.cutouts, np.random.default_rng(it.scene), sc.size, sc.foliage)
+            return rgb, boxes, np.full(len(boxes), sc.leaf_class, np.int64), False
         rgb = load_rgb(it.path)
         if rgb is None:  # reported by the trainer's data check; an unreadable photo is never silently used
             raise DetectDataError(f"{it.path} cannot be read")
+        if it.leaf_box and self.scenes is not None:
+            from leafscout.training.scene_synth import leaf_box
+            box = leaf_box(rgb)
+            if box is None:  # the locator found no clean leaf: say nothing about leaves in this photo
+                return rgb, it.boxes.copy(), it.labels, True
+            return rgb, np.concatenate([it.boxes, box[None]]), np.append(it.labels, self.scenes.leaf_class), False
+        return rgb, it.boxes.copy(), it.labels, it.ignore_leaf
+
+    def __getitem__(self, i: int):
+        it = self.items[i]
+        rgb, boxes, labels, ignore = self._read(it)
         h, w = rgb.shape[:2]
-        boxes = it.boxes.copy()
         if len(boxes):
             boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
             boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
         if self.train:
-            out = self.tf(image=rgb, bboxes=boxes, labels=it.labels)
+            out = self.tf(image=rgb, bboxes=boxes, labels=labels)
             img = out["image"]
             b = np.asarray(out["bboxes"], np.float32).reshape(-1, 4)
             lab = np.asarray(out["labels"], np.int64).reshape(-1)
         else:
             img, b, _ = self.tf(rgb, boxes)
-            lab = it.labels
+            lab = labels
         keep = (b[:, 2] - b[:, 0] >= 2) & (b[:, 3] - b[:, 1] >= 2)
-        return img, b[keep], lab[keep]
+        return img, b[keep], lab[keep], ignore

@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from leafscout.model.detect import PAD_VALUE, Detector, box_iou, normalize, postprocess
+from leafscout.model.detect import LEAF_LABEL, PAD_VALUE, Detector, box_iou, normalize, postprocess
 from leafscout.model.detect_metrics import ImageDets, detection_report
 from leafscout.model.preprocess import LITE_MEAN, LITE_STD
-from leafscout.training.detect_data import (DetectionSet, detection_labels, leaf_negatives, repeat_factors, rice_pest_items,
-                                  sample_per_dataset)
+from leafscout.training.detect_data import (DetectionSet, Item, Scenes, detection_labels, leaf_negatives, load_rgb,
+                                  repeat_factors, rice_pest_items, sample_per_dataset)
 
 log = logging.getLogger("leafscout.detect_train")
 EVAL_SCORE_FLOOR = 0.05  # detections below this are dropped before AP (as torchvision's FCOS does)
@@ -67,6 +67,15 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
     p.add_argument("--limit-images", type=int, default=None, help="use at most N train and N val photos (smoke tests)")
     p.add_argument("--no-pretrained", action="store_true", help="random backbone weights (tests)")
+    p.add_argument("--leaves", action="store_true",
+                   help="a scene detector: also find leaves (class plant.leaf), learned from synthetic scenes of lab "
+                        "leaves (training/scene_synth.py) and lab photos boxed by the locator")
+    p.add_argument("--scenes-per-epoch", type=int, default=240, help="with --leaves: synthetic scenes per epoch")
+    p.add_argument("--lab-leaves-per-epoch", type=int, default=120,
+                   help="with --leaves: lab photos per epoch, their leaf boxed from the locator's mask")
+    p.add_argument("--cutouts", type=int, default=1500, help="with --leaves: leaf cut-outs from lab TRAIN photos")
+    p.add_argument("--val-scenes", type=int, default=150,
+                   help="with --leaves: synthetic scenes from lab VAL leaves to score leaf boxes")
     p.add_argument("--resume", default="", help="checkpoint.pt to continue from")
     p.add_argument("--finalize-only", action="store_true", help="with --resume: skip training, only finalize")
     p.add_argument("--no-finalize", action="store_true", help="train only")
@@ -82,24 +91,38 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------------------------------------- data
 
-def collate(batch):
+def collate(batch, num_classes: int = 0, leaf_class: int | None = None):
+    """Normalised NCHW batch and torchvision targets; a photo whose leaves are not boxed gets
+    `ignore_classes` marking the leaf class (model.detector_arch.MaskedFCOSHead)."""
     imgs = np.stack([b[0] for b in batch])
     x = (imgs.astype(np.float32) / 255.0 - np.asarray(LITE_MEAN, np.float32)) / np.asarray(LITE_STD, np.float32)
     x = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-    targets = [{"boxes": torch.from_numpy(np.asarray(b[1], np.float32).reshape(-1, 4)),
-                "labels": torch.from_numpy(np.asarray(b[2], np.int64).reshape(-1))} for b in batch]
+    targets = []
+    for b in batch:
+        t = {"boxes": torch.from_numpy(np.asarray(b[1], np.float32).reshape(-1, 4)),
+             "labels": torch.from_numpy(np.asarray(b[2], np.int64).reshape(-1))}
+        if leaf_class is not None and len(b) > 3 and b[3]:
+            ignore = torch.zeros(num_classes, dtype=torch.bool)
+            ignore[leaf_class] = True
+            t["ignore_classes"] = ignore
+        targets.append(t)
     return x, targets
 
 
-def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int):
+def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int, lab_leaves=(), n_lab: int = 0,
+                n_scenes: int = 0):
     """This epoch's list: each positive photo floor(r) or ceil(r) times (stochastic rounding of its repeat
-    factor), plus `n_neg` leaf photos drawn without replacement, shuffled; deterministic per (seed, epoch)."""
+    factor), plus `n_neg` leaf photos drawn without replacement, `n_lab` lab photos whose leaf is boxed and
+    `n_scenes` synthetic scenes (a fresh seed each), shuffled; deterministic per (seed, epoch)."""
     rng = random.Random(seed * 1000 + epoch)
     items = []
     for it, r in zip(positives, factors):
         items.extend([it] * (int(r) + (rng.random() < r - int(r))))
     if negatives and n_neg:
         items.extend(rng.sample(negatives, min(n_neg, len(negatives))))
+    if lab_leaves and n_lab:
+        items.extend(rng.sample(lab_leaves, min(n_lab, len(lab_leaves))))
+    items.extend(Item("", source="scene", scene=(seed * 1000 + epoch) * 100_000 + k) for k in range(n_scenes))
     rng.shuffle(items)
     return items
 
@@ -111,12 +134,14 @@ def lr_at(progress: float, step: int, args) -> float:
 
 # ---------------------------------------------------------------------------------------------- train / eval
 
-def train_one_epoch(model, optimizer, items, args, state, planned_steps: int, start_time: float):
+def train_one_epoch(model, optimizer, items, args, state, planned_steps: int, start_time: float, scenes=None):
     """One pass over `items`; updates `state` (step, elapsed). Returns mean losses, or None when stopped."""
     model.train()
-    ds = DetectionSet(items, args.input_size, train=True)
+    ds = DetectionSet(items, args.input_size, train=True, scenes=scenes)
+    leaf_class = scenes.leaf_class if scenes is not None else None
     loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=False, num_workers=0,
-                                         collate_fn=collate, drop_last=True)
+                                         collate_fn=lambda b: collate(b, model.num_classes, leaf_class),
+                                         drop_last=True)
     sums, n, t0 = {}, 0, time.time()
     for x, targets in loader:
         elapsed = state["elapsed"] + (time.time() - start_time)
@@ -148,38 +173,56 @@ def train_one_epoch(model, optimizer, items, args, state, planned_steps: int, st
 
 
 @torch.no_grad()
-def predict_raw(model, items, size: int, batch_size: int = 16):
+def predict_raw(model, items, size: int, batch_size: int = 16, scenes=None):
     """Letterboxed eval pass: per item (scores [A,C], boxes [A,4], gt boxes, gt labels) in input pixels."""
     model.eval()
-    ds = DetectionSet(items, size, train=False)
+    ds = DetectionSet(items, size, train=False, scenes=scenes)
     out = []
     for i in range(0, len(ds), batch_size):
         batch = [ds[j] for j in range(i, min(len(ds), i + batch_size))]
         x, _ = collate(batch)
         s, b = model.raw(x.contiguous(memory_format=torch.channels_last))
-        for k, (img, gb, gl) in enumerate(batch):
+        for k, (img, gb, gl, _) in enumerate(batch):
             out.append((s[k].numpy(), b[k].numpy(), gb, gl))
     return out
 
 
-def dets_at(raw, threshold: float, nms_iou: float) -> list[ImageDets]:
+def dets_at(raw, threshold, nms_iou: float, classes: list[int] | None = None) -> list[ImageDets]:
+    """Detections per image at `threshold` (a float or one per class). With `classes`, only those classes'
+    scores are looked at (as the runtime's insect path does) and the rest never become boxes."""
     res = []
     for s, b, gb, gl in raw:
+        if classes is not None:
+            masked = np.zeros_like(s)
+            masked[:, classes] = s[:, classes]
+            s = masked
         bb, ss, cc = postprocess(s, b, threshold, nms_iou)
         res.append(ImageDets(bb, ss, cc, np.asarray(gb, np.float32).reshape(-1, 4), np.asarray(gl, np.int64)))
     return res
 
 
 def evaluate(model, items, labels, args, threshold: float = EVAL_SCORE_FLOOR) -> dict:
+    """Insect metrics on the rice_pest val photos: leaf boxes, if the detector finds leaves, are not insects."""
     raw = predict_raw(model, items, args.input_size)
-    return detection_report(dets_at(raw, threshold, args.nms_iou), labels)
+    insects = [i for i, lab in enumerate(labels) if lab != LEAF_LABEL]
+    return detection_report(dets_at(raw, threshold, args.nms_iou, insects), [labels[i] for i in insects])
+
+
+def evaluate_leaves(model, items, labels, args, scenes, threshold: float = EVAL_SCORE_FLOOR) -> dict:
+    """Leaf-box AP@0.5 on synthetic scenes of VAL leaves and lab VAL photos boxed by the locator."""
+    raw = predict_raw(model, items, args.input_size, scenes=scenes.val or scenes)
+    leaf = labels.index(LEAF_LABEL)
+    raw = [(s, b, gb, np.zeros(len(gl), np.int64)) for s, b, gb, gl in raw]  # one class: the leaf
+    rep = detection_report(dets_at(raw, threshold, args.nms_iou, [leaf]), [LEAF_LABEL])
+    return {"ap": rep["ap_class_agnostic"], "gt_boxes": rep["gt_boxes"], "images": rep["images"]}
 
 
 # ---------------------------------------------------------------------------------------------- finalize
 
-def leaf_max_scores(det: Detector, items) -> list[tuple[str, float]]:
+def leaf_max_scores(det: Detector, items, classes: list[int] | None = None) -> list[tuple[str, float]]:
     """For each leaf val photo, through the shipped runtime path (gate, letterbox, ONNX): the highest score any
-    location gives a box (of at least 1 px): the photo yields a detection at threshold t iff this is >= t."""
+    location gives a box (of at least 1 px) of `classes` (all when None): the photo yields such a detection at
+    threshold t iff this is >= t."""
     out = []
     for it in items:
         try:
@@ -188,9 +231,10 @@ def leaf_max_scores(det: Detector, items) -> list[tuple[str, float]]:
             continue
         x, _ = det.prepare(rgb)
         s, b = det.infer(x[None])
+        s = s[0] if classes is None else s[0][:, classes]
         wh = b[0][:, 2:] - b[0][:, :2]
         ok = wh.min(1) >= 1.0
-        out.append((it.source, float(s[0][ok].max()) if ok.any() else 0.0))
+        out.append((it.source, float(s[ok].max()) if ok.any() else 0.0))
     return out
 
 
@@ -217,19 +261,41 @@ def set_metadata(path: Path, updates: dict[str, str]) -> None:
     onnx.save(proto, str(path))
 
 
-def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) -> dict:
+def leaf_threshold(model, leaf_val, labels, args, scenes) -> tuple[float, dict]:
+    """The leaf class's score threshold: the one with the best F1 of leaf boxes (IoU 0.5) on the leaf val
+    items, never below --min-threshold; and precision / recall at a few thresholds for the report."""
+    from leafscout.model.detect_metrics import _match
+    raw = predict_raw(model, leaf_val, args.input_size, scenes=scenes.val or scenes)
+    leaf = labels.index(LEAF_LABEL)
+    raw = [(s, b, gb, np.zeros(len(gl), np.int64)) for s, b, gb, gl in raw]
+    table, best = {}, (-1.0, args.min_threshold)
+    for t in np.arange(max(0.1, args.min_threshold), 0.91, 0.05):
+        sc, tp, n_gt = _match(dets_at(raw, float(t), args.nms_iou, [leaf]), None, 0.5)
+        prec = float(tp.mean()) if len(tp) else 0.0
+        rec = float(tp.sum() / n_gt) if n_gt else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        table[f"{t:.2f}"] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4)}
+        if f1 > best[0]:
+            best = (f1, round(float(t), 2))
+    return best[1], table
+
+
+def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict, scenes=None, leaf_val=()) -> dict:
     from leafscout.model.detector_arch import detector_metadata, export_detector
 
     t0 = time.time()
     report = {"labels": labels, "input_size": args.input_size, "train": train_info}
     raw = predict_raw(model, val_items, args.input_size)
-    report["val_all_scores"] = detection_report(dets_at(raw, EVAL_SCORE_FLOOR, args.nms_iou), labels)
+    insects = [i for i, lab in enumerate(labels) if lab != LEAF_LABEL]
+    report["val_all_scores"] = detection_report(dets_at(raw, EVAL_SCORE_FLOOR, args.nms_iou, insects),
+                                                [labels[i] for i in insects])
     # export (threshold set below once chosen), verified against torch on real val photos
     check = np.stack([normalize(DetectionSet(val_items[:12], args.input_size, False)[i][0], LITE_MEAN, LITE_STD)
                       for i in range(min(12, len(val_items)))])
     meta = detector_metadata(labels, args.input_size, LITE_MEAN, LITE_STD, args.min_threshold, {}, args.nms_iou,
                              args.model_version, PAD_VALUE,
-                             extra={"dataset": args.dataset, "trained_on": "rice_pest train + leaf photos (train splits)"})
+                             extra={"dataset": args.dataset, "trained_on": "rice_pest train + leaf photos (train splits)"
+                                    + (" + synthetic scenes of lab train leaves" if LEAF_LABEL in labels else "")})
     onnx_path = out_dir / "pests.onnx"
     report["export"] = export_detector(model, onnx_path, meta, check)
     det = Detector(onnx_path, threads=args.threads or None)
@@ -237,10 +303,17 @@ def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) ->
     leaves = leaf_negatives(args.data_root, "val")
     if args.leaf_val_limit:
         leaves = sample_per_dataset(leaves, args.leaf_val_limit * len({i.source for i in leaves}), args.seed)
-    scored = leaf_max_scores(det, leaves)
+    scored = leaf_max_scores(det, leaves, insects)
     maxes = [s for _, s in scored]
     thr = choose_threshold(maxes, args.leaf_clean_target, args.min_threshold)
-    set_metadata(onnx_path, {"leafscout.score_threshold": repr(thr)})
+    updates = {"leafscout.score_threshold": repr(thr)}
+    if LEAF_LABEL in labels:
+        leaf_thr, leaf_table = leaf_threshold(model, list(leaf_val), labels, args, scenes)
+        updates["leafscout.class_score_thresholds"] = json.dumps({LEAF_LABEL: leaf_thr})
+        report["leaves"] = {"score_threshold": leaf_thr, "val_items": len(leaf_val),
+                            "ap_all_scores": evaluate_leaves(model, list(leaf_val), labels, args, scenes),
+                            "by_threshold": leaf_table}
+    set_metadata(onnx_path, updates)
     det = Detector(onnx_path, threads=args.threads or None)
     by_ds = {}
     for src, s in scored:
@@ -264,10 +337,13 @@ def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) ->
         gb[:, [0, 2]] = gb[:, [0, 2]] * lb.scale + lb.pad_x
         gb[:, [1, 3]] = gb[:, [1, 3]] * lb.scale + lb.pad_y
         onnx_raw.append((s[0], b[0], gb, it.labels))
-    report["val_onnx_all_scores"] = detection_report(dets_at(onnx_raw, EVAL_SCORE_FLOOR, args.nms_iou), labels)
-    report["val_at_threshold"] = detection_report(dets_at(onnx_raw, thr, args.nms_iou), labels)
+    ilabels = [labels[i] for i in insects]
+    report["val_onnx_all_scores"] = detection_report(dets_at(onnx_raw, EVAL_SCORE_FLOOR, args.nms_iou, insects),
+                                                     ilabels)
+    report["val_at_threshold"] = detection_report(dets_at(onnx_raw, thr, args.nms_iou, insects), ilabels)
     report["val_by_threshold"] = {
-        f"{t:.2f}": {k: v for k, v in detection_report(dets_at(onnx_raw, float(t), args.nms_iou), labels).items()
+        f"{t:.2f}": {k: v for k, v in detection_report(dets_at(onnx_raw, float(t), args.nms_iou, insects),
+                                                       ilabels).items()
                      if k in ("ap_class_agnostic", "map", "matched_label_accuracy", "detections")}
         for t in np.arange(0.1, 0.95, 0.05)}
     report["finalize_seconds"] = round(time.time() - t0, 1)
@@ -281,6 +357,46 @@ def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict) ->
 
 
 # ---------------------------------------------------------------------------------------------- main
+
+def scene_data(args, leaf_class: int, negatives):
+    """What --leaves adds: (Scenes, insect negatives: the field photos, leaf class ignored, lab TRAIN photos to
+    box by the locator (insect negatives too), leaf val items). A lab photo is never an empty image here: its
+    leaf would be taught as background. Cut-outs come from lab TRAIN photos only, val scenes from lab VAL photos only;
+    the backdrops' foliage from the field sets' TRAIN photos for both (a backdrop, not a thing to find)."""
+    from leafscout.training.presets import LAB_DATASETS
+    from leafscout.training.scene_synth import cut_leaf
+
+    lab = [it for it in negatives if it.source in LAB_DATASETS]
+    field = [it for it in negatives if it.source not in LAB_DATASETS]
+    for it in field:
+        it.ignore_leaf = True
+    lab_leaves = [Item(it.path, source=it.source, leaf_box=True) for it in lab]
+
+    def cutouts_of(items, n, seed):
+        out = []
+        for it in sample_per_dataset(items, n, seed):
+            rgb = load_rgb(it.path)
+            c = cut_leaf(rgb, it.source) if rgb is not None else None
+            if c is not None:
+                out.append(c)
+        return out
+
+    t0 = time.time()
+    cutouts = cutouts_of(lab, args.cutouts, args.seed)
+    foliage = [load_rgb(it.path) for it in sample_per_dataset(field, 300, args.seed)]
+    foliage = [f for f in foliage if f is not None]
+    scenes = Scenes(cutouts, foliage, leaf_class)
+    val_lab = [it for it in leaf_negatives(args.data_root, "val") if it.source in LAB_DATASETS]
+    val_scenes = Scenes(cutouts_of(val_lab, max(200, args.val_scenes * 2), args.seed + 1), foliage, leaf_class)
+    leaf_val = [Item("", source="scene", scene=10 ** 9 + k) for k in range(args.val_scenes)]
+    leaf_val += [Item(it.path, source=it.source, leaf_box=True)
+                 for it in sample_per_dataset(val_lab, args.val_scenes, args.seed)]
+    scenes.val = val_scenes
+    log.info("scene data: %d leaf cut-outs (lab train), %d foliage backdrops, %d field photos (leaf loss off), "
+             "%d lab photos to box, %d leaf val items; %.0f s", len(cutouts), len(foliage), len(field),
+             len(lab_leaves), len(leaf_val), time.time() - t0)
+    return scenes, field, lab_leaves, leaf_val
+
 
 def save_checkpoint(path: Path, model, optimizer, epoch: int, state: dict, args, labels, history) -> None:
     tmp = path.with_suffix(".tmp")
@@ -301,11 +417,16 @@ def main(args) -> dict | None:
     out_dir.mkdir(parents=True, exist_ok=True)
     root = Path(args.data_root) / args.dataset
     labels, index = detection_labels(args.dataset)
+    if args.leaves:
+        labels = labels + [LEAF_LABEL]  # insect classes keep their indices; the leaf is the last class
     train_items = rice_pest_items(root, "train", index)
     val_items = rice_pest_items(root, "val", index)
     if args.limit_images:
         train_items, val_items = train_items[:args.limit_images], val_items[:args.limit_images]
     negatives = leaf_negatives(args.data_root, "train")
+    scenes, lab_leaves, leaf_val = None, [], []
+    if args.leaves:
+        scenes, negatives, lab_leaves, leaf_val = scene_data(args, labels.index(LEAF_LABEL), negatives)
     log.info("%d train photos (%d boxes), %d val photos (%d boxes), %d leaf photos without insects (train splits)",
              len(train_items), sum(len(i.labels) for i in train_items), len(val_items),
              sum(len(i.labels) for i in val_items), len(negatives))
@@ -331,13 +452,16 @@ def main(args) -> dict | None:
         state.update(step=ckpt["step"], elapsed=ckpt["elapsed"])
         log.info("resumed from %s: epoch %d, step %d, %.1f min trained", args.resume, start_epoch, state["step"],
                  state["elapsed"] / 60)
-    steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives))) // args.batch_size))
+    extra = (min(args.lab_leaves_per_epoch, len(lab_leaves)) + args.scenes_per_epoch) if args.leaves else 0
+    steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives)) + extra) // args.batch_size))
     planned = steps_per_epoch * args.epochs
     if not args.finalize_only:
         for epoch in range(start_epoch, args.epochs):
-            items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch)
+            items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch, lab_leaves,
+                                args.lab_leaves_per_epoch if args.leaves else 0,
+                                args.scenes_per_epoch if args.leaves else 0)
             t0 = time.time()
-            losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0)
+            losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0, scenes)
             if args.max_steps and state["step"] >= args.max_steps:
                 state["stopped"] = True
             if n == 0 and state["stopped"]:
@@ -348,6 +472,8 @@ def main(args) -> dict | None:
                 ev = evaluate(model, val_items, labels, args)
                 rec.update(val_ap_agnostic=ev["ap_class_agnostic"], val_map=ev["map"],
                            val_label_right=ev["matched_label_accuracy"])
+                if args.leaves:
+                    rec["val_leaf_ap"] = evaluate_leaves(model, leaf_val, labels, args, scenes)["ap"]
             state["elapsed"] += time.time() - t0  # evaluation counts against the time limit too
             rec["minutes"] = round(state["elapsed"] / 60, 2)
             history.append(rec)
@@ -365,7 +491,7 @@ def main(args) -> dict | None:
                   "leaf_negatives_pool": len(negatives), "negatives_per_epoch": args.negatives,
                   "repeat_factors": {"max": round(float(factors.max()), 2), "mean": round(float(factors.mean()), 2)},
                   "args": {k: v for k, v in vars(args).items()}, "history": history}
-    return finalize(model, labels, val_items, args, out_dir, train_info)
+    return finalize(model, labels, val_items, args, out_dir, train_info, scenes, leaf_val)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,122 @@
+"""Leaf boxes of a scene detector, measured on real photos: are leaves found, and does naming them help?
+
+For each val photo of the given datasets (none of them used to train the detector's leaf class, which learned
+from lab TRAIN leaves pasted on synthetic scenes), through the runtime (`Detector.scene`, `Predictor.predict`):
+- found: share of photos with at least one leaf box (a field photo always shows leaves; a lab photo one);
+- the classifier's answer (no crop given) four ways, top-1 against the photo's label:
+  whole   the whole photo, as `leafscout diagnose` does today;
+  mean    the mean of the logits of the whole photo and the up to `--max-leaves` best leaf crops
+          (`Predictor.combine`, the rule for several photos of one plant);
+  leaf    the best-scored leaf crop alone (the whole photo when no leaf is found);
+  severe  the most severe confident leaf: of the leaf crops and the whole photo answered `ok`, the most
+          confident one that names a problem (not `.healthy`); else the whole photo's answer.
+And on photos with no plant (tests/fixtures/ood: scikit-image samples; white, grey and noise frames): share with
+a leaf box (should be none).
+
+    python benchmarks/leaf_boxes.py --pests runs/scene1/pests.onnx --datasets ibean_uganda chilli_leaf \
+        apple_orchard_fgvc8 rice_leaf_ph plantvillage --limit 20
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from leafscout.model.detect import Detector  # noqa: E402
+from leafscout.model.imageio import read_image  # noqa: E402
+from leafscout.model.labels import load_label_map  # noqa: E402
+from leafscout.model.runtime import Predictor  # noqa: E402
+from leafscout.training.data import discover  # noqa: E402
+
+WAYS = ("whole", "mean", "leaf", "severe")
+
+
+def leaf_crop(rgb: np.ndarray, box, context: float = 0.08) -> np.ndarray:
+    """The box of the decoded photo with a margin of `context` x its size per side."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    mx, my = (x1 - x0) * context, (y1 - y0) * context
+    x0, y0 = int(max(0, x0 - mx)), int(max(0, y0 - my))
+    x1, y1 = int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+
+
+def answers(pred: Predictor, rgb: np.ndarray, leaves, max_leaves: int) -> dict[str, str]:
+    whole = pred.predict(rgb)
+    crops = [leaf_crop(rgb, lf.box) for lf in leaves[:max_leaves]]
+    crops = [c for c in crops if min(c.shape[:2]) >= 16]
+    named = [pred.predict(c) for c in crops]
+    out = {"whole": whole.label}
+    out["mean"] = pred.combine([whole] + named).label if named else whole.label
+    out["leaf"] = named[0].label if named else whole.label
+    sick = [r for r in [whole] + named if r.status == "ok" and r.label and not r.label.endswith(".healthy")]
+    out["severe"] = max(sick, key=lambda r: r.confidence).label if sick else whole.label
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=str(REPO / "model" / "leafscout.onnx"))
+    ap.add_argument("--pests", required=True, help="a scene detector (trained with --leaves)")
+    ap.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--datasets", nargs="*", default=["ibean_uganda", "chilli_leaf", "apple_orchard_fgvc8",
+                                                      "rice_leaf_ph", "plantvillage", "coffee_bracol"])
+    ap.add_argument("--limit", type=int, default=None, help="at most N photos per class")
+    ap.add_argument("--max-leaves", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    pred = Predictor(args.model, threads=args.threads)
+    det = Detector(args.pests, threads=args.threads)
+    if det.leaf_class is None:
+        print(f"{args.pests} finds no leaves (no {det.all_labels[-1]!r} leaf class): train it with --leaves")
+        return 2
+    lm = load_label_map()
+    samples = discover(args.data_root, args.datasets, "val", lm, lm.labels, args.limit)
+    by_ds = defaultdict(list)
+    for s in samples:
+        if lm.labels[s.label] != lm.background_label:
+            by_ds[s.dataset].append(s)
+    print(f"classifier {pred.version}, scene detector {det.version} (leaf threshold "
+          f"{det.thresholds[det.leaf_class]:.2f}); val photos, no crop given")
+    print(f"  {'dataset':20s} {'n':>5s} {'found':>6s} {'leaves':>6s} " + " ".join(f"{w:>7s}" for w in WAYS))
+    ms_det, ms_cls = [], []
+    for ds, ss in sorted(by_ds.items()):
+        right = dict.fromkeys(WAYS, 0)
+        found = n_leaves = 0
+        for s in ss:
+            rgb = read_image(s.path)
+            t0 = time.perf_counter()
+            leaves = det.scene(rgb).leaves
+            t1 = time.perf_counter()
+            a = answers(pred, rgb, leaves, args.max_leaves)
+            ms_det.append((t1 - t0) * 1e3)
+            ms_cls.append((time.perf_counter() - t1) * 1e3)
+            found += bool(leaves)
+            n_leaves += len(leaves)
+            truth = lm.labels[s.label]
+            for w in WAYS:
+                right[w] += a[w] == truth
+        n = len(ss)
+        print(f"  {ds:20s} {n:5d} {100 * found / n:5.1f}% {n_leaves / n:6.2f} "
+              + " ".join(f"{100 * right[w] / n:6.1f}%" for w in WAYS), flush=True)
+    ood = sorted((REPO / "tests" / "fixtures" / "ood").glob("*.jpg"))
+    frames = [np.full((480, 640, 3), 255, np.uint8), np.full((480, 640, 3), 128, np.uint8),
+              np.random.default_rng(0).integers(0, 256, (480, 640, 3)).astype(np.uint8)]
+    photos = [read_image(p) for p in ood] + frames
+    with_leaf = [name for name, p in zip([p.stem for p in ood] + ["white", "grey", "noise"], photos)
+                 if det.scene(p).leaves]
+    print(f"  photos with no plant ({len(ood)} scikit-image photos in tests/fixtures/ood, white, grey and noise "
+          f"frames): {len(with_leaf)} of {len(photos)} get a leaf box {with_leaf or ''}")
+    print(f"  ms a photo: detector {np.mean(ms_det):.1f}, classifier on whole + leaves {np.mean(ms_cls):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

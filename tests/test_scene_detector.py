@@ -1,0 +1,189 @@
+"""The scene detector (issue 17): leaves learned from synthetic scenes with exact boxes, found in the same pass
+as the insects, never counted as insects; field photos teach "no insect" without teaching "leaves are background"."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURE_IMAGES
+from test_pests import RICE_FIXTURES, toy_pests  # noqa: F401  (a fixture)
+
+pytest.importorskip("cv2")
+
+
+def _magenta_leaf(h=60, w=30):
+    from leafscout.training.scene_synth import Cutout
+    alpha = np.zeros((h, w), np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    alpha[((yy - h / 2) / (h / 2)) ** 2 + ((xx - w / 2) / (w / 2)) ** 2 <= 1] = 1.0
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[...] = (255, 0, 255)
+    return Cutout(rgb, alpha, "test")
+
+
+def _magenta(img):
+    r, g, b = (img[..., i].astype(int) for i in range(3))
+    return (g < 40) & (r > 150) & (b > 150) & (abs(r - b) < 40)
+
+
+def test_a_lone_pasted_leaf_gets_the_box_of_its_visible_pixels():
+    from leafscout.training.scene_synth import compose_scene
+    boxed = 0
+    for seed in range(8):
+        img, boxes = compose_scene([_magenta_leaf()], np.random.default_rng(seed), 160, max_leaves=1)
+        assert img.dtype == np.uint8 and max(img.shape[:2]) == 160
+        if not len(boxes):  # the frame cut away most of it
+            continue
+        boxed += 1
+        assert len(boxes) == 1
+        ys, xs = np.nonzero(_magenta(img))
+        x0, y0, x1, y1 = boxes[0]
+        # the box is the leaf's visible extent, within the soft edge of the pasted alpha
+        assert abs(xs.min() - x0) <= 2 and abs(ys.min() - y0) <= 2
+        assert abs(xs.max() + 1 - x1) <= 2 and abs(ys.max() + 1 - y1) <= 2
+    assert boxed >= 5
+
+
+def test_an_occluded_leaf_is_boxed_by_what_shows_and_a_hidden_one_not_at_all():
+    from leafscout.training.scene_synth import MIN_VISIBLE, compose_scene
+    rng = np.random.default_rng(3)
+    seen = 0
+    for _ in range(20):
+        img, boxes = compose_scene([_magenta_leaf(40, 20)], rng, 128, max_leaves=7)
+        mask = _magenta(img)
+        for x0, y0, x1, y1 in boxes.astype(int):
+            assert mask[y0:y1, x0:x1].any()  # every box holds leaf pixels
+        seen += len(boxes)
+        ys, xs = np.nonzero(mask)
+        if len(boxes):  # every visible leaf pixel of a boxed scene is inside some box, bar hidden leaves' slivers
+            inside = np.zeros_like(mask)
+            for x0, y0, x1, y1 in boxes.astype(int):
+                inside[y0:y1, x0:x1] = True
+            assert inside[mask].mean() > 1 - MIN_VISIBLE
+    assert seen > 20
+
+
+def test_lab_photos_give_cutouts_and_boxes_and_a_blank_frame_gives_none():
+    from leafscout.model.imageio import read_image
+    from leafscout.training.scene_synth import cut_leaf, leaf_box
+    photos = sorted((FIXTURE_IMAGES / "plantvillage").rglob("*.jpg"))[:6]
+    boxes = [leaf_box(read_image(p)) for p in photos]
+    assert sum(b is not None for b in boxes) >= 4
+    for p, b in zip(photos, boxes):
+        if b is not None:
+            rgb = read_image(p)
+            assert 0 <= b[0] < b[2] <= rgb.shape[1] and 0 <= b[1] < b[3] <= rgb.shape[0]
+            c = cut_leaf(rgb)
+            assert c.rgb.shape[:2] == c.alpha.shape and c.alpha.max() > 0.5
+    assert leaf_box(np.full((200, 200, 3), 230, np.uint8)) is None
+
+
+def test_ignored_classes_learn_nothing_and_the_rest_learn_as_before():
+    torch = pytest.importorskip("torch")
+    from leafscout.model.detector_arch import build
+    torch.manual_seed(0)
+    model = build(3, 64, 64, 1, pretrained=False).train()
+    x = torch.randn(2, 3, 64, 64)
+    targets = [{"boxes": torch.tensor([[8.0, 8.0, 40.0, 40.0]]), "labels": torch.tensor([1])},
+               {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
+    plain = model(x, targets)
+    same = model(x, [dict(targets[0], ignore_classes=torch.zeros(3, dtype=torch.bool)), targets[1]])
+    assert torch.allclose(plain["classification"], same["classification"], atol=1e-6)
+
+    logits = {}
+    head = model.fcos.head
+    original = head.classification_head.forward
+
+    def keep(feats):
+        out = original(feats)
+        out.retain_grad()
+        logits["t"] = out
+        return out
+    head.classification_head.forward = keep
+    ignore = torch.tensor([False, False, True])
+    loss = model(x, [targets[0], dict(targets[1], ignore_classes=ignore)])["classification"]
+    loss.backward()
+    g = logits["t"].grad
+    assert float(g[1, :, 2].abs().max()) == 0.0  # image 2's leaf class: no gradient at all
+    assert float(g[1, :, 0].abs().max()) > 0 and float(g[0, :, 2].abs().max()) > 0
+    assert loss < plain["classification"]
+
+
+def _scene_detector(tmp_path, leaf_thr, insect_thr):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    from leafscout.model.detect import LEAF_LABEL, letterbox, normalize
+    from leafscout.model.detector_arch import build, detector_metadata, export_detector
+    from leafscout.model.imageio import read_image
+    from leafscout.model.preprocess import LITE_MEAN, LITE_STD
+    torch.manual_seed(0)
+    size = 96
+    labels = ["rice.a", "rice.b", LEAF_LABEL]
+    model = build(len(labels), size, 64, 1, pretrained=False)
+    # a few steps, so the boxes are not all of zero size as at initialisation
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    x = torch.randn(2, 3, size, size)
+    tg = [{"boxes": torch.tensor([[10.0, 10.0, 60.0, 50.0], [5.0, 5.0, 90.0, 90.0]]), "labels": torch.tensor([1, 2])},
+          {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
+    for _ in range(3):
+        loss = sum(model.train()(x, tg).values())
+        opt.zero_grad(), loss.backward(), opt.step()
+    photos = sorted((RICE_FIXTURES / "images").glob("*.jpg"))[:2]
+    batch = np.stack([normalize(letterbox(read_image(p), size)[0], LITE_MEAN, LITE_STD) for p in photos])
+    meta = detector_metadata(labels, size, LITE_MEAN, LITE_STD, insect_thr, {LEAF_LABEL: leaf_thr}, 0.5, "t", 127)
+    export_detector(model, tmp_path / "scene.onnx", meta, batch)
+    return tmp_path / "scene.onnx", photos
+
+
+def test_leaves_come_from_the_same_pass_and_are_never_insects(tmp_path):
+    from leafscout.model.detect import LEAF_LABEL, Detector
+    path, photos = _scene_detector(tmp_path, leaf_thr=0.0, insect_thr=1.01)
+    det = Detector(path, labeler=False)
+    assert det.labels == ["rice.a", "rice.b"] and det.leaf_class == 2
+    scene = det.scene(photos[0])
+    assert scene.leaves and not scene.pests and det.detect(photos[0]) == []
+    w = h = 416  # the fixtures' size: leaf boxes are in the photo's pixels
+    for lf in scene.leaves:
+        assert 0 <= lf.box[0] <= lf.box[2] <= w and 0 <= lf.box[1] <= lf.box[3] <= h
+    path, _ = _scene_detector(tmp_path, leaf_thr=1.01, insect_thr=0.0)
+    det = Detector(path, labeler=False)
+    scene = det.scene(photos[0])
+    assert not scene.leaves and scene.pests and all(p.label != LEAF_LABEL for p in scene.pests)
+    assert det.info()["class_score_thresholds"][LEAF_LABEL] == pytest.approx(1.01)
+
+
+def test_an_insect_detector_has_no_leaves(toy_pests):
+    from leafscout.model.detect import Detector
+    det = Detector(toy_pests)
+    assert det.leaf_class is None
+    photo = sorted((RICE_FIXTURES / "images").glob("*.jpg"))[0]
+    assert det.scene(photo).leaves == []
+
+
+def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
+    """Two steps of `detect_train --leaves` on the fixtures: scenes, lab leaves boxed, field photos with the leaf
+    loss off; finalize picks a leaf threshold and ships it in the metadata beside the insect threshold."""
+    pytest.importorskip("torch")
+    pytest.importorskip("albumentations")
+    from leafscout.model.detect import LEAF_LABEL, Detector
+    from leafscout.training.detect_train import get_args_parser, main
+    for split in ("train", "val"):
+        shutil.copytree(RICE_FIXTURES, tiny_datasets / "rice_pest" / split)
+    args = get_args_parser().parse_args([
+        "--data-root", str(tiny_datasets), "--output-dir", str(tmp_path / "run"), "--input-size", "96",
+        "--head-convs", "1", "--epochs", "1", "--batch-size", "4", "--max-steps", "2", "--negatives", "2",
+        "--no-pretrained", "--eval-every", "1", "--leaf-val-limit", "1", "--threads", "1", "--leaves",
+        "--scenes-per-epoch", "4", "--lab-leaves-per-epoch", "2", "--cutouts", "20", "--val-scenes", "4"])
+    main(args)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["labels"][-1] == LEAF_LABEL and "plant.leaf" not in report["val_at_threshold"]["per_class"]
+    leaves = report["leaves"]
+    assert 0.2 <= leaves["score_threshold"] <= 0.9 and leaves["val_items"] > 4
+    det = Detector(tmp_path / "run" / "pests.onnx")
+    assert det.leaf_class == len(det.labels) and det.thresholds[det.leaf_class] == leaves["score_threshold"]
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert "val_leaf_ap" in history[-1]
