@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import FIXTURE_IMAGES
-from test_pests import RICE_FIXTURES, toy_pests  # noqa: F401  (a fixture)
+from test_pests import RICE_FIXTURES
 
 pytest.importorskip("cv2")
 
@@ -156,9 +155,11 @@ def test_leaves_come_from_the_same_pass_and_are_never_insects(tmp_path):
     assert det.info()["class_score_thresholds"][LEAF_LABEL] == pytest.approx(1.01)
 
 
-def test_an_insect_detector_has_no_leaves(toy_pests):
+def test_an_insect_detector_has_no_leaves(tmp_path):
+    pytest.importorskip("onnx")
     from leafscout.model.detect import Detector
-    det = Detector(toy_pests)
+    from leafscout.model.testing_pests import toy_detector
+    det = Detector(toy_detector(tmp_path / "pests.onnx"))
     assert det.leaf_class is None
     photo = sorted((RICE_FIXTURES / "images").glob("*.jpg"))[0]
     assert det.scene(photo).leaves == []
