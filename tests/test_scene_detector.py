@@ -188,3 +188,20 @@ def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
     assert det.leaf_class == len(det.labels) and det.thresholds[det.leaf_class] == leaves["score_threshold"]
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert "val_leaf_ap" in history[-1]
+
+
+def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_no_boxes():
+    from leafscout.training.detect_data import DetectionSet, Item, Scenes
+    from leafscout.training.scene_synth import paste_distractors
+    img = np.full((100, 120, 3), 128, np.float32)
+    paste_distractors(img, np.random.default_rng(0), 3)
+    assert (img != 128).any()
+    scenes = Scenes([_magenta_leaf()], [], leaf_class=2, size=128)
+    ds = DetectionSet([Item("", source="nothing", nothing=5), Item("", source="scene", scene=7)], 96, train=False,
+                      scenes=scenes)
+    img0, boxes0, labels0, ignore0 = ds[0]
+    assert img0.shape == (96, 96, 3) and len(boxes0) == 0 and not ignore0
+    img1, boxes1, labels1, _ = ds[1]
+    assert len(boxes1) >= 1 and set(labels1.tolist()) == {2}
+    again = ds[1]  # a scene is the same every time it is read with its seed (val scenes must not move)
+    assert np.array_equal(again[1], boxes1) and np.array_equal(again[0], img1)

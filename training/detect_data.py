@@ -56,6 +56,7 @@ class Item:
     ignore_leaf: bool = False  # leaves in the photo are not boxed: the leaf class learns nothing from it
     leaf_box: bool = False  # a lab photo: its one leaf is boxed from the locator's mask when it is read
     scene: int = -1  # >= 0: a synthetic scene (training/scene_synth.py) drawn with this seed; `path` unused
+    nothing: int = -1  # >= 0: a synthetic photo of no plant (backgrounds.synthetic_negative) with this seed
 
 
 def read_yolo(label_file: str | Path, width: int, height: int, index: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +184,7 @@ class Scenes:
     leaf_class: int
     size: int = 448
     val: "Scenes | None" = None  # the same from VAL leaves, to score leaf boxes
+    distractor_p: float = 0.5  # share of scenes with non-leaf things in them
 
 
 class DetectionSet:
@@ -201,8 +203,14 @@ class DetectionSet:
         if it.scene >= 0:
             from leafscout.training.scene_synth import compose_scene
             sc = self.scenes
-            rgb, boxes = compose_scene(sc.cutouts, np.random.default_rng(it.scene), sc.size, sc.foliage)
+            rgb, boxes = compose_scene(sc.cutouts, np.random.default_rng(it.scene), sc.size, sc.foliage,
+                                       distractor_p=sc.distractor_p)
             return rgb, boxes, np.full(len(boxes), sc.leaf_class, np.int64), False
+        if it.nothing >= 0:
+            from leafscout.training.backgrounds import synthetic_negative
+            rng = np.random.default_rng(it.nothing)
+            rgb = synthetic_negative(rng, 256)
+            return rgb, np.zeros((0, 4), np.float32), np.zeros((0,), np.int64), False
         rgb = load_rgb(it.path)
         if rgb is None:  # reported by the trainer's data check; an unreadable photo is never silently used
             raise DetectDataError(f"{it.path} cannot be read")

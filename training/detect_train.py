@@ -73,6 +73,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenes-per-epoch", type=int, default=240, help="with --leaves: synthetic scenes per epoch")
     p.add_argument("--lab-leaves-per-epoch", type=int, default=120,
                    help="with --leaves: lab photos per epoch, their leaf boxed from the locator's mask")
+    p.add_argument("--nothing-per-epoch", type=int, default=40,
+                   help="with --leaves: synthetic photos of no plant per epoch (no leaf, no insect)")
     p.add_argument("--cutouts", type=int, default=1500, help="with --leaves: leaf cut-outs from lab TRAIN photos")
     p.add_argument("--val-scenes", type=int, default=150,
                    help="with --leaves: synthetic scenes from lab VAL leaves to score leaf boxes")
@@ -110,7 +112,7 @@ def collate(batch, num_classes: int = 0, leaf_class: int | None = None):
 
 
 def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int, lab_leaves=(), n_lab: int = 0,
-                n_scenes: int = 0):
+                n_scenes: int = 0, n_nothing: int = 0):
     """This epoch's list: each positive photo floor(r) or ceil(r) times (stochastic rounding of its repeat
     factor), plus `n_neg` leaf photos drawn without replacement, `n_lab` lab photos whose leaf is boxed and
     `n_scenes` synthetic scenes (a fresh seed each), shuffled; deterministic per (seed, epoch)."""
@@ -123,6 +125,7 @@ def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int
     if lab_leaves and n_lab:
         items.extend(rng.sample(lab_leaves, min(n_lab, len(lab_leaves))))
     items.extend(Item("", source="scene", scene=(seed * 1000 + epoch) * 100_000 + k) for k in range(n_scenes))
+    items.extend(Item("", source="nothing", nothing=(seed * 1000 + epoch) * 100_000 + k) for k in range(n_nothing))
     rng.shuffle(items)
     return items
 
@@ -366,10 +369,17 @@ def scene_data(args, leaf_class: int, negatives):
     from leafscout.training.presets import LAB_DATASETS
     from leafscout.training.scene_synth import cut_leaf
 
-    lab = [it for it in negatives if it.source in LAB_DATASETS]
+    from leafscout.model.labels import load_label_map
+    lm = load_label_map()
+
+    def no_leaf(it):  # PlantVillage's photos of backgrounds without leaves
+        return lm.datasets.get(it.source, {}).get(Path(it.path).parent.name) == lm.background_label
+
+    lab = [it for it in negatives if it.source in LAB_DATASETS and not no_leaf(it)]
     field = [it for it in negatives if it.source not in LAB_DATASETS]
     for it in field:
         it.ignore_leaf = True
+    field += [it for it in negatives if no_leaf(it)]  # nothing to find there, leaf or insect
     lab_leaves = [Item(it.path, source=it.source, leaf_box=True) for it in lab]
 
     def cutouts_of(items, n, seed):
@@ -386,14 +396,14 @@ def scene_data(args, leaf_class: int, negatives):
     foliage = [load_rgb(it.path) for it in sample_per_dataset(field, 300, args.seed)]
     foliage = [f for f in foliage if f is not None]
     scenes = Scenes(cutouts, foliage, leaf_class)
-    val_lab = [it for it in leaf_negatives(args.data_root, "val") if it.source in LAB_DATASETS]
+    val_lab = [it for it in leaf_negatives(args.data_root, "val") if it.source in LAB_DATASETS and not no_leaf(it)]
     val_scenes = Scenes(cutouts_of(val_lab, max(200, args.val_scenes * 2), args.seed + 1), foliage, leaf_class)
     leaf_val = [Item("", source="scene", scene=10 ** 9 + k) for k in range(args.val_scenes)]
     leaf_val += [Item(it.path, source=it.source, leaf_box=True)
                  for it in sample_per_dataset(val_lab, args.val_scenes, args.seed)]
     scenes.val = val_scenes
-    log.info("scene data: %d leaf cut-outs (lab train), %d foliage backdrops, %d field photos (leaf loss off), "
-             "%d lab photos to box, %d leaf val items; %.0f s", len(cutouts), len(foliage), len(field),
+    log.info("scene data: %d leaf cut-outs (lab train), %d foliage backdrops, %d field photos (leaf loss off) and "
+             "photos of no leaf, %d lab photos to box, %d leaf val items; %.0f s", len(cutouts), len(foliage), len(field),
              len(lab_leaves), len(leaf_val), time.time() - t0)
     return scenes, field, lab_leaves, leaf_val
 
@@ -452,14 +462,16 @@ def main(args) -> dict | None:
         state.update(step=ckpt["step"], elapsed=ckpt["elapsed"])
         log.info("resumed from %s: epoch %d, step %d, %.1f min trained", args.resume, start_epoch, state["step"],
                  state["elapsed"] / 60)
-    extra = (min(args.lab_leaves_per_epoch, len(lab_leaves)) + args.scenes_per_epoch) if args.leaves else 0
+    extra = (min(args.lab_leaves_per_epoch, len(lab_leaves)) + args.scenes_per_epoch + args.nothing_per_epoch
+             if args.leaves else 0)
     steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives)) + extra) // args.batch_size))
     planned = steps_per_epoch * args.epochs
     if not args.finalize_only:
         for epoch in range(start_epoch, args.epochs):
             items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch, lab_leaves,
                                 args.lab_leaves_per_epoch if args.leaves else 0,
-                                args.scenes_per_epoch if args.leaves else 0)
+                                args.scenes_per_epoch if args.leaves else 0,
+                                args.nothing_per_epoch if args.leaves else 0)
             t0 = time.time()
             losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0, scenes)
             if args.max_steps and state["step"] >= args.max_steps:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from leafscout.training.backgrounds import DARK, FOLIAGE, HAND, PAPER, SOIL, SQUARED, TABLE, leaf_alpha, make_background
+from leafscout.training.backgrounds import (DARK, FOLIAGE, HAND, PAPER, SOIL, SQUARED, TABLE, leaf_alpha, make_background,
+                                            synthetic_negative)
 
 SCENE_KINDS = (FOLIAGE, SOIL, PAPER, SQUARED, HAND, TABLE, DARK)
 SCENE_KIND_P = (0.45, 0.16, 0.1, 0.05, 0.08, 0.1, 0.06)
@@ -74,9 +75,30 @@ def _turned(c: Cutout, angle: float, scale: float) -> tuple[np.ndarray, np.ndarr
     return leaf, a
 
 
+def paste_distractors(img: np.ndarray, rng: np.random.Generator, n: int) -> None:
+    """Paste `n` things that are not leaves (blobs and boards cut from `synthetic_negative`: text, shapes,
+    noise, sky, paper) into `img` in place, unboxed: not every object in a photo is a leaf."""
+    h, w = img.shape[:2]
+    for _ in range(n):
+        ph, pw = int(rng.uniform(0.1, 0.5) * h), int(rng.uniform(0.1, 0.5) * w)
+        if ph < 8 or pw < 8:
+            continue
+        patch = cv2.resize(synthetic_negative(rng, 128), (pw, ph)).astype(np.float32)
+        mask = np.zeros((ph, pw), np.float32)
+        if rng.random() < 0.5:
+            cv2.ellipse(mask, (pw // 2, ph // 2), (pw // 2 - 1, ph // 2 - 1), 0, 0, 360, 1.0, -1)
+        else:
+            mask[:] = 1.0
+        y, x = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+        region = img[y:y + ph, x:x + pw]
+        region[:] = region * (1 - mask[..., None]) + patch * mask[..., None]
+
+
 def compose_scene(cutouts: list[Cutout], rng: np.random.Generator, size: int = 448,
-                  foliage: list | None = None, max_leaves: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """(RGB uint8 scene whose longer side is `size`, leaf boxes [M,4] x0y0x1y1 float32 of the visible parts)."""
+                  foliage: list | None = None, max_leaves: int = 7,
+                  distractor_p: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB uint8 scene whose longer side is `size`, leaf boxes [M,4] x0y0x1y1 float32 of the visible parts).
+    With probability `distractor_p` one to three non-leaf things lie under the leaves."""
     aspect = float(rng.choice([1.0, 4 / 3, 3 / 4, 16 / 9, 9 / 16]))
     w, h = (size, int(size / aspect)) if aspect >= 1 else (int(size * aspect), size)
     kind = str(rng.choice(SCENE_KINDS, p=SCENE_KIND_P))
@@ -85,6 +107,8 @@ def compose_scene(cutouts: list[Cutout], rng: np.random.Generator, size: int = 4
         k = int(rng.choice([15, 21, 27, 35]))
         bg = cv2.GaussianBlur(bg, (k, k), 0)
     img = bg.astype(np.float32)
+    if distractor_p and rng.random() < distractor_p:
+        paste_distractors(img, rng, int(rng.integers(1, 4)))
     owner = np.full((h, w), -1, np.int32)
     n = int(rng.integers(1, max_leaves + 1))
     full_area = []
@@ -124,4 +148,4 @@ def compose_scene(cutouts: list[Cutout], rng: np.random.Generator, size: int = 4
     return img.clip(0, 255).astype(np.uint8), np.array(boxes, np.float32).reshape(-1, 4)
 
 
-__all__ = ["Cutout", "cut_leaf", "leaf_box", "compose_scene", "MIN_VISIBLE"]
+__all__ = ["Cutout", "cut_leaf", "leaf_box", "compose_scene", "paste_distractors", "MIN_VISIBLE"]
