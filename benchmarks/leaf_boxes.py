@@ -46,27 +46,17 @@ from leafscout.training.data import discover  # noqa: E402
 WAYS = ("whole", "mean", "leaf", "severe", "field")
 
 
-def leaf_crop(rgb: np.ndarray, box, context: float = 0.08) -> np.ndarray:
-    """The box of the decoded photo with a margin of `context` x its size per side."""
-    h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = box
-    mx, my = (x1 - x0) * context, (y1 - y0) * context
-    x0, y0 = int(max(0, x0 - mx)), int(max(0, y0 - my))
-    x1, y1 = int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))
-    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
-
-
-def answers(pred: Predictor, rgb: np.ndarray, leaves, max_leaves: int) -> dict[str, str]:
+def answers(pred: Predictor, rgb: np.ndarray, scene, max_leaves: int) -> dict[str, str]:
     whole = pred.predict(rgb)
-    crops = [leaf_crop(rgb, lf.box) for lf in leaves[:max_leaves]]
-    crops = [c for c in crops if min(c.shape[:2]) >= 16]
+    n = min(max_leaves, len(scene.leaves))
+    crops = [scene.leaf_crop(i) for i in range(n)]
     named = [pred.predict(c) for c in crops]
-    out = {"whole": whole.label}
-    out["mean"] = pred.combine([whole] + named).label if named else whole.label
+    both = pred.with_leaves(whole, scene.leaves[:n], crops)  # what the service answers for a field photo
+    out = {"whole": whole.label, "mean": both.label}
     out["leaf"] = named[0].label if named else whole.label
     sick = [r for r in [whole] + named if r.status == "ok" and r.label and not r.label.endswith(".healthy")]
     out["severe"] = max(sick, key=lambda r: r.confidence).label if sick else whole.label
-    out["field"] = out["mean"] if whole.framing == "whole" else whole.label
+    out["field"] = both.label if whole.framing == "whole" else whole.label
     return out
 
 
@@ -94,9 +84,10 @@ def scene_rows(pred, det, lm, args, ms_det, ms_cls) -> None:
                 continue
             rgb, _ = compose_scene(cuts, rng, 448, foliage, max_leaves=5)
             t0 = time.perf_counter()
-            leaves = det.scene(rgb).leaves
+            scene = det.scene(rgb)
+            leaves = scene.leaves
             t1 = time.perf_counter()
-            a = answers(pred, rgb, leaves, args.max_leaves)
+            a = answers(pred, rgb, scene, args.max_leaves)
             ms_det.append((t1 - t0) * 1e3)
             ms_cls.append((time.perf_counter() - t1) * 1e3)
             found += bool(leaves)
@@ -142,9 +133,10 @@ def main(argv=None) -> int:
         for s in ss:
             rgb = read_image(s.path)
             t0 = time.perf_counter()
-            leaves = det.scene(rgb).leaves
+            scene = det.scene(rgb)
+            leaves = scene.leaves
             t1 = time.perf_counter()
-            a = answers(pred, rgb, leaves, args.max_leaves)
+            a = answers(pred, rgb, scene, args.max_leaves)
             ms_det.append((t1 - t0) * 1e3)
             ms_cls.append((time.perf_counter() - t1) * 1e3)
             found += bool(leaves)

@@ -36,6 +36,10 @@ PEST_CROP_MIN = 0.05
 # an insect close-up on a dry stem. On the project's non-plant photos (a person, a cat, a cup) the detector
 # then stays off or finds nothing (benchmarks/ood_eval.py fixtures; the note of issue 17 gives the figures).
 PEST_NO_LEAF_CROP_MIN = 0.9
+# A scene detector (one with a leaf class) runs on every photo. Where the leaf locator found no plain backdrop
+# (a field photo), the answer weighs the whole photo and up to this many of the leaves it found, each named on
+# its own (Predictor.with_leaves); figures: benchmarks/leaf_boxes.py, in the note of issue 17.
+LEAF_VOTES = 3
 
 
 # ---------------------------------------------------------------------------------------------- advisor
@@ -236,6 +240,8 @@ class Diagnosis:
              "observation_id": self.observation_id}
         if r is not None and getattr(r, "group", None) is not None:
             d["group"] = dict(r.group)  # a group of photos: how many, how many voted, how many agree
+        if r is not None and getattr(r, "leaves", None) is not None:
+            d["leaves"] = [dict(lf) for lf in r.leaves]  # each leaf found, numbered as in the app, its own answer
         d.update(self.pests_dict())
         return d
 
@@ -521,6 +527,16 @@ class DiagnosisService:
         return d, each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
+        scene = None
+        if result is not None and result.status != "error":
+            scene = self._scene(photo if photo is not None else path)
+            if scene is not None and scene.leaves and result.framing == "whole":
+                n = min(LEAF_VOTES, len(scene.leaves))
+                try:
+                    result = self.predictor.with_leaves(result, scene.leaves[:n],
+                                                        [scene.leaf_crop(i) for i in range(n)])
+                except Exception:  # the whole photo's answer stands
+                    pass
         detail = strip_paths(result.error, path) if result.error else None
         d = Diagnosis(result=result, context=ctx, info=info or ContextInfo(), advice=self._advice_for(result, ctx),
                       error_code=code, error_detail=detail, crop=getattr(result, "crop", crop),
@@ -528,10 +544,21 @@ class DiagnosisService:
                       photo=path, display_name=name)
         if result is not None and result.status != "error":
             if self._pests_may_be_there(result, crop):
-                self._find_pests(d, photo if photo is not None else path, ctx)
+                self._find_pests(d, photo if photo is not None else path, ctx, scene)
             elif self.detector is not None:
                 d.pests, d.pest_actions = [], []  # the detector had nothing to look for in this photo
         return d
+
+    def _scene(self, photo):
+        """One pass of a scene detector (leaves and insects) over the photo; None when the installed detector
+        finds no leaves (an insect-only detector runs later, and only where insects may be) or cannot read it."""
+        det = self.detector
+        if det is None or photo is None or getattr(det, "leaf_class", None) is None:
+            return None
+        try:
+            return det.scene(photo)
+        except Exception:  # the classifier read this photo; the detector's read of it must not sink the answer
+            return None
 
     def _pests_may_be_there(self, result, crop) -> bool:
         """Whether the insect detector should look at this photo. Not on a photo with no plant in it (status
@@ -556,15 +583,16 @@ class DiagnosisService:
             return True
         return any(mass.get(c, 0.0) >= PEST_CROP_MIN for c in pest_crops)
 
-    def _find_pests(self, d: Diagnosis, photo, ctx) -> None:
-        """Insects in the photo (when a detector is installed), their counts against the KB's action thresholds,
-        and the advisor's advice per insect. A failure here leaves the leaf diagnosis as it is."""
+    def _find_pests(self, d: Diagnosis, photo, ctx, scene=None) -> None:
+        """Insects in the photo (when a detector is installed; a scene detector's pass already found them),
+        their counts against the KB's action thresholds, and the advisor's advice per insect. A failure here
+        leaves the leaf diagnosis as it is."""
         det = self.detector
         if det is None or photo is None:
             return
         from .pests import pest_actions, pest_counts
         try:
-            d.pests = det.detect(photo)
+            d.pests = scene.pests if scene is not None else det.detect(photo)
         except Exception:  # the classifier read this photo; the detector's read of it must not sink the answer
             d.pests = None
             return

@@ -74,9 +74,23 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Scene:
-    """What one detector pass found: insects (named) and leaves, each highest score first."""
+    """What one detector pass found: insects (named) and leaves, each highest score first (boxes in the
+    original photo's pixels), and the photo as the detector decoded it, to cut the leaves from."""
     pests: list
     leaves: list
+    photo: np.ndarray | None = None
+    scale: float = 1.0  # decoded pixels per original pixel (a big JPEG is decoded reduced)
+
+    def leaf_crop(self, i: int, context: float = 0.08) -> np.ndarray:
+        """Leaf `i` cut from the decoded photo with a margin of `context` x its size on each side."""
+        if self.photo is None:
+            raise ValueError("no photo kept with this scene")
+        h, w = self.photo.shape[:2]
+        x0, y0, x1, y1 = (v * self.scale for v in self.leaves[i].box)
+        mx, my = (x1 - x0) * context, (y1 - y0) * context
+        x0, y0 = int(max(0, x0 - mx)), int(max(0, y0 - my))
+        x1, y1 = int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))
+        return np.ascontiguousarray(self.photo[y0:y1, x0:x1])
 
 
 @dataclass(frozen=True)
@@ -282,7 +296,7 @@ class Detector:
         x, lb = self.prepare(rgb)
         scores, boxes = self.infer(x[None])
         return Scene(self._pests(scores[0], boxes[0], lb, ow, oh, score_threshold, rgb),
-                     self._leaves(scores[0], boxes[0], lb, ow, oh))
+                     self._leaves(scores[0], boxes[0], lb, ow, oh), rgb, rgb.shape[1] / ow if ow else 1.0)
 
     def _leaves(self, scores, boxes, lb, ow, oh) -> list[Leaf]:
         if self.leaf_class is None:

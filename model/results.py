@@ -23,6 +23,9 @@ class Result:
     framing: "leaf" when the leaf locator cropped the photo to its leaf (`leaf_box`, photo pixels),
         "whole" when the whole photo was used (no plain background, or the leaf fills the photo).
     plant_share: share of the photo with living-leaf colour (a photo with plant in it is never not_a_leaf).
+    leaves: the leaves a scene detector found and the classifier named one by one (`Predictor.with_leaves`):
+        [{"box", "score", "label", "confidence", "status"}], numbered in this order in the app; None when no
+        leaves were looked for. The answer (label, status, top_k) then weighs the whole photo and these leaves.
     """
     path: str | None
     status: str
@@ -41,6 +44,7 @@ class Result:
     plant_share: float | None = None
     group: dict | None = None  # Predictor.combine: {"photos", "voted", "agree"}; None for one photo
     crop_scores: list[tuple[str, float]] = field(default_factory=list)  # [(crop, probability)] >= 1%
+    leaves: list[dict] | None = None  # Predictor.with_leaves: each leaf found and its own answer
     logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)
     _crop: np.ndarray | None = field(default=None, repr=False)   # uint8 SxSx3 the network saw
     _cam: np.ndarray | None = field(default=None, repr=False)    # float32 C x h x w class maps
@@ -72,6 +76,7 @@ class Result:
             "crop_note": self.crop_note,
             "crop_scores": [{"crop": c, "probability": round(float(p), 4)} for c, p in self.crop_scores],
             **({"group": dict(self.group)} if self.group is not None else {}),
+            **({"leaves": [dict(lf) for lf in self.leaves]} if self.leaves is not None else {}),
             "framing": self.framing,
             "leaf_box": list(self.leaf_box) if self.leaf_box else None,
         }

@@ -263,6 +263,23 @@ class Predictor:
         return Result(path=None, model_version=self.version, logits=mean, crop=crop, plant_share=plant,
                       timing={"total": round(sum(r.timing.get("total", 0.0) for r in voters), 3)}, group=group, **d)
 
+    def with_leaves(self, whole: Result, leaves: list, crops: list[np.ndarray], top_k: int = 3) -> Result:
+        """The answer of a field photo from its leaves: each leaf crop (`leaves[i]` is the scene detector's
+        `Leaf`, `crops[i]` its pixels) is named on its own, and the answer is the mean of the logits of the
+        whole photo and of the leaves, decided by the same rules as one photo (as `combine` does for several
+        photos of one plant). The whole photo keeps its vote: a leaf box cut too tight loses the lesion.
+        Returns `whole` with its decision replaced and `leaves` filled; its heatmap stays the whole photo's."""
+        import dataclasses
+        if whole.status == "error" or whole.logits is None or not leaves:
+            return whole
+        named = [self.predict(c, top_k=top_k, crop=whole.crop) for c in crops]
+        mean = np.mean([whole.logits] + [r.logits for r in named], axis=0)
+        d = self.decide(mean, top_k, whole.plant_share, whole.crop)
+        each = [{"box": [round(float(v), 1) for v in lf.box], "score": round(float(lf.score), 4), "label": r.label,
+                 "confidence": None if r.confidence is None else round(float(r.confidence), 4), "status": r.status}
+                for lf, r in zip(leaves, named)]
+        return dataclasses.replace(whole, logits=mean, leaves=each, **d)
+
     # ------------------------------------------------------------------ API
 
     def predict(self, image, top_k: int = 3, tta: bool = False, path: str | None = None,

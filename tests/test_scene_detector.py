@@ -205,3 +205,87 @@ def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_n
     assert len(boxes1) >= 1 and set(labels1.tolist()) == {2}
     again = ds[1]  # a scene is the same every time it is read with its seed (val scenes must not move)
     assert np.array_equal(again[1], boxes1) and np.array_equal(again[0], img1)
+
+
+# ---------------------------------------------------------------------------------------------- the service
+
+class FakeSceneDetector:
+    """Stands in for a scene detector: finds the leaves and insects it is told to, counts its passes."""
+
+    def __init__(self, leaves, pests=()):
+        from leafscout.model.detect import LEAF_LABEL
+        self.labels, self.all_labels = ["rice.rice_bug"], ["rice.rice_bug", LEAF_LABEL]
+        self.leaf_class, self.leaves, self.pests, self.passes, self.detects = 1, leaves, list(pests), 0, 0
+
+    def scene(self, photo):
+        from leafscout.model.detect import Scene
+        from leafscout.model.imageio import read_image
+        self.passes += 1
+        return Scene(list(self.pests), list(self.leaves), read_image(photo), 1.0)
+
+    def detect(self, photo):
+        self.detects += 1
+        return list(self.pests)
+
+
+def _field_photo(tmp_path):
+    """A real field photo (iBean, healthy bean leaves among leaves: no plain backdrop, framing `whole`) with one
+    leaf painted blight-red at (40..104, 50..135): what the toy colour classifier calls tomato.late_blight."""
+    import cv2
+    from leafscout.model.imageio import read_image
+    img = read_image(FIXTURE_IMAGES / "ibean_uganda" / "healthy" / "healthy_val.13.jpg").copy()
+    img[50:135, 40:104] = (200, 20, 20)
+    path = tmp_path / "field.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _service(tmp_path, detector):
+    """The toy colour classifier (red: tomato.late_blight, green: tomato.healthy) with the leaf locator on."""
+    pytest.importorskip("onnx")
+    from leafscout.model.locate import LocatorConfig
+    from leafscout.model.testing import toy_model
+    from leafscout.service import DiagnosisService
+    from test_cli_advise_log import LABELS
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS, thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+                    meta_override={"locator": LocatorConfig().to_json()})
+    return DiagnosisService(model_path=clf, db=str(tmp_path / "log.sqlite"), detector=detector)
+
+
+def test_a_field_photo_is_answered_from_its_leaves_and_the_insects_come_from_the_same_pass(tmp_path):
+    from leafscout.model.detect import Leaf, Pest
+    photo = _field_photo(tmp_path)
+    bug = Pest("rice.rice_bug", 0.8, (200.0, 200.0, 230.0, 220.0))
+    det = FakeSceneDetector([Leaf(0.9, (40.0, 50.0, 104.0, 135.0)), Leaf(0.7, (130.0, 20.0, 250.0, 240.0))], [bug])
+    svc = _service(tmp_path, det)
+    whole = svc.predictor.predict(str(photo))
+    assert whole.framing == "whole" and whole.label == "tomato.healthy"
+    d = svc.diagnose(str(photo))
+    leaves = d.result.leaves
+    assert [lf["label"] for lf in leaves] == ["tomato.late_blight", "tomato.healthy"]  # each leaf named alone
+    assert leaves[0]["box"] == [40.0, 50.0, 104.0, 135.0] and leaves[0]["score"] == 0.9
+    p_blight = dict(d.result.top_k).get("tomato.late_blight", 0.0)
+    assert p_blight > dict(whole.top_k).get("tomato.late_blight", 0.0)  # the blighted leaf weighs in
+    js = json.loads(json.dumps(d.to_dict()))
+    assert [lf["label"] for lf in js["leaves"]] == ["tomato.late_blight", "tomato.healthy"]
+    assert js["pests"][0]["label"] == "rice.rice_bug"
+    assert det.passes == 1 and det.detects == 0  # one network pass gave leaves and insects
+
+
+def test_a_leaf_on_paper_keeps_the_locators_answer(tmp_path):
+    import cv2
+    from leafscout.model.detect import Leaf
+    img = np.full((300, 400, 3), 235, np.uint8)
+    cv2.ellipse(img, (200, 150), (120, 70), 0, 0, 360, (20, 200, 20), -1)
+    path = tmp_path / "paper.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    svc = _service(tmp_path, FakeSceneDetector([Leaf(0.9, (80.0, 80.0, 320.0, 220.0))]))
+    d = svc.diagnose(str(path))
+    assert d.framing == "leaf" and d.result.leaves is None and "leaves" not in d.to_dict()
+
+
+def test_no_leaf_found_means_the_whole_photo_answers(tmp_path):
+    photo = _field_photo(tmp_path)
+    svc = _service(tmp_path, FakeSceneDetector([]))
+    d = svc.diagnose(str(photo))
+    assert d.result.leaves is None and d.label == svc.predictor.predict(str(photo)).label
