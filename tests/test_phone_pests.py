@@ -9,7 +9,9 @@ only when a photo needs them.
 * lazy: installing the app and diagnosing a tomato leaf fetches no insect model; offline before they came a rice
   photo keeps its leaf answer (insects not checked, as the service does when the detector fails); the first
   rice insect photo online fetches them, the service worker keeps them, and offline after a reload the insects
-  are still found.
+  are still found;
+* a scene detector (a last class plant.leaf): pests.json lists the insects only, and the phone's insects are
+  Detector.detect's, never a leaf, though the leaf class outscores the insects at some of their locations.
 """
 from __future__ import annotations
 
@@ -53,10 +55,17 @@ def detector(app_dir):
 
 
 @pytest.fixture(scope="module")
-def served(app_dir):
+def chromium():
+    """One browser for the module (Playwright's sync API runs one at a time)."""
     need_browser()
-    with static_server(app_dir) as url, browser() as b:
-        yield url, b
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def served(app_dir, chromium):
+    with static_server(app_dir) as url:
+        yield url, chromium
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +170,129 @@ def test_insect_models_fetched_only_when_a_photo_needs_them(app_dir, served):
         assert first["pest_actions"][0]["text"]["vi"] in page.inner_text("#insects")
         assert not page.errors, page.errors
         ctx.close()
+
+
+# ------------------------------------------------------------------------------------------ a scene detector
+# A detector trained with `--leaves` has one more, last class: plant.leaf (model.detect.LEAF_LABEL). The phone
+# must read it as model.detect.Detector.detect does: leaves are not insects (never counted, drawn or labelled).
+SCENE_LABELS = ["rice.brown_planthopper", "rice.rice_bug"]
+SCENE_SIZE = 96
+STEPS = 15  # enough that some insects the phone must find lie where the leaf class scores higher
+
+
+def _scene_detector(path, size: int = SCENE_SIZE):
+    """A tiny FCOS scene detector (torch, a few SGD steps from random weights): SCENE_LABELS + plant.leaf, the
+    insect threshold at its own scores' top tenth on the rice fixtures, the leaf threshold at 0 (every location
+    where the leaf class wins has a leaf box), so both insects and leaves are found."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from leafscout.model.detect import LEAF_LABEL, letterbox, normalize
+    from leafscout.model.detector_arch import build, detector_metadata, export_detector, torch_raw
+    from leafscout.model.imageio import read_image
+    from leafscout.model.preprocess import LITE_MEAN, LITE_STD
+
+    torch.manual_seed(0)
+    labels = SCENE_LABELS + [LEAF_LABEL]
+    model = build(len(labels), size, 64, 1, pretrained=False)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    x = torch.randn(2, 3, size, size)
+    tg = [{"boxes": torch.tensor([[10.0, 10.0, 60.0, 50.0], [5.0, 5.0, 90.0, 90.0]]), "labels": torch.tensor([1, 2])},
+          {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
+    for _ in range(STEPS):  # so that the boxes are not all of zero size as at initialisation
+        loss = sum(model.train()(x, tg).values())
+        opt.zero_grad(), loss.backward(), opt.step()
+    batch = np.stack([normalize(letterbox(read_image(p), size)[0], LITE_MEAN, LITE_STD) for p in RICE])
+    scores, _ = torch_raw(model, batch)
+    insect = scores[..., :-1].max(-1)
+    assert (scores[..., -1] > insect).any(), "the leaf class wins nowhere: the test would not test it"
+    insect_thr = float(np.quantile(insect, 0.9))
+    meta = detector_metadata(labels, size, LITE_MEAN, LITE_STD, insect_thr, {LEAF_LABEL: 0.0}, 0.5, "0.0.0-scene",
+                             127)
+    export_detector(model, path, meta, batch)
+    return path
+
+
+@pytest.fixture(scope="module")
+def scene_app(tmp_path_factory):
+    """The phone app built with a scene detector as its insect detector (no labeler beside it)."""
+    need_build_tools()
+    from leafscout.model.runtime import default_model_path
+    from leafscout.webapp.phone import build
+
+    root = tmp_path_factory.mktemp("scene")
+    pests = _scene_detector(root / "scene_pests.onnx")
+    build(root / "dist", default_model_path(), pests_path=pests)
+    return root / "dist", pests
+
+
+def test_pests_json_of_a_scene_detector_lists_the_insects_only(tmp_path):
+    """pests.json carries Detector.labels and one threshold each: the leaf class is not there (torch-free: the toy
+    detector with plant.leaf added as its last class and a leaf threshold of its own)."""
+    onnx = pytest.importorskip("onnx")
+    from leafscout.model.detect import LEAF_LABEL, Detector
+    from leafscout.model.testing_pests import TOY_PEST_LABELS, toy_detector
+    from leafscout.service import load_advisor
+    from leafscout.webapp.phone import pest_bundle
+
+    path = toy_detector(tmp_path / "scene.onnx", labels=TOY_PEST_LABELS + [LEAF_LABEL], score_threshold=0.5)
+    m = onnx.load(str(path))
+    for e in m.metadata_props:
+        if e.key == "leafscout.class_score_thresholds":
+            e.value = json.dumps({LEAF_LABEL: 0.05, TOY_PEST_LABELS[1]: 0.3})
+    onnx.save(m, str(path))
+    det = Detector(path, labeler=False)
+    assert det.leaf_class == len(TOY_PEST_LABELS) and len(det.thresholds) == len(TOY_PEST_LABELS) + 1
+    pb = pest_bundle(det, load_advisor())
+    assert pb["labels"] == TOY_PEST_LABELS == det.labels
+    assert pb["thresholds"] == [0.5, 0.3, 0.5]  # the insects' own, in their order; not the leaf's 0.05
+    assert LEAF_LABEL not in json.dumps(pb, ensure_ascii=False)
+    assert set(pb["actions"]["by_count"]) == set(TOY_PEST_LABELS)
+
+
+def test_a_scene_detector_gives_the_same_insects_and_never_a_leaf(chromium, scene_app):
+    """The phone's insects from a scene detector are Detector(path, labeler=False).detect's: same labels in the
+    same order, boxes within 1 px, scores within 1e-3; not one is plant.leaf, though the detector finds leaves."""
+    from leafscout.model.detect import LEAF_LABEL, Detector, postprocess
+
+    out, path = scene_app
+    pm = json.loads((out / "model" / "pests.json").read_text("utf-8"))
+    det = Detector(path, threads=1, labeler=False)
+    assert pm["labels"] == det.labels == SCENE_LABELS and pm["labeler"] is None
+    assert pm["thresholds"] == [float(t) for t in det.thresholds[:len(det.labels)]]
+    assert LEAF_LABEL not in pm["labels"] and "plant" not in {lab.split(".")[0] for lab in pm["labels"]}
+    n = len(det.labels)
+    bad, insects, leaves, under_leaf = [], 0, 0, 0
+    with static_server(out) as url:
+        ctx, page = open_app(chromium, url + "?threads=1")
+        assert page.evaluate("window.leafscout.pestsMeta.labels") == SCENE_LABELS
+        # decodeDetections alone: the network's 3 score columns per location, only the 2 insect ones looked at
+        rng = np.random.default_rng(0)
+        s = rng.random((60, n + 1)).astype(np.float32)
+        s[::2, n] += 1.0  # the leaf class wins every other location
+        xy = rng.random((60, 2)).astype(np.float32) * 80
+        bx = np.concatenate([xy, xy + 4 + rng.random((60, 2)).astype(np.float32) * 12], 1)
+        want = postprocess(s[:, :n], bx, np.asarray(pm["thresholds"]), pm["nms_iou"], pm["max_detections"])
+        got = page.evaluate("""([s, b, nA, nC]) => window.leafscout.pipeline.decodeDetections(
+            new Float32Array(s), new Float32Array(b), nA, nC, window.leafscout.pestsMeta)""",
+                            [s.ravel().tolist(), bx.ravel().tolist(), 60, n + 1])
+        assert [d["cls"] for d in got] == want[2].tolist() and want[2].size
+        assert np.allclose([d["score"] for d in got], want[1]) and np.allclose([d["box"] for d in got], want[0])
+        for p in RICE + OTHERS[:4]:
+            rgb, _, _ = det.load(str(p))
+            scene = det.scene(rgb)
+            assert scene.pests == det.detect(rgb)
+            x, _ = det.prepare(rgb)
+            raw, rb = (a[0] for a in det.infer(x[None]))
+            naive = postprocess(raw, rb, det.thresholds, det.nms_iou, det.max_detections)[2]  # leaf in the argmax
+            under_leaf += int((naive < n).sum()) != len(scene.pests)
+            js = page.evaluate(JS_DETECT_RGB, [rgb.shape[1], rgb.shape[0], b64(rgb.tobytes())])
+            if any(x["label"] == LEAF_LABEL or x["label"] not in SCENE_LABELS for x in js):
+                bad.append(f"{p.name}: the phone counted something that is no insect: {[x['label'] for x in js]}")
+            _compare(p.name, scene.pests, js, bad)
+            insects, leaves = insects + len(scene.pests), leaves + len(scene.leaves)
+        assert not page.errors, page.errors
+        ctx.close()
+    print(f"\nscene detector: {len(RICE) + 4} photos, {insects} insects compared, {leaves} leaves left out")
+    assert not bad, "\n".join(bad)
+    assert insects > 0 and leaves > 0, "the toy scene detector found no insects or no leaves: nothing was tested"
+    assert under_leaf, "no insect lay where the leaf class scored higher: the leaf column was not put to the test"

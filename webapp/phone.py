@@ -282,7 +282,12 @@ class _Count(int):
 
 def pest_bundle(det, adv) -> dict:
     """What the phone needs to run the insect detector like model.detect.Detector and the service's gate, and
-    to say what leafscout.pests.pest_action says for every count the detector can give."""
+    to say what leafscout.pests.pest_action says for every count the detector can give.
+
+    A scene detector's leaf class (model.detect.LEAF_LABEL, always the last one) is not an insect: `labels` and
+    `thresholds` hold the insect classes only (Detector.labels), and the phone's decodeDetections looks at those
+    first `len(labels)` score columns of each location while striding over the network's real class count, as
+    Detector._pests slices them off before postprocess."""
     from leafscout import service
     from leafscout.pests import pest_action
 
@@ -304,7 +309,7 @@ def pest_bundle(det, adv) -> dict:
             by_count.append(seen[key])
         actions[label] = by_count
     return {"format": 1, "labels": det.labels, "input_size": det.input_size, "pad_value": det.pad_value,
-            "mean": det.mean, "std": det.std, "thresholds": [float(t) for t in det.thresholds],
+            "mean": det.mean, "std": det.std, "thresholds": [float(t) for t in det.thresholds[:len(det.labels)]],
             "nms_iou": det.nms_iou, "max_detections": det.max_detections, "min_side": 1.0, "max_candidates": 1000,
             "version": det.version, "file": "pests.onnx",
             "labeler": None if det.labeler is None else {

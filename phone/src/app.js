@@ -114,6 +114,8 @@ async function detectPests(img, ow = null, oh = null) {
   const x = P.normalize(image, {mean: pm.mean, std: pm.std});
   const out = await detector.run({[detector.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, pm.input_size, pm.input_size])});
   const [scores, boxes] = [out[detector.outputNames[0]], out[detector.outputNames[1]]];
+  // scores.dims[2]: every class the network has; decodeDetections reads only the insects' (pm.labels), so a
+  // scene detector's leaf boxes are never counted, drawn or sent to the labeler
   const dets = P.decodeDetections(scores.data, boxes.data, scores.dims[1], scores.dims[2], pm);
   let b = P.boxesToOriginal(dets.map((d) => d.box), lb), s = dets.map((d) => d.score), c = dets.map((d) => d.cls);
   if (labeler && b.length) {

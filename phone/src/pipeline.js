@@ -685,6 +685,7 @@ export function prepare(img, meta) {
 // Whether the detector should look at this photo: DiagnosisService._pests_may_be_there, same order of tests.
 export function pestsMayBeThere(pmeta, meta, result, crop) {
   if (!pmeta) return false;
+  // pmeta.labels: the insect classes only (never a scene detector's plant.leaf: "plant" is no pest crop)
   const pestCrops = new Set(pmeta.labels.map(cropOf));
   const known = new Set(meta.crops || []);
   const mass = new Map(result.crop_scores || []);
@@ -714,12 +715,14 @@ function iou(a, b) {  // box_iou of two boxes, float64 like numpy
   return inter / Math.max(aa + ab - inter, 1e-9);
 }
 
-// postprocess(): scores [A*C], boxes [A*4] (one image) -> [{box, score, cls}], highest score first
+// postprocess(): scores [A*C], boxes [A*4] (one image) -> [{box, score, cls}], highest score first.
+// nC is the network's class count (scores.dims[2]); only the first pmeta.labels.length classes are insects: a
+// scene detector's last class, plant.leaf, is never looked at here (Detector._pests slices it off the same way)
 export function decodeDetections(scores, boxes, nA, nC, pmeta, threshold = null) {
-  const cand = [];
+  const cand = [], nI = Math.min(nC, pmeta.labels.length);
   for (let a = 0; a < nA; a++) {
     let c = 0, best = scores[a * nC];
-    for (let k = 1; k < nC; k++) if (scores[a * nC + k] > best) { best = scores[a * nC + k]; c = k; }
+    for (let k = 1; k < nI; k++) if (scores[a * nC + k] > best) { best = scores[a * nC + k]; c = k; }
     const thr = threshold === null ? pmeta.thresholds[c] : threshold;
     const b = [boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3]];
     const side = Math.min(Math.fround(b[2] - b[0]), Math.fround(b[3] - b[1]));  // float32 like the network's
