@@ -118,6 +118,16 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
     return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
 
 
+def leaves_line(leaves: list[dict], lang: str, advisor) -> str:
+    """'leaves looked at (...): L1 Late blight (Tomato) 91%, L2 ...': what each leaf found in a field photo
+    showed on its own (numbered as the app draws them)."""
+    from leafscout.i18n import pct, problem_name, t
+    parts = [f"L{i} {problem_name(advisor, lf['label'], lang) if advisor is not None else lf['label']}"
+             + (f" {pct(lf['confidence'], lang)}" if lf.get("confidence") is not None else "")
+             for i, lf in enumerate(leaves, 1)]
+    return f"{t('leaves_seen', lang)}: " + ", ".join(parts)
+
+
 def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
     """`Result.summary()` in `lang`: status, named problem with a whole percentage, the runners-up, and why a
     result is uncertain (from the result's own numbers, never by translating its English reason)."""
@@ -325,6 +335,8 @@ def cmd_diagnose(args) -> int:
             else:
                 note = _crop_note(d, lang, advisor)
                 out(_readable(r, lang, advisor, threshold, d.error_code) + (f" [{note}]" if note else ""))
+                if getattr(r, "leaves", None):
+                    out("    " + leaves_line(r.leaves, lang, advisor))
                 if text:
                     out("    " + text.replace("\n", "\n    "))
                 for act in d.pest_actions or []:

@@ -45,6 +45,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_photos": {"vi": "không có ảnh nào để khám", "en": "no photos to diagnose"},
     "no_photos_in": {"vi": "không có ảnh nào trong thư mục {folder} (tìm các tệp {suffixes})",
                      "en": "no photos in folder {folder} (looked for {suffixes})"},
+    "leaves_seen": {"vi": "các lá đã xem (cả ảnh và từng lá cùng quyết định)",
+                    "en": "leaves looked at (the whole photo and each leaf decide together)"},
     "not_logged": {"vi": "{path} chưa được ghi vào sổ{why}: {msg}", "en": "{path} not logged{why}: {msg}"},
     "unconfirmed": {"vi": "đã ghi {n} kết quả vào lô {plot} nhưng CHƯA XÁC NHẬN (thiếu --confirmed-by): khi "
                           "kiểm tra mùa vụ, mỗi kết quả chỉ được tính sau khi có người xác nhận bằng lệnh "

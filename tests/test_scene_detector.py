@@ -289,3 +289,44 @@ def test_no_leaf_found_means_the_whole_photo_answers(tmp_path):
     svc = _service(tmp_path, FakeSceneDetector([]))
     d = svc.diagnose(str(photo))
     assert d.result.leaves is None and d.label == svc.predictor.predict(str(photo)).label
+
+
+def test_the_app_draws_the_leaves_it_looked_at_and_names_each_in_both_languages(tmp_path):
+    import cv2
+    from leafscout.model.detect import Leaf
+    from leafscout.webapp.handlers import diagnose_upload, render_card_details
+    from leafscout.webapp.services import Services
+    pytest.importorskip("onnx")
+    from leafscout.model.locate import LocatorConfig
+    from leafscout.model.testing import toy_model
+    from test_cli_advise_log import LABELS
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS, thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+                    meta_override={"locator": LocatorConfig().to_json()})
+    photo = _field_photo(tmp_path)
+    det = FakeSceneDetector([Leaf(0.9, (40.0, 50.0, 104.0, 135.0)), Leaf(0.7, (130.0, 20.0, 250.0, 240.0))])
+    services = Services(model_path=clf, db=str(tmp_path / "log.sqlite"), detector=det)
+    state, overlay = diagnose_upload(services, str(photo), check_path=False)
+    assert [lf["label"] for lf in state["leaves"]] == ["tomato.late_blight", "tomato.healthy"]
+    base = cv2.imread(str(photo))[:, :, ::-1]
+    assert overlay.shape == base.shape
+    edge = overlay[60:130, 130]  # the left edge of leaf L2's box is drawn white
+    assert (edge.min(1) > 200).mean() > 0.9 and not (base[60:130, 130].min(1) > 200).mean() > 0.5
+    vi, _ = render_card_details(services, state, "vi")
+    en, _ = render_card_details(services, state, "en")
+    assert 'data-leaves="2"' in vi and "Các lá đã xem" in vi and "L1" in vi
+    assert "Leaves looked at" in en and 'data-label="tomato.late_blight"' in en
+    # no leaves looked at: no section
+    state2 = dict(state)
+    state2.pop("leaves")
+    assert "card-leaves" not in render_card_details(services, state2, "en")[0]
+
+
+def test_the_cli_says_what_each_leaf_showed():
+    from leafscout.cli_diagnose import leaves_line
+    leaves = [{"box": [0, 0, 9, 9], "score": 0.9, "label": "tomato.late_blight", "confidence": 0.91, "status": "ok"},
+              {"box": [5, 5, 20, 20], "score": 0.6, "label": "tomato.healthy", "confidence": None, "status": "ok"}]
+    assert leaves_line(leaves, "en", None) == ("leaves looked at (the whole photo and each leaf decide together): "
+                                               "L1 tomato.late_blight 91%, L2 tomato.healthy")
+    from leafscout.service import default_advisor
+    vi = leaves_line(leaves, "vi", default_advisor(model_path=None))
+    assert vi.startswith("các lá đã xem") and "L1 " in vi and "91%" in vi and "tomato." not in vi

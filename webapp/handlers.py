@@ -135,9 +135,10 @@ def diagnose_upload(services, image_path, crop=None, plot=None, organic=None, da
             overlay = d.result.heatmap_overlay()
         except ValueError:
             overlay = None
-    if state.get("pests") and d.photo:  # insects found: show them boxed and numbered instead of the heatmap
+    if (state.get("pests") or state.get("leaves")) and d.photo:
+        # insects or leaves found: show them boxed and numbered instead of the heatmap
         from leafscout.webapp.pests import photo_with_boxes
-        overlay = photo_with_boxes(d.photo, state["pests"]) if heatmap else overlay
+        overlay = photo_with_boxes(d.photo, state.get("pests") or [], leaves=state.get("leaves")) if heatmap else overlay
     return state, overlay
 
 
@@ -327,8 +328,10 @@ def render_citations(services, state, lang: str) -> str:
 def render_card_details(services, state, lang) -> tuple[str, str]:
     """(card HTML, details Markdown): `render_all` without the citations (the API does not return them)."""
     from leafscout.webapp.pests import pests_html  # insects found, counts, act or not (empty without a pest detector)
+    from leafscout.webapp.leaves import leaves_html  # a field photo's leaves, each named (scene detector only)
     card = with_group(services, render_card(services, state, lang), state, lang)  # several photos: their lines
-    return card + pests_html(state, lang), render_details(services, state, lang)
+    leaves = leaves_html(state, lambda label, lg: problem_name(services.advisor, label, lg), lang)
+    return card + leaves + pests_html(state, lang), render_details(services, state, lang)
 
 
 def render_all(services, state, lang) -> tuple[str, str, str]:

@@ -70,8 +70,10 @@ def draw_pests(rgb: np.ndarray, pests: list[dict], orig_size: tuple[int, int] | 
     return out
 
 
-def photo_with_boxes(path: str, pests: list[dict], max_side: int = 1024) -> np.ndarray | None:
-    """The photo at `path` (through the image gate, decoded at reduced size when big) with the boxes drawn."""
+def photo_with_boxes(path: str, pests: list[dict], max_side: int = 1024, leaves: list[dict] | None = None
+                     ) -> np.ndarray | None:
+    """The photo at `path` (through the image gate, decoded at reduced size when big) with the boxes drawn:
+    the leaves looked at (webapp/leaves.py, under) and the insects (over)."""
     from leafscout.model.imageio import check_image, read_image
     try:
         info = check_image(path)
@@ -84,6 +86,9 @@ def photo_with_boxes(path: str, pests: list[dict], max_side: int = 1024) -> np.n
     if max(rgb.shape[:2]) > max_side:
         f = max_side / max(rgb.shape[:2])
         rgb = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    if leaves:
+        from leafscout.webapp.leaves import draw_leaves
+        rgb = draw_leaves(rgb, leaves, (w, h))
     return draw_pests(rgb, pests, (w, h))
 
 
