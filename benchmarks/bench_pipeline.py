@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
+    ap.add_argument("--pests", default=None, help="insect or scene detector (default: model/pests.onnx)")
     ap.add_argument("--per-dataset", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
         by_ds[s.dataset].append(s.path)
     rng = random.Random(args.seed)
     photos = {ds: rng.sample(p, min(args.per_dataset, len(p))) for ds, p in sorted(by_ds.items())}
-    svc = DiagnosisService(model_path=args.model, threads=args.threads, db="sqlite://")
+    svc = DiagnosisService(model_path=args.model, threads=args.threads, db="sqlite://", pests_model_path=args.pests)
     svc.warm_up()
     pred = svc.predictor
     if svc.detector is None:
@@ -60,9 +61,9 @@ def main(argv=None) -> int:
     ran = []
     orig = svc._find_pests
 
-    def spy(d, photo, ctx):
+    def spy(d, photo, ctx, *rest):
         ran.append(photo)
-        return orig(d, photo, ctx)
+        return orig(d, photo, ctx, *rest)
 
     svc._find_pests = spy
     print(f"classifier {pred.version}, {args.threads} thread(s), {sum(map(len, photos.values()))} val photos "

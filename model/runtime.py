@@ -272,12 +272,15 @@ class Predictor:
         import dataclasses
         if whole.status == "error" or whole.logits is None or not leaves:
             return whole
-        named = [self.predict(c, top_k=top_k, crop=whole.crop) for c in crops]
-        mean = np.mean([whole.logits] + [r.logits for r in named], axis=0)
+        # the leaves in one batch: each through the same locator and geometry as a photo of its own
+        batch = np.concatenate([self.views(c, False)[0] for c in crops])
+        logits, _ = self.infer(batch)
+        named = [self.decide(lg, top_k, plant_share(c), whole.crop) for lg, c in zip(logits, crops)]
+        mean = np.mean(np.concatenate([whole.logits[None], logits]), axis=0)
         d = self.decide(mean, top_k, whole.plant_share, whole.crop)
-        each = [{"box": [round(float(v), 1) for v in lf.box], "score": round(float(lf.score), 4), "label": r.label,
-                 "confidence": None if r.confidence is None else round(float(r.confidence), 4), "status": r.status}
-                for lf, r in zip(leaves, named)]
+        each = [{"box": [round(float(v), 1) for v in lf.box], "score": round(float(lf.score), 4), "label": r["label"],
+                 "confidence": None if r["confidence"] is None else round(float(r["confidence"]), 4),
+                 "status": r["status"]} for lf, r in zip(leaves, named)]
         return dataclasses.replace(whole, logits=mean, leaves=each, **d)
 
     # ------------------------------------------------------------------ API
