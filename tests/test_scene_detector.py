@@ -188,6 +188,10 @@ def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
     assert det.leaf_class == len(det.labels) and det.thresholds[det.leaf_class] == leaves["score_threshold"]
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert "val_leaf_ap" in history[-1]
+    from leafscout.training.pests_card import card  # the card says what the leaf class learned from and its recipe
+    text = card(report, tmp_path / "run" / "pests.onnx", None)
+    assert "## Leaves (scene detector)" in text and "--leaves --scenes-per-epoch 4" in text
+    assert f"Leaf score threshold **{leaves['score_threshold']:.2f}**" in text
 
 
 def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_no_boxes():

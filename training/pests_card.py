@@ -84,6 +84,8 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
         "rice.caterpillar": ("4 caterpillar on rice leaf", "larvae of several moths; no KB entry (advice points to "
                              "leaf folder and stem borer)."),
         "rice.grasshopper": ("0 grasshopper", "no KB entry yet."),
+        "plant.leaf": ("(none: synthetic scenes)", "a leaf, any crop: the scene detector's last class. Never an "
+                       "insect: its boxes go to the classifier, not the labeler (see \"Leaves\")."),
     }
     for lab in report["labels"]:
         src, note = notes.get(lab, ("", ""))
@@ -102,7 +104,10 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       f"{a['batch_size']}, stem + {a['freeze_blocks']} blocks frozen and all BatchNorm statistics frozen, channels_last, "
       f"{tr['threads']} CPU threads. `python -m leafscout.training.detect_train --data-root ../shared/datasets --output-dir "
       f"runs/pests --input-size {a['input_size']} --epochs {a['epochs']} --time-limit-min {a['time_limit_min']:g} "
-      f"--threads {a['threads']}` (resumable with `--resume runs/pests/checkpoint.pt`).")
+      f"--threads {a['threads']}"
+      + (f" --leaves --scenes-per-epoch {a['scenes_per_epoch']} --lab-leaves-per-epoch {a['lab_leaves_per_epoch']} "
+         f"--nothing-per-epoch {a.get('nothing_per_epoch', 0)} --cutouts {a['cutouts']}" if a.get("leaves") else "")
+      + f" --model-version {report.get('model_version')}` (resumable with `--resume runs/pests/checkpoint.pt`).")
     w(f"- Ran {tr['epochs_done']} epochs, {tr['steps']} steps in **{tr['minutes']} min** on the 2-core reference "
       f"machine; finalising (evaluation, threshold, export) took {report.get('finalize_seconds', 0) / 60:.1f} min.")
     if labeler:
@@ -141,7 +146,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
     w("")
     w("| | boxes | AP@0.5 at threshold | AP@0.5 all |")
     w("|---|---|---|---|")
-    for lab in report["labels"]:
+    for lab in [x for x in report["labels"] if x in at["per_class"]]:  # insects (a scene detector's leaf: below)
         pa, pb = at["per_class"][lab], allv["per_class"][lab]
         w(f"| `{lab}` | {pa['boxes']} | {_f(pa['ap'])} | {_f(pb['ap'])} |")
     w(f"| **mAP** (classes with val boxes) | | **{_f(at['map'])}** | {_f(allv['map'])} |")
@@ -222,6 +227,8 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
         w("")
         w("`python benchmarks/bench_pests.py --pests model/pests.onnx --json runs/pests/bench.json`")
         w("")
+    if report.get("leaves"):
+        leaf_section(report, w)
     w("## Limits")
     w("")
     w("- The val set is small (79 photos, 99 boxes; 5 caterpillars, 6 grasshoppers): per-class AP moves by tenths "
@@ -236,6 +243,40 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
     w("- The detector is trained on rice pests only: it says nothing about insects of other crops.")
     w("")
     return "\n".join(L)
+
+
+def leaf_section(report: dict, w) -> None:
+    """What the scene detector's leaf class learned from, and how well it finds leaves (synthetic val scenes)."""
+    lv, a = report["leaves"], report["train"]["args"]
+    ap = lv["ap_all_scores"]
+    w("## Leaves (scene detector)")
+    w("")
+    w("The same network also finds leaves (class `plant.leaf`, issue 17): one pass gives the insects and the leaves "
+      "of a photo. Where the leaf locator finds no plain backdrop (a field photo), the service names up to three "
+      "leaves one by one and the answer is the mean of the whole photo's and the leaves' logits "
+      "(`Predictor.with_leaves`); the app draws them as L1, L2, ...")
+    w("")
+    w(f"- Learned without any field box: {a['scenes_per_epoch']} synthetic scenes per epoch (`training/scene_synth.py`: "
+      f"1-7 leaves cut by the leaf locator from {a['cutouts']} lab TRAIN photos of PlantVillage, BRACOL coffee, "
+      f"MangoLeafBD, tea and citrus, turned, scaled, overlapping and cut by the frame, on soil, paper, a hand, a table "
+      f"or hard-blurred foliage of the field sets' TRAIN photos, half with non-leaf things in them; each box is the "
+      f"leaf's visible part), {a['lab_leaves_per_epoch']} lab TRAIN photos a epoch with their leaf boxed by the "
+      f"locator, {a.get('nothing_per_epoch', 0)} synthetic photos of no plant and PlantVillage's no-leaf photos. "
+      f"Field photos (iBean, chilli, FGVC8, rice) teach \"no insect\" only: their leaves are not boxed, so the leaf "
+      f"class's loss is switched off on them (`MaskedFCOSHead`).")
+    w(f"- Leaf AP@0.5 on {ap['images']} val items ({ap['gt_boxes']} leaves; half synthetic scenes of lab VAL leaves "
+      f"on field foliage, half lab VAL photos boxed by the locator): **{ap['ap']:.3f}** (every box >= 0.05). "
+      f"Leaf score threshold **{lv['score_threshold']:.2f}**, the best F1 there:")
+    w("")
+    w("| leaf threshold | precision | recall | F1 |")
+    w("|---|---|---|---|")
+    for t, r in lv["by_threshold"].items():
+        w(f"| {t} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
+    w("")
+    w("These scenes come from the generator the leaf class learned from: the figures are optimistic. On real "
+      "photos (`benchmarks/leaf_boxes.py`: leaves found on field val photos, the answer's top-1 with and without "
+      "the leaves, leaf boxes on photos of no plant) see the note of issue 17 and the model card.")
+    w("")
 
 
 def main(argv=None) -> int:
