@@ -48,10 +48,10 @@ WAYS = ("whole", "mean", "leaf", "severe", "field")
 
 def answers(pred: Predictor, rgb: np.ndarray, scene, max_leaves: int) -> dict[str, str]:
     whole = pred.predict(rgb)
-    n = min(max_leaves, len(scene.leaves))
-    crops = [scene.leaf_crop(i) for i in range(n)]
+    keep = [i for i in range(len(scene.leaves)) if min(scene.leaf_crop(i).shape[:2]) >= 32][:max_leaves]
+    crops = [scene.leaf_crop(i) for i in keep]
     named = [pred.predict(c) for c in crops]
-    both = pred.with_leaves(whole, scene.leaves[:n], crops)  # what the service answers for a field photo
+    both = pred.with_leaves(whole, [scene.leaves[i] for i in keep], crops)  # the service's answer, field photo
     out = {"whole": whole.label, "mean": both.label}
     out["leaf"] = named[0].label if named else whole.label
     sick = [r for r in [whole] + named if r.status == "ok" and r.label and not r.label.endswith(".healthy")]

@@ -531,10 +531,12 @@ class DiagnosisService:
         if result is not None and result.status != "error":
             scene = self._scene(photo if photo is not None else path)
             if scene is not None and scene.leaves and result.framing == "whole":
-                n = min(LEAF_VOTES, len(scene.leaves))
+                # a leaf smaller than the image gate's 32 px a side shows no lesion worth a vote
+                keep = [i for i in range(len(scene.leaves)) if min(scene.leaf_crop(i).shape[:2]) >= 32][:LEAF_VOTES]
                 try:
-                    result = self.predictor.with_leaves(result, scene.leaves[:n],
-                                                        [scene.leaf_crop(i) for i in range(n)])
+                    if keep:
+                        result = self.predictor.with_leaves(result, [scene.leaves[i] for i in keep],
+                                                            [scene.leaf_crop(i) for i in keep])
                 except Exception:  # the whole photo's answer stands
                     pass
         detail = strip_paths(result.error, path) if result.error else None
