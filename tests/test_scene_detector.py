@@ -178,7 +178,8 @@ def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
         "--data-root", str(tiny_datasets), "--output-dir", str(tmp_path / "run"), "--input-size", "96",
         "--head-convs", "1", "--epochs", "1", "--batch-size", "4", "--max-steps", "2", "--negatives", "2",
         "--no-pretrained", "--eval-every", "1", "--leaf-val-limit", "1", "--threads", "1", "--leaves",
-        "--scenes-per-epoch", "4", "--lab-leaves-per-epoch", "2", "--cutouts", "20", "--val-scenes", "4"])
+        "--scenes-per-epoch", "4", "--lab-leaves-per-epoch", "2", "--cutouts", "20", "--val-scenes", "4",
+        "--hard-negatives", "ibean_uganda", "--hard-negatives-per-epoch", "2"])
     main(args)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["labels"][-1] == LEAF_LABEL and "plant.leaf" not in report["val_at_threshold"]["per_class"]
@@ -192,6 +193,24 @@ def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
     text = card(report, tmp_path / "run" / "pests.onnx", None)
     assert "## Leaves (scene detector)" in text and "--leaves --scenes-per-epoch 4" in text
     assert f"Leaf score threshold **{leaves['score_threshold']:.2f}**" in text
+
+
+def test_hard_negatives_come_on_top_of_the_usual_draw():
+    """The rice photos a detector mistakes for insects can be drawn again each epoch: `n_hard` more photos from
+    `hard`, the usual `n_neg` draw and the positives unchanged, the same list for the same (seed, epoch)."""
+    from leafscout.training.detect_data import Item
+    from leafscout.training.detect_train import epoch_items
+    pos = [Item(f"p{i}", source="rice_pest") for i in range(5)]
+    neg = [Item(f"n{i}", source="apple_orchard_fgvc8") for i in range(50)]
+    hard = [Item(f"h{i}", source="rice_leaf_ph") for i in range(6)]
+    plain = epoch_items(pos, np.ones(5), neg, 10, 0, 3)
+    more = epoch_items(pos, np.ones(5), neg + hard, 10, 0, 3, hard=hard, n_hard=4)
+    assert len(plain) == 15 and len(more) == 19
+    assert sum(it.path.startswith("h") for it in more) >= 4
+    assert sorted(it.path for it in more if it.path.startswith("p")) == [f"p{i}" for i in range(5)]
+    assert [it.path for it in more] == [it.path for it in epoch_items(pos, np.ones(5), neg + hard, 10, 0, 3,
+                                                                      hard=hard, n_hard=4)]
+    assert len(epoch_items(pos, np.ones(5), neg, 10, 0, 3, hard=hard[:2], n_hard=4)) == 17  # no more than there are
 
 
 def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_no_boxes():

@@ -58,6 +58,10 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup-steps", type=int, default=60)
     p.add_argument("--negatives", type=int, default=160, help="leaf photos without insects per epoch (train split)")
+    p.add_argument("--hard-negatives", nargs="*", default=[], metavar="DATASET",
+                   help="datasets whose TRAIN photos (no insects) are drawn again each epoch, on top of --negatives: "
+                        "the scenes a detector mistakes for insects, e.g. rice_leaf_ph (rice plants with no insect)")
+    p.add_argument("--hard-negatives-per-epoch", type=int, default=40, help="with --hard-negatives: photos per epoch")
     p.add_argument("--repeat-threshold", type=float, default=0.2, help="LVIS repeat-factor threshold (0: off)")
     p.add_argument("--time-limit-min", type=float, default=0.0, help="stop training after this many minutes "
                    "(the LR schedule ends with it); 0: no limit")
@@ -112,16 +116,19 @@ def collate(batch, num_classes: int = 0, leaf_class: int | None = None):
 
 
 def epoch_items(positives, factors, negatives, n_neg: int, seed: int, epoch: int, lab_leaves=(), n_lab: int = 0,
-                n_scenes: int = 0, n_nothing: int = 0):
+                n_scenes: int = 0, n_nothing: int = 0, hard=(), n_hard: int = 0):
     """This epoch's list: each positive photo floor(r) or ceil(r) times (stochastic rounding of its repeat
-    factor), plus `n_neg` leaf photos drawn without replacement, `n_lab` lab photos whose leaf is boxed and
-    `n_scenes` synthetic scenes (a fresh seed each), shuffled; deterministic per (seed, epoch)."""
+    factor), plus `n_neg` leaf photos drawn without replacement, `n_hard` more from the hard negatives `hard`
+    (a photo may then come twice in one epoch), `n_lab` lab photos whose leaf is boxed and `n_scenes`
+    synthetic scenes (a fresh seed each), shuffled; deterministic per (seed, epoch)."""
     rng = random.Random(seed * 1000 + epoch)
     items = []
     for it, r in zip(positives, factors):
         items.extend([it] * (int(r) + (rng.random() < r - int(r))))
     if negatives and n_neg:
         items.extend(rng.sample(negatives, min(n_neg, len(negatives))))
+    if hard and n_hard:
+        items.extend(rng.sample(list(hard), min(n_hard, len(hard))))
     if lab_leaves and n_lab:
         items.extend(rng.sample(lab_leaves, min(n_lab, len(lab_leaves))))
     items.extend(Item("", source="scene", scene=(seed * 1000 + epoch) * 100_000 + k) for k in range(n_scenes))
@@ -440,6 +447,12 @@ def main(args) -> dict | None:
     log.info("%d train photos (%d boxes), %d val photos (%d boxes), %d leaf photos without insects (train splits)",
              len(train_items), sum(len(i.labels) for i in train_items), len(val_items),
              sum(len(i.labels) for i in val_items), len(negatives))
+    hard = [it for it in negatives if it.source in set(args.hard_negatives)]
+    missing = sorted(set(args.hard_negatives) - {it.source for it in hard})
+    if missing:
+        raise SystemExit(f"--hard-negatives {' '.join(missing)}: no TRAIN photos of that dataset among the insect-free "
+                         f"photos; pick from {', '.join(sorted({it.source for it in negatives}))}")
+    n_hard = args.hard_negatives_per_epoch if hard else 0
     factors = (repeat_factors(train_items, len(labels), args.repeat_threshold) if args.repeat_threshold
                else np.ones(len(train_items)))
 
@@ -464,14 +477,15 @@ def main(args) -> dict | None:
                  state["elapsed"] / 60)
     extra = (min(args.lab_leaves_per_epoch, len(lab_leaves)) + args.scenes_per_epoch + args.nothing_per_epoch
              if args.leaves else 0)
-    steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives)) + extra) // args.batch_size))
+    steps_per_epoch = max(1, int((factors.sum() + min(args.negatives, len(negatives)) + min(n_hard, len(hard)) + extra)
+                                 // args.batch_size))
     planned = steps_per_epoch * args.epochs
     if not args.finalize_only:
         for epoch in range(start_epoch, args.epochs):
             items = epoch_items(train_items, factors, negatives, args.negatives, args.seed, epoch, lab_leaves,
                                 args.lab_leaves_per_epoch if args.leaves else 0,
                                 args.scenes_per_epoch if args.leaves else 0,
-                                args.nothing_per_epoch if args.leaves else 0)
+                                args.nothing_per_epoch if args.leaves else 0, hard, n_hard)
             t0 = time.time()
             losses, n = train_one_epoch(model, optimizer, items, args, state, planned, t0, scenes)
             if args.max_steps and state["step"] >= args.max_steps:
