@@ -528,7 +528,9 @@ class DiagnosisService:
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None
-        if result is not None and result.status != "error":
+        if result is not None and result.status != "error" and (getattr(result, "framing", "whole") == "whole"
+                                                                 or self._pests_may_be_there(result, crop)):
+            # a leaf on a plain backdrop with no insect to look for costs no detector pass
             scene = self._scene(photo if photo is not None else path)
             if scene is not None and scene.leaves and result.framing == "whole":
                 # a leaf smaller than the image gate's 32 px a side shows no lesion worth a vote

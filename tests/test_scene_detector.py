@@ -263,14 +263,14 @@ def _field_photo(tmp_path):
     return path
 
 
-def _service(tmp_path, detector):
+def _service(tmp_path, detector, extra_labels=()):
     """The toy colour classifier (red: tomato.late_blight, green: tomato.healthy) with the leaf locator on."""
     pytest.importorskip("onnx")
     from leafscout.model.locate import LocatorConfig
     from leafscout.model.testing import toy_model
     from leafscout.service import DiagnosisService
     from test_cli_advise_log import LABELS
-    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS, thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS + list(extra_labels), thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
                     meta_override={"locator": LocatorConfig().to_json()})
     return DiagnosisService(model_path=clf, db=str(tmp_path / "log.sqlite"), detector=detector)
 
@@ -307,6 +307,25 @@ def test_a_leaf_on_paper_keeps_the_locators_answer(tmp_path):
     assert d.framing == "leaf" and d.result.leaves is None and "leaves" not in d.to_dict()
 
 
+def test_a_leaf_on_paper_of_a_crop_without_insects_costs_no_detector_pass(tmp_path):
+    """The scene pass is paid only where it can change the answer: a photo with no plain backdrop (its leaves
+    vote) or a photo of a crop the detector has insects for. A tomato leaf on paper needs neither."""
+    import cv2
+    from leafscout.model.detect import Leaf
+    img = np.full((300, 400, 3), 235, np.uint8)
+    cv2.ellipse(img, (200, 150), (120, 70), 0, 0, 360, (20, 200, 20), -1)
+    path = tmp_path / "paper.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    det = FakeSceneDetector([Leaf(0.9, (80.0, 80.0, 320.0, 220.0))])
+    svc = _service(tmp_path, det, extra_labels=["rice.blast"])  # the classifier knows the detector's crop
+    d = svc.diagnose(str(path))
+    assert d.framing == "leaf" and d.label == "tomato.healthy" and det.passes == 0 and d.pests == []
+    svc.diagnose(str(path), crop="rice")  # the grower says rice: look for rice insects
+    assert det.passes == 1
+    svc.diagnose(str(_field_photo(tmp_path)))  # no plain backdrop: the leaves are found and vote
+    assert det.passes == 2
+
+
 def test_no_leaf_found_means_the_whole_photo_answers(tmp_path):
     photo = _field_photo(tmp_path)
     svc = _service(tmp_path, FakeSceneDetector([]))
@@ -323,7 +342,7 @@ def test_the_app_draws_the_leaves_it_looked_at_and_names_each_in_both_languages(
     from leafscout.model.locate import LocatorConfig
     from leafscout.model.testing import toy_model
     from test_cli_advise_log import LABELS
-    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS, thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS + list(extra_labels), thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
                     meta_override={"locator": LocatorConfig().to_json()})
     photo = _field_photo(tmp_path)
     det = FakeSceneDetector([Leaf(0.9, (40.0, 50.0, 104.0, 135.0)), Leaf(0.7, (130.0, 20.0, 250.0, 240.0))])
