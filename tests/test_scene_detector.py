@@ -192,6 +192,8 @@ def test_training_with_leaves_smoke(tmp_path, tiny_datasets):
     from leafscout.training.pests_card import card  # the card says what the leaf class learned from and its recipe
     text = card(report, tmp_path / "run" / "pests.onnx", None)
     assert "## Leaves (scene detector)" in text and "--leaves --scenes-per-epoch 4" in text
+    assert "--hard-negatives ibean_uganda --hard-negatives-per-epoch 2" in text
+    assert "and 2 more per epoch from the" in text and "TRAIN photos of ibean_uganda" in text
     assert f"Leaf score threshold **{leaves['score_threshold']:.2f}**" in text
 
 

@@ -515,6 +515,8 @@ def main(args) -> dict | None:
                   "threads": torch.get_num_threads(), "train_photos": len(train_items),
                   "train_boxes": int(sum(len(i.labels) for i in train_items)),
                   "leaf_negatives_pool": len(negatives), "negatives_per_epoch": args.negatives,
+                  "hard_negatives": {"datasets": list(args.hard_negatives), "photos": len(hard),
+                                     "per_epoch": min(n_hard, len(hard))},
                   "repeat_factors": {"max": round(float(factors.max()), 2), "mean": round(float(factors.mean()), 2)},
                   "args": {k: v for k, v in vars(args).items()}, "history": history}
     return finalize(model, labels, val_items, args, out_dir, train_info, scenes, leaf_val)

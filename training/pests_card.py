@@ -97,7 +97,10 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       f"\"rice-plant-pest-detection\", Indonesia, CC BY 4.0), with LVIS-style repeat factors for rare insects "
       f"(threshold {a['repeat_threshold']}; up to x{tr['repeat_factors']['max']}); plus {tr['negatives_per_epoch']} leaf "
       f"photos without insects per epoch, drawn from the {tr['leaf_negatives_pool']:,} TRAIN-split photos of the "
-      f"classifier datasets (no val photo is ever used for training).")
+      f"classifier datasets (no val photo is ever used for training)"
+      + (f"; and {tr['hard_negatives']['per_epoch']} more per epoch from the {tr['hard_negatives']['photos']} TRAIN "
+         f"photos of {', '.join(tr['hard_negatives']['datasets'])}, plants that an earlier detector took for insects"
+         if (tr.get("hard_negatives") or {}).get("per_epoch") else "") + ".")
     w(f"- Augmentation (albumentations, box-aware): scale 0.6-1.6, shift, rotate ±20°, flips, colour jitter, blur, "
       f"noise, JPEG 40-95; boxes less than 30% visible are dropped. Evaluation uses the runtime's letterbox.")
     w(f"- Recipe: AdamW lr {a['lr']}, cosine over training progress, {a['warmup_steps']} warm-up steps, batch "
@@ -107,6 +110,8 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       f"--threads {a['threads']}"
       + (f" --leaves --scenes-per-epoch {a['scenes_per_epoch']} --lab-leaves-per-epoch {a['lab_leaves_per_epoch']} "
          f"--nothing-per-epoch {a.get('nothing_per_epoch', 0)} --cutouts {a['cutouts']}" if a.get("leaves") else "")
+      + (f" --hard-negatives {' '.join(a['hard_negatives'])} --hard-negatives-per-epoch "
+         f"{a['hard_negatives_per_epoch']}" if a.get("hard_negatives") else "")
       + f" --model-version {report.get('model_version')}` (resumable with `--resume runs/pests/checkpoint.pt`).")
     w(f"- Ran {tr['epochs_done']} epochs, {tr['steps']} steps in **{tr['minutes']} min** on the 2-core reference "
       f"machine; finalising (evaluation, threshold, export) took {report.get('finalize_seconds', 0) / 60:.1f} min.")
