@@ -272,7 +272,8 @@ def _service(tmp_path, detector, extra_labels=()):
     from leafscout.model.testing import toy_model
     from leafscout.service import DiagnosisService
     from test_cli_advise_log import LABELS
-    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS + list(extra_labels), thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS + list(extra_labels),
+                    thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
                     meta_override={"locator": LocatorConfig().to_json()})
     return DiagnosisService(model_path=clf, db=str(tmp_path / "log.sqlite"), detector=detector)
 
@@ -344,7 +345,7 @@ def test_the_app_draws_the_leaves_it_looked_at_and_names_each_in_both_languages(
     from leafscout.model.locate import LocatorConfig
     from leafscout.model.testing import toy_model
     from test_cli_advise_log import LABELS
-    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS + list(extra_labels), thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
+    clf = toy_model(tmp_path / "toy.onnx", labels=LABELS, thresholds={"uncertain_below": 0.6, "ood_energy_above": 10.0},
                     meta_override={"locator": LocatorConfig().to_json()})
     photo = _field_photo(tmp_path)
     det = FakeSceneDetector([Leaf(0.9, (40.0, 50.0, 104.0, 135.0)), Leaf(0.7, (130.0, 20.0, 250.0, 240.0))])

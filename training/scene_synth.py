@@ -34,15 +34,23 @@ class Cutout:
     source: str = ""
 
 
-def cut_leaf(rgb: np.ndarray, source: str = "", max_side: int = 256) -> Cutout | None:
-    """The leaf of a lab photo as a cut-out, or None when the locator finds no clean leaf on a backdrop."""
+def _leaf_pixels(rgb: np.ndarray):
+    """(the locator's leaf mask, (x0, y0, x1, y1) of its pixels), or None when it finds no leaf of 64 pixels or more."""
     alpha = leaf_alpha(rgb)
     if alpha is None:
         return None
     ys, xs = np.nonzero(alpha > 0.5)
     if len(ys) < 64:
         return None
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    return alpha, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+
+def cut_leaf(rgb: np.ndarray, source: str = "", max_side: int = 256) -> Cutout | None:
+    """The leaf of a lab photo as a cut-out, or None when the locator finds no clean leaf on a backdrop."""
+    found = _leaf_pixels(rgb)
+    if found is None:
+        return None
+    alpha, (x0, y0, x1, y1) = found
     leaf, a = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
     s = min(1.0, max_side / max(leaf.shape[:2]))
     if s < 1:
@@ -54,13 +62,8 @@ def cut_leaf(rgb: np.ndarray, source: str = "", max_side: int = 256) -> Cutout |
 
 def leaf_box(rgb: np.ndarray) -> np.ndarray | None:
     """[x0, y0, x1, y1] of the leaf in a lab photo (the locator's mask), or None when it finds none."""
-    alpha = leaf_alpha(rgb)
-    if alpha is None:
-        return None
-    ys, xs = np.nonzero(alpha > 0.5)
-    if len(ys) < 64:
-        return None
-    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+    found = _leaf_pixels(rgb)
+    return None if found is None else np.array(found[1], np.float32)
 
 
 def _turned(c: Cutout, angle: float, scale: float) -> tuple[np.ndarray, np.ndarray]:

@@ -28,17 +28,10 @@ def _lang(lang: str) -> str:
 def draw_leaves(rgb: np.ndarray, leaves: list[dict], orig_size: tuple[int, int] | None = None) -> np.ndarray:
     """A copy of `rgb` with each leaf's box and tag (L1, L2, ... in list order). Boxes are in the original
     photo's pixels; `orig_size` (width, height) when `rgb` is a smaller decode of it."""
-    out = np.ascontiguousarray(rgb.copy())
-    h, w = out.shape[:2]
-    sx = sy = 1.0
-    if orig_size:
-        sx, sy = w / float(orig_size[0]), h / float(orig_size[1])
-    thick = max(2, round(max(h, w) / 300))
-    scale = max(0.5, max(h, w) / 900)
+    from .pests import box_canvas
+    out, to_pixels, thick, scale = box_canvas(rgb, orig_size)
     for i, lf in enumerate(leaves, 1):
-        x0, y0, x1, y1 = lf["box"]
-        a = (int(round(x0 * sx)), int(round(y0 * sy)))
-        b = (int(round(x1 * sx)), int(round(y1 * sy)))
+        a, b = to_pixels(lf["box"])
         cv2.rectangle(out, a, b, (0, 0, 0), thick + 2)  # a dark rim: white alone vanishes on a pale sky
         cv2.rectangle(out, a, b, LEAF_COLOUR, thick)
         text = f"L{i}"

@@ -42,23 +42,33 @@ def colour_map(pests: list[dict]) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def draw_pests(rgb: np.ndarray, pests: list[dict], orig_size: tuple[int, int] | None = None) -> np.ndarray:
-    """A copy of `rgb` (uint8 HxWx3) with each pest's box and number (1, 2, ... in list order) drawn on it.
-
-    Boxes are in the original photo's pixels; `orig_size` (width, height) is that photo's size when `rgb` is a
-    smaller decode of it (the boxes are scaled to `rgb`)."""
+def box_canvas(rgb: np.ndarray, orig_size: tuple[int, int] | None = None):
+    """What every box drawer needs: a copy of `rgb` to draw on, a function mapping a box in the original photo's
+    pixels (`orig_size` = its width, height, when `rgb` is a smaller decode) to two corner points on the copy,
+    and a line thickness and font scale that read at the photo's size."""
     out = np.ascontiguousarray(rgb.copy())
     h, w = out.shape[:2]
     sx = sy = 1.0
     if orig_size:
         sx, sy = w / float(orig_size[0]), h / float(orig_size[1])
-    thick = max(2, round(max(h, w) / 300))
-    scale = max(0.5, max(h, w) / 900)
+
+    def to_pixels(box):
+        x0, y0, x1, y1 = box
+        return (int(round(x0 * sx)), int(round(y0 * sy))), (int(round(x1 * sx)), int(round(y1 * sy)))
+
+    return out, to_pixels, max(2, round(max(h, w) / 300)), max(0.5, max(h, w) / 900)
+
+
+def draw_pests(rgb: np.ndarray, pests: list[dict], orig_size: tuple[int, int] | None = None) -> np.ndarray:
+    """A copy of `rgb` (uint8 HxWx3) with each pest's box and number (1, 2, ... in list order) drawn on it.
+
+    Boxes are in the original photo's pixels; `orig_size` (width, height) is that photo's size when `rgb` is a
+    smaller decode of it (the boxes are scaled to `rgb`)."""
+    out, to_pixels, thick, scale = box_canvas(rgb, orig_size)
+    h = out.shape[0]
     colours = colour_map(pests)
     for i, p in enumerate(pests, 1):
-        x0, y0, x1, y1 = p["box"]
-        a = (int(round(x0 * sx)), int(round(y0 * sy)))
-        b = (int(round(x1 * sx)), int(round(y1 * sy)))
+        a, b = to_pixels(p["box"])
         c = colours[p["label"]]
         cv2.rectangle(out, a, b, c, thick)
         text = str(i)
