@@ -155,6 +155,24 @@ def test_leaves_come_from_the_same_pass_and_are_never_insects(tmp_path):
     assert det.info()["class_score_thresholds"][LEAF_LABEL] == pytest.approx(1.01)
 
 
+def test_the_insect_threshold_is_chosen_on_insect_boxes_only(tmp_path):
+    """pests_threshold scores each leaf photo by its best surviving *insect* box: a scene detector's leaf boxes
+    (here a green photo lights the toy's leaf class) must not make leaf photos look noisy."""
+    from leafscout.model.detect import LEAF_LABEL, Detector
+    from leafscout.model.testing import flat_photo
+    from leafscout.model.testing_pests import toy_detector
+    from leafscout.training.pests_threshold import surviving_max
+    import cv2
+    path = tmp_path / "green.png"
+    cv2.imwrite(str(path), cv2.cvtColor(flat_photo((20, 220, 20), (256, 256)), cv2.COLOR_RGB2BGR))
+    scene = Detector(toy_detector(tmp_path / "scene.onnx", labels=["rice.rice_bug", LEAF_LABEL]), labeler=False)
+    insects = Detector(toy_detector(tmp_path / "insects.onnx", labels=["rice.rice_bug", "rice.stem_borer"]),
+                       labeler=False)
+    assert scene.scene(str(path)).leaves  # the toy finds the green leaf ...
+    assert surviving_max(scene, str(path), 0.05) < 0.5  # ... and it is not an insect
+    assert surviving_max(insects, str(path), 0.05) > 0.9  # the same green lights an insect class: counted
+
+
 def test_an_insect_detector_has_no_leaves(tmp_path):
     pytest.importorskip("onnx")
     from leafscout.model.detect import Detector

@@ -32,7 +32,8 @@ def surviving_max(det: Detector, path: str, floor: float) -> float:
     rgb, _, _ = det.load(path)
     x, lb = det.prepare(rgb)
     scores, boxes = det.infer(x[None])
-    b, s, _ = postprocess(scores[0], boxes[0], floor, det.nms_iou, det.max_detections)
+    insect_scores = scores[0] if det.leaf_class is None else scores[0][:, :det.leaf_class]  # a leaf is no insect
+    b, s, _ = postprocess(insect_scores, boxes[0], floor, det.nms_iou, det.max_detections)
     if det.labeler is None or not len(s):
         return float(s.max()) if len(s) else 0.0
     b = boxes_to_original(b, lb)
