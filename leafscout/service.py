@@ -40,6 +40,7 @@ PEST_NO_LEAF_CROP_MIN = 0.9
 # (a field photo), the answer weighs the whole photo and up to this many of the leaves it found, each named on
 # its own (Predictor.with_leaves); figures: benchmarks/leaf_boxes.py, in the note of issue 17.
 LEAF_VOTES = 3
+LEAF_MIN_SIDE = 32  # a leaf crop smaller than the image gate's 32 px a side shows no lesion worth a vote
 
 
 # ---------------------------------------------------------------------------------------------- advisor
@@ -533,8 +534,8 @@ class DiagnosisService:
             # a leaf on a plain backdrop with no insect to look for costs no detector pass
             scene = self._scene(photo if photo is not None else path)
             if scene is not None and scene.leaves and result.framing == "whole":
-                # a leaf smaller than the image gate's 32 px a side shows no lesion worth a vote
-                keep = [i for i in range(len(scene.leaves)) if min(scene.leaf_crop(i).shape[:2]) >= 32][:LEAF_VOTES]
+                keep = [i for i in range(len(scene.leaves))
+                        if min(scene.leaf_crop(i).shape[:2]) >= LEAF_MIN_SIDE][:LEAF_VOTES]
                 try:
                     if keep:
                         result = self.predictor.with_leaves(result, [scene.leaves[i] for i in keep],

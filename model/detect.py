@@ -40,6 +40,8 @@ NO_INSECT = "none.no_insect"  # the labeler's extra class: the detector boxed so
 META_PREFIX = "leafscout."
 LEAF_LABEL = "plant.leaf"  # a scene detector's leaf class (training/detect_train.py --leaves): not an insect
 PAD_VALUE = 127
+MAX_LEAVES = 20  # leaf boxes a scene pass keeps (highest score first): more than a vote ever looks at
+LEAF_CONTEXT = 0.08  # the margin a leaf crop keeps around its box, x its size on each side
 
 
 class DetectorError(RuntimeError):
@@ -81,7 +83,7 @@ class Scene:
     photo: np.ndarray | None = None
     scale: float = 1.0  # decoded pixels per original pixel (a big JPEG is decoded reduced)
 
-    def leaf_crop(self, i: int, context: float = 0.08) -> np.ndarray:
+    def leaf_crop(self, i: int, context: float = LEAF_CONTEXT) -> np.ndarray:
         """Leaf `i` cut from the decoded photo with a margin of `context` x its size on each side."""
         if self.photo is None:
             raise ValueError("no photo kept with this scene")
@@ -302,7 +304,7 @@ class Detector:
         if self.leaf_class is None:
             return []
         s = scores[:, self.leaf_class:self.leaf_class + 1]
-        b, sc, _ = postprocess(s, boxes, self.thresholds[self.leaf_class], self.nms_iou, 20)
+        b, sc, _ = postprocess(s, boxes, self.thresholds[self.leaf_class], self.nms_iou, MAX_LEAVES)
         b = boxes_to_original(b, lb, ow, oh)
         return [Leaf(float(si), tuple(float(v) for v in bi)) for bi, si in zip(b, sc)]
 
@@ -342,5 +344,5 @@ class Detector:
                 "nms_iou": self.nms_iou}
 
 
-__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Leaf", "Scene", "LEAF_LABEL", "Letterbox", "letterbox", "letterbox_params", "crop_box",
+__all__ = ["Detector", "DetectorError", "ImageError", "Pest", "Leaf", "Scene", "LEAF_LABEL", "MAX_LEAVES", "LEAF_CONTEXT", "Letterbox", "letterbox", "letterbox_params", "crop_box",
            "boxes_to_original", "postprocess", "nms", "box_iou", "default_pests_path", "PESTS_ENV"]

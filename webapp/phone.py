@@ -287,8 +287,13 @@ def pest_bundle(det, adv) -> dict:
     A scene detector's leaf class (model.detect.LEAF_LABEL, always the last one) is not an insect: `labels` and
     `thresholds` hold the insect classes only (Detector.labels), and the phone's decodeDetections looks at those
     first `len(labels)` score columns of each location while striding over the network's real class count, as
-    Detector._pests slices them off before postprocess."""
+    Detector._pests slices them off before postprocess.
+
+    A scene detector's leaves travel apart: `leaf_threshold` (its own score threshold; None for an insect-only
+    detector, which finds no leaves) and `leaves`, the numbers of Detector._leaves, Scene.leaf_crop and the
+    service's vote (DiagnosisService._wrap), so the phone answers a field photo from its leaves as Python does."""
     from leafscout import service
+    from leafscout.model.detect import LEAF_CONTEXT, MAX_LEAVES
     from leafscout.pests import pest_action
 
     kb = adv.kb
@@ -308,6 +313,7 @@ def pest_bundle(det, adv) -> dict:
                 templates.append(tmpl)
             by_count.append(seen[key])
         actions[label] = by_count
+    leaf = getattr(det, "leaf_class", None)  # the leaf class's column: the last one, after the insects
     return {"format": 1, "labels": det.labels, "input_size": det.input_size, "pad_value": det.pad_value,
             "mean": det.mean, "std": det.std, "thresholds": [float(t) for t in det.thresholds[:len(det.labels)]],
             "nms_iou": det.nms_iou, "max_detections": det.max_detections, "min_side": 1.0, "max_candidates": 1000,
@@ -316,6 +322,9 @@ def pest_bundle(det, adv) -> dict:
                 "file": "pests_labeler.onnx", "input_size": det.labeler_size, "context": det.labeler_context,
                 "mean": det.labeler_mean, "std": det.labeler_std, "version": det.labeler_version, "batch": 16},
             "gate": {"crop_min": service.PEST_CROP_MIN, "no_leaf_crop_min": service.PEST_NO_LEAF_CROP_MIN},
+            "leaf_threshold": None if leaf is None else float(det.thresholds[leaf]),
+            "leaves": {"max_boxes": MAX_LEAVES, "context": LEAF_CONTEXT, "votes": service.LEAF_VOTES,
+                       "min_crop_side": service.LEAF_MIN_SIDE},
             "actions": {"templates": templates, "by_count": actions}}
 
 
@@ -406,6 +415,7 @@ def advice_bundle(adv, labels: list[str]) -> dict:
 def strings_bundle(adv, labels: list[str]) -> dict:
     """What the phone shows that Python already says: error messages (webapp.i18n) and label names (KB)."""
     from leafscout.webapp.i18n import STRINGS
+    from leafscout.webapp.leaves import TEXTS as LEAF_TEXTS  # the Gradio app's words for a field photo's leaves
 
     errors = {k[4:]: v for k, v in STRINGS.items() if k.startswith("err_")}
     names = {}
@@ -414,7 +424,7 @@ def strings_bundle(adv, labels: list[str]) -> dict:
         if p is not None:
             crop = adv.kb.crops.get(p["crop"], {})
             names[label] = {lang: {"name": p["names"][lang], "crop": crop.get(lang, p["crop"])} for lang in LANGS}
-    return {"errors": errors, "names": names, "ui": STRINGS,
+    return {"errors": errors, "names": names, "ui": STRINGS, "leaves": LEAF_TEXTS,
             "organic": {o: STRINGS.get(f"org_{o}", {"vi": o, "en": o}) for o in ORGANIC}}
 
 

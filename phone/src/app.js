@@ -39,6 +39,7 @@ const PHONE_T = {
   insects_unavailable: {vi: 'Chưa tìm được côn trùng: mô hình côn trùng chưa tải về máy. Mở ứng dụng khi có mạng và chụp một ảnh lúa để tải.',
     en: 'Insects not checked: the insect models are not on the phone yet. Open the app with a network and take one rice photo to fetch them.'},
   insects_loading: {vi: 'Đang tải mô hình côn trùng (một lần, cho ảnh lúa)…', en: 'Loading the insect models (once, for rice photos)…'},
+  scene_loading: {vi: 'Đang tải mô hình tìm lá và côn trùng (một lần)…', en: 'Loading the leaf and insect finder (once)…'},
   unconfirmed: {vi: 'Kết quả của máy cần người xác nhận trong sổ ghi chép.', en: 'The model\u2019s answer needs a person to confirm it in the field log.'},
 };
 
@@ -106,17 +107,30 @@ function loadPests() {
   return state.pests;
 }
 
-// model.detect.Detector.detect on a decoded photo: [{label, score, box}] in the pixels of ow x oh (the photo
-// before a reduced decode) or of the image itself
-async function detectPests(img, ow = null, oh = null) {
+// model.detect.Detector.scene on a decoded photo: one detector pass -> {leaves: [{score, box}], pests(), photo,
+// scale}. Boxes are in the pixels of ow x oh (the photo before a reduced decode) or of the image itself; `photo`
+// and `scale` (decoded pixels per original pixel) are what Scene.leaf_crop cuts the leaves from. The insects are
+// named (labeler) on the first call of pests(): only a photo whose insects count pays for the labeler.
+async function detectScene(img, ow = null, oh = null) {
   const pm = state.pmeta, {detector, labeler} = await loadPests();
   const {image, lb} = P.letterbox(img, pm.input_size, pm.pad_value);
   const x = P.normalize(image, {mean: pm.mean, std: pm.std});
   const out = await detector.run({[detector.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, pm.input_size, pm.input_size])});
   const [scores, boxes] = [out[detector.outputNames[0]], out[detector.outputNames[1]]];
-  // scores.dims[2]: every class the network has; decodeDetections reads only the insects' (pm.labels), so a
-  // scene detector's leaf boxes are never counted, drawn or sent to the labeler
-  const dets = P.decodeDetections(scores.data, boxes.data, scores.dims[1], scores.dims[2], pm);
+  const nA = scores.dims[1], nC = scores.dims[2];  // nC: every class the network has, a scene detector's leaf too
+  const found = P.decodeLeaves(scores.data, boxes.data, nA, nC, pm);  // [] for an insect-only detector
+  const leaves = P.boxesToOriginal(found.map((d) => d.box), lb, ow, oh).map((box, i) => ({score: found[i].score, box}));
+  // decodeDetections reads only the insects' columns (pm.labels): a leaf box is never counted, drawn or labelled
+  const dets = P.decodeDetections(scores.data, boxes.data, nA, nC, pm);
+  let named = null;
+  const pests = () => (named = named || namePests(img, dets, lb, labeler, ow, oh));
+  return {leaves, pests, photo: img, scale: ow ? img.w / ow : 1};
+}
+
+// Detector._pests after postprocess: the labeler names each box (its `no insect` class drops it), then the boxes
+// go to the pixels of ow x oh -> [{label, score, box}]
+async function namePests(img, dets, lb, labeler, ow, oh) {
+  const pm = state.pmeta;
   let b = P.boxesToOriginal(dets.map((d) => d.box), lb), s = dets.map((d) => d.score), c = dets.map((d) => d.cls);
   if (labeler && b.length) {
     const L = pm.labeler, n = L.input_size * L.input_size * 3, named = [];
@@ -138,20 +152,74 @@ async function detectPests(img, ow = null, oh = null) {
   return b.map((box, i) => ({label: pm.labels[c[i]], score: s[i], box}));
 }
 
-// the service's insect step on a diagnosed photo: the gate, then the detector on `source()`'s image
-async function addPests(r, crop, source) {
+// model.detect.Detector.detect on a decoded photo: [{label, score, box}] in the pixels of ow x oh (the photo
+// before a reduced decode) or of the image itself
+async function detectPests(img, ow = null, oh = null) {
+  return (await detectScene(img, ow, oh)).pests();
+}
+
+// Says on the card that the detector's models are being fetched (once; afterwards they load from the cache).
+function showModelsLoading() {
+  if (!state.pestsReady && typeof document !== 'undefined' && $('card')) {
+    const key = P.hasLeaves(state.pmeta) ? 'scene_loading' : 'insects_loading';
+    $('card').innerHTML = `<div class="card"><p>${esc(t(key))}</p></div>`;
+  }
+}
+
+// DiagnosisService._wrap on the phone: a scene detector's pass only where it can change the answer (a field
+// photo, framing "whole", whose leaves vote; or a photo where insects may be), the leaves' vote, then the insects
+// (from the same pass). An insect-only detector changes nothing here: addPests runs it as before. Any failure
+// of the leaf step leaves the whole photo's answer, as in Python.
+async function addSceneAndPests(r, crop, source) {
+  let scene = null;
+  if (P.hasLeaves(state.pmeta) && r.status !== 'error'
+      && (r.framing === 'whole' || P.pestsMayBeThere(state.pmeta, state.meta, r, crop || null))) {
+    const t0 = performance.now();
+    showModelsLoading();
+    try {
+      const [img, ow, oh] = await source();
+      scene = await detectScene(img, ow, oh);
+      state.pestsReady = true;
+    } catch (e) {  // offline before the detector came, or it could not read the photo: the classifier's answer stands
+      console.error(e);
+    }
+    if (scene && scene.leaves.length && r.framing === 'whole') {
+      try {
+        r = await answerFromLeaves(r, scene);
+      } catch (e) {
+        console.error(e);
+      }
+    }
+    r.timing.scene = performance.now() - t0;
+  }
+  return addPests(r, crop, source, scene);
+}
+
+// The service's vote on a field photo: up to `votes` leaves whose crop is big enough, with the whole photo
+// (Predictor.with_leaves, with its default top_k of 3, as the service calls it whatever the photo's own top_k)
+async function answerFromLeaves(r, scene) {
+  const voters = P.leafVoters(scene, state.pmeta.leaves);
+  if (!voters.length) return r;
+  return P.withLeaves(state.meta, r, voters.map((v) => v.leaf), voters.map((v) => v.crop), infer);
+}
+
+// the service's insect step on a diagnosed photo: the gate, then the detector on `source()`'s image (or the
+// insects of the scene pass that already ran on it)
+async function addPests(r, crop, source, scene = null) {
   if (!state.pmeta) return r;
   if (!P.pestsMayBeThere(state.pmeta, state.meta, r, crop || null)) {
     Object.assign(r, {pests: [], pest_counts: {}, pest_actions: []});  // nothing to look for in this photo
     return r;
   }
   const t0 = performance.now();
-  if (!state.pestsReady && typeof document !== 'undefined' && $('card')) {
-    $('card').innerHTML = `<div class="card"><p>${esc(t('insects_loading'))}</p></div>`;
-  }
+  showModelsLoading();
   try {
-    const [img, ow, oh] = await source();
-    r.pests = await detectPests(img, ow, oh);
+    if (scene) {
+      r.pests = await scene.pests();
+    } else {
+      const [img, ow, oh] = await source();
+      r.pests = await detectPests(img, ow, oh);
+    }
   } catch (e) {  // like the service: the insect step failing (offline before its models came) keeps the leaf answer
     console.error(e);
     Object.assign(r, {pests: null, pest_counts: null, pest_actions: null, pest_error: String(e && e.message || e)});
@@ -166,16 +234,19 @@ async function addPests(r, crop, source) {
 
 // ------------------------------------------------------------------------------------------ the API (also what tests call)
 
-async function infer(tensor) {
+// the classifier on `n` prepared views (float32 [n, 3, S, S]) -> logits [n x C]
+async function infer(tensor, n = 1) {
   const size = state.meta.preprocess.input_size;
-  const out = await state.session.run({image: new ort.Tensor('float32', tensor, [1, 3, size, size])}, ['logits']);
+  const out = await state.session.run({image: new ort.Tensor('float32', tensor, [n, 3, size, size])}, ['logits']);
   return out.logits.data;
 }
 
 // rgb image -> the same dict as Predictor.predict(...).to_dict() for the fields the phone uses, with the
 // insects (DiagnosisService: pests, pest_counts, pest_actions) where the detector looked
 async function diagnoseImage(img, crop = null, topK = 3) {
-  return addPests(await classify(img, crop, topK), crop, async () => [img, null, null]);
+  const r = await addSceneAndPests(await classify(img, crop, topK), crop, async () => [img, null, null]);
+  r.photo_size = [img.w, img.h];  // the pixels every box is in
+  return r;
 }
 
 async function classify(img, crop = null, topK = 3) {
@@ -195,11 +266,12 @@ async function diagnoseBytes(bytes, crop = null, name = 'the image') {
     const {image, info} = await P.readImageFull(bytes, state.meta.preprocess.resize_size, name);
     const img = P.reduceBy(image, P.reduction(info, state.meta.preprocess.resize_size));
     const t1 = performance.now();
-    const r = await addPests(await classify(img, crop), crop, async () => {
+    const r = await addSceneAndPests(await classify(img, crop), crop, async () => {
       // what Detector.load decodes: reduced as long as the shorter side stays >= the detector's input size
       const f = P.reduction(info, state.pmeta.input_size);
       return [P.reduceBy(image, f), f > 1 ? image.w : null, f > 1 ? image.h : null];
     });
+    r.photo_size = [image.w, image.h];  // the photo as shown (orientation applied): the pixels every box is in
     r.timing.decode = t1 - t0;
     r.timing.total = performance.now() - t0;
     return r;
@@ -262,6 +334,7 @@ function labelName(label) {
 
 function renderResult() {
   const r = state.result;
+  renderBoxes(r);
   if (!r) { $('card').innerHTML = ''; $('advice').innerHTML = ''; $('save').hidden = true; return; }
   if (r.status === 'error') {
     const msg = (state.strings.errors[r.error_code] || state.strings.errors.other || {})[state.lang] || r.error;
@@ -276,7 +349,7 @@ function renderResult() {
     ${conf && r.status !== 'not_a_leaf' ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
     ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
     ${r.crop_note ? `<p class="warn">${esc(t('crop_note_other', {crop: cropName(r.crop || '')}))}</p>` : ''}
-    <p class="note">${esc(t('confidence_note'))}</p></div>`;
+    <p class="note">${esc(t('confidence_note'))}</p></div>` + renderLeaves(r);
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
   const label = r.status === 'not_a_leaf' ? (r.label || state.meta.background_label) : r.label;
   const md = adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
@@ -285,13 +358,67 @@ function renderResult() {
   $('save').hidden = false;
 }
 
+// The leaves a field photo was answered from (webapp/leaves.py leaves_html): "L1", "L2" as drawn on the photo,
+// each leaf's own answer, so a wrong answer can be traced to a leaf. '' when no leaf voted.
+function renderLeaves(r) {
+  if (!r.leaves || !r.leaves.length) return '';
+  const words = state.strings.leaves, lang = state.lang;
+  const rows = r.leaves.map((lf, i) => {
+    const name = lf.status === 'not_a_leaf' ? t('status_not_a_leaf') : lf.label ? labelName(lf.label) : '-';
+    const pct = typeof lf.confidence === 'number' ? ` · ${Math.round(lf.confidence * 100)}%` : '';
+    return `<li data-leaf="${i + 1}" data-label="${esc(lf.label || '')}"><b>L${i + 1}</b> ${esc(name)}${esc(pct)}</li>`;
+  });
+  return `<div id="leaves" class="card card-leaves" data-leaves="${r.leaves.length}"><div class="card-title">` +
+    `${esc(words.title[lang])}</div><p>${esc(words.lead[lang])}</p><ul>${rows.join('')}</ul></div>`;
+}
+
+// webapp/pests.py COLOURS: one colour per insect label, in order of first appearance
+const PEST_COLOURS = ['rgb(255,64,64)', 'rgb(255,200,0)', 'rgb(0,170,255)', 'rgb(255,0,200)', 'rgb(255,128,0)', 'rgb(140,90,255)'];
+
+function pestColours(pests) {
+  const out = new Map();
+  for (const p of pests || []) if (!out.has(p.label)) out.set(p.label, PEST_COLOURS[out.size % PEST_COLOURS.length]);
+  return out;
+}
+
+// The boxes over the photo preview (an SVG in the photo's own pixels, laid over the <img>): the leaves looked at
+// in white with "L1", "L2" (under), the insects in their label's colour (over), as webapp/pests.py draws them.
+// Lines keep 2 screen pixels whatever the photo's size (non-scaling strokes); the tags scale with the photo.
+function renderBoxes(r) {
+  const svg = $('boxes');
+  if (!svg) return;
+  const leaves = (r && r.leaves) || [], pests = (r && r.pests) || [];
+  if (!r || !Array.isArray(r.photo_size) || (!leaves.length && !pests.length)) {
+    svg.innerHTML = ''; svg.toggleAttribute('hidden', true);  // an SVG element has no .hidden property
+    return;
+  }
+  const [w, h] = r.photo_size, fs = Math.max(8, Math.round(Math.max(w, h) / 12));
+  const num = (v) => (Number.isFinite(+v) ? Math.round(+v * 10) / 10 : 0);
+  const rect = (b, stroke, width) => `<rect x="${num(b[0])}" y="${num(b[1])}" width="${num(Math.max(0, b[2] - b[0]))}" ` +
+    `height="${num(Math.max(0, b[3] - b[1]))}" fill="none" stroke="${stroke}" stroke-width="${width}" vector-effect="non-scaling-stroke"/>`;
+  const parts = [];
+  leaves.forEach((lf, i) => {
+    const b = lf.box, tag = `L${i + 1}`, tw = Math.round(fs * (0.25 + 0.62 * tag.length));
+    parts.push(`<g class="leaf-box" data-leaf="${i + 1}">${rect(b, '#000', 4)}${rect(b, '#fff', 2)}` +
+      `<rect x="${num(b[0])}" y="${num(b[1])}" width="${tw}" height="${Math.round(fs * 1.15)}" fill="#fff"/>` +
+      `<text x="${num(b[0] + fs * 0.12)}" y="${num(b[1] + fs * 0.95)}" font-size="${fs}" font-weight="700" fill="#000">${tag}</text></g>`);
+  });
+  const colours = pestColours(pests);
+  pests.forEach((p) => parts.push(`<g class="pest-box">${rect(p.box, colours.get(p.label), 2)}</g>`));
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.innerHTML = parts.join('');
+  svg.toggleAttribute('hidden', false);
+}
+
 function renderPests(r, days) {  // counts, the action threshold's verdict and each insect's advice
   if (r.pest_error) return `<section id="insects"><p class="note">${esc(t('insects_unavailable'))}</p></section>`;
   if (!r.pests || (!r.pests.length && r.status === 'not_a_leaf')) return '';
   const parts = [`<section id="insects" data-count="${r.pests.length}"><h3>${esc(t('insects'))}</h3>`];
   if (!r.pests.length) parts.push(`<p>${esc(t('insects_none'))}</p>`);
+  const colours = pestColours(r.pests);  // the colour of its boxes on the photo
   for (const a of r.pest_actions) {
-    parts.push(`<div class="pest" data-label="${esc(a.label)}" data-count="${a.count}"><h4>${esc(a.name[state.lang] || a.label)}: ${a.count}</h4>` +
+    const swatch = colours.has(a.label) ? `<span class="swatch" style="border-color:${colours.get(a.label)}"></span>` : '';
+    parts.push(`<div class="pest" data-label="${esc(a.label)}" data-count="${a.count}"><h4>${swatch}${esc(a.name[state.lang] || a.label)}: ${a.count}</h4>` +
       `<p class="${a.act ? 'warn' : ''}">${esc(a.text[state.lang])}</p>`);
     const md = adviceText(a.label, 'ok', $('organic').value, Number.isFinite(days) ? days : null, state.lang);
     if (md) parts.push(`<details><summary>${esc(a.name[state.lang] || a.label)}</summary>${markdownToHtml(md)}</details>`);
@@ -338,6 +465,8 @@ async function onPhoto(file) {
   state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg'};
   const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
   $('preview').src = url; $('preview').hidden = false;
+  state.result = null;
+  renderBoxes(null);  // the last photo's boxes go with it
   try {
     state.result = await diagnoseBytes(bytes, $('crop').value || null, file.name || 'the photo');
   } catch (e) {  // never a stack trace on the screen: the code's translated message, the detail in the console
@@ -405,6 +534,6 @@ async function main() {
 }
 
 const ready = main();
-window.leafscout = {ready, diagnoseBytes, diagnoseImage, detectPests, get pestsMeta() { return state.pmeta; },
+window.leafscout = {ready, diagnoseBytes, diagnoseImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
   pestsLoaded: () => !!state.pestsReady, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
   infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};

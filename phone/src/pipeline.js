@@ -728,7 +728,13 @@ export function decodeDetections(scores, boxes, nA, nC, pmeta, threshold = null)
     const side = Math.min(Math.fround(b[2] - b[0]), Math.fround(b[3] - b[1]));  // float32 like the network's
     if (best >= thr && side >= pmeta.min_side) cand.push({box: b, score: best, cls: c, i: a});
   }
-  cand.sort((x, y) => (y.score - x.score) || (x.i - y.i));  // argsort(-s, kind="stable")
+  return nmsKeep(cand, pmeta, pmeta.max_detections);
+}
+
+// the end of postprocess(): highest score first (argsort(-s, kind="stable")), at most max_candidates, greedy
+// class-agnostic NMS, at most `max` kept
+function nmsKeep(cand, pmeta, max) {
+  cand.sort((x, y) => (y.score - x.score) || (x.i - y.i));
   let order = cand.slice(0, pmeta.max_candidates);
   const keep = [];
   while (order.length) {
@@ -736,7 +742,7 @@ export function decodeDetections(scores, boxes, nA, nC, pmeta, threshold = null)
     keep.push(top);
     order = order.slice(1).filter((o) => iou(top.box, o.box) <= pmeta.nms_iou);
   }
-  return keep.slice(0, pmeta.max_detections);
+  return keep.slice(0, max);
 }
 
 // boxes_to_original(): input pixels -> pixels of the letterboxed image (clipped), then scaled to ow x oh
@@ -776,4 +782,105 @@ export function pestActions(pmeta, counts) {
     const text = Object.fromEntries(Object.entries(t.text).map(([lang, s]) => [lang, s.split('{count}').join(String(n))]));
     return {...t, count: n, text};
   });
+}
+
+// ------------------------------------------------------------------------------------------ leaves (a scene detector)
+// A scene detector (model/detect.py: trained with --leaves) has one more, last class, plant.leaf. On a field photo
+// (the leaf locator found no plain backdrop) the service answers from the whole photo and up to `votes` of its
+// leaves, each named on its own (leafscout/service.py _wrap, model/runtime.py Predictor.with_leaves). Ported here
+// with the same numbers, all from pests.json; tests/test_phone_leaves.py compares them with Python's.
+
+// Whether the installed detector finds leaves (pest_bundle: leaf_threshold is null for an insect-only detector).
+export function hasLeaves(pmeta) {
+  return !!pmeta && pmeta.leaf_threshold !== null && pmeta.leaf_threshold !== undefined && !!pmeta.leaves;
+}
+
+// Detector._leaves before boxes_to_original: postprocess() on the leaf column alone (the one after the insects'),
+// with the leaf threshold, NMS, at most leaves.max_boxes -> [{box, score, i}] in input pixels, highest first
+export function decodeLeaves(scores, boxes, nA, nC, pmeta) {
+  const k = pmeta.labels.length;
+  if (!hasLeaves(pmeta) || nC <= k) return [];
+  const thr = pmeta.leaf_threshold, cand = [];
+  for (let a = 0; a < nA; a++) {
+    const s = scores[a * nC + k], b = [boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3]];
+    const side = Math.min(Math.fround(b[2] - b[0]), Math.fround(b[3] - b[1]));  // float32 like the network's
+    if (s >= thr && side >= pmeta.min_side) cand.push({box: b, score: s, cls: k, i: a});
+  }
+  return nmsKeep(cand, pmeta, pmeta.leaves.max_boxes);
+}
+
+// Scene.leaf_crop's rectangle: the box (original photo's pixels) times `scale` (decoded pixels per original
+// pixel), `context` x its size added on each side, Python's int() truncation, then numpy's slice clamping
+export function leafCropRect(w, h, box, scale, context) {
+  const [bx0, by0, bx1, by1] = box.map((v) => v * scale);
+  const mx = (bx1 - bx0) * context, my = (by1 - by0) * context;
+  const x0 = Math.trunc(Math.max(0, bx0 - mx)), y0 = Math.trunc(Math.max(0, by0 - my));
+  const x1 = Math.trunc(Math.min(w, bx1 + mx + 1)), y1 = Math.trunc(Math.min(h, by1 + my + 1));
+  const cx0 = Math.min(x0, w), cy0 = Math.min(y0, h);
+  return [cx0, cy0, Math.max(cx0, Math.min(x1, w)), Math.max(cy0, Math.min(y1, h))];
+}
+
+// the leaf's pixels (null when the rectangle is empty: a box squeezed to nothing at the photo's edge)
+export function leafCrop(img, box, scale, context) {
+  const [x0, y0, x1, y1] = leafCropRect(img.w, img.h, box, scale, context);
+  return x1 > x0 && y1 > y0 ? cropImage(img, x0, y0, x1, y1) : null;
+}
+
+// The service's choice of voters: the first leaves (highest score first) whose crop is at least min_crop_side
+// on its shorter side, at most `votes` -> [{leaf, crop}]. A smaller leaf shows no lesion worth a vote.
+export function leafVoters(scene, rule) {
+  const out = [];
+  for (const leaf of scene.leaves) {
+    if (out.length >= rule.votes) break;
+    const crop = leafCrop(scene.photo, leaf.box, scene.scale, rule.context);
+    if (crop && Math.min(crop.w, crop.h) >= rule.min_crop_side) out.push({leaf, crop});
+  }
+  return out;
+}
+
+// np.mean(rows, axis=0) of float32 rows: numpy adds the rows one after another in float32, then divides by
+// their count in float32
+export function meanLogits(rows) {
+  const n = rows[0].length, out = new Float32Array(n);
+  for (let c = 0; c < n; c++) {
+    let s = Math.fround(rows[0][c]);
+    for (let r = 1; r < rows.length; r++) s = Math.fround(s + rows[r][c]);
+    out[c] = Math.fround(s / rows.length);
+  }
+  return out;
+}
+
+// Python's round(x, nd): the decimal nearest to x's exact value, an exact tie to the even neighbour. toFixed
+// rounds x's exact value too but sends ties up; a tie has exactly nd + 1 binary fraction digits.
+export function pyRoundN(x, nd) {
+  if (!Number.isFinite(x)) return x;
+  const sign = x < 0 ? -1 : 1, a = Math.abs(x), k = a * 2 ** (nd + 1);
+  if (Number.isInteger(k) && k % 2 === 1 && k < 2 ** 40) {
+    const y = (k * 5 ** nd) / 2, f = Math.floor(y);  // exact: a half-integer
+    return sign * ((f % 2 === 0 ? f : f + 1) / 10 ** nd);
+  }
+  return sign * Number(a.toFixed(nd));
+}
+
+// Predictor.with_leaves: each leaf crop through the path a photo of its own takes (prepare: locator, geometry,
+// normalisation; plant share), one batched inference (`inferBatch(tensor, n)` -> logits [n x C]), each leaf
+// decided alone, and the answer decided from the mean of the whole photo's logits and the leaves'. Returns
+// `whole` with its decision replaced and `leaves` filled ({box, score, label, confidence, status}, rounded as
+// Python's Result.leaves); whole's framing, plant share and crop stay.
+export async function withLeaves(meta, whole, leaves, crops, inferBatch, topK = 3) {
+  if (whole.status === 'error' || !whole.logits || !leaves.length) return whole;
+  const preps = crops.map((c) => prepare(c, meta));
+  const size = preps[0].tensor.length, batch = new Float32Array(size * preps.length);
+  preps.forEach((p, i) => batch.set(p.tensor, i * size));
+  const flat = await inferBatch(batch, preps.length), nL = meta.labels.length;
+  const logits = preps.map((_, i) => flat.slice(i * nL, (i + 1) * nL));
+  const crop = whole.crop || null;
+  const named = logits.map((lg, i) => decide(meta, lg, topK, preps[i].plant, crop));
+  const mean = meanLogits([whole.logits, ...logits]);
+  const plant = whole.plant_share === undefined ? null : whole.plant_share;
+  const d = decide(meta, mean, topK, plant, crop);
+  const each = leaves.map((lf, i) => ({box: lf.box.map((v) => pyRoundN(v, 1)), score: pyRoundN(lf.score, 4),
+    label: named[i].label, confidence: named[i].confidence === null ? null : pyRoundN(named[i].confidence, 4),
+    status: named[i].status}));
+  return {...whole, ...d, logits: Array.from(mean), leaves: each};
 }
