@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from leafscout.model.detect import Detector, postprocess  # noqa: E402
+from leafscout.model.detect import Detector  # noqa: E402
 from leafscout.model.detect_metrics import ImageDets, detection_report  # noqa: E402
 
 

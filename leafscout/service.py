@@ -48,8 +48,6 @@ LEAF_MIN_SIDE = 32  # a leaf crop smaller than the image gate's 32 px a side sho
 def model_labels(model_path: str | os.PathLike | None = None) -> tuple[str, ...]:
     """The labels stored in an ONNX model's metadata, without building a Predictor (no inference session
     options, no warm-up): what `leafscout advise` needs to know which problems the model can see."""
-    import json
-
     import onnxruntime as ort
 
     from leafscout.model.runtime import default_model_path

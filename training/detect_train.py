@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from leafscout.model.detect import LEAF_LABEL, PAD_VALUE, Detector, box_iou, normalize, postprocess
+from leafscout.model.detect import LEAF_LABEL, PAD_VALUE, Detector, normalize, postprocess
 from leafscout.model.detect_metrics import ImageDets, detection_report
 from leafscout.model.preprocess import LITE_MEAN, LITE_STD
 from leafscout.training.detect_data import (DetectionSet, Item, Scenes, detection_labels, leaf_negatives, load_rgb,

@@ -101,8 +101,8 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       + (f"; and {tr['hard_negatives']['per_epoch']} more per epoch from the {tr['hard_negatives']['photos']} TRAIN "
          f"photos of {', '.join(tr['hard_negatives']['datasets'])}, plants that an earlier detector took for insects"
          if (tr.get("hard_negatives") or {}).get("per_epoch") else "") + ".")
-    w(f"- Augmentation (albumentations, box-aware): scale 0.6-1.6, shift, rotate ±20°, flips, colour jitter, blur, "
-      f"noise, JPEG 40-95; boxes less than 30% visible are dropped. Evaluation uses the runtime's letterbox.")
+    w("- Augmentation (albumentations, box-aware): scale 0.6-1.6, shift, rotate ±20°, flips, colour jitter, blur, "
+      "noise, JPEG 40-95; boxes less than 30% visible are dropped. Evaluation uses the runtime's letterbox.")
     w(f"- Recipe: AdamW lr {a['lr']}, cosine over training progress, {a['warmup_steps']} warm-up steps, batch "
       f"{a['batch_size']}, stem + {a['freeze_blocks']} blocks frozen and all BatchNorm statistics frozen, channels_last, "
       f"{tr['threads']} CPU threads. `python -m leafscout.training.detect_train --data-root ../shared/datasets --output-dir "
@@ -125,7 +125,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
              f"trained detector (score >= {la.get('negative_threshold')}, at most 4 a photo) on rice_pest TRAIN photos "
              f"and on {la.get('leaf_photos')} leaf photos of the classifier datasets' TRAIN splits; a box it calls so is "
              f"dropped. " if "none.no_insect" in labeler["labels"] else "")
-          + f"`python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler_v2 --threads 2"
+          + "`python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler_v2 --threads 2"
           + (f" --hard-negatives-from runs/pests/pests.onnx --negative-threshold {la.get('negative_threshold')} "
              f"--leaf-photos {la.get('leaf_photos')} --max-negatives {la.get('max_negatives')}`. "
              if la.get("hard_negatives_from") else "`. ")
@@ -138,7 +138,6 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
           f"{report.get('finalize_seconds', 0) / 60:.1f} + labeler {labeler['minutes']}, plus about a minute of "
           f"mining), over the 40-45 min the issue asked for; the labeler's share can be cut with fewer epochs.")
     w("")
-    head_at, head_all = at, allv
     if bench:  # the product path: gate, letterbox, detector, NMS, labeler, boxes in original pixels
         at, allv = bench["rice_val_at_threshold"], bench["rice_val_all_scores"]
     w("## Accuracy on rice_pest val")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from leafscout.errors import ServiceError
-from leafscout.safety import html_text, md_text
+from leafscout.safety import html_text
 
 from .i18n import norm_lang, t
 

@@ -537,7 +537,6 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
 
 def static_app(root: str | Path):
     """A Starlette app serving the built folder with the isolation headers (threads) and no caching surprises."""
-    from starlette.responses import RedirectResponse
     from starlette.staticfiles import StaticFiles
 
     files = StaticFiles(directory=str(root), html=True, check_dir=True)
