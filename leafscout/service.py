@@ -531,7 +531,8 @@ class DiagnosisService:
                                                                  or self._pests_may_be_there(result, crop)):
             # a leaf on a plain backdrop with no insect to look for costs no detector pass
             scene = self._scene(photo if photo is not None else path)
-            if scene is not None and scene.leaves and result.framing == "whole":
+            # a photo the classifier sees no plant in stays so: a cat's ear boxed as a leaf must not vote
+            if scene is not None and scene.leaves and result.framing == "whole" and result.status != "not_a_leaf":
                 keep = [i for i in range(len(scene.leaves))
                         if min(scene.leaf_crop(i).shape[:2]) >= LEAF_MIN_SIDE][:LEAF_VOTES]
                 try:

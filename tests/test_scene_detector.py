@@ -347,6 +347,22 @@ def test_a_leaf_on_paper_of_a_crop_without_insects_costs_no_detector_pass(tmp_pa
     assert det.passes == 2
 
 
+def test_a_photo_with_no_plant_stays_so_whatever_was_boxed_as_a_leaf(tmp_path):
+    """The scene detector of 2026-12-06 boxed a leaf on the cat and on the cameraman of tests/fixtures/ood: the
+    classifier's "no plant here" stands, no leaf votes and none is listed."""
+    import cv2
+    from leafscout.model.detect import Leaf
+    from leafscout.model.testing import flat_photo
+    path = tmp_path / "blue.png"  # the toy classifier's background.no_leaf
+    cv2.imwrite(str(path), cv2.cvtColor(flat_photo((30, 40, 220), (200, 260)), cv2.COLOR_RGB2BGR))
+    det = FakeSceneDetector([Leaf(0.9, (40.0, 50.0, 160.0, 150.0))])
+    svc = _service(tmp_path, det)
+    whole = svc.predictor.predict(str(path))
+    assert whole.status == "not_a_leaf" and whole.framing == "whole"
+    d = svc.diagnose(str(path))
+    assert d.status == "not_a_leaf" and d.result.leaves is None and "leaves" not in d.to_dict()
+
+
 def test_no_leaf_found_means_the_whole_photo_answers(tmp_path):
     photo = _field_photo(tmp_path)
     svc = _service(tmp_path, FakeSceneDetector([]))

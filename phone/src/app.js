@@ -183,7 +183,8 @@ async function addSceneAndPests(r, crop, source) {
     } catch (e) {  // offline before the detector came, or it could not read the photo: the classifier's answer stands
       console.error(e);
     }
-    if (scene && scene.leaves.length && r.framing === 'whole') {
+    // as DiagnosisService._wrap: a photo with no plant stays so, whatever the detector boxed as a leaf
+    if (scene && scene.leaves.length && r.framing === 'whole' && r.status !== 'not_a_leaf') {
       try {
         r = await answerFromLeaves(r, scene);
       } catch (e) {
