@@ -233,6 +233,50 @@ def test_hard_negatives_come_on_top_of_the_usual_draw():
     assert len(epoch_items(pos, np.ones(5), neg, 10, 0, 3, hard=hard[:2], n_hard=4)) == 17  # no more than there are
 
 
+def test_a_scene_detector_can_start_from_a_shipped_insect_detector(tmp_path, tiny_datasets):
+    """`detect_train --init-from model/pests.onnx --leaves`: the shipped insects' weights (folded backbone,
+    pyramid, heads and GroupNorms, their class rows) come back into PyTorch, and the grown detector computes the
+    file's insect scores and boxes exactly; the leaf row starts fresh. A classifier file is refused in one line."""
+    pytest.importorskip("torch")
+    pytest.importorskip("albumentations")
+    import onnxruntime as ort
+    import torch
+    from leafscout.model.detect import LEAF_LABEL
+    from leafscout.model.detector_arch import build, torch_raw
+    from leafscout.model.onnx_weights import load_detector_onnx_weights
+    from leafscout.training.detect_train import get_args_parser, main
+    for split in ("train", "val"):
+        shutil.copytree(RICE_FIXTURES, tiny_datasets / "rice_pest" / split)
+    base = ["--data-root", str(tiny_datasets), "--input-size", "96", "--head-convs", "1", "--epochs", "1",
+            "--batch-size", "2", "--negatives", "2", "--no-pretrained", "--eval-every", "0", "--leaf-val-limit", "1",
+            "--threads", "1"]
+    main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "insects"), "--max-steps", "3"]))
+    shipped = tmp_path / "insects" / "pests.onnx"
+    labels = json.loads((tmp_path / "insects" / "report.json").read_text())["labels"]
+
+    model = build(len(labels) + 1, 96, 64, 1, pretrained=False)
+    fresh_leaf_row = model.fcos.head.classification_head.cls_logits.weight[-1].detach().clone()
+    rows = load_detector_onnx_weights(model, str(shipped), labels + [LEAF_LABEL])
+    assert rows == {"kept": labels, "new": [LEAF_LABEL], "dropped": []}
+    model.backbone.freeze(3)
+    x = np.random.default_rng(0).normal(size=(2, 3, 96, 96)).astype(np.float32)
+    scores, boxes = torch_raw(model, x)
+    s_file, b_file = ort.InferenceSession(str(shipped), providers=["CPUExecutionProvider"]).run(None, {"image": x})
+    assert np.abs(scores[..., :len(labels)] - s_file).max() < 1e-4 and np.abs(boxes - b_file).max() < 1e-2
+    assert torch.equal(model.fcos.head.classification_head.cls_logits.weight[-1], fresh_leaf_row)
+
+    from leafscout.model.testing import toy_model
+    with pytest.raises(ValueError, match="not a LeafScout pest detector"):
+        load_detector_onnx_weights(model, str(toy_model(tmp_path / "clf.onnx")), labels)
+    out = tmp_path / "scene"  # the training command takes it and says so
+    main(get_args_parser().parse_args(base + ["--output-dir", str(out), "--max-steps", "1", "--leaves",
+                                              "--scenes-per-epoch", "2", "--lab-leaves-per-epoch", "1", "--cutouts",
+                                              "10", "--val-scenes", "2", "--init-from", str(shipped), "--no-finalize"]))
+    assert (out / "checkpoint.pt").is_file()
+    with pytest.raises(SystemExit, match="no such file"):
+        main(get_args_parser().parse_args(base + ["--output-dir", str(out), "--init-from", str(tmp_path / "no.onnx")]))
+
+
 def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_no_boxes():
     from leafscout.training.detect_data import DetectionSet, Item, Scenes
     from leafscout.training.scene_synth import paste_distractors

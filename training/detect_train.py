@@ -82,6 +82,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--cutouts", type=int, default=1500, help="with --leaves: leaf cut-outs from lab TRAIN photos")
     p.add_argument("--val-scenes", type=int, default=150,
                    help="with --leaves: synthetic scenes from lab VAL leaves to score leaf boxes")
+    p.add_argument("--init-from", default="", help="start from a shipped detector's weights (an .onnx such as "
+                   "model/pests.onnx; new optimiser and schedule): the classes both label lists share keep their "
+                   "rows, a new class (plant.leaf with --leaves) starts fresh")
     p.add_argument("--resume", default="", help="checkpoint.pt to continue from")
     p.add_argument("--finalize-only", action="store_true", help="with --resume: skip training, only finalize")
     p.add_argument("--no-finalize", action="store_true", help="train only")
@@ -457,6 +460,17 @@ def main(args) -> dict | None:
                else np.ones(len(train_items)))
 
     model = build(len(labels), args.input_size, args.fpn_channels, args.head_convs, pretrained=not args.no_pretrained)
+    if args.init_from and not args.resume:
+        from leafscout.model.onnx_weights import load_detector_onnx_weights
+        if not Path(args.init_from).is_file():
+            raise SystemExit(f"--init-from {args.init_from}: no such file; pass a LeafScout detector .onnx "
+                             f"(e.g. model/pests.onnx)")
+        try:
+            rows = load_detector_onnx_weights(model, args.init_from, labels)
+        except ValueError as exc:
+            raise SystemExit(f"--init-from {exc}") from None
+        log.info("--init-from %s: kept the backbone, pyramid, heads and %d class row(s); new: %s; dropped: %s",
+                 args.init_from, len(rows["kept"]), ", ".join(rows["new"]) or "none", ", ".join(rows["dropped"]) or "none")
     model.backbone.freeze(args.freeze_blocks)
     model = model.to(memory_format=torch.channels_last)
     decay, no_decay = [], []
