@@ -102,3 +102,23 @@ def toy_labeler(path: str | Path, labels: list[str] | None = None, winner: int =
     path = Path(path)
     onnx.save(model, str(path))
     return path
+
+
+def tiny_scene_model(labels: list[str], size: int, boxes: list[list[float]], steps: int = 15):
+    """A tiny FCOS detector in torch (model/detector_arch.py, 1 head conv, random weights, seed 0) after `steps`
+    SGD steps on one random batch whose first image holds `boxes` (of classes 1 and 2): at initialisation every
+    box has zero size, which tests of decoding would not test. Needs torch (tests only)."""
+    import torch
+
+    from leafscout.model.detector_arch import build
+
+    torch.manual_seed(0)
+    model = build(len(labels), size, 64, 1, pretrained=False)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    x = torch.randn(2, 3, size, size)
+    tg = [{"boxes": torch.tensor(boxes, dtype=torch.float32), "labels": torch.tensor([1, 2])},
+          {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
+    for _ in range(steps):
+        loss = sum(model.train()(x, tg).values())
+        opt.zero_grad(), loss.backward(), opt.step()
+    return model

@@ -46,20 +46,13 @@ def _toy_scene_detector(path):
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")
     from leafscout.model.detect import LEAF_LABEL, letterbox, normalize
-    from leafscout.model.detector_arch import build, detector_metadata, export_detector, torch_raw
+    from leafscout.model.detector_arch import detector_metadata, export_detector, torch_raw
+    from leafscout.model.testing_pests import tiny_scene_model
     from leafscout.model.imageio import read_image
     from leafscout.model.preprocess import LITE_MEAN, LITE_STD
 
-    torch.manual_seed(0)
     labels = SCENE_LABELS + [LEAF_LABEL]
-    model = build(len(labels), SCENE_SIZE, 64, 1, pretrained=False)
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
-    x = torch.randn(2, 3, SCENE_SIZE, SCENE_SIZE)
-    tg = [{"boxes": torch.tensor([[10.0, 10.0, 90.0, 80.0], [20.0, 30.0, 150.0, 140.0]]), "labels": torch.tensor([1, 2])},
-          {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
-    for _ in range(15):  # so that the boxes are not all of zero size as at initialisation
-        loss = sum(model.train()(x, tg).values())
-        opt.zero_grad(), loss.backward(), opt.step()
+    model = tiny_scene_model(labels, SCENE_SIZE, [[10.0, 10.0, 90.0, 80.0], [20.0, 30.0, 150.0, 140.0]])
     with torch.no_grad():  # boxes of a leaf's size (about 4 strides a side) rather than of an insect's
         model.fcos.head.regression_head.bbox_reg.bias += 2.0
 

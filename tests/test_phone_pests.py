@@ -184,23 +184,16 @@ def _scene_detector(path, size: int = SCENE_SIZE):
     """A tiny FCOS scene detector (torch, a few SGD steps from random weights): SCENE_LABELS + plant.leaf, the
     insect threshold at its own scores' top tenth on the rice fixtures, the leaf threshold at 0 (every location
     where the leaf class wins has a leaf box), so both insects and leaves are found."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("onnx")
     from leafscout.model.detect import LEAF_LABEL, letterbox, normalize
-    from leafscout.model.detector_arch import build, detector_metadata, export_detector, torch_raw
+    from leafscout.model.detector_arch import detector_metadata, export_detector, torch_raw
+    from leafscout.model.testing_pests import tiny_scene_model
     from leafscout.model.imageio import read_image
     from leafscout.model.preprocess import LITE_MEAN, LITE_STD
 
-    torch.manual_seed(0)
     labels = SCENE_LABELS + [LEAF_LABEL]
-    model = build(len(labels), size, 64, 1, pretrained=False)
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
-    x = torch.randn(2, 3, size, size)
-    tg = [{"boxes": torch.tensor([[10.0, 10.0, 60.0, 50.0], [5.0, 5.0, 90.0, 90.0]]), "labels": torch.tensor([1, 2])},
-          {"boxes": torch.zeros((0, 4)), "labels": torch.zeros((0,), dtype=torch.int64)}]
-    for _ in range(STEPS):  # so that the boxes are not all of zero size as at initialisation
-        loss = sum(model.train()(x, tg).values())
-        opt.zero_grad(), loss.backward(), opt.step()
+    model = tiny_scene_model(labels, size, [[10.0, 10.0, 60.0, 50.0], [5.0, 5.0, 90.0, 90.0]], STEPS)
     batch = np.stack([normalize(letterbox(read_image(p), size)[0], LITE_MEAN, LITE_STD) for p in RICE])
     scores, _ = torch_raw(model, batch)
     insect = scores[..., :-1].max(-1)
