@@ -105,31 +105,6 @@ def _field(svc) -> list:
     return [p for p in FIELD if svc.predictor.predict(str(p)).framing == "whole"]
 
 
-def test_pests_json_carries_the_leaf_threshold_and_the_vote(tmp_path):
-    """Torch-free: the toy detector with plant.leaf as its last class and a leaf threshold of its own, and the
-    same detector without it."""
-    onnx = pytest.importorskip("onnx")
-    from leafscout import service
-    from leafscout.model.detect import LEAF_CONTEXT, LEAF_LABEL, MAX_LEAVES, Detector
-    from leafscout.model.testing_pests import TOY_PEST_LABELS, toy_detector
-    from leafscout.webapp.phone import pest_bundle
-
-    path = toy_detector(tmp_path / "scene.onnx", labels=TOY_PEST_LABELS + [LEAF_LABEL], score_threshold=0.5)
-    m = onnx.load(str(path))
-    for e in m.metadata_props:
-        if e.key == "leafscout.class_score_thresholds":
-            e.value = json.dumps({LEAF_LABEL: 0.05, TOY_PEST_LABELS[1]: 0.3})
-    onnx.save(m, str(path))
-    adv = service.load_advisor()
-    pb = pest_bundle(Detector(path, labeler=False), adv)
-    assert pb["leaf_threshold"] == 0.05
-    assert pb["labels"] == TOY_PEST_LABELS and pb["thresholds"] == [0.5, 0.3, 0.5]  # the insects' as before
-    assert pb["leaves"] == {"max_boxes": MAX_LEAVES, "context": LEAF_CONTEXT, "votes": service.LEAF_VOTES,
-                            "min_crop_side": service.LEAF_MIN_SIDE}
-    insects = pest_bundle(Detector(toy_detector(tmp_path / "pests.onnx"), labeler=False), adv)
-    assert insects["leaf_threshold"] is None and insects["labels"] == TOY_PEST_LABELS
-
-
 def test_leaf_boxes_and_crops_are_pythons(scene_page, scene_app):
     """decodeLeaves on one network output is Detector._leaves's postprocess (the same boxes and scores, exactly),
     leafCrop cuts Scene.leaf_crop's pixels (exactly), and a whole detector pass gives Detector.scene's leaves."""

@@ -218,11 +218,12 @@ def scene_app(tmp_path_factory):
     return root / "dist", pests
 
 
-def test_pests_json_of_a_scene_detector_lists_the_insects_only(tmp_path):
+def test_pests_json_of_a_scene_detector_lists_the_insects_only_and_carries_the_leaf_threshold(tmp_path):
     """pests.json carries Detector.labels and one threshold each: the leaf class is not there (torch-free: the toy
     detector with plant.leaf added as its last class and a leaf threshold of its own)."""
     onnx = pytest.importorskip("onnx")
-    from leafscout.model.detect import LEAF_LABEL, Detector
+    from leafscout import service
+    from leafscout.model.detect import LEAF_CONTEXT, LEAF_LABEL, MAX_LEAVES, Detector
     from leafscout.model.testing_pests import TOY_PEST_LABELS, toy_detector
     from leafscout.service import load_advisor
     from leafscout.webapp.phone import pest_bundle
@@ -240,6 +241,12 @@ def test_pests_json_of_a_scene_detector_lists_the_insects_only(tmp_path):
     assert pb["thresholds"] == [0.5, 0.3, 0.5]  # the insects' own, in their order; not the leaf's 0.05
     assert LEAF_LABEL not in json.dumps(pb, ensure_ascii=False)
     assert set(pb["actions"]["by_count"]) == set(TOY_PEST_LABELS)
+    # the leaves travel apart: their threshold and the numbers of the service's vote (tests/test_phone_leaves.py)
+    assert pb["leaf_threshold"] == 0.05
+    assert pb["leaves"] == {"max_boxes": MAX_LEAVES, "context": LEAF_CONTEXT, "votes": service.LEAF_VOTES,
+                            "min_crop_side": service.LEAF_MIN_SIDE}
+    insects = pest_bundle(Detector(toy_detector(tmp_path / "pests.onnx"), labeler=False), load_advisor())
+    assert insects["leaf_threshold"] is None and insects["labels"] == TOY_PEST_LABELS
 
 
 def test_a_scene_detector_gives_the_same_insects_and_never_a_leaf(chromium, scene_app):
