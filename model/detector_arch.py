@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import types
 import warnings
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -113,27 +114,59 @@ class PestDetector(nn.Module):
 
     `forward(images, targets)` (training) returns torchvision's FCOS loss dict; `images` is a normalised
     [N,3,S,S] batch and `targets` a list of {"boxes": [M,4] x0y0x1y1 input pixels, "labels": [M] int64}.
-    `raw(images)` returns (scores [N,A,C], boxes [N,A,4]) for export and evaluation."""
+    `raw(images)` returns (scores [N,A,C], boxes [N,A,4]) for export and evaluation.
+
+    `leaf_levels=K` (K > 0) gives the last class (the leaf) a branch of its own: an FCOS head on the K coarsest
+    pyramid levels (leaves are large: P4-P7 cover boxes from 0 to beyond 512 px), trained while the backbone,
+    pyramid and insect head stay exactly as they were (`forward` then returns the leaf branch's losses only).
+    The insects of a shipped detector are then kept bit for bit, and a leaf costs only its branch. `raw` appends
+    the branch's locations after the insect head's: their insect scores are 0, the insect locations' leaf score is
+    0, so the output (scores [N,A,C], boxes [N,A,4]) and every decoder stay as they are."""
 
     def __init__(self, num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
-                 pretrained: bool = True, weights: str | None = None):
+                 pretrained: bool = True, weights: str | None = None, leaf_levels: int = 0):
         super().__init__()
         if fpn_channels % 32 or fpn_channels < 64:
             raise ValueError(f"fpn_channels must be a multiple of 32 and at least 64 (the FCOS head's GroupNorm has 32 "
                              f"groups), got {fpn_channels}")
-        self.num_classes, self.input_size = num_classes, input_size
+        if not 0 <= leaf_levels <= len(STRIDES):
+            raise ValueError(f"leaf_levels must be 0 (no leaf branch) to {len(STRIDES)}, got {leaf_levels}")
+        if leaf_levels and num_classes < 2:
+            raise ValueError("a leaf branch needs the leaf as the last of at least 2 classes")
+        self.num_classes, self.input_size, self.leaf_levels = num_classes, input_size, leaf_levels
         self.config = {"num_classes": num_classes, "input_size": input_size, "fpn_channels": fpn_channels,
                        "head_convs": head_convs}
+        if leaf_levels:
+            self.config["leaf_levels"] = leaf_levels
         backbone = LiteFPN(fpn_channels, pretrained=pretrained, weights=weights)
         anchor_gen = AnchorGenerator(tuple((s,) for s in STRIDES), ((1.0,),) * len(STRIDES))
-        head = MaskedFCOSHead(fpn_channels, 1, num_classes, num_convs=head_convs)
+        head_classes = num_classes - 1 if leaf_levels else num_classes
+        head = MaskedFCOSHead(fpn_channels, 1, head_classes, num_convs=head_convs)
         # torchvision's FCOS supplies the matching and the losses; its resize transform is not used (the input
         # is already letterboxed to SxS and normalised), so min/max size only document the input size
-        self.fcos = FCOS(backbone, num_classes, min_size=input_size, max_size=input_size,
+        self.fcos = FCOS(backbone, head_classes, min_size=input_size, max_size=input_size,
                          anchor_generator=anchor_gen, head=head)
         anchors, per_level = self._anchors(input_size)
         self.register_buffer("anchors", anchors, persistent=False)
         self.num_anchors_per_level = per_level
+        if leaf_levels:
+            self.leaf_head = MaskedFCOSHead(fpn_channels, 1, 1, num_convs=head_convs)
+            for p in self.fcos.parameters():
+                p.requires_grad_(False)
+            # FCOS.compute_loss reads only these two attributes: the leaf branch reuses its matching unchanged
+            self._leaf_matcher = types.SimpleNamespace(center_sampling_radius=self.fcos.center_sampling_radius,
+                                                       head=self.leaf_head)
+
+    @property
+    def leaf_anchors(self) -> torch.Tensor:
+        """The leaf branch's locations: those of the `leaf_levels` coarsest levels (the tail of `anchors`)."""
+        return self.anchors[-sum(self.num_anchors_per_level[-self.leaf_levels:]):]
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.leaf_levels:
+            self.fcos.eval()  # the insect path is frozen as shipped
+        return self
 
     @torch.no_grad()
     def _anchors(self, size: int) -> tuple[torch.Tensor, list[int]]:
@@ -154,22 +187,50 @@ class PestDetector(nn.Module):
         return self.fcos.head(feats)
 
     def forward(self, images: torch.Tensor, targets: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        if self.leaf_levels:
+            return self._leaf_losses(images, targets)
         out = self.head_outputs(images)
         out = {k: v.float() for k, v in out.items()}
         anchors = [self.anchors] * images.shape[0]
         return self.fcos.compute_loss(targets, out, anchors, self.num_anchors_per_level)
 
-    def raw(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out = self.head_outputs(images)
+    def _leaf_losses(self, images, targets):
+        """The leaf branch's FCOS losses on the frozen pyramid; the targets' leaf boxes become its class 0."""
+        leaf = self.num_classes - 1
+        with torch.no_grad():
+            feats = list(self.fcos.backbone(images).values())
+        out = self.leaf_head(feats[-self.leaf_levels:])
+        out = {k: v.float() for k, v in out.items()}
+        leaf_targets = []
+        for t in targets:
+            keep = t["labels"] == leaf
+            lt = {"boxes": t["boxes"][keep], "labels": torch.zeros(int(keep.sum()), dtype=torch.int64)}
+            if "ignore_classes" in t:
+                lt["ignore_classes"] = t["ignore_classes"][leaf:]
+            leaf_targets.append(lt)
+        anchors = [self.leaf_anchors] * images.shape[0]
+        return FCOS.compute_loss(self._leaf_matcher, leaf_targets, out, anchors,
+                                 self.num_anchors_per_level[-self.leaf_levels:])
+
+    def _decode(self, out: dict[str, torch.Tensor], anchors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scores = torch.sqrt(torch.sigmoid(out["cls_logits"]) * torch.sigmoid(out["bbox_ctrness"]))
         # BoxLinearCoder(normalize_by_size=True).decode, written out so the graph is plain arithmetic
-        a = self.anchors
-        ctr = (a[:, :2] + a[:, 2:]) * 0.5
-        size = a[:, 2:] - a[:, :2]
+        ctr = (anchors[:, :2] + anchors[:, 2:]) * 0.5
+        size = anchors[:, 2:] - anchors[:, :2]
         reg = out["bbox_regression"]
         boxes = torch.cat([ctr - reg[..., :2] * size, ctr + reg[..., 2:] * size], dim=-1)
-        boxes = boxes.clamp(0.0, float(self.input_size))
-        return scores, boxes
+        return scores, boxes.clamp(0.0, float(self.input_size))
+
+    def raw(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = list(self.fcos.backbone(images).values())
+        scores, boxes = self._decode(self.fcos.head(feats), self.anchors)
+        if not self.leaf_levels:
+            return scores, boxes
+        leaf_scores, leaf_boxes = self._decode(self.leaf_head(feats[-self.leaf_levels:]), self.leaf_anchors)
+        n, a, c = scores.shape
+        scores = torch.cat([torch.cat([scores, scores.new_zeros(n, a, 1)], dim=2),
+                            torch.cat([leaf_scores.new_zeros(n, leaf_scores.shape[1], c), leaf_scores], dim=2)], dim=1)
+        return scores, torch.cat([boxes, leaf_boxes], dim=1)
 
 
 class _Raw(nn.Module):
@@ -182,8 +243,9 @@ class _Raw(nn.Module):
 
 
 def build(num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
-          pretrained: bool = True) -> PestDetector:
-    return PestDetector(num_classes, input_size, fpn_channels, head_convs, pretrained=pretrained)
+          pretrained: bool = True, leaf_levels: int = 0) -> PestDetector:
+    return PestDetector(num_classes, input_size, fpn_channels, head_convs, pretrained=pretrained,
+                        leaf_levels=leaf_levels)
 
 
 def from_checkpoint(ckpt: dict) -> PestDetector:

@@ -277,6 +277,58 @@ def test_a_scene_detector_can_start_from_a_shipped_insect_detector(tmp_path, tin
         main(get_args_parser().parse_args(base + ["--output-dir", str(out), "--init-from", str(tmp_path / "no.onnx")]))
 
 
+def test_a_leaf_branch_keeps_the_shipped_insects_exactly(tmp_path, tiny_datasets, monkeypatch):
+    """`--leaf-branch-levels K`: the leaf is learned in a branch of its own next to a shipped detector's frozen
+    backbone, pyramid and insect head. The trained file gives the shipped file's insect scores and boxes exactly,
+    keeps its insect threshold, and its leaf locations never score an insect. Only leaf-teaching photos are drawn
+    (no rice_pest photo, whose rice leaves nobody boxed); without --init-from the option is refused in one line."""
+    pytest.importorskip("torch")
+    pytest.importorskip("albumentations")
+    import onnxruntime as ort
+    from leafscout.model.detect import LEAF_LABEL, Detector
+    from leafscout.model.export import read_metadata
+    from leafscout.training import detect_train
+    from leafscout.training.detect_train import get_args_parser, main
+    for split in ("train", "val"):
+        shutil.copytree(RICE_FIXTURES, tiny_datasets / "rice_pest" / split)
+    base = ["--data-root", str(tiny_datasets), "--input-size", "96", "--head-convs", "1", "--epochs", "1",
+            "--batch-size", "2", "--negatives", "2", "--no-pretrained", "--eval-every", "0", "--leaf-val-limit", "1",
+            "--threads", "1"]
+    main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "insects"), "--max-steps", "3"]))
+    shipped = tmp_path / "insects" / "pests.onnx"
+    leaves = ["--leaves", "--scenes-per-epoch", "4", "--lab-leaves-per-epoch", "2", "--cutouts", "10",
+              "--val-scenes", "2", "--init-from", str(shipped)]
+
+    drawn = []
+    real_epoch = detect_train.train_one_epoch
+    monkeypatch.setattr(detect_train, "train_one_epoch",
+                        lambda model, opt, items, *a, **k: (drawn.append(list(items)), real_epoch(model, opt, items, *a, **k))[1])
+    main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "branch"), "--max-steps", "2",
+                                              "--leaf-branch-levels", "2"] + leaves))
+    assert drawn[0] and not any(it.source == "rice_pest" or it.ignore_leaf for it in drawn[0])
+    out = tmp_path / "branch" / "pests.onnx"
+    x = np.random.default_rng(1).normal(size=(2, 3, 96, 96)).astype(np.float32)
+    s0, b0 = ort.InferenceSession(str(shipped), providers=["CPUExecutionProvider"]).run(None, {"image": x})
+    s1, b1 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"image": x})
+    a, c = s0.shape[1:]
+    assert s1.shape[1] > a and s1.shape[2] == c + 1
+    assert np.abs(s1[:, :a, :c] - s0).max() < 1e-6 and np.abs(b1[:, :a] - b0).max() < 1e-4
+    assert s1[:, :a, c].max() == 0.0 and s1[:, a:, :c].max() == 0.0 and s1[:, a:, c].max() > 0.0
+    meta = read_metadata(out)
+    assert meta["score_threshold"] == read_metadata(shipped)["score_threshold"]
+    det = Detector(out)
+    assert det.labels[-1] != LEAF_LABEL and det.leaf_class == len(det.labels)
+
+    drawn.clear()  # a scene detector trained whole: the rice_pest photos come, their leaves ignored, not background
+    main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "whole"), "--max-steps", "1",
+                                              "--no-finalize"] + leaves))
+    rice = [it for it in drawn[0] if it.source == "rice_pest"]
+    assert rice and all(it.ignore_leaf for it in rice)
+    with pytest.raises(SystemExit, match="needs --leaves and --init-from"):
+        main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "no"), "--leaves",
+                                                  "--leaf-branch-levels", "2"]))
+
+
 def test_scenes_can_hold_things_that_are_not_leaves_and_photos_of_nothing_have_no_boxes():
     from leafscout.training.detect_data import DetectionSet, Item, Scenes
     from leafscout.training.scene_synth import paste_distractors

@@ -85,6 +85,10 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", default="", help="start from a shipped detector's weights (an .onnx such as "
                    "model/pests.onnx; new optimiser and schedule): the classes both label lists share keep their "
                    "rows, a new class (plant.leaf with --leaves) starts fresh")
+    p.add_argument("--leaf-branch-levels", type=int, default=0, metavar="K",
+                   help="with --leaves and --init-from: learn the leaf in a branch of its own on the K coarsest pyramid "
+                        "levels (4: P4-P7) while the shipped backbone, pyramid and insect head stay frozen, so the "
+                        "insects are found exactly as before; only leaf-teaching photos are drawn")
     p.add_argument("--resume", default="", help="checkpoint.pt to continue from")
     p.add_argument("--finalize-only", action="store_true", help="with --resume: skip training, only finalize")
     p.add_argument("--no-finalize", action="store_true", help="train only")
@@ -293,7 +297,10 @@ def leaf_threshold(model, leaf_val, labels, args, scenes) -> tuple[float, dict]:
     return best[1], table
 
 
-def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict, scenes=None, leaf_val=()) -> dict:
+def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict, scenes=None, leaf_val=(),
+             insect_threshold: float | None = None) -> dict:
+    """Metrics, export and thresholds (module docstring). `insect_threshold`: keep this insect score threshold
+    (a leaf branch next to a shipped detector's frozen insects) instead of choosing one on the leaf photos."""
     from leafscout.model.detector_arch import detector_metadata, export_detector
 
     t0 = time.time()
@@ -318,7 +325,8 @@ def finalize(model, labels, val_items, args, out_dir: Path, train_info: dict, sc
         leaves = sample_per_dataset(leaves, args.leaf_val_limit * len({i.source for i in leaves}), args.seed)
     scored = leaf_max_scores(det, leaves, insects)
     maxes = [s for _, s in scored]
-    thr = choose_threshold(maxes, args.leaf_clean_target, args.min_threshold)
+    thr = (insect_threshold if insect_threshold is not None
+           else choose_threshold(maxes, args.leaf_clean_target, args.min_threshold))
     updates = {"leafscout.score_threshold": repr(thr)}
     if LEAF_LABEL in labels:
         leaf_thr, leaf_table = leaf_threshold(model, list(leaf_val), labels, args, scenes)
@@ -443,10 +451,19 @@ def main(args) -> dict | None:
     val_items = rice_pest_items(root, "val", index)
     if args.limit_images:
         train_items, val_items = train_items[:args.limit_images], val_items[:args.limit_images]
+    if args.leaf_branch_levels and not (args.leaves and args.init_from):
+        raise SystemExit("--leaf-branch-levels needs --leaves and --init-from model/pests.onnx: the branch learns "
+                         "leaves next to a shipped detector's frozen insects")
     negatives = leaf_negatives(args.data_root, "train")
     scenes, lab_leaves, leaf_val = None, [], []
     if args.leaves:
         scenes, negatives, lab_leaves, leaf_val = scene_data(args, labels.index(LEAF_LABEL), negatives)
+        for it in train_items:  # rice plants around the insects: leaves nobody boxed, not background
+            it.ignore_leaf = True
+    if args.leaf_branch_levels:
+        # the insect path is frozen: only photos that teach the leaf something are worth a pass
+        train_items = [it for it in train_items if not it.ignore_leaf]
+        negatives = [it for it in negatives if not it.ignore_leaf]
     log.info("%d train photos (%d boxes), %d val photos (%d boxes), %d leaf photos without insects (train splits)",
              len(train_items), sum(len(i.labels) for i in train_items), len(val_items),
              sum(len(i.labels) for i in val_items), len(negatives))
@@ -459,16 +476,24 @@ def main(args) -> dict | None:
     factors = (repeat_factors(train_items, len(labels), args.repeat_threshold) if args.repeat_threshold
                else np.ones(len(train_items)))
 
-    model = build(len(labels), args.input_size, args.fpn_channels, args.head_convs, pretrained=not args.no_pretrained)
+    model = build(len(labels), args.input_size, args.fpn_channels, args.head_convs, pretrained=not args.no_pretrained,
+                  leaf_levels=args.leaf_branch_levels)
+    insect_threshold = None
+    if args.leaf_branch_levels:  # the insects stay the shipped ones, and so does their threshold
+        from leafscout.model.export import read_metadata
+        insect_threshold = float(read_metadata(args.init_from)["score_threshold"])
     if args.init_from and not args.resume:
         from leafscout.model.onnx_weights import load_detector_onnx_weights
         if not Path(args.init_from).is_file():
             raise SystemExit(f"--init-from {args.init_from}: no such file; pass a LeafScout detector .onnx "
                              f"(e.g. model/pests.onnx)")
+        head_labels = labels[:-1] if args.leaf_branch_levels else labels
         try:
-            rows = load_detector_onnx_weights(model, args.init_from, labels)
+            rows = load_detector_onnx_weights(model, args.init_from, head_labels)
         except ValueError as exc:
             raise SystemExit(f"--init-from {exc}") from None
+        if args.leaf_branch_levels:
+            rows["new"].append(LEAF_LABEL + f" (own branch on the {args.leaf_branch_levels} coarsest levels)")
         log.info("--init-from %s: kept the backbone, pyramid, heads and %d class row(s); new: %s; dropped: %s",
                  args.init_from, len(rows["kept"]), ", ".join(rows["new"]) or "none", ", ".join(rows["dropped"]) or "none")
     model.backbone.freeze(args.freeze_blocks)
@@ -531,9 +556,10 @@ def main(args) -> dict | None:
                   "leaf_negatives_pool": len(negatives), "negatives_per_epoch": args.negatives,
                   "hard_negatives": {"datasets": list(args.hard_negatives), "photos": len(hard),
                                      "per_epoch": min(n_hard, len(hard))},
-                  "repeat_factors": {"max": round(float(factors.max()), 2), "mean": round(float(factors.mean()), 2)},
+                  "repeat_factors": {"max": round(float(factors.max()), 2) if len(factors) else None,
+                                     "mean": round(float(factors.mean()), 2) if len(factors) else None},
                   "args": {k: v for k, v in vars(args).items()}, "history": history}
-    return finalize(model, labels, val_items, args, out_dir, train_info, scenes, leaf_val)
+    return finalize(model, labels, val_items, args, out_dir, train_info, scenes, leaf_val, insect_threshold)
 
 
 if __name__ == "__main__":
