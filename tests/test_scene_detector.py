@@ -318,6 +318,10 @@ def test_a_leaf_branch_keeps_the_shipped_insects_exactly(tmp_path, tiny_datasets
     assert meta["score_threshold"] == read_metadata(shipped)["score_threshold"]
     det = Detector(out)
     assert det.labels[-1] != LEAF_LABEL and det.leaf_class == len(det.labels)
+    from leafscout.training.pests_card import leaf_section
+    text = []
+    leaf_section(json.loads((tmp_path / "branch" / "report.json").read_text()), text.append)
+    assert f"--init-from {shipped} --leaf-branch-levels 2" in "\n".join(text) and "bit for bit" in "\n".join(text)
 
     drawn.clear()  # a scene detector trained whole: the rice_pest photos come, their leaves ignored, not background
     main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "whole"), "--max-steps", "1",

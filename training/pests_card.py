@@ -259,6 +259,22 @@ def leaf_section(report: dict, w) -> None:
       "of a photo. Where the leaf locator finds no plain backdrop (a field photo), the service names up to three "
       "leaves one by one and the answer is the mean of the whole photo's and the leaves' logits "
       "(`Predictor.with_leaves`); the app draws them as L1, L2, ...")
+    if a.get("leaf_branch_levels"):
+        k, tr = a["leaf_branch_levels"], report["train"]
+        w("")
+        w(f"The leaves have a branch of their own: an FCOS head ({a['head_convs']} convolutions a branch) on the {k} "
+          f"coarsest pyramid levels (P{8 - k}-P7, strides {', '.join(str(2 ** (8 - k + i)) for i in range(k))}), "
+          f"trained next to `{a['init_from']}`, whose backbone, pyramid and insect head stay frozen: the insect "
+          f"scores and boxes are that file's, bit for bit, and so is its insect threshold. The branch's locations "
+          f"follow the insect head's in the output (their insect scores are 0). Recipe: `python -m "
+          f"leafscout.training.detect_train --data-root ../shared/datasets --output-dir runs/leafbranch --leaves "
+          f"--init-from {a['init_from']} --leaf-branch-levels {k} --input-size {a['input_size']} --epochs "
+          f"{a['epochs']} --time-limit-min {a['time_limit_min']:g} --threads {a['threads']} --eval-every "
+          f"{a['eval_every']} --scenes-per-epoch {a['scenes_per_epoch']} --lab-leaves-per-epoch "
+          f"{a['lab_leaves_per_epoch']} --nothing-per-epoch {a.get('nothing_per_epoch', 0)} --negatives "
+          f"{a['negatives']} --cutouts {a['cutouts']} --model-version {report.get('model_version')}`: "
+          f"{tr['epochs_done']} epochs, {tr['steps']} steps, **{tr['minutes']} CPU-min** on 2 cores, plus "
+          f"{report.get('finalize_seconds', 0) / 60:.1f} min finalising.")
     w("")
     w(f"- Learned without any field box: {a['scenes_per_epoch']} synthetic scenes per epoch (`training/scene_synth.py`: "
       f"1-7 leaves cut by the leaf locator from {a['cutouts']} lab TRAIN photos of PlantVillage, BRACOL coffee, "
@@ -266,8 +282,10 @@ def leaf_section(report: dict, w) -> None:
       f"or hard-blurred foliage of the field sets' TRAIN photos, half with non-leaf things in them; each box is the "
       f"leaf's visible part), {a['lab_leaves_per_epoch']} lab TRAIN photos a epoch with their leaf boxed by the "
       f"locator, {a.get('nothing_per_epoch', 0)} synthetic photos of no plant and PlantVillage's no-leaf photos. "
-      f"Field photos (iBean, chilli, FGVC8, rice) teach \"no insect\" only: their leaves are not boxed, so the leaf "
-      f"class's loss is switched off on them (`MaskedFCOSHead`).")
+      + ("Field photos and the rice_pest photos are not drawn: nobody boxed their leaves, and the insects are frozen."
+         if a.get("leaf_branch_levels") else
+         "Field photos (iBean, chilli, FGVC8, rice) teach \"no insect\" only: their leaves are not boxed, so the leaf "
+         "class's loss is switched off on them (`MaskedFCOSHead`)."))
     w(f"- Leaf AP@0.5 on {ap['images']} val items ({ap['gt_boxes']} leaves; half synthetic scenes of lab VAL leaves "
       f"on field foliage, half lab VAL photos boxed by the locator): **{ap['ap']:.3f}** (every box >= 0.05). "
       f"Leaf score threshold **{lv['score_threshold']:.2f}**, the best F1 there:")
