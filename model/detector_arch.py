@@ -59,14 +59,21 @@ class LiteFPN(nn.Module):
         self._frozen: list[nn.Module] = []
 
     def forward(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
+        return self.fpn(self.stages(x)[0])
+
+    def stages(self, x: torch.Tensor, keep_block: int = -1):
+        """The stride-8/16/32 stage outputs (C3-C5, the pyramid's inputs) and, when `keep_block` >= 0, the
+        output of that block (where a leaf branch with blocks of its own starts)."""
         b = self.body
         x = nn.functional.relu6(b._bn0(b._conv_stem(x)))
-        feats = OrderedDict()
+        feats, kept = OrderedDict(), None
         for i, block in enumerate(b._blocks):
             x = block(x)
             if i in FEATURE_BLOCKS:
                 feats[str(len(feats))] = x
-        return self.fpn(feats)
+            if i == keep_block:
+                kept = x
+        return feats, kept
 
     def freeze(self, n_blocks: int) -> None:
         """Freeze the stem and the first `n_blocks` blocks, and keep every backbone BatchNorm in inference mode
@@ -121,10 +128,17 @@ class PestDetector(nn.Module):
     pyramid and insect head stay exactly as they were (`forward` then returns the leaf branch's losses only).
     The insects of a shipped detector are then kept bit for bit, and a leaf costs only its branch. `raw` appends
     the branch's locations after the insect head's: their insect scores are 0, the insect locations' leaf score is
-    0, so the output (scores [N,A,C], boxes [N,A,4]) and every decoder stay as they are."""
+    0, so the output (scores [N,A,C], boxes [N,A,4]) and every decoder stay as they are.
+
+    `leaf_own_blocks=N` (with `leaf_levels`) gives the branch a pyramid of its own and its own copy of the last N
+    Lite0 blocks (0: the pyramid only), fed by the shared, frozen backbone: the insects' pyramid learned insects,
+    and a head on it alone found leaves poorly (runs/leafbranch1: leaf AP 0.63). Both start as copies of the
+    insect path (`copy_leaf_branch`, after loading a shipped detector's weights) and are trained; the
+    stride-32 stage costs little at 384 px (12x12)."""
 
     def __init__(self, num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
-                 pretrained: bool = True, weights: str | None = None, leaf_levels: int = 0):
+                 pretrained: bool = True, weights: str | None = None, leaf_levels: int = 0,
+                 leaf_own_blocks: int | None = None):
         super().__init__()
         if fpn_channels % 32 or fpn_channels < 64:
             raise ValueError(f"fpn_channels must be a multiple of 32 and at least 64 (the FCOS head's GroupNorm has 32 "
@@ -133,11 +147,17 @@ class PestDetector(nn.Module):
             raise ValueError(f"leaf_levels must be 0 (no leaf branch) to {len(STRIDES)}, got {leaf_levels}")
         if leaf_levels and num_classes < 2:
             raise ValueError("a leaf branch needs the leaf as the last of at least 2 classes")
+        if leaf_own_blocks is not None and not (leaf_levels and 0 <= leaf_own_blocks <= FEATURE_BLOCKS[-1]):
+            raise ValueError(f"leaf_own_blocks needs leaf_levels > 0 and must be 0 to {FEATURE_BLOCKS[-1]}, "
+                             f"got {leaf_own_blocks} (leaf_levels {leaf_levels})")
         self.num_classes, self.input_size, self.leaf_levels = num_classes, input_size, leaf_levels
         self.config = {"num_classes": num_classes, "input_size": input_size, "fpn_channels": fpn_channels,
                        "head_convs": head_convs}
         if leaf_levels:
             self.config["leaf_levels"] = leaf_levels
+        self.leaf_own_blocks = leaf_own_blocks
+        if leaf_own_blocks is not None:
+            self.config["leaf_own_blocks"] = leaf_own_blocks
         backbone = LiteFPN(fpn_channels, pretrained=pretrained, weights=weights)
         anchor_gen = AnchorGenerator(tuple((s,) for s in STRIDES), ((1.0,),) * len(STRIDES))
         head_classes = num_classes - 1 if leaf_levels else num_classes
@@ -156,6 +176,44 @@ class PestDetector(nn.Module):
             # FCOS.compute_loss reads only these two attributes: the leaf branch reuses its matching unchanged
             self._leaf_matcher = types.SimpleNamespace(center_sampling_radius=self.fcos.center_sampling_radius,
                                                        head=self.leaf_head)
+        if leaf_own_blocks is not None:
+            self.leaf_blocks, self.leaf_fpn = nn.ModuleList(), None
+            self.copy_leaf_branch()
+
+    @property
+    def _leaf_start(self) -> int:
+        """Index of the first Lite0 block the leaf branch has its own copy of (one past the last block)."""
+        return FEATURE_BLOCKS[-1] + 1 - self.leaf_own_blocks
+
+    def copy_leaf_branch(self) -> None:
+        """Make the branch's own blocks and pyramid copies of the insect path's current ones (call it after
+        loading a shipped detector's weights: the branch then starts from what the insects learned)."""
+        body = self.fcos.backbone.body
+        self.leaf_blocks = nn.ModuleList(copy.deepcopy(body._blocks[i])
+                                         for i in range(self._leaf_start, FEATURE_BLOCKS[-1] + 1))
+        self.leaf_fpn = copy.deepcopy(self.fcos.backbone.fpn)
+        for p in [*self.leaf_blocks.parameters(), *self.leaf_fpn.parameters()]:
+            p.requires_grad_(True)
+
+    def _leaf_pyramid(self, stages: "OrderedDict[str, torch.Tensor]", kept: torch.Tensor | None) -> list[torch.Tensor]:
+        """The branch's own pyramid levels: the shared stage outputs before its own blocks, its own after."""
+        feats = OrderedDict(stages)
+        if self.leaf_own_blocks:
+            x = kept
+            for i, block in enumerate(self.leaf_blocks, start=self._leaf_start):
+                x = block(x)
+                if i in FEATURE_BLOCKS:
+                    feats[str(FEATURE_BLOCKS.index(i))] = x
+        return list(self.leaf_fpn(feats).values())[-self.leaf_levels:]
+
+    def fix_padding(self) -> None:
+        """Constant SAME pads for export: the backbone's, and the same pads for the branch's copies of its blocks."""
+        body = self.fcos.backbone.body.fix_padding(self.input_size)
+        if self.leaf_own_blocks:
+            for i, block in enumerate(self.leaf_blocks, start=self._leaf_start):
+                for src, dst in zip(body._blocks[i].modules(), block.modules()):
+                    if hasattr(src, "static_pad"):
+                        dst.static_pad = src.static_pad
 
     @property
     def leaf_anchors(self) -> torch.Tensor:
@@ -166,6 +224,10 @@ class PestDetector(nn.Module):
         super().train(mode)
         if self.leaf_levels:
             self.fcos.eval()  # the insect path is frozen as shipped
+        if self.leaf_own_blocks and "leaf_blocks" in self._modules:  # BatchNorms folded in a shipped file:
+            for m in self.leaf_blocks.modules():  # inference mode, as in the backbone
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
         return self
 
     @torch.no_grad()
@@ -198,8 +260,13 @@ class PestDetector(nn.Module):
         """The leaf branch's FCOS losses on the frozen pyramid; the targets' leaf boxes become its class 0."""
         leaf = self.num_classes - 1
         with torch.no_grad():
-            feats = list(self.fcos.backbone(images).values())
-        out = self.leaf_head(feats[-self.leaf_levels:])
+            if self.leaf_own_blocks is None:
+                leaf_feats = list(self.fcos.backbone(images).values())[-self.leaf_levels:]
+            else:
+                stages, kept = self.fcos.backbone.stages(images, self._leaf_start - 1)
+        if self.leaf_own_blocks is not None:
+            leaf_feats = self._leaf_pyramid(stages, kept)
+        out = self.leaf_head(leaf_feats)
         out = {k: v.float() for k, v in out.items()}
         leaf_targets = []
         for t in targets:
@@ -222,11 +289,14 @@ class PestDetector(nn.Module):
         return scores, boxes.clamp(0.0, float(self.input_size))
 
     def raw(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = list(self.fcos.backbone(images).values())
+        own = self.leaf_own_blocks is not None
+        stages, kept = self.fcos.backbone.stages(images, self._leaf_start - 1 if own else -1)
+        feats = list(self.fcos.backbone.fpn(stages).values())
         scores, boxes = self._decode(self.fcos.head(feats), self.anchors)
         if not self.leaf_levels:
             return scores, boxes
-        leaf_scores, leaf_boxes = self._decode(self.leaf_head(feats[-self.leaf_levels:]), self.leaf_anchors)
+        leaf_feats = self._leaf_pyramid(stages, kept) if own else feats[-self.leaf_levels:]
+        leaf_scores, leaf_boxes = self._decode(self.leaf_head(leaf_feats), self.leaf_anchors)
         n, a, c = scores.shape
         scores = torch.cat([torch.cat([scores, scores.new_zeros(n, a, 1)], dim=2),
                             torch.cat([leaf_scores.new_zeros(n, leaf_scores.shape[1], c), leaf_scores], dim=2)], dim=1)
@@ -243,9 +313,9 @@ class _Raw(nn.Module):
 
 
 def build(num_classes: int, input_size: int = 320, fpn_channels: int = 64, head_convs: int = 2,
-          pretrained: bool = True, leaf_levels: int = 0) -> PestDetector:
+          pretrained: bool = True, leaf_levels: int = 0, leaf_own_blocks: int | None = None) -> PestDetector:
     return PestDetector(num_classes, input_size, fpn_channels, head_convs, pretrained=pretrained,
-                        leaf_levels=leaf_levels)
+                        leaf_levels=leaf_levels, leaf_own_blocks=leaf_own_blocks)
 
 
 def from_checkpoint(ckpt: dict) -> PestDetector:
@@ -300,7 +370,7 @@ def export_detector(model: PestDetector, path: str | Path, meta: dict[str, str],
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).eval().to(memory_format=torch.contiguous_format)
-    model.backbone.body.fix_padding(model.input_size)  # constant SAME pads, folded into the convolutions
+    model.fix_padding()  # constant SAME pads, folded into the convolutions
     size = model.input_size
     tmp = path.with_suffix(".tmp.onnx")
     with warnings.catch_warnings():

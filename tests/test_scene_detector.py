@@ -323,6 +323,26 @@ def test_a_leaf_branch_keeps_the_shipped_insects_exactly(tmp_path, tiny_datasets
     leaf_section(json.loads((tmp_path / "branch" / "report.json").read_text()), text.append)
     assert f"--init-from {shipped} --leaf-branch-levels 2" in "\n".join(text) and "bit for bit" in "\n".join(text)
 
+    # with a pyramid and the last blocks of its own (copies of the shipped ones, trained): insects still exact
+    main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "own"), "--max-steps", "2", "--lr", "0.05",
+                                              "--leaf-branch-levels", "2", "--leaf-branch-own-blocks", "5"] + leaves))
+    s2, b2 = ort.InferenceSession(str(tmp_path / "own" / "pests.onnx"),
+                                  providers=["CPUExecutionProvider"]).run(None, {"image": x})
+    assert np.abs(s2[:, :a, :c] - s0).max() < 1e-6 and np.abs(b2[:, :a] - b0).max() < 1e-4
+    assert s2[:, a:, c].max() > 0.0 and np.abs(s2[:, a:, c] - s1[:, a:, c]).max() > 1e-4
+    import torch
+    ckpt = torch.load(tmp_path / "own" / "checkpoint.pt", map_location="cpu", weights_only=False)
+    w = ckpt["model"]
+    own = [k for k in w if k.startswith("leaf_fpn.") or k.startswith("leaf_blocks.")]
+    moved = [k for k in own if k.startswith("leaf_fpn.") and not torch.equal(w[k], w["fcos.backbone.fpn." + k[9:]])]
+    assert ckpt["model_config"]["leaf_own_blocks"] == 5 and moved  # its own pyramid learned, the insects' did not
+    text = []
+    leaf_section(json.loads((tmp_path / "own" / "report.json").read_text()), text.append)
+    assert "--leaf-branch-levels 2 --leaf-branch-own-blocks 5" in "\n".join(text)
+    with pytest.raises(SystemExit, match="needs --leaf-branch-levels"):
+        main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "no"), "--leaf-branch-own-blocks", "1"]
+                                          + leaves))
+
     drawn.clear()  # a scene detector trained whole: the rice_pest photos come, their leaves ignored, not background
     main(get_args_parser().parse_args(base + ["--output-dir", str(tmp_path / "whole"), "--max-steps", "1",
                                               "--no-finalize"] + leaves))

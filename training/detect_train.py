@@ -89,6 +89,10 @@ def get_args_parser() -> argparse.ArgumentParser:
                    help="with --leaves and --init-from: learn the leaf in a branch of its own on the K coarsest pyramid "
                         "levels (4: P4-P7) while the shipped backbone, pyramid and insect head stay frozen, so the "
                         "insects are found exactly as before; only leaf-teaching photos are drawn")
+    p.add_argument("--leaf-branch-own-blocks", type=int, default=None, metavar="N",
+                   help="with --leaf-branch-levels: the branch also gets a pyramid of its own and its own copy of the "
+                        "last N backbone blocks (0: the pyramid only), both starting from the shipped detector's and "
+                        "trained, on the shared frozen backbone")
     p.add_argument("--resume", default="", help="checkpoint.pt to continue from")
     p.add_argument("--finalize-only", action="store_true", help="with --resume: skip training, only finalize")
     p.add_argument("--no-finalize", action="store_true", help="train only")
@@ -454,6 +458,8 @@ def main(args) -> dict | None:
     if args.leaf_branch_levels and not (args.leaves and args.init_from):
         raise SystemExit("--leaf-branch-levels needs --leaves and --init-from model/pests.onnx: the branch learns "
                          "leaves next to a shipped detector's frozen insects")
+    if args.leaf_branch_own_blocks is not None and not args.leaf_branch_levels:
+        raise SystemExit("--leaf-branch-own-blocks needs --leaf-branch-levels K (the levels the branch's head uses)")
     negatives = leaf_negatives(args.data_root, "train")
     scenes, lab_leaves, leaf_val = None, [], []
     if args.leaves:
@@ -477,7 +483,7 @@ def main(args) -> dict | None:
                else np.ones(len(train_items)))
 
     model = build(len(labels), args.input_size, args.fpn_channels, args.head_convs, pretrained=not args.no_pretrained,
-                  leaf_levels=args.leaf_branch_levels)
+                  leaf_levels=args.leaf_branch_levels, leaf_own_blocks=args.leaf_branch_own_blocks)
     insect_threshold = None
     if args.leaf_branch_levels:  # the insects stay the shipped ones, and so does their threshold
         from leafscout.model.export import read_metadata
@@ -494,6 +500,10 @@ def main(args) -> dict | None:
             raise SystemExit(f"--init-from {exc}") from None
         if args.leaf_branch_levels:
             rows["new"].append(LEAF_LABEL + f" (own branch on the {args.leaf_branch_levels} coarsest levels)")
+        if args.leaf_branch_own_blocks is not None:
+            model.copy_leaf_branch()  # the branch's pyramid and blocks start as the loaded insect path's
+            rows["new"].append(f"the branch's own pyramid and last {args.leaf_branch_own_blocks} block(s), "
+                               f"copied from {args.init_from}")
         log.info("--init-from %s: kept the backbone, pyramid, heads and %d class row(s); new: %s; dropped: %s",
                  args.init_from, len(rows["kept"]), ", ".join(rows["new"]) or "none", ", ".join(rows["dropped"]) or "none")
     model.backbone.freeze(args.freeze_blocks)

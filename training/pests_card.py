@@ -261,14 +261,19 @@ def leaf_section(report: dict, w) -> None:
       "(`Predictor.with_leaves`); the app draws them as L1, L2, ...")
     if a.get("leaf_branch_levels"):
         k, tr = a["leaf_branch_levels"], report["train"]
+        own = a.get("leaf_branch_own_blocks")
+        own_text = ("" if own is None else
+                    f" The branch has a pyramid of its own{f' and its own copy of the last {own} backbone blocks' if own else ''}, "
+                    f"both started as copies of the shipped detector's and trained; the shared backbone feeds it.")
+        own_arg = "" if own is None else f" --leaf-branch-own-blocks {own}"
         w("")
         w(f"The leaves have a branch of their own: an FCOS head ({a['head_convs']} convolutions a branch) on the {k} "
           f"coarsest pyramid levels (P{8 - k}-P7, strides {', '.join(str(2 ** (8 - k + i)) for i in range(k))}), "
           f"trained next to `{a['init_from']}`, whose backbone, pyramid and insect head stay frozen: the insect "
           f"scores and boxes are that file's, bit for bit, and so is its insect threshold. The branch's locations "
-          f"follow the insect head's in the output (their insect scores are 0). Recipe: `python -m "
+          f"follow the insect head's in the output (their insect scores are 0).{own_text} Recipe: `python -m "
           f"leafscout.training.detect_train --data-root ../shared/datasets --output-dir runs/leafbranch --leaves "
-          f"--init-from {a['init_from']} --leaf-branch-levels {k} --input-size {a['input_size']} --epochs "
+          f"--init-from {a['init_from']} --leaf-branch-levels {k}{own_arg} --input-size {a['input_size']} --epochs "
           f"{a['epochs']} --time-limit-min {a['time_limit_min']:g} --threads {a['threads']} --eval-every "
           f"{a['eval_every']} --scenes-per-epoch {a['scenes_per_epoch']} --lab-leaves-per-epoch "
           f"{a['lab_leaves_per_epoch']} --nothing-per-epoch {a.get('nothing_per_epoch', 0)} --negatives "
