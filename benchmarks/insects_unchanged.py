@@ -1,4 +1,4 @@
-"""Rule 1: the candidate's insect scores/boxes at the insect locations equal model/pests.onnx's on real photos."""
+"""Does a candidate detector keep model/pests.onnx's insects exactly? python benchmarks/insects_unchanged.py CANDIDATE.onnx"""
 import sys, glob
 import numpy as np, onnxruntime as ort
 sys.path.insert(0, ".")
