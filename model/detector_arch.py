@@ -181,6 +181,11 @@ class PestDetector(nn.Module):
             self.copy_leaf_branch()
 
     @property
+    def _kept_block(self) -> int:
+        """The shared block whose output the branch's own blocks start from (-1: no own blocks kept)."""
+        return -1 if self.leaf_own_blocks is None else self._leaf_start - 1
+
+    @property
     def _leaf_start(self) -> int:
         """Index of the first Lite0 block the leaf branch has its own copy of (one past the last block)."""
         return FEATURE_BLOCKS[-1] + 1 - self.leaf_own_blocks
@@ -259,11 +264,10 @@ class PestDetector(nn.Module):
     def _leaf_losses(self, images, targets):
         """The leaf branch's FCOS losses on the frozen pyramid; the targets' leaf boxes become its class 0."""
         leaf = self.num_classes - 1
-        with torch.no_grad():
+        with torch.no_grad():  # the shared backbone (and pyramid, without one of the branch's own) is frozen
+            stages, kept = self.fcos.backbone.stages(images, self._kept_block)
             if self.leaf_own_blocks is None:
-                leaf_feats = list(self.fcos.backbone(images).values())[-self.leaf_levels:]
-            else:
-                stages, kept = self.fcos.backbone.stages(images, self._leaf_start - 1)
+                leaf_feats = list(self.fcos.backbone.fpn(stages).values())[-self.leaf_levels:]
         if self.leaf_own_blocks is not None:
             leaf_feats = self._leaf_pyramid(stages, kept)
         out = self.leaf_head(leaf_feats)
@@ -289,13 +293,12 @@ class PestDetector(nn.Module):
         return scores, boxes.clamp(0.0, float(self.input_size))
 
     def raw(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        own = self.leaf_own_blocks is not None
-        stages, kept = self.fcos.backbone.stages(images, self._leaf_start - 1 if own else -1)
+        stages, kept = self.fcos.backbone.stages(images, self._kept_block)
         feats = list(self.fcos.backbone.fpn(stages).values())
         scores, boxes = self._decode(self.fcos.head(feats), self.anchors)
         if not self.leaf_levels:
             return scores, boxes
-        leaf_feats = self._leaf_pyramid(stages, kept) if own else feats[-self.leaf_levels:]
+        leaf_feats = self._leaf_pyramid(stages, kept) if self.leaf_own_blocks is not None else feats[-self.leaf_levels:]
         leaf_scores, leaf_boxes = self._decode(self.leaf_head(leaf_feats), self.leaf_anchors)
         n, a, c = scores.shape
         scores = torch.cat([torch.cat([scores, scores.new_zeros(n, a, 1)], dim=2),
