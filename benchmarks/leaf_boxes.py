@@ -12,6 +12,9 @@ from lab TRAIN leaves pasted on synthetic scenes), through the runtime (`Detecto
           confident one that names a problem (not `.healthy`); else the whole photo's answer;
   field   `mean` only where the leaf locator found no plain backdrop (framing `whole`: a field photo), else
           the whole photo's answer (a leaf on paper is already cropped by the locator).
+Beside each table row, the field way against the whole photo, paired on the same photos: photos it fixes (+),
+photos it breaks (-), and the exact sign test's p (how likely a split this uneven is when neither way is better);
+`--changes` lists those photos.
 And on photos with no plant (tests/fixtures/ood: scikit-image samples; white, grey and noise frames): share with
 a leaf box (should be none).
 
@@ -42,6 +45,9 @@ from leafscout.model.imageio import read_image  # noqa: E402
 from leafscout.model.labels import load_label_map  # noqa: E402
 from leafscout.model.runtime import Predictor  # noqa: E402
 from leafscout.training.data import discover  # noqa: E402
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from compare_models import sign_test  # noqa: E402
 
 WAYS = ("whole", "mean", "leaf", "severe", "field")
 
@@ -117,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scenes", type=int, default=0, help="cluttered scenes per lab dataset (see above)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--changes", action="store_true", help="list the photos the field way fixes or breaks")
     args = ap.parse_args(argv)
     pred = Predictor(args.model, threads=args.threads)
     det = Detector(args.pests, threads=args.threads)
@@ -131,11 +138,13 @@ def main(argv=None) -> int:
             by_ds[s.dataset].append(s)
     print(f"classifier {pred.version}, scene detector {det.version} (leaf threshold "
           f"{det.thresholds[det.leaf_class]:.2f}); val photos, no crop given")
-    print(f"  {'dataset':20s} {'n':>5s} {'found':>6s} {'leaves':>6s} " + " ".join(f"{w:>7s}" for w in WAYS))
+    print(f"  {'dataset':20s} {'n':>5s} {'found':>6s} {'leaves':>6s} " + " ".join(f"{w:>7s}" for w in WAYS)
+          + "   field vs whole: fixed broken p")
     ms_det, ms_cls = [], []
     for ds, ss in sorted(by_ds.items()):
         right = dict.fromkeys(WAYS, 0)
         found = n_leaves = 0
+        fixed, broken = [], []
         for s in ss:
             rgb = read_image(s.path)
             a, k = timed_answers(det, pred, rgb, args.max_leaves, ms_det, ms_cls)
@@ -144,9 +153,15 @@ def main(argv=None) -> int:
             truth = lm.labels[s.label]
             for w in WAYS:
                 right[w] += a[w] == truth
+            if (a["field"] == truth) != (a["whole"] == truth):
+                (fixed if a["field"] == truth else broken).append(f"{Path(s.path).name}: {a['whole']} -> {a['field']}"
+                                                                  f" (truth {truth}, {k} leaves)")
         n = len(ss)
         print(f"  {ds:20s} {n:5d} {100 * found / n:5.1f}% {n_leaves / n:6.2f} "
-              + " ".join(f"{100 * right[w] / n:6.1f}%" for w in WAYS), flush=True)
+              + " ".join(f"{100 * right[w] / n:6.1f}%" for w in WAYS)
+              + f"   +{len(fixed):<3d} -{len(broken):<3d} {sign_test(len(fixed), len(broken)):.2f}", flush=True)
+        for line in (fixed + broken if args.changes else []):
+            print(f"      {'+' if line in fixed else '-'} {line}")
     if args.scenes:
         scene_rows(pred, det, lm, args, ms_det, ms_cls)
     ood = sorted((REPO / "tests" / "fixtures" / "ood").glob("*.jpg"))

@@ -15,7 +15,10 @@ With --pests it does the same for the insect detector and its labeler (`<stem>_l
 labeler is not calibrated), one model converted at a time and then the pair the rule picks: mAP@0.5,
 class-agnostic AP@0.5 and label accuracy on matched boxes on rice_pest val through the product's path
 (benchmarks/bench_pests.py's scoring), and on the fixture photos the largest box and score change and whether
-the labels and counts stay the same.
+the labels and counts stay the same. A scene detector (one with a leaf class) is also scored on its leaves: the
+product's answer for the field sets' val photos (the whole photo and up to three leaf crops, named by the float32
+classifier; benchmarks/leaf_boxes.py's "field" way) with each detector storage, and its weights hold only if
+no field set loses more than 0.5 point or one photo against the float32 detector's leaves.
 
 The rule (issue 19: int8 where it keeps accuracy, <= 0.5 point loss on val): the classifier's top-1 over all val
 photos within 0.5 point of float32, and no dataset losing more than 0.5 point or one photo, whichever is more
@@ -64,10 +67,11 @@ def fixture_photos() -> list[Path]:
                   if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 
 
-def convert(src: Path, out: Path, batches=None) -> dict[str, Path]:
+def convert(src: Path, out: Path, batches=None, hessians=None) -> dict[str, Path]:
     """{format: file}: float32 is `src` itself, fp16 and int8 are written under out/<format>/; int8c is the
     committed calibrated file when it was made from `src` (phone/int8/), else made here under out/int8c/ from
-    `batches()` (calibration inputs from TRAIN photos), exactly as `python -m leafscout.webapp.phone quantize`."""
+    `batches()` (calibration inputs from TRAIN photos) or `hessians()` (the layer statistics themselves),
+    exactly as `python -m leafscout.webapp.phone quantize`."""
     from leafscout.webapp.calibrated_int8 import calibrated_file, calibrated_int8_weights, layer_hessians
     from leafscout.webapp.phone import half_weights, int8_weights
 
@@ -78,12 +82,12 @@ def convert(src: Path, out: Path, batches=None) -> dict[str, Path]:
         info = fn(src, files[fmt])
         print(f"  {fmt + ' weights':13s} ({info['tensors']:3d} tensors) {sizes(files[fmt])}  {files[fmt]}")
     found = calibrated_file(src)
-    if found is None and batches is None:
+    if found is None and batches is None and hessians is None:
         return files
     if found is None:
         (out / "int8c").mkdir(parents=True, exist_ok=True)
         found = out / "int8c" / src.name
-        calibrated_int8_weights(src, found, layer_hessians(src, batches()))
+        calibrated_int8_weights(src, found, hessians() if hessians else layer_hessians(src, batches()))
     files["int8c"] = found
     print(f"  {'int8c weights':13s} (GPTQ)        {sizes(found)}  {found}")
     return files
@@ -175,11 +179,14 @@ def detector(args, out: Path) -> tuple[str, str | None]:
     has_lab = lab_src.is_file()
     print(f"\npest detector {src}: float32 {sizes(src)}")
 
-    def batches():  # calibration inputs for int8c when no committed file fits: rice_pest TRAIN photos
-        from leafscout.webapp.calibrated_int8 import detector_batches, detector_photos
-        return detector_batches(Detector(str(src), threads=args.threads, labeler=False), detector_photos(args.data, 48))
+    scene = Detector(str(src), threads=args.threads, labeler=False).leaf_class is not None
 
-    det_files = convert(src, out, batches)
+    def hessians():  # GPTQ statistics for int8c when no committed file fits: TRAIN photos, as `phone quantize`
+        from leafscout.webapp.calibrated_int8 import detector_hessians
+        return detector_hessians(Detector(str(src), threads=args.threads, labeler=False), args.data, 48,
+                                 args.threads)[0]
+
+    det_files = convert(src, out, hessians=hessians)
     lab_files = None
     if has_lab:  # the labeler is not calibrated (its inputs are box crops): float32, fp16, int8
         print(f"pest labeler {lab_src}: float32 {sizes(lab_src)}")
@@ -211,6 +218,9 @@ def detector(args, out: Path) -> tuple[str, str | None]:
 
     det_keys, lab_keys = ("map", "ap_class_agnostic"), ("map", "ap_class_agnostic", "matched_label_accuracy")
     det_holds = {f: loss(reps[(f, "float32")], det_keys) <= TOL / 100 for f in det_files}
+    if scene:
+        for f, ok in leaf_holds(args, {f: dets[(f, "float32")] for f in det_files}).items():
+            det_holds[f] = det_holds[f] and ok
     det_pick = smallest(det_files, det_holds)
     lab_pick = None
     if has_lab:
@@ -259,6 +269,44 @@ def detector(args, out: Path) -> tuple[str, str | None]:
         print(f"  together ({pick[0]} / {pick[1]}): worst drop {100 * loss(reps[pick], lab_keys):+.2f} pt" +
               ("" if loss(reps[pick], lab_keys) <= TOL / 100 else f"  FAILS (> {TOL}) together"))
     return det_pick, lab_pick
+
+
+def leaf_holds(args, dets: dict) -> dict[str, bool]:
+    """A scene detector's leaves, per weight storage (`dets`: storage -> Detector, float32 first): the field
+    way's top-1 on the field sets' val photos (float32 classifier), and whether each storage stays within 0.5
+    point or one photo of float32's leaves on every set."""
+    from leaf_boxes import answers
+
+    from leafscout.model.imageio import read_image
+    from leafscout.model.labels import load_label_map
+    from leafscout.model.runtime import Predictor
+    from leafscout.training.data import discover
+    from leafscout.webapp.calibrated_int8 import LEAF_CALIBRATION_SETS
+
+    pred = Predictor(args.model or str(REPO / "model" / "leafscout.onnx"), threads=args.threads)
+    lm = load_label_map()
+    right = {f: {} for f in dets}  # storage -> dataset -> [photos right]
+    for ds in LEAF_CALIBRATION_SETS:
+        if not (Path(args.data) / ds / args.split).is_dir():
+            continue
+        for s in discover(args.data, [ds], args.split, lm, lm.labels, args.limit):
+            truth = lm.labels[s.label]
+            if truth == lm.background_label:
+                continue
+            rgb = read_image(s.path)
+            for f, det in dets.items():
+                right[f].setdefault(ds, []).append(answers(pred, rgb, det.scene(rgb), 3)["field"] == truth)
+    ref = right["float32"]
+    print(f"  leaves ({args.split} photos of {', '.join(ref)}; answer from the whole photo and up to 3 leaves, "
+          "float32 classifier): top-1 per storage")
+    holds = {}
+    for f, per in right.items():
+        worst = max((sum(ref[ds]) - sum(per[ds]) - max(1, TOL / 100 * len(per[ds]))) for ds in per)
+        holds[f] = worst <= 0
+        print(f"    {f:8s} " + "  ".join(f"{ds} {100 * np.mean(per[ds]):.1f}% ({sum(per[ds]) - sum(ref[ds]):+d})"
+                                         for ds in per) + ("" if f == "float32" else
+                                                           ("  holds" if holds[f] else "  FAILS (> 0.5 pt and > 1 photo)")))
+    return holds
 
 
 def main(argv=None) -> int:

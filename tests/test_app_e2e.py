@@ -630,3 +630,54 @@ def test_upload_size_is_capped(server):
             client.predict(image=handle_file(str(LATE_BLIGHT)), lang="vi", api_name="/diagnose")
     finally:
         demo.close()
+
+
+def test_a_field_photo_shows_its_numbered_leaves_on_a_phone(browser, server):
+    """A chilli field photo (no plain backdrop) taken on a 390x844 screen: the photo above the answer shows the
+    leaves' white L1, L2 ... boxes, and under the card "the leaves looked at" names each, all within the
+    screen's width, as the service answered it."""
+    svc = server["services"]
+    if svc.detector is None or getattr(svc.detector, "leaf_class", None) is None:
+        pytest.skip("this install's detector finds no leaves (insects only)")
+    photo = next((p for p in fixture_photos() if "/chilli_leaf/" in p.as_posix()
+                  and svc.diagnose(str(p)).result.leaves), None)
+    if photo is None:
+        pytest.skip("no chilli fixture photo gets leaf boxes from this detector")
+    d = svc.diagnose(str(photo))
+    page = _open(browser, server)
+    _upload_photo(page, photo)
+    page.wait_for_selector("#card .card-leaves")
+    rows = page.locator("#card .card-leaves li")
+    assert rows.count() == len(d.result.leaves)
+    assert [rows.nth(i).get_attribute("data-label") for i in range(rows.count())] == \
+        [lf["label"] for lf in d.result.leaves]
+    assert rows.nth(0).inner_text().startswith("L1")
+    assert _scroll_width(page) <= PHONE["width"]
+    shown = _shown_preview(page)  # the preview is the photo with its boxes drawn: white rims on it
+    white = (shown.min(axis=2) >= 250).mean()
+    plain = _preview_of(photo)
+    assert white > (plain.min(axis=2) >= 250).mean() + 0.002, f"no white leaf box on the preview ({white:.4f})"
+    assert not _leaks(page), f"English on the Vietnamese page: {_leaks(page)}"
+    _shot(page, "field-leaves-vi.png")
+    page.close()
+
+
+def _shown_preview(page):
+    """The preview image the page shows, as RGB pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+    src = page.eval_on_selector("#preview img", "img => img.src")
+    if src.startswith("data:"):
+        data = base64.b64decode(src.split(",", 1)[1])
+    else:
+        data = page.request.get(src).body()
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def _preview_of(photo):
+    """The same photo's preview without boxes (the page's own downscale)."""
+    from leafscout.webapp.app import _preview
+    return _preview(str(photo))

@@ -133,3 +133,35 @@ def test_quantize_without_the_training_photos_says_where_they_are_expected(tmp_p
     assert phone.main(["quantize", "--data-root", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "holds no training photos" in err and "--data-root" in err and "Traceback" not in err
+
+
+def test_each_calibration_pass_computes_only_its_own_layers(tmp_path, monkeypatch):
+    """A scene detector's leaf branch is calibrated on leaf photos and the insect layers on rice photos: each
+    pass computes only its own layers. (Positions are sampled layer after layer from one generator, so leaving
+    the branch out of the rice pass is what gives the insect layers the very integers of the insect-only
+    detector: `python benchmarks/insects_unchanged.py phone/int8/pests.onnx --shipped OLD_INT8` on the files.)"""
+    rng = np.random.default_rng(3)
+    src = tmp_path / "m.onnx"
+    tiny_model(src, rng)
+    x = smooth_images(rng, 8)
+    monkeypatch.setattr(c8, "MAX_POSITIONS", 16)  # fewer positions than the layers have: sampling happens
+    full = c8.layer_hessians(src, [x], threads=1)
+    assert set(c8.layer_hessians(src, [x], threads=1, skip={"w2"})) == {"w1", "w3"}
+    only = c8.layer_hessians(src, [x], threads=1, weights={"w2"})
+    assert set(only) == {"w2"} and only["w2"].shape == full["w2"].shape
+    assert np.allclose(c8.layer_hessians(src, [x], threads=1, skip={"w2"})["w1"], full["w1"])
+
+
+def test_the_shipped_scene_detectors_leaf_branch_is_its_own_set_of_weights():
+    """The weights `phone quantize` calibrates on leaf photos are exactly those only the leaf branch reads."""
+    import onnx
+    from leafscout.model.detect import Detector, default_pests_path
+
+    path = default_pests_path()
+    if not path.is_file() or Detector(path, labeler=False).leaf_class is None:
+        pytest.skip("no scene detector shipped")
+    users = c8.weight_users(onnx.load(str(path)))
+    branch = c8.leaf_branch_weights(path)
+    assert branch and all(all(n.name.startswith("/leaf_") for n in users[w]) for w in branch)
+    rest = set(users) - branch
+    assert rest and not any(n.name.startswith("/leaf_") for w in rest for n in users[w])

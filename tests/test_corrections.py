@@ -235,3 +235,25 @@ def test_the_sign_test_says_when_a_photo_by_photo_change_is_more_than_chance():
 
     assert sign_test(0, 0) == 1.0 and sign_test(0, 1) == 1.0 and sign_test(1, 3) == sign_test(3, 1) == 0.625
     assert sign_test(0, 5) == 2 / 32 and sign_test(0, 10) == 2 / 1024 < 0.01
+
+
+def test_the_paired_gate_ships_a_model_that_gains_and_loses_only_by_chance():
+    """`compare_models --gate paired`: one rice photo lost of 40 does not veto a model that fixes more than it
+    breaks overall; three photos lost net on any set, or no gain overall, do."""
+    import sys
+
+    from conftest import REPO
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from compare_models import paired_verdict
+
+    ok, why = paired_verdict({"rice_leaf_ph": (0, 1), "chilli_leaf": (5, 1), "plantvillage": (6, 4)})
+    assert ok and "11 fixed, 6 broken" in why
+    assert paired_verdict({"rice_leaf_ph": (0, 3), "plantvillage": (30, 0)}) == (
+        False, "rice_leaf_ph: 3 broken, 0 fixed: more than 2 photos lost")
+    ok, why = paired_verdict({"coffee": (10, 12), "plantvillage": (30, 0)})
+    assert ok, why  # 2 net on coffee, p 0.83: chance
+    ok, why = paired_verdict({"coffee": (0, 2), "tea": (1, 3), "plantvillage": (3, 1)})
+    assert not ok and "no gain" in why
+    ok, why = paired_verdict({"plantvillage": (40, 60), "tea": (100, 0)})
+    assert not ok and why.startswith("plantvillage: 60 broken")  # a big gain elsewhere buys no loss here
+    assert paired_verdict({}) == (False, "no dataset compared")

@@ -140,3 +140,42 @@ def test_a_photo_with_no_plant_reports_no_leaf_and_no_insect():
         d = svc.diagnose(FIXTURES.parent / "ood" / name)
         assert d.status == "not_a_leaf", (name, d.status, d.label)
         assert not d.pest_counts, (name, d.pest_counts)
+
+
+def test_a_field_photo_is_answered_from_the_leaves_the_shipped_detector_finds():
+    """The shipped scene detector (pests 2.0.0) boxes the leaves of real field photos of bean and chilli (framed
+    `whole`: no plain backdrop); each box lies in the photo and is named with the photo's crop, and the answer
+    names that crop too. A leaf on a plain backdrop keeps the locator's answer, with no leaves."""
+    from PIL import Image
+
+    from leafscout.service import DiagnosisService
+    svc = DiagnosisService(db="sqlite://")
+    if svc.detector is None or svc.detector.leaf_class is None:
+        pytest.skip("the shipped detector finds no leaves (insects only)")
+    field = [p for ds in ("ibean_uganda", "chilli_leaf") for p in fixture_photos() if f"/{ds}/" in p.as_posix()]
+    with_leaves = 0
+    for photo in field:
+        d = svc.diagnose(photo)
+        crop = truth(photo).split(".")[0]
+        assert d.label.startswith(crop + "."), (photo.name, d.label)
+        if d.result.framing != "whole":
+            assert d.result.leaves is None, photo.name
+            continue
+        w, h = Image.open(photo).size
+        for leaf in d.result.leaves or []:
+            x0, y0, x1, y1 = leaf["box"]
+            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h, (photo.name, leaf["box"], (w, h))
+            assert leaf["label"].startswith(crop + "."), (photo.name, leaf)
+        with_leaves += bool(d.result.leaves)
+    assert len(field) >= 10 and with_leaves >= 0.8 * len(field), f"leaves found on {with_leaves} of {len(field)}"
+
+
+def test_photos_with_no_plant_never_let_a_leaf_box_vote():
+    """Whatever the scene detector boxes on a photo of no plant (a retina, a cat, a rocket), the answer stays
+    'no plant' and no leaf is listed: every tests/fixtures/ood photo the classifier calls not_a_leaf."""
+    from leafscout.service import DiagnosisService
+    svc = DiagnosisService(db="sqlite://")
+    for photo in sorted((FIXTURES.parent / "ood").glob("*.jpg")):
+        d = svc.diagnose(photo)
+        if d.status == "not_a_leaf":
+            assert not d.result.leaves and not d.pest_counts, (photo.name, d.result.leaves, d.pest_counts)

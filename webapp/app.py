@@ -233,7 +233,7 @@ def wire_diagnose_tab(services, ui: UI, demo):
         st, ov = H.diagnose_upload(services, photo, crop, plot, organic, days, copper_7y)
         preview = None
         if st and st.get("status") != "error" and st.get("photo"):
-            preview = _preview(st["photo"])
+            preview = _preview(st["photo"], st)
         card, details, cit = H.render_all(services, st, lang)
         info = st.get("context") if st else None
         return (st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
@@ -403,8 +403,15 @@ def wire_group_photos(services, ui: UI):
                          api_visibility="private", queue=False)
 
 
-def _preview(path):
-    """A small copy of the photo as the gate decoded it (EXIF-rotated), for the page."""
+def _preview(path, state=None):
+    """A small copy of the photo as the gate decoded it (EXIF-rotated), for the page; with the numbered boxes of
+    the leaves looked at and the insects found, when `state` has any, so they are seen with the answer on the
+    first screen (the "why" section's larger copy stays folded)."""
+    if state and (state.get("leaves") or state.get("pests")):
+        from leafscout.webapp.pests import photo_with_boxes
+        boxed = photo_with_boxes(path, state.get("pests") or [], max_side=480, leaves=state.get("leaves"))
+        if boxed is not None:
+            return boxed
     try:
         import cv2
 

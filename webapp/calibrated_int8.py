@@ -33,6 +33,8 @@ CALIBRATED_DIR = REPO / "phone" / "int8"
 DAMP = 0.01          # GPTQ's dampening: this share of the mean diagonal added to H (keeps H invertible)
 MAX_POSITIONS = 2048  # input positions sampled per layer and batch: H of a 96x96 layer needs no more
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# a scene detector's leaf branch is calibrated on these field sets' TRAIN photos (leaves among leaves)
+LEAF_CALIBRATION_SETS = ("apple_orchard_fgvc8", "ibean_uganda", "chilli_leaf", "rice_leaf_ph")
 
 
 def sha256_of(path: str | Path) -> str:
@@ -96,16 +98,20 @@ def _patches(x: np.ndarray, node, rng: np.random.Generator) -> tuple[np.ndarray,
     return rows, True
 
 
-def layer_hessians(model_path: str | Path, batches, threads: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
+def layer_hessians(model_path: str | Path, batches, threads: int = 2, seed: int = 0,
+                   weights: set[str] | None = None, skip: set[str] | None = None) -> dict[str, np.ndarray]:
     """{weight name: H} summed over `batches` (float32 network inputs): X^T X of the rows each weight multiplies
     ([D, D]; [C, k*k, k*k] for depthwise), from one float32 pass with every layer input as an extra output. A
-    weight several nodes read (a detector head shared by pyramid levels) sums over all of them."""
+    weight several nodes read (a detector head shared by pyramid levels) sums over all of them. Only the
+    `weights` given (default all) and none of `skip`: the positions sampled for a layer depend on the layers
+    before it in the list, so leaving a branch out keeps the other layers' statistics what they were without it."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
     m = onnx.load(str(model_path))
-    users = weight_users(m)
+    users = {w: ns for w, ns in weight_users(m).items()
+             if (weights is None or w in weights) and (skip is None or w not in skip)}
     have = {o.name for o in m.graph.output}
     for name in sorted({n.input[0] for ns in users.values() for n in ns} - have):
         m.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
@@ -200,6 +206,45 @@ def detector_photos(data_root: str | Path, n: int, seed: int = 0) -> list[Path]:
     return [Path(it.path) for it in random.Random(seed).sample(items, min(n, len(items)))]
 
 
+def leaf_photos(data_root: str | Path, n: int, seed: int = 0) -> list[Path]:
+    """`n` TRAIN photos of the field leaf sets (LEAF_CALIBRATION_SETS): leaves among leaves, what a scene
+    detector's leaf branch sees in the field."""
+    from leafscout.model.labels import load_label_map
+    from leafscout.training.data import discover
+
+    lm = load_label_map()
+    sets = [d for d in LEAF_CALIBRATION_SETS if (Path(data_root) / d).is_dir()]
+    field = [s for s in discover(data_root, sets, "train", lm, lm.labels) if lm.labels[s.label] != lm.background_label]
+    return [Path(s.path) for s in random.Random(seed).sample(field, min(n, len(field)))]
+
+
+def leaf_branch_weights(model_path: str | Path) -> set[str]:
+    """The weights only a scene detector's leaf branch reads (its own backbone blocks, pyramid and head: nodes
+    exported under /leaf_...); empty for an insect-only detector."""
+    import onnx
+
+    users = weight_users(onnx.load(str(model_path)))
+    return {w for w, nodes in users.items() if all(n.name.startswith("/leaf_") for n in nodes)}
+
+
+def detector_hessians(det, data_root: str | Path, n: int, threads: int = 2, log=print) -> tuple[dict, str, int]:
+    """GPTQ's layer statistics for a detector -> (hessians, how they were made, photos used). Every layer shared
+    with the insects (backbone, insect pyramid and head) from the same `n` rice_pest TRAIN photos as an
+    insect-only detector, so those integers stay what they were; a scene detector's leaf-branch layers from `n`
+    field-leaf TRAIN photos instead (rice plants are what that branch learned to ignore)."""
+    rice = detector_photos(data_root, n)
+    branch = leaf_branch_weights(det.path) if det.leaf_class is not None else set()
+    hess = layer_hessians(det.path, detector_batches(det, rice), threads=threads, skip=branch)
+    how = f"{n} rice_pest TRAIN photos"
+    if not branch:
+        return hess, how + ", the detector's letterbox", len(rice)
+    leaves = leaf_photos(data_root, n)
+    hess.update(layer_hessians(det.path, detector_batches(det, leaves), threads=threads, weights=branch))
+    log(f"  leaf branch: {len(branch)} weights calibrated on {len(leaves)} field-leaf TRAIN photos")
+    return hess, (how + f" (insect and shared layers); {len(branch)} leaf-branch layers from {len(leaves)} TRAIN "
+                  f"photos of {', '.join(LEAF_CALIBRATION_SETS)}; the detector's letterbox"), len(rice) + len(leaves)
+
+
 def classifier_batches(pred, photos: list[Path]):
     """The classifier's inputs for `photos`, through the runtime's own preprocessing (model.quantize's)."""
     from leafscout.model.quantize import calibration_batches
@@ -227,26 +272,24 @@ def quantize_shipped(data_root: str | Path, out_dir: str | Path | None = None, c
     cls = Path(classifier) if classifier else default_model_path()
     pred = Predictor(cls, threads=threads)
     photos = classifier_photos(data_root, per_dataset)
-    jobs.append((cls, photos, lambda: classifier_batches(pred, photos),
-                 f"{per_dataset} TRAIN photos per dataset, the runtime's preprocessing"))
+    jobs.append((cls, lambda: (layer_hessians(cls, classifier_batches(pred, photos), threads=threads),
+                               f"{per_dataset} TRAIN photos per dataset, the runtime's preprocessing", len(photos))))
     det_path = Path(detector) if detector else default_pests_path()
     if det_path and Path(det_path).is_file():
         det = Detector(det_path, threads=threads, labeler=False)
-        dphotos = detector_photos(data_root, detector_n)
-        jobs.append((Path(det_path), dphotos, lambda: detector_batches(det, dphotos),
-                     f"{detector_n} rice_pest TRAIN photos, the detector's letterbox"))
+        jobs.append((Path(det_path), lambda: detector_hessians(det, data_root, detector_n, threads, log)))
     written = []
-    for src, photos_, batches, how in jobs:
+    for src, hessians in jobs:
         t0 = time.perf_counter()
-        hess = layer_hessians(src, batches(), threads=threads)
+        hess, how, n_photos = hessians()
         dst = out / src.name
         info = calibrated_int8_weights(src, dst, hess)
         side = {"source": src.name, "source_sha256": sha256_of(src), "sha256": sha256_of(dst),
                 "method": "GPTQ weight-only int8, per output channel, symmetric; webapp/calibrated_int8.py",
-                "calibration": how, "photos": len(photos_), "damp": DAMP, "max_positions": MAX_POSITIONS,
+                "calibration": how, "photos": n_photos, "damp": DAMP, "max_positions": MAX_POSITIONS,
                 "tensors": info["tensors"], "bytes": info["bytes_after"]}
         (out / (src.stem + ".json")).write_text(json.dumps(side, indent=1) + "\n", "utf-8")
         log(f"{dst}: {info['tensors']} int8 tensors, {info['bytes_after'] / 1e6:.2f} MB, from {src.name} "
-            f"({len(photos_)} calibration photos, {time.perf_counter() - t0:.0f} s)")
+            f"({n_photos} calibration photos, {time.perf_counter() - t0:.0f} s)")
         written.append(dst)
     return written
