@@ -146,7 +146,8 @@ def main(argv=None) -> int:
     print(f"first load (no cache, localhost): {load_s:.1f} s")
     print(f"download, core (installing the app): {raw_core / 1e6:.1f} MB as files, {gz_core / 1e6:.1f} MB over the "
           f"wire with gzip (goal <= 15 MB)")
-    print(f"download, with insects (+ {', '.join(info['lazy']) or 'none'}, fetched on the first rice photo): "
+    print(f"download, with the detector (+ {', '.join(info['lazy']) or 'none'}, fetched on the first rice photo, "
+          f"and with a scene detector on the first field photo): "
           f"{raw / 1e6:.1f} MB as files, {gz / 1e6:.1f} MB with gzip")
     print("largest files: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in
                                         sorted(info['files'].items(), key=lambda kv: -kv[1])[:4]))
