@@ -26,6 +26,13 @@ PHONE = {"width": 390, "height": 844}
 JS_DIAGNOSE_BYTES = """async ([b64, crop]) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   return await window.leafscout.diagnoseBytes(bytes, crop); }"""
+# the classifier's answer on the whole photo alone (Predictor.predict): no scene pass, whatever detector is shipped
+JS_CLASSIFY_BYTES = """async ([b64, crop]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  return await window.leafscout.classifyBytes(bytes, crop); }"""
+JS_CLASSIFY_RGB = """async ([w, h, b64, crop]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  return await window.leafscout.classifyImage(window.leafscout.pipeline.makeImage(w, h, bytes), crop); }"""
 JS_DIAGNOSE_RGB = """async ([w, h, b64, crop]) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   return await window.leafscout.diagnoseImage(window.leafscout.pipeline.makeImage(w, h, bytes), crop); }"""

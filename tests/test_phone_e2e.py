@@ -113,7 +113,13 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
 
         offline_requests = [r for r in seen if not r.url.startswith(("blob:", "data:"))]
         assert offline_requests, "the reload made no request at all?"
-        leaked = [r.url for r in offline_requests if not (r.response() and r.response().from_service_worker)]
+        # only the detector models may be asked for and fail: they are fetched on the first photo that needs
+        # them (a rice photo; with a scene detector also a field photo, as this tomato leaf is framed) and,
+        # offline before they came, the whole photo's answer stands (checked above against the CLI's label)
+        lazy = {server["url"] + f for f in json.loads((built_app(svc.model_path) / "build.json").read_text())["lazy"]}
+        leaked = [r.url for r in offline_requests
+                  if not (r.response() and r.response().from_service_worker) and r.url not in lazy]
+        failed = [u for u in failed if u not in lazy]
         assert not leaked and not failed, f"requests that left the page: {leaked} failed: {failed}"
         assert not errors, errors
         ctx.close()

@@ -1,6 +1,8 @@
 """The phone app gives the Python runtime's answers: every pre/post-processing step ported to the browser
 (phone/src/pipeline.js) is checked here against model.runtime.Predictor, run in this test on the same model
-file, so the check follows any new model, label list or decision rule.
+file, so the check follows any new model, label list or decision rule. It compares the whole photo's answer
+(`window.leafscout.classifyBytes`/`classifyImage`: no scene pass); a field photo answered from its leaves by a
+scene detector is test_phone_leaves.py's.
 
 The Python side runs the model file the build ships (float16- or int8-stored weights as webapp.phone's
 CLASSIFIER_WEIGHTS says, float32 arithmetic), not the float32 source: see the `predictor` fixture.
@@ -25,7 +27,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURE_IMAGES, REPO
-from phone_support import (JS_DIAGNOSE_BYTES, JS_DIAGNOSE_RGB, b64, browser, built_app, need_browser,
+from phone_support import (JS_CLASSIFY_BYTES, JS_CLASSIFY_RGB, JS_DIAGNOSE_BYTES, b64, browser, built_app, need_browser,
                            need_build_tools, open_app, static_server)
 
 pytestmark = pytest.mark.slow
@@ -99,7 +101,7 @@ def test_same_answer_from_the_same_pixels(page, predictor):
     for p in PHOTOS:
         rgb = predictor.load(str(p))
         py = predictor.predict(str(p))
-        js = page.evaluate(JS_DIAGNOSE_RGB, [rgb.shape[1], rgb.shape[0], b64(rgb.tobytes()), None])
+        js = page.evaluate(JS_CLASSIFY_RGB, [rgb.shape[1], rgb.shape[0], b64(rgb.tobytes()), None])
         worst = max(worst, _compare(p.name, py, js, predictor, TOL, bad))
     print(f"\n{len(PHOTOS)} fixture photos, model {predictor.version}: largest probability difference {worst:.2e}")
     assert not bad, "\n".join(bad)
@@ -113,7 +115,7 @@ def test_same_answer_from_the_photo_file(page, predictor):
     photos = sorted(set(PHOTOS[::EVERY]) | set(big))
     for p in photos:
         py = predictor.predict(str(p))
-        js = page.evaluate(JS_DIAGNOSE_BYTES, [b64(p.read_bytes()), None])
+        js = page.evaluate(JS_CLASSIFY_BYTES, [b64(p.read_bytes()), None])
         if p in big:
             reduced += 1
             worst_reduced = max(worst_reduced, _compare(p.name, py, js, predictor, 0.05, bad, exact_geometry=False))
@@ -129,7 +131,7 @@ def test_crop_choice_gives_the_same_answer(page, predictor):
     for p in PHOTOS[::47]:
         for crop in predictor.crops[::7]:
             py = predictor.predict(str(p), crop=crop)
-            js = page.evaluate(JS_DIAGNOSE_BYTES, [b64(p.read_bytes()), crop])
+            js = page.evaluate(JS_CLASSIFY_BYTES, [b64(p.read_bytes()), crop])
             _compare(f"{p.name} crop={crop}", py, js, predictor, TOL, bad)
             if js.get("crop_note") != py.crop_note:
                 bad.append(f"{p.name} crop={crop}: crop note {py.crop_note!r} vs {js.get('crop_note')!r}")
@@ -270,7 +272,7 @@ def test_exif_rotation_and_transparency(page, predictor, tmp_path):
     bad = []
     for p in (tmp_path / "turned.jpg", tmp_path / "cutout.png"):
         py = predictor.predict(str(p))
-        js = page.evaluate(JS_DIAGNOSE_BYTES, [b64(p.read_bytes()), None])
+        js = page.evaluate(JS_CLASSIFY_BYTES, [b64(p.read_bytes()), None])
         # canvas compositing rounds alpha a little differently from numpy: pixels may differ by 1
         _compare(p.name, py, js, predictor, TOL, bad, exact_geometry=p.suffix == ".jpg")
     assert not bad, "\n".join(bad)

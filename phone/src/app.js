@@ -261,13 +261,14 @@ async function classify(img, crop = null, topK = 3) {
     plant_share: prep.plant, model_version: state.meta.version, timing: {preprocess: t1 - t0, infer: t2 - t1}};
 }
 
-async function diagnoseBytes(bytes, crop = null, name = 'the image') {
+async function diagnoseBytes(bytes, crop = null, name = 'the image', scenePass = true) {
   try {
     const t0 = performance.now();
     const {image, info} = await P.readImageFull(bytes, state.meta.preprocess.resize_size, name);
     const img = P.reduceBy(image, P.reduction(info, state.meta.preprocess.resize_size));
     const t1 = performance.now();
-    const r = await addSceneAndPests(await classify(img, crop), crop, async () => {
+    const whole = await classify(img, crop);
+    const r = !scenePass ? whole : await addSceneAndPests(whole, crop, async () => {
       // what Detector.load decodes: reduced as long as the shorter side stays >= the detector's input size
       const f = P.reduction(info, state.pmeta.input_size);
       return [P.reduceBy(image, f), f > 1 ? image.w : null, f > 1 ? image.h : null];
@@ -280,6 +281,18 @@ async function diagnoseBytes(bytes, crop = null, name = 'the image') {
     if (e instanceof P.ImageGateError) return {status: 'error', error: e.message, error_code: e.code, label: null};
     throw e;
   }
+}
+
+// The whole photo's answer alone, as Predictor.predict gives it (no scene pass, no leaves, no insects): what the
+// parity tests compare the ported classifier pipeline with, whatever detector the build ships.
+async function classifyBytes(bytes, crop = null, name = 'the image') {
+  return diagnoseBytes(bytes, crop, name, false);
+}
+
+async function classifyImage(img, crop = null, topK = 3) {
+  const r = await classify(img, crop, topK);
+  r.photo_size = [img.w, img.h];
+  return r;
 }
 
 // exactly `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L --format markdown`
@@ -535,6 +548,6 @@ async function main() {
 }
 
 const ready = main();
-window.leafscout = {ready, diagnoseBytes, diagnoseImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
+window.leafscout = {ready, diagnoseBytes, diagnoseImage, classifyBytes, classifyImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
   pestsLoaded: () => !!state.pestsReady, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
   infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};
