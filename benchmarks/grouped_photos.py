@@ -4,8 +4,11 @@ The val splits have no plant ids, so groups are drawn at random from photos of t
 (photos of one physical leaf share a `group` in manifest.csv; a drawn group never holds two photos of one
 leaf when the label has enough leaves). Each photo is run once; groups are combined exactly as
 `DiagnosisService.diagnose_group` does (`Predictor.combine`: mean logits, then the one-photo rules).
+With `--service`, each photo is answered by `DiagnosisService.diagnose_many` as the product does (a field photo
+from its whole and the leaves the shipped scene detector finds, `--pests` to try another), else by the
+classifier on the whole photo alone.
 
-    python benchmarks/grouped_photos.py --model model/leafscout.onnx
+    python benchmarks/grouped_photos.py --model model/leafscout.onnx [--service [--pests runs/x/pests.onnx]]
 """
 from __future__ import annotations
 
@@ -58,14 +61,23 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", nargs="*", type=int, default=[3, 6])
     ap.add_argument("--groups-per-label", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--service", action="store_true", help="each photo through DiagnosisService (leaves included)")
+    ap.add_argument("--pests", default=None, help="with --service: the detector (default: the shipped one)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     root = Path(args.data_root)
     lm = load_label_map()
     pred = Predictor(args.model, threads=args.threads)
+    svc = None
+    if args.service:
+        from leafscout.service import DiagnosisService
+        svc = DiagnosisService(model_path=args.model, db=None, threads=args.threads, pests_model_path=args.pests)
+        pred = svc.predictor
     groups_of = leaf_groups(root)
     rng = random.Random(args.seed)
-    print(f"model {pred.version}: answer top-1 of one photo vs a group of photos of the same label "
+    how = (f"each photo through the service (detector {svc.detector.version if svc.detector else 'none'})" if svc
+           else "the classifier on each whole photo")
+    print(f"model {pred.version}, {how}: answer top-1 of one photo vs a group of photos of the same label "
           f"({args.groups_per_label} random groups per label and size)")
     for ds in args.datasets:
         if not (root / ds / "val").is_dir():
@@ -76,7 +88,9 @@ def main(argv=None) -> int:
         if any(t not in pred.labels for t in truth.values()):
             print(f"  {ds}: the model does not know this dataset's labels, skipped")
             continue
-        results = dict(zip(truth, pred.predict_many(list(truth), top_k=3)))
+        paths = list(truth)
+        answers = ([d.result for d in svc.diagnose_many(paths, top_k=3)] if svc else pred.predict_many(paths, top_k=3))
+        results = dict(zip(paths, answers))
         single = sum(results[p].label == t for p, t in truth.items()) / len(truth)
         line = f"  {ds:20s} one photo {single:6.1%} (n={len(truth)})"
         by_label = defaultdict(list)
