@@ -252,21 +252,28 @@ def test_no_scene_pass_where_it_cannot_change_anything(scene_app, chromium):
         ctx.close()
 
 
-def test_an_insect_only_detector_finds_no_leaf_and_changes_no_answer(chromium):
-    """The shipped insect detector (no leaf class): pests.json says so, and a field photo of a crop without
-    insects is answered by the classifier alone, as the service does, without fetching the detector."""
+def test_an_insect_only_detector_finds_no_leaf_and_changes_no_answer(chromium, tmp_path):
+    """An insect detector with no leaf class (1.0.0 as shipped before, or a toy one when the shipped detector is a
+    scene detector): pests.json says so, and a field photo of a crop without insects is answered by the
+    classifier alone, as the service does, without fetching the detector."""
+    from leafscout.model.detect import Detector, default_pests_path
     from leafscout.model.runtime import default_model_path
     from leafscout.service import DiagnosisService
 
     need_build_tools()
-    out = built_app(default_model_path())
-    if not (out / "model" / "pests.json").is_file():
-        pytest.skip("no insect detector in this install (model/pests.onnx)")
+    shipped = default_pests_path()
+    if shipped.is_file() and Detector(shipped, labeler=False).leaf_class is None:
+        out = built_app(default_model_path())
+    else:  # the shipped detector finds leaves (or there is none): build with an insect-only toy detector
+        pytest.importorskip("onnx")
+        from leafscout.model.testing_pests import toy_detector
+        from leafscout.webapp.phone import build
+        out = tmp_path / "dist"
+        build(out, default_model_path(), pests_path=toy_detector(tmp_path / "pests.onnx"))
     pm = json.loads((out / "model" / "pests.json").read_text("utf-8"))
     svc = DiagnosisService(model_path=out / "model" / "leafscout.onnx", db=None,
                            pests_model_path=out / "model" / "pests.onnx")
-    if svc.detector.leaf_class is not None:
-        pytest.skip("the shipped detector is a scene detector")
+    assert svc.detector.leaf_class is None
     assert pm["leaf_threshold"] is None
     quiet = [p for p in _field(svc) if not svc._pests_may_be_there(svc.predictor.predict(str(p)), None)][::3]
     assert len(quiet) >= 3, "too few field photos without insects to look for"
