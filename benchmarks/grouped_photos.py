@@ -67,12 +67,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     root = Path(args.data_root)
     lm = load_label_map()
-    pred = Predictor(args.model, threads=args.threads)
     svc = None
     if args.service:
         from leafscout.service import DiagnosisService
         svc = DiagnosisService(model_path=args.model, db=None, threads=args.threads, pests_model_path=args.pests)
-        pred = svc.predictor
+    pred = svc.predictor if svc else Predictor(args.model, threads=args.threads)
     groups_of = leaf_groups(root)
     rng = random.Random(args.seed)
     how = (f"each photo through the service (detector {svc.detector.version if svc.detector else 'none'})" if svc

@@ -160,8 +160,9 @@ def main(argv=None) -> int:
         print(f"  {ds:20s} {n:5d} {100 * found / n:5.1f}% {n_leaves / n:6.2f} "
               + " ".join(f"{100 * right[w] / n:6.1f}%" for w in WAYS)
               + f"   +{len(fixed):<3d} -{len(broken):<3d} {sign_test(len(fixed), len(broken)):.2f}", flush=True)
-        for line in (fixed + broken if args.changes else []):
-            print(f"      {'+' if line in fixed else '-'} {line}")
+        for sign, lines in (("+", fixed), ("-", broken)) if args.changes else ():
+            for line in lines:
+                print(f"      {sign} {line}")
     if args.scenes:
         scene_rows(pred, det, lm, args, ms_det, ms_cls)
     ood = sorted((REPO / "tests" / "fixtures" / "ood").glob("*.jpg"))

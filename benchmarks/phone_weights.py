@@ -67,12 +67,11 @@ def fixture_photos() -> list[Path]:
                   if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 
 
-def convert(src: Path, out: Path, batches=None, hessians=None) -> dict[str, Path]:
+def convert(src: Path, out: Path, hessians=None) -> dict[str, Path]:
     """{format: file}: float32 is `src` itself, fp16 and int8 are written under out/<format>/; int8c is the
     committed calibrated file when it was made from `src` (phone/int8/), else made here under out/int8c/ from
-    `batches()` (calibration inputs from TRAIN photos) or `hessians()` (the layer statistics themselves),
-    exactly as `python -m leafscout.webapp.phone quantize`."""
-    from leafscout.webapp.calibrated_int8 import calibrated_file, calibrated_int8_weights, layer_hessians
+    `hessians()` (GPTQ's layer statistics from TRAIN photos), exactly as `python -m leafscout.webapp.phone quantize`."""
+    from leafscout.webapp.calibrated_int8 import calibrated_file, calibrated_int8_weights
     from leafscout.webapp.phone import half_weights, int8_weights
 
     files = {"float32": src}
@@ -82,15 +81,20 @@ def convert(src: Path, out: Path, batches=None, hessians=None) -> dict[str, Path
         info = fn(src, files[fmt])
         print(f"  {fmt + ' weights':13s} ({info['tensors']:3d} tensors) {sizes(files[fmt])}  {files[fmt]}")
     found = calibrated_file(src)
-    if found is None and batches is None and hessians is None:
+    if found is None and hessians is None:
         return files
     if found is None:
         (out / "int8c").mkdir(parents=True, exist_ok=True)
         found = out / "int8c" / src.name
-        calibrated_int8_weights(src, found, hessians() if hessians else layer_hessians(src, batches()))
+        calibrated_int8_weights(src, found, hessians())
     files["int8c"] = found
     print(f"  {'int8c weights':13s} (GPTQ)        {sizes(found)}  {found}")
     return files
+
+def beyond_rule(drop_pt: float, n: int) -> float:
+    """Points a dataset of `n` photos lost beyond what the rule allows (max(TOL, one photo)); > 0 fails it."""
+    return drop_pt - max(TOL, 100.0 / n) - 1e-6  # 1e-6: one photo is exactly allowed
+
 
 def smallest(files: dict[str, Path], holds: dict[str, bool]) -> str:
     return min((f for f in files if holds.get(f)), key=lambda f: gz(files[f]))
@@ -106,11 +110,12 @@ def classifier(args, out: Path) -> str:
     print(f"classifier {src}: float32 {sizes(src)}")
     data = Path(args.data)
 
-    def batches():  # calibration inputs for int8c when no committed file fits: TRAIN photos, never val
-        from leafscout.webapp.calibrated_int8 import classifier_batches, classifier_photos
-        return classifier_batches(Predictor(str(src), threads=args.threads), classifier_photos(data, 24))
+    def hessians():  # GPTQ statistics for int8c when no committed file fits: TRAIN photos, never val
+        from leafscout.webapp.calibrated_int8 import classifier_batches, classifier_photos, layer_hessians
+        return layer_hessians(src, classifier_batches(Predictor(str(src), threads=args.threads),
+                                                      classifier_photos(data, 24)))
 
-    files = convert(src, out, batches)
+    files = convert(src, out, hessians)
     fmts = [f for f in FORMATS if f in files]
     preds = {f: Predictor(str(files[f]), threads=args.threads) for f in fmts}
     datasets = [d for d in sorted(load_label_map().datasets) if (data / d / args.split).is_dir()]
@@ -130,7 +135,7 @@ def classifier(args, out: Path) -> str:
         for f in fmts:
             tops[f] += r[f]["top1"] * n
             d = 100 * (r[f]["top1"] - r["float32"]["top1"])
-            over[f] = max(over[f], -d - max(TOL, 100.0 / n) - 1e-6)  # 1e-6: one photo is exactly allowed
+            over[f] = max(over[f], beyond_rule(-d, n))
             cells += f" {100 * r[f]['top1']:7.2f}%" + (f" ({d:+6.2f}pt)" if f != "float32" else "")
         flagged = " / ".join(f"{100 * r[f]['flagged_share']:.1f}%" for f in fmts)
         print(f"  {ds:22s} {n:5d}{cells}   {flagged}  ({time.perf_counter() - t:.0f} s)", flush=True)
@@ -179,14 +184,14 @@ def detector(args, out: Path) -> tuple[str, str | None]:
     has_lab = lab_src.is_file()
     print(f"\npest detector {src}: float32 {sizes(src)}")
 
-    scene = Detector(str(src), threads=args.threads, labeler=False).leaf_class is not None
+    plain = Detector(str(src), threads=args.threads, labeler=False)
+    scene = plain.leaf_class is not None
 
     def hessians():  # GPTQ statistics for int8c when no committed file fits: TRAIN photos, as `phone quantize`
         from leafscout.webapp.calibrated_int8 import detector_hessians
-        return detector_hessians(Detector(str(src), threads=args.threads, labeler=False), args.data, 48,
-                                 args.threads)[0]
+        return detector_hessians(plain, args.data, 48, args.threads)[0]
 
-    det_files = convert(src, out, hessians=hessians)
+    det_files = convert(src, out, hessians)
     lab_files = None
     if has_lab:  # the labeler is not calibrated (its inputs are box crops): float32, fp16, int8
         print(f"pest labeler {lab_src}: float32 {sizes(lab_src)}")
@@ -301,8 +306,8 @@ def leaf_holds(args, dets: dict) -> dict[str, bool]:
           "float32 classifier): top-1 per storage")
     holds = {}
     for f, per in right.items():
-        worst = max((sum(ref[ds]) - sum(per[ds]) - max(1, TOL / 100 * len(per[ds]))) for ds in per)
-        holds[f] = worst <= 0
+        holds[f] = all(beyond_rule(100 * (sum(ref[ds]) - sum(per[ds])) / len(per[ds]), len(per[ds])) <= 0
+                       for ds in per)
         print(f"    {f:8s} " + "  ".join(f"{ds} {100 * np.mean(per[ds]):.1f}% ({sum(per[ds]) - sum(ref[ds]):+d})"
                                          for ds in per) + ("" if f == "float32" else
                                                            ("  holds" if holds[f] else "  FAILS (> 0.5 pt and > 1 photo)")))
