@@ -421,6 +421,38 @@ def test_labeler_training_smoke_exports_a_labeler(tmp_path):
     toy_detector(tmp_path / "lab" / "pests.onnx", labels=labels)
     det = Detector(tmp_path / "lab" / "pests.onnx")
     assert det.labeler is not None and det.labeler_size == 64
+    # the card's recipe is the command that made this run
+    from leafscout.training.pests_card import labeler_command
+    cmd = labeler_command(rep["args"])
+    assert f"--output-dir {tmp_path / 'lab'}" in cmd and "--hard-negatives-from" not in cmd
+    hard = dict(rep["args"], hard_negatives_from="model/pests.onnx", mine_datasets=["rice_leaf_ph"])
+    assert labeler_command(hard).endswith("--max-negatives 600 --mine-datasets rice_leaf_ph --model-version 1.0.0")
+
+
+def test_the_labeler_learns_every_false_alarm_of_a_named_dataset(toy_pests, tmp_path):
+    """`--mine-datasets rice_leaf_ph`: rice lesions the detector boxes as insects are taught as `no insect` from
+    every TRAIN photo of that set, beyond the sample spread over all datasets and its cap (labeler 1.0.0 was
+    trained before rice_leaf_ph existed and kept planthoppers on 22 of its 40 val photos)."""
+    pytest.importorskip("torch")
+    from leafscout.model.testing import flat_photo
+    from leafscout.training.pest_crops import mine_negatives
+
+    root = tmp_path / "data"
+    for ds, n in (("chilli_leaf", 4), ("rice_leaf_ph", 5)):
+        (root / ds / "train" / "x").mkdir(parents=True)
+        for i in range(n):  # red: the toy detector fires on every one of them
+            _jpeg(root / ds / "train" / "x" / f"{ds}_{i}.jpg", flat_photo((200, 40, 40), (120, 160)))
+    (root / "rice_leaf_ph" / "val" / "x").mkdir(parents=True)
+    _jpeg(root / "rice_leaf_ph" / "val" / "x" / "val.jpg", flat_photo((200, 40, 40), (120, 160)))
+    plain = mine_negatives(str(toy_pests), [], root, n_leaf=2, threshold=0.15, limit=1, seed=0)
+    named = mine_negatives(str(toy_pests), [], root, n_leaf=2, threshold=0.15, limit=1, seed=0,
+                           every=["rice_leaf_ph"])
+    assert len(plain) == 1  # the cap, over a sample of both sets
+    rice = [it for it in named if it.source == "rice_leaf_ph"]
+    assert len(rice) == 5 and all("/train/" in it.path and len(it.boxes) for it in rice)
+    assert [it.source for it in named if it not in rice] == ["chilli_leaf"]
+    with pytest.raises(SystemExit, match="rice_leaf_phh.*rice_leaf_ph"):
+        mine_negatives(str(toy_pests), [], root, 2, 0.15, 1, 0, every=["rice_leaf_phh"])
 
 
 def test_every_model_session_lets_its_idle_threads_sleep():

@@ -20,6 +20,18 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def labeler_command(la: dict) -> str:
+    """The command line that trains the labeler whose run arguments are `la` (its report.json "args")."""
+    cmd = (f"python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir {la.get('output_dir')} "
+           f"--threads 2")
+    if la.get("hard_negatives_from"):
+        cmd += (f" --hard-negatives-from {la['hard_negatives_from']} --negative-threshold {la.get('negative_threshold')}"
+                f" --leaf-photos {la.get('leaf_photos')} --max-negatives {la.get('max_negatives')}")
+        if la.get("mine_datasets"):
+            cmd += f" --mine-datasets {' '.join(la['mine_datasets'])}"
+    return cmd + f" --model-version {la.get('model_version')}"
+
+
 def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict | None = None,
          chosen: dict | None = None) -> str:
     tr = report["train"]
@@ -37,7 +49,7 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
       "`leafscout diagnose --json` returns `pests` (label, score, box in the photo's pixels), `pest_counts` and "
       "`pest_actions` (the count against the knowledge base's action threshold). Regenerate this card with "
       "`python -m leafscout.training.pests_card runs/pests --onnx model/pests.onnx --bench runs/pests/bench.json "
-      "--labeler-run runs/pests_labeler_v2 --threshold-json runs/pests/threshold.json`.")
+      "--labeler-run runs/lab3 --threshold-json runs/pests/threshold.json`.")
     w("")
     w("## Model")
     w("")
@@ -60,11 +72,12 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
           f"resized to {la['size']} px and named by the pest labeler, EfficientNet-Lite0 (ImageNet weights) trained on "
           f"crops of the training boxes (`training/pest_crops.py`, `pests_labeler.onnx` beside the detector). The "
           f"detector's own class head learned where insects are far better than which insect: see below.")
-    for f in [onnx_path, onnx_path.with_name(onnx_path.stem + "_labeler.onnx") if onnx_path else None]:
+    lab_version = (labeler or {}).get("args", {}).get("model_version")
+    for f, version in [(onnx_path, report.get("model_version")),
+                       (onnx_path.with_name(onnx_path.stem + "_labeler.onnx") if onnx_path else None, lab_version)]:
         if f and f.is_file():
             digest = hashlib.sha256(f.read_bytes()).hexdigest()[:16]
-            w(f"- File: `{f.name}`, {f.stat().st_size / 2**20:.1f} MB, sha256 {digest}…, version "
-              f"{report.get('model_version')}.")
+            w(f"- File: `{f.name}`, {f.stat().st_size / 2**20:.1f} MB, sha256 {digest}…, version {version}.")
     w("")
     w("## Labels")
     w("")
@@ -123,12 +136,11 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
           f"{la['size']} px, stem + {la['freeze_blocks']} blocks frozen: **{labeler['minutes']} min** on {la.get('threads') or 'all'} thread(s). "
           + (f"It has a seventh class, `none.no_insect`, learned from up to {la.get('max_negatives')} false alarms of the "
              f"trained detector (score >= {la.get('negative_threshold')}, at most 4 a photo) on rice_pest TRAIN photos "
-             f"and on {la.get('leaf_photos')} leaf photos of the classifier datasets' TRAIN splits; a box it calls so is "
-             f"dropped. " if "none.no_insect" in labeler["labels"] else "")
-          + "`python -m leafscout.training.pest_crops --data-root ../shared/datasets --output-dir runs/pests_labeler_v2 --threads 2"
-          + (f" --hard-negatives-from runs/pests/pests.onnx --negative-threshold {la.get('negative_threshold')} "
-             f"--leaf-photos {la.get('leaf_photos')} --max-negatives {la.get('max_negatives')}`. "
-             if la.get("hard_negatives_from") else "`. ")
+             f"and on {la.get('leaf_photos')} leaf photos of the classifier datasets' TRAIN splits"
+             + (f", plus every TRAIN photo of {', '.join(la['mine_datasets'])} outside that cap"
+                if la.get("mine_datasets") else "")
+             + "; a box it calls so is dropped. " if "none.no_insect" in labeler["labels"] else "")
+          + f"`{labeler_command(la)}`. "
           + f"Val crops of the true boxes: **{_pct(labeler['val']['accuracy'])}** named right ("
           + ", ".join(f"{k.split('.')[1]} {_pct(v['accuracy'])} of {v['crops']}"
                       for k, v in labeler["val"]["per_class"].items() if v["crops"])
