@@ -94,9 +94,11 @@ def card(report: dict, onnx_path: Path | None, bench: dict | None, labeler: dict
                              "threshold counts damaged leaves, so not compared."),
         "rice.stem_borer": ("3 rice stem borer", "yellow stem borer moths and egg masses; KB threshold is egg masses "
                             "per m², not compared."),
-        "rice.caterpillar": ("4 caterpillar on rice leaf", "larvae of several moths; no KB entry (advice points to "
-                             "leaf folder and stem borer)."),
-        "rice.grasshopper": ("0 grasshopper", "no KB entry yet."),
+        "rice.caterpillar": ("4 caterpillar on rice leaf", "larvae of several moths; KB entry with no count "
+                             "threshold (a photo cannot tell the moth; its advice points to leaf folder and stem "
+                             "borer)."),
+        "rice.grasshopper": ("0 grasshopper", "Oxya spp.; KB threshold is leaf area eaten (indicative), not "
+                                              "compared."),
         "plant.leaf": ("(none: synthetic scenes)", "a leaf, any crop: the scene detector's last class. Never an "
                        "insect: its boxes go to the classifier, not the labeler (see \"Leaves\")."),
     }
