@@ -101,6 +101,8 @@ def main() -> int:
     ap.add_argument("--split", default="val")
     ap.add_argument("--limit", type=int, default=None, help="at most N photos per class")
     ap.add_argument("--tta", action="store_true", help="also run the first model with TTA on the field datasets")
+    ap.add_argument("--tta-all", action="store_true", help="also run the first model with TTA on every dataset "
+                    "(photo by photo against one view, as for a new model)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--corrections", type=Path, default=None, metavar="DIR",
                     help="a `leafscout corrections export --aside` folder: also score its kept-aside photos")
@@ -112,8 +114,8 @@ def main() -> int:
     data = Path(args.data)
     datasets = [d for d in sorted(load_label_map().datasets) if (data / d / args.split).is_dir()]
     runs = [(m, False, datasets) for m in args.models]
-    if args.tta:
-        runs.append((args.models[0], True, [d for d in datasets if d in FIELD]))
+    if args.tta or args.tta_all:
+        runs.append((args.models[0], True, datasets if args.tta_all else [d for d in datasets if d in FIELD]))
     table, each = {}, {}  # (model, dataset) -> figures; -> {photo: right}
     corrections = corrected_photos(args.corrections) if args.corrections else None
     names = [str(m) if len({Path(x).name for x in args.models}) < len(args.models) else Path(m).name
