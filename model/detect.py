@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from leafscout.model.imageio import ImageError, check_image, read_image
+from leafscout.model.preprocess import normalize_rgb as normalize  # noqa: F401  (pest_crops, tests)
 from leafscout.model.sessions import session_options
 
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
@@ -155,12 +156,6 @@ def crop_box(rgb: np.ndarray, box, size: int, context: float = 0.15) -> np.ndarr
     c = rgb[y0:y1, x0:x1]
     interp = cv2.INTER_AREA if min(c.shape[:2]) > size else cv2.INTER_LINEAR
     return cv2.resize(np.ascontiguousarray(c), (size, size), interpolation=interp)
-
-
-def normalize(rgb: np.ndarray, mean, std) -> np.ndarray:
-    x = rgb.astype(np.float32) * (1.0 / 255.0)
-    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

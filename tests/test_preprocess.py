@@ -34,6 +34,22 @@ def test_normalisation_matches_lite0_weights():
     assert np.allclose(x, (1 - 0.498) / 0.502)
 
 
+def test_fast_normalisation_is_the_plain_formula_bit_for_bit():
+    """normalize_rgb works in place on channels-first pixels for speed; the numbers the networks see must not
+    move by one bit (the detector's insects are compared bit for bit across versions)."""
+    from leafscout.model.detect import normalize as detector_normalize
+    from leafscout.model.preprocess import LITE_MEAN, LITE_STD, normalize_rgb
+    rng = np.random.default_rng(0)
+    for shape, mean, std in (((384, 384, 3), LITE_MEAN, LITE_STD), ((97, 213, 3), (0.485, 0.456, 0.406),
+                                                                    (0.229, 0.224, 0.225))):
+        rgb = rng.integers(0, 256, shape, dtype=np.uint8)
+        plain = ((rgb.astype(np.float32) * (1.0 / 255.0) - np.asarray(mean, np.float32))
+                 / np.asarray(std, np.float32)).transpose(2, 0, 1)
+        fast = normalize_rgb(rgb, mean, std)
+        assert fast.dtype == np.float32 and fast.flags["C_CONTIGUOUS"] and fast.shape == plain.shape
+        assert np.array_equal(fast, plain) and np.array_equal(detector_normalize(rgb, mean, std), plain)
+
+
 def test_tta_views_are_view_mirror_close_and_mirror():
     cfg = PreprocessConfig(input_size=64)
     views = tta_geometries(wide_leaf_photo(), cfg)
