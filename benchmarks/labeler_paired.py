@@ -63,6 +63,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from leafscout.training.detect_data import detection_labels, leaf_negatives, rice_pest_items, sample_per_dataset
 
+    missing = [f for f in [args.pests, *args.labelers] if not Path(f).is_file()]
+    if missing:
+        print(f"not a file: {', '.join(missing)} (the detector and two pest labeler ONNX files)", file=sys.stderr)
+        return 2
     root = Path(args.data_root)
     if not (root / "rice_pest" / "val").is_dir():
         print(f"no rice_pest val photos under {root}: nothing to compare", file=sys.stderr)

@@ -453,6 +453,10 @@ def test_the_labeler_learns_every_false_alarm_of_a_named_dataset(toy_pests, tmp_
     assert [it.source for it in named if it not in rice] == ["chilli_leaf"]
     with pytest.raises(SystemExit, match="rice_leaf_phh.*rice_leaf_ph"):
         mine_negatives(str(toy_pests), [], root, 2, 0.15, 1, 0, every=["rice_leaf_phh"])
+    from leafscout.training.pest_crops import get_args_parser, main
+    with pytest.raises(SystemExit, match="needs --hard-negatives-from"):
+        main(get_args_parser().parse_args(["--data-root", str(root), "--output-dir", str(tmp_path / "x"),
+                                           "--mine-datasets", "rice_leaf_ph"]))
 
 
 def test_every_model_session_lets_its_idle_threads_sleep():

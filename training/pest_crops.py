@@ -171,6 +171,9 @@ def main(args) -> dict:
     from leafscout.model.arch import EfficientNetLite0, load_pretrained
     from leafscout.model.export import export_onnx
 
+    if args.mine_datasets and not args.hard_negatives_from:
+        raise SystemExit("--mine-datasets needs --hard-negatives-from DETECTOR.onnx: the false alarms are that "
+                         "detector's boxes")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.threads:
         torch.set_num_threads(args.threads)
