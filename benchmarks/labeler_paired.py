@@ -4,7 +4,8 @@ The labeler names each box the detector keeps and drops the ones it calls `none.
 silence false alarms (rice lesions boxed as planthoppers) and, by the same token, drop real insects. This prints,
 on the same VAL photos for both (detector unchanged, each labeler put beside a copy of it):
 - rice_pest val: per true insect box, whether a returned box covers it (IoU >= 0.5) with the right label;
-  fixed / broken against the first labeler and the exact sign test;
+  fixed / broken against the first labeler and the exact sign test; and per photo with an insect, whether any
+  insect is reported at all (what a grower sees: a box in the wrong place still says "insects here");
 - per classifier dataset (leaf photos with no insect): photos that report any insect, and which photos change.
 
     python benchmarks/labeler_paired.py --pests model/pests.onnx --labelers model/pests_labeler.onnx runs/lab3/pests_labeler.onnx
@@ -77,10 +78,18 @@ def main(argv=None) -> int:
         labels, index = detection_labels()
         items = rice_pest_items(root / "rice_pest", "val", index)
         hits = [np.concatenate([named_right(d, it, labels) for it in items]) for d in dets]
+        shown = [[it for it in items if len(it.boxes) and d.detect(it.path)] for d in dets]  # what a grower sees
         fixed, broken = int((~hits[0] & hits[1]).sum()), int((hits[0] & ~hits[1]).sum())
         print(f"rice_pest val, {len(items)} photos, {len(hits[0])} insect boxes found and named right: "
               f"{int(hits[0].sum())} -> {int(hits[1].sum())} (fixed {fixed}, broken {broken}, "
               f"p {sign_test(fixed, broken):.2f})")
+        with_insect = sum(1 for it in items if len(it.boxes))
+        lost = [it for it in shown[0] if it not in shown[1]]
+        print(f"rice_pest val photos with an insect that report any insect: {len(shown[0])} -> {len(shown[1])} of "
+              f"{with_insect} (lost {len(lost)}, gained {len([it for it in shown[1] if it not in shown[0]])})")
+        if args.changes:
+            for it in lost:
+                print(f"    lost: {Path(it.path).name}")
         leaves = leaf_negatives(root, "val")
         if args.leaf_limit:
             leaves = sample_per_dataset(leaves, args.leaf_limit * len({i.source for i in leaves}), 0)

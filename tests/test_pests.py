@@ -427,6 +427,8 @@ def test_labeler_training_smoke_exports_a_labeler(tmp_path):
     assert f"--output-dir {tmp_path / 'lab'}" in cmd and "--hard-negatives-from" not in cmd
     hard = dict(rep["args"], hard_negatives_from="model/pests.onnx", mine_datasets=["rice_leaf_ph"])
     assert labeler_command(hard).endswith("--max-negatives 600 --mine-datasets rice_leaf_ph --model-version 1.0.0")
+    big = dict(hard, large_box_repeat=3, large_box_share=0.25)
+    assert "--mine-datasets rice_leaf_ph --large-box-repeat 3 --large-box-share 0.25 --model" in labeler_command(big)
 
 
 def test_the_labeler_learns_every_false_alarm_of_a_named_dataset(toy_pests, tmp_path):
@@ -457,6 +459,21 @@ def test_the_labeler_learns_every_false_alarm_of_a_named_dataset(toy_pests, tmp_
     with pytest.raises(SystemExit, match="needs --hard-negatives-from"):
         main(get_args_parser().parse_args(["--data-root", str(root), "--output-dir", str(tmp_path / "x"),
                                            "--mine-datasets", "rice_leaf_ph"]))
+
+
+def test_frame_filling_insects_can_be_drawn_as_often_as_frame_filling_false_alarms():
+    """--large-box-repeat: an insect box covering a quarter of its photo or more is drawn K times, the others once,
+    so the labeler does not learn that a box the size of the photo is never an insect."""
+    from leafscout.training.detect_data import Item
+    from leafscout.training.pest_crops import large_insects
+
+    it = Item("x.jpg", np.array([[0, 0, 90, 90], [10, 10, 20, 20]], np.float32), np.array([3, 1], np.int64))
+    it.rgb = np.zeros((100, 100, 3), np.uint8)
+    small = Item("y.jpg", np.array([[0, 0, 10, 10]], np.float32), np.array([0], np.int64))
+    small.rgb = it.rgb
+    extra = large_insects([it, small], share=0.25, repeat=3)
+    assert len(extra) == 2 and all(e.path == "x.jpg" and e.labels.tolist() == [3] and e.rgb is it.rgb for e in extra)
+    assert large_insects([it, small], share=0.25, repeat=1) == []
 
 
 def test_every_model_session_lets_its_idle_threads_sleep():

@@ -29,6 +29,8 @@ def labeler_command(la: dict) -> str:
                 f" --leaf-photos {la.get('leaf_photos')} --max-negatives {la.get('max_negatives')}")
         if la.get("mine_datasets"):
             cmd += f" --mine-datasets {' '.join(la['mine_datasets'])}"
+    if (la.get("large_box_repeat") or 1) > 1:
+        cmd += f" --large-box-repeat {la['large_box_repeat']} --large-box-share {la.get('large_box_share')}"
     return cmd + f" --model-version {la.get('model_version')}"
 
 
