@@ -40,9 +40,8 @@ def detector_with(pests: Path, labeler: Path, into: Path, threads: int) -> Detec
     return det
 
 
-def named_right(det: Detector, item, labels: list[str]) -> np.ndarray:
-    """Per true box of `item`: a returned box with IoU >= 0.5 and the same label."""
-    found = det.detect(item.path)
+def named_right(found: list, item, labels: list[str]) -> np.ndarray:
+    """Per true box of `item`: one of the returned insects `found` with IoU >= 0.5 and the same label."""
     hit = np.zeros(len(item.boxes), bool)
     if not found or not len(item.boxes):
         return hit
@@ -77,8 +76,9 @@ def main(argv=None) -> int:
                 for i, lab in enumerate(args.labelers)]
         labels, index = detection_labels()
         items = rice_pest_items(root / "rice_pest", "val", index)
-        hits = [np.concatenate([named_right(d, it, labels) for it in items]) for d in dets]
-        shown = [[it for it in items if len(it.boxes) and d.detect(it.path)] for d in dets]  # what a grower sees
+        found = [[d.detect(it.path) for it in items] for d in dets]  # one pass per photo and labeler
+        hits = [np.concatenate([named_right(f, it, labels) for f, it in zip(fs, items)]) for fs in found]
+        shown = [[it for f, it in zip(fs, items) if len(it.boxes) and f] for fs in found]  # what a grower sees
         fixed, broken = int((~hits[0] & hits[1]).sum()), int((hits[0] & ~hits[1]).sum())
         print(f"rice_pest val, {len(items)} photos, {len(hits[0])} insect boxes found and named right: "
               f"{int(hits[0].sum())} -> {int(hits[1].sum())} (fixed {fixed}, broken {broken}, "

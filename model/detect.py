@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from leafscout.model.imageio import ImageError, check_image, read_image
-from leafscout.model.preprocess import normalize_rgb as normalize  # noqa: F401  (pest_crops, tests)
+from leafscout.model.preprocess import normalize_rgb as normalize
 from leafscout.model.sessions import session_options
 
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"
