@@ -15,6 +15,23 @@ from pathlib import Path
 RETAKE = "retake a closer, sharp photo of one leaf in daylight"
 
 
+ADVICE_DEFAULT_LANG = "default"  # `--advise` given without a language: --lang's, else Vietnamese
+
+
+def resolve_languages(args) -> None:
+    """One reading language for the run: sets `args.lang` (result lines) and `args.advise` (the advice's
+    language, or None without --advise). `--lang vi` alone gives Vietnamese lines without advice, as
+    `leafscout advise --lang vi` does for one label; `--advise` alone keeps its old meaning (Vietnamese)."""
+    if args.advise not in (None, ADVICE_DEFAULT_LANG, "en", "vi"):
+        raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+    if args.advise == ADVICE_DEFAULT_LANG:
+        args.advise = args.lang or "vi"
+    if args.lang and args.advise and args.lang != args.advise:
+        raise _usage_error(f"--lang {args.lang} and --advise {args.advise} ask for two languages; give one "
+                           f"(e.g. --lang {args.lang} --advise)")
+    args.lang = args.lang or args.advise or "en"
+
+
 def register(sub) -> None:
     d = sub.add_parser("diagnose", help="name the disease or pest on leaf photos",
                        description="Diagnose crop-leaf photos (files or folders, searched recursively).")
@@ -27,8 +44,11 @@ def register(sub) -> None:
     d.add_argument("--tta", action="store_true", help="average a few crops and a mirror: steadier on field photos, ~4x slower")
     d.add_argument("--heatmaps", metavar="DIR", help="save a heatmap overlay PNG per photo into DIR")
     _model_args(d)
-    d.add_argument("--advise", nargs="?", const="vi", metavar="LANG",
-                   help="print organic treatment advice (language en|vi, default vi)")
+    d.add_argument("--lang", choices=("vi", "en"), default=None,
+                   help="language of what a person reads: the result lines and, with --advise, the advice "
+                        "(default en; vi with --advise); --json and --csv stay language-free")
+    d.add_argument("--advise", nargs="?", const=ADVICE_DEFAULT_LANG, metavar="LANG",
+                   help="print organic treatment advice (language en|vi; default --lang, else vi)")
     d.add_argument("--log", metavar="PLOT", help="record each diagnosis in the field log for plot PLOT (without "
                    "--confirmed-by they are kept UNCONFIRMED: the season audit counts them once confirmed with "
                    "`leafscout log confirm ID --by NAME`)")
@@ -251,10 +271,9 @@ def cmd_diagnose(args) -> int:
     from leafscout.errors import ServiceError
     if args.top_k < 1:
         raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
-    if args.advise and args.advise not in ("en", "vi"):
-        raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+    resolve_languages(args)
     from leafscout.i18n import t
-    lang = args.advise or "en"  # what a person reads is in the advice's language; --json/--csv stay language-free
+    lang = args.lang  # what a person reads; --json/--csv stay language-free
     confirmed_by = _confirmed_by(args)
     if args.group and (args.log or args.csv or args.heatmaps or args.tta):
         raise _usage_error("--group gives one answer per plant; it cannot be combined with --log, --csv, "

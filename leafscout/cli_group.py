@@ -32,7 +32,7 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
     from leafscout.cli_diagnose import result_text
     from leafscout.errors import ServiceError
     from leafscout.i18n import t
-    lang = args.advise or "en"
+    lang = args.lang  # set by cli_diagnose.resolve_languages
     advisor = svc.advisor if lang != "en" else None
     threshold = getattr(svc.predictor, "uncertain_below", None)
 

@@ -122,3 +122,19 @@ def test_a_photo_of_another_crop_is_noted_in_vietnamese(capsys):
     head = out.splitlines()[0]
     assert rc == 0 and re.search(r"\[ảnh này giống cà phê \(\d+%\) hơn là cà chua; kiểm tra lại cây trồng đã chọn\]$",
                                  head), head
+
+
+def test_lang_vi_gives_vietnamese_lines_without_the_advice(capsys, advisor):
+    """An officer checking a folder wants the answers in Vietnamese, not a page of advice per photo:
+    `--lang vi` as in `leafscout advise --lang vi`."""
+    _, with_advice, _ = _run(capsys, *LEAF_PHOTOS, "--advise", "vi")
+    rc, out, err = _run(capsys, *LEAF_PHOTOS, "--lang", "vi")
+    assert rc == 0 and "TƯ VẤN LEAFSCOUT" in with_advice and "TƯ VẤN LEAFSCOUT" not in out
+    heads = [ln for ln in with_advice.splitlines() if ln and not ln.startswith(" ")]
+    assert [ln for ln in out.splitlines() if ln and not ln.startswith(" ")] == heads  # the same result lines
+    assert re.search(r"^\d+ ảnh: ", err, re.M), err
+    # --lang gives --advise its language; two different languages are refused, not guessed
+    _, en_advice, _ = _run(capsys, FIX / "images/coffee_bracol/rust/764.jpg", "--lang", "en", "--advise")
+    assert "LEAFSCOUT ADVICE" in en_advice.upper() and "TƯ VẤN" not in en_advice
+    rc, _, err = _run(capsys, FIX / "images/coffee_bracol/rust/764.jpg", "--lang", "en", "--advise", "vi")
+    assert rc == 2 and "two languages" in err and "Traceback" not in err
