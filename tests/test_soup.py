@@ -95,4 +95,7 @@ def test_runs_with_other_labels_or_missing_files_are_refused_with_the_reason(tmp
     pests = str(REPO / "model" / "pests.onnx")  # an ONNX file, but not a classifier
     assert main([str(tmp_path / "s"), "--models", str(tmp_path / "a.pt"), pests, *args]) == 2
     assert "not a LeafScout classifier" in capsys.readouterr().err
+    good = ["--models", str(tmp_path / "a.pt"), str(tmp_path / "a.pt"), "--model-version", "1"]
+    assert main([str(tmp_path / "s"), *good, "--recipe-from", pests]) == 2  # the recipe must be a checkpoint
+    assert "--recipe-from" in capsys.readouterr().err
     assert not (tmp_path / "s" / "checkpoint.pt").exists()

@@ -47,6 +47,21 @@ def fold_batchnorms(model: EfficientNetLite0) -> EfficientNetLite0:
     return model
 
 
+def read_checkpoint(path: str | Path, what: str = "") -> dict:
+    """A training checkpoint (a dict with 'model' and 'labels'), or SoupError saying what the file is not."""
+    where = f"{what} {path}".strip()
+    if not Path(path).is_file():
+        raise SoupError(f"{where}: no such file; expected a checkpoint.pt written by leafscout.training.train")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # pickle, zip or EOF errors: what the file is does not matter, only that it is no checkpoint
+        ckpt = None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "labels" not in ckpt:
+        raise SoupError(f"{where}: not a training checkpoint (no 'model' and 'labels'); pass a checkpoint.pt "
+                        "written by leafscout.training.train" + ("" if what else " or a classifier .onnx"))
+    return ckpt
+
+
 def load_ingredient(path: str | Path) -> tuple[EfficientNetLite0, list[str]]:
     """A classifier from a shipped ONNX file or a training checkpoint, folded; with its label list."""
     path = Path(path)
@@ -60,13 +75,7 @@ def load_ingredient(path: str | Path) -> tuple[EfficientNetLite0, list[str]]:
         except Exception as exc:  # not ONNX, no label metadata, another architecture
             raise SoupError(f"{path}: not a LeafScout classifier ONNX file ({exc})") from None
     else:
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception:  # pickle, zip or EOF errors: what the file is does not matter, only that it is no checkpoint
-            ckpt = None
-        if not isinstance(ckpt, dict) or "model" not in ckpt or "labels" not in ckpt:
-            raise SoupError(f"{path}: not a training checkpoint (no 'model' and 'labels'); pass a checkpoint.pt "
-                            "written by leafscout.training.train or a classifier .onnx")
+        ckpt = read_checkpoint(path)
         labels = list(ckpt["labels"])
         model = EfficientNetLite0(num_classes=len(labels))
         model.load_state_dict(ckpt["model"])
@@ -115,8 +124,10 @@ def main(argv=None) -> int:
                 raise SoupError(f"{path}: its {len(other)} labels differ from {args.models[0]}'s {len(labels)}; "
                                 "only runs with the same label list can be averaged")
         soup = average([m for m, _ in loaded], args.weights)
-        recipe = torch.load(args.recipe_from, map_location="cpu", weights_only=False)
-        if list(recipe.get("labels", [])) != labels:
+        recipe = read_checkpoint(args.recipe_from, "--recipe-from")
+        if "args" not in recipe:
+            raise SoupError(f"--recipe-from {args.recipe_from}: the checkpoint holds no training options ('args')")
+        if list(recipe["labels"]) != labels:
             raise SoupError(f"--recipe-from {args.recipe_from}: its labels differ from the models'")
     except SoupError as exc:
         print(f"error: {exc}", file=sys.stderr)
