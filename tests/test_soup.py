@@ -99,3 +99,26 @@ def test_runs_with_other_labels_or_missing_files_are_refused_with_the_reason(tmp
     assert main([str(tmp_path / "s"), *good, "--recipe-from", pests]) == 2  # the recipe must be a checkpoint
     assert "--recipe-from" in capsys.readouterr().err
     assert not (tmp_path / "s" / "checkpoint.pt").exists()
+
+
+def test_a_soups_model_card_gives_each_ingredients_recipe_and_the_averaging_commands(tmp_path):
+    """A soup has no epochs of its own: the card's recipe is each ingredient's stages, then soup + finalize."""
+    import json
+
+    from leafscout.training.model_card import soup_lines
+    run_a = tmp_path / "a"
+    run_a.mkdir()
+    a_args = {"init_from": "model/leafscout.onnx", "epochs": 4, "lr": 0.0002, "balance_power": 0.3}
+    (run_a / "metrics.json").write_text(json.dumps({"training": {"args": a_args, "images_per_s": [47.0]}}))
+    (run_a / "history.jsonl").write_text(json.dumps({"seconds": 600.0}) + "\n")
+    soup_args = {"soup": {"models": ["model/leafscout.onnx", f"{run_a}/checkpoint.pt"], "weights": None},
+                 "recipe_from": f"{run_a}/checkpoint.pt", "model_version": "3.2.0"}
+    lines = soup_lines(tmp_path / "soup", {"training": {"args": soup_args}}, base_rev="07a1901")
+    text = "\n".join(lines)
+    assert "uniform mean of 2 models" in lines[0]
+    assert "ingredient 1: the model file `model/leafscout.onnx` (`git show 07a1901:model/leafscout.onnx`)" in text
+    stage = next(x for x in lines if "Stage 1" in x)
+    assert stage.startswith("    - Stage 1 (1 epochs logged, 10.0 min)") and "--balance-power 0.3" in stage
+    assert (f"python -m leafscout.training.soup {tmp_path / 'soup'} --models model/leafscout.onnx "
+            f"{run_a}/checkpoint.pt --recipe-from {run_a}/checkpoint.pt --model-version 3.2.0") in lines[-1]
+    assert f"python -m leafscout.training.finalize {tmp_path / 'soup'}/checkpoint.pt" in lines[-1]

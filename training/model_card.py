@@ -112,6 +112,34 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
     return lines
 
 
+def soup_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
+    """The recipe of a soup (training/soup.py): each ingredient's own stages (or the model file it is), then
+    the averaging and finalising commands."""
+    soup = m["training"]["args"]["soup"]
+    models, weights = soup["models"], soup.get("weights")
+    lines = [f"- A soup: the {'weighted' if weights else 'uniform'} mean of {len(models)} models' weights, "
+             "BatchNorms folded first (training/soup.py), then calibrated and exported by training/finalize.py. "
+             "Ingredients:"]
+    for k, path in enumerate(models, 1):
+        if path.endswith(".onnx"):
+            lines.append(f"  - ingredient {k}: the model file `{path}`"
+                         + (f" (`git show {base_rev}:model/leafscout.onnx`)" if base_rev else "") + ".")
+            continue
+        folder = Path(path).parent
+        if not (folder / "metrics.json").exists():
+            lines.append(f"  - ingredient {k}: `{path}` (its run's metrics.json is missing: recipe unknown).")
+            continue
+        lines.append(f"  - ingredient {k}: `{path}`, trained as follows.")
+        sub = json.loads((folder / "metrics.json").read_text())
+        lines += ["    " + x for x in stage_lines(folder, sub, base_rev)]
+    flags = " ".join(models) + (" --weights " + " ".join(f"{w:g}" for w in weights) if weights else "")
+    recipe = m["training"]["args"].get("recipe_from") or models[-1]
+    lines.append(f"- Averaged and finalised: `python -m leafscout.training.soup {run} --models {flags} "
+                 f"--recipe-from {recipe} --model-version {m['training']['args'].get('model_version')}` then "
+                 f"`python -m leafscout.training.finalize {run}/checkpoint.pt`.")
+    return lines
+
+
 def doubt_lines(m: dict) -> list[str]:
     th = m["thresholds"]
     lines = [f"- `uncertain` below a calibrated confidence of {th['uncertain_below']}, or when the photo shows a "
@@ -132,6 +160,17 @@ def doubt_lines(m: dict) -> list[str]:
     lines.append(f"- Share of lab val leaf photos flagged by the energy/confidence rules alone: "
                  f"{100 * m['val_leaf_flagged_share']:.2f}%.")
     return lines
+
+
+def training_summary(m: dict, args: dict) -> str:
+    """One line: the options every stage of a plain run shares (a soup's ingredients each have their own)."""
+    return (f"- Epochs: {m['training']['epochs']}, train crop {args['train_size']} px (channels_last), batch "
+            f"{args['batch_size']}, AdamW lr {args['lr']}, cosine schedule, label smoothing "
+            f"{args['label_smoothing']}, stem + first {args['freeze_blocks']} blocks frozen, class-balanced "
+            f"sampling (weight = class count ^ -{args.get('balance_power', 0.5)}; dataset share = photos ^ "
+            f"{1 - args.get('dataset_balance', 0.0):g}), phone-photo augmentation, background replacement for "
+            f"lab photos (p = {args.get('bg_p', 0)}), synthetic non-plant photos (p = {args.get('negative_p', 0)}) "
+            "(training/presets.py, training/backgrounds.py). The stages below are the whole recipe.")
 
 
 def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = None,
@@ -172,14 +211,8 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
               f"{100 * cal['ece_before']:.2f}% before, {100 * cal['ece_after']:.2f}% after (15 bins).",
               *doubt_lines(m), "",
               "## Training", "",
-              f"- Epochs: {m['training']['epochs']}, train crop {args['train_size']} px (channels_last), batch "
-              f"{args['batch_size']}, AdamW lr {args['lr']}, cosine schedule, label smoothing "
-              f"{args['label_smoothing']}, stem + first {args['freeze_blocks']} blocks frozen, class-balanced "
-              f"sampling (weight = class count ^ -{args.get('balance_power', 0.5)}; dataset share = photos ^ "
-              f"{1 - args.get('dataset_balance', 0.0):g}), phone-photo augmentation, background replacement for "
-              f"lab photos (p = {args.get('bg_p', 0)}), synthetic non-plant photos (p = {args.get('negative_p', 0)}) "
-              "(training/presets.py, training/backgrounds.py). The stages below are the whole recipe.",
-              *stage_lines(run, m, base_rev),
+              *(soup_lines(run, m, base_rev) if args.get("soup") else
+                [training_summary(m, args), *stage_lines(run, m, base_rev)]),
               f"- Then: `cp {run}/leafscout.onnx {onnx} && cp {run}/metrics.json {onnx.parent}/metrics.json && "
               f"python -m leafscout.training.model_card {run} --onnx {onnx}"
               + (f" --base-rev {base_rev}" if base_rev else "") + (f" --notes {notes_path}" if notes_path else "")

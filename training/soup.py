@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     except SoupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run_args = dict(recipe["args"], model_version=args.model_version,
+    run_args = dict(recipe["args"], model_version=args.model_version, recipe_from=str(args.recipe_from),
                     soup={"models": [str(p) for p in args.models], "weights": args.weights})
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
