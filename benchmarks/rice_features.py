@@ -70,12 +70,11 @@ def backbone(name: str):
         return arch.load_pretrained(model, path).eval()
     if not Path(name).is_file():
         raise SystemExit(f"{name}: expected lite0, lite1, lite2 or a classifier .onnx file")
-    from leafscout.model.onnx_weights import load_onnx_weights
-    from leafscout.model.export import read_metadata
-    import json
-    model = arch.EfficientNetLite0(len(json.loads(read_metadata(name)["labels"])))
-    load_onnx_weights(model, name)
-    return model.eval()
+    from leafscout.training.soup import SoupError, load_ingredient
+    try:
+        return load_ingredient(name)[0]  # rebuilt from the ONNX file (BatchNorms folded: the same function)
+    except SoupError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def views(path: Path, size: int) -> np.ndarray:
