@@ -92,7 +92,7 @@ def main() -> int:
         results = p.predict_many([s[2] for s in samples], tta=args.tta)
         for (name, label, _), r in zip(samples, results):
             if label == p.background_label:
-                bg[r.status] += 1
+                bg[r.status if r.label != p.background_label or r.status == "not_a_leaf" else "no_leaf_seen"] += 1
                 continue
             if p.unnamed_problem(label):
                 crop_only[r.status] += 1
@@ -117,7 +117,9 @@ def main() -> int:
     if bg:
         n = sum(bg.values())
         print(f"PlantVillage no-leaf val photos flagged not_a_leaf: {bg['not_a_leaf'] / n:.1%} of {n} "
-              f"(in-distribution: the model trained on this class)")
+              f"(in-distribution: the model trained on this class); answered \"no single leaf seen\" (plant "
+              f"colour, the no-leaf class won, no disease guessed): {bg['no_leaf_seen'] / n:.1%}; a leaf label: "
+              f"{(bg['ok'] + bg['uncertain']) / n:.1%}")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
+import os
 import sys
 
 # module path -> it must define `register(subparsers)`; each parser sets `func(args) -> int`.
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader left early (`leafscout diagnose photos/ | head`): stop quietly, as cat and grep do; point
+        # stdout at devnull so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the shell's code for a writer whose reader left
 
 
 if __name__ == "__main__":

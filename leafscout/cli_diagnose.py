@@ -152,11 +152,14 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
     """`Result.summary()` in `lang`: status, named problem with a whole percentage, the runners-up, and why a
     result is uncertain (from the result's own numbers, never by translating its English reason)."""
     from leafscout.i18n import has, pct, problem_name, t
+    from leafscout.model.results import NO_LEAF_SEEN
     if r.status == "error":
         key = f"err_{error_code}" if error_code and has(f"err_{error_code}") else "err_other"
         return f"{t('error', lang)}: {t(key, lang)}"
     if r.status == "not_a_leaf":
         return f"{t('not_a_leaf', lang)}: {t('why_no_leaf', lang)}"
+    if getattr(r, "reason_code", "") == NO_LEAF_SEEN:  # no guess: the nearest label holds almost nothing
+        return f"{t('uncertain', lang)}: {t('why_no_leaf_seen', lang)}; {t('retake', lang)}"
     others = ", ".join(f"{problem_name(advisor, lab, lang)} {pct(p, lang)}" for lab, p in r.top_k[1:])
     text = f"{problem_name(advisor, r.label, lang)} {pct(r.confidence, lang)}"
     if others:
@@ -168,9 +171,9 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
 
 def _why_uncertain(r, lang: str, advisor, threshold) -> str:
     from leafscout.i18n import crop_name, pct, t
-    reason = (getattr(r, "reason", "") or "")
+    code = getattr(r, "reason_code", "") or ""
     crop, _, problem = (r.label or "").partition(".")
-    if reason.startswith("a plant is in the photo"):  # the runtime's "plant it does not know" case
+    if code == "unfamiliar":  # the runtime's "plant it does not know" case
         return t("why_unfamiliar", lang)
     if problem == "other":
         return t("why_unnamed", lang, crop=crop_name(advisor, crop, lang))

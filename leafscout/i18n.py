@@ -23,6 +23,10 @@ STRINGS: dict[str, dict[str, str]] = {
                              "năng gần nhất",
                        "en": "a plant is in the photo but the model does not recognise this crop or problem yet; "
                              "the nearest labels are shown"},
+    "why_no_leaf_seen": {"vi": "ảnh có màu xanh của cây nhưng máy không thấy rõ chiếc lá nào (cỏ, cây ở xa hay "
+                                "ảnh bị mờ?)",
+                         "en": "the photo has plant colour but the model sees no single leaf in it (grass, plants "
+                               "far away or a blurred photo?)"},
     "why_unnamed": {"vi": "{crop}: không phải bệnh LeafScout đã biết; hãy chọn vấn đề trong danh mục của {crop}",
                     "en": "{crop}: not one of the diseases LeafScout knows; choose the problem from the {crop} "
                           "entries of the advice"},

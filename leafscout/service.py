@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import ServiceError, image_error_code, strip_paths
+from .model.results import NO_LEAF_SEEN  # noqa: F401  (re-exported: the front ends read reason codes with it)
 
 DB_ENV = "LEAFSCOUT_DB"
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
@@ -216,6 +217,11 @@ class Diagnosis:
     def confidence(self) -> float | None:
         return None if self.result is None else self.result.confidence
 
+    @property
+    def reason_code(self) -> str:
+        """Why the status is what it is, as the runtime's code (model/results.py); "unreadable" without a result."""
+        return "unreadable" if self.result is None else (getattr(self.result, "reason_code", "") or "")
+
     def copper_decision(self) -> dict:
         """What the advice decided about copper: recommended copper treatments, and those blocked by the cap."""
         adv = self.advice
@@ -231,7 +237,7 @@ class Diagnosis:
         d = {"status": self.status, "label": self.label,
              "confidence": None if r is None or r.confidence is None else round(float(r.confidence), 4),
              "top_k": [] if r is None else [{"label": a, "probability": round(float(p), 4)} for a, p in r.top_k],
-             "error_code": self.error_code, "error": self.error_detail,
+             "error_code": self.error_code, "error": self.error_detail, "reason_code": self.reason_code,
              "model_version": None if r is None else r.model_version,
              "crop": self.crop, "crop_note": self.crop_note, "framing": self.framing,
              "file": self.display_name,
@@ -628,11 +634,15 @@ class DiagnosisService:
     def record_result(self, plot, photo, label, status, confidence, model_version, *, observer=None,
                       confirmed_by=None):
         """`record` for a result kept as plain values (the app's saved state). A field-log refusal becomes
-        ServiceError("log_error") with the field log's code in `log_code`; nothing is written then."""
+        ServiceError("log_error") with the field log's code in `log_code`; nothing is written then.
+        An uncertain "no leaf" (plant colour, no leaf seen: `NO_LEAF_SEEN`) is logged as what it is, a photo with
+        no leaf to diagnose: like any not_a_leaf photo it needs a person's confirmation."""
         from leafscout.fieldlog import FieldLogError
 
         if status == "error" or not photo:
             raise ServiceError("log_error", "nothing to save: no readable photo")
+        if status == "uncertain" and label == getattr(self.predictor, "background_label", "background.no_leaf"):
+            status = "not_a_leaf"
         if not label and status == "not_a_leaf":
             label = getattr(self.predictor, "background_label", None) or "background.no_leaf"
         confirmed_by = confirmed_by.strip() if isinstance(confirmed_by, str) else confirmed_by

@@ -3,8 +3,18 @@ read the same fields (like Ultralytics' Results)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only: the service and the app import this module for its codes, without numpy
+    import numpy as np
+
+# `Result.reason_code` when the model's own answer is "no leaf" but the photo has plant colour (grass, a field
+# from afar, a blur): the status is "uncertain" (a plant photo is never "not a leaf"), `label` the background
+# label and `top_k` the nearest leaf labels, which hold almost nothing: no front end offers them as a guess.
+NO_LEAF_SEEN = "no_leaf_seen"
+# Every `Result.reason_code` (see its docstring); "" for ok.
+REASON_CODES = frozenset({"", NO_LEAF_SEEN, "unfamiliar", "unnamed_problem", "low_confidence", "no_leaf_class",
+                          "no_plant_colour", "no_leaf_in_group", "unreadable"})
 
 @dataclass
 class Result:
@@ -12,11 +22,14 @@ class Result:
 
     status: "ok" | "uncertain" | "not_a_leaf" | "error".
     label: the answer LeafScout stands behind: the top class for ok/uncertain, the background label for
-        not_a_leaf, None for error. `top_k` always holds the raw ranking with calibrated probabilities.
+        not_a_leaf (and for uncertain `NO_LEAF_SEEN`), None for error. `top_k` always holds the raw ranking with calibrated probabilities.
     confidence: calibrated probability of `label`: the top class for ok/uncertain, the no-leaf class when
         it won; None when the photo is out of distribution (no class probability means anything then) or
         unreadable.
     reason: one sentence saying why the status is what it is (thresholds from the model metadata).
+    reason_code: the same as a stable code for programs and translations: "" (ok); uncertain: "no_leaf_seen"
+        (`NO_LEAF_SEEN`), "unfamiliar", "unnamed_problem" (`<crop>.other`), "low_confidence"; not_a_leaf:
+        "no_leaf_class", "unfamiliar", "no_plant_colour", "no_leaf_in_group"; error: "unreadable".
     crop: the crop the grower named (the answer keeps to its labels), or None; crop_note: set when the photo
         looks like another crop than the one named. crop_scores: the model's probability per crop (its
         labels summed), each of 1% or more: the answer's crop is the first unless the grower named one.
@@ -34,6 +47,7 @@ class Result:
     top_k: list[tuple[str, float]] = field(default_factory=list)
     error: str | None = None
     reason: str = ""
+    reason_code: str = ""
     energy: float | None = None
     model_version: str | None = None
     timing: dict[str, float] = field(default_factory=dict)  # ms: decode, preprocess, infer, total
@@ -60,10 +74,10 @@ class Result:
     @classmethod
     def failed(cls, path, error: str, model_version: str | None = None) -> "Result":
         return cls(path=None if path is None else str(path), status="error", error=error,
-                   reason="the photo could not be read", model_version=model_version)
+                   reason="the photo could not be read", reason_code="unreadable", model_version=model_version)
 
     def to_dict(self) -> dict:
-        """JSON-ready: path, status, label, confidence, top_k [{label, probability}], error, crop,
+        """JSON-ready: path, status, label, confidence, top_k [{label, probability}], error, reason_code, crop,
         crop_note, framing and leaf_box."""
         return {
             "path": self.path,
@@ -72,6 +86,7 @@ class Result:
             "confidence": None if self.confidence is None else round(float(self.confidence), 4),
             "top_k": [{"label": lab, "probability": round(float(p), 4)} for lab, p in self.top_k],
             "error": self.error,
+            "reason_code": self.reason_code,
             "crop": self.crop,
             "crop_note": self.crop_note,
             "crop_scores": [{"crop": c, "probability": round(float(p), 4)} for c, p in self.crop_scores],
@@ -105,6 +120,8 @@ class Result:
             return f"error: {self.error}"
         if self.status == "not_a_leaf":
             return f"not a leaf: {self.reason}"
+        if self.reason_code == NO_LEAF_SEEN:
+            return f"uncertain: {self.reason}"
         others = ", ".join(f"{lab} {p:.0%}" for lab, p in self.top_k[1:])
         text = f"{self.label} {self.confidence:.0%}" + (f" (then {others})" if others else "")
         return text if self.status == "ok" else f"uncertain: {text}; {self.reason}"

@@ -20,7 +20,7 @@ import numpy as np
 from leafscout.model.imageio import ImageError, read_image
 from leafscout.model.locate import Located, LocatorConfig, locate, plant_share
 from leafscout.model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
-from leafscout.model.results import Result
+from leafscout.model.results import NO_LEAF_SEEN, Result
 from leafscout.model.sessions import session_options
 
 MODEL_ENV = "LEAFSCOUT_MODEL"
@@ -184,13 +184,16 @@ class Predictor:
         the crop is known, the problem is not one the model can name.
         "not_a_leaf" needs both: the model finds no leaf (its no-leaf class wins, or the photo is unlike
         anything it learned) AND the photo shows almost no living-leaf colour (`plant` < plant_share_min).
-        A plant the model does not know is "uncertain" with its nearest leaf labels, never "not a leaf".
+        A plant the model does not know is "uncertain" with its nearest leaf labels, never "not a leaf"; when
+        its own answer is "no leaf" on a photo with plant colour, that stays the label (uncertain, reason code
+        `NO_LEAF_SEEN`; top_k still ranks the leaf labels): a label holding ~0% is no guess to show a farmer.
         `crop` (named by the grower) limits the answer to that crop's labels (calibrated over them alone)."""
         probs, energy = _softmax_energy(logits, self.temperature)
         n = max(1, min(top_k, len(self.labels)))
         order = np.argsort(-probs, kind="stable")
         best, conf = self.labels[order[0]], float(probs[order[0]])
         bg_wins = best == self.background_label
+        p_bg = conf if bg_wins else None  # before the grower's crop narrows the labels
         unfamiliar = energy > self.ood_energy_above
         plant_seen = self.plant_share_min is not None and plant is not None and plant >= self.plant_share_min
         crops = self.crop_mass(probs)
@@ -219,29 +222,38 @@ class Predictor:
                    f"the photo is unlike the crop leaves the model learned (energy {energy:.2f} above "
                    f"{self.ood_energy_above:.2f})" if unfamiliar else
                    "the photo has almost no living-leaf colour and shows no problem the model can name")
+            code = "no_leaf_class" if bg_wins else "unfamiliar" if unfamiliar else "no_plant_colour"
             top = [(self.labels[i], float(probs[i])) for i in order[:n]]
             return {"status": "not_a_leaf", "label": self.background_label,
-                    "confidence": conf if bg_wins else None, "top_k": top, "reason": why, "energy": energy,
-                    "crop_note": crop_note, "crop_scores": crop_info}
+                    "confidence": conf if bg_wins else None, "top_k": top, "reason": why, "reason_code": code,
+                    "energy": energy, "crop_note": crop_note, "crop_scores": crop_info}
         # a leaf: the answer crop's best label first, then the rest of the leaf ranking
         ranked = [first] + [i for i in leaf if i != first]
         top = [(self.labels[i], float(probs[i])) for i in ranked[:n]]
         label, conf = top[0]
-        if bg_wins or unfamiliar:
-            status = "uncertain"
+        if bg_wins:
+            # the model's own answer is "no leaf", yet the photo has plant colour (grass, plants far away, a blur):
+            # the leaf labels hold almost nothing, so the answer stays its own (`NO_LEAF_SEEN`), with the
+            # nearest leaf labels in top_k for whoever checks; uncertain, as a plant photo is never "not a leaf"
+            label, conf = self.background_label, p_bg
+            status, code = "uncertain", NO_LEAF_SEEN
+            reason = ("the photo has plant colour but the model sees no single leaf in it (grass, plants far away or "
+                      "a blurred photo?)")
+        elif unfamiliar:
+            status, code = "uncertain", "unfamiliar"
             reason = ("a plant is in the photo but the model does not recognise this crop or problem yet; "
                       "the nearest labels are shown")
         elif self.unnamed_problem(label):
-            status = "uncertain"
+            status, code = "uncertain", "unnamed_problem"
             reason = (f"{self.crop_of(label)}: not one of the diseases LeafScout knows; "
                       f"choose the problem from the {self.crop_of(label)} entries of the advice")
         elif conf < self.uncertain_below:
-            status = "uncertain"
+            status, code = "uncertain", "low_confidence"
             reason = f"confidence {conf:.0%} is under the {self.uncertain_below:.0%} needed to be sure"
         else:
-            status, reason = "ok", ""
+            status, reason, code = "ok", "", ""
         return {"status": status, "label": label, "confidence": conf, "top_k": top, "reason": reason,
-                "energy": energy, "crop_note": crop_note, "crop_scores": crop_info}
+                "reason_code": code, "energy": energy, "crop_note": crop_note, "crop_scores": crop_info}
 
     def combine(self, results: list[Result], top_k: int = 3, crop: str | None = None) -> Result:
         """Several photos of one plant or plot -> one answer: the mean of their logits (the evidence of every
@@ -255,6 +267,7 @@ class Predictor:
             reason = "no photo of the group shows a leaf" if best else "no photo of the group could be read"
             return Result(path=None, status="not_a_leaf" if best else "error", model_version=self.version,
                           label=self.background_label if best else None, reason=reason, crop=crop,
+                          reason_code="no_leaf_in_group" if best else "unreadable",
                           error=None if best else reason, group=group)
         plant = max((r.plant_share for r in voters if r.plant_share is not None), default=None)
         mean = np.mean([r.logits for r in voters], axis=0)

@@ -10,6 +10,7 @@ import cv2
 import pytest
 
 from leafscout.cli import main
+from leafscout.model.results import REASON_CODES
 from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
 
 pytest.importorskip("onnx")
@@ -56,6 +57,7 @@ def test_json_lines_schema(toy, folder, capsys):
     assert len(rows) == 6
     for row in rows:
         assert list(row)[:6] == ["path", "status", "label", "confidence", "top_k", "error"]
+        assert row["reason_code"] in REASON_CODES and (row["reason_code"] == "") == (row["status"] == "ok"), row
         assert row["status"] in ("ok", "uncertain", "not_a_leaf", "error")
         if row["status"] == "error":
             assert row["error"] and row["label"] is None and row["top_k"] == []

@@ -134,3 +134,34 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
     obs = [o for o in hist.observations]
     assert len(obs) == 1 and obs[0].label == expected["label"] and obs[0].status == expected["status"]
     assert obs[0].observer == "Lò Văn <b>Lan</b>" and obs[0].confirmed_by is None
+
+
+def test_a_street_with_a_tree_gets_no_disease_guess_and_is_not_saved(server):
+    """Plant colour but no leaf close enough (tests/test_no_leaf_seen.py for the server side): the phone says
+    so in Vietnamese, shows no disease name, gives the retake advice and does not save it as a diagnosis."""
+    far_away = REPO / "tests/fixtures/plants_far_away/image_(94).jpg"
+    expected = json.loads(_cli("diagnose", str(far_away), "--json").stdout.splitlines()[0])
+    assert expected["reason_code"] == "no_leaf_seen", expected
+    with browser() as b:
+        ctx = b.new_context(viewport=PHONE, locale="vi-VN")
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server["url"])
+        page.evaluate("window.leafscout.ready")
+        page.set_input_files("#photo", str(far_away))
+        card = page.locator("#card .card[data-status]")
+        card.wait_for(timeout=60_000)
+        assert (card.get_attribute("data-status"), card.get_attribute("data-reason")) == ("uncertain", "no_leaf_seen")
+        text = card.inner_text()
+        assert "không thấy rõ chiếc lá nào" in text  # webapp.i18n no_leaf_seen_why, vi
+        for k in expected["top_k"]:
+            name = server["services"].advisor.kb.problems.get(k["label"], {}).get("names", {}).get("vi")
+            assert not name or name not in text, name
+        assert "Ảnh không có lá" in page.locator("#advice").get_attribute("data-markdown")  # the no-leaf entry
+        page.fill("#plot", PLOT)
+        page.click("#save-btn")
+        assert "không lưu" in page.locator("#save-msg").inner_text()
+        assert page.locator("#records li[data-id]").count() == 0
+        assert not errors, errors
+        ctx.close()

@@ -139,7 +139,8 @@ def test_crop_choice_gives_the_same_answer(page, predictor):
 
 
 def test_decide_port_matches_predictor(page, predictor):
-    """Random logits through both decide()s: status, label, confidence, top-k, reason, crop note and scores."""
+    """Random logits through both decide()s: status, label, confidence, top-k, reason and its code, crop note
+    and scores."""
     rng = np.random.default_rng(19)
     n = len(predictor.labels)
     cases = []
@@ -156,7 +157,7 @@ def test_decide_port_matches_predictor(page, predictor):
     for (logits, plant, crop, k), js in zip(cases, js_all):
         py = predictor.decide(logits, k, plant, crop)
         case = f"plant={plant} crop={crop} top_k={k}"
-        for key in ("status", "label", "reason", "crop_note"):
+        for key in ("status", "label", "reason", "reason_code", "crop_note"):
             if py.get(key) != js.get(key):
                 bad.append(f"{case}: {key} {py.get(key)!r} vs {js.get(key)!r}")
         if (py["confidence"] is None) != (js["confidence"] is None) or \

@@ -15,6 +15,7 @@ from PIL import Image
 from leafscout.model.heatmap import normalize_cam
 from leafscout.model.imageio import ImageError
 from leafscout.model.preprocess import preprocess
+from leafscout.model.results import Result
 from leafscout.model.runtime import ModelError, Predictor, default_model_path
 from leafscout.model.testing import TOY_COLOURS, TOY_CONFIG, TOY_LABELS, flat_photo, toy_model
 
@@ -72,8 +73,8 @@ def test_result_dict_and_timing(predictor):
     path = PHOTOS[0]
     r = predictor.predict(path)
     d = r.to_dict()
-    assert list(d) == ["path", "status", "label", "confidence", "top_k", "error", "crop", "crop_note",
-                       "crop_scores", "framing", "leaf_box"]
+    assert list(d) == ["path", "status", "label", "confidence", "top_k", "error", "reason_code", "crop",
+                       "crop_note", "crop_scores", "framing", "leaf_box"]
     assert all(set(c) == {"crop", "probability"} for c in d["crop_scores"])
     assert d["path"] == str(path) and d["error"] is None
     assert all(set(t) == {"label", "probability"} for t in d["top_k"])
@@ -257,6 +258,34 @@ def test_an_unfamiliar_photo_with_a_plant_in_it_is_uncertain_not_no_leaf(guarded
     assert "not recognise" in r.reason and predictor_labels_only(r)
     blue = flat_photo(TOY_COLOURS["background"])  # the no-leaf class wins and no plant colour: no leaf
     assert guarded.predict(blue).status == "not_a_leaf"
+
+
+def test_each_answer_carries_a_reason_code(with_other):
+    """Programs and translations read the code, never the English sentence."""
+    codes = {
+        ("uncertain", "no_leaf_seen"): ([9.0, 0.0, 0.0, 1.0, 1.0], 0.5),  # no-leaf class wins, plant colour
+        ("not_a_leaf", "no_leaf_class"): ([9.0, 0.0, 0.0, 1.0, 1.0], 0.0),
+        ("not_a_leaf", "no_plant_colour"): ([0.0, 0.0, 0.0, 1.0, 6.0], 0.0),
+        ("uncertain", "unnamed_problem"): ([0.0, 0.0, 0.0, 1.0, 6.0], 0.5),
+        ("uncertain", "low_confidence"): ([0.0, 1.0, 1.1, 0.0, 0.0], 0.5),
+        ("ok", ""): ([0.0, 0.0, 0.0, 6.0, 1.0], 0.5),
+    }
+    for (status, code), (logits, plant) in codes.items():
+        d = with_other.decide(np.array(logits), plant=plant)
+        assert (d["status"], d["reason_code"]) == (status, code), (logits, plant, d)
+
+
+def test_a_plant_photo_where_the_model_sees_no_leaf_offers_no_guess(with_other):
+    """Grass, trees far away: the no-leaf class wins on a photo with plant colour. The answer is "no leaf",
+    uncertain (a plant photo is never not_a_leaf); top_k keeps the nearest leaf labels for whoever checks."""
+    for crop in (None, "rice"):
+        d = with_other.decide(np.array([9.0, 0.0, 0.0, 1.0, 1.0]), plant=0.5, crop=crop)
+        assert (d["status"], d["label"], d["reason_code"]) == ("uncertain", "background.no_leaf", "no_leaf_seen")
+        assert d["confidence"] > 0.9 and "no single leaf" in d["reason"]
+        assert d["top_k"] and all(not lab.startswith("background.") for lab, _ in d["top_k"])
+    r = Result(path=None, status="uncertain", label="background.no_leaf", confidence=0.99,
+               top_k=[("rice.blast", 0.004)], reason="the photo has plant colour but ...", reason_code="no_leaf_seen")
+    assert "rice.blast" not in r.summary() and r.to_dict()["reason_code"] == "no_leaf_seen"
 
 
 def predictor_labels_only(r) -> bool:

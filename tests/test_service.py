@@ -209,6 +209,7 @@ def test_record_passes_who_confirms_and_refusals_carry_the_log_code(svc, red_lea
     again = svc.diagnose(str(red_leaf), plot="Doi A", record=True, confirmed_by="Lò Văn Nam")
     assert svc.log.history("Doi A").observations[-1].confirmed_by == "Lò Văn Nam" and again.observation_id
     for kw, log_code in [(dict(label=None, status="not_a_leaf"), "needs_confirmation"),
+                         (dict(label="background.no_leaf", status="uncertain"), "needs_confirmation"),
                          (dict(label="tomato.leaf_mold", status="ok"), "bad_label"),
                          (dict(label="tomato.late_blight", status="ok", confirmed_by="x\x00"), "bad_text")]:
         confirmed_by = kw.pop("confirmed_by", None)

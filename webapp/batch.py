@@ -24,6 +24,7 @@ from pathlib import Path
 
 from leafscout.errors import ServiceError, image_error_code
 from leafscout.safety import csv_row
+from leafscout.service import NO_LEAF_SEEN
 
 from .handlers import error_text, problem_name
 from .i18n import norm_lang, t
@@ -212,7 +213,7 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
             r = d.result
             row.update(status=r.status, label=r.label, confidence=r.confidence, error=d.error_detail,
                        error_code=d.error_code, top_k=[(a, float(b)) for a, b in r.top_k],
-                       crop_note=d.crop_note)
+                       crop_note=d.crop_note, reason_code=d.reason_code)
             if d.advice is not None and r.status == "ok":
                 row["advice_steps"] = [s.title for s in d.advice.steps[:2]]
             row["pest_counts"] = d.pest_counts  # None without a pest detector
@@ -240,6 +241,7 @@ def table(advisor, batch: dict | None, lang: str) -> dict:
     for r in batch["rows"]:
         data.append([
             r["no"], r["file"], t("st_" + r["status"], lang),
+            t("no_leaf_seen_short", lang) if r.get("reason_code") == NO_LEAF_SEEN else
             problem_name(advisor, r["label"], lang) if r["status"] in ("ok", "uncertain") else "",
             "" if r["confidence"] is None or r["status"] != "ok" else f"{100 * r['confidence']:.0f}%",
             "; ".join(s[lang] for s in r.get("advice_steps", [])) if r["status"] == "ok"

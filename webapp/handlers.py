@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from leafscout.errors import ServiceError
+from leafscout.service import NO_LEAF_SEEN
 from leafscout.safety import html_text
 
 from .i18n import norm_lang, t
@@ -211,10 +212,11 @@ def render_card(services, state: dict | None, lang: str) -> str:
                 f'<p>{h(error_text(state.get("error_code"), lang).capitalize())}.</p>'
                 f'<p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
     if status in ("not_a_leaf", "uncertain"):
-        why = (t("not_a_leaf_why", lang) if status == "not_a_leaf" else
-               t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below"))))
+        no_leaf_seen = state.get("reason_code") == NO_LEAF_SEEN  # no guess: its label holds almost nothing
+        why = (t("not_a_leaf_why", lang) if status == "not_a_leaf" else t("no_leaf_seen_why", lang) if no_leaf_seen
+               else t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below"))))
         guess = ""
-        if status == "uncertain" and state.get("label"):
+        if status == "uncertain" and state.get("label") and not no_leaf_seen:
             guess = f'<p>{h(problem_name(adv, state["label"], lang))}?</p>'
         return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
                 f'{guess}<p>{h(why)}</p><p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
@@ -268,7 +270,7 @@ def render_details(services, state: dict | None, lang: str) -> str:
     advice = _advice(state)
     if advice is not None and state["status"] != "not_a_leaf":
         out.append(_render_advice(services, advice, lang))
-    if state.get("top_k"):
+    if state.get("top_k") and state.get("reason_code") != NO_LEAF_SEEN:  # ~0% each: no possibilities at all
         out.append(f"**{t('top3', lang)}:**")
         out += [f"{i}. {problem_name(services.advisor, k['label'], lang)}: {_pct(k['probability'])}"
                 for i, k in enumerate(state["top_k"][:3], 1)]
@@ -396,7 +398,7 @@ GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a fa
 def _photo_entry(x, agree_label) -> dict:
     """One photo of a group as a small language-free dict (the server path stays server side)."""
     votes = x.status not in ("error", "not_a_leaf")
-    e = {"file": x.display_name, "status": x.status, "label": x.label,
+    e = {"file": x.display_name, "status": x.status, "label": x.label, "reason_code": x.reason_code,
          "confidence": None if x.confidence is None else round(float(x.confidence), 4),
          "error_code": x.error_code, "voted": votes, "agrees": bool(votes and x.label == agree_label)}
     if x.pests is not None:
@@ -455,6 +457,8 @@ def _photo_line(services, e: dict, lang: str) -> str:
         what = f'{t("status_error", lang)}: {error_text(e.get("error_code"), lang)}'
     elif s == "not_a_leaf":
         what = t("status_not_a_leaf", lang)
+    elif s == "uncertain" and e.get("reason_code") == NO_LEAF_SEEN:
+        what = f'{t("status_uncertain", lang)}: {t("no_leaf_seen_short", lang)}'
     elif s == "uncertain":
         what = f'{t("status_uncertain", lang)}: {name}? ({pct})'
     else:

@@ -50,6 +50,11 @@ STRINGS: dict[str, dict[str, str]] = {
                         "en": "The model can be wrong. Compare with the real signs on the leaf."},
     "uncertain_why": {"vi": "Độ tin cậy {p} thấp hơn mức {th} cần để kết luận.",
                       "en": "Confidence {p} is below the {th} needed to be sure."},
+    "no_leaf_seen_why": {"vi": "Ảnh có màu xanh của cây nhưng máy không thấy rõ chiếc lá nào (cỏ, cây ở xa hay "
+                                "ảnh bị mờ?).",
+                         "en": "The photo has plant colour but the model sees no single leaf in it (grass, plants "
+                               "far away or a blurred photo?)."},
+    "no_leaf_seen_short": {"vi": "không thấy rõ chiếc lá nào", "en": "no single leaf seen"},
     "not_a_leaf_why": {"vi": "Ảnh này không giống ảnh lá cây mà máy đã học.",
                        "en": "This photo does not look like the crop leaves the model learned."},
     "alternatives": {"vi": "Các khả năng khác", "en": "Other possibilities"},

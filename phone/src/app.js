@@ -356,16 +356,19 @@ function renderResult() {
     $('advice').innerHTML = ''; $('save').hidden = true;
     return;
   }
+  // no guess where the model's own answer is "no leaf" on a photo with plant colour (webapp/handlers.py render_card)
+  const noGuess = r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN;
   const conf = r.confidence === null || r.confidence === undefined ? '' : `${Math.round(r.confidence * 100)}%`;
-  const others = r.status === 'not_a_leaf' ? '' : r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
-  $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}">
-    <div class="card-title">${esc(t('status_' + r.status))}${r.status === 'not_a_leaf' ? '' : ': ' + esc(labelName(r.label))}</div>
-    ${conf && r.status !== 'not_a_leaf' ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
+  const others = noGuess ? '' : r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
+  $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}">
+    <div class="card-title">${esc(t('status_' + r.status))}${noGuess ? '' : ': ' + esc(labelName(r.label))}</div>
+    ${r.reason_code === P.NO_LEAF_SEEN ? `<p>${esc(t('no_leaf_seen_why'))}</p>` : ''}
+    ${conf && !noGuess ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
     ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
     ${r.crop_note ? `<p class="warn">${esc(t('crop_note_other', {crop: cropName(r.crop || '')}))}</p>` : ''}
     <p class="note">${esc(t('confidence_note'))}</p></div>` + renderLeaves(r);
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
-  const label = r.status === 'not_a_leaf' ? (r.label || state.meta.background_label) : r.label;
+  const label = noGuess ? (r.status === 'not_a_leaf' && r.label) || state.meta.background_label : r.label;
   const md = adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
   $('advice').dataset.markdown = md || '';
   $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
@@ -493,7 +496,7 @@ async function onPhoto(file) {
 async function onSave() {
   const r = state.result, plot = $('plot').value.trim();
   if (!r || r.status === 'error') return;
-  if (r.status === 'not_a_leaf') { $('save-msg').textContent = t('no_leaf_save'); return; }
+  if (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN) { $('save-msg').textContent = t('no_leaf_save'); return; }
   if (!plot) { $('save-msg').textContent = t('need_plot'); return; }
   localStorage.setItem('leafscout.plot', plot);
   localStorage.setItem('leafscout.observer', $('observer').value.trim());

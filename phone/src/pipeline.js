@@ -477,6 +477,9 @@ export function cropMass(meta, probs) {
   return Array.from(mass.entries()).sort((a, b) => b[1] - a[1]);  // stable on ties, like sorted()
 }
 
+// model/results.py NO_LEAF_SEEN: the reason code of an "uncertain" photo whose nearest label is no guess at all
+export const NO_LEAF_SEEN = 'no_leaf_seen';
+
 // Port of model/runtime.py Predictor.decide. KEEP IN SYNC: tests/test_phone_parity.py compares the two.
 export function decide(meta, logits, topK = 3, plant = null, crop = null) {
   const labels = meta.labels, bgLabel = meta.background_label, th = meta.thresholds;
@@ -514,28 +517,34 @@ export function decide(meta, logits, topK = 3, plant = null, crop = null) {
     const why = bgWins ? 'the no-leaf class scored highest'
       : unfamiliar ? `the photo is unlike the crop leaves the model learned (energy ${energy.toFixed(2)} above ${oodAbove.toFixed(2)})`
         : 'the photo has almost no living-leaf colour and shows no problem the model can name';
+    const code = bgWins ? 'no_leaf_class' : unfamiliar ? 'unfamiliar' : 'no_plant_colour';
     return {status: 'not_a_leaf', label: bgLabel, confidence: bgWins ? conf0 : null,
-      top_k: order.slice(0, n).map((i) => [labels[i], probs[i]]), reason: why, energy, crop_note: cropNote,
-      crop_scores: cropScores};
+      top_k: order.slice(0, n).map((i) => [labels[i], probs[i]]), reason: why, reason_code: code, energy,
+      crop_note: cropNote, crop_scores: cropScores};
   }
   // a leaf: the answer crop's best label first, then the rest of the leaf ranking
   const ranked = [first, ...leaf.filter((i) => i !== first)];
   const top = ranked.slice(0, n).map((i) => [labels[i], probs[i]]);
-  const [label, conf] = top[0];
-  let status, reason;
-  if (bgWins || unfamiliar) {
-    status = 'uncertain';
+  let [label, conf] = top[0];
+  let status, reason, code;
+  if (bgWins) {  // the model's answer is "no leaf" on a photo with plant colour: it stays the answer (NO_LEAF_SEEN)
+    label = bgLabel; conf = conf0;
+    status = 'uncertain'; code = NO_LEAF_SEEN;
+    reason = 'the photo has plant colour but the model sees no single leaf in it (grass, plants far away or a blurred photo?)';
+  } else if (unfamiliar) {
+    status = 'uncertain'; code = 'unfamiliar';
     reason = 'a plant is in the photo but the model does not recognise this crop or problem yet; the nearest labels are shown';
   } else if (unnamedProblem(label)) {
-    status = 'uncertain';
+    status = 'uncertain'; code = 'unnamed_problem';
     reason = `${cropOf(label)}: not one of the diseases LeafScout knows; choose the problem from the ${cropOf(label)} entries of the advice`;
   } else if (conf < uncertainBelow) {
-    status = 'uncertain';
+    status = 'uncertain'; code = 'low_confidence';
     reason = `confidence ${pct(conf)} is under the ${pct(uncertainBelow)} needed to be sure`;
   } else {
-    status = 'ok'; reason = '';
+    status = 'ok'; reason = ''; code = '';
   }
-  return {status, label, confidence: conf, top_k: top, reason, energy, crop_note: cropNote, crop_scores: cropScores};
+  return {status, label, confidence: conf, top_k: top, reason, reason_code: code, energy, crop_note: cropNote,
+    crop_scores: cropScores};
 }
 
 // ------------------------------------------------------------------------------------------ image gate (imageio.py)
