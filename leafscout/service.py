@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import ServiceError, image_error_code, strip_paths
-from .model.results import NO_LEAF_SEEN  # noqa: F401  (re-exported: the front ends read reason codes with it)
+from .model import results as _results  # light: no numpy, no model
+
+NO_LEAF_SEEN = _results.NO_LEAF_SEEN  # the front ends (app, batch) read reason codes through the service
 
 DB_ENV = "LEAFSCOUT_DB"
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
