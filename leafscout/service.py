@@ -220,6 +220,10 @@ class Diagnosis:
         return None if self.result is None else self.result.confidence
 
     @property
+    def saw_a_leaf(self) -> bool:
+        return self.result is not None and self.result.saw_a_leaf
+
+    @property
     def reason_code(self) -> str:
         """Why the status is what it is, as the runtime's code (model/results.py); "unreadable" without a result."""
         return "unreadable" if self.result is None else (getattr(self.result, "reason_code", "") or "")

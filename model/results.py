@@ -71,6 +71,12 @@ class Result:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def saw_a_leaf(self) -> bool:
+        """False for a photo with no leaf to name (unreadable, not_a_leaf, or `NO_LEAF_SEEN`): such a photo
+        does not vote when several photos of one plant are combined."""
+        return self.status not in ("error", "not_a_leaf") and self.reason_code != NO_LEAF_SEEN
+
     @classmethod
     def failed(cls, path, error: str, model_version: str | None = None) -> "Result":
         return cls(path=None if path is None else str(path), status="error", error=error,

@@ -258,12 +258,12 @@ class Predictor:
     def combine(self, results: list[Result], top_k: int = 3, crop: str | None = None) -> Result:
         """Several photos of one plant or plot -> one answer: the mean of their logits (the evidence of every
         photo counts, as with test-time augmentation), decided by the same rules as one photo. Photos that
-        could not be read, or that show no leaf, do not vote; `group` says how many photos there were, how
-        many voted and how many of those gave the combined label on their own."""
-        voters = [r for r in results if r.status not in ("error", "not_a_leaf") and r.logits is not None]
+        could not be read, or that show no leaf (`Result.saw_a_leaf`), do not vote; `group` says how many photos
+        there were, how many voted and how many of those gave the combined label on their own."""
+        voters = [r for r in results if r.saw_a_leaf and r.logits is not None]
         group = {"photos": len(results), "voted": len(voters), "agree": 0}
         if not voters:
-            best = next((r for r in results if r.status == "not_a_leaf"), None)
+            best = next((r for r in results if r.status != "error"), None)
             reason = "no photo of the group shows a leaf" if best else "no photo of the group could be read"
             return Result(path=None, status="not_a_leaf" if best else "error", model_version=self.version,
                           label=self.background_label if best else None, reason=reason, crop=crop,

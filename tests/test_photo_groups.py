@@ -39,6 +39,13 @@ def test_photos_without_a_leaf_do_not_vote(toy):
     assert (g.status, g.label) == (sure.status, sure.label) and g.group["voted"] == 1
     none = toy.combine([blank, blank])
     assert none.status == "not_a_leaf" and "no photo of the group shows a leaf" in none.reason
+    # grass, trees far away: uncertain "no single leaf seen" (plant colour, the no-leaf class won) does not vote
+    import dataclasses
+    lawn = dataclasses.replace(sure, status="uncertain", label=toy.background_label, reason_code="no_leaf_seen")
+    assert not lawn.saw_a_leaf and sure.saw_a_leaf and not blank.saw_a_leaf
+    g = toy.combine([lawn, sure])
+    assert g.label == sure.label and g.group["voted"] == 1
+    assert toy.combine([lawn, lawn]).reason_code == "no_leaf_in_group"
 
 
 def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):

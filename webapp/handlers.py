@@ -397,7 +397,7 @@ GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a fa
 
 def _photo_entry(x, agree_label) -> dict:
     """One photo of a group as a small language-free dict (the server path stays server side)."""
-    votes = x.status not in ("error", "not_a_leaf")
+    votes = x.saw_a_leaf
     e = {"file": x.display_name, "status": x.status, "label": x.label, "reason_code": x.reason_code,
          "confidence": None if x.confidence is None else round(float(x.confidence), 4),
          "error_code": x.error_code, "voted": votes, "agrees": bool(votes and x.label == agree_label)}
