@@ -22,7 +22,8 @@ class Result:
 
     status: "ok" | "uncertain" | "not_a_leaf" | "error".
     label: the answer LeafScout stands behind: the top class for ok/uncertain, the background label for
-        not_a_leaf (and for uncertain `NO_LEAF_SEEN`), None for error. `top_k` always holds the raw ranking with calibrated probabilities.
+        not_a_leaf (and for uncertain `NO_LEAF_SEEN`), None for error. `top_k` always holds the raw ranking
+        with calibrated probabilities.
     confidence: calibrated probability of `label`: the top class for ok/uncertain, the no-leaf class when
         it won; None when the photo is out of distribution (no class probability means anything then) or
         unreadable.

@@ -263,12 +263,18 @@ class Predictor:
         voters = [r for r in results if r.saw_a_leaf and r.logits is not None]
         group = {"photos": len(results), "voted": len(voters), "agree": 0}
         if not voters:
-            best = next((r for r in results if r.status != "error"), None)
-            reason = "no photo of the group shows a leaf" if best else "no photo of the group could be read"
-            return Result(path=None, status="not_a_leaf" if best else "error", model_version=self.version,
-                          label=self.background_label if best else None, reason=reason, crop=crop,
-                          reason_code="no_leaf_in_group" if best else "unreadable",
-                          error=None if best else reason, group=group)
+            readable = [r for r in results if r.status != "error"]
+            if any(r.reason_code == NO_LEAF_SEEN for r in readable):
+                # plant colour in at least one photo, no single leaf in any: uncertain, as for one such photo
+                # (a plant photo is never "not a leaf"), with no disease guess
+                return Result(path=None, status="uncertain", model_version=self.version, crop=crop,
+                              label=self.background_label, reason_code=NO_LEAF_SEEN, group=group,
+                              reason="the photos have plant colour but the model sees no single leaf in any of them")
+            reason = "no photo of the group shows a leaf" if readable else "no photo of the group could be read"
+            return Result(path=None, status="not_a_leaf" if readable else "error", model_version=self.version,
+                          label=self.background_label if readable else None, reason=reason, crop=crop,
+                          reason_code="no_leaf_in_group" if readable else "unreadable",
+                          error=None if readable else reason, group=group)
         plant = max((r.plant_share for r in voters if r.plant_share is not None), default=None)
         mean = np.mean([r.logits for r in voters], axis=0)
         d = self.decide(mean, top_k, plant, crop)

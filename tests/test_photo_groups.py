@@ -45,7 +45,10 @@ def test_photos_without_a_leaf_do_not_vote(toy):
     assert not lawn.saw_a_leaf and sure.saw_a_leaf and not blank.saw_a_leaf
     g = toy.combine([lawn, sure])
     assert g.label == sure.label and g.group["voted"] == 1
-    assert toy.combine([lawn, lawn]).reason_code == "no_leaf_in_group"
+    # only plant colour, no leaf in any photo: uncertain "no single leaf seen", as for one such photo
+    g = toy.combine([lawn, lawn, blank])
+    assert (g.status, g.label, g.reason_code) == ("uncertain", toy.background_label, "no_leaf_seen")
+    assert not g.saw_a_leaf and g.summary().startswith("uncertain: the photos have plant colour")
 
 
 def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):
