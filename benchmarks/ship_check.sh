@@ -41,7 +41,7 @@ done
 
 echo "== rule 3: non-plant, leaf flagged, quadrants"
 python benchmarks/ood_eval.py --model "$cand" --data "$data" > "$out/ood.log" 2>&1 || true
-tail -6 "$out/ood.log"
+grep -E "^NON-LEAF|^  ALL|^PlantVillage no-leaf" "$out/ood.log"
 
 echo "== rule 4: JPEG-25-small"
 python benchmarks/answer_eval.py "$base" "$cand" --data-root "$data" \
