@@ -9,6 +9,12 @@ Each recipe fine-tunes EfficientNet-Lite0 from the ImageNet weights on the 640 P
 (train split) with the project's training code, then scores all FGVC8 photos (train and val: 1,000 orchard
 photos, none used for training here) through the runtime's preprocessing for that recipe.
 Prints top-1 and macro-F1 per recipe, and the gain of the new recipe over the old.
+
+`--from-leaves`: also scores each orchard photo as the product answers a field photo
+(`DiagnosisService`: `Predictor.with_leaves`): the mean of the logits of the whole photo and of up to 3 leaves the
+scene detector (model/pests.onnx) boxes in it, each leaf crop through the same preprocessing. The detector was
+trained on lab leaves pasted on field backgrounds (training/scene_synth.py); its backgrounds include FGVC8 train
+photos, so this measures the leaf-cropping step of the product, not a detector blind to orchards.
 """
 from __future__ import annotations
 
@@ -54,7 +60,7 @@ def run(recipe: str, args, train: list[Sample], test: list[Sample], foliage) -> 
     cfg = PreprocessConfig(input_size=args.size, resize_size=args.size)
     locator = LocatorConfig() if use_locator else None
     model = load_pretrained(EfficientNetLite0(len(APPLE)))
-    model.freeze_early(3)
+    model.freeze_early(args.freeze_blocks)
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.02)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
@@ -79,7 +85,44 @@ def run(recipe: str, args, train: list[Sample], test: list[Sample], foliage) -> 
     eval_loader = DataLoader(PhotoDataset(test, EvalTransform(cfg, locator)), batch_size=64, num_workers=args.workers)
     logits, targets = evaluate(model, eval_loader, len(APPLE))
     rep = classification_report(targets, logits.argmax(1), APPLE)
-    return {"recipe": recipe, "top1": rep["top1"], "macro_f1": rep["macro_f1"], "train_s": train_s, "steps": steps}
+    out = {"recipe": recipe, "top1": rep["top1"], "macro_f1": rep["macro_f1"], "train_s": train_s, "steps": steps}
+    if args.leaf_crops is not None:
+        crops, owner = args.leaf_crops
+        crop_loader = DataLoader(PhotoDataset(crops, EvalTransform(cfg, locator)), batch_size=64,
+                                 num_workers=args.workers)
+        crop_logits, _ = evaluate(model, crop_loader, len(APPLE))
+        mixed = logits.copy()
+        for i in range(len(test)):  # the product's vote: the whole photo and its leaves, logits averaged
+            mine = [crop_logits[j] for j in np.flatnonzero(owner == i)]
+            if mine:
+                mixed[i] = np.mean([logits[i], *mine], axis=0)
+        leaf_rep = classification_report(targets, mixed.argmax(1), APPLE)
+        out.update(leaves_top1=leaf_rep["top1"], leaves_macro_f1=leaf_rep["macro_f1"])
+    return out
+
+
+def leaf_crops(test: list[Sample], out_dir: Path, pests: str) -> tuple[list[Sample], np.ndarray]:
+    """Up to 3 leaf crops per test photo from the scene detector, as the service cuts them (LEAF_VOTES,
+    LEAF_MIN_SIDE), written once as PNG files -> (crop samples, index of the test photo each crop came from)."""
+    import cv2
+    from leafscout.model.detect import Detector
+    from leafscout.service import LEAF_MIN_SIDE, LEAF_VOTES
+    det = Detector(pests, threads=2, labeler=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crops, owner, boxed = [], [], 0
+    for i, s in enumerate(test):
+        scene = det.scene(s.path)
+        keep = [k for k in range(len(scene.leaves))
+                if min(scene.leaf_crop(k).shape[:2]) >= LEAF_MIN_SIDE][:LEAF_VOTES]
+        boxed += bool(keep)
+        for k in keep:
+            f = out_dir / f"{i:05d}_{k}.png"
+            if not f.exists():
+                cv2.imwrite(str(f), cv2.cvtColor(scene.leaf_crop(k), cv2.COLOR_RGB2BGR))
+            crops.append(Sample(str(f), s.label, s.dataset))
+            owner.append(i)
+    print(f"scene detector {pests}: leaves boxed in {boxed} of {len(test)} orchard photos, {len(crops)} crops")
+    return crops, np.asarray(owner)
 
 
 def main(argv=None) -> int:
@@ -93,6 +136,13 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--freeze-blocks", type=int, default=3,
+                   help="stem + this many of Lite0's 16 blocks keep their ImageNet weights (the shipped recipe: 3)")
+    p.add_argument("--from-leaves", action="store_true",
+                   help="also score each photo from its whole and up to 3 leaf crops, as the product does")
+    p.add_argument("--pests", default=str(Path(__file__).resolve().parent.parent / "model" / "pests.onnx"),
+                   help="the scene detector for --from-leaves")
+    p.add_argument("--crops-dir", default="runs/cross_domain_leaves", help="where --from-leaves keeps its crops")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     root = Path(args.data_root)
@@ -109,12 +159,16 @@ def main(argv=None) -> int:
     foliage = load_foliage(field, 200, args.seed)
     print(f"train: {len(train)} PlantVillage apple photos; test: {len(test)} FGVC8 orchard photos "
           f"(unseen); {args.epochs} epochs, {args.threads} threads")
+    args.leaf_crops = leaf_crops(test, Path(args.crops_dir), args.pests) if args.from_leaves else None
     results = []
     for recipe in args.recipes:
         r = run(recipe, args, train, test, foliage)
         results.append(r)
         print(f"{recipe:>4}: FGVC8 top-1 {r['top1']:.1%}  macro-F1 {r['macro_f1']:.1%}  "
               f"({r['steps']} steps, {r['train_s']:.0f} s training)", flush=True)
+        if "leaves_top1" in r:
+            print(f"{'':>4}  from the whole photo and its leaves: top-1 {r['leaves_top1']:.1%}  "
+                  f"macro-F1 {r['leaves_macro_f1']:.1%}", flush=True)
     by = {r["recipe"]: r for r in results}
     if "old" in by and "new" in by:
         print(f"new - old: top-1 {100 * (by['new']['top1'] - by['old']['top1']):+.1f} points, "
