@@ -62,7 +62,9 @@ def schema(top_k: int = TOP_K):
                       ("status", pa.string()), ("label", pa.string()), ("confidence", pa.float64()),
                       ("top_k", top), ("error_code", pa.string()), ("error", pa.string()),
                       ("model_version", pa.string()), ("crop", pa.string()), ("crop_note", pa.string()),
-                      ("pest_counts", pa.string()), ("observation_id", pa.int64())])
+                      ("pest_counts", pa.string()), ("observation_id", pa.int64()),
+                      # why the status is what it is (model/results.py); last, and null in parts written before it
+                      ("reason_code", pa.string())])
 
 
 def sha256_of(path: str) -> str:
@@ -127,7 +129,7 @@ class Scorer:
                              ("model_version", None if r is None else r.model_version),
                              ("crop", d.crop), ("crop_note", d.crop_note),
                              ("pest_counts", None if counts is None else json.dumps(counts, sort_keys=True)),
-                             ("observation_id", None)):
+                             ("observation_id", None), ("reason_code", d.reason_code)):
                     cols[k].append(v)
         return pa.table(cols, schema=schema(self.top_k))
 
@@ -202,7 +204,7 @@ class Output:
             w.writerow(["path", "sha256", "status", "label", "confidence"]
                        + [c for i in range(1, top_k + 1) for c in (f"label_{i}", f"probability_{i}")]
                        + ["error_code", "error", "model_version", "crop", "crop_note", "pest_counts",
-                          "observation_id"])
+                          "observation_id", "reason_code"])
             for r in rows:
                 tops = [v for x in (r["top_k"] or [])[:top_k] for v in (x["label"], f"{x['probability']:.4f}")]
                 tops += [""] * (2 * top_k - len(tops))
@@ -210,7 +212,8 @@ class Output:
                 w.writerow(csv_row([r["path"], r["sha256"], r["status"], r["label"] or "", conf, *tops,
                                     r["error_code"] or "", r["error"] or "", r["model_version"] or "",
                                     r["crop"] or "", r["crop_note"] or "", r["pest_counts"] or "",
-                                    "" if r["observation_id"] is None else r["observation_id"]]))
+                                    "" if r["observation_id"] is None else r["observation_id"],
+                                    r.get("reason_code") or ""]))
         os.replace(tmp, self.csv_path)
         return self.csv_path
 

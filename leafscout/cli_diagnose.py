@@ -224,14 +224,14 @@ class _CsvReport:
         self.writer = csv.writer(self.file)
         self.writer.writerow(["path", "status", "label", "confidence"]
                              + [c for i in range(1, top_k + 1) for c in (f"label_{i}", f"probability_{i}")]
-                             + ["reason", "error", "model_version"])
+                             + ["reason", "error", "model_version", "reason_code"])  # appended: old columns keep place
 
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
         conf = "" if r.confidence is None else f"{r.confidence:.4f}"
         from leafscout.safety import csv_row
         self.writer.writerow(csv_row([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
-                                      r.model_version or ""]))
+                                      r.model_version or "", getattr(r, "reason_code", "") or ""]))
         self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
 
     def close(self) -> None:

@@ -260,6 +260,7 @@ def test_batch_bad_files_are_rows_and_reports_are_written(services, tmp_path):
     with open(out, encoding="utf-8-sig") as fh:
         lines = list(csv.reader(fh))
     assert len(lines) == 10 and lines[0][0] == t("col_no", "vi")
+    assert [dict(zip(lines[0], x))["reason_code"] for x in lines[4:7]] == ["unreadable"] * 3  # rows[3:6], errors
     pdf = B.write_pdf(services.advisor, res, "vi", tmp_path / "r.pdf")
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 2000
 

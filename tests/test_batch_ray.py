@@ -167,3 +167,31 @@ def test_unreachable_cluster_is_one_line_not_minutes_of_retries(photos, tmp_path
     assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--address", f"127.0.0.1:{port}"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "cannot reach the Ray cluster" in err, err
+
+
+def test_each_row_says_why_and_an_older_output_folder_still_resumes(photos, tmp_path):
+    """A season's output folder written before rows carried `reason_code` keeps working: the old rows read with
+    an empty code, new rows carry theirs, in Parquet and in the CSV's last column."""
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    import pyarrow.parquet as pq
+
+    from leafscout import batch as B
+    from leafscout.model.results import REASON_CODES
+
+    few = [shutil.copyfile(p, tmp_path / p.name) for p in photos[:3]]
+    B.run(few, tmp_path / "out", engine="local")
+    rows = _rows(tmp_path / "out")
+    assert all(r["reason_code"] in REASON_CODES for r in rows.values())
+    assert all((r["reason_code"] == "") == (r["status"] == "ok") for r in rows.values())
+    for f in B.Output(tmp_path / "out").part_files():  # as an older LeafScout wrote them
+        pq.write_table(pq.read_table(f).drop_columns(["reason_code"]), f)
+    extra = shutil.copyfile(photos[10], tmp_path / "new.jpg")
+    again = B.run(few + [extra], tmp_path / "out", engine="local")
+    assert (again.scored, again.skipped) == (1, 3)
+    with open(tmp_path / "out" / "results.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        csv_rows = {r["path"]: r for r in reader}
+    assert reader.fieldnames[-1] == "reason_code"
+    assert {csv_rows[str(p)]["reason_code"] for p in few} == {""}
+    new = _rows(tmp_path / "out")[str(extra)]
+    assert csv_rows[str(extra)]["reason_code"] == (new["reason_code"] or "") and new["reason_code"] is not None

@@ -78,6 +78,11 @@ def test_csv_report(toy, folder, tmp_path, capsys):
     assert broken["status"] == "error" and "truncated" in broken["error"] and broken["label"] == ""
     ok = next(r for r in rows if r["path"].endswith("ok.jpg"))
     assert ok["label"] == "bean.healthy" and float(ok["confidence"]) > 0.6
+    # why each status is what it is, as a code a spreadsheet can filter on (the last column: old ones keep place)
+    assert list(rows[0])[-1] == "reason_code"
+    assert (broken["reason_code"], ok["reason_code"]) == ("unreadable", "")
+    from leafscout.model.results import REASON_CODES
+    assert {r["reason_code"] for r in rows} <= REASON_CODES
 
 
 def test_batch_goes_past_bad_files(toy, capsys):

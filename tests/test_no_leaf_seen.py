@@ -65,6 +65,10 @@ def test_a_batch_row_names_no_disease(services, tmp_path):
     batch = B.run_batch(services, [str(FAR_AWAY)], workdir=tmp_path, check_paths=False)
     row = B.table(services.advisor, batch, "vi")["data"][0]
     assert t("no_leaf_seen_short", "vi") in row
+    import csv
+    with open(B.write_csv(services.advisor, batch, "vi", tmp_path / "r.csv"), encoding="utf-8-sig") as fh:
+        head, first = list(csv.reader(fh))[:2]
+    assert dict(zip(head, first))["reason_code"] == NO_LEAF_SEEN  # an officer can filter these out in a sheet
 
 
 def test_it_is_not_filed_as_a_diagnosis_without_a_person(services, state):

@@ -207,7 +207,7 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
     for n, item in enumerate(items, 1):
         row = {"no": n, "file": _display(item.name), "path": item.path, "status": "error", "label": None,
                "confidence": None, "top_k": [], "error_code": item.error_code, "error": item.error,
-               "advice_steps": []}
+               "reason_code": "unreadable", "advice_steps": []}
         if item.path and not item.error_code:
             d = next(results)
             r = d.result
@@ -268,12 +268,12 @@ def write_csv(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None =
         w = csv.writer(fh)
         from leafscout.webapp.pests import counts_cell
         w.writerow(csv_row(tab["headers"] + ["label", "status", "confidence", "error_code", "model_version",
-                                             "pest_counts"]))
+                                             "pest_counts", "reason_code"]))
         for shown, r in zip(tab["data"], batch["rows"]):
             w.writerow(csv_row(shown + [r["label"] or "", r["status"],
                                         "" if r["confidence"] is None else f"{r['confidence']:.4f}",
                                         r.get("error_code") or "", batch.get("model_version", ""),
-                                        counts_cell(r.get("pest_counts"))]))
+                                        counts_cell(r.get("pest_counts")), r.get("reason_code") or ""]))
     if ws is not None:
         ws.charge(out.stat().st_size)
     return out
