@@ -61,13 +61,16 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
             js.update(group_name=name, error_code=d.error_code,
                       photos=[{"file": str(x.photo or x.display_name), "status": x.status, "label": x.label,
                                "confidence": None if x.confidence is None else round(float(x.confidence), 4),
-                               "error_code": x.error_code, **x.pests_dict()} for x in each])
+                               "error_code": x.error_code, "reason_code": x.reason_code, **x.pests_dict()}
+                              for x in each])
             if text is not None:
                 js["advice"] = text
             print(json.dumps(js, ensure_ascii=False))
             continue
         head = line(r, d.error_code)
-        print(f"{name}: {head} [{t('group_agree', lang, agree=g['agree'], voted=g['voted'], photos=g['photos'])}]")
+        tally = (t("group_agree", lang, agree=g["agree"], voted=g["voted"], photos=g["photos"]) if g["voted"]
+                 else t("group_no_voter", lang, photos=g["photos"]))  # not "0 of 0 agree"
+        print(f"{name}: {head} [{tally}]")
         for x in each:
             print(f"    {x.display_name}: {line(x.result, x.error_code) if advisor else x.result.summary()}")
         if text:

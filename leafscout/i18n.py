@@ -65,6 +65,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "group_loose": {"vi": "các ảnh lẻ", "en": "photos given"},
     "group_agree": {"vi": "{agree} trên {voted} ảnh lá cho cùng kết quả; nhóm có {photos} ảnh",
                     "en": "{agree} of {voted} leaf photo(s) agree; {photos} photo(s) in the group"},
+    "group_no_voter": {"vi": "không ảnh nào thấy rõ lá; nhóm có {photos} ảnh",
+                       "en": "no photo shows a leaf; {photos} photo(s) in the group"},
     "group_summary": {"vi": "{groups} nhóm, {n} ảnh (mô hình {version})",
                       "en": "{groups} group(s), {n} photo(s) (model {version})"},
     "group_none": {"vi": "không có ảnh nào trong nhóm cho thấy lá", "en": "no photo of the group shows a leaf"},

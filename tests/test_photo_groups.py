@@ -82,9 +82,10 @@ def test_the_cli_gives_one_answer_per_plant_folder(tmp_path, capsys):
     heads = [line for line in out.splitlines() if not line.startswith(" ")]
     assert rc == 0 and len(heads) == 2 and "2 group(s), 4 photo(s)" in err
     assert heads[0].startswith("plantA: bean.healthy") and "leaf photo(s) agree; 3 photo(s)" in heads[0]
-    assert heads[1].startswith("plantB: not a leaf") and "0 of 0 leaf photo(s)" in heads[1]
+    assert heads[1].startswith("plantB: not a leaf") and "[no photo shows a leaf; 1 photo(s) in the group]" in heads[1]
     rc = main(["diagnose", "--model", toy, "--group", "--json", str(tmp_path / "plantA")])
     row = json.loads(capsys.readouterr().out)
     assert rc == 0 and row["group_name"] == "plantA" and row["group"]["photos"] == 3 and len(row["photos"]) == 3
+    assert [p["reason_code"] for p in row["photos"]].count("") == 2  # the two sure photos; each says why
     rc = main(["diagnose", "--model", toy, "--group", "--log", "Doi A", str(tmp_path / "plantA")])
     assert rc == 2 and "--group" in capsys.readouterr().err
