@@ -45,3 +45,10 @@ def test_unreadable_or_unmapped_input_says_what_was_expected(tmp_path):
     assert out.returncode == 2 and "leafscout diagnose --json" in out.stderr and "Traceback" not in out.stderr
     out = _run(tmp_path, [_row("/nowhere/x.jpg", "rice.blast")])
     assert out.returncode == 2 and "labels.yaml" in out.stderr
+
+
+def test_ship_check_refuses_a_missing_model_in_one_line(tmp_path):
+    out = subprocess.run(["bash", str(REPO / "benchmarks" / "ship_check.sh"), str(tmp_path / "none.onnx")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "no such model file" in out.stderr and out.stderr.count("\n") == 1
+    assert not (tmp_path / "ship_check").exists()  # nothing measured, nothing written
