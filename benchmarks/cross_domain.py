@@ -112,13 +112,12 @@ def leaf_crops(test: list[Sample], out_dir: Path, pests: str) -> tuple[list[Samp
     crops, owner, boxed = [], [], 0
     for i, s in enumerate(test):
         scene = det.scene(s.path)
-        keep = [k for k in range(len(scene.leaves))
-                if min(scene.leaf_crop(k).shape[:2]) >= LEAF_MIN_SIDE][:LEAF_VOTES]
-        boxed += bool(keep)
-        for k in keep:
+        _, kept = scene.leaves_with_crops(LEAF_VOTES, LEAF_MIN_SIDE)
+        boxed += bool(kept)
+        for k, crop in enumerate(kept):
             f = out_dir / f"{i:05d}_{k}.png"
             if not f.exists():
-                cv2.imwrite(str(f), cv2.cvtColor(scene.leaf_crop(k), cv2.COLOR_RGB2BGR))
+                cv2.imwrite(str(f), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
             crops.append(Sample(str(f), s.label, s.dataset))
             owner.append(i)
     print(f"scene detector {pests}: leaves boxed in {boxed} of {len(test)} orchard photos, {len(crops)} crops")

@@ -44,6 +44,7 @@ from leafscout.model.detect import Detector  # noqa: E402
 from leafscout.model.imageio import read_image  # noqa: E402
 from leafscout.model.labels import load_label_map  # noqa: E402
 from leafscout.model.runtime import Predictor  # noqa: E402
+from leafscout.service import LEAF_MIN_SIDE  # noqa: E402
 from leafscout.training.data import discover  # noqa: E402
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -54,10 +55,9 @@ WAYS = ("whole", "mean", "leaf", "severe", "field")
 
 def answers(pred: Predictor, rgb: np.ndarray, scene, max_leaves: int) -> dict[str, str]:
     whole = pred.predict(rgb)
-    keep = [i for i in range(len(scene.leaves)) if min(scene.leaf_crop(i).shape[:2]) >= 32][:max_leaves]
-    crops = [scene.leaf_crop(i) for i in keep]
+    leaves, crops = scene.leaves_with_crops(max_leaves, LEAF_MIN_SIDE)
     named = [pred.predict(c) for c in crops]
-    both = pred.with_leaves(whole, [scene.leaves[i] for i in keep], crops)  # the service's answer, field photo
+    both = pred.with_leaves(whole, leaves, crops)  # the service's answer, field photo
     out = {"whole": whole.label, "mean": both.label}
     out["leaf"] = named[0].label if named else whole.label
     sick = [r for r in [whole] + named if r.status == "ok" and r.label and not r.label.endswith(".healthy")]

@@ -545,12 +545,10 @@ class DiagnosisService:
             scene = self._scene(photo if photo is not None else path)
             # a photo the classifier sees no plant in stays so: a cat's ear boxed as a leaf must not vote
             if scene is not None and scene.leaves and result.framing == "whole" and result.status != "not_a_leaf":
-                keep = [i for i in range(len(scene.leaves))
-                        if min(scene.leaf_crop(i).shape[:2]) >= LEAF_MIN_SIDE][:LEAF_VOTES]
+                leaves, crops = scene.leaves_with_crops(LEAF_VOTES, LEAF_MIN_SIDE)
                 try:
-                    if keep:
-                        result = self.predictor.with_leaves(result, [scene.leaves[i] for i in keep],
-                                                            [scene.leaf_crop(i) for i in keep])
+                    if leaves:
+                        result = self.predictor.with_leaves(result, leaves, crops)
                 except Exception:  # the whole photo's answer stands
                     pass
         detail = strip_paths(result.error, path) if result.error else None

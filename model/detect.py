@@ -95,6 +95,19 @@ class Scene:
         x1, y1 = int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))
         return np.ascontiguousarray(self.photo[y0:y1, x0:x1])
 
+    def leaves_with_crops(self, most: int, min_side: int) -> tuple[list, list[np.ndarray]]:
+        """Up to `most` leaves, highest score first, whose crop is at least `min_side` px a side, and those crops
+        (each cut once): the leaves that may vote on a field photo's answer."""
+        leaves, crops = [], []
+        for i, leaf in enumerate(self.leaves):
+            if len(leaves) == most:
+                break
+            crop = self.leaf_crop(i)
+            if min(crop.shape[:2]) >= min_side:
+                leaves.append(leaf)
+                crops.append(crop)
+        return leaves, crops
+
 
 @dataclass(frozen=True)
 class Letterbox:

@@ -529,3 +529,18 @@ def test_the_cli_says_what_each_leaf_showed():
     from leafscout.service import default_advisor
     vi = leaves_line(leaves, "vi", default_advisor(model_path=None))
     assert vi.startswith("các lá đã xem") and "L1 " in vi and "91%" in vi and "tomato." not in vi
+
+
+def test_the_leaves_that_vote_are_the_best_big_enough_ones_each_cut_once():
+    """A field photo's answer weighs at most LEAF_VOTES leaves, highest score first, skipping boxes too small to
+    show a lesion; the service and the benchmarks take them from one place."""
+    from leafscout.model.detect import Leaf, Scene
+    photo = np.zeros((200, 300, 3), np.uint8)
+    leaves = [Leaf(0.9, (0, 0, 100, 100)), Leaf(0.8, (10, 10, 20, 20)), Leaf(0.7, (100, 50, 250, 190)),
+              Leaf(0.6, (200, 0, 299, 60))]
+    scene = Scene(pests=[], leaves=leaves, photo=photo)
+    kept, crops = scene.leaves_with_crops(2, 32)
+    assert kept == [leaves[0], leaves[2]]  # the 10-px box (with its margin still under 32 px) does not vote
+    assert [c.shape[:2] for c in crops] == [scene.leaf_crop(0).shape[:2], scene.leaf_crop(2).shape[:2]]
+    assert scene.leaves_with_crops(9, 32)[0] == [leaves[0], leaves[2], leaves[3]]
+    assert scene.leaves_with_crops(3, 1000) == ([], [])
