@@ -1,7 +1,8 @@
-"""Where a second set of weights for crushed JPEGs beats the shipped one: the route's quality limit, measured.
+"""Where a second set of weights for crushed JPEGs would beat the shipped one, per dataset, size and JPEG quality.
 
-A photo sent through a messaging app arrives shrunk and saved at a low JPEG quality; the file's own quantization
-table says how low (`model.imageio.jpeg_quality`). This benchmark renders every val photo of every dataset at
+A photo sent through a messaging app arrives shrunk and saved at a low JPEG quality; a JPEG's quantization table
+says how low, so a runtime could route such photos to weights trained for them (tried in round 10,
+docs/ship_rules/jpeg-route-2026-12-07.md: no quality where such weights won everywhere). This benchmark renders every val photo of every dataset at
 each scale x quality of a grid (resized with INTER_AREA, then JPEG-encoded, as `answer_eval.small_jpeg`), runs
 both models on the same bytes, and prints raw top-1 per dataset and cell, the difference in photos, and the
 route limit Q the ship rule asks for (docs/ship_rules/jpeg-route-2026-12-07.md): the largest quality q such that
@@ -43,7 +44,7 @@ def route_limit(table: dict, qualities: list[int], slack: int) -> int | None:
 
 
 def run(model_a: str, model_b: str, samples, labels: list[str], qualities, scales, threads: int, chunk: int = 32):
-    a, b = (Predictor(m, threads=threads, route=False) for m in (model_a, model_b))
+    a, b = (Predictor(m, threads=threads) for m in (model_a, model_b))
     if a.labels != b.labels or a.labels != labels:
         raise SystemExit("the two models and datasets/labels.yaml must share one label list")
     table: dict = {}

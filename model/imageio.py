@@ -61,7 +61,6 @@ class ImageInfo:
     orientation: int   # EXIF orientation tag, 1 when absent
     channels: int = 3          # samples per pixel the decoder produces
     bytes_per_sample: int = 1  # 2 for 16-bit PNG/TIFF, 4 for 32-bit integer or float
-    jpeg_quality: int | None = None  # estimated IJG quality of a JPEG (`jpeg_quality`), None for other formats
 
     @property
     def pixels(self) -> int:
@@ -78,39 +77,6 @@ _MODE_LAYOUT = {  # PIL mode -> (channels the decoder produces, bytes per sample
     "RGBA": (4, 1), "RGBa": (4, 1), "RGBX": (4, 1), "CMYK": (4, 1), "YCbCr": (3, 1), "LAB": (3, 1),
     "HSV": (3, 1), "I": (1, 4), "F": (1, 4), "I;16": (1, 2), "I;16B": (1, 2), "I;16L": (1, 2), "I;16N": (1, 2),
 }
-
-
-# The IJG (libjpeg) luminance quantization table at quality 50, in natural order (ITU-T T.81, Annex K.1)
-_IJG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-                      14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
-                      92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
-
-
-def _ijg_tables() -> np.ndarray:
-    """[100, 64]: the luminance table libjpeg writes at quality 1..100, each sorted (so zigzag or natural order,
-    as PIL versions differ, compare alike)."""
-    rows = []
-    for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        rows.append(np.sort(np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)))
-    return np.stack(rows)
-
-
-_IJG_SORTED = _ijg_tables()
-
-
-def jpeg_quality(im: Image.Image) -> int | None:
-    """The IJG quality 1-100 whose luminance table is nearest the file's own, or None (not a JPEG, no table).
-
-    A messaging app re-saves a photo at quality 30-70 after shrinking it; a phone camera saves at 85-95. The
-    table is in the header, so this costs no decoding. Encoders with their own tables (phones, Photoshop) get
-    the IJG quality whose table is closest, which is what the route in `model.runtime` needs: how coarse the
-    8x8 blocks were quantized, not the encoder's slider value."""
-    tables = getattr(im, "quantization", None)
-    if im.format != "JPEG" or not tables or 0 not in tables or len(tables[0]) != 64:
-        return None
-    t = np.sort(np.asarray(tables[0], dtype=np.float64))
-    return int(np.argmin(np.abs(_IJG_SORTED - t).sum(axis=1))) + 1
 
 
 def _layout(im: Image.Image, data: bytes) -> tuple[int, int]:
@@ -286,18 +252,14 @@ def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
         if min(w, h) < min_side:
             raise ImageError(f"{name} is only {w}x{h} pixels; expected at least {min_side} px on each side. "
                              f"Send the original photo, not a thumbnail", "too_small")
-        try:
-            quality = jpeg_quality(im)
-        except Exception:  # a damaged table only loses the estimate, never the photo
-            quality = None
-        info = ImageInfo(fmt, w, h, mode, 1, channels, sample, quality)
+        info = ImageInfo(fmt, w, h, mode, 1, channels, sample)
         # a big JPEG is decoded at 1/2..1/8 size; everything else at full size, with all its bits
         _check_decoded_size(info, name, _reduction(info, min_short_side), max_decoded_bytes)
         try:
             orientation = int(im.getexif().get(0x0112, 1) or 1)
         except Exception:  # a broken EXIF block must not sink an otherwise good photo
             orientation = 1
-    return ImageInfo(fmt, w, h, mode, orientation if 1 <= orientation <= 8 else 1, channels, sample, quality)
+    return ImageInfo(fmt, w, h, mode, orientation if 1 <= orientation <= 8 else 1, channels, sample)
 
 
 def _reduction(info: ImageInfo, min_short_side: int | None) -> int:
@@ -409,21 +371,12 @@ def read_image(source, *, min_short_side: int | None = None, max_pixels: int = M
     shorter side stays >= this (the runtime passes the preprocessing resize size). Numpy arrays are taken
     as RGB (or gray / RGBA) and are only validated and converted.
     """
-    return read_photo(source, min_short_side=min_short_side, max_pixels=max_pixels, min_side=min_side,
-                      max_decoded_bytes=max_decoded_bytes)[0]
-
-
-def read_photo(source, *, min_short_side: int | None = None, max_pixels: int = MAX_PIXELS,
-               min_side: int = MIN_SIDE, max_decoded_bytes: int = MAX_DECODED_BYTES
-               ) -> tuple[np.ndarray, ImageInfo | None]:
-    """`read_image`, and what the file's header said (`ImageInfo`: format, size, JPEG quality), or None for a
-    numpy array or PIL image, which carry no file."""
     if isinstance(source, np.ndarray):
         rgb = to_rgb_uint8(source)
         if min(rgb.shape[:2]) < min_side:
             raise ImageError(f"the image is only {rgb.shape[1]}x{rgb.shape[0]} pixels; expected at least "
                              f"{min_side} px on each side", "too_small")
-        return rgb, None
+        return rgb
     if isinstance(source, Image.Image):  # may still be lazy: check what it would decode to first
         w, h = source.size
         if w * h > max_pixels:
@@ -432,7 +385,7 @@ def read_photo(source, *, min_short_side: int | None = None, max_pixels: int = M
         channels, _ = _layout(source, b"")
         _check_decoded_size(ImageInfo(source.format or "PIL", w, h, source.mode, 1, channels, 1), "the image", 1,
                             max_decoded_bytes)
-        return read_image(_pil_array(source), min_side=min_side), None
+        return read_image(_pil_array(source), min_side=min_side)
     data, name = _load_bytes(source)
     info = _check_bytes(data, name, max_pixels, min_side, max_decoded_bytes, min_short_side)
-    return _decode(data, info, name, min_short_side), info
+    return _decode(data, info, name, min_short_side)

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from leafscout.model.imageio import ImageError, ImageInfo, read_image, read_photo
+from leafscout.model.imageio import ImageError, read_image
 from leafscout.model.locate import Located, LocatorConfig, locate, plant_share
 from leafscout.model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
 from leafscout.model.results import NO_LEAF_SEEN, Result
@@ -58,9 +58,7 @@ def _softmax_energy(logits: np.ndarray, t: float) -> tuple[np.ndarray, float]:
 class Predictor:
     """Loads the model once; `predict` for one photo, `predict_many` for a folder's worth."""
 
-    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None, route: bool = True):
-        """`route`: use the companion weights for crushed JPEGs (`<model>.lowq.onnx`, model/lowq.py) when
-        they are there and fit this model; False answers every photo with these weights alone."""
+    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
         import onnxruntime as ort  # here, not at import: `leafscout --help` must stay instant
 
         self.path = Path(path) if path is not None else default_model_path()
@@ -77,42 +75,6 @@ class Predictor:
                              f"re-download or re-export it") from None
         self.threads = threads
         self._read_metadata()
-        self.lowq: Predictor | None = None
-        self.route_max_quality: int | None = None
-        self.lowq_note = ""
-        if route:
-            self._attach_lowq()
-
-    def _attach_lowq(self) -> None:
-        """Load `<model>.lowq.onnx` if it is there; a stale or unfit one is left out with a warning, never an
-        error: the main weights answer every photo, as they would without it."""
-        from leafscout.model import lowq
-        p = lowq.lowq_path(self.path)
-        if not p.is_file():
-            return
-        try:
-            other = Predictor(p, self.threads, route=False)
-            why = lowq.mismatch(self, other)
-        except ModelError as exc:
-            why = str(exc)
-        if why:
-            import warnings
-            self.lowq_note = f"{p.name} not used: {why}"
-            warnings.warn(f"{self.lowq_note}; every photo is answered by {self.path.name}. Refit it: "
-                          f"python -m leafscout.model.lowq install CANDIDATE --max-quality Q", stacklevel=3)
-            return
-        self.lowq, self.route_max_quality = other, int(other.meta["route_max_quality"])
-
-    def weights_for(self, info: ImageInfo | None) -> "Predictor":
-        """The weights that answer a photo: the low-quality ones for a JPEG at or below the route limit (its
-        quantization table, read from the header), these for everything else."""
-        if (self.lowq is not None and info is not None and info.jpeg_quality is not None
-                and info.jpeg_quality <= self.route_max_quality):
-            return self.lowq
-        return self
-
-    def _weights_of(self, result: Result) -> "Predictor":
-        return self.lowq if self.lowq is not None and result.model_version == self.lowq.version else self
 
     def _read_metadata(self) -> None:
         raw = self.session.get_modelmeta().custom_metadata_map
@@ -153,11 +115,6 @@ class Predictor:
     def load(self, image) -> np.ndarray:
         """Decode through the image gate; big JPEGs come back reduced but never below the resize size."""
         return read_image(image, min_short_side=self.cfg.resize_size)
-
-    def load_photo(self, image) -> tuple[np.ndarray, "Predictor"]:
-        """`load`, and the weights that should answer it (`weights_for` the file's header)."""
-        rgb, info = read_photo(image, min_short_side=self.cfg.resize_size)
-        return rgb, self.weights_for(info)
 
     @property
     def crops(self) -> list[str]:
@@ -334,13 +291,12 @@ class Predictor:
         import dataclasses
         if whole.status == "error" or whole.logits is None or not leaves:
             return whole
-        net = self._weights_of(whole)  # a crushed JPEG's leaves are crushed too: the same weights name them
         # the leaves in one batch: each through the same locator and geometry as a photo of its own
-        batch = np.concatenate([net.views(c, False)[0] for c in crops])
-        logits, _ = net.infer(batch)
-        named = [net.decide(lg, top_k, plant_share(c), whole.crop) for lg, c in zip(logits, crops)]
+        batch = np.concatenate([self.views(c, False)[0] for c in crops])
+        logits, _ = self.infer(batch)
+        named = [self.decide(lg, top_k, plant_share(c), whole.crop) for lg, c in zip(logits, crops)]
         mean = np.mean(np.concatenate([whole.logits[None], logits]), axis=0)
-        d = net.decide(mean, top_k, whole.plant_share, whole.crop)
+        d = self.decide(mean, top_k, whole.plant_share, whole.crop)
         each = [{"box": [round(float(v), 1) for v in lf.box], "score": round(float(lf.score), 4), "label": r["label"],
                  "confidence": None if r["confidence"] is None else round(float(r["confidence"]), 4),
                  "status": r["status"]} for lf, r in zip(leaves, named)]
@@ -354,17 +310,17 @@ class Predictor:
         `crop` ("coffee"): the grower says which plant this is; the answer keeps to its labels."""
         crop = self.check_crop(crop)
         t0 = time.perf_counter()
-        rgb, net = self.load_photo(image)
+        rgb = self.load(image)
         t1 = time.perf_counter()
-        located = net.locate(rgb)
-        x, view = net.views(rgb, tta, located)
+        located = self.locate(rgb)
+        x, view = self.views(rgb, tta, located)
         plant = plant_share(rgb)
         t2 = time.perf_counter()
-        logits, cam = net.infer(x)
+        logits, cam = self.infer(x)
         t3 = time.perf_counter()
         if path is None and isinstance(image, (str, os.PathLike)):
             path = str(image)
-        return net._result(path, logits, cam[0], view, top_k,
+        return self._result(path, logits, cam[0], view, top_k,
                             {"decode": (t1 - t0) * 1e3, "preprocess": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3},
                             located, plant, crop, rgb)
 
@@ -392,11 +348,11 @@ class Predictor:
         def prepare(item):
             t0 = time.perf_counter()
             try:
-                rgb, net = self.load_photo(item)
+                rgb = self.load(item)
                 t1 = time.perf_counter()
-                located = net.locate(rgb)
-                x, view = net.views(rgb, tta, located)
-                extra = (located, plant_share(rgb), rgb if heatmap else None, net)
+                located = self.locate(rgb)
+                x, view = self.views(rgb, tta, located)
+                extra = (located, plant_share(rgb), rgb if heatmap else None)
             except ImageError as exc:
                 return item, None, None, str(exc), {}, None
             except Exception as exc:  # never let one photo end a thousand-photo run
@@ -421,25 +377,25 @@ class Predictor:
                 if not pending:
                     return
                 ready = []
+                views = 0
                 while pending and len(ready) < batch_size:
                     ready.append(pending.popleft().result())
                 good = [r for r in ready if r[3] is None]
                 outputs = {}
-                for net in {id(r[5][3]): r[5][3] for r in good}.values():  # one batch per set of weights
-                    group = [r for r in good if r[5][3] is net]
-                    batch = np.concatenate([r[1] for r in group])
+                if good:
+                    batch = np.concatenate([r[1] for r in good])
                     t0 = time.perf_counter()
                     try:
-                        logits, cam = net.infer(batch)
+                        logits, cam = self.infer(batch)
                         error = None
                     except Exception as exc:
                         error = f"inference failed ({type(exc).__name__}: {exc})"
-                    per = (time.perf_counter() - t0) * 1e3 / len(group)
-                    views = 0
-                    for r in group:
+                    per = (time.perf_counter() - t0) * 1e3 / len(good)
+                    for r in good:
                         v = r[1].shape[0]
                         outputs[id(r)] = (None, None, error) if error else (logits[views:views + v], cam[views], None)
                         views += v
+                    for r in good:
                         r[4]["infer"] = per
                 for r in ready:
                     item, _, view, err, timing, extra = r
@@ -448,8 +404,8 @@ class Predictor:
                     if err is not None:
                         yield Result.failed(name(item), err, self.version)
                         continue
-                    located, plant, photo, net = extra
-                    yield net._result(name(item), lg, cm if heatmap else None, view if heatmap else None,
+                    located, plant, photo = extra
+                    yield self._result(name(item), lg, cm if heatmap else None, view if heatmap else None,
                                        top_k, timing, located, plant, crop, photo)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -473,7 +429,4 @@ class Predictor:
             "created": self.meta.get("created"),
             "note": self.meta.get("note"),
             "threads": self.threads,
-            "lowq": None if self.lowq is None else {
-                "version": self.lowq.version, "path": str(self.lowq.path), "route_max_quality": self.route_max_quality},
-            "lowq_note": self.lowq_note or None,
         }
