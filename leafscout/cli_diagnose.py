@@ -183,12 +183,17 @@ def _why_uncertain(r, lang: str, advisor, threshold) -> str:
 
 
 def _crop_note(d, lang: str, advisor) -> str | None:
-    """The runtime's "this photo looks like another crop" note in `lang` (English: as the runtime wrote it)."""
+    """The runtime's "this photo looks like another crop" note in `lang` (English: as the runtime wrote it), or the
+    service's "the plot grows a crop the model cannot name" note, with the plot's own crop text."""
     if not d.crop_note:
         return None
+    from leafscout.i18n import crop_name, pct, problem_name, t
+    from leafscout.model.results import CROP_NOT_LEARNED
+    if d.reason_code == CROP_NOT_LEARNED:
+        label = problem_name(advisor, d.label, lang) if advisor is not None else d.label
+        return t("crop_not_learned", lang, crop=d.info.plot_crop, label=label)
     if lang == "en" or advisor is None:
         return d.crop_note
-    from leafscout.i18n import crop_name, pct, t
 
     def crop(c):  # mid-sentence: "giống cà phê hơn là cà chua"
         name = crop_name(advisor, c, lang)
@@ -300,6 +305,10 @@ def cmd_diagnose(args) -> int:
                                     copper_7y=args.copper_used_7y, top_k=args.top_k, tta=args.tta,
                                     heatmap=heat_dir is not None)
         first = next(results, None)
+        if first is not None and first.crop_from == "plot":
+            from leafscout.i18n import crop_name
+            print(f"leafscout diagnose: {t('crop_from_plot', lang, plot=repr(args.log), crop=crop_name(svc.advisor, first.crop, lang))}",
+                  file=sys.stderr)
     except ServiceError as exc:
         if report:
             report.close()

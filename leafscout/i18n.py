@@ -39,6 +39,12 @@ STRINGS: dict[str, dict[str, str]] = {
                "en": "retake a closer, sharp photo of one leaf in daylight"},
     "crop_note": {"vi": "ảnh này giống {other} ({p}) hơn là {crop}; kiểm tra lại cây trồng đã chọn",
                   "en": "the photo looks more like {other} ({p}) than {crop}; check the crop you chose"},
+    "crop_not_learned": {"vi": "lô này trồng {crop}: LeafScout chưa gọi tên được vấn đề của cây này qua ảnh; {label} "
+                               "chỉ là kết quả gần nhất của cây khác, đừng xử lý theo kết quả này",
+                         "en": "the plot grows {crop}: LeafScout cannot name its problems from a photo yet; {label} "
+                               "is only the nearest match from another crop: do not act on it"},
+    "crop_from_plot": {"vi": "cây trồng lấy theo lô {plot}: {crop} (dùng --crop để chọn cây khác)",
+                       "en": "crop taken from plot {plot}: {crop} (--crop chooses another)"},
     "insects": {"vi": "Côn trùng: {n} con {name}: {text}", "en": "insects: {n} x {label}: {text}"},
     "unknown_insect": {"vi": "loài côn trùng chưa có trong cơ sở dữ liệu ({crop})",
                        "en": "an insect the knowledge base has no entry for ({crop})"},

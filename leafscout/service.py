@@ -27,6 +27,7 @@ from .errors import ServiceError, image_error_code, strip_paths
 from .model import results as _results  # light: no numpy, no model
 
 NO_LEAF_SEEN = _results.NO_LEAF_SEEN  # the front ends (app, batch) read reason codes through the service
+CROP_NOT_LEARNED = _results.CROP_NOT_LEARNED  # set here: a plot crop the model has no labels for
 
 DB_ENV = "LEAFSCOUT_DB"
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
@@ -184,6 +185,7 @@ class Diagnosis:
     error_detail: str | None = None    # English, no server paths
     crop: str | None = None
     crop_note: str | None = None
+    crop_from: str | None = None       # "given" (crop named with the photo), "plot" (the plot's crop), None
     framing: str | None = None
     photo: str | None = None           # the path it was read from (server side; never shown)
     display_name: str | None = None
@@ -245,7 +247,7 @@ class Diagnosis:
              "top_k": [] if r is None else [{"label": a, "probability": round(float(p), 4)} for a, p in r.top_k],
              "error_code": self.error_code, "error": self.error_detail, "reason_code": self.reason_code,
              "model_version": None if r is None else r.model_version,
-             "crop": self.crop, "crop_note": self.crop_note, "framing": self.framing,
+             "crop": self.crop, "crop_note": self.crop_note, "crop_from": self.crop_from, "framing": self.framing,
              "file": self.display_name,
              "context": self.info.to_dict(), "copper": self.copper_decision(),
              "observation_id": self.observation_id}
@@ -279,6 +281,7 @@ class DiagnosisService:
         self._predictor = predictor
         self._log = log
         self._advisor = None
+        self._crop_phrases = None  # plot crop text -> crop id (built once from the knowledge base's crop names)
         self._pests_model_path = pests_model_path
         self._detector = detector
         self._detector_checked = detector is not None
@@ -371,6 +374,48 @@ class DiagnosisService:
             crops = sorted({lab.split(".", 1)[0] for lab in pred.labels})
         bg = getattr(pred, "background_label", "background.no_leaf").split(".", 1)[0]
         return [c for c in crops if c != bg]
+
+    def plot_crop(self, info) -> str | None:
+        """The crop id the plot's own crop text names (leafscout/plot_crop.py): one of the knowledge base's crops,
+        known to the model or not; None without a plot or when the text names no single crop."""
+        text = getattr(info, "plot_crop", None)
+        if not text:
+            return None
+        if self._crop_phrases is None:
+            from leafscout.model.runtime import CROP_ALIASES
+            from .plot_crop import crop_phrases
+            bg = getattr(self.predictor, "background_label", "background.no_leaf").split(".", 1)[0]
+            self._crop_phrases = crop_phrases({c: n for c, n in self.advisor.kb.crops.items() if c != bg},
+                                              CROP_ALIASES)
+        from .plot_crop import resolve_crop
+        return resolve_crop(text, self._crop_phrases)
+
+    def _steer(self, crop, info) -> tuple[str | None, str | None, str | None]:
+        """(crop for the model, where it came from, a plot crop the model has no labels for). A crop named with the
+        photo wins; else the plot's crop keeps the answer to its labels, as if named, when the model knows it."""
+        if crop:
+            return crop, "given", None
+        planted = self.plot_crop(info)
+        if planted is None:
+            return None, None, None
+        if planted in self.crops:
+            return planted, "plot", None
+        return None, None, planted
+
+    def _not_learned(self, d: Diagnosis, planted: str | None, ctx) -> Diagnosis:
+        """The plot grows a crop the model has no labels for (longan, plum, custard apple): an "ok" answer with
+        another crop's label is that crop's nearest match, not a diagnosis, so it becomes uncertain
+        (`crop_not_learned`) with no advice to act on; the grower picks the plot crop's entry by eye."""
+        import dataclasses
+        r = d.result
+        if planted is None or r is None or r.status != "ok" or not r.label or r.label.split(".", 1)[0] == planted:
+            return d
+        reason = (f"the plot grows {planted}, whose problems LeafScout cannot name from a photo yet; "
+                  f"{r.label} is the nearest match among the crops it knows")
+        d.result = dataclasses.replace(r, status="uncertain", reason=reason, reason_code=CROP_NOT_LEARNED)
+        d.crop_note = reason
+        d.advice = None
+        return d
 
     def warm_up(self) -> None:
         """Load model and knowledge base now, so the first request does not wait."""
@@ -486,6 +531,7 @@ class DiagnosisService:
         crop = self.check_crop(crop)
         if ctx is None:
             ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        crop, crop_from, planted = self._steer(crop, info)
         path = os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None
         name = display_name or (os.path.basename(path) if path else None)
         try:
@@ -495,17 +541,20 @@ class DiagnosisService:
             code = image_error_code(exc, path)
         else:
             code = None
-        d = self._wrap(result, ctx, info, crop, path, name, code, photo=photo)
+        d = self._not_learned(self._wrap(result, ctx, info, crop, path, name, code, photo=photo), planted, ctx)
+        d.crop_from = crop_from if d.crop else None
         if record and plot:
             self.record(d, plot, confirmed_by=confirmed_by)
         return d
 
     def diagnose_many(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
                       copper_year=None, copper_7y=None, top_k: int = 3, tta: bool = False, heatmap: bool = False,
-                      names: list | None = None, ctx_info: tuple | None = None) -> Iterator[Diagnosis]:
+                      names: list | None = None, ctx_info: tuple | None = None, steer: tuple | None = None
+                      ) -> Iterator[Diagnosis]:
         """Many photos in order (batched inference); the context is worked out once (or given as ctx_info)."""
         crop = self.check_crop(crop)
         ctx, info = ctx_info or self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
+        crop, crop_from, planted = steer or self._steer(crop, info)
         photos = list(photos)
         kw = {}
         import inspect
@@ -515,7 +564,9 @@ class DiagnosisService:
             path = os.fspath(photos[i]) if isinstance(photos[i], (str, os.PathLike)) else None
             name = names[i] if names else (os.path.basename(path) if path else None)
             code = image_error_code(r.error, path) if r.status == "error" else None
-            yield self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i])
+            d = self._not_learned(self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i]), planted, ctx)
+            d.crop_from = crop_from if d.crop else None
+            yield d
 
     def diagnose_group(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
                        copper_year=None, copper_7y=None, top_k: int = 3, names: list | None = None
@@ -530,12 +581,15 @@ class DiagnosisService:
             raise ServiceError("no_photo", "no photo was given")
         crop = self.check_crop(crop)
         ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
-        each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info)))
+        steer = self._steer(crop, info)
+        crop, crop_from, planted = steer
+        each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info), steer=steer))
         combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
         code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
-                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note)
-        return d, each
+                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note,
+                      crop_from=crop_from if crop else None)
+        return self._not_learned(d, planted, ctx), each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None

@@ -12,9 +12,12 @@ if TYPE_CHECKING:  # annotations only: the service and the app import this modul
 # from afar, a blur): the status is "uncertain" (a plant photo is never "not a leaf"), `label` the background
 # label and `top_k` the nearest leaf labels, which hold almost nothing: no front end offers them as a guess.
 NO_LEAF_SEEN = "no_leaf_seen"
+# Set by the diagnosis service, not the model: the photo was recorded against a plot whose crop the model has no
+# labels for (longan, plum), so its "ok" answer with another crop's label is only the nearest match: uncertain.
+CROP_NOT_LEARNED = "crop_not_learned"
 # Every `Result.reason_code` (see its docstring); "" for ok.
 REASON_CODES = frozenset({"", NO_LEAF_SEEN, "unfamiliar", "unnamed_problem", "low_confidence", "no_leaf_class",
-                          "no_plant_colour", "no_leaf_in_group", "unreadable"})
+                          "no_plant_colour", "no_leaf_in_group", "unreadable", CROP_NOT_LEARNED})
 
 @dataclass
 class Result:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from leafscout.errors import ServiceError
-from leafscout.service import NO_LEAF_SEEN
+from leafscout.service import CROP_NOT_LEARNED, NO_LEAF_SEEN
 from leafscout.safety import html_text
 
 from .i18n import norm_lang, t
@@ -147,6 +147,8 @@ def readvise(services, state, plot=None, organic=None, days=None, copper_7y=None
     """The state with its advice worked out again for a changed context form (the model does not run)."""
     if not state or state.get("status") == "error" or not state.get("label"):
         return state
+    if state.get("reason_code") == CROP_NOT_LEARNED:  # another crop's nearest label: no advice to work out
+        return state
     try:
         ctx, info = context_for(services, plot, organic, days, copper_7y)
         label = state["label"] if state["status"] != "not_a_leaf" else (state["label"] or "background.no_leaf")
@@ -218,6 +220,10 @@ def render_card(services, state: dict | None, lang: str) -> str:
         guess = ""
         if status == "uncertain" and state.get("label") and not no_leaf_seen:
             guess = f'<p>{h(problem_name(adv, state["label"], lang))}?</p>'
+        if state.get("reason_code") == CROP_NOT_LEARNED:  # the photo is fine: the model does not know this crop
+            planted = (state.get("context") or {}).get("plot_crop") or "?"
+            return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
+                    f'{guess}<p>{h(t("crop_not_learned_why", lang, crop=planted))}</p></div>')
         return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
                 f'{guess}<p>{h(why)}</p><p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
     advice = _advice(state)

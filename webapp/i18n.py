@@ -54,6 +54,12 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "ảnh bị mờ?).",
                          "en": "The photo has plant colour but the model sees no single leaf in it (grass, plants "
                                "far away or a blurred photo?)."},
+    "crop_not_learned_why": {"vi": "Lô này trồng {crop}: LeafScout chưa gọi tên được vấn đề của cây này qua ảnh. "
+                                    "Kết quả trên chỉ là kết quả gần nhất của một cây khác: đừng xử lý theo nó, hãy "
+                                    "tự xem kỹ lá.",
+                             "en": "This plot grows {crop}: LeafScout cannot name its problems from a photo yet. The "
+                                   "answer above is only the nearest match from another crop: do not act on it, look "
+                                   "at the leaf yourself."},
     "no_leaf_seen_short": {"vi": "không thấy rõ chiếc lá nào", "en": "no single leaf seen"},
     "not_a_leaf_why": {"vi": "Ảnh này không giống ảnh lá cây mà máy đã học.",
                        "en": "This photo does not look like the crop leaves the model learned."},
