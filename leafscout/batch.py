@@ -96,12 +96,15 @@ class Scorer:
     `done`: {(path, sha256)} already in the output; those photos are hashed, found there, and not scored."""
 
     def __init__(self, model_path=None, threads: int | None = 1, crop: str | None = None, top_k: int = TOP_K,
-                 done: Iterable[tuple[str, str]] = (), pests_model_path=None):
-        from .service import DiagnosisService
+                 done: Iterable[tuple[str, str]] = (), pests_model_path=None, plot_crop: str | None = None):
+        """`plot_crop`: the crop text of the plot the photos are logged to (`leafscout batch --log`), which steers
+        each answer as `leafscout diagnose --log` does (the actors have no field log of their own)."""
+        from .service import ContextInfo, DiagnosisService
 
         self.svc = DiagnosisService(model_path=model_path, threads=threads, pests_model_path=pests_model_path)
         self.svc.warm_up()
-        self.crop = crop
+        self.crop = self.svc.check_crop(crop)
+        self.steer = self.svc._steer(self.crop, ContextInfo(plot_crop=plot_crop)) if plot_crop else None
         self.top_k = top_k
         self.done = frozenset(tuple(k) for k in done)
 
@@ -115,7 +118,7 @@ class Scorer:
         pa = pyarrow()
         cols: dict[str, list] = {f.name: [] for f in schema(self.top_k)}
         if todo:
-            ds = self.svc.diagnose_many([p for p, _ in todo], crop=self.crop, top_k=self.top_k)
+            ds = self.svc.diagnose_many([p for p, _ in todo], crop=self.crop, top_k=self.top_k, steer=self.steer)
             for (path, sha), d in zip(todo, ds):
                 r = d.result
                 conf = None if r is None or r.confidence is None or d.status == "error" else float(r.confidence)
@@ -220,11 +223,11 @@ class Output:
 
 # ------------------------------------------------------------------------------------------------ engines
 
-def local_batches(paths: list[str], done, *, model_path=None, threads=None, crop=None, top_k=TOP_K,
+def local_batches(paths: list[str], done, *, model_path=None, threads=None, crop=None, plot_crop=None, top_k=TOP_K,
                   batch_size: int = 64, pests_model_path=None) -> Iterator:
     """The plain local loop: one Scorer in this process, the photos in order, `batch_size` at a time."""
     scorer = Scorer(model_path, threads=threads, crop=crop, top_k=top_k, done=done,
-                    pests_model_path=pests_model_path)
+                    pests_model_path=pests_model_path, plot_crop=plot_crop)
     for i in range(0, len(paths), batch_size):
         yield scorer({"path": paths[i:i + batch_size]})
 
@@ -281,7 +284,7 @@ def ray_init(address: str | None = None, num_cpus: int | None = None):
 
 
 def ray_batches(paths: list[str], done, *, workers: int = 2, address: str | None = None, model_path=None,
-                threads: int | None = 1, crop=None, top_k=TOP_K, batch_size: int = 64,
+                threads: int | None = 1, crop=None, plot_crop=None, top_k=TOP_K, batch_size: int = 64,
                 pests_model_path=None) -> Iterator:
     """The same Scorer as a Ray Data actor pool of `workers` actors (one CPU and one DiagnosisService each)."""
     ray = ray_init(address)
@@ -303,7 +306,8 @@ def ray_batches(paths: list[str], done, *, workers: int = 2, address: str | None
     ds = ds.map_batches(Scorer, batch_size=batch_size, batch_format="pyarrow",
                         compute=ray.data.ActorPoolStrategy(size=min(workers, n_blocks)), num_cpus=1,
                         fn_constructor_kwargs=dict(model_path=None if model_path is None else str(model_path),
-                                                   threads=threads, crop=crop, top_k=top_k, done=sorted(done),
+                                                   threads=threads, crop=crop, plot_crop=plot_crop, top_k=top_k,
+                                                   done=sorted(done),
                                                    pests_model_path=None if pests_model_path is None
                                                    else str(pests_model_path)))
     yield from ds.iter_batches(batch_size=None, batch_format="pyarrow")
@@ -347,7 +351,9 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
     done = {k for k in output.done_keys() if k[0] in wanted}
     s = Summary(engine=engine, photos=len(paths))
     t0 = time.perf_counter()
-    kw = dict(model_path=model_path, crop=crop, top_k=top_k, batch_size=batch_size,
+    # photos logged to a plot are read with what it grows, as `leafscout diagnose --log` reads them
+    plot_crop = log_service.context(plot=log_plot)[1].plot_crop if log_plot and log_service is not None else None
+    kw = dict(model_path=model_path, crop=crop, plot_crop=plot_crop, top_k=top_k, batch_size=batch_size,
               pests_model_path=pests_model_path)
     if engine == "local":
         batches = local_batches(paths, done, threads=threads, **kw)

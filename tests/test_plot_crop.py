@@ -106,3 +106,20 @@ def test_the_cli_says_the_crop_came_from_the_plot(svc, red_leaf, tmp_path, capsy
     assert main(args[:-1] + ["vi", "--log", "Vuon man", str(red_leaf)]) == 0
     out = capsys.readouterr()
     assert "lô này trồng Mận Hậu" in out.out
+
+
+def test_batch_logged_to_a_plot_reads_photos_as_diagnose_does(svc, red_leaf, tmp_path):
+    pytest.importorskip("pyarrow", reason="leafscout batch writes Parquet (installed by .[scale])")
+    import csv
+
+    from leafscout import batch as B
+    s = B.run([red_leaf], tmp_path / "out", engine="local", model_path=str(tmp_path / "toy.onnx"),
+              log_plot="Vuon ca phe", log_service=svc)
+    with open(s.csv, newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert (row["label"], row["crop"]) == ("coffee.rust", "coffee")
+    s = B.run([red_leaf], tmp_path / "out2", engine="local", model_path=str(tmp_path / "toy.onnx"),
+              log_plot="Vuon man", log_service=svc)
+    with open(s.csv, newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert (row["status"], row["reason_code"]) == ("uncertain", "crop_not_learned")
