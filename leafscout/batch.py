@@ -104,7 +104,7 @@ class Scorer:
         self.svc = DiagnosisService(model_path=model_path, threads=threads, pests_model_path=pests_model_path)
         self.svc.warm_up()
         self.crop = self.svc.check_crop(crop)
-        self.steer = self.svc._steer(self.crop, ContextInfo(plot_crop=plot_crop)) if plot_crop else None
+        self.steer = self.svc.crop_for(self.crop, ContextInfo(plot_crop=plot_crop)) if plot_crop else None
         self.top_k = top_k
         self.done = frozenset(tuple(k) for k in done)
 

@@ -305,10 +305,12 @@ def cmd_diagnose(args) -> int:
                                     copper_7y=args.copper_used_7y, top_k=args.top_k, tta=args.tta,
                                     heatmap=heat_dir is not None)
         first = next(results, None)
-        if first is not None and first.crop_from == "plot":
-            from leafscout.i18n import crop_name
-            print(f"leafscout diagnose: {t('crop_from_plot', lang, plot=repr(args.log), crop=crop_name(svc.advisor, first.crop, lang))}",
-                  file=sys.stderr)
+        if args.log and not args.crop:  # say once that the plot's crop steers every answer
+            planted, source, _ = svc.crop_for(None, svc.context(plot=args.log)[1])
+            if source == "plot":
+                from leafscout.i18n import crop_name
+                print(f"leafscout diagnose: {t('crop_from_plot', lang, plot=repr(args.log), crop=crop_name(svc.advisor, planted, lang))}",
+                      file=sys.stderr)
     except ServiceError as exc:
         if report:
             report.close()
@@ -349,7 +351,7 @@ def cmd_diagnose(args) -> int:
                 cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
             if args.json:
                 js = r.to_dict()
-                js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop),
+                js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop), ("crop_from", d.crop_from),
                                              ("crop_note", d.crop_note)) if v is not None})
                 if args.log:
                     js["context"] = d.info.to_dict()

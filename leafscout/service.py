@@ -390,7 +390,7 @@ class DiagnosisService:
         from .plot_crop import resolve_crop
         return resolve_crop(text, self._crop_phrases)
 
-    def _steer(self, crop, info) -> tuple[str | None, str | None, str | None]:
+    def crop_for(self, crop, info) -> tuple[str | None, str | None, str | None]:
         """(crop for the model, where it came from, a plot crop the model has no labels for). A crop named with the
         photo wins; else the plot's crop keeps the answer to its labels, as if named, when the model knows it."""
         if crop:
@@ -402,7 +402,7 @@ class DiagnosisService:
             return planted, "plot", None
         return None, None, planted
 
-    def _not_learned(self, d: Diagnosis, planted: str | None, ctx) -> Diagnosis:
+    def _not_learned(self, d: Diagnosis, planted: str | None) -> Diagnosis:
         """The plot grows a crop the model has no labels for (longan, plum, custard apple): an "ok" answer with
         another crop's label is that crop's nearest match, not a diagnosis, so it becomes uncertain
         (`crop_not_learned`) with no advice to act on; the grower picks the plot crop's entry by eye."""
@@ -531,7 +531,7 @@ class DiagnosisService:
         crop = self.check_crop(crop)
         if ctx is None:
             ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
-        crop, crop_from, planted = self._steer(crop, info)
+        crop, crop_from, planted = self.crop_for(crop, info)
         path = os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None
         name = display_name or (os.path.basename(path) if path else None)
         try:
@@ -541,7 +541,7 @@ class DiagnosisService:
             code = image_error_code(exc, path)
         else:
             code = None
-        d = self._not_learned(self._wrap(result, ctx, info, crop, path, name, code, photo=photo), planted, ctx)
+        d = self._not_learned(self._wrap(result, ctx, info, crop, path, name, code, photo=photo), planted)
         d.crop_from = crop_from if d.crop else None
         if record and plot:
             self.record(d, plot, confirmed_by=confirmed_by)
@@ -554,7 +554,7 @@ class DiagnosisService:
         """Many photos in order (batched inference); the context is worked out once (or given as ctx_info)."""
         crop = self.check_crop(crop)
         ctx, info = ctx_info or self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
-        crop, crop_from, planted = steer or self._steer(crop, info)
+        crop, crop_from, planted = steer or self.crop_for(crop, info)
         photos = list(photos)
         kw = {}
         import inspect
@@ -564,7 +564,7 @@ class DiagnosisService:
             path = os.fspath(photos[i]) if isinstance(photos[i], (str, os.PathLike)) else None
             name = names[i] if names else (os.path.basename(path) if path else None)
             code = image_error_code(r.error, path) if r.status == "error" else None
-            d = self._not_learned(self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i]), planted, ctx)
+            d = self._not_learned(self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i]), planted)
             d.crop_from = crop_from if d.crop else None
             yield d
 
@@ -581,7 +581,7 @@ class DiagnosisService:
             raise ServiceError("no_photo", "no photo was given")
         crop = self.check_crop(crop)
         ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
-        steer = self._steer(crop, info)
+        steer = self.crop_for(crop, info)
         crop, crop_from, planted = steer
         each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info), steer=steer))
         combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
@@ -589,7 +589,7 @@ class DiagnosisService:
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
                       error_detail=combined.error, crop=crop, crop_note=combined.crop_note,
                       crop_from=crop_from if crop else None)
-        return self._not_learned(d, planted, ctx), each
+        return self._not_learned(d, planted), each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None

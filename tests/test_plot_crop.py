@@ -106,6 +106,10 @@ def test_the_cli_says_the_crop_came_from_the_plot(svc, red_leaf, tmp_path, capsy
     assert main(args[:-1] + ["vi", "--log", "Vuon man", str(red_leaf)]) == 0
     out = capsys.readouterr()
     assert "lô này trồng Mận Hậu" in out.out
+    assert main(args + ["--json", "--log", "Vuon ca phe", str(red_leaf)]) == 0
+    import json
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (row["label"], row["crop"], row["crop_from"]) == ("coffee.rust", "coffee", "plot")
 
 
 def test_batch_logged_to_a_plot_reads_photos_as_diagnose_does(svc, red_leaf, tmp_path):
