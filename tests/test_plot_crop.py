@@ -88,6 +88,15 @@ def test_the_group_keeps_to_the_plot_crop_too(svc, red_leaf):
     assert all(x.label == "coffee.rust" and x.crop_from == "plot" for x in each)
 
 
+def test_the_app_card_says_the_crop_came_from_the_plot(svc, red_leaf):
+    from leafscout.webapp import handlers as H
+    state, _ = H.diagnose_upload(svc, red_leaf, plot="Vuon ca phe", check_path=False, heatmap=False)
+    assert state["crop_from"] == "plot" and state["label"] == "coffee.rust"
+    assert "Cây trồng theo lô Vuon ca phe: Cà phê" in H.render_card(svc, state, "vi")
+    plain, _ = H.diagnose_upload(svc, red_leaf, check_path=False, heatmap=False)
+    assert "theo lô" not in H.render_card(svc, plain, "vi")
+
+
 def test_the_app_card_says_the_model_cannot_name_this_crop(svc, red_leaf):
     from leafscout.webapp import handlers as H
     state, _ = H.diagnose_upload(svc, red_leaf, plot="Vuon man", check_path=False, heatmap=False)

@@ -231,6 +231,10 @@ def render_card(services, state: dict | None, lang: str) -> str:
     note = ""
     if state.get("crop_note"):
         note = f'<p class="card-note">{h(t("crop_note_other", lang, crop=_crop_name(adv, state.get("crop"), lang)))}</p>'
+    if state.get("crop_from") == "plot":  # say why the answer keeps to one crop: the plot grows it
+        plot = (state.get("context") or {}).get("plot") or "?"
+        note += (f'<p class="card-note">'
+                 f'{h(t("crop_from_plot", lang, plot=plot, crop=_crop_name(adv, state.get("crop"), lang)))}</p>')
     sure = h(t("card_sure", lang, p=_pct(state.get("confidence"))))
     if ptype == "healthy":
         return (f'<div class="card card-healthy"><div class="card-title">{h(t("card_healthy", lang))}</div>'

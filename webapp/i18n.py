@@ -54,6 +54,9 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "ảnh bị mờ?).",
                          "en": "The photo has plant colour but the model sees no single leaf in it (grass, plants "
                                "far away or a blurred photo?)."},
+    "crop_from_plot": {"vi": "Cây trồng theo lô {plot}: {crop}. Chọn cây khác ở ô Cây trồng nếu ảnh là cây khác.",
+                       "en": "Crop taken from plot {plot}: {crop}. Choose another in the Crop field if the photo shows "
+                             "another plant."},
     "crop_not_learned_why": {"vi": "Lô này trồng {crop}: LeafScout chưa gọi tên được vấn đề của cây này qua ảnh. "
                                     "Kết quả trên chỉ là kết quả gần nhất của một cây khác: đừng xử lý theo nó, hãy "
                                     "tự xem kỹ lá.",
