@@ -39,8 +39,8 @@ from leafscout.training.presets import EvalTransform, TrainTransform  # noqa: E4
 from leafscout.training.loop import PhotoDataset, WeightedEpochSampler, evaluate, load_foliage, worker_init  # noqa: E402
 
 APPLE = ["apple.black_rot", "apple.cedar_apple_rust", "apple.healthy", "apple.scab"]
-# recipe -> (locator, background replacement probability)
-RECIPES = {"old": (False, 0.0), "new": (True, 0.6)}
+# recipe -> (locator, background replacement probability, field-scene probability)
+RECIPES = {"old": (False, 0.0, 0.0), "new": (True, 0.6, 0.0), "scene": (True, 0.6, 0.3)}
 
 
 def samples_for(root: str, dataset: str, splits: list[str], label_map) -> list[Sample]:
@@ -54,7 +54,7 @@ def samples_for(root: str, dataset: str, splits: list[str], label_map) -> list[S
 
 
 def run(recipe: str, args, train: list[Sample], test: list[Sample], foliage) -> dict:
-    use_locator, bg_p = RECIPES[recipe]
+    use_locator, bg_p, scene_p = RECIPES[recipe]
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     cfg = PreprocessConfig(input_size=args.size, resize_size=args.size)
@@ -64,7 +64,8 @@ def run(recipe: str, args, train: list[Sample], test: list[Sample], foliage) -> 
     model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.02)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
-    transform = TrainTransform(args.train_size, cfg, locator, bg_p=bg_p, foliage=foliage, seed=args.seed)
+    transform = TrainTransform(args.train_size, cfg, locator, bg_p=bg_p, foliage=foliage, seed=args.seed,
+                               scene_p=scene_p)
     sampler = WeightedEpochSampler(np.full(len(train), 1 / len(train)), len(train), args.seed)
     loader = DataLoader(PhotoDataset(train, transform), batch_size=32, sampler=sampler, num_workers=args.workers,
                         drop_last=True, worker_init_fn=worker_init)

@@ -251,6 +251,27 @@ def test_a_photo_sent_through_a_messaging_app_is_part_of_training():
     assert get_args_parser().parse_args([]).small_jpeg_p == 0.0
 
 
+def test_a_lab_leaf_can_be_shown_as_a_field_photo_shows_it():
+    """scene_p: the lab photo's leaf is cut out and pasted, smaller and turned, among a field scene; the label stays.
+    Off by default (earlier stages reproduce); a photo with no clean leaf on a backdrop stays as it is."""
+    from leafscout.model.imageio import read_image
+    from leafscout.model.preprocess import PreprocessConfig
+    from leafscout.training.presets import TrainTransform, field_scene
+
+    rng = np.random.default_rng(0)
+    lab = read_image(next((Path(__file__).parent / "fixtures/images/plantvillage/Apple___Apple_scab").glob("*.jpg")))
+    scene = field_scene(lab, rng, foliage=[])
+    assert scene is not None and scene.dtype == np.uint8 and max(scene.shape[:2]) == max(lab.shape[:2])
+    assert not np.array_equal(scene[:32, :32], lab[:32, :32])  # the grey table is gone
+    no_leaf = np.full((120, 120, 3), 128, np.uint8)
+    assert field_scene(no_leaf, rng, foliage=[]) is None
+    cfg = PreprocessConfig(input_size=64, resize_size=64, policy="squash")
+    t = TrainTransform(64, cfg, scene_p=1.0)
+    out, label = t.scene(lab, "plantvillage")
+    assert label is None and not np.array_equal(out, lab)
+    assert TrainTransform(64, cfg).scene_p == 0.0
+
+
 def test_corrections_exported_from_the_field_log_join_the_training_split(tiny_datasets, tmp_path):
     """`leafscout corrections export DIR` writes DIR/<crop.problem>/<photo>; `--extra-data DIR` adds those
     photos to training (never to val), and a folder that is not a model label stops the run with its name."""

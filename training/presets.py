@@ -62,6 +62,17 @@ def small_jpeg(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) if ok else rgb
 
 
+def field_scene(rgb: np.ndarray, rng: np.random.Generator, foliage: list) -> np.ndarray | None:
+    """The lab photo's leaf cut out and pasted one to three times, turned and scaled (15-95% of the frame), on
+    out-of-focus foliage, soil, a hand or a table (`scene_synth.compose_scene`): the leaf as a field photo shows
+    it, one among several rather than filling a plain frame. None when the locator finds no clean leaf."""
+    from leafscout.training.scene_synth import compose_scene, cut_leaf
+    cut = cut_leaf(rgb)
+    if cut is None:
+        return None
+    return compose_scene([cut], rng, size=max(rgb.shape[:2]), foliage=foliage, max_leaves=3)[0]
+
+
 class TrainTransform:
     """(RGB uint8, dataset name) -> (float32 3xSxS, label override or None).
 
@@ -70,9 +81,10 @@ class TrainTransform:
 
     def __init__(self, size: int, cfg: PreprocessConfig, locator: LocatorConfig | None = None,
                  bg_p: float = 0.0, negative_p: float = 0.0, negative_label: int | None = None,
-                 foliage: list | None = None, seed: int = 0, small_jpeg_p: float = 0.0):
+                 foliage: list | None = None, seed: int = 0, small_jpeg_p: float = 0.0, scene_p: float = 0.0):
         self.aug, self.cfg, self.locator = phone_photo_augment(size), cfg, locator
         self.bg_p, self.negative_p, self.negative_label = bg_p, negative_p, negative_label
+        self.scene_p = scene_p
         self.small_jpeg_p = small_jpeg_p
         self.foliage = foliage or []
         self.rng = np.random.default_rng(seed)
@@ -86,6 +98,10 @@ class TrainTransform:
         rng = self.rng
         if self.negative_label is not None and rng.random() < self.negative_p:
             return synthetic_negative(rng, int(rng.choice([160, 224, 320]))), self.negative_label
+        if dataset in LAB_DATASETS and self.scene_p and rng.random() < self.scene_p:
+            scene = field_scene(rgb, rng, self.foliage)
+            if scene is not None:
+                return scene, None
         if dataset in LAB_DATASETS and rng.random() < self.bg_p:
             alpha = leaf_alpha(rgb)
             if alpha is not None:
