@@ -269,7 +269,7 @@ def test_a_lab_leaf_can_be_shown_as_a_field_photo_shows_it():
     t = TrainTransform(64, cfg, scene_p=1.0)
     out, label = t.scene(lab, "plantvillage")
     assert label is None and not np.array_equal(out, lab)
-    assert TrainTransform(64, cfg).scene_p == 0.0
+    assert TrainTransform(64, cfg).scene_p == 0.0 and get_args_parser().parse_args([]).scene_p == 0.0
 
 
 def test_corrections_exported_from_the_field_log_join_the_training_split(tiny_datasets, tmp_path):

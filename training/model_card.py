@@ -44,7 +44,7 @@ def geometry_text(args: dict) -> str:
 
 
 RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "balance_power", "dataset_balance",
-                "dataset_weight", "bg_p", "negative_p", "small_jpeg_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "teacher", "distill_datasets", "distill_weight",
+                "dataset_weight", "bg_p", "negative_p", "small_jpeg_p", "scene_p", "extra_data", "no_locator", "freeze_blocks", "resize_policy", "init_from", "teacher", "distill_datasets", "distill_weight",
                 "distill_temperature", "model_version")
 
 

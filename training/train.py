@@ -84,6 +84,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--small-jpeg-p", type=float, default=0.0,
                    help="probability that a photo is shrunk and saved at low JPEG quality before the geometry "
                         "(a photo sent through a messaging app; training/presets.py small_jpeg)")
+    p.add_argument("--scene-p", type=float, default=0.0,
+                   help="probability that a lab photo's leaf is cut out and pasted 1-3 times, smaller and turned, on "
+                        "a field-like scene (a leaf among others, as a farmer's photo shows it; presets.field_scene)")
     p.add_argument("--dataset-balance", type=float, default=0.0,
                    help="dataset share = photos ** (1 - x): 0 keeps natural sizes, 1 gives every dataset the same share")
     p.add_argument("--dataset-weight", nargs="*", default=[], metavar="DATASET=FACTOR", type=dataset_factor,
@@ -241,11 +244,11 @@ def main(args) -> int:
                              dict(args.dataset_weight))
     sampler = WeightedEpochSampler(weights, len(train_samples), args.seed, rank, world)
     background = labels.index(label_map.background_label) if label_map.background_label in labels else None
-    foliage = load_foliage(train_samples, 200, args.seed) if args.bg_p > 0 else []
+    foliage = load_foliage(train_samples, 200, args.seed) if args.bg_p > 0 or args.scene_p > 0 else []
     transform = TrainTransform(args.train_size, cfg, locator_config(args), bg_p=args.bg_p,
                                negative_p=args.negative_p if background is not None else 0.0,
                                negative_label=background, foliage=foliage, seed=args.seed + rank,
-                               small_jpeg_p=args.small_jpeg_p)
+                               small_jpeg_p=args.small_jpeg_p, scene_p=args.scene_p)
     train_loader = DataLoader(PhotoDataset(train_samples, transform), batch_size=args.batch_size, sampler=sampler,
                               num_workers=args.workers, drop_last=True, persistent_workers=False,
                               worker_init_fn=worker_init)
