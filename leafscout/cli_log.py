@@ -69,7 +69,30 @@ def cmd_add_plot(log, args) -> int:
     p = log.add_plot(args.name, args.crop, args.area, organic_status=args.status, farm=args.farm,
                      location=args.location, buffer_notes=args.buffer_notes, allow_similar=args.allow_similar)
     print(f"Added plot {p.name!r} (id {p.id}, {p.crop}, {p.area_ha:g} ha, {p.organic_status}).")
+    hint = crop_hint(p.crop)
+    if hint:
+        print(hint)
     return 0
+
+
+def crop_hint(text: str) -> str | None:
+    """What LeafScout will do with photos logged to a plot of this crop (`DiagnosisService.crop_support`), in one
+    line; None when no model can be loaded (the plot is added all the same)."""
+    try:
+        from leafscout.service import DiagnosisService
+        svc = DiagnosisService()
+        crop, kind = svc.crop_support(text)
+        name = (svc.advisor.kb.crops.get(crop) or {}).get("en", crop).lower() if crop else None
+        crops = ", ".join(svc.crops)
+    except Exception:  # no model here, a broken install: the hint is a courtesy, never a failure
+        return None
+    if kind == "photo":
+        return f"LeafScout names {name} problems from a photo: photos logged to this plot are read as {name}."
+    if kind == "advice":
+        return (f"LeafScout has advice for {name} but cannot name its problems from a photo yet: a photo logged to "
+                f"this plot that looks like another crop's problem is answered 'uncertain'.")
+    return (f"Note: LeafScout finds no crop it knows in {text!r}; photos logged to this plot are read among all "
+            f"crops. Crops it names from a photo: {crops} (English or Vietnamese names).")
 
 
 @_with_log

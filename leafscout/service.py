@@ -378,7 +378,19 @@ class DiagnosisService:
     def plot_crop(self, info) -> str | None:
         """The crop id the plot's own crop text names (leafscout/plot_crop.py): one of the knowledge base's crops,
         known to the model or not; None without a plot or when the text names no single crop."""
-        text = getattr(info, "plot_crop", None)
+        return self.crop_of_text(getattr(info, "plot_crop", None))
+
+    def crop_support(self, text) -> tuple[str | None, str]:
+        """What LeafScout can do for a plot whose crop is `text`, said when the plot is made: (crop id, "photo")
+        when the model names that crop's problems, (crop id, "advice") when only the knowledge base has it,
+        (None, "unknown") when the text names no single crop LeafScout has."""
+        crop = self.crop_of_text(text)
+        if crop is None:
+            return None, "unknown"
+        return crop, ("photo" if crop in self.crops else "advice")
+
+    def crop_of_text(self, text) -> str | None:
+        """The knowledge-base crop id a free crop text names ("Cà phê chè" -> coffee), or None."""
         if not text:
             return None
         if self._crop_phrases is None:

@@ -136,3 +136,21 @@ def test_batch_logged_to_a_plot_reads_photos_as_diagnose_does(svc, red_leaf, tmp
     with open(s.csv, newline="", encoding="utf-8") as f:
         row = next(csv.DictReader(f))
     assert (row["status"], row["reason_code"]) == ("uncertain", "crop_not_learned")
+
+
+def test_making_a_plot_says_what_leafscout_can_do_for_its_crop(svc, tmp_path, monkeypatch, capsys):
+    from leafscout.cli import main
+    from leafscout.webapp import logbook as LB
+    monkeypatch.setenv("LEAFSCOUT_MODEL", str(tmp_path / "toy.onnx"))
+    db = ["--db", str(tmp_path / "log.sqlite")]
+    assert main(["log", "add-plot", "Doi C", "--crop", "arabica coffee", "--area", "0.3"] + db) == 0
+    assert "names coffee problems from a photo" in capsys.readouterr().out
+    assert main(["log", "add-plot", "Doi D", "--crop", "Mận Hậu", "--area", "0.3"] + db) == 0
+    assert "cannot name its problems from a photo yet" in capsys.readouterr().out
+    assert main(["log", "add-plot", "Doi E", "--crop", "chuối", "--area", "0.3"] + db) == 0
+    out = capsys.readouterr().out
+    assert "finds no crop it knows in 'chuối'" in out and "coffee, tomato" in out
+    msg = LB.add_plot(svc, "Doi F", "Cà phê", 0.2, "certified", "vi")
+    assert "nhận biết vấn đề của cây cà phê qua ảnh" in msg
+    msg = LB.add_plot(svc, "Doi G", "<b>chuối</b>", 0.2, "certified", "en")
+    assert "finds no crop it knows" in msg and "<b>" not in msg  # the officer's text is escaped

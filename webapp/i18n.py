@@ -54,6 +54,17 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "ảnh bị mờ?).",
                          "en": "The photo has plant colour but the model sees no single leaf in it (grass, plants "
                                "far away or a blurred photo?)."},
+    "plot_crop_photo": {"vi": "LeafScout nhận biết vấn đề của cây {crop} qua ảnh: ảnh ghi vào lô này được đọc là {crop}.",
+                        "en": "LeafScout names {crop} problems from a photo: photos logged to this plot are read as "
+                              "{crop}."},
+    "plot_crop_advice": {"vi": "LeafScout có hướng dẫn cho cây {crop} nhưng chưa gọi tên được vấn đề của cây này qua "
+                               "ảnh: ảnh ghi vào lô này mà giống bệnh của cây khác sẽ được trả lời là chưa chắc chắn.",
+                         "en": "LeafScout has advice for {crop} but cannot name its problems from a photo yet: a photo "
+                               "logged to this plot that looks like another crop's problem is answered 'uncertain'."},
+    "plot_crop_unknown": {"vi": "LeafScout không nhận ra cây trồng trong “{text}”: ảnh ghi vào lô này được đọc trong "
+                                "tất cả các cây. Các cây LeafScout nhận biết qua ảnh: {crops}.",
+                          "en": "LeafScout finds no crop it knows in “{text}”: photos logged to this plot are read "
+                                "among all crops. Crops it names from a photo: {crops}."},
     "crop_from_plot": {"vi": "Cây trồng theo lô {plot}: {crop}. Chọn cây khác ở ô Cây trồng nếu ảnh là cây khác.",
                        "en": "Crop taken from plot {plot}: {crop}. Choose another in the Crop field if the photo shows "
                              "another plant."},

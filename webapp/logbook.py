@@ -135,7 +135,22 @@ def add_plot(services, name, crop, area, organic, lang) -> str:
                               organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion")
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang, services, name))
-    return html_text(t("log_added", lang, plot=name.strip()))
+    return html_text(t("log_added", lang, plot=name.strip()) + " " + _crop_hint(services, crop or "", lang))
+
+
+def _crop_hint(services, text: str, lang: str) -> str:
+    """What LeafScout will do with photos logged to a plot of this crop (`DiagnosisService.crop_support`)."""
+    try:
+        crop, kind = services.crop_support(text)
+        names = services.advisor.kb.crops
+        name = (names.get(crop) or {}).get(lang, crop) if crop else ""
+        name = name[:1].lower() + name[1:]  # mid-sentence: "cây cà phê", "for coffee"
+        crops = ", ".join((names.get(c) or {}).get(lang, c) for c in services.crops)
+    except Exception:  # the plot is added; the hint is a courtesy
+        return ""
+    if kind == "unknown":
+        return t("plot_crop_unknown", lang, text=text, crops=crops)
+    return t("plot_crop_" + kind, lang, crop=name)
 
 
 def record_action(services, plot, what, substance, copper, lang) -> str:
