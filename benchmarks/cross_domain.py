@@ -40,7 +40,7 @@ from leafscout.training.loop import PhotoDataset, WeightedEpochSampler, evaluate
 
 APPLE = ["apple.black_rot", "apple.cedar_apple_rust", "apple.healthy", "apple.scab"]
 # recipe -> (locator, background replacement probability, field-scene probability)
-RECIPES = {"old": (False, 0.0, 0.0), "new": (True, 0.6, 0.0), "scene": (True, 0.6, 0.3)}
+RECIPES = {"old": (False, 0.0, 0.0), "new": (True, 0.6, 0.0), "scene": (True, 0.6, 0.3), "scene6": (True, 0.6, 0.6)}
 
 
 def samples_for(root: str, dataset: str, splits: list[str], label_map) -> list[Sample]:
