@@ -77,7 +77,9 @@ class TrainTransform:
     """(RGB uint8, dataset name) -> (float32 3xSxS, label override or None).
 
     `negative_label` is the no-leaf class index: a synthetic non-plant photo replaces the sample with
-    probability `negative_p`. `foliage` is a list of field photos (RGB) used as backgrounds."""
+    probability `negative_p`. `foliage` is a list of field photos (RGB) used as backgrounds. A lab photo becomes a
+    field-like scene of its own leaf with probability `scene_p` (`field_scene`), else gets a new background with
+    probability `bg_p`."""
 
     def __init__(self, size: int, cfg: PreprocessConfig, locator: LocatorConfig | None = None,
                  bg_p: float = 0.0, negative_p: float = 0.0, negative_label: int | None = None,
