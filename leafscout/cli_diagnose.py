@@ -305,8 +305,8 @@ def cmd_diagnose(args) -> int:
                                     copper_7y=args.copper_used_7y, top_k=args.top_k, tta=args.tta,
                                     heatmap=heat_dir is not None)
         first = next(results, None)
-        if args.log and not args.crop:  # say once that the plot's crop steers every answer
-            planted, source, _ = svc.crop_for(None, svc.context(plot=args.log)[1])
+        if first is not None and args.log and not args.crop:  # say once that the plot's crop steers every answer
+            planted, source, _ = svc.crop_for(None, first.info)
             if source == "plot":
                 from leafscout.i18n import crop_name
                 print(f"leafscout diagnose: {t('crop_from_plot', lang, plot=repr(args.log), crop=crop_name(svc.advisor, planted, lang))}",

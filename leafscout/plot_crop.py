@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Everyday Vietnamese words for crops whose knowledge-base name is a group ("Cây có múi") or a longer phrase
 VI_ALIASES = {"cà phê chè": "coffee", "cà phê vối": "coffee", "cà phê mít": "coffee",  # arabica, robusta, excelsa
@@ -31,6 +32,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=4096)  # the same crop names are matched for every photo of a plot
 def _words(text: str, fold: bool) -> tuple[str, ...]:
     text = unicodedata.normalize("NFC", text.casefold())
     return tuple(_WORD.findall(_fold(text) if fold else text))

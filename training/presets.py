@@ -19,6 +19,7 @@ import numpy as np
 from leafscout.model.locate import LocatorConfig
 from leafscout.model.preprocess import SQUASH, PreprocessConfig, frame, geometry, normalize, preprocess
 from leafscout.training.backgrounds import leaf_alpha, replace_background, synthetic_negative
+from leafscout.training.scene_synth import compose_scene, cut_leaf
 
 # Datasets photographed as one leaf on a plain backdrop: their backdrop is a shortcut to the dataset.
 LAB_DATASETS = ("plantvillage", "coffee_bracol", "mangoleafbd", "tea_leaf", "citrus_leaves")
@@ -66,7 +67,6 @@ def field_scene(rgb: np.ndarray, rng: np.random.Generator, foliage: list) -> np.
     """The lab photo's leaf cut out and pasted one to three times, turned and scaled (15-95% of the frame), on
     out-of-focus foliage, soil, a hand or a table (`scene_synth.compose_scene`): the leaf as a field photo shows
     it, one among several rather than filling a plain frame. None when the locator finds no clean leaf."""
-    from leafscout.training.scene_synth import compose_scene, cut_leaf
     cut = cut_leaf(rgb)
     if cut is None:
         return None
