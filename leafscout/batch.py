@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import UsageError
+from .model.imageio import ImageError, read_regular_file
 
 SCALE_HINT = 'install the \'scale\' extra: pip install "leafscout[scale]"'
 PARQUET_DIR = "results.parquet"
@@ -68,15 +69,12 @@ def schema(top_k: int = TOP_K):
 
 
 def sha256_of(path: str) -> str:
-    """The file's sha256, or "" when it cannot be read (the scorer then reports why, as an error row)."""
-    h = hashlib.sha256()
+    """The file's sha256, or "" when it is not a regular photo-sized file (the scorer then reports why, as an
+    error row): read as the runtime reads a photo, so a FIFO or /dev/zero among the paths never blocks the run."""
     try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    except OSError:
+        return hashlib.sha256(read_regular_file(path)).hexdigest()
+    except ImageError:
         return ""
-    return h.hexdigest()
 
 
 def _column(batch, name: str) -> list:

@@ -132,7 +132,7 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
     """The result line a person reads. English: the model's own summary. Another language: the same facts
     in that language, with the knowledge base's names instead of raw labels (`leafscout.i18n`)."""
     if lang == "en" or advisor is None:
-        if r.status == "uncertain":
+        if r.status == "uncertain" and not _crop_doubt(r):
             return f"{r.path}: {r.summary()}; {RETAKE}"
         return f"{r.path}: {r.summary()}"
     return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
@@ -166,7 +166,15 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
         text += f" ({t('then', lang, others=others)})"
     if r.status == "ok":
         return text
-    return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}; {t('retake', lang)}"
+    retake = "" if _crop_doubt(r) else f"; {t('retake', lang)}"
+    return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}{retake}"
+
+
+def _crop_doubt(r) -> bool:
+    """Uncertain because of the crop, not the photo (named crop not shown, plot crop not learned): a retake
+    would change nothing."""
+    from leafscout.model.results import CROP_MISMATCH, CROP_NOT_LEARNED
+    return getattr(r, "reason_code", "") in (CROP_MISMATCH, CROP_NOT_LEARNED)
 
 
 def _why_uncertain(r, lang: str, advisor, threshold) -> str:
@@ -175,6 +183,8 @@ def _why_uncertain(r, lang: str, advisor, threshold) -> str:
     crop, _, problem = (r.label or "").partition(".")
     if code == "unfamiliar":  # the runtime's "plant it does not know" case
         return t("why_unfamiliar", lang)
+    if code == "crop_mismatch":  # the crop named does not fit the photo: no retake, check the crop
+        return t("why_crop_mismatch", lang)
     if problem == "other":
         return t("why_unnamed", lang, crop=crop_name(advisor, crop, lang))
     if threshold is not None and r.confidence is not None and r.confidence < threshold:
@@ -367,7 +377,8 @@ def cmd_diagnose(args) -> int:
                 out(json.dumps(js, ensure_ascii=False))
             else:
                 note = _crop_note(d, lang, advisor)
-                out(_readable(r, lang, advisor, threshold, d.error_code) + (f" [{note}]" if note else ""))
+                line = _readable(r, lang, advisor, threshold, d.error_code)
+                out(line + (f" [{note}]" if note and not line.endswith(note) else ""))
                 if getattr(r, "leaves", None):
                     out("    " + leaves_line(r.leaves, lang, advisor))
                 if text:

@@ -19,6 +19,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
     "not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
     "error": {"vi": "không đọc được ảnh", "en": "error"},
+    "why_crop_mismatch": {"vi": "ảnh không giống cây trồng đã chọn; chưa xử lý theo kết quả này, hãy kiểm tra lại cây "
+                                "trồng hoặc để trống để máy tự nhận",
+                          "en": "the photo does not look like the crop you chose; do not act on this answer, check the "
+                                "crop or leave it empty to let the model decide"},
     "why_unfamiliar": {"vi": "có cây trong ảnh nhưng máy chưa nhận ra cây trồng hoặc vấn đề này; đây là các khả "
                              "năng gần nhất",
                        "en": "a plant is in the photo but the model does not recognise this crop or problem yet; "

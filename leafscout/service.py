@@ -28,6 +28,7 @@ from .model import results as _results  # light: no numpy, no model
 
 NO_LEAF_SEEN = _results.NO_LEAF_SEEN  # the front ends (app, batch) read reason codes through the service
 CROP_NOT_LEARNED = _results.CROP_NOT_LEARNED  # set here: a plot crop the model has no labels for
+CROP_MISMATCH = _results.CROP_MISMATCH  # set by the runtime: the photo clearly shows another crop than the one named
 
 DB_ENV = "LEAFSCOUT_DB"
 PESTS_ENV = "LEAFSCOUT_PESTS_MODEL"  # the insect-pest detector (default: model/pests.onnx when it is there)
@@ -500,7 +501,9 @@ class DiagnosisService:
             raise ServiceError("unknown_label", str(exc)) from None
 
     def _advice_for(self, result, ctx):
-        if result is None or result.status == "error":
+        # crop_mismatch: the label is the named crop's nearest on a photo of another crop; nothing to act on
+        # until the grower checks the crop (the CLI and the app say so instead)
+        if result is None or result.status == "error" or result.reason_code == CROP_MISMATCH:
             return None
         label = result.label if result.status != "not_a_leaf" else (result.label or "background.no_leaf")
         try:
@@ -524,6 +527,12 @@ class DiagnosisService:
             try:
                 return checker(crop)
             except ValueError as exc:
+                named = self.crop_of_text(crop)  # a Vietnamese or local name: "lúa", "cà phê", "ngô"
+                if named is not None and named != str(crop).strip().lower():
+                    try:
+                        return checker(named)
+                    except ValueError:
+                        pass
                 raise ServiceError(getattr(exc, "code", "bad_input"), str(exc)) from None
         crop = str(crop).strip().lower()
         if crop not in self.crops:
@@ -538,7 +547,7 @@ class DiagnosisService:
         from leafscout.model.imageio import ImageError
         from leafscout.model.results import Result
 
-        if photo is None or photo == "":
+        if photo is None or (isinstance(photo, (str, bytes)) and not photo):
             raise ServiceError("no_photo", "no photo was given")
         crop = self.check_crop(crop)
         if ctx is None:

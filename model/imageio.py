@@ -121,6 +121,12 @@ def _load_bytes(source, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
     return _read_regular_file(path, max_bytes), str(path)
 
 
+def read_regular_file(path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`, or ImageError (code "not_a_file", "too_large",
+    "not_found", ...): the one way LeafScout reads a photo file, so a FIFO or /dev/zero never blocks a reader."""
+    return _read_regular_file(Path(path), max_bytes)
+
+
 def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     """Read a regular file, at most max_bytes. FIFOs, devices (/dev/zero), sockets and folders are refused
     before a byte is read; the size the file system reports is never trusted (/proc files and devices say 0).

@@ -15,9 +15,14 @@ NO_LEAF_SEEN = "no_leaf_seen"
 # Set by the diagnosis service, not the model: the photo was recorded against a plot whose crop the model has no
 # labels for (longan, plum), so its "ok" answer with another crop's label is only the nearest match: uncertain.
 CROP_NOT_LEARNED = "crop_not_learned"
+# The grower named a crop (`--crop`, the app's crop field, the plot's crop) but the photo clearly shows another
+# (another crop holds at least half the probability and twice the named one's, `Result.crop_note`): the label is
+# the named crop's nearest, and "uncertain" until somebody checks the crop.
+CROP_MISMATCH = "crop_mismatch"
 # Every `Result.reason_code` (see its docstring); "" for ok.
 REASON_CODES = frozenset({"", NO_LEAF_SEEN, "unfamiliar", "unnamed_problem", "low_confidence", "no_leaf_class",
-                          "no_plant_colour", "no_leaf_in_group", "unreadable", CROP_NOT_LEARNED})
+                          "no_plant_colour", "no_leaf_in_group", "unreadable", CROP_NOT_LEARNED,
+                          CROP_MISMATCH})
 
 @dataclass
 class Result:
@@ -32,7 +37,8 @@ class Result:
         unreadable.
     reason: one sentence saying why the status is what it is (thresholds from the model metadata).
     reason_code: the same as a stable code for programs and translations: "" (ok); uncertain: "no_leaf_seen"
-        (`NO_LEAF_SEEN`), "unfamiliar", "unnamed_problem" (`<crop>.other`), "low_confidence"; not_a_leaf:
+        (`NO_LEAF_SEEN`), "unfamiliar", "crop_mismatch" (`CROP_MISMATCH`), "unnamed_problem" (`<crop>.other`),
+        "low_confidence", and from the service "crop_not_learned"; not_a_leaf:
         "no_leaf_class", "unfamiliar", "no_plant_colour", "no_leaf_in_group"; error: "unreadable".
     crop: the crop the grower named (the answer keeps to its labels), or None; crop_note: set when the photo
         looks like another crop than the one named. crop_scores: the model's probability per crop (its

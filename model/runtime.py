@@ -20,7 +20,7 @@ import numpy as np
 from leafscout.model.imageio import ImageError, read_image
 from leafscout.model.locate import Located, LocatorConfig, locate, plant_share
 from leafscout.model.preprocess import PreprocessConfig, geometry, normalize, tta_geometries
-from leafscout.model.results import NO_LEAF_SEEN, Result
+from leafscout.model.results import CROP_MISMATCH, NO_LEAF_SEEN, Result
 from leafscout.model.sessions import session_options
 
 MODEL_ENV = "LEAFSCOUT_MODEL"
@@ -243,6 +243,11 @@ class Predictor:
             status, code = "uncertain", "unfamiliar"
             reason = ("a plant is in the photo but the model does not recognise this crop or problem yet; "
                       "the nearest labels are shown")
+        elif crop_note is not None:
+            # the grower named a crop the photo clearly does not show: the answer is only that crop's nearest
+            # label (val: the note fires on 0.8% of photos named with their own crop, on 99.6% named with another;
+            # benchmarks/crop_mismatch.py), so nobody should act on it before checking the crop
+            status, code, reason = "uncertain", CROP_MISMATCH, crop_note
         elif self.unnamed_problem(label):
             status, code = "uncertain", "unnamed_problem"
             reason = (f"{self.crop_of(label)}: not one of the diseases LeafScout knows; "

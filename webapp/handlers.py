@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from leafscout.errors import ServiceError
-from leafscout.service import CROP_NOT_LEARNED, NO_LEAF_SEEN
+from leafscout.service import CROP_MISMATCH, CROP_NOT_LEARNED, NO_LEAF_SEEN
 from leafscout.safety import html_text
 
 from .i18n import norm_lang, t
@@ -147,7 +147,7 @@ def readvise(services, state, plot=None, organic=None, days=None, copper_7y=None
     """The state with its advice worked out again for a changed context form (the model does not run)."""
     if not state or state.get("status") == "error" or not state.get("label"):
         return state
-    if state.get("reason_code") == CROP_NOT_LEARNED:  # another crop's nearest label: no advice to work out
+    if state.get("reason_code") in (CROP_NOT_LEARNED, CROP_MISMATCH):  # another crop's nearest label: no advice
         return state
     try:
         ctx, info = context_for(services, plot, organic, days, copper_7y)
@@ -200,6 +200,15 @@ def _is_spray(step) -> bool:
     return step.kind == "treatment" and step.category not in ("cultural", "mechanical", "trap")
 
 
+def _plot_crop_note(state: dict, adv, lang: str) -> str:
+    """Why the answer keeps to one crop when the plot, not the grower, named it (HTML, escaped), or ""."""
+    if state.get("crop_from") != "plot":
+        return ""
+    plot = (state.get("context") or {}).get("plot") or "?"
+    crop = _crop_name(adv, state.get("crop"), lang)
+    return f'<p class="card-note">{html_text(t("crop_from_plot", lang, plot=plot, crop=crop))}</p>'
+
+
 def render_card(services, state: dict | None, lang: str) -> str:
     """The farmer-first answer: problem in plain words, what to do today, amount per 16-litre sprayer,
     protective gear, when to look again. HTML, every text escaped."""
@@ -224,6 +233,11 @@ def render_card(services, state: dict | None, lang: str) -> str:
             planted = (state.get("context") or {}).get("plot_crop") or "?"
             return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
                     f'{guess}<p>{h(t("crop_not_learned_why", lang, crop=planted))}</p></div>')
+        if state.get("reason_code") == CROP_MISMATCH:  # the photo is fine: the crop named does not fit it
+            named = _crop_name(adv, state.get("crop"), lang)
+            return (f'<div class="card card-retake" data-reason="{CROP_MISMATCH}"><div class="card-title">'
+                    f'{h(t("status_" + status, lang))}</div>{guess}<p>{h(t("crop_mismatch_why", lang, crop=named))}'
+                    f'</p>{_plot_crop_note(state, adv, lang)}</div>')
         return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
                 f'{guess}<p>{h(why)}</p><p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
     advice = _advice(state)
@@ -231,10 +245,7 @@ def render_card(services, state: dict | None, lang: str) -> str:
     note = ""
     if state.get("crop_note"):
         note = f'<p class="card-note">{h(t("crop_note_other", lang, crop=_crop_name(adv, state.get("crop"), lang)))}</p>'
-    if state.get("crop_from") == "plot":  # say why the answer keeps to one crop: the plot grows it
-        plot = (state.get("context") or {}).get("plot") or "?"
-        note += (f'<p class="card-note">'
-                 f'{h(t("crop_from_plot", lang, plot=plot, crop=_crop_name(adv, state.get("crop"), lang)))}</p>')
+    note += _plot_crop_note(state, adv, lang)
     sure = h(t("card_sure", lang, p=_pct(state.get("confidence"))))
     if ptype == "healthy":
         return (f'<div class="card card-healthy"><div class="card-title">{h(t("card_healthy", lang))}</div>'

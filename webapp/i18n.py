@@ -193,6 +193,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "copper_7y": {"vi": "Lượng đồng đã dùng trong 7 năm (kg/ha)", "en": "Copper used over 7 years (kg/ha)"},
     "ctx_from_plot": {"vi": "Lô \u201c{plot}\u201d: {org}; đồng {seven} kg/ha trong 7 năm (giới hạn {cap}), {year} kg/ha năm nay.",
                       "en": "Plot \u201c{plot}\u201d: {org}; copper {seven} kg/ha over 7 years (cap {cap}), {year} kg/ha this year."},
+    "crop_mismatch_why": {"vi": "Ảnh này không giống {crop}, cây trồng đã chọn: đây chỉ là khả năng gần nhất của {crop}, "
+                                "đừng xử lý theo nó. Kiểm tra lại cây trồng, hoặc để trống để máy tự nhận.",
+                          "en": "This photo does not look like {crop}, the crop you chose: this is only {crop}'s nearest "
+                                "match, do not act on it. Check the crop, or leave it empty to let the model decide."},
     "crop_note_other": {"vi": "Ảnh này giống lá cây khác hơn là {crop}. Kiểm tra lại cây trồng đã chọn.",
                         "en": "This photo looks more like another crop than {crop}. Check the crop you chose."},
     # the answer card

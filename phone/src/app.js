@@ -369,7 +369,9 @@ function renderResult() {
     <p class="note">${esc(t('confidence_note'))}</p></div>` + renderLeaves(r);
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
   const label = noGuess ? (r.status === 'not_a_leaf' && r.label) || state.meta.background_label : r.label;
-  const md = adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
+  // a crop named that the photo clearly does not show: nothing to act on until the crop is checked (service.py)
+  const md = r.reason_code === P.CROP_MISMATCH ? ''
+    : adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
   $('advice').dataset.markdown = md || '';
   $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
   $('save').hidden = false;

@@ -479,6 +479,7 @@ export function cropMass(meta, probs) {
 
 // model/results.py NO_LEAF_SEEN: the reason code of an "uncertain" photo whose nearest label is no guess at all
 export const NO_LEAF_SEEN = 'no_leaf_seen';
+export const CROP_MISMATCH = 'crop_mismatch';
 
 // Port of model/runtime.py Predictor.decide. KEEP IN SYNC: tests/test_phone_parity.py compares the two.
 export function decide(meta, logits, topK = 3, plant = null, crop = null) {
@@ -534,6 +535,8 @@ export function decide(meta, logits, topK = 3, plant = null, crop = null) {
   } else if (unfamiliar) {
     status = 'uncertain'; code = 'unfamiliar';
     reason = 'a plant is in the photo but the model does not recognise this crop or problem yet; the nearest labels are shown';
+  } else if (cropNote !== null) {  // a named crop the photo clearly does not show (runtime.py: CROP_MISMATCH)
+    status = 'uncertain'; code = CROP_MISMATCH; reason = cropNote;
   } else if (unnamedProblem(label)) {
     status = 'uncertain'; code = 'unnamed_problem';
     reason = `${cropOf(label)}: not one of the diseases LeafScout knows; choose the problem from the ${cropOf(label)} entries of the advice`;
