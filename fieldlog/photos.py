@@ -31,6 +31,7 @@ class CheckedPhoto:
 
 MAX_PHOTO_BYTES = 200 * 2**20      # as model.imageio.MAX_BYTES
 MAX_DECODED_BYTES = 400 * 2**20    # as model.imageio.MAX_DECODED_BYTES: width x height x channels x bytes/sample
+MAX_PIXELS = 120_000_000           # as model.imageio.MAX_PIXELS
 _BAD = "expected a JPEG/PNG photo of a leaf. Re-export it from the camera or phone."
 
 
@@ -71,13 +72,17 @@ def _check_header(data: bytes, path: Path) -> None:
         return
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # Pillow's own bomb warning: the limits below decide
             with Image.open(io.BytesIO(data)) as im:
                 w, h = im.size
                 channels = max(len(im.getbands()), 3 if im.mode == "P" else 1)
                 bits = data[24] if data[:4] == b"\x89PNG" and len(data) > 24 else (32 if im.mode in ("I", "F") else 16 if im.mode.startswith("I;16") else 8)
+    except Image.DecompressionBombError:  # over twice Pillow's own pixel limit: far over ours too
+        raise NotAnImageError(f"photo {str(path)!r} has over {MAX_PIXELS:,} pixels; {_BAD}") from None
     except Exception:  # not something PIL reads: OpenCV decides below
         return
+    if w * h > MAX_PIXELS:
+        raise NotAnImageError(f"photo {str(path)!r} is {w}x{h}, over {MAX_PIXELS:,} pixels; {_BAD}")
     need = w * h * channels * -(-int(bits) // 8)
     if need > MAX_DECODED_BYTES:
         raise NotAnImageError(f"photo {str(path)!r} is {w}x{h} ({channels} channels, {bits} bits): decoding it would "
@@ -94,7 +99,10 @@ def check_photo(path: str | os.PathLike) -> CheckedPhoto:
 
     if data:
         _check_header(data, path)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    except cv2.error:  # OpenCV's own limits (CV_IO_MAX_IMAGE_PIXELS) on a header Pillow could not read
+        image = None
     if image is None or image.size == 0:
         raise NotAnImageError(
             f"photo {str(path)!r} is not an image OpenCV can decode ({len(data)} bytes); {_BAD}"

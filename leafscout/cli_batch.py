@@ -54,7 +54,10 @@ def cmd_batch(args) -> int:
     svc = None
     if args.log or args.crop:  # check the plot, the log and the crop here, before any actor starts
         svc = _service(args)
-        svc.check_crop(args.crop) if args.crop else None
+        try:
+            args.crop = svc.check_crop(args.crop) if args.crop else None  # "lúa" -> rice, for every actor
+        except ServiceError as exc:
+            raise UsageError(f"--crop {args.crop}: {exc}") from None
         if args.log:
             try:
                 svc.context(plot=args.log)

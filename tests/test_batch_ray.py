@@ -195,3 +195,37 @@ def test_each_row_says_why_and_an_older_output_folder_still_resumes(photos, tmp_
     assert {csv_rows[str(p)]["reason_code"] for p in few} == {""}
     new = _rows(tmp_path / "out")[str(extra)]
     assert csv_rows[str(extra)]["reason_code"] == (new["reason_code"] or "") and new["reason_code"] is not None
+
+
+def test_a_fifo_or_device_among_the_photos_is_an_error_row_not_a_hang(photos, tmp_path, capsys):
+    """A FIFO has no writer and /dev/zero never ends: each must be refused at once, as `diagnose` refuses them."""
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    import os
+    import threading
+
+    from leafscout import batch as B
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs POSIX FIFOs")
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    good = shutil.copyfile(photos[0], tmp_path / photos[0].name)
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(s=B.run([good, fifo, "/dev/zero"], tmp_path / "out",
+                                                                  engine="local")), daemon=True)
+    worker.start()
+    worker.join(120)
+    assert "s" in done, "batch blocked on a FIFO or /dev/zero"
+    rows = _rows(tmp_path / "out")
+    assert rows[str(good)]["status"] != "error"
+    assert rows[str(fifo)]["status"] == rows["/dev/zero"]["status"] == "error"
+    assert rows[str(fifo)]["error_code"] == rows["/dev/zero"]["error_code"] == "not_a_file"
+
+
+def test_a_misspelled_crop_is_one_line_and_a_vietnamese_one_works(photos, tmp_path, capsys):
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout.cli import main
+    assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--engine", "local", "--crop", "cofee"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Did you mean 'coffee'" in err and "Traceback" not in err
+    assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--engine", "local", "--crop", "cà phê"]) == 0
+    assert next(iter(_rows(tmp_path / "o").values()))["crop"] == "coffee"

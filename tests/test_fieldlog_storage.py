@@ -243,3 +243,27 @@ def test_migrations_create_exactly_the_models(db_url, tmp_path):
         with lg._engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+@pytest.mark.parametrize("size, depth, why", [((60000, 60000), 8, "pixels"), ((14000, 14000), 8, "pixels"),
+                                              ((10900, 10900), 16, "MB")])
+def test_a_pixel_bomb_is_refused_from_its_header_not_decoded(log, tmp_path, size, depth, why):
+    """A PNG a few hundred kB on disk that would decode to gigabytes: refused before OpenCV allocates it, with
+    the limit in the message, whatever Pillow's own bomb guard says about it."""
+    import struct
+    import zlib
+    w, h = size
+    row_bytes = 1 + w * 3 * depth // 8
+    comp = zlib.compressobj(9)
+    rows = b"".join(comp.compress(b"\0" * row_bytes) for _ in range(min(h, 64))) + comp.flush()  # header counts
+    chunk = lambda kind, body: (struct.pack(">I", len(body)) + kind + body  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 2, 0, 0, 0))
+           + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png)
+    plot = log.add_plot("Bản Bom", "tea", 1.0)
+    before = snapshot(log)
+    with pytest.raises(NotAnImageError, match=why):
+        log.record_observation(plot, bomb, "tea.blight", "ok", 0.8, "v1")
+    assert snapshot(log) == before
