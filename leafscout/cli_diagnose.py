@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -230,11 +231,23 @@ def pest_line(act: dict, lang: str, advisor) -> str:
 
 
 class _CsvReport:
-    def __init__(self, path: str, top_k: int):
+    """The --csv report. `check` runs before any work; the file is opened (and an older report replaced) only once
+    the plot and the crop have been accepted, so a refused command leaves an existing file as it was."""
+
+    @staticmethod
+    def check(path: str) -> None:
         target = Path(path)
-        if not target.parent.exists():
+        if target.is_dir():
+            raise _usage_error(f"--csv {path}: is a folder; give a file name such as {target / 'report.csv'}")
+        if not target.parent.is_dir():
             raise _usage_error(f"--csv {path}: folder {target.parent} does not exist; create it or choose another path")
-        self.file = open(target, "w", newline="", encoding="utf-8")
+
+    def __init__(self, path: str, top_k: int):
+        self.check(path)
+        try:
+            self.file = open(Path(path), "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise _usage_error(f"--csv {path}: cannot write it ({exc.strerror or exc}); choose another path") from None
         self.k = top_k
         self.writer = csv.writer(self.file)
         self.writer.writerow(["path", "status", "label", "confidence"]
@@ -285,6 +298,31 @@ def _confirmed_by(args) -> str | None:
     return name
 
 
+def _heatmap_dir(path: str) -> Path:
+    """--heatmaps DIR, made if missing; a file or an unwritable place is one line before any photo is read."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise _usage_error(f"--heatmaps {path}: is a file; give a folder for the heatmap images")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _usage_error(f"--heatmaps {path}: cannot create it ({exc.strerror or exc}); choose another folder") from None
+    if not os.access(target, os.W_OK):
+        raise _usage_error(f"--heatmaps {path}: cannot write into it; choose another folder")
+    return target
+
+
+def _unique(stem: str, ext: str, used: set[str]) -> str:
+    """stem + ext, or stem-2 + ext, stem-3 ... when photos from two folders share a name (a/leaf.jpg, b/leaf.png):
+    one heatmap never overwrites another."""
+    name, i = stem + ext, 1
+    while name in used:
+        i += 1
+        name = f"{stem}-{i}{ext}"
+    used.add(name)
+    return name
+
+
 def cmd_diagnose(args) -> int:
     from leafscout.errors import ServiceError
     if args.top_k < 1:
@@ -305,10 +343,10 @@ def cmd_diagnose(args) -> int:
         from leafscout.cli_group import groups_of, run_groups
         return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang), lang),
                           _usage_error)
-    report = _CsvReport(args.csv, args.top_k) if args.csv else None
-    heat_dir = Path(args.heatmaps) if args.heatmaps else None
-    if heat_dir:
-        heat_dir.mkdir(parents=True, exist_ok=True)
+    if args.csv:
+        _CsvReport.check(args.csv)
+    heat_dir = _heatmap_dir(args.heatmaps) if args.heatmaps else None
+    report = None
     try:  # the plot (organic status, 7-year copper ledger) is checked before the first photo
         results = svc.diagnose_many(photos, crop=args.crop, plot=args.log, organic_status=args.organic_status,
                                     days_to_harvest=args.days_to_harvest, copper_year=args.copper_used,
@@ -322,10 +360,10 @@ def cmd_diagnose(args) -> int:
                 print(f"leafscout diagnose: {t('crop_from_plot', lang, plot=repr(args.log), crop=crop_name(svc.advisor, planted, lang))}",
                       file=sys.stderr)
     except ServiceError as exc:
-        if report:
-            report.close()
         flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
         raise _usage_error(flag + str(exc)) from None
+    report = _CsvReport(args.csv, args.top_k) if args.csv else None
+    heat_names: set[str] = set()
 
     def all_results():
         if first is not None:
@@ -357,7 +395,7 @@ def cmd_diagnose(args) -> int:
                           f"{t('not_logged', lang, path=r.path, why=why, msg=exc)}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
-                name = heat_dir / (Path(r.path).stem + ".heatmap.png")
+                name = heat_dir / _unique(Path(r.path).stem + ".heatmap", ".png", heat_names)
                 cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
             if args.json:
                 js = r.to_dict()

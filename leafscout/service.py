@@ -623,7 +623,8 @@ class DiagnosisService:
                 leaves, crops = scene.leaves_with_crops(LEAF_VOTES, LEAF_MIN_SIDE)
                 try:
                     if leaves:
-                        result = self.predictor.with_leaves(result, leaves, crops)
+                        # as many runners-up as were asked for (the CSV's columns are sized by --top-k)
+                        result = self.predictor.with_leaves(result, leaves, crops, top_k=max(1, len(result.top_k)))
                 except Exception:  # the whole photo's answer stands
                     pass
         detail = strip_paths(result.error, path) if result.error else None

@@ -166,3 +166,36 @@ def test_evaluate_on_a_labelled_folder(toy, tmp_path, capsys):
     (root / "val" / "Mystery" / "x.png").write_bytes(b"")
     assert main(["evaluate", "--model", toy, str(root)]) == 2
     assert "Mystery" in capsys.readouterr().err
+
+
+def test_a_refused_command_leaves_an_existing_csv_as_it_was(toy, folder, tmp_path, capsys):
+    keep = tmp_path / "keep.csv"
+    keep.write_text("last season's report\n")
+    photo = str(folder / "plot1" / "ok.jpg")
+    assert main(["diagnose", "--model", toy, "--db", str(tmp_path / "log.sqlite"), "--log", "nosuch",
+                 "--csv", str(keep), photo]) == 2
+    assert main(["diagnose", "--model", toy, "--crop", "cofee", "--csv", str(keep), photo]) == 2
+    assert keep.read_text() == "last season's report\n"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("flag, target", [("--csv", "folder"), ("--heatmaps", "file"), ("--csv", "/proc/x.csv"),
+                                          ("--heatmaps", "/proc/hm")])
+def test_an_output_path_that_cannot_be_written_is_one_line(toy, folder, tmp_path, capsys, flag, target):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    path = target if target.startswith("/") else str(tmp_path / target)
+    assert main(["diagnose", "--model", toy, flag, path, str(folder / "plot1" / "ok.jpg")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("leafscout diagnose: error: ") and flag in err, err
+
+
+def test_heatmaps_of_photos_with_the_same_name_do_not_overwrite_each_other(toy, tmp_path, capsys):
+    for sub, ext in (("a", ".jpg"), ("b", ".jpg"), ("b", ".png")):
+        (tmp_path / "in" / sub).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / "in" / sub / f"leaf{ext}"),
+                    cv2.cvtColor(flat_photo(TOY_COLOURS["ok"]), cv2.COLOR_RGB2BGR))
+    assert main(["diagnose", "--model", toy, "--heatmaps", str(tmp_path / "hm"), str(tmp_path / "in")]) == 0
+    assert sorted(p.name for p in (tmp_path / "hm").iterdir()) == [
+        "leaf.heatmap-2.png", "leaf.heatmap-3.png", "leaf.heatmap.png"]
+    capsys.readouterr()

@@ -179,3 +179,19 @@ def test_photos_with_no_plant_never_let_a_leaf_box_vote():
         d = svc.diagnose(photo)
         if d.status == "not_a_leaf":
             assert not d.result.leaves and not d.pest_counts, (photo.name, d.result.leaves, d.pest_counts)
+
+
+def test_top_k_is_what_was_asked_for_on_a_field_photo_answered_from_its_leaves(tmp_path, capsys):
+    """A field photo's answer comes from its leaves too (the scene detector); the runners-up still number
+    --top-k, so the CSV's columns line up with its header."""
+    import csv
+
+    from leafscout.cli import main
+    photo = FIXTURES / "chilli_leaf" / "cercospora" / "IMG_4157.jpg"
+    for k in (1, 5):
+        out = tmp_path / f"k{k}.csv"
+        assert main(["diagnose", "--top-k", str(k), "--csv", str(out), str(photo)]) == 0
+        header, row = list(csv.reader(out.open(encoding="utf-8")))
+        assert len(row) == len(header) and sum(h.startswith("label_") for h in header) == k
+        assert row[header.index(f"label_{k}")] in load_label_map().labels
+    capsys.readouterr()
