@@ -178,8 +178,13 @@ def cmd_add_lot(log, args) -> int:
     return 0
 
 
+QR_KINDS = ("png", "svg")
+QR_MAX_SCALE = 100  # a 100-pixel module is a poster; more only fills memory
+
+
 @_with_log
 def cmd_qr(log, args) -> int:
+    from leafscout.errors import UsageError
     from leafscout.fieldlog import qr
     from leafscout.fieldlog.errors import UnknownLotError
 
@@ -188,8 +193,13 @@ def cmd_qr(log, args) -> int:
     except UnknownLotError:
         item = log.get_plot(args.target)
     out = Path(args.out)
+    kind = out.suffix.lower().lstrip(".")
+    if kind not in QR_KINDS:
+        raise UsageError(f"--out {args.out}: expected a .png or .svg file name (a printed label needs one of those)")
+    if not 1 <= args.scale <= QR_MAX_SCALE:
+        raise UsageError(f"--scale must be 1 to {QR_MAX_SCALE} pixels a module, got {args.scale}")
     code = qr.make(item, log.trace_base_url)
-    code.save(str(out), scale=args.scale, border=4)
+    code.save(str(out), kind=kind, scale=args.scale, border=4)
     print(f"Wrote {out} encoding {qr.payload(item, log.trace_base_url)}")
     return 0
 

@@ -257,3 +257,15 @@ def test_the_cli_module_imports_nothing_heavy():
     code = "import sys, leafscout.cli_log; print(sorted(m for m in ('sqlalchemy', 'cv2', 'fpdf', 'segno', 'alembic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("extra", [["--out", "lot.txt"], ["--out", "lot.jpg"], ["--out", "lot.png", "--scale", "0"],
+                                   ["--out", "lot.png", "--scale", "100000"]])
+def test_a_qr_file_name_or_size_it_cannot_make_is_one_line(season, tmp_path, capsys, monkeypatch, extra):
+    monkeypatch.chdir(tmp_path)
+    assert leafscout(["log", "qr", "CB-2025-11", "--db", season] + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("leafscout log: error: ") and extra[-2] in err, err
+    assert not any(tmp_path.glob("lot.*"))
+    assert leafscout(["log", "qr", "CB-2025-11", "--db", season, "--out", "LOT.SVG"]) == 0
+    assert (tmp_path / "LOT.SVG").read_text().lstrip().startswith("<?xml")
