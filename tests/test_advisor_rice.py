@@ -24,8 +24,28 @@ def test_rice_leaf_diseases_are_model_labels_with_cited_entries():
     assert "potassium" in bs["favoured_by"]["en"] and "silicon" in bs["favoured_by"]["en"]
     ids = ADV.advise("rice.brown_spot").recommended_ids
     assert {"hot_water_seed_treatment", "resistant_varieties", "soil_test_and_compost", "silicon_return"} <= set(ids)
-    assert any("EPPO" in s for s in ADV.problem("rice.bacterial_leaf_blight")["sources"])
+    assert any("Pacific Pests" in s for s in ADV.problem("rice.bacterial_leaf_blight")["sources"])
     assert any("CABI Compendium" in s for s in ADV.problem("rice.blast")["sources"])
+
+
+def _phase_ids(label: str, phase: str) -> list[str]:
+    return [s.treatment_id for s in ADV.advise(label).steps if s.phase == phase and s.treatment_id]
+
+
+def test_what_protects_this_weeks_rice_comes_first_and_nothing_spreads_the_blight():
+    """Bacterial leaf blight: drain and stop nitrogen today; cutting the sick leaves spreads the bacteria
+    (Pacific Pests 418; Access Agriculture), so no leaf-cutting step. Blast: stop nitrogen today (Vietnamese
+    extension bulletins), keep water this week. Brown spot: keep water this week, the soil's repair next season."""
+    blb = ADV.advise("rice.bacterial_leaf_blight")
+    assert _phase_ids("rice.bacterial_leaf_blight", "today")[:2] == ["drain_blighted_paddy", "stop_nitrogen_now"]
+    assert not {"sanitation", "strip_blast_leaves", "strip_lower_leaves"} & set(blb.recommended_ids)
+    assert {"streptomycin", "kasugamycin"} <= set(ADV.problem("rice.bacterial_leaf_blight")["do_not_use"])
+    assert "do not cut the sick leaves" in blb.render("en") and "không cắt lá bệnh" in blb.render("vi")
+    assert _phase_ids("rice.blast", "today")[:2] == ["stop_nitrogen_now", "strip_blast_leaves"]
+    assert "balanced_nutrition" not in ADV.advise("rice.blast").recommended_ids  # "feed compost" on a sick field
+    assert "keep_paddy_water" in _phase_ids("rice.blast", "week")
+    assert "keep_paddy_water" in _phase_ids("rice.brown_spot", "week")
+    assert "soil_test_and_compost" in _phase_ids("rice.brown_spot", "season")
 
 
 @pytest.mark.parametrize("status", ["ok", "uncertain"])
