@@ -277,7 +277,7 @@ class FieldLog:
             found = s.scalar(select(Farm.id).where(Farm.id == int(farm)))
         if found is None:
             known = ", ".join(s.scalars(select(Farm.name))) or "none yet"
-            raise FieldLogError(f"no farm or cooperative {str(farm)!r} (known: {known}); add it first with add_farm.")
+            raise FieldLogError(f"no farm or cooperative {str(farm)!r} (known: {known}); add it first (`leafscout log add-farm NAME`, or FieldLog.add_farm).")
         return found
 
     def plots(self) -> list[Plot]:

@@ -6,7 +6,7 @@ import functools
 import sys
 from pathlib import Path
 
-LOG_ACTIONS = "plots|add-plot|observe|confirm|correct|act|history|backup|add-lot|audit|qr|import"
+LOG_ACTIONS = "plots|add-plot|farms|add-farm|observe|confirm|correct|act|history|backup|add-lot|audit|qr|import"
 OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
 
 EXIT_CODES = """exit codes:
@@ -61,6 +61,25 @@ def cmd_plots(log, args) -> int:
     for p in plots:
         year, seven = log.copper_used(p)
         print(f"{p.id:>4}  {p.name:24} {p.crop:12} {p.area_ha:>7g}  {p.organic_status:14} {year:g} / {seven:g}")
+    return 0
+
+
+@_with_log
+def cmd_farms(log, args) -> int:
+    farms = log.farms()
+    if not farms:
+        print("No farms or cooperatives yet. Add one: leafscout log add-farm NAME [--kind cooperative]")
+        return 0
+    print(f"{'id':>4}  {'name':32} {'kind':12} {'certifier':24} location")
+    for f in farms:
+        print(f"{f.id:>4}  {f.name:32} {f.kind:12} {f.certifier or '':24} {f.location or ''}")
+    return 0
+
+
+@_with_log
+def cmd_add_farm(log, args) -> int:
+    f = log.add_farm(args.name, kind=args.kind, location=args.location, certifier=args.certifier)
+    print(f"Added {f.kind} {f.name!r} (id {f.id}); give its plots --farm {f.name!r}.")
     return 0
 
 
@@ -272,9 +291,16 @@ def register(subparsers) -> None:
     p.add_argument("--allow-similar", action="store_true",
                    help="keep a name that differs from an existing plot only in accents, spaces or punctuation")
     p.add_argument("--status", default="in_conversion", choices=("conventional", "in_conversion", "certified"))
-    p.add_argument("--farm")
+    p.add_argument("--farm", help="the farm or cooperative it belongs to (leafscout log add-farm first)")
     p.add_argument("--location")
     p.add_argument("--buffer-notes")
+
+    leaf("farms", cmd_farms, "list farms and cooperatives")
+    p = leaf("add-farm", cmd_add_farm, "add a farm or cooperative that plots belong to")
+    p.add_argument("name")
+    p.add_argument("--kind", default="farm", choices=("farm", "cooperative"))
+    p.add_argument("--location")
+    p.add_argument("--certifier", help="the organic certification body, e.g. for the audit report")
 
     p = leaf("observe", cmd_observe, "log a diagnosis with its photo")
     p.add_argument("plot")

@@ -269,3 +269,21 @@ def test_a_qr_file_name_or_size_it_cannot_make_is_one_line(season, tmp_path, cap
     assert not any(tmp_path.glob("lot.*"))
     assert leafscout(["log", "qr", "CB-2025-11", "--db", season, "--out", "LOT.SVG"]) == 0
     assert (tmp_path / "LOT.SVG").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_cooperative_is_added_from_the_cli_and_its_plots_belong_to_it(tmp_path, capsys):
+    db = str(tmp_path / "coop.sqlite")
+    plot = ["log", "add-plot", "Đồi A", "--crop", "coffee", "--area", "0.5", "--farm", "HTX Chiềng Ban", "--db", db]
+    assert leafscout(plot) == 2
+    assert "leafscout log add-farm" in capsys.readouterr().err  # the way to make it, not a Python method
+    assert leafscout(["log", "add-farm", "HTX Chiềng Ban", "--kind", "cooperative", "--certifier", "Cert VN",
+                      "--db", db]) == 0
+    assert leafscout(plot) == 0
+    assert leafscout(["log", "add-farm", "HTX Chiềng Ban", "--db", db]) == 2  # a second one of the same name
+    capsys.readouterr()
+    assert leafscout(["log", "farms", "--db", db]) == 0
+    listed = capsys.readouterr().out
+    assert "HTX Chiềng Ban" in listed and "cooperative" in listed and "Cert VN" in listed
+    with FieldLog.open(db) as log:
+        (p,) = log.plots()
+        assert p.farm_id == log.farms()[0].id
