@@ -154,10 +154,12 @@ def csv_cell(value, *, short_numbers: bool = True):
 
 
 def to_csv(page: TracePage) -> str:
-    """One row per record (kind = plot, observation, action, copper) so a spreadsheet can filter.
-    Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text."""
+    """One row per record (kind = lot, plot, observation, action) so a spreadsheet can filter: a lot's page starts
+    with the lot (code, harvest time, kg, notes), each plot row carries its copper totals (kg/ha this year and over
+    7 years). Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text."""
     cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
-            "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id"]
+            "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
+            "lot", "quantity_kg", "lot_notes"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -166,6 +168,10 @@ def to_csv(page: TracePage) -> str:
     def row(values: dict, short_numbers: bool = True) -> None:
         w.writerow({k: csv_cell(v, short_numbers=short_numbers) for k, v in values.items()})
 
+    if page.kind == "lot":
+        lot = page.item
+        row({"kind": "lot", "time": _fmt(lot.harvested_at), "lot": lot.code, "quantity_kg": lot.quantity_kg,
+             "lot_notes": lot.notes, "trace_id": page.qr_payload}, short_numbers=False)
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
