@@ -109,14 +109,16 @@ def load_predictor(args):
 
 def collect_photos(paths: list[str], lang: str = "en") -> list[Path]:
     """Files as given (the image gate judges them), folders searched recursively for image files;
-    hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported."""
+    hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported, and so do
+    photo-named entries of a folder that are no regular file (a FIFO, a broken link): listed as unreadable, never
+    silently left out of the count."""
     from leafscout.i18n import t
     from leafscout.model.imageio import IMAGE_SUFFIXES
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            found = sorted(f for f in p.rglob("*") if not f.is_dir() and f.suffix.lower() in IMAGE_SUFFIXES
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
                 print(f"leafscout diagnose: {t('warning', lang)}: "

@@ -199,3 +199,15 @@ def test_heatmaps_of_photos_with_the_same_name_do_not_overwrite_each_other(toy, 
     assert sorted(p.name for p in (tmp_path / "hm").iterdir()) == [
         "leaf.heatmap-2.png", "leaf.heatmap-3.png", "leaf.heatmap.png"]
     capsys.readouterr()
+
+
+def test_a_broken_link_or_fifo_in_a_folder_is_listed_as_unreadable_not_skipped(toy, folder, capsys):
+    import os
+    (folder / "plot1" / "gone.jpg").symlink_to(folder / "nowhere.jpg")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "plot1" / "pipe.jpg")
+    assert main(["diagnose", "--model", toy, str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "gone.jpg: error" in out
+    if hasattr(os, "mkfifo"):
+        assert "pipe.jpg: error" in out
