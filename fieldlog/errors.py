@@ -32,12 +32,29 @@ class FieldLogError(ValueError):
             self.code = code
 
 
+def nearest_name(wanted: str, known: list[str]) -> str | None:
+    """The known name a person most likely meant: one that looks the same without accents, case and punctuation
+    ("Doi Bac" -> "Đồi Bắc", typed on a phone without Vietnamese input), else the closest spelling."""
+    from .text import skeleton
+    try:
+        looks = {}
+        for k in known:
+            looks.setdefault(skeleton(k), k)
+        key = skeleton(wanted)
+    except ValueError:  # text the log cannot store: the plain spelling alone
+        close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.5)
+        return close[0] if close else None
+    if key in looks:
+        return looks[key]
+    close = difflib.get_close_matches(key, list(looks), n=1, cutoff=0.5)
+    return looks[close[0]] if close else None
+
+
 class UnknownPlotError(FieldLogError, LookupError):
     code = "unknown_plot"
 
     def __init__(self, wanted: object, known: list[str]):
-        close = difflib.get_close_matches(str(wanted), known, n=1, cutoff=0.5)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = f" Did you mean '{nearest_name(str(wanted), known)}'?" if nearest_name(str(wanted), known) else ""
         listing = ", ".join(sorted(known)[:10]) or "none yet"
         super().__init__(
             f"no plot named {str(wanted)!r} (known plots: {listing}).{hint} "

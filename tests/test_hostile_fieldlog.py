@@ -140,6 +140,16 @@ def test_look_alike_plot_names_are_one_plot(log):
     assert counts(log) == before
 
 
+def test_a_plot_typed_without_accents_is_suggested_by_its_real_name(log):
+    """On a phone without Vietnamese input "Đồi Bắc" is typed "Doi Bac": the error names the plot meant."""
+    from leafscout.fieldlog.errors import UnknownPlotError
+    log.add_plot("Đồi Bắc", "tea", 1.0)
+    log.add_plot("Doi A", "coffee", 0.5)
+    for typed in ("Doi Bac", "doi bac", "Dooi Bac"):
+        with pytest.raises(UnknownPlotError, match="Did you mean 'Đồi Bắc'"):
+            log.get_plot(typed)
+
+
 def test_a_near_duplicate_is_refused_with_a_hint_unless_insisted(log):
     log.add_plot("Đồi A", "coffee", 1.0)
     with pytest.raises(FieldLogError, match="too close to the existing plot 'Đồi A'") as info:
