@@ -237,6 +237,18 @@ def cmd_audit(log, args) -> int:
     return 0 if report.ok else 1
 
 
+def _file_stem(name: str, max_bytes: int = 120) -> str:
+    """A file name from a plot or lot name: letters, digits, '-', '_' and '.'; a name longer than `max_bytes` in
+    UTF-8 (file systems take 255; a Vietnamese letter is up to 3) is cut and given 8 hex digits of its hash, so
+    two long names that start alike still get two files."""
+    import hashlib
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "export"
+    if len(stem.encode("utf-8")) <= max_bytes:
+        return stem
+    cut = stem.encode("utf-8")[:max_bytes - 9].decode("utf-8", "ignore")
+    return f"{cut}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 @_with_log
 def cmd_export(log, args) -> int:
     from leafscout.fieldlog import export
@@ -245,7 +257,7 @@ def cmd_export(log, args) -> int:
     if not wanted:
         wanted = {"html": ""}
     page = export.build(log, args.target)
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.target)
+    stem = _file_stem(args.target)
     names, cap = _pdf_names(args.lang) if "pdf" in wanted else ({}, None)
     for fmt, dest in wanted.items():
         path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log, lang=args.lang, names=names,

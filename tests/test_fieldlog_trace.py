@@ -288,3 +288,13 @@ def test_a_cooperative_is_added_from_the_cli_and_its_plots_belong_to_it(tmp_path
     with FieldLog.open(db) as log:
         (p,) = log.plots()
         assert p.farm_id == log.farms()[0].id
+
+
+def test_a_long_vietnamese_plot_name_still_exports_to_a_file(tmp_path, capsys, monkeypatch):
+    name = "Đồi chè Shan tuyết cổ thụ bản Hua Tát " * 5  # ~190 characters, ~250 bytes in UTF-8
+    db = str(tmp_path / "long.sqlite")
+    assert leafscout(["log", "add-plot", name.strip(), "--crop", "tea", "--area", "1", "--db", db]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert leafscout(["export", name.strip(), "--db", db]) == 0, capsys.readouterr().err
+    (html_file,) = tmp_path.glob("*.html")
+    assert len(html_file.name.encode("utf-8")) <= 255 and html_file.name.startswith("Đồi_chè_Shan")
