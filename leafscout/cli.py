@@ -34,9 +34,11 @@ def _all_names(parser: argparse.ArgumentParser) -> list[str]:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # suggest the nearest subcommand/option, like difflib-powered tools do
         choices = _all_names(self)
-        words = [w.strip("'\",") for w in message.split()]
+        words = [w.strip("'\",:") for w in message.split()]
         hints = []
         for w in words:
+            if w in choices:  # "argument --top-k: invalid int value": the option is right, its value is not
+                continue
             close = difflib.get_close_matches(w, choices, n=1)
             if close and close[0] != w:
                 hints.append(f" Did you mean '{close[0]}'?")

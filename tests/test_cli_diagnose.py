@@ -211,3 +211,14 @@ def test_a_broken_link_or_fifo_in_a_folder_is_listed_as_unreadable_not_skipped(t
     assert "gone.jpg: error" in out
     if hasattr(os, "mkfifo"):
         assert "pipe.jpg: error" in out
+
+
+def test_a_bad_option_value_is_not_answered_with_the_same_option(capsys):
+    """'--top-k x' gets "invalid int value", not "Did you mean '--top-k'?"; a misspelled option still gets the hint."""
+    with pytest.raises(SystemExit):
+        main(["diagnose", "x.jpg", "--top-k", "x"])
+    err = capsys.readouterr().err
+    assert "invalid int value" in err and "Did you mean" not in err
+    with pytest.raises(SystemExit):
+        main(["diagnose", "x.jpg", "--top-kk", "3"])
+    assert "Did you mean '--top-k'?" in capsys.readouterr().err
