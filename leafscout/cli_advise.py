@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.label:
             raise UsageError("give a LABEL such as tomato.late_blight, or --list to see them")
         ctx = _context(args, adv)
-        advice = adv.advise(args.label, ctx, status=args.status)
+        advice = adv.advise(args.label.strip().lower(), ctx, status=args.status)  # ids are lower case
     except (AdvisorError, ServiceError) as exc:
         raise UsageError(str(exc)) from None
     if args.fmt == "json":

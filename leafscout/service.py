@@ -495,8 +495,9 @@ class DiagnosisService:
 
         if ctx is None:
             ctx, _ = self.context(**context)
+        label = str(label).strip().lower()  # "Tomato.Late_Blight " as typed: ids are lower case
         try:
-            return self.advisor.advise(str(label), ctx, status=status)
+            return self.advisor.advise(label, ctx, status=status)
         except AdvisorError as exc:
             raise ServiceError("unknown_label", str(exc)) from None
 

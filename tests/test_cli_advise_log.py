@@ -130,3 +130,11 @@ def test_a_record_the_log_refuses_is_one_warning_line_with_its_code(toy, red_lea
     warn = [ln for ln in err.splitlines() if "not logged" in ln]
     assert len(warn) == 1 and "(bad_label)" in warn[0] and "Traceback" not in err, err
     assert "UNCONFIRMED" not in err and log.history("Doi A").observations == []
+
+
+def test_a_label_typed_with_capitals_or_spaces_is_advised(capsys):
+    from leafscout.cli import main
+    assert main(["advise", " Tomato.Late_Blight ", "--lang", "en"]) == 0
+    assert "Late blight" in capsys.readouterr().out
+    from leafscout.service import DiagnosisService
+    assert DiagnosisService().advise("Rice.Blast ").label == "rice.blast"
