@@ -34,6 +34,15 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _crop_id(text: str | None, adv) -> str | None:
+    """--crop as typed ("lúa", "Cà phê", "maize") -> the knowledge base's crop id; unchanged when it names none,
+    so the advisor's own error (with its nearest name) answers a typo."""
+    if not text or text in adv.kb.crops:
+        return text
+    from leafscout.plot_crop import crop_phrases, resolve_crop
+    return resolve_crop(text, crop_phrases(dict(adv.kb.crops), {})) or text
+
+
 def run(args: argparse.Namespace) -> int:
     from leafscout.errors import ServiceError, UsageError
     from leafscout.service import default_advisor
@@ -48,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                   else f"{res.query}: {res.reason[args.lang]}")
             return 0 if res.allowed else 1
         if args.list:
-            rows = adv.problems(crop=args.crop)
+            rows = adv.problems(crop=_crop_id(args.crop, adv))
             if args.fmt == "json":
                 print(json.dumps(rows, ensure_ascii=False, indent=2))
             else:

@@ -138,3 +138,12 @@ def test_a_label_typed_with_capitals_or_spaces_is_advised(capsys):
     assert "Late blight" in capsys.readouterr().out
     from leafscout.service import DiagnosisService
     assert DiagnosisService().advise("Rice.Blast ").label == "rice.blast"
+
+
+def test_the_problem_list_takes_a_crop_in_vietnamese(capsys):
+    from leafscout.cli import main
+    assert main(["advise", "--list", "--crop", "lúa", "--lang", "vi"]) == 0
+    out = capsys.readouterr().out
+    assert "rice.blast" in out and "coffee." not in out
+    assert main(["advise", "--list", "--crop", "cofee"]) == 2
+    assert "did you mean 'coffee'" in capsys.readouterr().err
