@@ -1,0 +1,47 @@
+"""What a grower does today must not spread the problem: a review of the "Today" steps against extension sources
+(docs/knowledge-base.md, "Sources and what was verified"). Cutting a virus-infected plant and then the next one,
+stripping the leaves of a wind-borne rust or of a harmless algal spot, or putting blighted leaves on a home compost
+heap spreads or keeps the disease; tools are cleaned the same day a bacterial disease is cut."""
+import pytest
+
+from leafscout.advisor import Advisor
+
+ADV = Advisor.load()
+
+
+def today(label: str) -> list[str]:
+    return [s.treatment_id for s in ADV.advise(label).steps if s.phase == "today" and s.treatment_id]
+
+
+def test_a_mosaic_virus_plant_is_removed_whole_with_clean_hands_never_pruned():
+    assert today("tomato.mosaic_virus")[:2] == ["tool_hygiene", "rogue_infected_plants"]
+    assert "sanitation" not in ADV.advise("tomato.mosaic_virus").recommended_ids
+
+
+@pytest.mark.parametrize("label", ["corn.common_rust", "corn.northern_leaf_blight", "corn.gray_leaf_spot",
+                                   "tea.algal_spot", "tea.brown_blight", "tea.gray_blight", "tea.red_spot",
+                                   "coffee.cercospora_leaf_spot"])
+def test_no_leaf_cutting_where_it_does_not_help(label):
+    assert "sanitation" not in ADV.advise(label).recommended_ids
+
+
+def test_a_leaf_spot_of_a_hungry_coffee_bush_is_fed_not_starved_of_nitrogen():
+    ids = ADV.advise("coffee.cercospora_leaf_spot").recommended_ids
+    assert "soil_test_and_compost" in ids and "balanced_nutrition" not in ids
+
+
+@pytest.mark.parametrize("label", ["citrus.canker", "mango.bacterial_canker", "tomato.bacterial_spot",
+                                   "pepper_bell.bacterial_spot"])
+def test_tools_are_cleaned_the_day_a_bacterial_disease_is_cut(label):
+    steps = today(label)
+    assert "tool_hygiene" in steps and steps.index("tool_hygiene") < steps.index("sanitation")
+
+
+def test_mango_die_back_is_cut_into_healthy_wood_and_the_cut_painted_that_day():
+    assert today("mango.die_back")[:2] == ["prune_infected_parts", "bordeaux_paste"]
+
+
+def test_diseased_leaves_never_go_on_a_home_compost_heap():
+    how = ADV.kb.treatments["sanitation"]["how"]
+    assert "compost them hot" not in how["en"] and "Do not put them on a home compost heap" in how["en"]
+    assert "Không bỏ vào đống ủ phân" in how["vi"]
