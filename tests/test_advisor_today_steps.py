@@ -45,3 +45,18 @@ def test_diseased_leaves_never_go_on_a_home_compost_heap():
     how = ADV.kb.treatments["sanitation"]["how"]
     assert "compost them hot" not in how["en"] and "Do not put them on a home compost heap" in how["en"]
     assert "Không bỏ vào đống ủ phân" in how["vi"]
+
+
+def test_blighted_potatoes_keep_the_tubers_covered_and_are_dug_two_weeks_after_the_tops_die():
+    advice = ADV.advise("potato.late_blight")
+    assert "protect_potato_tubers" in advice.recommended_ids
+    assert "at least two weeks later" in advice.render("en") and "cull heap" in advice.render("en")
+
+
+def test_greening_oil_is_for_psyllids_seen_or_a_tree_about_to_be_cut_not_a_calendar():
+    assert "Spray oil only where psyllids are on the new flush" in ADV.advise("citrus.greening").render("en")
+
+
+def test_hand_picking_says_where_to_look_in_maize_and_shakes_only_trees():
+    how = ADV.kb.treatments["hand_pick_pests"]["how"]["en"]
+    assert "whorl" in how and "on trees and bushes, shake the branches" in how
