@@ -54,6 +54,30 @@ def sequence_groups(items: list[tuple[Path, int, str]]) -> np.ndarray:
     return gid
 
 
+def grouped_folds(root: Path, folds: int):
+    """(photos, class per photo, split per photo, fold per photo, number of sequence groups): whole sequence groups
+    dealt to `folds` folds in a fixed shuffled order, so every benchmark here scores the same folds."""
+    items = photos(root)
+    y = np.array([c for _, c, _ in items])
+    split = np.array([s for _, _, s in items])
+    groups = sequence_groups(items)
+    ids = np.unique(groups)
+    np.random.RandomState(0).shuffle(ids)
+    fold = {g: i % folds for i, g in enumerate(ids)}
+    return items, y, split, np.array([fold[g] for g in groups]), len(ids)
+
+
+def open_rice(root: Path, folds: int, threads: int):
+    """`grouped_folds` of the rice photos under root, with torch set to `threads`; None (said on stderr) when the
+    photos are not there, so a benchmark run without ../shared ends cleanly."""
+    if not (root / "train").is_dir() or not (root / "val").is_dir():
+        print(f"no {root}/train and {root}/val: nothing to measure", file=sys.stderr)
+        return None
+    import torch
+    torch.set_num_threads(threads)
+    return grouped_folds(root, folds)
+
+
 def backbone(name: str):
     """An EfficientNet-Lite in eval mode: ImageNet Lite0/1/2, or a LeafScout classifier ONNX file."""
     from leafscout.model import arch
@@ -111,22 +135,12 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     root = Path(args.data)
-    if not (root / "train").is_dir() or not (root / "val").is_dir():
-        print(f"no {root}/train and {root}/val: nothing to measure", file=sys.stderr)
+    loaded = open_rice(root, args.folds, args.threads)
+    if loaded is None:
         return 0
-    import torch
-    torch.set_num_threads(args.threads)
-    items = photos(root)
-    y = np.array([c for _, c, _ in items])
-    split = np.array([s for _, _, s in items])
-    groups = sequence_groups(items)
-    rng = np.random.RandomState(0)
-    ids = np.unique(groups)
-    rng.shuffle(ids)
-    fold = {g: i % args.folds for i, g in enumerate(ids)}
-    fold_of = np.array([fold[g] for g in groups])
+    items, y, split, fold_of, n_groups = loaded
     n_val = int((split == "val").sum())
-    print(f"{CLASSES_DIR}: {len(items)} photos ({len(items) - n_val} train, {n_val} val), {len(ids)} sequence groups, "
+    print(f"{CLASSES_DIR}: {len(items)} photos ({len(items) - n_val} train, {n_val} val), {n_groups} sequence groups, "
           f"classes {[d.name for d in sorted((root / 'val').iterdir()) if d.is_dir()]}")
     for spec in args.backbones:
         name, _, size = spec.rpartition("@")

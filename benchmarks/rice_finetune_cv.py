@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from rice_features import CLASSES_DIR, photos, sequence_groups  # noqa: E402
+from rice_features import CLASSES_DIR, open_rice  # noqa: E402
 
 
 def load_rgb(path: Path, size: int) -> np.ndarray:
@@ -130,22 +130,13 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     root = Path(args.data)
-    if not (root / "train").is_dir() or not (root / "val").is_dir():
-        print(f"no {root}/train and {root}/val: nothing to measure", file=sys.stderr)
+    loaded = open_rice(root, args.folds, args.threads)
+    if loaded is None:
         return 0
-    import torch
-    torch.set_num_threads(args.threads)
-    items = photos(root)
-    y = np.array([c for _, c, _ in items])
-    split = np.array([s for _, _, s in items])
-    groups = sequence_groups(items)
-    ids = np.unique(groups)
-    np.random.RandomState(0).shuffle(ids)  # the folds of rice_features.py
-    fold = {g: i % args.folds for i, g in enumerate(ids)}
-    fold_of = np.array([fold[g] for g in groups])
+    items, y, split, fold_of, n_groups = loaded  # the folds of rice_features.py
     imgs = np.stack([load_rgb(f, 256) for f, _, _ in items])
     tr, va = np.where(split == "train")[0], np.where(split == "val")[0]
-    print(f"{CLASSES_DIR}: {len(items)} photos ({len(tr)} train, {len(va)} val), {len(ids)} sequence groups; "
+    print(f"{CLASSES_DIR}: {len(items)} photos ({len(tr)} train, {len(va)} val), {n_groups} sequence groups; "
           f"init {args.init}, {args.size} px, {args.epochs} epochs, lr {args.lr:g}, freeze {args.freeze_blocks}",
           flush=True)
     for seed in args.seeds:

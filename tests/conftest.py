@@ -37,3 +37,30 @@ def shared_datasets() -> Path:
     if not (SHARED_DATASETS / "plantvillage").is_dir():
         pytest.skip(f"full datasets not found at {SHARED_DATASETS} (set LEAFSCOUT_DATASETS)")
     return SHARED_DATASETS
+
+
+# toy model of tests/test_plot_crop.py and tests/test_crop_mismatch.py: a red photo is tomato late blight, a green
+# one coffee rust (leafscout.model.testing.toy_model)
+TOY_CROP_LABELS = ["tomato.late_blight", "coffee.rust", "background.no_leaf"]
+
+
+def toy_crop_service(tmp_path: Path):
+    """A DiagnosisService on the two-crop toy model with a field log in tmp_path; `.toy_path` is the model file."""
+    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
+    from leafscout.model.testing import toy_model
+    from leafscout.service import DiagnosisService
+    model = toy_model(tmp_path / "toy.onnx", labels=TOY_CROP_LABELS)
+    svc = DiagnosisService(model_path=str(model), db=str(tmp_path / "log.sqlite"))
+    svc.toy_path = str(model)
+    return svc
+
+
+@pytest.fixture
+def red_leaf(tmp_path) -> Path:
+    """A photo file the toy model answers as tomato late blight."""
+    import cv2
+
+    from leafscout.model.testing import flat_photo
+    p = tmp_path / "leaf.png"
+    cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
+    return p

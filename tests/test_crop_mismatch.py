@@ -4,30 +4,15 @@ advice as "ok"; a crop may be named in Vietnamese ("lúa", "cà phê") wherever 
 Toy model: a red photo is tomato late blight, a green one coffee rust (leafscout.model.testing.toy_model)."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
-LABELS = ["tomato.late_blight", "coffee.rust", "background.no_leaf"]
+from conftest import TOY_CROP_LABELS as LABELS, toy_crop_service
 
 
 @pytest.fixture
 def svc(tmp_path):
-    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
-    from leafscout.model.testing import toy_model
-    from leafscout.service import DiagnosisService
-    s = DiagnosisService(model_path=str(toy_model(tmp_path / "toy.onnx", labels=LABELS)),
-                         db=str(tmp_path / "log.sqlite"))
-    s.toy_path = str(tmp_path / "toy.onnx")
-    return s
-
-
-@pytest.fixture
-def red_leaf(tmp_path):
-    from leafscout.model.testing import flat_photo
-    p = tmp_path / "leaf.png"
-    cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
-    return p
+    return toy_crop_service(tmp_path)
 
 
 def test_a_crop_the_photo_clearly_does_not_show_is_uncertain_with_no_advice(svc, red_leaf):

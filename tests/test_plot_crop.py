@@ -2,12 +2,11 @@
 --crop, and a plot of a crop the model cannot name (plum, longan) never gets another crop's disease as "ok"."""
 from __future__ import annotations
 
-import cv2
 import pytest
 
 from leafscout.plot_crop import crop_phrases, resolve_crop
 
-LABELS = ["tomato.late_blight", "coffee.rust", "background.no_leaf"]  # toy: red -> tomato, green -> coffee
+from conftest import toy_crop_service
 CROPS = {"coffee": {"en": "Coffee", "vi": "Cà phê"}, "tea": {"en": "Tea", "vi": "Chè"},
          "grape": {"en": "Grape", "vi": "Nho"}, "plum": {"en": "Plum (mận Hậu)", "vi": "Mận (mận Hậu)"},
          "corn": {"en": "Maize", "vi": "Ngô"}, "citrus": {"en": "Citrus", "vi": "Cây có múi"},
@@ -36,23 +35,11 @@ def test_no_crop_or_two_crops_give_no_answer(text):
 
 @pytest.fixture
 def svc(tmp_path):
-    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
-    from leafscout.model.testing import toy_model
-    from leafscout.service import DiagnosisService
-    model = toy_model(tmp_path / "toy.onnx", labels=LABELS)
-    s = DiagnosisService(model_path=str(model), db=str(tmp_path / "log.sqlite"))
+    s = toy_crop_service(tmp_path)
     for name, crop in (("Vuon ca phe", "Cà phê chè"), ("Ruong ca chua", "Cà chua"), ("Vuon man", "Mận Hậu"),
                        ("Vuon chuoi", "chuối")):
         s.log.add_plot(name, crop, 0.5, organic_status="certified")
     return s
-
-
-@pytest.fixture
-def red_leaf(tmp_path):
-    from leafscout.model.testing import flat_photo
-    p = tmp_path / "leaf.png"
-    cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
-    return p
 
 
 def test_the_plot_crop_keeps_the_answer_to_its_labels_and_says_where_the_crop_came_from(svc, red_leaf):
