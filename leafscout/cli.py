@@ -36,6 +36,8 @@ class _Parser(argparse.ArgumentParser):
         choices = _all_names(self)
         words = [w.strip("'\",:") for w in message.split()]
         hints = []
+        if "unrecognized arguments" not in message and "invalid choice" not in message:
+            words = []  # a wrong value for a right option ("invalid float value"): nothing to suggest
         for w in words:
             if w in choices:  # "argument --top-k: invalid int value": the option is right, its value is not
                 continue

@@ -465,8 +465,8 @@ class DiagnosisService:
             if organic_status not in ORGANIC_STATUSES:
                 raise ServiceError("bad_input", f"organic_status must be one of {', '.join(ORGANIC_STATUSES)}")
             info.organic_status, info.organic_from = organic_status, "given"
-        year = _number(copper_year, "copper_year")
-        seven = _number(copper_7y, "copper_7y")
+        year = _number(copper_year, "copper used this year")
+        seven = _number(copper_7y, "copper used over the last 7 years")
         if year is not None or seven is not None:
             y = year if year is not None else (ledger_year or 0.0)
             s = max(v for v in (seven, y, ledger_7y or 0.0) if v is not None)
