@@ -15,11 +15,11 @@ DEFAULT_LANG = "vi"
 
 STRINGS: dict[str, dict[str, str]] = {
     # `leafscout diagnose` (text output)
-    "then": {"vi": "tiếp theo: {others}", "en": "then {others}"},
+    "then": {"vi": "khả năng khác: {others}", "en": "then {others}"},
     "uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
     "not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
     "error": {"vi": "không đọc được ảnh", "en": "error"},
-    "why_crop_mismatch": {"vi": "ảnh không giống cây trồng đã chọn; chưa xử lý theo kết quả này, hãy kiểm tra lại cây "
+    "why_crop_mismatch": {"vi": "ảnh không giống cây trồng đã chọn; đừng xử lý theo kết quả này, hãy kiểm tra lại cây "
                                 "trồng hoặc để trống để máy tự nhận",
                           "en": "the photo does not look like the crop you chose; do not act on this answer, check the "
                                 "crop or leave it empty to let the model decide"},

@@ -53,7 +53,7 @@ def test_rice_other_names_no_disease_lists_the_rice_entries_and_sprays_nothing(s
     advice = ADV.advise("rice.other", status=status)
     en, vi = advice.render("en"), advice.render("vi")
     assert "rice: not one of the diseases LeafScout knows" in en
-    assert "lúa: không phải bệnh nào LeafScout biết" in vi
+    assert "Cây lúa: máy chưa nhận ra bệnh này. Đừng phun thuốc theo kết quả này" in vi
     alts = advice.problem["alternatives"]
     assert alts[:3] == ["rice.bacterial_leaf_blight", "rice.blast", "rice.brown_spot"]  # the model's first
     assert {"rice.brown_planthopper", "rice.sheath_blight"} <= set(alts) and "rice.other" not in alts

@@ -58,7 +58,7 @@ def test_the_app_card_asks_to_check_the_crop(svc, red_leaf):
     from leafscout.webapp import handlers as H
     state, _ = H.diagnose_upload(svc, red_leaf, crop="coffee", check_path=False, heatmap=False)
     card = H.render_card(svc, state, "vi")
-    assert 'data-reason="crop_mismatch"' in card and "đừng xử lý theo nó" in card and "Cà phê" in card
+    assert 'data-reason="crop_mismatch"' in card and "đừng xử lý theo kết quả này" in card and "Cà phê" in card
     assert H.readvise(svc, state) is state  # no advice to work out for the named crop's nearest label
 
 

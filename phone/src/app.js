@@ -36,7 +36,7 @@ const PHONE_T = {
   pending: {vi: 'chưa xuất', en: 'not exported yet'},
   insects: {vi: 'Côn trùng trong ảnh', en: 'Insects in the photo'},
   insects_none: {vi: 'Không thấy côn trùng gây hại nào trong ảnh.', en: 'No insect pest found in the photo.'},
-  insects_unavailable: {vi: 'Chưa tìm được côn trùng: mô hình côn trùng chưa tải về máy. Mở ứng dụng khi có mạng và chụp một ảnh lúa để tải.',
+  insects_unavailable: {vi: 'Chưa kiểm tra được côn trùng vì điện thoại chưa tải phần nhận côn trùng. Khi có mạng, mở ứng dụng và chụp một ảnh lúa để tải về.',
     en: 'Insects not checked: the insect models are not on the phone yet. Open the app with a network and take one rice photo to fetch them.'},
   insects_loading: {vi: 'Đang tải mô hình côn trùng (một lần, cho ảnh lúa)…', en: 'Loading the insect models (once, for rice photos)…'},
   scene_loading: {vi: 'Đang tải mô hình tìm lá và côn trùng (một lần)…', en: 'Loading the leaf and insect finder (once)…'},
