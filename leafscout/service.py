@@ -476,9 +476,9 @@ class DiagnosisService:
             try:
                 d = float(days_to_harvest)
             except (TypeError, ValueError):
-                raise ServiceError("bad_input", f"days_to_harvest must be a whole number, got {days_to_harvest!r}")
+                raise ServiceError("bad_input", f"days to harvest must be a whole number of days, got {days_to_harvest!r}")
             if d != d or d < 0 or d > 10_000:
-                raise ServiceError("bad_input", f"days_to_harvest must be between 0 and 10000, got {days_to_harvest!r}")
+                raise ServiceError("bad_input", f"days to harvest must be between 0 and 10000, got {days_to_harvest!r}")
             info.days_to_harvest = int(round(d))
         try:
             ctx = Context(organic_status=info.organic_status, days_to_harvest=info.days_to_harvest,

@@ -320,3 +320,14 @@ def test_an_officer_logs_in_saves_and_corrects_in_the_browser(toy, tmp_path):  #
             b.close()
     finally:
         demo.close()
+
+
+def test_save_pressed_twice_records_the_photo_once(services):
+    st, _ = H.diagnose_upload(services, BEAN, check_path=False)
+    msg, first = LB.save_for_review(services, st, None, "Lô Hai Lần", "vi")
+    assert first
+    msg, again = LB.save_for_review(services, st, "Lô Hai Lần", None, "vi")
+    assert again == first and t("already_saved", "vi", plot="Lô Hai Lần", id=first) in _plain(msg)
+    assert len(services.log.history("Lô Hai Lần").observations) == 1
+    fresh, _ = H.diagnose_upload(services, BEAN, check_path=False)  # the same photo diagnosed again: a new record
+    assert LB.save_for_review(services, fresh, "Lô Hai Lần", None, "vi")[1] not in (None, first)

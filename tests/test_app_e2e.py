@@ -681,3 +681,48 @@ def _preview_of(photo):
     """The same photo's preview without boxes (the page's own downscale)."""
     from leafscout.webapp.app import _preview
     return _preview(str(photo))
+
+
+def test_opening_the_field_form_leaves_days_to_harvest_unknown_not_zero(browser, server, copper_photo):
+    """An untouched "days to harvest" box is "not given": it must not become 0, which blocks every product with a
+    pre-harvest interval and tells the farmer that no spray is needed."""
+    page = _open(browser, server)
+    page.click("#context .label-wrap")
+    time.sleep(0.5)
+    _upload_photo(page, copper_photo)
+    assert page.locator("#days input, #days textarea").first.input_value() == ""
+    assert t("card_no_spray", "vi") not in page.inner_text("#card"), page.inner_text("#card")
+    page.close()
+
+
+def test_changing_the_crop_after_a_photo_diagnoses_the_photo_again(browser, server):
+    """The crop picker re-runs the photo for the chosen crop; a crop the photo does not show is "check the crop",
+    with no treatment (no error badge, no stale advice for the first answer)."""
+    svc = server["services"]
+    photo = next((p for p in fixture_photos() if svc.diagnose(str(p)).status == "ok"), None)
+    if photo is None:
+        pytest.skip("no fixture photo gets an ok answer from this model")
+    first = svc.diagnose(str(photo))
+    other = next((c for c in svc.crops if c != first.label.split(".")[0]), None)
+    if other is None:
+        pytest.skip("this model knows one crop")
+    errors = []
+    page = _open(browser, server)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _upload_photo(page, photo)
+    before = page.inner_text("#card")
+    name = H.model_crop_choices(svc, "vi")
+    label = next(lbl for lbl, val in name if val == other)
+    _pick(page, "crop", label)
+    page.wait_for_function("(b) => { const c = document.querySelector('#card'); return c && c.innerText !== b; }",
+                           arg=before)
+    time.sleep(0.5)
+    assert not errors, errors
+    assert page.locator(".toast-body.error, .error .toast-title").count() == 0
+    again = svc.diagnose(str(photo), crop=other)
+    card = page.inner_text("#card")
+    if again.reason_code == "crop_mismatch":
+        assert page.locator('#card [data-reason="crop_mismatch"]').count() == 1, card
+        assert t("card_today", "vi") not in card
+    assert page.evaluate("localStorage.getItem('leafscout.crop')") == other
+    page.close()

@@ -315,11 +315,13 @@ def test_every_fieldlog_code_has_a_translated_message():
 
 
 def test_save_names_who_confirms_and_unconfirmed_saves_say_so(services, tmp_path):
-    st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
+    def fresh():  # each save is a photo of its own (the same diagnosis saved twice is recorded once)
+        return H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)[0]
+    st = fresh()
     msg = _plain(LB.save_observation(services, st, None, "Lô A", "vi", confirmed_by="  Lò Thị Hoa "))
     assert t("saved", "vi", plot="Lô A") in msg and t("saved_by", "vi", by="Lò Thị Hoa") in msg
     assert t("saved_unconfirmed", "vi") not in msg
-    msg = _plain(LB.save_observation(services, st, "Lô A", "", "en"))
+    msg = _plain(LB.save_observation(services, fresh(), "Lô A", "", "en"))
     assert t("saved", "en", plot="Lô A") in msg and t("saved_unconfirmed", "en") in msg
     obs = services.log.history("Lô A").observations
     assert [o.confirmed_by for o in obs] == ["Lò Thị Hoa", None]
@@ -327,11 +329,11 @@ def test_save_names_who_confirms_and_unconfirmed_saves_say_so(services, tmp_path
     assert t("log_confirmed_by", "vi", by="Lò Thị Hoa") in hist and t("log_unconfirmed", "vi") in hist
     # the log was opened with the loaded model's labels: a label this model cannot give is refused
     assert services.log.known_labels == frozenset(services.predictor.labels)
-    bad = dict(st, label="bean.made_up")
+    bad = dict(fresh(), label="bean.made_up")
     msg = _plain(LB.save_observation(services, bad, "Lô A", "", "vi", confirmed_by="Hoa"))
     assert t("fl_bad_label", "vi") in msg and len(services.log.history("Lô A").observations) == 2
     # a typed plot name that is an existing plot in another case is that plot, not a refused duplicate
-    assert t("saved", "vi", plot="Lô A") in _plain(LB.save_observation(services, st, None, "lô a", "vi"))
+    assert t("saved", "vi", plot="Lô A") in _plain(LB.save_observation(services, fresh(), None, "lô a", "vi"))
 
 
 def test_not_a_leaf_needs_a_person_and_a_refusal_leaves_no_new_plot(services, tmp_path):

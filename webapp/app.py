@@ -132,7 +132,10 @@ HEAD = r"""
 
 # The crop picker's value is kept in the browser (localStorage) and restored on the next visit.
 CROP_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.crop') || ''; } catch (e) { return ''; } }"
-CROP_SAVE_JS = "(c) => { try { localStorage.setItem('leafscout.crop', c || ''); } catch (e) {} return c; }"
+# Bound to the crop picker's re-diagnosis, whose inputs are (photo, lang, crop, *context): it gets them all and must
+# hand them all back; the crop is the third (a one-argument function saved the photo and returned only it).
+CROP_SAVE_JS = ("(...a) => { try { localStorage.setItem('leafscout.crop', a[2] || ''); } catch (e) {} "
+                "return a; }")
 # So is the name of the person who confirms saved diagnoses (one phone, usually one person).
 BY_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.confirmed_by') || ''; } catch (e) { return ''; } }"
 BY_SAVE_JS = "(b) => { try { localStorage.setItem('leafscout.confirmed_by', b || ''); } catch (e) {} return b; }"
@@ -185,8 +188,10 @@ def build_diagnose_tab(services, ui: UI, lang: str):
             c["organic"] = L(gr.Radio(H.organic_choices(lang), value="certified", label=t("organic_status", lang),
                                       elem_id="organic"), label="organic_status")
             with gr.Row():
-                c["days"] = L(gr.Number(None, label=t("days_to_harvest", lang), minimum=0, precision=0,
-                                        elem_id="days"), label="days_to_harvest")
+                # a text box, not gr.Number: Gradio's number box shows and sends 0 once the form opens, and 0 days
+                # to harvest blocks every product with a pre-harvest interval ("no spray needed"); empty = not given
+                c["days"] = L(gr.Textbox("", label=t("days_to_harvest", lang), max_lines=1, elem_id="days"),
+                              label="days_to_harvest")
                 c["copper"] = L(gr.Number(0, label=t("copper_7y", lang), minimum=0, elem_id="copper"),
                                 label="copper_7y")
             c["ctx_md"] = gr.Markdown("", elem_id="ctx-md")
@@ -267,7 +272,9 @@ def wire_diagnose_tab(services, ui: UI, demo):
                     [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"], c["citations"],
                      c["ctx_md"]], api_visibility="private", queue=False)
 
-    def do_save(st, plot, new, lang, organic, crop, by):
+    def do_save(st, plot, new, lang, organic, crop, by, diag_plot=None):
+        if not plot and not (new or "").strip():
+            plot = diag_plot or None  # the plot already chosen in the field form above
         crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
         msg, obs_id = LB.save_for_review(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
         msg = H.group_save_note(st, msg, lang)  # several photos: says the combined answer was saved
@@ -277,12 +284,12 @@ def wire_diagnose_tab(services, ui: UI, demo):
         return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
                 gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names),
                 obs_id, gr.update(visible=saved),
-                gr.update(value=(st or {}).get("label") if saved else None), "")
+                gr.update(value=(st or {}).get("label") if saved else None), "", st)
 
     c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"],
-                                  c["save_by"]],
+                                  c["save_by"], c["plot"]],
                         [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"],
-                         c["rev_obs"], c["rev_box"], c["rev_label"], c["rev_msg"]],
+                         c["rev_obs"], c["rev_box"], c["rev_label"], c["rev_msg"], c["state"]],
                         api_visibility="private")
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
     c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)

@@ -152,7 +152,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "log_action_title": {"vi": "Ghi việc đã làm", "en": "Record an action"},
     "log_what": {"vi": "Đã làm gì", "en": "What was done"},
     "log_substance": {"vi": "Hoạt chất (nếu có)", "en": "Active substance (if any)"},
-    "log_copper": {"vi": "Lượng đồng nguyên chất (kg đồng/ha)", "en": "Copper metal (kg Cu/ha)"},
+    "log_copper": {"vi": "Lượng đồng nguyên chất (kg đồng/ha)", "en": "Copper metal (kg of copper per ha)"},
     "log_record_btn": {"vi": "Ghi lại", "en": "Record"},
     "log_recorded": {"vi": "Đã ghi lại.", "en": "Recorded."},
     "log_no_plots": {"vi": "Chưa có lô ruộng nào. Hãy thêm một lô.", "en": "No plots yet. Add one."},
@@ -195,6 +195,8 @@ STRINGS: dict[str, dict[str, str]] = {
                   "en": "Copper used over 7 years (kg of copper metal per ha, not kg of product)"},
     "ctx_from_plot": {"vi": "Lô \u201c{plot}\u201d: {org}; đồng {seven} kg/ha trong 7 năm (giới hạn {cap}), {year} kg/ha năm nay.",
                       "en": "Plot \u201c{plot}\u201d: {org}; copper {seven} kg/ha over 7 years (cap {cap}), {year} kg/ha this year."},
+    "already_saved": {"vi": "Ảnh này đã được lưu vào lô {plot} (bản ghi số {id}); không lưu lần nữa.",
+                      "en": "This photo is already saved to plot {plot} (record {id}); not saved again."},
     "crop_mismatch_why": {"vi": "Ảnh này không giống {crop}, cây trồng đã chọn: đây chỉ là khả năng gần nhất của {crop}, "
                                 "đừng xử lý theo kết quả này. Kiểm tra lại cây trồng, hoặc để trống để máy tự nhận.",
                           "en": "This photo does not look like {crop}, the crop you chose: this is only {crop}'s nearest "

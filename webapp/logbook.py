@@ -70,13 +70,17 @@ def save_for_review(services, state: dict | None, plot, new_plot, lang: str, org
             crop = None
     if not plot and not (new_plot or "").strip():
         return t("choose_plot", lang), None
+    saved = state.setdefault("saved", {})  # plot -> observation id: Save pressed twice records the photo once
     try:
         with services.log.batch():
             name = ensure_plot(services, plot, new_plot, crop=crop, organic=organic)
+            if name in saved:
+                return html_text(t("already_saved", lang, plot=name, id=saved[name])), saved[name]
             obs = services.record_result(name, state["photo"], state.get("label"), state["status"],
                                          state.get("confidence"), state.get("model_version"), confirmed_by=by)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang, services, new_plot)), None
+    saved[name] = getattr(obs, "id", None)
     done = t("saved", lang, plot=name) + " " + (t("saved_by", lang, by=by) if by else t("saved_unconfirmed", lang))
     return html_text(done), getattr(obs, "id", None)
 
