@@ -95,6 +95,7 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
         assert advice_md + ("\n" if not advice_md.endswith("\n") else "") == cli.stdout
         shown = page.locator("#advice").inner_text()
         assert "Cách xử lý" in shown or "Việc cần làm" in shown or len(shown) > 200, shown[:300]
+        assert "#" not in shown, shown[:300]  # every Markdown heading level rendered, none left as "### ..."
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         if os.environ.get("LEAFSCOUT_UPDATE_SCREENSHOTS") == "1":
             page.screenshot(path=str(REPO / "docs" / "screenshots" / "phone-offline-vi.png"))
@@ -104,12 +105,24 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
         page.click("#save-btn")
         page.locator("#records li[data-id]").first.wait_for()
         assert "chưa xuất" in page.locator("#records").inner_text()
+        page.click("#save-btn")  # pressed twice: the photo is recorded once
+        assert "không lưu lần nữa" in page.locator("#save-msg").inner_text()
+        assert page.locator("#records li[data-id]").count() == 1
         with page.expect_download() as dl:
             page.click("#export-btn")
         export = tmp_path / dl.value.suggested_filename
         dl.value.save_as(export)
         page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
         assert page.locator("#records b").count() == 0
+        # a crop picked after the photo diagnoses the same photo again, for that crop
+        other = next(c for c in svc.crops if c != expected["label"].split(".")[0])
+        page.click("#context summary")  # the crop picker sits in the folded field form
+        page.select_option("#crop", other)
+        page.wait_for_function("(c) => { const e = document.querySelector('#card .card[data-label]');"
+                               " return e && e.dataset.label.startsWith(c + '.'); }", arg=other, timeout=60_000)
+        page.select_option("#crop", "")
+        page.wait_for_function("(l) => { const e = document.querySelector('#card .card[data-label]');"
+                               " return e && e.dataset.label === l; }", arg=expected["label"], timeout=60_000)
 
         offline_requests = [r for r in seen if not r.url.startswith(("blob:", "data:"))]
         assert offline_requests, "the reload made no request at all?"

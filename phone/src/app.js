@@ -26,6 +26,7 @@ const PHONE_T = {
   saved_phone: {vi: 'Đã lưu trên điện thoại (lô “{plot}”). Xuất sổ để gửi cho cán bộ.',
     en: 'Saved on the phone (plot “{plot}”). Export the log to send it to the officer.'},
   need_plot: {vi: 'Hãy nhập tên lô ruộng.', en: 'Enter the plot name.'},
+  already_saved: {vi: 'Ảnh này đã được lưu vào lô “{plot}”; không lưu lần nữa.', en: 'This photo is already saved to plot “{plot}”; not saved again.'},
   no_leaf_save: {vi: 'Ảnh không thấy lá: không lưu. Hãy chụp lại một chiếc lá.', en: 'No leaf in the photo: not saved. Take a photo of one leaf.'},
   log_title: {vi: 'Sổ ghi chép trên điện thoại', en: 'Field log on this phone'},
   export_btn: {vi: 'Xuất sổ (tệp gửi cho cán bộ)', en: 'Export the log (file for the officer)'},
@@ -328,7 +329,8 @@ function markdownToHtml(md) {  // the subset render.py writes: headings, lists, 
       continue;
     }
     close(0);
-    if (line.startsWith('## ')) out.push(`<h4>${inline(line.slice(3))}</h4>`);
+    if (line.startsWith('### ')) out.push(`<h5>${inline(line.slice(4))}</h5>`);
+    else if (line.startsWith('## ')) out.push(`<h4>${inline(line.slice(3))}</h4>`);
     else if (line.startsWith('# ')) out.push(`<h3>${inline(line.slice(2))}</h3>`);
     else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
   }
@@ -343,7 +345,9 @@ function cropName(crop) {
 
 function labelName(label) {
   const n = state.strings.names[label];
-  return n ? `${n[state.lang].crop}: ${n[state.lang].name}` : label;
+  if (!n) return label;
+  const {crop, name} = n[state.lang];  // "Lúa: không phải bệnh nào ..." already names its crop
+  return name.startsWith(`${crop}:`) ? name : `${crop}: ${name}`;
 }
 
 function renderResult() {
@@ -478,16 +482,23 @@ async function renderLog() {
 
 async function onPhoto(file) {
   if (!file) return;
-  $('card').innerHTML = `<div class="card"><p>${esc(t('working'))}</p></div>`;
-  $('advice').innerHTML = '';
   const bytes = new Uint8Array(await file.arrayBuffer());
-  state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg'};
+  state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg', savedTo: new Set()};
   const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
   $('preview').src = url; $('preview').hidden = false;
+  $('save-msg').textContent = '';  // the last photo's "saved" line goes with it
+  await diagnoseCurrent();
+}
+
+async function diagnoseCurrent() {  // the photo on screen, for the crop picked now (a new photo, or a new crop)
+  if (!state.photo) return;
+  $('card').innerHTML = `<div class="card"><p>${esc(t('working'))}</p></div>`;
+  $('advice').innerHTML = '';
   state.result = null;
-  renderBoxes(null);  // the last photo's boxes go with it
+  state.photo.savedTo = new Set();  // a new answer may be saved (as in the app: a new diagnosis, a new record)
+  renderBoxes(null);  // the last answer's boxes go with it
   try {
-    state.result = await diagnoseBytes(bytes, $('crop').value || null, file.name || 'the photo');
+    state.result = await diagnoseBytes(state.photo.bytes, $('crop').value || null, state.photo.name);
   } catch (e) {  // never a stack trace on the screen: the code's translated message, the detail in the console
     console.error(e);
     state.result = {status: 'error', error_code: 'other', error: String(e && e.message || e), label: null};
@@ -500,6 +511,8 @@ async function onSave() {
   if (!r || r.status === 'error') return;
   if (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN) { $('save-msg').textContent = t('no_leaf_save'); return; }
   if (!plot) { $('save-msg').textContent = t('need_plot'); return; }
+  if (state.photo.savedTo.has(plot)) { $('save-msg').textContent = t('already_saved', {plot}); return; }
+  state.photo.savedTo.add(plot);
   localStorage.setItem('leafscout.plot', plot);
   localStorage.setItem('leafscout.observer', $('observer').value.trim());
   await DB.add({plot, observer: $('observer').value.trim() || null, label: r.label, status: r.status,
@@ -520,7 +533,12 @@ async function onExport() {
 }
 
 function wire() {
-  $('photo').addEventListener('change', (e) => onPhoto(e.target.files && e.target.files[0]));
+  $('photo').addEventListener('change', (e) => {
+    const file = e.target.files && e.target.files[0];
+    e.target.value = '';  // the same photo picked again is a new pick
+    onPhoto(file);
+  });
+  $('crop').addEventListener('change', diagnoseCurrent);
   $('save-btn').addEventListener('click', onSave);
   $('export-btn').addEventListener('click', onExport);
   $('organic').addEventListener('change', renderResult);
@@ -547,7 +565,8 @@ async function main() {
   }
   renderStatic();
   const offline = await swReady;
-  $('offline').textContent = t(offline ? 'ready_offline' : 'ready_online');
+  $('offline').dataset.t = offline ? 'ready_offline' : 'ready_online';  // so a language switch re-says it
+  $('offline').textContent = t($('offline').dataset.t);
   document.body.dataset.ready = offline ? 'offline' : 'online';
   return {offline, threads: state.threads, isolated: !!self.crossOriginIsolated};
 }
