@@ -433,3 +433,7 @@ def test_the_card_gives_the_dose_per_tank_and_per_sao_in_the_page_language():
     assert "48 g" in vi and "mỗi sào (360 m²)" in vi and "ngày" in vi
     assert "48 g" in en and "per sào" in en and "days" in en
     assert sprayer_dose(next(s for s in adv.steps if not s.dose), "vi") is None
+
+
+def test_a_plot_without_a_name_is_asked_for_its_name(services):
+    assert LB.add_plot(services, "   ", "Cà phê", 0.5, "certified", "vi") == t("plot_name_needed", "vi")

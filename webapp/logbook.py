@@ -128,6 +128,8 @@ def _msg(exc: Exception, lang: str, services=None, name: str | None = None) -> s
 def add_plot(services, name, crop, area, organic, lang) -> str:
     lang = norm_lang(lang)
     from leafscout.fieldlog.api import PLOT_AREA_HA
+    if not (name or "").strip():
+        return t("plot_name_needed", lang)
     try:
         try:
             ha = float(area or 0.1)
