@@ -179,8 +179,10 @@ def build_diagnose_tab(services, ui: UI, lang: str):
         with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
             c["details"] = gr.Markdown("", elem_id="details-md")
         with L(gr.Accordion(t("card_why", lang), open=False, elem_id="why"), label="card_why"):
+            # no share/download/fullscreen buttons: English tooltips over the Vietnamese caption, and nothing to
+            # share from an offline app
             c["overlay"] = L(gr.Image(label=t("heatmap", lang), interactive=False, format="jpeg", height=240,
-                                      elem_id="heatmap"), label="heatmap")
+                                      elem_id="heatmap", buttons=[]), label="heatmap")
             c["citations"] = gr.Markdown("", elem_id="citations-md")
         with L(gr.Accordion(t("context_title", lang), open=False, elem_id="context"), label="context_title"):
             c["plot"] = L(gr.Dropdown([""] + LB.plot_names(services), value="", label=t("diag_plot", lang),
