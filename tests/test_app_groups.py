@@ -271,3 +271,20 @@ def test_gradio_client_diagnose_group(toy, tmp_path):
         assert services.loads == 1
     finally:
         demo.close()
+
+
+def test_photos_of_two_crops_in_one_group_are_said_to_be_two_plants(shipped):
+    """A chilli leaf and a coffee leaf sent as "one plant": the card says the photos look like different crops."""
+    fixtures = REPO / "tests" / "fixtures" / "images"
+    picks = []
+    for ds, crop in (("chilli_leaf", "chilli"), ("coffee_bracol", "coffee")):
+        p = next((p for p in sorted((fixtures / ds).rglob("*.jpg"))
+                  if (d := shipped.diagnose(str(p))).status == "ok" and d.label.startswith(crop + ".")), None)
+        if p is None:
+            pytest.skip(f"no {crop} fixture photo answered ok as {crop}")
+        picks.append(p)
+    st, _ = H.diagnose_group_upload(shipped, picks, check_path=False)
+    html = H.group_html(shipped, st, "vi")
+    assert 'data-crops="chilli,coffee"' in html and "một nhóm ảnh phải là cùng một cây" in html
+    same, _ = H.diagnose_group_upload(shipped, [picks[0], picks[0]], check_path=False)
+    assert "group-mixed" not in H.group_html(shipped, same, "vi")

@@ -504,6 +504,13 @@ def group_html(services, state, lang: str) -> str:
     lines = [f'<p class="group-title">{h(t("group_title", lang, n=n))}</p>',
              f'<p class="group-agree" data-agree="{agree}" data-photos="{n}">'
              f'<b>{h(t("group_agree", lang, k=agree, n=n))}</b>{skipped}</p>']
+    # photos that each look like another crop are rarely one plant: say so (the answer itself is unchanged)
+    crops = sorted({e["label"].split(".", 1)[0] for e in state["group_photos"]
+                    if e.get("voted") and e.get("label") and e.get("status") == "ok"})
+    if len(crops) > 1:
+        names = ", ".join(_crop_name(services.advisor, c, lang) for c in crops)
+        lines.append(f'<p class="card-note group-mixed" data-crops="{h(",".join(crops))}">'
+                     f'{h(t("group_mixed_crops", lang, crops=names))}</p>')
     items = []
     for i, e in enumerate(state["group_photos"], 1):
         mark = "✓ " if e.get("agrees") else ""

@@ -236,6 +236,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "group_agree": {"vi": "{k} trên {n} ảnh cho cùng kết quả", "en": "{k} of {n} photos agree"},
     "group_skipped": {"vi": "{m} ảnh không được tính: không thấy lá hoặc không đọc được",
                       "en": "{m} not counted: no leaf found, or could not be read"},
+    "group_mixed_crops": {"vi": "Các ảnh này giống những cây khác nhau ({crops}): một nhóm ảnh phải là cùng một cây. "
+                                "Nếu không phải, hãy bấm \u201cCây mới\u201d và khám từng ảnh.",
+                          "en": "These photos look like different crops ({crops}): a group must be one plant. If it is "
+                                "not, press \u201cNew plant\u201d and diagnose each photo on its own."},
     "group_photo": {"vi": "Ảnh {i}", "en": "Photo {i}"},
     "group_not_counted": {"vi": "không tính", "en": "not counted"},
     "group_insects": {"vi": "côn trùng: {n}", "en": "insects: {n}"},
