@@ -23,6 +23,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "trồng hoặc để trống để máy tự nhận",
                           "en": "the photo does not look like the crop you chose; do not act on this answer, check the "
                                 "crop or leave it empty to let the model decide"},
+    "group_mixed": {"vi": "các ảnh giống những cây khác nhau ({crops}): một nhóm phải là cùng một cây",
+                    "en": "the photos look like different crops ({crops}): a group must be one plant"},
     "why_unfamiliar": {"vi": "có cây trong ảnh nhưng máy chưa nhận ra cây trồng hoặc vấn đề này; đây là các khả "
                              "năng gần nhất",
                        "en": "a plant is in the photo but the model does not recognise this crop or problem yet; "

@@ -607,6 +607,9 @@ class DiagnosisService:
         crop, crop_from, planted = steer
         each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info), steer=steer))
         combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
+        if combined.group is not None:  # the crops the photos were answered ok with: two or more, not one plant?
+            combined.group["crops"] = sorted({x.label.split(".", 1)[0] for x in each
+                                              if x.status == "ok" and x.label and x.saw_a_leaf})
         code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
                       error_detail=combined.error, crop=crop, crop_note=combined.crop_note,

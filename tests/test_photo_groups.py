@@ -89,3 +89,31 @@ def test_the_cli_gives_one_answer_per_plant_folder(tmp_path, capsys):
     assert [p["reason_code"] for p in row["photos"]].count("") == 2  # the two sure photos; each says why
     rc = main(["diagnose", "--model", toy, "--group", "--log", "Doi A", str(tmp_path / "plantA")])
     assert rc == 2 and "--group" in capsys.readouterr().err
+
+
+def test_a_group_names_the_crops_its_photos_were_answered_with(tmp_path, capsys):
+    """Two photos of two crops sent as one plant: the group's `crops` lists both, and the CLI says so."""
+    import shutil
+    from pathlib import Path
+
+    from leafscout.cli import main
+    from leafscout.service import DiagnosisService
+    fixtures = Path(__file__).parent / "fixtures" / "images"
+    svc = DiagnosisService()
+    picks = []
+    for ds, crop in (("chilli_leaf", "chilli"), ("coffee_bracol", "coffee")):
+        p = next((p for p in sorted((fixtures / ds).rglob("*.jpg"))
+                  if (d := svc.diagnose(str(p))).status == "ok" and d.label.startswith(crop + ".")), None)
+        if p is None:
+            pytest.skip(f"no {crop} fixture photo answered ok as {crop} by this model")
+        picks.append(p)
+    d, _ = svc.diagnose_group(picks)
+    assert d.result.group["crops"] == ["chilli", "coffee"]
+    plant = tmp_path / "plant1"
+    plant.mkdir()
+    for p in picks:
+        shutil.copy(p, plant / p.name)
+    assert main(["diagnose", "--group", str(plant), "--lang", "en"]) == 0
+    assert "the photos look like different crops (chilli, coffee)" in capsys.readouterr().out
+    one, _ = svc.diagnose_group([picks[0], picks[0]])
+    assert one.result.group["crops"] == ["chilli"]

@@ -505,8 +505,7 @@ def group_html(services, state, lang: str) -> str:
              f'<p class="group-agree" data-agree="{agree}" data-photos="{n}">'
              f'<b>{h(t("group_agree", lang, k=agree, n=n))}</b>{skipped}</p>']
     # photos that each look like another crop are rarely one plant: say so (the answer itself is unchanged)
-    crops = sorted({e["label"].split(".", 1)[0] for e in state["group_photos"]
-                    if e.get("voted") and e.get("label") and e.get("status") == "ok"})
+    crops = g.get("crops") or []  # DiagnosisService.diagnose_group
     if len(crops) > 1:
         names = ", ".join(_crop_name(services.advisor, c, lang) for c in crops)
         lines.append(f'<p class="card-note group-mixed" data-crops="{h(",".join(crops))}">'
