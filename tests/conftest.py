@@ -64,3 +64,16 @@ def red_leaf(tmp_path) -> Path:
     p = tmp_path / "leaf.png"
     cv2.imwrite(str(p), cv2.cvtColor(flat_photo((200, 20, 20)), cv2.COLOR_RGB2BGR))
     return p
+
+
+def chilli_and_coffee_photos(svc) -> list[Path]:
+    """One fixture photo of chilli and one of coffee that `svc` answers ok with their own crop (two crops sent as
+    "one plant" in the group tests); skips when this model answers none of them so."""
+    picks = []
+    for ds, crop in (("chilli_leaf", "chilli"), ("coffee_bracol", "coffee")):
+        p = next((p for p in fixture_photos(ds)
+                  if (d := svc.diagnose(str(p))).status == "ok" and d.label.startswith(crop + ".")), None)
+        if p is None:
+            pytest.skip(f"no {crop} fixture photo answered ok as {crop} by this model")
+        picks.append(p)
+    return picks

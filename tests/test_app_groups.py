@@ -275,14 +275,8 @@ def test_gradio_client_diagnose_group(toy, tmp_path):
 
 def test_photos_of_two_crops_in_one_group_are_said_to_be_two_plants(shipped):
     """A chilli leaf and a coffee leaf sent as "one plant": the card says the photos look like different crops."""
-    fixtures = REPO / "tests" / "fixtures" / "images"
-    picks = []
-    for ds, crop in (("chilli_leaf", "chilli"), ("coffee_bracol", "coffee")):
-        p = next((p for p in sorted((fixtures / ds).rglob("*.jpg"))
-                  if (d := shipped.diagnose(str(p))).status == "ok" and d.label.startswith(crop + ".")), None)
-        if p is None:
-            pytest.skip(f"no {crop} fixture photo answered ok as {crop}")
-        picks.append(p)
+    from conftest import chilli_and_coffee_photos
+    picks = chilli_and_coffee_photos(shipped)
     st, _ = H.diagnose_group_upload(shipped, picks, check_path=False)
     html = H.group_html(shipped, st, "vi")
     assert 'data-crops="chilli,coffee"' in html and "một nhóm ảnh phải là cùng một cây" in html

@@ -94,19 +94,12 @@ def test_the_cli_gives_one_answer_per_plant_folder(tmp_path, capsys):
 def test_a_group_names_the_crops_its_photos_were_answered_with(tmp_path, capsys):
     """Two photos of two crops sent as one plant: the group's `crops` lists both, and the CLI says so."""
     import shutil
-    from pathlib import Path
 
+    from conftest import chilli_and_coffee_photos
     from leafscout.cli import main
     from leafscout.service import DiagnosisService
-    fixtures = Path(__file__).parent / "fixtures" / "images"
     svc = DiagnosisService()
-    picks = []
-    for ds, crop in (("chilli_leaf", "chilli"), ("coffee_bracol", "coffee")):
-        p = next((p for p in sorted((fixtures / ds).rglob("*.jpg"))
-                  if (d := svc.diagnose(str(p))).status == "ok" and d.label.startswith(crop + ".")), None)
-        if p is None:
-            pytest.skip(f"no {crop} fixture photo answered ok as {crop} by this model")
-        picks.append(p)
+    picks = chilli_and_coffee_photos(svc)
     d, _ = svc.diagnose_group(picks)
     assert d.result.group["crops"] == ["chilli", "coffee"]
     plant = tmp_path / "plant1"
