@@ -60,3 +60,21 @@ def test_greening_oil_is_for_psyllids_seen_or_a_tree_about_to_be_cut_not_a_calen
 def test_hand_picking_says_where_to_look_in_maize_and_shakes_only_trees():
     how = ADV.kb.treatments["hand_pick_pests"]["how"]["en"]
     assert "whorl" in how and "on trees and bushes, shake the branches" in how
+
+
+@pytest.mark.parametrize("label", ["citrus.foot_rot", "durian.phytophthora", "plum.gummosis"])
+def test_a_trunk_rot_starts_with_the_trunk_not_the_leaves(label):
+    assert today(label)[:2] == ["clean_trunk_lesion", "bordeaux_paste"]
+    assert "sanitation" not in ADV.advise(label).recommended_ids
+
+
+def test_rice_sheath_blight_and_planthoppers_start_with_water_and_nitrogen_not_leaves():
+    assert today("rice.sheath_blight")[:2] == ["stop_nitrogen_now", "field_drainage_rice"]
+    assert "sanitation" not in ADV.advise("rice.sheath_blight").recommended_ids
+    for hopper in ("rice.brown_planthopper", "rice.white_backed_planthopper"):
+        assert today(hopper)[:1] == ["field_drainage_rice"]
+    assert today("rice.stem_borer")[:1] == ["hand_pick_pests"]  # egg masses before the larvae bore in
+
+
+def test_the_south_american_tomato_leafminer_is_not_called_by_the_liriomyza_name():
+    assert ADV.problem("tomato.tuta_absoluta")["names"]["vi"].startswith("Sâu đục lá cà chua Nam Mỹ")
