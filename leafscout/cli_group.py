@@ -71,7 +71,7 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
         tally = (t("group_agree", lang, agree=g["agree"], voted=g["voted"], photos=g["photos"]) if g["voted"]
                  else t("group_no_voter", lang, photos=g["photos"]))  # not "0 of 0 agree"
         mixed = g.get("crops") or []
-        if len(mixed) > 1:  # photos that each look like another crop are rarely one plant
+        if g.get("mixed"):  # photos that each look like another crop are rarely one plant (service.mixed_crops)
             from leafscout.i18n import crop_name
             names = ", ".join(crop_name(svc.advisor, c, lang) if advisor else c for c in mixed)
             tally += "; " + t("group_mixed", lang, crops=names)

@@ -66,7 +66,7 @@ class Result:
     framing: str = "whole"
     leaf_box: tuple[int, int, int, int] | None = None
     plant_share: float | None = None
-    group: dict | None = None  # Predictor.combine: {"photos", "voted", "agree"} (+ "crops", the service); None: one photo
+    group: dict | None = None  # Predictor.combine: {"photos", "voted", "agree"} (+ "crops", "mixed": the service)
     crop_scores: list[tuple[str, float]] = field(default_factory=list)  # [(crop, probability)] >= 1%
     leaves: list[dict] | None = None  # Predictor.with_leaves: each leaf found and its own answer
     logits: np.ndarray | None = field(default=None, repr=False)  # raw [C], before temperature (TTA: view mean)

@@ -82,7 +82,7 @@ def test_group_combines_and_says_how_many_agree_with_each_photos_line(services, 
     st, _ = H.diagnose_group_upload(services, paths, check_path=False)
     assert st["status"] == "ok" and st["label"] == "bean.healthy"
     # the blue photo shows no leaf and the text file is no photo: neither votes; the other two still count
-    assert st["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"]}
+    assert st["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
     assert [e["status"] for e in st["group_photos"]] == ["ok", "ok", "not_a_leaf", "error"]
     assert [e["voted"] for e in st["group_photos"]] == [True, True, False, False]
     assert st["photo"] == str(paths[0])  # the first readable photo: what Save records
@@ -117,7 +117,7 @@ def test_disagreeing_photos_are_counted_and_marked(services, tmp_path):
 def test_a_group_with_no_leaf_asks_for_a_retake(services, tmp_path):
     paths = [photo(tmp_path, "background", "a.png"), BAD / "notes.jpg"]
     st, ov = H.diagnose_group_upload(services, paths, check_path=False)
-    assert st["status"] == "not_a_leaf" and st["group"] == {"photos": 2, "voted": 0, "agree": 0, "crops": []} and ov is None
+    assert st["status"] == "not_a_leaf" and st["group"] == {"photos": 2, "voted": 0, "agree": 0, "crops": [], "mixed": False} and ov is None
     text = _text(H.render_all(services, st, "vi")[0])
     assert t("retake_title", "vi") in text and t("group_agree", "vi", k=0, n=2) in text
     none, _ = H.diagnose_group_upload(services, [BAD / "notes.jpg", BAD / "empty.jpg"], check_path=False)
@@ -192,7 +192,7 @@ def test_api_diagnose_group_json(services, tmp_path, monkeypatch):
     shutil.copy(BAD / "notes.jpg", bad)
     files = [photo(up, "ok", "a.png"), photo(up, "background", "b.png"), bad, photo(up, "ok", "c.png")]
     out = H.api_diagnose_group(services, files, "vi")
-    assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"]}
+    assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
     assert (out["status"], out["label"]) == ("ok", "bean.healthy") and out["name"]
     assert [p["file"] for p in out["photos"]] == ["a.png", "b.png", "notes.jpg", "c.png"]
     assert out["photos"][2]["error_message"] == H.error_text(out["photos"][2]["error_code"], "vi")
@@ -262,7 +262,7 @@ def test_gradio_client_diagnose_group(toy, tmp_path):
         files = [photo(tmp_path, "ok", "a.png"), photo(tmp_path, "background", "b.png"), BAD / "notes.jpg",
                  photo(tmp_path, "ok", "c.png")]
         out = client.predict(files=[handle_file(str(f)) for f in files], lang="en", api_name="/diagnose_group")
-        assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"]}
+        assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
         assert out["label"] == "bean.healthy" and "2 of 4 photos agree" in _text(out["card_html"])
         assert [p["status"] for p in out["photos"]] == ["ok", "not_a_leaf", "error", "ok"]
         assert "/tmp" not in json.dumps(out) and str(tmp_path) not in json.dumps(out)

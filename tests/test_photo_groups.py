@@ -101,7 +101,7 @@ def test_a_group_names_the_crops_its_photos_were_answered_with(tmp_path, capsys)
     svc = DiagnosisService()
     picks = chilli_and_coffee_photos(svc)
     d, _ = svc.diagnose_group(picks)
-    assert d.result.group["crops"] == ["chilli", "coffee"]
+    assert d.result.group["crops"] == ["chilli", "coffee"] and d.result.group["mixed"]
     plant = tmp_path / "plant1"
     plant.mkdir()
     for p in picks:
@@ -109,4 +109,15 @@ def test_a_group_names_the_crops_its_photos_were_answered_with(tmp_path, capsys)
     assert main(["diagnose", "--group", str(plant), "--lang", "en"]) == 0
     assert "the photos look like different crops (chilli, coffee)" in capsys.readouterr().out
     one, _ = svc.diagnose_group([picks[0], picks[0]])
-    assert one.result.group["crops"] == ["chilli"]
+    assert one.result.group["crops"] == ["chilli"] and not one.result.group["mixed"]
+
+
+@pytest.mark.parametrize("labels, mixed", [
+    (["chilli.a", "coffee.b"], True),                       # one photo against one: cannot be one plant's answer
+    (["chilli.a"] * 5 + ["tomato.b"], False),               # one stray photo of six: still one plant
+    (["chilli.a", "chilli.b", "tomato.c"], False),          # two thirds agree
+    (["chilli.a", "chilli.b", "tomato.c", "coffee.d"], True),
+    ([], False)])
+def test_a_group_is_called_mixed_only_when_no_crop_holds_two_thirds(labels, mixed):
+    from leafscout.service import mixed_crops
+    assert mixed_crops(labels)["mixed"] is mixed

@@ -505,8 +505,8 @@ def group_html(services, state, lang: str) -> str:
              f'<p class="group-agree" data-agree="{agree}" data-photos="{n}">'
              f'<b>{h(t("group_agree", lang, k=agree, n=n))}</b>{skipped}</p>']
     # photos that each look like another crop are rarely one plant: say so (the answer itself is unchanged)
-    crops = g.get("crops") or []  # DiagnosisService.diagnose_group
-    if len(crops) > 1:
+    crops = g.get("crops") or []  # DiagnosisService.diagnose_group (service.mixed_crops)
+    if g.get("mixed"):
         names = ", ".join(_crop_name(services.advisor, c, lang) for c in crops)
         lines.append(f'<p class="card-note group-mixed" data-crops="{h(",".join(crops))}">'
                      f'{h(t("group_mixed_crops", lang, crops=names))}</p>')
