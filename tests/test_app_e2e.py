@@ -143,6 +143,8 @@ def test_api_diagnose_and_advise_by_name(server):
     assert "Chưa nên dùng lúc này" in near and "Chưa nên dùng lúc này" not in adv
     en = client.predict(label="tomato.late_blight", lang="en", api_name="/advise")
     assert "late blight" in en.lower()
+    with pytest.raises(Exception, match="not valid|không hợp lệ|chưa đúng"):  # refused, never read as certified
+        client.predict(label="coffee.rust", lang="vi", organic_status="organic!!", api_name="/advise")
     # the knowledge base's untranslated note never reaches a Vietnamese page
     vi = client.predict(label="chilli.nutrient_deficiency", lang="vi", api_name="/advise")
     assert "nutrient shortage" not in vi and "dinh dưỡng" in vi

@@ -394,7 +394,10 @@ def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=
     lang = norm_lang(lang)
     if not label:
         return t("kb_pick", lang)
-    ctx, _ = context_for(services, plot, organic_status, days_to_harvest, copper_used_7y)
+    # straight to the service, as /diagnose: an organic status it does not know is refused, never read as certified
+    ctx, _ = services.context(plot=plot or None, organic_status=organic_status or None,
+                              days_to_harvest=days_to_harvest,
+                              copper_7y=None if copper_used_7y in (None, "") else copper_used_7y)
     advice = services.advise(str(label), ctx=ctx)
     return _render_advice(services, advice, lang)
 
