@@ -227,6 +227,10 @@ def test_a_correction_in_the_app_reaches_the_export_and_a_retraining_run(toy, ti
         assert rec["confirmed_by"] == HOA and rec["confirmed_at"]
         with pytest.raises(Exception, match="already confirmed"):
             client.predict(observation_id=confirmed, lang="en", api_name="/confirm")
+        for bad in (corrected + 0.5, "abc"):  # never rounded to another record, never Gradio's own TypeError
+            with pytest.raises(Exception) as refused:
+                client.predict(observation_id=bad, lang="en", api_name="/confirm")
+            assert "TypeError" not in str(refused.value) and "round" not in str(refused.value)
         with pytest.raises(Exception, match="Choose the right answer"):
             client.predict(observation_id=corrected, label="tomato.late_blight", lang="en", api_name="/correct")
     finally:

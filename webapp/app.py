@@ -713,8 +713,9 @@ def build_review_api(services, ui: UI):
     import gradio as gr
 
     with gr.Column(visible=False):
-        obs_in, label_in, by_in, lang_in = gr.Number(None, precision=0), gr.Textbox(""), gr.Textbox(""), \
-            gr.Textbox(DEFAULT_LANG)
+        # the id as text, checked by LB._obs_id: a number box rounded 1.5 to 2 and confirmed another record, and
+        # answered "abc" with Gradio's English TypeError
+        obs_in, label_in, by_in, lang_in = gr.Textbox(""), gr.Textbox(""), gr.Textbox(""), gr.Textbox(DEFAULT_LANG)
         out_json = gr.JSON()
         b1, b2 = gr.Button(), gr.Button()
 
