@@ -257,3 +257,19 @@ def test_the_paired_gate_ships_a_model_that_gains_and_loses_only_by_chance():
     ok, why = paired_verdict({"plantvillage": (40, 60), "tea": (100, 0)})
     assert not ok and why.startswith("plantvillage: 60 broken")  # a big gain elsewhere buys no loss here
     assert paired_verdict({}) == (False, "no dataset compared")
+
+
+def test_export_warns_about_labels_a_retraining_run_would_stop_on(db, tmp_path, capsys):
+    """A photo corrected to a knowledge-base problem the model has no label for (Tuta absoluta is advice only)
+    is exported, and the export says that `--extra-data` stops on it until datasets/labels.yaml has the label."""
+    from leafscout.cli import main
+    assert main(["log", "correct", "1", "--label", "tomato.tuta_absoluta", "--by", "Hoa"]) == 0
+    capsys.readouterr()
+    assert main(["corrections", "export", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "tomato.tuta_absoluta" in err and "datasets/labels.yaml" in err
+    assert main(["log", "correct", "2", "--label", "tomato.early_blight", "--by", "Hoa"]) == 0
+    assert main(["log", "correct", "1", "--label", "tomato.early_blight", "--by", "Hoa"]) == 0
+    capsys.readouterr()
+    assert main(["corrections", "export", str(tmp_path / "out")]) == 0
+    assert "does not have" not in capsys.readouterr().err  # only model labels now: nothing to warn about
