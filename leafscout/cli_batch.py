@@ -46,11 +46,10 @@ def cmd_batch(args) -> int:
     B.pyarrow()  # the scale extra, before any work
     if args.engine == "ray":
         B._need("ray", "the Ray engine")
-    photos = collect_photos(args.paths)
+    photos = collect_photos(args.paths, prog="leafscout batch")
     if not photos:
         print("leafscout batch: error: no photos to diagnose", file=sys.stderr)
         return 1
-    out = B.Output(args.out)
     svc = None
     if args.log or args.crop:  # check the plot, the log and the crop here, before any actor starts
         svc = _service(args)
@@ -64,6 +63,7 @@ def cmd_batch(args) -> int:
             except ServiceError as exc:
                 flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
                 raise UsageError(flag + str(exc)) from None
+    out = B.Output(args.out)  # made only once the plot and the crop are accepted: a refused run leaves nothing
     warn = lambda line: print(f"leafscout batch: warning: {line}", file=sys.stderr)  # noqa: E731
     try:
         s = B.run(photos, out, engine=args.engine, workers=args.workers, address=args.address,

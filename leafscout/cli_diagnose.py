@@ -107,7 +107,7 @@ def load_predictor(args):
         raise _usage_error(str(exc)) from None
 
 
-def collect_photos(paths: list[str], lang: str = "en") -> list[Path]:
+def collect_photos(paths: list[str], lang: str = "en", prog: str = "leafscout diagnose") -> list[Path]:
     """Files as given (the image gate judges them), folders searched recursively for image files;
     hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported, and so do
     photo-named entries of a folder that are no regular file (a FIFO, a broken link): listed as unreadable, never
@@ -121,7 +121,7 @@ def collect_photos(paths: list[str], lang: str = "en") -> list[Path]:
             found = sorted(f for f in p.rglob("*") if not f.is_dir() and f.suffix.lower() in IMAGE_SUFFIXES
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
-                print(f"leafscout diagnose: {t('warning', lang)}: "
+                print(f"{prog}: {t('warning', lang)}: "
                       f"{t('no_photos_in', lang, folder=p, suffixes=', '.join(IMAGE_SUFFIXES))}", file=sys.stderr)
             out.extend(found)
         else:

@@ -229,3 +229,13 @@ def test_a_misspelled_crop_is_one_line_and_a_vietnamese_one_works(photos, tmp_pa
     assert "\n" not in err and "Did you mean 'coffee'" in err and "Traceback" not in err
     assert main(["batch", str(photos[0]), "--out", str(tmp_path / "o"), "--engine", "local", "--crop", "cà phê"]) == 0
     assert next(iter(_rows(tmp_path / "o").values()))["crop"] == "coffee"
+
+
+def test_a_refused_plot_leaves_no_output_folder(photos, tmp_path, capsys):
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout.cli import main
+    out = tmp_path / "o"
+    assert main(["batch", str(photos[0]), "--out", str(out), "--engine", "local", "--log", "Không tồn tại",
+                 "--db", str(tmp_path / "log.sqlite")]) == 2
+    assert not out.exists()
+    capsys.readouterr()
