@@ -319,6 +319,7 @@ class Summary:
     scored: int = 0
     counts: dict = field(default_factory=dict)
     logged: list = field(default_factory=list)
+    already_logged: int = 0  # photos (by sha256) the plot's log already had: linked, not logged twice
     log_failed: int = 0
     seconds: float = 0.0
     csv: Path | None = None
@@ -377,14 +378,22 @@ def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn):
     """Record the ok/uncertain rows in the field log (this process is the one writer), with their ids."""
     from .errors import ServiceError
     ids = []
-    for r in table.select(["path", "status", "label", "confidence", "model_version"]).to_pylist():
+    # a photo the plot's log already holds (another --out folder, a copy under another name) is linked to that
+    # record, not logged again: the season's disease counts must not grow with every run
+    known = {o.photo_sha256: o.id for o in svc.log.history(plot).observations}
+    for r in table.select(["path", "sha256", "status", "label", "confidence", "model_version"]).to_pylist():
         oid = None
-        if r["status"] in ("ok", "uncertain"):
+        if r["status"] in ("ok", "uncertain") and r["sha256"] in known:
+            oid = known[r["sha256"]]
+            s.already_logged += 1
+        elif r["status"] in ("ok", "uncertain"):
             try:
                 obs = svc.record_result(plot, r["path"], r["label"], r["status"], r["confidence"],
                                         r["model_version"], confirmed_by=confirmed_by)
                 oid = getattr(obs, "id", None)
                 s.logged.append(oid)
+                if r["sha256"]:
+                    known[r["sha256"]] = oid
             except ServiceError as exc:
                 s.log_failed += 1
                 if warn:

@@ -4,6 +4,7 @@ Registering imports only argparse; Ray, pyarrow and the model load when the comm
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -63,8 +64,18 @@ def cmd_batch(args) -> int:
             except ServiceError as exc:
                 flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
                 raise UsageError(flag + str(exc)) from None
-    out = B.Output(args.out)  # made only once the plot and the crop are accepted: a refused run leaves nothing
     warn = lambda line: print(f"leafscout batch: warning: {line}", file=sys.stderr)  # noqa: E731
+    if args.log:  # the field log's own copies of logged photos are never photos to diagnose and log again
+        store = svc.log.photo_dir.resolve()
+        kept = [p for p in photos if not Path(p).resolve().is_relative_to(store)]
+        if len(kept) < len(photos):
+            warn(f"{len(photos) - len(kept)} file(s) under the field log's own photo folder {store} left out "
+                 "(copies of photos already logged)")
+            photos = kept
+            if not photos:
+                print("leafscout batch: error: no photos to diagnose", file=sys.stderr)
+                return 1
+    out = B.Output(args.out)  # made only once the plot and the crop are accepted: a refused run leaves nothing
     try:
         s = B.run(photos, out, engine=args.engine, workers=args.workers, address=args.address,
                   model_path=args.model, threads=args.threads, crop=args.crop, batch_size=args.batch_size,
@@ -77,6 +88,9 @@ def cmd_batch(args) -> int:
           f"{s.engine} engine in {s.seconds:.1f} s ({rate:.1f}/s): {c.get('ok', 0)} ok, "
           f"{c.get('uncertain', 0)} uncertain, {c.get('not_a_leaf', 0)} not a leaf, {c.get('error', 0)} unreadable; "
           f"{out.parquet_dir} and {s.csv}", file=sys.stderr)
+    if s.already_logged:
+        print(f"leafscout batch: {s.already_logged} photo(s) already in plot {args.log!r}'s log: linked to their "
+              f"record, not logged again", file=sys.stderr)
     if s.logged and not confirmed_by:
         print(f"leafscout batch: {len(s.logged)} diagnosis(es) logged to plot {args.log!r} UNCONFIRMED: the audit "
               f"counts each once confirmed with `leafscout log confirm ID --by NAME`", file=sys.stderr)

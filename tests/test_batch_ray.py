@@ -239,3 +239,29 @@ def test_a_refused_plot_leaves_no_output_folder(photos, tmp_path, capsys):
                  "--db", str(tmp_path / "log.sqlite")]) == 2
     assert not out.exists()
     capsys.readouterr()
+
+
+def test_the_field_logs_own_photo_copies_are_never_logged_again(photos, tmp_path, capsys, monkeypatch):
+    """The log keeps its copies in <db folder>/photos/: a season folder that holds them (the database kept beside
+    the photos) must not feed them back into the log on the next run."""
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout.cli import main
+    from leafscout.fieldlog import FieldLog
+    season = tmp_path / "season"
+    season.mkdir()
+    for p in photos[:3]:
+        shutil.copyfile(p, season / p.name)
+    db = str(season / "log.sqlite")  # the log's photo store is season/photos/
+    monkeypatch.delenv("LEAFSCOUT_PHOTOS", raising=False)
+    assert main(["log", "add-plot", "Lô Mùa", "--crop", "tomato", "--area", "0.5", "--db", db]) == 0
+    args = ["batch", str(season), "--engine", "local", "--log", "Lô Mùa", "--db", db]
+    assert main(args + ["--out", str(tmp_path / "o1")]) in (0, 1)
+    with FieldLog.open(db) as log:
+        first = len(log.history("Lô Mùa").observations)
+        assert first and any((season / "photos").rglob("*.*"))
+    capsys.readouterr()
+    assert main(args + ["--out", str(tmp_path / "o2")]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "field log's own photo folder" in err and "already in plot 'Lô Mùa''s log" in err
+    with FieldLog.open(db) as log:  # neither the season's photos (a new --out) nor the log's copies: once each
+        assert len(log.history("Lô Mùa").observations) == first
