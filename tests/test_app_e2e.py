@@ -728,3 +728,17 @@ def test_changing_the_crop_after_a_photo_diagnoses_the_photo_again(browser, serv
         assert t("card_today", "vi") not in card
     assert page.evaluate("localStorage.getItem('leafscout.crop')") == other
     page.close()
+
+
+def test_api_batch_rows_carry_the_reason_and_rounded_confidence(server):
+    from gradio_client import Client, handle_file
+
+    client = Client(server["url"], verbose=False)
+    out, csv_file = client.predict(files=[handle_file(str(LATE_BLIGHT)), handle_file(str(BAD / "notes.jpg"))],
+                                   lang="vi", api_name="/batch")
+    rows = out["rows"]
+    assert len(rows) == 2 and Path(csv_file).is_file()
+    good, bad = rows
+    assert set(good) >= {"no", "file", "status", "label", "confidence", "error_code", "reason_code"}
+    assert good["confidence"] == round(good["confidence"], 4)
+    assert (bad["status"], bad["reason_code"]) == ("error", "unreadable") and bad["error_code"]

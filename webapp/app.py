@@ -784,7 +784,9 @@ def build_api(services, ui: UI):
             result, csv_path, _ = B.run_request(services, files or [], norm_lang(lang), crop=crop or None)
         except ServiceError as exc:
             raise _error(exc.code, norm_lang(lang))
-        rows = [{k: r.get(k) for k in ("no", "file", "status", "label", "confidence", "error_code")}
+        # the same fields, rounded the same way, as /diagnose's JSON (reason_code says why a row is not "ok")
+        rows = [{**{k: r.get(k) for k in ("no", "file", "status", "label", "error_code", "reason_code")},
+                 "confidence": None if r.get("confidence") is None else round(float(r["confidence"]), 4)}
                 for r in result["rows"]]
         return {"rows": rows, "summary": B.summary(result, lang), "model_version": result["model_version"]}, str(csv_path)
 
