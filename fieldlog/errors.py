@@ -54,7 +54,8 @@ class UnknownPlotError(FieldLogError, LookupError):
     code = "unknown_plot"
 
     def __init__(self, wanted: object, known: list[str]):
-        hint = f" Did you mean '{nearest_name(str(wanted), known)}'?" if nearest_name(str(wanted), known) else ""
+        near = nearest_name(str(wanted), known)
+        hint = f" Did you mean '{near}'?" if near else ""
         listing = ", ".join(sorted(known)[:10]) or "none yet"
         super().__init__(
             f"no plot named {str(wanted)!r} (known plots: {listing}).{hint} "

@@ -359,11 +359,15 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
     else:
         batches = ray_batches(paths, done, workers=workers, address=address,
                               threads=threads if threads is not None else 1, **kw)
+    # a photo the plot's log already holds (another --out folder, a copy under another name) is linked to that
+    # record, not logged again: the season's disease counts must not grow with every run (read once a run)
+    logged = ({o.photo_sha256: o.id for o in log_service.log.history(log_plot).observations}
+              if log_plot and log_service is not None else {})
     for table in batches:
         if table.num_rows == 0:
             continue
         if log_plot:
-            table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn)
+            table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn, logged)
         output.write(table)
         s.scored += table.num_rows
         for st in table.column("status").to_pylist():
@@ -374,13 +378,11 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
     return s
 
 
-def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn):
-    """Record the ok/uncertain rows in the field log (this process is the one writer), with their ids."""
+def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn, known: dict):
+    """Record the ok/uncertain rows in the field log (this process is the one writer), with their ids; a row whose
+    sha256 is in `known` (sha256 -> observation id, updated here) gets that id instead of a second record."""
     from .errors import ServiceError
     ids = []
-    # a photo the plot's log already holds (another --out folder, a copy under another name) is linked to that
-    # record, not logged again: the season's disease counts must not grow with every run
-    known = {o.photo_sha256: o.id for o in svc.log.history(plot).observations}
     for r in table.select(["path", "sha256", "status", "label", "confidence", "model_version"]).to_pylist():
         oid = None
         if r["status"] in ("ok", "uncertain") and r["sha256"] in known:

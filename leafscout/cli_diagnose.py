@@ -182,11 +182,12 @@ def _crop_doubt(r) -> bool:
 
 def _why_uncertain(r, lang: str, advisor, threshold) -> str:
     from leafscout.i18n import crop_name, pct, t
+    from leafscout.model.results import CROP_MISMATCH
     code = getattr(r, "reason_code", "") or ""
     crop, _, problem = (r.label or "").partition(".")
     if code == "unfamiliar":  # the runtime's "plant it does not know" case
         return t("why_unfamiliar", lang)
-    if code == "crop_mismatch":  # the crop named does not fit the photo: no retake, check the crop
+    if code == CROP_MISMATCH:  # the crop named does not fit the photo: no retake, check the crop
         return t("why_crop_mismatch", lang)
     if problem == "other":
         return t("why_unnamed", lang, crop=crop_name(advisor, crop, lang))

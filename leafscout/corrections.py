@@ -141,14 +141,13 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
     }
     (out / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "README.md").write_text(_readme(meta), encoding="utf-8")
-    known = _training_labels()
-    if warn and known:
-        new = sorted(lab for lab in counts if lab not in known)
-        if new:  # training.data.discover_extra stops on these folders until the label map has them
-            warn(f"{sum(counts[lab] for lab in new)} photo(s) under label(s) the model does not have yet: "
-                 f"{', '.join(new)}. `python -m training.train --extra-data {out}` stops on them until each is "
-                 "added to datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or move those folders "
-                 "out of the export")
+    known = _training_labels() if warn else frozenset()
+    new = sorted(lab for lab in counts if lab not in known) if known else []
+    if new:  # training.data.discover_extra stops on these folders until the label map has them
+        warn(f"{sum(counts[lab] for lab in new)} photo(s) under label(s) the model does not have yet: "
+             f"{', '.join(new)}. `python -m training.train --extra-data {out}` stops on them until each is added "
+             "to datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or move those "
+             "folders out of the export")
     return meta
 
 

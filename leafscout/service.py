@@ -415,6 +415,11 @@ class DiagnosisService:
             return planted, "plot", None
         return None, None, planted
 
+    def _steered(self, d: Diagnosis, crop_from: str | None, planted: str | None) -> Diagnosis:
+        """A wrapped answer with where its crop came from (`crop_for`) and the not-learned plot crop applied."""
+        d.crop_from = crop_from if d.crop else None
+        return self._not_learned(d, planted)
+
     def _not_learned(self, d: Diagnosis, planted: str | None) -> Diagnosis:
         """The plot grows a crop the model has no labels for (longan, plum, custard apple): an "ok" answer with
         another crop's label is that crop's nearest match, not a diagnosis, so it becomes uncertain
@@ -563,8 +568,7 @@ class DiagnosisService:
             code = image_error_code(exc, path)
         else:
             code = None
-        d = self._not_learned(self._wrap(result, ctx, info, crop, path, name, code, photo=photo), planted)
-        d.crop_from = crop_from if d.crop else None
+        d = self._steered(self._wrap(result, ctx, info, crop, path, name, code, photo=photo), crop_from, planted)
         if record and plot:
             self.record(d, plot, confirmed_by=confirmed_by)
         return d
@@ -586,9 +590,7 @@ class DiagnosisService:
             path = os.fspath(photos[i]) if isinstance(photos[i], (str, os.PathLike)) else None
             name = names[i] if names else (os.path.basename(path) if path else None)
             code = image_error_code(r.error, path) if r.status == "error" else None
-            d = self._not_learned(self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i]), planted)
-            d.crop_from = crop_from if d.crop else None
-            yield d
+            yield self._steered(self._wrap(r, ctx, info, crop, path, name, code, photo=photos[i]), crop_from, planted)
 
     def diagnose_group(self, photos: Iterable, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
                        copper_year=None, copper_7y=None, top_k: int = 3, names: list | None = None
@@ -611,9 +613,8 @@ class DiagnosisService:
             combined.group.update(mixed_crops([x.label for x in each if x.status == "ok" and x.label and x.saw_a_leaf]))
         code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
-                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note,
-                      crop_from=crop_from if crop else None)
-        return self._not_learned(d, planted), each
+                      error_detail=combined.error, crop=crop, crop_note=combined.crop_note)
+        return self._steered(d, crop_from, planted), each
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None
@@ -747,9 +748,10 @@ def mixed_crops(ok_labels: list[str]) -> dict:
     answer was right in 180 of 182 (ad-hoc count); with the two-thirds rule `python benchmarks/grouped_photos.py
     --datasets chilli_leaf plantvillage --sizes 2 3 6` calls 0.0-1.5% of 3- and 6-photo groups mixed, and 5.5% /
     3.4% of pairs (one photo against one cannot be told apart). The answer is never changed, only noted."""
-    crops = [lab.split(".", 1)[0] for lab in ok_labels]
-    top = max((crops.count(c) for c in set(crops)), default=0)
-    return {"crops": sorted(set(crops)), "mixed": len(set(crops)) > 1 and top < 2 / 3 * len(crops)}
+    from collections import Counter
+    counts = Counter(lab.split(".", 1)[0] for lab in ok_labels)
+    top = max(counts.values(), default=0)
+    return {"crops": sorted(counts), "mixed": len(counts) > 1 and top < 2 / 3 * sum(counts.values())}
 
 
 def _number(value, what: str):

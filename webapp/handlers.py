@@ -72,9 +72,9 @@ def model_crop_choices(services, lang: str) -> list[tuple[str, str]]:
 
 
 def context_for(services, plot=None, organic=None, days=None, copper_7y=None):
-    """(Context, ContextInfo) through the service: a plot brings its organic status and 7-year copper ledger."""
-    org = organic if organic in ORGANIC_CHOICES else None
-    return services.context(plot=plot or None, organic_status=org, days_to_harvest=days,
+    """(Context, ContextInfo) through the service: a plot brings its organic status and 7-year copper ledger. An
+    organic status the service does not know is refused there (ServiceError), never read as certified."""
+    return services.context(plot=plot or None, organic_status=organic or None, days_to_harvest=days,
                             copper_7y=None if copper_7y in (None, "") else copper_7y)
 
 
@@ -229,15 +229,14 @@ def render_card(services, state: dict | None, lang: str) -> str:
         guess = ""
         if status == "uncertain" and state.get("label") and not no_leaf_seen:
             guess = f'<p>{h(problem_name(adv, state["label"], lang))}?</p>'
-        if state.get("reason_code") == CROP_NOT_LEARNED:  # the photo is fine: the model does not know this crop
-            planted = (state.get("context") or {}).get("plot_crop") or "?"
-            return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
-                    f'{guess}<p>{h(t("crop_not_learned_why", lang, crop=planted))}</p></div>')
-        if state.get("reason_code") == CROP_MISMATCH:  # the photo is fine: the crop named does not fit it
-            named = _crop_name(adv, state.get("crop"), lang)
-            return (f'<div class="card card-retake" data-reason="{CROP_MISMATCH}"><div class="card-title">'
-                    f'{h(t("status_" + status, lang))}</div>{guess}<p>{h(t("crop_mismatch_why", lang, crop=named))}'
-                    f'</p>{_plot_crop_note(state, adv, lang)}</div>')
+        code = state.get("reason_code")
+        if code in (CROP_NOT_LEARNED, CROP_MISMATCH):  # the photo is fine: the crop is the doubt, not a retake
+            crop_why = (t("crop_not_learned_why", lang, crop=(state.get("context") or {}).get("plot_crop") or "?")
+                        if code == CROP_NOT_LEARNED else
+                        t("crop_mismatch_why", lang, crop=_crop_name(adv, state.get("crop"), lang)))
+            return (f'<div class="card card-retake" data-reason="{code}"><div class="card-title">'
+                    f'{h(t("status_" + status, lang))}</div>{guess}<p>{h(crop_why)}</p>'
+                    f'{_plot_crop_note(state, adv, lang)}</div>')
         return (f'<div class="card card-retake"><div class="card-title">{h(t("status_" + status, lang))}</div>'
                 f'{guess}<p>{h(why)}</p><p><b>{h(t("retake_title", lang))}:</b> {h(t("retake_tips", lang))}</p></div>')
     advice = _advice(state)
@@ -394,10 +393,7 @@ def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=
     lang = norm_lang(lang)
     if not label:
         return t("kb_pick", lang)
-    # straight to the service, as /diagnose: an organic status it does not know is refused, never read as certified
-    ctx, _ = services.context(plot=plot or None, organic_status=organic_status or None,
-                              days_to_harvest=days_to_harvest,
-                              copper_7y=None if copper_used_7y in (None, "") else copper_used_7y)
+    ctx, _ = context_for(services, plot, organic_status, days_to_harvest, copper_used_7y)
     advice = services.advise(str(label), ctx=ctx)
     return _render_advice(services, advice, lang)
 
