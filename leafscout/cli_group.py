@@ -61,7 +61,8 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
             js.update(group_name=name, error_code=d.error_code,
                       photos=[{"file": str(x.photo or x.display_name), "status": x.status, "label": x.label,
                                "confidence": None if x.confidence is None else round(float(x.confidence), 4),
-                               "error_code": x.error_code, "reason_code": x.reason_code, **x.pests_dict()}
+                               "error_code": x.error_code, "reason_code": x.reason_code,
+                               "duplicate_of": x.duplicate_of, **x.pests_dict()}
                               for x in each])
             if text is not None:
                 js["advice"] = text
@@ -70,6 +71,8 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
         head = line(r, d.error_code)
         tally = (t("group_agree", lang, agree=g["agree"], voted=g["voted"], photos=g["photos"]) if g["voted"]
                  else t("group_no_voter", lang, photos=g["photos"]))  # not "0 of 0 agree"
+        if g.get("duplicates"):  # the same photo given twice votes once (service.same_photos)
+            tally += "; " + t("group_duplicates", lang, n=g["duplicates"])
         mixed = g.get("crops") or []
         if g.get("mixed"):  # photos that each look like another crop are rarely one plant (service.mixed_crops)
             from leafscout.i18n import crop_name
@@ -77,7 +80,10 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
             tally += "; " + t("group_mixed", lang, crops=names)
         print(f"{name}: {head} [{tally}]")
         for x in each:
-            print(f"    {x.display_name}: {line(x.result, x.error_code) if advisor else x.result.summary()}")
+            own = line(x.result, x.error_code) if advisor else x.result.summary()
+            if x.duplicate_of:
+                own = t("group_same_as", lang, i=x.duplicate_of)
+            print(f"    {x.display_name}: {own}")
         if text:
             print("    " + text.replace("\n", "\n    "))
     print(t("group_summary", lang, groups=len(groups), n=sum(len(p) for _, p in groups),

@@ -16,6 +16,7 @@ installed wheel needs no source tree.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -194,6 +195,7 @@ class Diagnosis:
     pests: list | None = None          # model.detect.Pest list; None when no pest detector is installed
     pest_actions: list | None = None   # leafscout.pests.pest_action per insect label: count vs KB threshold
     pest_advice: dict = field(default_factory=dict)  # insect label -> advisor Advice (KB entries only)
+    duplicate_of: int | None = None    # in a group: the 1-based number of an earlier photo with the same bytes
 
     @property
     def pest_counts(self) -> dict | None:
@@ -599,6 +601,8 @@ class DiagnosisService:
 
         The combined answer weighs the evidence of every photo that shows a leaf (`Predictor.combine`), is
         advised like a single photo, and says in `result.group` how many photos voted and how many agree.
+        A photo whose bytes repeat an earlier one's is read once and does not vote (`Diagnosis.duplicate_of`,
+        `group["duplicates"]`): the same leaf sent three times is not three leaves that agree.
         Insects stay with the photo they were seen on (action thresholds are per hill, not per group)."""
         photos = list(photos)
         if not photos:
@@ -607,10 +611,20 @@ class DiagnosisService:
         ctx, info = self.context(plot, organic_status, days_to_harvest, copper_year, copper_7y)
         steer = self.crop_for(crop, info)
         crop, crop_from, planted = steer
-        each = list(self.diagnose_many(photos, crop=crop, top_k=top_k, names=names, ctx_info=(ctx, info), steer=steer))
-        combined = self.predictor.combine([d.result for d in each], top_k=top_k, crop=crop)
+        # the same photo sent twice is one leaf's evidence, not two: it is read once, shown, and does not vote
+        first_of = same_photos(photos)
+        unique = [i for i, j in enumerate(first_of) if j is None]
+        names = list(names) if names else None
+        seen = list(self.diagnose_many([photos[i] for i in unique], crop=crop, top_k=top_k,
+                                       names=[names[i] for i in unique] if names else None,
+                                       ctx_info=(ctx, info), steer=steer))
+        by_index = dict(zip(unique, seen))
+        each = [by_index[i] if j is None else _repeat(by_index[j], j, photos[i], names[i] if names else None)
+                for i, j in enumerate(first_of)]
+        combined = self.predictor.combine([d.result for d in seen], top_k=top_k, crop=crop)
         if combined.group is not None:
-            combined.group.update(mixed_crops([x.label for x in each if x.status == "ok" and x.label and x.saw_a_leaf]))
+            combined.group.update(mixed_crops([x.label for x in seen if x.status == "ok" and x.label and x.saw_a_leaf]))
+            combined.group.update(photos=len(photos), duplicates=len(photos) - len(unique))
         code = next((x.error_code for x in each if x.error_code), "other") if combined.status == "error" else None
         d = Diagnosis(result=combined, context=ctx, info=info, advice=self._advice_for(combined, ctx), error_code=code,
                       error_detail=combined.error, crop=crop, crop_note=combined.crop_note)
@@ -739,6 +753,34 @@ class DiagnosisService:
                                log_code=getattr(exc, "code", None)) from None
         except Exception as exc:
             raise ServiceError("log_error", strip_paths(str(exc), os.fspath(photo))) from None
+
+
+def same_photos(photos: list) -> list[int | None]:
+    """For each photo of a group, the index of an earlier photo with the same bytes, or None: a farmer who taps
+    the same picture three times has one leaf's evidence, not three. A photo that cannot be read as a regular
+    file is never anyone's copy (its own error is reported where it is read)."""
+    from .batch import sha256_of
+    first: dict[str, int] = {}
+    out: list[int | None] = []
+    for i, p in enumerate(photos):
+        if isinstance(p, (bytes, bytearray)):
+            key = hashlib.sha256(p).hexdigest()
+        elif isinstance(p, (str, os.PathLike)):
+            key = sha256_of(os.fspath(p))
+        else:
+            key = ""
+        out.append(first.get(key) if key else None)
+        if key and key not in first:
+            first[key] = i
+    return out
+
+
+def _repeat(d: "Diagnosis", index: int, photo, name) -> "Diagnosis":
+    """A photo that repeats photo `index` (0-based): its answer, shown under its own name, never voting."""
+    import dataclasses
+    path = os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None
+    return dataclasses.replace(d, photo=path or d.photo, display_name=name or (os.path.basename(path) if path else None),
+                               duplicate_of=index + 1, observation_id=None)
 
 
 def mixed_crops(ok_labels: list[str]) -> dict:

@@ -44,7 +44,9 @@ def photo(folder: Path, kind: str, name: str | None = None) -> Path:
     from leafscout.model.testing import TOY_COLOURS, flat_photo
 
     p = folder / (name or f"{kind}.png")
-    cv2.imwrite(str(p), cv2.cvtColor(flat_photo(TOY_COLOURS[kind]), cv2.COLOR_RGB2BGR))
+    rgb = flat_photo(TOY_COLOURS[kind])
+    rgb[0, 0, 0] ^= 1 + sum(p.name.encode()) % 7  # one pixel: each name its own photo (the same bytes vote once)
+    cv2.imwrite(str(p), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     return p
 
 
@@ -82,7 +84,7 @@ def test_group_combines_and_says_how_many_agree_with_each_photos_line(services, 
     st, _ = H.diagnose_group_upload(services, paths, check_path=False)
     assert st["status"] == "ok" and st["label"] == "bean.healthy"
     # the blue photo shows no leaf and the text file is no photo: neither votes; the other two still count
-    assert st["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
+    assert st["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False, "duplicates": 0}
     assert [e["status"] for e in st["group_photos"]] == ["ok", "ok", "not_a_leaf", "error"]
     assert [e["voted"] for e in st["group_photos"]] == [True, True, False, False]
     assert st["photo"] == str(paths[0])  # the first readable photo: what Save records
@@ -104,6 +106,25 @@ def test_group_combines_and_says_how_many_agree_with_each_photos_line(services, 
     assert "2 of 4 photos agree" in en and t("group_agree", "vi", k=2, n=4) not in en
 
 
+def test_the_same_photo_added_three_times_counts_once(services, tmp_path):
+    """A farmer who taps the same picture three times has one leaf's evidence: "1 of 1 photos agree", and the
+    two repeats say which photo they repeat instead of voting."""
+    a = photo(tmp_path, "ok", "a.png")
+    b, c = tmp_path / "b.png", tmp_path / "c.jpg"  # copies of a.png under other names
+    shutil.copy(a, b)
+    shutil.copy(a, c)
+    st, _ = H.diagnose_group_upload(services, [a, b, c], check_path=False)
+    assert st["group"]["photos"] == 3 and st["group"]["voted"] == 1 and st["group"]["agree"] == 1
+    assert st["group"]["duplicates"] == 2
+    assert [e["duplicate_of"] for e in st["group_photos"]] == [None, 1, 1]
+    assert [e["voted"] for e in st["group_photos"]] == [True, False, False]
+    text = _text(H.render_all(services, st, "en")[0])
+    assert "1 of 1 photos agree" in text and "2 photo(s) repeat an earlier one: counted once" in text
+    assert text.count("same photo as 1, not counted") == 2 and "not counted: no leaf found" not in text
+    vi = _text(H.render_all(services, st, "vi")[0])
+    assert t("group_same_as", "vi", i=1) in vi and "same photo" not in vi
+
+
 def test_disagreeing_photos_are_counted_and_marked(services, tmp_path):
     paths = [photo(tmp_path, "ok", "a.png"), photo(tmp_path, "ok", "b.png"), photo(tmp_path, "uncertain", "c.png")]
     st, _ = H.diagnose_group_upload(services, paths, check_path=False)
@@ -117,7 +138,8 @@ def test_disagreeing_photos_are_counted_and_marked(services, tmp_path):
 def test_a_group_with_no_leaf_asks_for_a_retake(services, tmp_path):
     paths = [photo(tmp_path, "background", "a.png"), BAD / "notes.jpg"]
     st, ov = H.diagnose_group_upload(services, paths, check_path=False)
-    assert st["status"] == "not_a_leaf" and st["group"] == {"photos": 2, "voted": 0, "agree": 0, "crops": [], "mixed": False} and ov is None
+    assert st["status"] == "not_a_leaf" and st["group"] == {"photos": 2, "voted": 0, "agree": 0, "crops": [], "mixed": False,
+                                                    "duplicates": 0} and ov is None
     text = _text(H.render_all(services, st, "vi")[0])
     assert t("retake_title", "vi") in text and t("group_agree", "vi", k=0, n=2) in text
     none, _ = H.diagnose_group_upload(services, [BAD / "notes.jpg", BAD / "empty.jpg"], check_path=False)
@@ -192,7 +214,7 @@ def test_api_diagnose_group_json(services, tmp_path, monkeypatch):
     shutil.copy(BAD / "notes.jpg", bad)
     files = [photo(up, "ok", "a.png"), photo(up, "background", "b.png"), bad, photo(up, "ok", "c.png")]
     out = H.api_diagnose_group(services, files, "vi")
-    assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
+    assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False, "duplicates": 0}
     assert (out["status"], out["label"]) == ("ok", "bean.healthy") and out["name"]
     assert [p["file"] for p in out["photos"]] == ["a.png", "b.png", "notes.jpg", "c.png"]
     assert out["photos"][2]["error_message"] == H.error_text(out["photos"][2]["error_code"], "vi")
@@ -262,7 +284,7 @@ def test_gradio_client_diagnose_group(toy, tmp_path):
         files = [photo(tmp_path, "ok", "a.png"), photo(tmp_path, "background", "b.png"), BAD / "notes.jpg",
                  photo(tmp_path, "ok", "c.png")]
         out = client.predict(files=[handle_file(str(f)) for f in files], lang="en", api_name="/diagnose_group")
-        assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False}
+        assert out["group"] == {"photos": 4, "voted": 2, "agree": 2, "crops": ["bean"], "mixed": False, "duplicates": 0}
         assert out["label"] == "bean.healthy" and "2 of 4 photos agree" in _text(out["card_html"])
         assert [p["status"] for p in out["photos"]] == ["ok", "not_a_leaf", "error", "ok"]
         assert "/tmp" not in json.dumps(out) and str(tmp_path) not in json.dumps(out)

@@ -65,6 +65,37 @@ def test_the_service_answers_a_group_with_advice_and_each_photo(tmp_path):
         svc.diagnose_group([])
 
 
+def test_a_photo_sent_twice_is_one_leaf_not_two(tmp_path, capsys):
+    """The same bytes under two names (or twice as bytes) vote once: two copies of an unsure photo beside one
+    sure photo must not outvote it. The repeat keeps its own line, saying which photo it repeats."""
+    import cv2
+    import json
+
+    from leafscout.cli import main
+    from leafscout.service import DiagnosisService, same_photos
+    toy = toy_model(tmp_path / "toy.onnx")
+    plant = tmp_path / "plant"
+    plant.mkdir()
+    for name, colour in (("1.png", "ok"), ("2.png", "uncertain"), ("3.png", "uncertain")):
+        cv2.imwrite(str(plant / name), cv2.cvtColor(flat_photo(TOY_COLOURS[colour]), cv2.COLOR_RGB2BGR))
+    paths = sorted(plant.glob("*.png"))
+    assert same_photos(paths) == [None, None, 1]
+    assert same_photos([b"x", b"y", b"x", tmp_path / "missing.jpg", tmp_path / "missing.jpg"]) == [None, None, 0, None, None]
+    svc = DiagnosisService(model_path=toy)
+    d, each = svc.diagnose_group(paths)
+    assert d.result.group["photos"] == 3 and d.result.group["voted"] == 2 and d.result.group["duplicates"] == 1
+    assert [x.duplicate_of for x in each] == [None, None, 2] and each[2].display_name == "3.png"
+    alone, _ = svc.diagnose_group(paths[:2])  # the repeat changes nothing in the answer
+    np.testing.assert_allclose(d.result.logits, alone.result.logits)
+    rc = main(["diagnose", "--model", str(toy), "--group", str(plant), "--lang", "en"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "1 photo(s) repeat an earlier one: counted once" in out
+    assert "3.png: same photo as 2, not counted" in out
+    rc = main(["diagnose", "--model", str(toy), "--group", "--json", str(plant)])
+    row = json.loads(capsys.readouterr().out)
+    assert [p["duplicate_of"] for p in row["photos"]] == [None, None, 2] and row["group"]["duplicates"] == 1
+
+
 def test_the_cli_gives_one_answer_per_plant_folder(tmp_path, capsys):
     """`leafscout diagnose --group plantA plantB`: a line per plant with how many photos agree, each photo
     under it; --json gives one object per plant; --group with --log is refused before any photo is read."""

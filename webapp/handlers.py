@@ -417,10 +417,11 @@ GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a fa
 
 def _photo_entry(x, agree_label) -> dict:
     """One photo of a group as a small language-free dict (the server path stays server side)."""
-    votes = x.saw_a_leaf
+    votes = x.saw_a_leaf and not x.duplicate_of
     e = {"file": x.display_name, "status": x.status, "label": x.label, "reason_code": x.reason_code,
          "confidence": None if x.confidence is None else round(float(x.confidence), 4),
-         "error_code": x.error_code, "voted": votes, "agrees": bool(votes and x.label == agree_label)}
+         "error_code": x.error_code, "voted": votes, "agrees": bool(votes and x.label == agree_label),
+         "duplicate_of": x.duplicate_of}
     if x.pests is not None:
         e["insects"] = len(x.pests)
     return e
@@ -471,6 +472,8 @@ def is_group(state) -> bool:
 
 def _photo_line(services, e: dict, lang: str) -> str:
     """'Bệnh mốc sương (Cà chua) · chắc 93%' / 'Không thấy lá · không tính' for one photo of a group."""
+    if e.get("duplicate_of"):  # its answer is the earlier photo's, shown there
+        return t("group_same_as", lang, i=e["duplicate_of"])
     s, pct = e.get("status"), _pct(e.get("confidence"))
     name = problem_name(services.advisor, e.get("label"), lang) if e.get("label") else ""
     if s == "error":
@@ -499,10 +502,13 @@ def group_html(services, state, lang: str) -> str:
     h = html_text
     g = state["group"]
     n, voted, agree = int(g.get("photos", 0)), int(g.get("voted", 0)), int(g.get("agree", 0))
-    skipped = f' ({h(t("group_skipped", lang, m=n - voted))})' if voted < n else ""
+    dup = int(g.get("duplicates", 0) or 0)
+    skipped = f' ({h(t("group_skipped", lang, m=n - voted - dup))})' if voted + dup < n else ""
+    if dup:  # the same photo added twice counts once (service.same_photos)
+        skipped += f' ({h(t("group_duplicates", lang, n=dup))})'
     lines = [f'<p class="group-title">{h(t("group_title", lang, n=n))}</p>',
              f'<p class="group-agree" data-agree="{agree}" data-photos="{n}">'
-             f'<b>{h(t("group_agree", lang, k=agree, n=n))}</b>{skipped}</p>']
+             f'<b>{h(t("group_agree", lang, k=agree, n=n - dup))}</b>{skipped}</p>']
     # photos that each look like another crop are rarely one plant: say so (the answer itself is unchanged)
     crops = g.get("crops") or []  # DiagnosisService.diagnose_group (service.mixed_crops)
     if g.get("mixed"):

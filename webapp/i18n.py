@@ -241,6 +241,9 @@ STRINGS: dict[str, dict[str, str]] = {
                           "en": "These photos look like different crops ({crops}): a group must be one plant. If it is "
                                 "not, press \u201cNew plant\u201d and diagnose each photo on its own."},
     "group_photo": {"vi": "Ảnh {i}", "en": "Photo {i}"},
+    "group_same_as": {"vi": "trùng với ảnh {i}, không tính", "en": "same photo as {i}, not counted"},
+    "group_duplicates": {"vi": "{n} ảnh trùng với ảnh đã có: chỉ tính một lần",
+                         "en": "{n} photo(s) repeat an earlier one: counted once"},
     "group_not_counted": {"vi": "không tính", "en": "not counted"},
     "group_insects": {"vi": "côn trùng: {n}", "en": "insects: {n}"},
     "group_full": {"vi": "Đã đủ 6 ảnh cho một cây. Bấm \u201cCây mới\u201d để khám cây khác.",
