@@ -137,11 +137,18 @@ class Scorer:
 
 # ------------------------------------------------------------------------------------------------ output
 
+def _run_id() -> str:
+    """A run's name, sortable by its start to the microsecond (a later run's parts sort after an earlier one's,
+    so a photo scored again wins in the CSV), then a random tag against clocks that agree."""
+    now = time.time()
+    return time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{int(now % 1 * 1e6):06d}-{uuid.uuid4().hex[:6]}"
+
+
 @dataclass
 class Output:
     """DIR/results.parquet/part-*.parquet (the record; resume reads it) and DIR/results.csv (rebuilt from it)."""
     root: Path
-    run_id: str = field(default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6])
+    run_id: str = field(default_factory=lambda: _run_id())
     parts: int = 0
 
     def __post_init__(self):
@@ -195,10 +202,12 @@ class Output:
         self.parts += 1
 
     def write_csv(self, top_k: int = TOP_K) -> Path:
-        """The CSV report from every Parquet part, sorted by path; formula-looking cells defused."""
+        """The CSV report from every Parquet part, one row a photo (its latest answer: a photo edited in place
+        and scored again replaces its old row), sorted by path; formula-looking cells defused."""
         from .safety import csv_row
         t = self.read()
-        rows = sorted(t.to_pylist(), key=lambda r: r["path"])
+        # the parts are named by the run's start time, so later rows of a path come later: the last one wins
+        rows = sorted({r["path"]: r for r in t.to_pylist()}.values(), key=lambda r: r["path"])
         tmp = self.csv_path.with_name("." + CSV_NAME + ".tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)

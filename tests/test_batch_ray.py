@@ -6,8 +6,10 @@ so every file has its own bytes and hash). Ray runs embedded in this process (`r
 from __future__ import annotations
 
 import csv
+import hashlib
 import shutil
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -102,6 +104,12 @@ def test_resume_scores_only_new_or_changed_photos(photos, tmp_path):
     cv2.imwrite(str(few[0]), cv2.imread(str(photos[20])))  # edited in place: new bytes, new hash
     second = B.run(few + [extra], tmp_path / "out", engine="local")
     assert (second.scored, second.skipped) == (2, 3)
+    # the report has one row a photo: the edited photo's new answer replaced its old row
+    with open(tmp_path / "out" / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 5 and len({r["path"] for r in rows}) == 5
+    edited = next(r for r in rows if r["path"] == str(Path(few[0]).resolve()))
+    assert edited["sha256"] == hashlib.sha256(Path(few[0]).read_bytes()).hexdigest()
 
 
 def test_cli_batch_logs_once_and_defuses_csv(photos, tmp_path, capsys, monkeypatch):
