@@ -362,23 +362,36 @@ function renderResult() {
   }
   // no guess where the model's own answer is "no leaf" on a photo with plant colour (webapp/handlers.py render_card)
   const noGuess = r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN;
+  if (noGuess) { renderRetake(r); return; }
   const conf = r.confidence === null || r.confidence === undefined ? '' : `${Math.round(r.confidence * 100)}%`;
-  const others = noGuess ? '' : r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
+  const others = r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
   $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}">
-    <div class="card-title">${esc(t('status_' + r.status))}${noGuess ? '' : ': ' + esc(labelName(r.label))}</div>
-    ${r.reason_code === P.NO_LEAF_SEEN ? `<p>${esc(t('no_leaf_seen_why'))}</p>` : ''}
-    ${conf && !noGuess ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
+    <div class="card-title">${esc(t('status_' + r.status))}: ${esc(labelName(r.label))}</div>
+    ${conf ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
     ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
     ${r.crop_note ? `<p class="warn">${esc(t('crop_note_other', {crop: cropName(r.crop || '')}))}</p>` : ''}
     <p class="note">${esc(t('confidence_note'))}</p></div>` + renderLeaves(r);
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
-  const label = noGuess ? (r.status === 'not_a_leaf' && r.label) || state.meta.background_label : r.label;
   // a crop named that the photo clearly does not show: nothing to act on until the crop is checked (service.py)
   const md = r.reason_code === P.CROP_MISMATCH ? ''
-    : adviceText(label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
+    : adviceText(r.label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
   $('advice').dataset.markdown = md || '';
   $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
   $('save').hidden = false;
+}
+
+// A photo with no leaf to answer from (no plant at all, or plant colour but no single leaf): a plain "no leaf
+// found: take it again" card, as webapp/handlers.py render_card says it, and no advice (the knowledge base's
+// no-leaf entry would read as a problem: crop "no crop", problem "photo with no leaf"); insects seen still show.
+function renderRetake(r) {
+  const why = r.status === 'not_a_leaf' ? t('not_a_leaf_why') : t('no_leaf_seen_why');
+  $('card').innerHTML = `<div class="card retake ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}">
+    <div class="card-title">${esc(t('status_not_a_leaf'))}</div><p>${esc(why)}</p>
+    <p><strong>${esc(t('retake_title'))}:</strong> ${esc(t('retake_tips'))}</p></div>` + renderLeaves(r);
+  const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
+  $('advice').dataset.markdown = '';
+  $('advice').innerHTML = renderPests(r, days);
+  $('save').hidden = false;  // a tap on Save says why it is not saved
 }
 
 // The leaves a field photo was answered from (webapp/leaves.py leaves_html): "L1", "L2" as drawn on the photo,
@@ -435,7 +448,7 @@ function renderBoxes(r) {
 
 function renderPests(r, days) {  // counts, the action threshold's verdict and each insect's advice
   if (r.pest_error) return `<section id="insects"><p class="note">${esc(t('insects_unavailable'))}</p></section>`;
-  if (!r.pests || (!r.pests.length && r.status === 'not_a_leaf')) return '';
+  if (!r.pests || (!r.pests.length && (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN))) return '';
   const parts = [`<section id="insects" data-count="${r.pests.length}"><h3>${esc(t('insects'))}</h3>`];
   if (!r.pests.length) parts.push(`<p>${esc(t('insects_none'))}</p>`);
   const colours = pestColours(r.pests);  // the colour of its boxes on the photo
