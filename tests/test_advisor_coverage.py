@@ -43,7 +43,7 @@ def test_son_la_gaps_are_filled(label, organism):
     assert "Sogatella furcifera" in ADV.problem("rice.black_streaked_dwarf")["vector"]["en"]
 
 
-@pytest.mark.parametrize("label, count, unit", [("coffee.rust", 5, "percent_leaves"), ("mango.hoppers", 5, "per_panicle"),
+@pytest.mark.parametrize("label, count, unit", [("coffee.rust", 5, "percent_leaves"), ("mango.hoppers", 4, "per_panicle"),
                                                 ("citrus.asian_citrus_psyllid", 1, "per_shoot")])
 def test_thresholds_where_a_source_gives_one(label, count, unit):
     at = ADV.problem(label)["action_threshold"]
