@@ -37,7 +37,8 @@ def cmd_correct(args) -> int:
                 hint = f" Did you mean '{close[0]}'?" if close else ""
                 raise UsageError(f"--label {args.label!r} is not a problem the model or the knowledge base knows."
                                  f"{hint} For a new problem to train on, add --new-label.")
-        c = log.correct_observation(args.observation, args.label, args.by, note=args.note)
+        from leafscout.officers import reviewer
+        c = log.correct_observation(args.observation, args.label, reviewer(args.by, args.db), note=args.note)
         print(f"Observation {c.observation_id} corrected: {c.previous_label} -> {c.label} by {c.by} on "
               f"{c.at:%Y-%m-%d %H:%M} UTC (photo {c.photo_sha256[:12]}, model {c.model_version}).")
         return 0

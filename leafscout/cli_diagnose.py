@@ -298,7 +298,8 @@ def _confirmed_by(args) -> str | None:
         raise _usage_error(str(exc)) from None
     if not name or len(name) > 200:
         raise _usage_error(f"--confirmed-by: expected a person's name (1 to 200 characters), got {len(name)} characters")
-    return name
+    from leafscout.officers import reviewer
+    return reviewer(name, getattr(args, "db", None), "--confirmed-by")  # one of the officers, where there is a file
 
 
 def _heatmap_dir(path: str) -> Path:

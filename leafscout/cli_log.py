@@ -116,9 +116,11 @@ def crop_hint(text: str) -> str | None:
 
 @_with_log
 def cmd_observe(log, args) -> int:
+    from leafscout.officers import reviewer
+    by = None if args.confirmed_by is None else reviewer(args.confirmed_by, args.db, "--confirmed-by")
     o = log.record_observation(args.plot, args.photo, args.label, args.status, args.confidence,
                                args.model_version, observer=args.observer, observed_at=args.at,
-                               confirmed_by=args.confirmed_by)
+                               confirmed_by=by)
     gps = f", GPS {o.gps_lat:.5f},{o.gps_lon:.5f}" if o.gps_lat is not None else ""
     review = (f"confirmed by {o.confirmed_by}" if o.confirmed_by else
               f"UNCONFIRMED: not counted until a person confirms it (leafscout log confirm {o.id} --by NAME)")
@@ -128,7 +130,8 @@ def cmd_observe(log, args) -> int:
 
 @_with_log
 def cmd_confirm(log, args) -> int:
-    o = log.confirm_observation(args.observation, args.by)
+    from leafscout.officers import reviewer
+    o = log.confirm_observation(args.observation, reviewer(args.by, args.db))
     print(f"Observation {o.id} ({o.label}) confirmed by {o.confirmed_by}.")
     return 0
 

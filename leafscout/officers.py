@@ -232,6 +232,33 @@ def _nearest(name: str, officers: dict) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def reviewer(name, db=None, option: str = "--by") -> str:
+    """The name a CLI command records as who confirmed or corrected a diagnosis. Where the log has an officers
+    file (default_file(db): the one the app logs in against), the name must be one of its officers, so the
+    audit never holds "Lo Thi Hoa" beside "Lò Thị Hoa"; it is returned as stored. Without a file, any name."""
+    path = default_file(db)
+    if not path.exists():
+        return name
+    officers = load(path)
+    try:
+        typed = clean_name(name)
+    except OfficersError as exc:
+        raise OfficersError(f"{option}: {exc}") from None
+    if typed in officers:
+        return typed
+    fold = {_fold(n): n for n in officers}
+    if _fold(typed) in fold:  # the same name typed without its accents or in other case: say which one
+        raise OfficersError(f"{option} {typed!r} is not an officer in {path}; did you mean {fold[_fold(typed)]!r}?")
+    raise OfficersError(f"{option} {typed!r} is not an officer in {path}{_nearest(typed, officers)}; officers: "
+                        f"{', '.join(sorted(officers)) or 'none'} (add one: leafscout officers add NAME)")
+
+
+def _fold(name: str) -> str:
+    """"Lò Thị Hoa" -> "lo thi hoa": for the hint only, never for a match."""
+    base = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in base if not unicodedata.combining(c)).lower().split())
+
+
 class Officers:
     """The app's view of an officers file: `verify(name, password)` for the login guard, `known(name)` for
     the handlers. The file is read again when it changes, so an officer added or removed with the CLI counts

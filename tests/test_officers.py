@@ -150,3 +150,41 @@ def test_launch_kwargs_and_the_parser_take_officers(tmp_path, monkeypatch):
     # --officers is parsed before anything heavy loads: a bad file stops the start with one line
     with pytest.raises(SystemExit, match="no officers file"):
         app.main(["--officers", str(tmp_path / "none.json"), "--model", str(tmp_path / "none.onnx")])
+
+
+def test_the_cli_records_only_an_officer_as_reviewer_where_there_is_an_officers_file(ofile, monkeypatch, capsys,
+                                                                                      tmp_path):
+    """`log confirm/correct --by` and `--confirmed-by` write who checked a diagnosis into the audit. Once the
+    log has an officers file (the app's logins), a name must be one of them: a typo or a name typed without
+    its accents is refused with the officer it most likely means, and nothing is written."""
+    from leafscout.fieldlog.api import FieldLog
+    db = str(ofile.parent / "fieldlog.sqlite")
+    assert _cli(["log", "add-plot", "Doi A", "--crop", "coffee", "--area", "0.5"], monkeypatch) == 0
+    from pathlib import Path
+    photos = sorted((Path(__file__).parent / "fixtures" / "images" / "coffee_bracol").glob("*/*.jpg"))[:4]
+    for photo in photos[:3]:
+        assert _cli(["log", "observe", "Doi A", str(photo), "--label", "coffee.rust", "--status", "ok",
+                     "--confidence", "0.9", "--model-version", "3.1.0"], monkeypatch) == 0
+    # no officers file yet: any name, as before
+    assert _cli(["log", "confirm", "1", "--by", "Anh Ba"], monkeypatch) == 0
+    assert _cli(["officers", "add", "Lò Thị Hoa", "--password-stdin"], monkeypatch, PW + "\n") == 0
+    capsys.readouterr()
+    assert _cli(["log", "confirm", "2", "--by", "Lo Thi Hoa"], monkeypatch) == 2
+    assert "did you mean 'Lò Thị Hoa'" in _err(capsys)
+    assert _cli(["log", "correct", "2", "--label", "coffee.healthy", "--by", "Somebody"], monkeypatch) == 2
+    err = _err(capsys)
+    assert "'Somebody' is not an officer" in err and "Lò Thị Hoa" in err
+    assert _cli(["log", "observe", "Doi A", str(photos[3]), "--label", "coffee.rust", "--status", "ok",
+                 "--confidence", "0.9", "--model-version", "3.1.0", "--confirmed-by", "Hoa?"], monkeypatch) == 2
+    capsys.readouterr()
+    log = FieldLog.open(db)
+    try:
+        obs = log.history("Doi A").observations
+        assert len(obs) == 3 and sorted(o.confirmed_by or "" for o in obs) == ["", "", "Anh Ba"]
+    finally:
+        log.close()
+    # the officer's own name, typed in NFD as some keyboards send it, is recorded as stored
+    import unicodedata
+    assert _cli(["log", "confirm", "2", "--by", unicodedata.normalize("NFD", " Lò Thị Hoa ")], monkeypatch) == 0
+    assert "confirmed by Lò Thị Hoa." in capsys.readouterr().out
+    assert _cli(["log", "correct", "3", "--label", "coffee.healthy", "--by", "Lò Thị Hoa"], monkeypatch) == 0
