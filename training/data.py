@@ -53,7 +53,14 @@ def discover(root: str | Path, datasets: list[str] | None, split: str, label_map
             label_map.canonical(ds, "")  # raises with a suggestion
         if not split_dir.is_dir():
             raise DataError(f"'{split_dir}' is missing: expected <root>/{ds}/{split}/<class folder>/<images>")
-        for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+        # hidden folders (.ipynb_checkpoints, .git) hold no class, as in `leafscout evaluate`
+        class_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not any(not label_map.skips(ds, d.name) for d in class_dirs):
+            raise DataError(f"'{split_dir}' holds no class folders: expected {split_dir}/<class folder>/<images> "
+                            f"with the folders mapped under `{ds}:` in the label map "
+                            f"({', '.join(sorted(label_map.datasets[ds]))}); add the {split} photos, or leave "
+                            f"{ds} out with --datasets")
+        for class_dir in class_dirs:
             if label_map.skips(ds, class_dir.name):
                 continue
             label = label_map.canonical(ds, class_dir.name)

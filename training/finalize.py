@@ -18,13 +18,15 @@ from torch.utils.data import DataLoader
 
 from leafscout.model.arch import EfficientNetLite0
 from leafscout.model.export import export_onnx
-from leafscout.model.labels import load_label_map
+from leafscout.model.labels import LabelMapError, load_label_map
 from leafscout.model.locate import LocatorConfig, plant_share
 from leafscout.model.metrics import ece, energy, fit_temperature, softmax
 from leafscout.model.preprocess import CENTER_CROP, PreprocessConfig, preprocess
 from leafscout.training.backgrounds import leaf_alpha, replace_background, synthetic_negative
 from leafscout.training.presets import LAB_DATASETS, EvalTransform
-from leafscout.training.loop import PhotoDataset, evaluate, load_foliage, locator_config, preprocess_config
+from leafscout.training.data import DataError
+from leafscout.training.loop import (PhotoDataset, evaluate, load_foliage, locator_config, output_folder,
+                                     preprocess_config, read_checkpoint)
 from leafscout.training.report import per_dataset_report, write_confusions
 
 log = logging.getLogger("leafscout.finalize")
@@ -174,20 +176,42 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint")
     p.add_argument("--output-dir", default=None, help="default: the checkpoint's folder")
+    p.add_argument("--data-root", default=None, help="read the val photos from here (default: the run's --data-root)")
     ns = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return _finalize_checkpoint(ns.checkpoint, ns.output_dir, ns.data_root)
+    except (DataError, LabelMapError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _finalize_checkpoint(checkpoint: str, output_dir: str | None, data_root: str | None = None) -> int:
     from leafscout.training.data import discover
-    ckpt = torch.load(ns.checkpoint, map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(checkpoint, "checkpoint")
+    if "args" not in ckpt:
+        raise DataError(f"checkpoint {checkpoint}: holds no training options ('args'); pass a checkpoint.pt written "
+                        "by leafscout.training.train or leafscout.training.soup")
+    out = output_folder(output_dir or Path(checkpoint).parent, "--output-dir")
     args = argparse.Namespace(**ckpt["args"])  # every option the run was started with
+    args.data_root = data_root or args.data_root
     if "resize_policy" not in ckpt["args"]:  # runs from before the option trained on centre crops
         args.resize_policy = CENTER_CROP
     labels = ckpt["labels"]
     model = EfficientNetLite0(num_classes=len(labels))
     model.load_state_dict(ckpt["model"])
     cfg = preprocess_config(args)
-    val = discover(args.data_root, args.datasets, "val", load_label_map(args.labels), labels,
-                   args.limit_per_class, args.seed)
-    finalize(model, labels, val, cfg, args, Path(ns.output_dir or Path(ns.checkpoint).parent), locator_config(args))
+    label_map = load_label_map(args.labels)
+    if label_map.background_label not in labels:
+        raise LabelMapError(f"checkpoint {checkpoint}: its labels have no '{label_map.background_label}' (the no-leaf "
+                            "class that calibration needs); it cannot be finalised")
+    try:
+        val = discover(args.data_root, args.datasets, "val", label_map, labels, args.limit_per_class, args.seed)
+    except DataError as exc:
+        raise DataError(f"{exc} (finalize reads the val photos from '{args.data_root}'"
+                        + ("" if data_root else ", the run's --data-root; a relative one is read from the folder you "
+                           "run this in") + ")") from None
+    finalize(model, labels, val, cfg, args, out, locator_config(args))
     return 0
 
 

@@ -5,7 +5,9 @@ other."""
 from __future__ import annotations
 
 import logging
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -66,6 +68,37 @@ class WeightedEpochSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self._indices()) - self.start
+
+
+def read_checkpoint(path: str | Path, option: str) -> dict:
+    """A checkpoint.pt written by leafscout.training.train (a dict with 'model' and 'labels'), or DataError
+    naming the option, the file and what to pass instead (never a pickle traceback)."""
+    if not Path(path).is_file():
+        raise DataError(f"{option} {path}: no such file; pass a checkpoint.pt written by leafscout.training.train "
+                        "(e.g. runs/NAME/checkpoint.pt)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # pickle, zip or EOF errors: what the file is does not matter, only that it is no checkpoint
+        ckpt = None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "labels" not in ckpt:
+        raise DataError(f"{option} {path}: not a training checkpoint (no 'model' and 'labels'); pass a checkpoint.pt "
+                        "written by leafscout.training.train" + (" (an .onnx file is for --init-from)"
+                                                                 if str(path).endswith(".onnx") else ""))
+    return ckpt
+
+
+def output_folder(path: str | Path, option: str = "--output-dir") -> Path:
+    """Create the run's output folder and check that it can be written to, before any training time is spent."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"  # one per process: torchrun's ranks check at once
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DataError(f"{option} {out}: cannot write there ({exc.strerror or exc}); pass a folder you can "
+                        "write to, e.g. runs/NAME") from None
+    return out
 
 
 def preprocess_config(args) -> PreprocessConfig:

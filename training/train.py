@@ -30,8 +30,8 @@ from leafscout.model.labels import LABELS_FILE, LabelMapError, load_label_map
 from leafscout.model.preprocess import POLICIES, SQUASH
 from leafscout.training.data import DataError, discover, discover_extra, sample_weights
 from leafscout.training.finalize import finalize
-from leafscout.training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, preprocess_config,
-                           worker_init)
+from leafscout.training.loop import (PhotoDataset, WeightedEpochSampler, load_foliage, locator_config, output_folder,
+                           preprocess_config, read_checkpoint, worker_init)
 from leafscout.training.presets import TrainTransform
 
 log = logging.getLogger("leafscout.train")
@@ -130,7 +130,7 @@ def init_weights(model, path: str, labels: list[str]) -> bool:
             raise DataError(f"--init-from {exc}") from None
         folded = True
     else:
-        init = torch.load(path, map_location="cpu", weights_only=False)
+        init = read_checkpoint(path, "--init-from")
         state = {k: v for k, v in init["model"].items() if not k.startswith("_fc.")}
         model.load_state_dict(state, strict=False)
         rows = copy_classifier_rows(model._fc, init["model"]["_fc.weight"], init["model"]["_fc.bias"],
@@ -212,11 +212,25 @@ def main(args) -> int:
     from leafscout.training.distill import distill_pairs
     pairs = distill_pairs(args.teacher, args.distill_datasets)  # checked before any photo is read
     args.teacher, args.distill_datasets = [t for t, _ in pairs], [list(d) for _, d in pairs]
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.output_dir)
 
     label_map = load_label_map(args.labels)
     labels = label_map.labels
+    if not args.no_finalize and label_map.background_label not in labels:
+        raise LabelMapError(f"{args.labels}: no class folder is mapped to '{label_map.background_label}', the no-leaf "
+                            "class that calibration needs to choose the 'not a leaf' thresholds; keep plantvillage's "
+                            "`Background_without_leaves: background.no_leaf` in the label map, or train with "
+                            "--no-finalize")
+    resume = read_checkpoint(args.resume, "--resume") if args.resume else None
+    if resume is not None and resume["labels"] != labels:
+        new, gone = sorted(set(labels) - set(resume["labels"])), sorted(set(resume["labels"]) - set(labels))
+        raise DataError(f"--resume {args.resume}: the checkpoint was trained on other labels than this label map "
+                        f"({args.labels}) gives (here only: {', '.join(new) or 'none'}; in the checkpoint only: "
+                        f"{', '.join(gone) or 'none'}{'; same labels, other order' if not new and not gone else ''}); "
+                        "resume with the run's own --labels, or start a new run with --init-from the checkpoint")
+    if resume is not None and "optimizer" not in resume:
+        raise DataError(f"--resume {args.resume}: the checkpoint holds no optimiser state (a model soup?), so there "
+                        "is no run to continue; start a new run with --init-from it")
     cfg = preprocess_config(args)
     train_samples = discover(args.data_root, args.datasets, "train", label_map, labels, args.limit_per_class, args.seed)
     val_samples = discover(args.data_root, args.datasets, "val", label_map, labels, args.limit_per_class, args.seed)
@@ -229,6 +243,8 @@ def main(args) -> int:
     model = EfficientNetLite0(num_classes=len(labels))
     if args.init_from:
         args.freeze_bn = init_weights(model, args.init_from, labels) or args.freeze_bn
+    if resume is not None:  # a run started from an .onnx keeps its folded BatchNorms frozen when resumed
+        args.freeze_bn = args.freeze_bn or bool(resume.get("args", {}).get("freeze_bn"))
     elif not args.no_pretrained:
         load_pretrained(model)
     model.freeze_early(args.freeze_blocks, batchnorm=args.freeze_bn)
@@ -260,14 +276,16 @@ def main(args) -> int:
         distiller = Distiller(probs, mask, np.array([s.label for s in train_samples]), args.distill_weight,
                               args.distill_temperature)
     steps_per_epoch = len(train_samples) // world // args.batch_size
+    if steps_per_epoch == 0:
+        raise DataError(f"--batch-size {args.batch_size} is more than the {len(train_samples) // world} training photos "
+                        f"per process ({len(train_samples)} photos, {world} process(es)): no training step would run; "
+                        f"pass --batch-size {max(1, len(train_samples) // world)} or less, or add photos")
     total_steps = args.max_steps or steps_per_epoch * args.epochs
 
     state = {"rank": rank, "epoch": 0, "step_in_epoch": 0, "global_step": 0}
     ckpt_path = out / "checkpoint.pt"
-    if args.resume:
-        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
-        if ckpt["labels"] != labels:
-            raise DataError("the checkpoint was trained on a different label list; start a new run")
+    if resume is not None:
+        ckpt = resume
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         state.update(epoch=ckpt["epoch"], step_in_epoch=ckpt["step_in_epoch"], global_step=ckpt["global_step"])

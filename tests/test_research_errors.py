@@ -1,0 +1,138 @@
+"""A researcher's mistakes with the trainer and finalize: each one is a clear one-line error, before any
+training time is spent, never a traceback; and a resumed run keeps what the run it continues was."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("albumentations")
+
+from leafscout.model.labels import LabelMapError, load_label_map  # noqa: E402
+from leafscout.training.data import DataError, discover  # noqa: E402
+from leafscout.training.finalize import main as finalize_main  # noqa: E402
+from leafscout.training.train import get_args_parser, main  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+
+TINY = ["--batch-size", "4", "--train-size", "64", "--eval-size", "64", "--workers", "0", "--threads", "2",
+        "--epochs", "1", "--datasets", "citrus_leaves", "ibean_uganda"]
+
+
+def tiny_args(root, out, *extra):
+    return get_args_parser().parse_args(["--data-root", str(root), "--output-dir", str(out), *TINY, *extra])
+
+
+@pytest.fixture
+def tiny_run(tiny_datasets, tmp_path):
+    """A one-step run from random weights (no finalize): a checkpoint to resume, finalize or break."""
+    out = tmp_path / "run"
+    assert main(tiny_args(tiny_datasets, out, "--no-pretrained", "--max-steps", "1", "--no-finalize")) == 0
+    return out
+
+
+@pytest.mark.parametrize("option", ["--resume", "--init-from"])
+def test_a_missing_or_broken_checkpoint_is_named_not_unpickled(tiny_datasets, tmp_path, option):
+    broken = tmp_path / "broken.pt"
+    broken.write_text("garbage")
+    for path, why in [(tmp_path / "nope.pt", "no such file"), (broken, "not a training checkpoint")]:
+        with pytest.raises(DataError, match=f"{option} {path}: {why}"):
+            main(tiny_args(tiny_datasets, tmp_path / "run", option, str(path), "--max-steps", "1", "--no-finalize"))
+    with pytest.raises(DataError, match="an .onnx file is for --init-from"):
+        main(tiny_args(tiny_datasets, tmp_path / "run", "--resume", str(REPO / "model" / "leafscout.onnx"),
+                       "--max-steps", "1", "--no-finalize"))
+
+
+def test_the_cli_says_so_in_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "leafscout.training.train", "--resume", str(tmp_path / "nope.pt"),
+                        "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--resume" in r.stderr and "no such file" in r.stderr
+
+
+def test_a_batch_bigger_than_the_training_photos_is_refused(tiny_datasets, tmp_path):
+    """Before: 0 steps, loss NaN, exit 0 and an untrained model exported as if trained."""
+    with pytest.raises(DataError, match="--batch-size 64 is more than the .* training photos.*pass --batch-size"):
+        main(tiny_args(tiny_datasets, tmp_path / "run", "--batch-size", "64", "--no-pretrained"))
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_an_output_dir_that_cannot_be_written_is_refused_first(tiny_datasets, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    with pytest.raises(DataError, match="--output-dir .*cannot write there"):
+        main(tiny_args(tiny_datasets, a_file / "run", "--no-pretrained", "--max-steps", "1"))
+    assert a_file.read_text() == "not a folder"
+
+
+def test_a_label_map_without_the_no_leaf_class_is_refused_before_training(tiny_datasets, tmp_path):
+    """Before: the whole run trained, then finalize died on `'background.no_leaf' is not in list`."""
+    small = tmp_path / "labels.yaml"
+    small.write_text("version: 1\ndatasets:\n  citrus_leaves:\n"
+                     + "".join(f"    {f}: citrus.{f}\n" for f in ("black_spot", "canker", "greening", "healthy", "melanose")),
+                     encoding="utf-8")
+    args = tiny_args(tiny_datasets, tmp_path / "run", "--labels", str(small), "--datasets", "citrus_leaves",
+                     "--no-pretrained")
+    with pytest.raises(LabelMapError, match="background.no_leaf.*--no-finalize"):
+        main(args)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_resuming_with_another_label_map_says_which(tiny_run, tiny_datasets, tmp_path):
+    import yaml
+    data = yaml.safe_load((REPO / "datasets" / "labels.yaml").read_text(encoding="utf-8"))
+    data["datasets"]["citrus_leaves"]["healthy"] = "citrus.new_condition"
+    grown = tmp_path / "grown.yaml"
+    grown.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(DataError, match="other labels .*here only: citrus.new_condition; "
+                                        "in the checkpoint only: citrus.healthy.*--init-from"):
+        main(tiny_args(tiny_datasets, tiny_run, "--labels", str(grown), "--resume", str(tiny_run / "checkpoint.pt"),
+                       "--max-steps", "2", "--no-finalize"))
+
+
+@pytest.mark.slow
+def test_a_run_started_from_the_onnx_model_resumes_with_its_batchnorms_frozen(tiny_datasets, tmp_path):
+    """--init-from an .onnx folds the BatchNorms, so they must stay in inference mode. Resumed without repeating
+    --init-from, the run used to train them on batch statistics (their running means moved)."""
+    out = tmp_path / "run"
+    shipped = str(REPO / "model" / "leafscout.onnx")
+    assert main(tiny_args(tiny_datasets, out, "--init-from", shipped, "--max-steps", "1", "--no-finalize")) == 0
+    first = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert first["args"]["freeze_bn"] is True
+    assert main(tiny_args(tiny_datasets, out, "--resume", str(out / "checkpoint.pt"), "--max-steps", "2",
+                          "--no-finalize")) == 0
+    second = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert second["global_step"] == 2 and second["args"]["freeze_bn"] is True
+    assert torch.equal(first["model"]["_bn1.running_mean"], second["model"]["_bn1.running_mean"])
+    assert not torch.equal(first["model"]["_fc.weight"], second["model"]["_fc.weight"])
+
+
+def test_hidden_folders_are_not_classes_and_an_empty_split_is_refused(tiny_datasets):
+    lm = load_label_map()
+    (tiny_datasets / "citrus_leaves" / "train" / ".ipynb_checkpoints").mkdir()
+    assert discover(tiny_datasets, ["citrus_leaves"], "train", lm, lm.labels)
+    val = tiny_datasets / "ibean_uganda" / "val"
+    for class_dir in val.iterdir():
+        for f in class_dir.iterdir():
+            f.unlink()
+        class_dir.rmdir()
+    with pytest.raises(DataError, match="ibean_uganda/val' holds no class folders.*angular_leaf_spot, bean_rust, "
+                                        "healthy.*--datasets"):
+        discover(tiny_datasets, ["citrus_leaves", "ibean_uganda"], "val", lm, lm.labels)
+
+
+def test_finalize_names_a_bad_checkpoint_and_reads_moved_photos_with_data_root(tiny_run, tiny_datasets, tmp_path,
+                                                                               capsys):
+    assert finalize_main([str(tmp_path / "nope.pt")]) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    assert finalize_main([str(REPO / "model" / "leafscout.onnx")]) == 2
+    assert "not a training checkpoint" in capsys.readouterr().err
+    moved = tmp_path / "moved"
+    tiny_datasets.rename(moved)
+    assert finalize_main([str(tiny_run / "checkpoint.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "the run's --data-root" in err and "Traceback" not in err
+    assert finalize_main([str(tiny_run / "checkpoint.pt"), "--data-root", str(moved)]) == 0
+    assert (tiny_run / "leafscout.onnx").is_file()
