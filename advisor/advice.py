@@ -71,6 +71,9 @@ class Advice:
     messages: list[Text] = field(default_factory=list)
     reminders: list[Text] = field(default_factory=list)
     context: dict = field(default_factory=dict)
+    # the diagnosis is more likely wrong than right (the caller decides, e.g. leafscout.service.CHECK_FIRST_BELOW): the page
+    # and its today-part open with "check the signs first"; the plan itself is unchanged
+    check_first: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

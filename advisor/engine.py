@@ -122,7 +122,11 @@ class Advisor:
                                      f"khi tổ chức chứng nhận xác nhận."}, [])
 
     # ---- advice ----------------------------------------------------------------------------------
-    def advise(self, label: str, ctx: Context | dict | None = None, status: str = "ok") -> Advice:
+    def advise(self, label: str, ctx: Context | dict | None = None, status: str = "ok",
+               check_first: float | None = None) -> Advice:
+        """Advice for one problem id. `check_first`: the calibrated confidence of an `ok` answer the caller
+        judged too low to act on without looking (more likely wrong than right): the advice then opens with "check the signs
+        first" and its confidence; None (the default) for an answer to act on, or a problem picked by a person."""
         if status not in STATUSES:
             raise AdvisorError(f"status must be one of {', '.join(STATUSES)}, got '{status}'{did_you_mean(status, STATUSES)}")
         ctx = ctx if isinstance(ctx, Context) else Context.from_dict(ctx)
@@ -162,6 +166,11 @@ class Advisor:
             advice.messages += [dict(m) for m in msgs["uncertain"]]
             return advice
         self._fill(advice, label, p, ptype, ctx)
+        if check_first is not None and status == "ok":
+            advice.check_first = True
+            pct = f"{100 * float(check_first):.0f}%"
+            key = "check_first" if advice.checks else "check_first_look"  # a healthy leaf has no signs to check
+            advice.messages.insert(0, {l: msgs[key][l].format(pct=pct) for l in LANGS})
         self._place_words(advice, p["crop"])
         return advice
 

@@ -54,6 +54,12 @@ def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> 
         from .loading import default_rules
         rules = default_rules()
     u = {k: (v[lang] if isinstance(v, dict) and lang in v else v) for k, v in rules["ui"].items()}
+    plan = rules["plan"]
+    if advice.check_first and "check_first" in plan:
+        # more likely wrong than right: look first; today's steps by name only, so no dose is acted on from the card
+        names = [st.title[lang] for st in advice.steps if st.phase == "today"]
+        then = plan["check_first_then"][lang].format(names=", ".join(names)) if names else plan["nothing_today"][lang]
+        return [plan["check_first" if advice.checks else "check_first_look"][lang], then]
     lines = []
     for st in advice.steps:
         if st.phase != "today":
@@ -63,7 +69,7 @@ def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> 
         dose = _dose_short(st, lang, u, rules)
         lines.append(line + (f" {dose}." if dose else ""))
     if not lines:
-        lines.append(rules["plan"]["nothing_today"][lang])
+        lines.append(plan["nothing_today"][lang])
     return [_no_figure(ln, lang, rules)[0] for ln in lines]
 
 

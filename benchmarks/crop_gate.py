@@ -34,16 +34,17 @@ def top_crop(d: dict) -> tuple[str | None, float]:
     return (scores[0][0], float(scores[0][1])) if scores else (None, 0.0)
 
 
-def rows_from(pred: Predictor, decisions, truths) -> list[tuple[bool, bool, float]]:
-    """(answered ok, right label, ok with another crop's label, top crop mass) per leaf photo; photos labelled
-    `<crop>.other` (rice plants with insects) are left out, as in ood_eval.py."""
+def rows_from(pred: Predictor, decisions, truths) -> list[tuple[bool, bool, bool, float, float]]:
+    """(answered ok, right label, ok with another crop's label, top crop mass, calibrated confidence) per leaf
+    photo; photos labelled `<crop>.other` (rice plants with insects) are left out, as in ood_eval.py."""
     out = []
     for d, truth in zip(decisions, truths):
         if d is None or pred.unnamed_problem(truth):  # `<crop>.other`: "uncertain" is its right answer
             continue
         ok = d["status"] == "ok"
         out.append((ok, ok and d["label"] == truth,
-                    ok and pred.crop_of(d["label"]) != pred.crop_of(truth), top_crop(d)[1]))
+                    ok and pred.crop_of(d["label"]) != pred.crop_of(truth), top_crop(d)[1],
+                    float(d.get("confidence") or 0.0)))
     return out
 
 
@@ -66,7 +67,7 @@ def val_rows(pred: Predictor, data: Path, labels_yaml: Path, limit: int | None):
     samples = [s for s in discover(str(data), None, "val", load_label_map(labels_yaml), pred.labels, limit, 0)
                if pred.labels[s.label] != pred.background_label]
     decisions = [None if r.status == "error" else
-                 {"status": r.status, "label": r.label, "crop_scores": r.crop_scores}
+                 {"status": r.status, "label": r.label, "crop_scores": r.crop_scores, "confidence": r.confidence}
                  for r in pred.predict_many([s.path for s in samples], top_k=3)]
     return rows_from(pred, decisions, [pred.labels[s.label] for s in samples])
 

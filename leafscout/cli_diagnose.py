@@ -168,6 +168,9 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
     if others:
         text += f" ({t('then', lang, others=others)})"
     if r.status == "ok":
+        from leafscout.service import CHECK_FIRST_BELOW
+        if r.confidence is not None and r.confidence < CHECK_FIRST_BELOW:  # more likely wrong than right
+            return f"{text}; {t('check_first', lang)}"
         return text
     retake = "" if _crop_doubt(r) else f"; {t('retake', lang)}"
     return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}{retake}"

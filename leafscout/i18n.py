@@ -74,6 +74,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_word": {"vi": "lỗi", "en": "error"},
     "progress_unit": {"vi": "ảnh", "en": "photo"},
     # `leafscout diagnose --group`
+    "check_first": {"vi": "chưa chắc: xem kỹ dấu hiệu trên vài lá trước khi phun",
+                    "en": "not sure: check the signs on several leaves before spraying"},
     "group_loose": {"vi": "các ảnh lẻ", "en": "photos given"},
     "group_agree": {"vi": "{agree} trên {voted} ảnh lá cho cùng kết quả; nhóm có {photos} ảnh",
                     "en": "{agree} of {voted} leaf photo(s) agree; {photos} photo(s) in the group"},

@@ -247,9 +247,21 @@ def render_card(services, state: dict | None, lang: str) -> str:
     note += _plot_crop_note(state, adv, lang)
     sure = h(t("card_sure", lang, p=_pct(state.get("confidence"))))
     if ptype == "healthy":
+        if advice is not None and advice.check_first:  # more likely wrong than right: look for spots first
+            from leafscout.advisor.render import today_lines
+            note += f'<p class="card-warn" data-check="first"><b>{h(today_lines(advice, lang, adv.rules)[0])}</b></p>'
         return (f'<div class="card card-healthy"><div class="card-title">{h(t("card_healthy", lang))}</div>'
                 f'<p class="card-sub">{h(problem_name(adv, state["label"], lang))} · {sure}</p>{note}'
                 f'<p><b>{h(t("card_look_again", lang))}:</b> {h(t("card_look_week", lang))}</p></div>')
+    if advice is not None and advice.check_first:
+        # more likely wrong than right (service.CHECK_FIRST_BELOW): look first; today's steps by name, no dose to act on
+        from leafscout.advisor.render import today_lines
+        look, then = today_lines(advice, lang, adv.rules)
+        return (f'<div class="card card-ok card-check" data-check="first"><div class="card-title">'
+                f'{h(problem_name(adv, state["label"], lang))}?</div><p class="card-sub">{sure}</p>{note}'
+                f'<p class="card-warn"><b>{h(look)}</b></p><p>{h(then)}</p>'
+                f'<div class="card-row"><span class="card-k">{h(t("card_look_again", lang))}</span> <span class="card-v">'
+                f'{h(t("card_look_days", lang, d=LOOK_AGAIN_DAYS))}</span></div></div>')
     rows = []
     steps = advice.steps if advice else []
     today = steps[0] if steps else None
