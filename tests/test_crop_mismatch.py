@@ -77,3 +77,18 @@ def test_a_numpy_photo_is_diagnosed_like_a_file(svc):
     from leafscout.model.testing import flat_photo
     d = svc.diagnose(flat_photo((200, 20, 20)))
     assert d.status in ("ok", "uncertain") and d.label == "tomato.late_blight"
+
+
+def test_the_api_json_says_the_crop_note_in_the_page_language(svc, red_leaf, monkeypatch):
+    """/diagnose keeps the runtime's English `crop_note` for logs and adds `crop_note_message` as the card says it."""
+    from pathlib import Path
+
+    from leafscout.webapp import handlers as H
+    monkeypatch.setattr(H, "safe_upload_path", lambda p: Path(p))  # the test photo is not an upload
+    out = H.api_diagnose(svc, str(red_leaf), lang="vi", crop="coffee")
+    assert "looks more like tomato" in out["crop_note"]
+    assert out["crop_note_message"].startswith("Ảnh này giống lá cây khác hơn là Cà phê")
+    assert H.api_diagnose(svc, str(red_leaf), lang="en", crop="coffee")["crop_note_message"].startswith("This photo")
+    assert H.api_diagnose(svc, str(red_leaf), lang="vi", crop="tomato")["crop_note_message"] is None
+    group = H.api_diagnose_group(svc, [str(red_leaf), str(red_leaf)], lang="vi", crop="coffee")
+    assert group["crop_note_message"].startswith("Ảnh này giống")

@@ -395,8 +395,16 @@ def api_diagnose(services, image_path, lang="vi", organic_status=None, days_to_h
     card, details = render_card_details(services, state, lang)
     out.update(name=problem_name(services.advisor, d.label, lang) if d.label else None,
                error_message=error_text(d.error_code, lang) if d.error_code else None,
+               crop_note_message=crop_note_text(services, d, lang),
                card_html=card, advice_markdown=details)
     return out
+
+
+def crop_note_text(services, d, lang: str) -> str | None:
+    """The runtime's `crop_note` (English, for logs) as the card says it, in the page language; None without one."""
+    if not d.crop_note:
+        return None
+    return t("crop_note_other", lang, crop=_crop_name(services.advisor, d.crop, lang))
 
 
 def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=None, plot=None,
@@ -585,5 +593,6 @@ def api_diagnose_group(services, image_paths, lang="vi", organic_status=None, da
     out.update(group=state["group"], photos=photos,
                name=problem_name(services.advisor, d.label, lang) if d.label else None,
                error_message=error_text(d.error_code, lang) if d.error_code else None,
+               crop_note_message=crop_note_text(services, d, lang),
                card_html=card, advice_markdown=details)
     return out
