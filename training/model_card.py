@@ -48,6 +48,28 @@ RECIPE_FLAGS = ("epochs", "lr", "warmup_steps", "train_size", "eval_size", "bala
                 "distill_temperature", "model_version")
 
 
+# options that change where a run writes or how fast it goes, not what it learns: never part of a recipe
+NOT_RECIPE = ("data_root", "output_dir", "workers", "threads", "resume", "checkpoint_every", "no_finalize", "soup",
+              "recipe_from")
+
+
+def other_flags(args: dict) -> list[str]:
+    """The options outside RECIPE_FLAGS that this run set away from the trainer's defaults (`--datasets`,
+    `--labels`, `--batch-size`, `--seed`, ...): without them the stage's command would train another model."""
+    from leafscout.training.train import get_args_parser
+    defaults = vars(get_args_parser().parse_args([]))
+    out = []
+    for key, default in defaults.items():
+        if key in RECIPE_FLAGS or key in NOT_RECIPE or key not in args or args[key] == default:
+            continue
+        if key == "labels" and Path(str(args[key])).as_posix().endswith("datasets/labels.yaml"):
+            continue  # the checkout's own label map, wherever the checkout was
+        if key == "freeze_bn" and args.get("init_from"):
+            continue  # implied by --init-from (an .onnx, or a run that had it)
+        out.append(_flag(key, args[key]))
+    return out
+
+
 def stages(run: Path) -> list[tuple[Path, dict, list]]:
     """The chain of runs behind this one (`--init-from`), oldest first: (run folder, args, epoch history)."""
     chain, seen = [], set()
@@ -100,13 +122,14 @@ def stage_lines(run: Path, m: dict, base_rev: str | None = None) -> list[str]:
             teachers = shown.get("teacher")  # the starting model teaching its own answers: the same file
             if isinstance(teachers, list):
                 shown["teacher"] = ["runs/leafscout-base.onnx" if t == base else t for t in teachers]
-        flags = " ".join(_flag(k, shown[k]) if k != "teacher" else teacher_flags(shown)
-                         for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
-                         and k != "distill_datasets" and (shown.get("teacher") or not k.startswith("distill_")))
+        flags = " ".join([_flag(k, shown[k]) if k != "teacher" else teacher_flags(shown)
+                          for k in RECIPE_FLAGS if shown.get(k) not in (None, "", False, 0, 0.0, [])
+                          and k != "distill_datasets" and (shown.get("teacher") or not k.startswith("distill_"))]
+                         + other_flags(shown))
         if "resize_policy" not in args:
             flags += " --resize-policy resize_shorter_center_crop"
         lines.append(f"- Stage {i} ({len(hist)} epochs logged, {minutes:.1f} min): `python -m leafscout.training.train "
-                     f"--data-root ../shared/datasets --output-dir {folder} {flags}`")
+                     f"--data-root {args.get('data_root') or '../shared/datasets'} --output-dir {folder} {flags}`")
     lines.insert(0, f"- Training time on 2 CPU cores, summed from the epoch logs: {total:.1f} min "
                     f"(images/s per epoch in the last stage: {m['training']['images_per_s']}).")
     return lines
@@ -240,8 +263,21 @@ def main(argv=None) -> int:
     p.add_argument("--base-rev", default=None,
                    help="git revision whose model/leafscout.onnx the first stage started from (--init-from an .onnx)")
     ns = p.parse_args(argv)
+    problem = (f"{ns.run}/metrics.json is missing: pass the folder of a finished training run (train, or finalize "
+               "on its checkpoint, writes it)" if not (ns.run / "metrics.json").is_file() else
+               f"--onnx {ns.onnx}: no such file; pass the model file the card describes" if not ns.onnx.is_file() else
+               f"--notes {ns.notes}: no such file" if ns.notes and not ns.notes.is_file() else None)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     notes = ns.notes.read_text() if ns.notes else ""
-    ns.out.write_text(render(ns.run, ns.onnx, notes, ns.base_rev, ns.notes))
+    text = render(ns.run, ns.onnx, notes, ns.base_rev, ns.notes)
+    try:
+        ns.out.write_text(text)
+    except OSError as exc:
+        print(f"error: --out {ns.out}: cannot write there ({exc.strerror or exc}); pass a file you can write",
+              file=sys.stderr)
+        return 2
     print(f"wrote {ns.out}")
     return 0
 
