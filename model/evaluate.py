@@ -6,6 +6,7 @@ It measures the deployed path (image gate + ONNX runtime), not the training code
 """
 from __future__ import annotations
 
+import difflib
 import random
 import sys
 from collections import Counter
@@ -28,9 +29,10 @@ def _subdirs(p: Path) -> list[Path]:
 
 
 def discover(root: str | Path, labels: list[str], split: str = "val", dataset: str | None = None,
-             limit: int | None = None, seed: int = 0) -> list[tuple[str, str, Path]]:
+             limit: int | None = None, seed: int = 0, skipped: list | None = None) -> list[tuple[str, str, Path]]:
     """-> [(dataset, canonical label, photo path)] for <dataset>/<split>/<class>/, <dataset>/<class>/,
-    <split>/<class>/ inside a dataset folder, or a folder holding several datasets."""
+    <split>/<class>/ inside a dataset folder, or a folder holding several datasets. In a folder of datasets, a
+    sub-folder that is no dataset of labels.yaml is not evaluated: it is added to `skipped` with the reason."""
     root = Path(root)
     if not root.is_dir():
         raise EvaluationError(f"{root} is not a folder; expected <dataset>/<split>/<class>/photos")
@@ -38,8 +40,21 @@ def discover(root: str | Path, labels: list[str], split: str = "val", dataset: s
     children = _subdirs(root)
     known = [c for c in children if c.name in label_map.datasets]
     if dataset is None and known and not (root / split).is_dir():
-        # a folder of datasets (e.g. ../shared/datasets); folders not in labels.yaml (rice_pest: boxes) are skipped
+        # a folder of datasets (e.g. ../shared/datasets); a folder not in labels.yaml is named in the report
+        if skipped is not None:
+            for c in children:
+                if c.name not in label_map.datasets:
+                    near = difflib.get_close_matches(c.name, label_map.datasets, n=1)
+                    skipped.append({"folder": str(c), "reason": "not a dataset in labels.yaml"
+                                    + (f" (did you mean '{near[0]}'?)" if near else "")
+                                    + "; add it to datasets/labels.yaml (datasets/README.md), or evaluate it alone "
+                                      f"with class folders named by label (crop.condition)"})
         return [s for c in known for s in discover(c, labels, split, c.name, limit, seed)]
+    splits_here = [c.name for c in children if c.name in SPLITS]
+    if splits_here and not (root / split).is_dir() and root.name not in SPLITS:
+        near = difflib.get_close_matches(split, splits_here, n=1)
+        raise EvaluationError(f"{root} has no '{split}' split folder (it has {', '.join(splits_here)}); pass "
+                              + (f"--split {near[0]}" if near else "--split with one of them"))
     if (root / split).is_dir():
         name, class_root = dataset or root.name, root / split
     elif root.name in SPLITS:
@@ -90,7 +105,8 @@ def evaluate_folder(predictor, root, split: str = "val", dataset: str | None = N
                     tta: bool = False, progress: bool = False, per_photo: bool = False) -> dict:
     """Top-1, macro-F1, per-class figures and flagged shares per dataset and overall. With `per_photo`, also
     `per_photo`: {photo path: arg-max right} (to compare two models photo by photo)."""
-    samples = discover(root, predictor.labels, split, dataset, limit)
+    skipped: list[dict] = []
+    samples = discover(root, predictor.labels, split, dataset, limit, skipped=skipped)
     index = {lab: i for i, lab in enumerate(predictor.labels)}
     rows, unreadable = [], []
     from tqdm import tqdm
@@ -102,7 +118,7 @@ def evaluate_folder(predictor, root, split: str = "val", dataset: str | None = N
             continue
         rows.append((ds, index[label], int(np.argmax(r.logits)), r.status, str(path)))
     report = {"model": predictor.version, "root": str(root), "split": split, "tta": tta,
-              "unreadable": unreadable, "datasets": {}}
+              "unreadable": unreadable, "not_evaluated": skipped, "datasets": {}}
     for ds in sorted({r[0] for r in rows}):
         sub = [r for r in rows if r[0] == ds]
         report["datasets"][ds] = _summary([r[1] for r in sub], [r[2] for r in sub], [r[3] for r in sub],
@@ -125,6 +141,9 @@ def format_report(report: dict) -> str:
         lines.append(f"  {'class':38s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'n':>5s}")
         for lab, m in rep["per_class"].items():
             lines.append(f"  {lab:38s} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['support']:5d}")
+    if report.get("not_evaluated"):
+        lines.append(f"\n{len(report['not_evaluated'])} folder(s) not evaluated:")
+        lines.extend(f"  {s['folder']}: {s['reason']}" for s in report["not_evaluated"])
     if report["unreadable"]:
         lines.append(f"\n{len(report['unreadable'])} unreadable photo(s), not counted:")
         lines.extend(f"  {u['path']}: {u['error']}" for u in report["unreadable"][:20])
