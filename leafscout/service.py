@@ -520,11 +520,10 @@ class DiagnosisService:
             return None
         label = result.label if result.status != "not_a_leaf" else (result.label or "background.no_leaf")
         conf = result.confidence
-        doubt = conf if result.status == "ok" and conf is not None and conf < CHECK_FIRST_BELOW else None
+        # more likely wrong than right: the advice asks to check the signs first (its plan is unchanged)
+        doubt = float(conf) if result.status == "ok" and conf is not None and conf < CHECK_FIRST_BELOW else None
         try:
-            if doubt is not None:  # more likely wrong than right: the signs first, then the plan
-                return self.advisor.advise(label, ctx, status=result.status, check_first=float(doubt))
-            return self.advisor.advise(label, ctx, status=result.status)
+            return self.advisor.advise(label, ctx, status=result.status, check_first=doubt)
         except Exception:
             return None  # a label without a KB entry never sinks the diagnosis
 
