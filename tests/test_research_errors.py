@@ -136,3 +136,25 @@ def test_finalize_names_a_bad_checkpoint_and_reads_moved_photos_with_data_root(t
     assert "is not a folder" in err and "the run's --data-root" in err and "Traceback" not in err
     assert finalize_main([str(tiny_run / "checkpoint.pt"), "--data-root", str(moved)]) == 0
     assert (tiny_run / "leafscout.onnx").is_file()
+
+
+def test_distilling_on_a_mistyped_dataset_or_a_crop_the_teacher_never_saw_is_refused(tiny_datasets, tmp_path):
+    """Before: a typo beside a right name was dropped without a word (that dataset trained with no teacher), and
+    a new crop's photos were pulled towards the old model's answers, which can only name other crops."""
+    import yaml
+    from leafscout.training.distill import teacher_probs
+    data = yaml.safe_load((REPO / "datasets" / "labels.yaml").read_text(encoding="utf-8"))
+    data["datasets"]["mangoleafbd"] = {f: f"durian.{f.lower()}" for f in data["datasets"]["mangoleafbd"]}
+    grown = tmp_path / "grown.yaml"
+    grown.write_text(yaml.safe_dump(data), encoding="utf-8")
+    lm = load_label_map(grown)
+    samples = discover(tiny_datasets, ["citrus_leaves", "mangoleafbd"], "train", lm, lm.labels)
+    shipped = str(REPO / "model" / "leafscout.onnx")
+    with pytest.raises(DataError, match="--distill-datasets citrus_leavs: not among the training datasets.*"
+                                        "did you mean 'citrus_leaves'"):
+        teacher_probs(shipped, samples, lm.labels, ["citrus_leaves", "citrus_leavs"], 2.0)
+    with pytest.raises(DataError, match="--distill-datasets mangoleafbd: the teacher .* knows none of its labels "
+                                        r"\(durian.anthracnose, .*leave mangoleafbd out"):
+        teacher_probs(shipped, samples, lm.labels, ["citrus_leaves", "mangoleafbd"], 2.0)
+    probs, mask = teacher_probs(shipped, samples, lm.labels, ["citrus_leaves"], 2.0)
+    assert mask.sum() == sum(s.dataset == "citrus_leaves" for s in samples)

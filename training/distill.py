@@ -16,6 +16,7 @@ teach; labels are matched by name, and the student's labels the teacher lacks ge
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -62,15 +63,24 @@ def teacher_probs(teacher: str, samples: list[Sample], labels: list[str], datase
         pred = Predictor(teacher, threads=threads or None)
     except (ModelError, OSError, ValueError) as exc:
         raise DataError(f"--teacher {teacher}: {exc}") from None
-    known = [d for d in datasets if any(s.dataset == d for s in samples)]
-    if not known:
-        present = sorted({s.dataset for s in samples})
-        raise DataError(f"--distill-datasets {' '.join(datasets)}: none of them is among the training datasets "
-                        f"{present}")
+    present = sorted({s.dataset for s in samples})
+    known = [d for d in datasets if d in present]
+    unknown = [d for d in datasets if d not in present]
+    if unknown:  # a mistyped name would otherwise quietly go without its teacher
+        near = difflib.get_close_matches(unknown[0], present, n=1)
+        raise DataError(f"--distill-datasets {' '.join(unknown)}: "
+                        + ("none of them is" if not known else "not") + f" among the training datasets {present}"
+                        + (f"; did you mean '{near[0]}'?" if near else ""))
     chosen = [i for i, s in enumerate(samples) if s.dataset in datasets]
     shared = [(ti, labels.index(name)) for ti, name in enumerate(pred.labels) if name in labels]
     if not shared:
         raise DataError(f"--teacher {teacher}: it shares no label with this model; distillation needs the same names")
+    for d in known:  # a new crop's photos: the teacher can only answer them with another crop's labels
+        own = sorted({labels[s.label] for s in samples if s.dataset == d})
+        if not set(own) & set(pred.labels):
+            raise DataError(f"--distill-datasets {d}: the teacher {teacher} knows none of its labels "
+                            f"({', '.join(own)}), so its answers would teach those photos another crop's labels; "
+                            f"leave {d} out of --distill-datasets")
     teacher_sha = hashlib.sha256(Path(teacher).read_bytes()).hexdigest()  # another file, another cache
     key = hashlib.sha256(json.dumps([teacher_sha, labels, temperature,
                                      [samples[i].path for i in chosen]]).encode()).hexdigest()[:16]
