@@ -265,6 +265,18 @@ def _num(x, lang: str) -> str:
     return text.replace(".", ",") if lang == "vi" else text
 
 
+PDF_CELL_MAX = 240  # characters in one table cell: a row must fit on one page (fpdf2 cannot split a row)
+
+
+def _pdf_cell(text: str, notes: list[str]) -> str:
+    """A table cell's text; a longer one (a 2,000-character 'what was done') is cut with a [n] mark and its
+    full text added to `notes`, printed under the table, so the PDF stays complete and the row fits a page."""
+    if len(text) <= PDF_CELL_MAX:
+        return text
+    notes.append(text)
+    return f"{text[:PDF_CELL_MAX - 20].rstrip()}… [{len(notes)}]"
+
+
 def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_cap: float | None = None) -> bytes:
     """A4 PDF in `lang` (vi or en). Vietnamese diacritics need a Unicode font (DejaVu); without one, text is
     folded to ASCII.
@@ -347,10 +359,13 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
             pdf.set_font(family, size=11)
             pdf.cell(0, 7, t(title_), new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(family, size=7)
+            notes: list[str] = []  # a cell too long for one page's row: its full text, below the table
             with pdf.table(first_row_as_headings=True, headings_style=heading, col_widths=widths) as table:
                 table.row([t(tr(c)) for c in cols])
                 for r in rows:
-                    table.row([t(v) for v in make(r)])
+                    table.row([_pdf_cell(t(v), notes) for v in make(r)])
+            for n, full in enumerate(notes, 1):
+                pdf.multi_cell(0, 4, f"[{n}] {full}", new_x="LMARGIN", new_y="NEXT")
         if hist.copper_by_year:
             pdf.set_font(family, size=11)
             pdf.cell(0, 7, t(tr("ledger")), new_x="LMARGIN", new_y="NEXT")
@@ -373,7 +388,11 @@ def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", nam
     elif fmt == "csv":
         data = to_csv(page).encode("utf-8")
     elif fmt == "pdf":
-        data = to_pdf(page, lang=lang, names=names, copper_cap=copper_cap)
+        try:
+            data = to_pdf(page, lang=lang, names=names, copper_cap=copper_cap)
+        except (ValueError, RuntimeError) as exc:  # fpdf2's own limits: one line, not a traceback
+            raise FieldLogError(f"cannot lay out the PDF of {page.title!r} ({exc}); export --html or --csv "
+                                "instead, and report this", "export_failed") from None
     else:
         raise FieldLogError(f"unknown export format {fmt!r}; expected html, pdf or csv", "bad_value")
     dest = Path(dest)
