@@ -450,6 +450,11 @@ def review_md(services, obs_id, lang) -> str:
 
 # Copper content (metallic Cu, by weight) of the products farmers in Son La buy; "other" takes a typed %.
 COPPER_PRODUCTS = {"copper_hydroxide": 0.50, "copper_oxychloride": 0.50, "copper_sulfate": 0.25, "other": None}
+# the active substance each product records, as the advisor's substance list names it (the season audit checks
+# it): copper sulfate is bought to make Bordeaux mixture, which is allowed (copper sulfate as such is not); an
+# "other" product is plain "copper", which the audit flags until the certifier has seen what it is
+COPPER_SUBSTANCES = {"copper_hydroxide": "copper hydroxide", "copper_oxychloride": "copper oxychloride",
+                     "copper_sulfate": "Bordeaux mixture", "other": "copper"}
 
 
 def copper_product_choices(lang: str) -> list[tuple[str, str]]:
@@ -496,7 +501,8 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
         # the derived copper goes to the ledger as worked out here (not rounded to 0 for a tiny dose), with
         # the product's copper content, so the log never has to guess it from the product's name
         action = services.log.record_action(p.name, t("log_spray_what", lang, product=pname), product=pname,
-                                            active_substance="copper", amount=float(grams_per_tank) * float(tanks),
+                                            active_substance=COPPER_SUBSTANCES.get(product, "copper"),
+                                            amount=float(grams_per_tank) * float(tanks),
                                             unit="g", copper_kg_ha=exact,
                                             copper_content_pct=_fraction(product, cu_percent) * 100.0)
     except Exception as exc:
