@@ -45,3 +45,13 @@ def test_copper_sprays_by_the_tank_pass_the_season_audit(services):
                                                                  "Bordeaux mixture", "copper"}
     # the ledger is unchanged: 0.1 + 0.1 + 0.05 + 0.08 kg Cu/ha
     assert services.log.copper_used("Đồi Cà phê")[0] == pytest.approx(0.33)
+
+
+@pytest.mark.parametrize("year", ["abc", None, "", "1e30", "20266", float("nan")])
+def test_an_audit_year_that_is_not_one_gets_the_translated_reason(services, year):
+    """The audit's year box gave Python's own words ("invalid literal for int() with base 10: 'abc'") on the en
+    page and a generic reason on the vi page."""
+    for lang in ("vi", "en"):
+        msg = LB.audit_md(services, year, lang)
+        assert msg == t("log_error", lang, msg=t("fl_bad_time", lang)), msg
+    assert "**" in LB.audit_md(services, "2026", "en") and "**" in LB.audit_md(services, 2026.0, "en")

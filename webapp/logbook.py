@@ -584,7 +584,12 @@ def audit_md(services, year, lang) -> str:
 
     lang = norm_lang(lang)
     try:
-        y = int(year)
+        try:  # the year box: empty, text or 1e30 is a translated "not a valid date", not Python's int() message
+            y = int(float(str(year).strip()))
+        except (TypeError, ValueError, OverflowError):
+            raise Refused("fl_bad_time") from None
+        if not 1970 <= y <= 9998:
+            raise Refused("fl_bad_time")
         rep = audit_season(services.log, f"{y}-01-01", f"{y + 1}-01-01", services.advisor, lang=lang)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
