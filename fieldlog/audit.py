@@ -43,8 +43,8 @@ class AuditReport:
     end: dt.datetime
     rows: list[AuditRow] = field(default_factory=list)
     copper: list[CopperRow] = field(default_factory=list)
-    # observations in the season: only those a person confirmed count as diagnoses
-    diagnoses: list = field(default_factory=list)      # (plot name, Observation), confirmed
+    # observations in the season: only those a person confirmed or corrected count as diagnoses
+    diagnoses: list = field(default_factory=list)      # (plot name, Observation), confirmed or corrected
     unconfirmed: list = field(default_factory=list)    # (plot name, Observation), model suggestions only
 
     @property
@@ -115,8 +115,10 @@ def season_audit(log, start, end, checker: Checker | None = None,
         else:
             allowed, reason = None, "no active substance recorded (cultural or mechanical measure)"
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))
+    # a corrected observation is a person's call too (they named the label), and it can no longer be confirmed
+    corrected = {c.observation_id for c in log.corrections()}
     for plot, obs in log.observations_between(start_utc, end_utc):
-        (report.diagnoses if obs.confirmed_by else report.unconfirmed).append((plot.name, obs))
+        (report.diagnoses if obs.confirmed_by or obs.id in corrected else report.unconfirmed).append((plot.name, obs))
     year = (end_utc - dt.timedelta(seconds=1)).year
     for plot in log.plots():
         this_year, seven = log.copper_used(plot, year)
