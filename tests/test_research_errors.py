@@ -158,3 +158,14 @@ def test_distilling_on_a_mistyped_dataset_or_a_crop_the_teacher_never_saw_is_ref
         teacher_probs(shipped, samples, lm.labels, ["citrus_leaves", "mangoleafbd"], 2.0)
     probs, mask = teacher_probs(shipped, samples, lm.labels, ["citrus_leaves"], 2.0)
     assert mask.sum() == sum(s.dataset == "citrus_leaves" for s in samples)
+
+
+def test_a_run_stopped_by_max_steps_resumes_at_its_step_of_the_epoch(tiny_run, tiny_datasets):
+    """The checkpoint written when --max-steps stops a run mid-epoch used to say step 0 of that epoch, so the
+    resumed run replayed the batches it had already trained on."""
+    first = torch.load(tiny_run / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert (first["epoch"], first["step_in_epoch"], first["global_step"]) == (0, 1, 1)
+    assert main(tiny_args(tiny_datasets, tiny_run, "--resume", str(tiny_run / "checkpoint.pt"), "--max-steps", "3",
+                          "--no-finalize")) == 0
+    second = torch.load(tiny_run / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert (second["epoch"], second["step_in_epoch"], second["global_step"]) == (0, 3, 3)

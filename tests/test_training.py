@@ -70,11 +70,13 @@ def test_train_export_and_onnx_matches_pytorch(tiny_datasets, tmp_path):
 
 
 def test_resume_continues_from_the_exact_step(tiny_datasets, tmp_path):
-    out = tmp_path / "run"
-    main(tiny_args(tiny_datasets, out, "--max-steps", "2", "--checkpoint-every", "1", "--no-finalize"))
+    out = tmp_path / "run"  # batches of 4: 4 steps an epoch, so the resumed run goes on within the same epoch
+    main(tiny_args(tiny_datasets, out, "--max-steps", "2", "--checkpoint-every", "1", "--no-finalize",
+                   "--batch-size", "4"))
     first = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert first["global_step"] == 2
-    main(tiny_args(tiny_datasets, out, "--max-steps", "4", "--no-finalize", "--resume", str(out / "checkpoint.pt")))
+    main(tiny_args(tiny_datasets, out, "--max-steps", "4", "--no-finalize", "--resume", str(out / "checkpoint.pt"),
+                   "--batch-size", "4"))
     second = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert second["global_step"] == 4
     assert not torch.equal(first["model"]["_fc.weight"], second["model"]["_fc.weight"])

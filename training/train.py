@@ -307,11 +307,14 @@ def main(args) -> int:
         t0 = time.time()
         loss = train_one_epoch(model, criterion, optimizer, train_loader, epoch, args, state, total_steps, on_step,
                                distiller)
-        seen = (state["step_in_epoch"]) * args.batch_size * world
+        in_epoch = state["step_in_epoch"]  # a run stopped by --max-steps resumes at this step of the epoch
+        seen = in_epoch * args.batch_size * world
         state["step_in_epoch"] = 0
         done = args.max_steps and state["global_step"] >= args.max_steps
         if rank == 0:
-            save_checkpoint(ckpt_path, model, optimizer, epoch + (0 if done else 1), 0, state["global_step"], args, labels)
+            finished = not done or in_epoch >= steps_per_epoch  # --max-steps may also end the epoch's last step
+            save_checkpoint(ckpt_path, model, optimizer, epoch + (1 if finished else 0), 0 if finished else in_epoch,
+                            state["global_step"], args, labels)
             rec = {"epoch": epoch + 1, "loss": loss, "seconds": round(time.time() - t0, 1),
                    "images_per_s": round(seen / max(1e-9, time.time() - t0), 1)}
             history.append(rec)
