@@ -124,8 +124,10 @@ def to_html(page: TracePage, log=None) -> str:
         for o in hist.observations:
             thumb = _thumbnail(log.photo_path(o)) if log is not None else None
             img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
-            parts.append(f"<tr><td>{img}</td>" + "".join(f"<td>{e(getattr(o, c))}</td>" for c in OBS_COLS[:-1])
-                         + "</tr>")
+            cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
+            for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # the model's label stays first
+                cells["label"] += f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
+            parts.append(f"<tr><td>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
         parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
                      + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
         for a in hist.actions:
@@ -154,12 +156,13 @@ def csv_cell(value, *, short_numbers: bool = True):
 
 
 def to_csv(page: TracePage) -> str:
-    """One row per record (kind = lot, plot, observation, action) so a spreadsheet can filter: a lot's page starts
+    """One row per record (kind = lot, plot, observation, correction, action) so a spreadsheet can filter: a lot's page starts
     with the lot (code, harvest time, kg, notes), each plot row carries its copper totals (kg/ha this year and over
     7 years). Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text."""
     cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
-            "lot", "quantity_kg", "lot_notes"]  # appended: the older columns keep their place
+            "lot", "quantity_kg", "lot_notes",
+            "previous_label", "note"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -181,6 +184,10 @@ def to_csv(page: TracePage) -> str:
         for o in hist.observations:
             row({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
                  **{c: getattr(o, c) for c in OBS_COLS[1:]}})
+            for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # a person's label, oldest first
+                row({"kind": "correction", "plot": p.name, "time": _fmt(c.at), "label": c.label,
+                     "previous_label": c.previous_label, "by": c.by, "observation_id": o.id, "note": c.note,
+                     "model_version": c.model_version, "photo_sha256": c.photo_sha256})
         for a in hist.actions:
             row({"kind": "action", "plot": p.name, "time": _fmt(a.at), **{c: getattr(a, c) for c in ACT_COLS[1:]}})
     return buf.getvalue()

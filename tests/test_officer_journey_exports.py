@@ -60,3 +60,28 @@ def test_a_pdf_the_writer_cannot_lay_out_is_one_line(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1 and "cannot lay out the PDF" in err, err
     assert not (tmp_path / "a.pdf").exists()
+
+
+def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
+    """The PDF showed "corrected to ..." but the CSV and HTML, the auditor's machine-readable copies, held only
+    the model's wrong label: the person's correction was missing from them. Each correction is now a CSV row
+    (kind "correction": new and previous label, who, when, note, the photo's hash) and a line in the HTML."""
+    db = str(tmp_path / "log.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi Cà phê", "coffee", 0.5)
+        obs = log.record_observation("Đồi Cà phê", _photo(tmp_path / "a.jpg", 1), "coffee.rust", "uncertain", 0.5,
+                                     "3.1.0", observed_at="2026-03-02T08:00")
+        log.correct_observation(obs.id, "coffee.berry_borer", "=Lò Văn Nam", note="@quả có lỗ đục")
+        log.correct_observation(obs.id, "coffee.leaf_miner", "Lò Thị Hoa")
+    out, page = tmp_path / "plot.csv", tmp_path / "plot.html"
+    assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out), "--html", str(page)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [r["kind"] for r in rows] == ["plot", "observation", "correction", "correction"]
+    first, second = rows[2], rows[3]
+    assert (first["label"], first["previous_label"], first["by"], first["note"], first["observation_id"]) == (
+        "coffee.berry_borer", "coffee.rust", "'=Lò Văn Nam", "'@quả có lỗ đục", str(obs.id))
+    assert (second["label"], second["previous_label"], second["by"]) == ("coffee.leaf_miner", "coffee.berry_borer",
+                                                                         "Lò Thị Hoa")
+    assert first["photo_sha256"] == rows[1]["photo_sha256"] and first["time"].endswith(" UTC")
+    html = page.read_text(encoding="utf-8")
+    assert "corrected to coffee.berry_borer by =Lò Văn Nam" in html and "corrected to coffee.leaf_miner" in html
