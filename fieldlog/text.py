@@ -1,7 +1,9 @@
 """Text that goes into the log: valid Unicode only, and plot names that cannot be told apart are one name.
 
-* A NUL byte (PostgreSQL refuses it in text) or a lone surrogate (what Python makes of undecodable bytes in
-  a command-line argument; neither backend can encode it) is refused with a clear message, code "bad_text".
+* A NUL byte (PostgreSQL refuses it in text), a lone surrogate (what Python makes of undecodable bytes in
+  a command-line argument; neither backend can encode it) or another control character than tab and line
+  breaks (ESC, BEL, backspace: they rewrite what a terminal shows) is refused with a clear message, code
+  "bad_text".
 * Plot names are stored in NFC with invisible format characters removed (zero-width space/joiners, BOM,
   soft hyphen, bidi marks) and runs of white space made one space; `name_key` is the case-folded form, which
   is unique, so `doi a` and `Doi A`, or the NFC and NFD spellings of `Đồi Cà phê`, are the same plot.
@@ -16,6 +18,7 @@ import unicodedata
 from .errors import FieldLogError
 
 _SPACE = re.compile(r"\s+")
+_LINE_BREAKS = "\t\n\r"  # control characters text may hold
 
 
 def check_text(value: str, what: str) -> str:
@@ -26,6 +29,10 @@ def check_text(value: str, what: str) -> str:
     if bad is not None:
         raise FieldLogError(f"{what}: contains bytes that are not valid UTF-8 (U+{ord(bad):04X}); "
                             "retype it, or set the terminal to UTF-8.", "bad_text")
+    bad = next((c for c in value if c not in _LINE_BREAKS and unicodedata.category(c) == "Cc"), None)
+    if bad is not None:  # ESC, BEL, backspace ...: they rewrite what a terminal shows (`log plots`, `history`)
+        raise FieldLogError(f"{what}: contains the control character U+{ord(bad):04X}, which cannot be shown; "
+                            "retype the text without it.", "bad_text")
     return value
 
 

@@ -1,0 +1,44 @@
+"""Names an officer types (or pastes) over a season: control characters, names that differ only by case or
+accents, on the command line as in the library."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from leafscout.cli import main
+from leafscout.fieldlog import FieldLog, FieldLogError
+
+
+def _counts(db: str) -> tuple:
+    with FieldLog.open(db) as log, log._engine.connect() as conn:
+        return tuple(conn.execute(text(f"select count(*) from {t}")).scalar()
+                     for t in ("farms", "plots", "actions", "lots"))
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    path = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-plot", "Đồi A", "--crop", "tea", "--area", "0.5", "--db", path]) == 0
+    return path
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J", "\x07", "\x08\x08\x08", "\x7f", "\x9b31m"])
+def test_control_characters_are_refused_in_one_line(db, capsys, bad):
+    """A plot named "Doi\\b\\b\\bFake" was stored and `log plots` showed it as "Fake"; "\\x1b[2J" in a lot code
+    cleared the officer's terminal at `log history`. Tab and line breaks in free text stay allowed."""
+    before = _counts(db)
+    capsys.readouterr()
+    for argv in (["log", "add-plot", f"Đồi{bad}B", "--crop", "tea", "--area", "0.5"],
+                 ["log", "add-farm", f"HTX{bad}"],
+                 ["log", "add-lot", f"LOT{bad}1", "--plots", "Đồi A"],
+                 ["log", "act", "Đồi A", "--what", f"cắt cỏ{bad}"],
+                 ["log", "act", "Đồi A", "--what", "cắt cỏ", "--by", f"Nam{bad}"]):
+        assert main([*argv, "--db", db]) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.count("\n") == 1 and "control character" in err, err
+    assert _counts(db) == before
+    with FieldLog.open(db) as log:
+        with pytest.raises(FieldLogError) as info:
+            log.add_plot(f"Đồi{bad}C", "tea", 0.5)
+        assert info.value.code == "bad_text"
+        assert log.record_action("Đồi A", "cắt cỏ\thàng 1\r\nhàng 2").what == "cắt cỏ\thàng 1\r\nhàng 2"
