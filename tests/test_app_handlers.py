@@ -144,6 +144,24 @@ def test_each_status_renders_in_plain_vietnamese(services, tmp_path, kind, statu
     assert t("retake_title", "vi") not in card_en
 
 
+@pytest.mark.parametrize("code", ["unnamed_problem", "unfamiliar"])
+def test_an_uncertain_answer_says_its_own_reason_not_a_confidence_below_the_threshold(services, code):
+    """A `<crop>.other` (rice insect photos) or unfamiliar answer can be 99% sure of its label: the card said
+    "Confidence 100% is below the 39% needed to be sure"."""
+    state = {"status": "uncertain", "label": "rice.other", "confidence": 0.9986, "reason_code": code, "top_k": [],
+             "uncertain_below": 0.39}
+    for lang in ("vi", "en"):
+        card = _text(H.render_card(services, state, lang))
+        assert t("uncertain_why", lang, p="100%", th="39%") not in card, card
+        assert t("status_uncertain", lang) in card
+    assert t("unnamed_problem_why" if code == "unnamed_problem" else "unfamiliar_why", "en",
+             crop="rice") in _text(H.render_card(services, state, "en"))
+    if code == "unnamed_problem":
+        assert "cây lúa" in _text(H.render_card(services, state, "vi"))
+    low = dict(state, reason_code="low_confidence", label="tomato.late_blight", confidence=0.3)
+    assert t("uncertain_why", "en", p="30%", th="39%") in _text(H.render_card(services, low, "en"))
+
+
 def test_healthy_is_its_own_state_and_the_card_has_the_farmer_fields(services, tmp_path):
     st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
     assert st["problem_type"] == "healthy"

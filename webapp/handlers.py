@@ -225,7 +225,7 @@ def render_card(services, state: dict | None, lang: str) -> str:
     if status in ("not_a_leaf", "uncertain"):
         no_leaf_seen = state.get("reason_code") == NO_LEAF_SEEN  # no guess: its label holds almost nothing
         why = (t("not_a_leaf_why", lang) if status == "not_a_leaf" else t("no_leaf_seen_why", lang) if no_leaf_seen
-               else t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below"))))
+               else _uncertain_why(adv, state, lang))
         guess = ""
         if status == "uncertain" and state.get("label") and not no_leaf_seen:
             guess = f'<p>{h(problem_name(adv, state["label"], lang))}?</p>'
@@ -286,6 +286,18 @@ def render_card(services, state: dict | None, lang: str) -> str:
                    for k, v in rows)
     return (f'<div class="card card-ok"><div class="card-title">{h(problem_name(adv, state["label"], lang))}</div>'
             f'<p class="card-sub">{sure}</p>{note}{body}{blocked}</div>')
+
+
+def _uncertain_why(adv, state: dict, lang: str) -> str:
+    """Why an answer with a guess is uncertain, from its reason code: "confidence below the threshold" is said
+    only when that is the reason (a `<crop>.other` or unfamiliar answer can be 99% sure of its label)."""
+    code = state.get("reason_code")
+    if code == "unnamed_problem":
+        crop = _crop_name(adv, (state.get("label") or "").split(".")[0], lang)
+        return t("unnamed_problem_why", lang, crop=crop[:1].lower() + crop[1:])  # mid-sentence: "cây lúa"
+    if code == "unfamiliar":
+        return t("unfamiliar_why", lang)
+    return t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below")))
 
 
 def _crop_name(advisor, crop, lang):

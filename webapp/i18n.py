@@ -51,6 +51,13 @@ STRINGS: dict[str, dict[str, str]] = {
                         "en": "The model can be wrong. Compare with the real signs on the leaf."},
     "uncertain_why": {"vi": "Độ tin cậy {p} thấp hơn mức {th} cần để kết luận.",
                       "en": "Confidence {p} is below the {th} needed to be sure."},
+    "unnamed_problem_why": {"vi": "Máy nhận ra cây {crop} nhưng chưa gọi tên được vấn đề này. Đừng phun thuốc theo "
+                                   "kết quả này: hãy tự xem kỹ lá, hoặc so với các vấn đề của cây {crop} ở thẻ Tra cứu.",
+                            "en": "LeafScout recognises {crop} but cannot name this problem yet. Do not spray on this "
+                                  "answer: look at the leaf yourself, or compare it with the {crop} problems in the "
+                                  "Knowledge tab."},
+    "unfamiliar_why": {"vi": "Có cây trong ảnh nhưng máy chưa nhận ra cây trồng hoặc vấn đề này.",
+                       "en": "A plant is in the photo, but the model does not recognise this crop or problem yet."},
     "no_leaf_seen_why": {"vi": "Ảnh có màu xanh của cây nhưng máy không thấy rõ chiếc lá nào (cỏ, cây ở xa hay "
                                 "ảnh bị mờ?).",
                          "en": "The photo has plant colour but the model sees no single leaf in it (grass, plants "
