@@ -169,3 +169,21 @@ def test_a_run_stopped_by_max_steps_resumes_at_its_step_of_the_epoch(tiny_run, t
                           "--no-finalize")) == 0
     second = torch.load(tiny_run / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert (second["epoch"], second["step_in_epoch"], second["global_step"]) == (0, 3, 3)
+
+
+def test_a_corrupt_val_photo_is_left_out_of_the_figures_not_counted_as_another(tiny_run, tiny_datasets):
+    """Evaluation used to put another photo's answer and label in the corrupt photo's place: that photo was
+    counted twice in top-1, macro-F1, the temperature and the thresholds."""
+    import json
+
+    import numpy as np
+    broken = tiny_datasets / "citrus_leaves" / "val" / "canker" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    n_photos = sum(1 for ds in ("citrus_leaves", "ibean_uganda")
+                   for p in (tiny_datasets / ds / "val").rglob("*.jpg"))
+    assert finalize_main([str(tiny_run / "checkpoint.pt")]) == 0
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["n_val"] == n_photos - 1
+    assert metrics["val"]["citrus_leaves"]["n"] == sum(1 for _ in (tiny_datasets / "citrus_leaves" / "val").rglob("*.jpg")) - 1
+    saved = np.load(tiny_run / "val_logits.npz")
+    assert str(broken) not in set(saved["paths"].tolist()) and len(saved["paths"]) == n_photos - 1

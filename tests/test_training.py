@@ -125,7 +125,7 @@ def test_label_missing_from_the_model_is_reported(tiny_datasets):
 def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
     from leafscout.training.presets import EvalTransform
     from leafscout.model.preprocess import PreprocessConfig
-    from leafscout.training.loop import PhotoDataset
+    from leafscout.training.loop import UNREADABLE, PhotoDataset
     lm = load_label_map()
     bad = tiny_datasets / "citrus_leaves" / "train" / "canker" / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -133,8 +133,8 @@ def test_corrupt_photo_is_reported_and_skipped(tiny_datasets, caplog):
     ds = PhotoDataset(samples, EvalTransform(PreprocessConfig(input_size=64, resize_size=73)))
     i = next(i for i, s in enumerate(samples) if s.path == str(bad))
     x, label, _ = ds[i]
-    assert x.shape == (3, 64, 64)
-    assert "skipping unreadable image" in caplog.text and "broken.jpg" in caplog.text
+    assert x.shape == (3, 64, 64) and label == UNREADABLE  # evaluation leaves it out, counts no other photo twice
+    assert "leaving out unreadable image" in caplog.text and "broken.jpg" in caplog.text
 
 
 def test_cli_reports_bad_data_root_without_traceback(tmp_path):

@@ -25,7 +25,7 @@ from leafscout.model.preprocess import CENTER_CROP, PreprocessConfig, preprocess
 from leafscout.training.backgrounds import leaf_alpha, replace_background, synthetic_negative
 from leafscout.training.presets import LAB_DATASETS, EvalTransform
 from leafscout.training.data import DataError
-from leafscout.training.loop import (PhotoDataset, evaluate, load_foliage, locator_config, output_folder,
+from leafscout.training.loop import (UNREADABLE, PhotoDataset, evaluate, load_foliage, locator_config, output_folder,
                                      preprocess_config, read_checkpoint)
 from leafscout.training.report import per_dataset_report, write_confusions
 
@@ -117,6 +117,15 @@ def finalize(model, labels: list[str], val_samples, cfg: PreprocessConfig, args,
     t0 = time.time()
     logits, targets = evaluate(model.to(memory_format=torch.channels_last), loader, len(labels))
     eval_seconds = time.time() - t0
+    readable = targets != UNREADABLE
+    if not readable.any():
+        raise DataError(f"none of the {len(val_samples)} val photos could be decoded; check the val folders")
+    if not readable.all():
+        log.warning("%d unreadable val photo(s) left out of every figure: %s", int((~readable).sum()),
+                    ", ".join(s.path for s, ok in zip(val_samples, readable) if not ok)[:2000])
+    check_rows = np.flatnonzero(readable)[:16]  # the export is verified on real, decodable photos
+    logits, targets = logits[readable], targets[readable]
+    val_samples = [s for s, ok in zip(val_samples, readable) if ok]
     datasets = [s.dataset for s in val_samples]
     background = labels.index(label_map.background_label)
 
@@ -153,7 +162,7 @@ def finalize(model, labels: list[str], val_samples, cfg: PreprocessConfig, args,
         "confusion_pngs": confusions,
     }
     # verify the export on real val photos
-    check = np.stack([loader.dataset[i][0].numpy() for i in range(min(16, len(val_samples)))])
+    check = np.stack([loader.dataset[int(i)][0].numpy() for i in check_rows])
     version = args.model_version or time.strftime("%Y.%m.%d")
     extra = {"trained_on": sorted(set(datasets)), **({"locator": locator.to_json()} if locator else {}),
              "val_metrics": {ds: {"top1": round(r["top1"], 4),

@@ -22,8 +22,12 @@ from leafscout.training.presets import FIELD_DATASETS, TrainTransform
 log = logging.getLogger("leafscout.train")
 
 
+UNREADABLE = -1  # the target an evaluation PhotoDataset gives a photo it cannot decode (left out of the figures)
+
+
 class PhotoDataset(Dataset):
-    """Decodes and transforms photos; an unreadable file is reported once and replaced by another."""
+    """Decodes and transforms photos; an unreadable file is reported once and, in training, replaced by another.
+    In evaluation it keeps its place with the target UNREADABLE, so that no other photo is counted twice."""
 
     def __init__(self, samples: list[Sample], transform):
         self.samples, self.transform = samples, transform
@@ -33,12 +37,16 @@ class PhotoDataset(Dataset):
         return len(self.samples)
 
     def __getitem__(self, i: int):
+        if not self.train:
+            rgb = read_rgb(self.samples[i].path)
+            if rgb is None:
+                log.warning("leaving out unreadable image %s (not a decodable photo)", self.samples[i].path)
+                return torch.from_numpy(self.transform(np.full((64, 64, 3), 128, np.uint8))), UNREADABLE, i
+            return torch.from_numpy(self.transform(rgb)), self.samples[i].label, i
         for attempt in range(10):
             s = self.samples[(i + attempt * 7919) % len(self.samples)]
             rgb = read_rgb(s.path)
             if rgb is not None:
-                if not self.train:
-                    return torch.from_numpy(self.transform(rgb)), s.label, i
                 x, override = self.transform(rgb, s.dataset)
                 # the index of the photo really used (a replacement for an unreadable one carries its own)
                 return torch.from_numpy(x), s.label if override is None else override, \
