@@ -210,14 +210,28 @@ class FieldLog:
 
     # ---- farms and plots ----------------------------------------------------------------
     def add_farm(self, name: str, kind: str = "farm", location: str | None = None,
-                 certifier: str | None = None) -> Farm:
-        name = _text(name, "farm name")
+                 certifier: str | None = None, *, allow_similar: bool = False) -> Farm:
+        """Add a farm or cooperative. Its name is kept as plot names are (NFC, no invisible characters); a name
+        that is an existing one in another case is refused (`duplicate`), one that differs only in accents,
+        spaces or punctuation (`HTX Chieng Ban` beside `HTX Chiềng Ban`) too unless allow_similar=True."""
+        name = clean_name(_text(name, "farm name"), "farm name")
+        if not name:
+            raise FieldLogError("farm name: expected visible text, got only invisible characters.", "bad_text")
         if kind not in ("farm", "cooperative"):
             raise FieldLogError(f"farm kind: expected 'farm' or 'cooperative', got {kind!r}.")
 
         def write(s: Session) -> Farm:
-            if s.scalar(select(Farm.id).where(Farm.name == name)) is not None:
-                raise FieldLogError(f"a farm named {name!r} already exists; choose another name.")
+            key, shape = name_key(name), skeleton(name)
+            for other in s.scalars(select(Farm.name)):
+                if other == name or name_key(other) == key:
+                    same = "" if other == name else f" (as {other!r}: names are compared ignoring case)"
+                    raise FieldLogError(f"a farm named {name!r} already exists{same}; use it, or choose another "
+                                        "name.", "duplicate")
+                if not allow_similar and shape and skeleton(other) == shape:
+                    raise FieldLogError(
+                        f"farm name {name!r} is too close to the existing farm {other!r} (they differ only in "
+                        f"accents, spaces or punctuation). Use {other!r}, or choose a clearly different name "
+                        f"(`--allow-similar` keeps both).", "similar_name")
             farm = Farm(name=name, kind=kind, location=_text(location, "location", required=False, max_len=2000),
                         certifier=_text(certifier, "certifier", required=False), created_at=utcnow())
             s.add(farm)
@@ -273,6 +287,9 @@ class FieldLog:
         if isinstance(farm, Farm):
             return farm.id
         found = s.scalar(select(Farm.id).where(Farm.name == str(farm)))
+        if found is None:  # as for plots: NFC, invisible characters and case do not matter
+            key = name_key(str(farm))
+            found = next((f.id for f in s.scalars(select(Farm)) if name_key(f.name) == key), None)
         if found is None and str(farm).isdigit():
             found = s.scalar(select(Farm.id).where(Farm.id == int(farm)))
         if found is None:

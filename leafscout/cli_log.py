@@ -78,7 +78,8 @@ def cmd_farms(log, args) -> int:
 
 @_with_log
 def cmd_add_farm(log, args) -> int:
-    f = log.add_farm(args.name, kind=args.kind, location=args.location, certifier=args.certifier)
+    f = log.add_farm(args.name, kind=args.kind, location=args.location, certifier=args.certifier,
+                     allow_similar=args.allow_similar)
     print(f"Added {f.kind} {f.name!r} (id {f.id}); give its plots --farm {f.name!r}.")
     return 0
 
@@ -316,6 +317,8 @@ def register(subparsers) -> None:
     p.add_argument("--kind", default="farm", choices=("farm", "cooperative"))
     p.add_argument("--location")
     p.add_argument("--certifier", help="the organic certification body, e.g. for the audit report")
+    p.add_argument("--allow-similar", action="store_true",
+                   help="keep a name that differs from an existing farm only in accents, spaces or punctuation")
 
     p = leaf("observe", cmd_observe, "log a diagnosis with its photo")
     p.add_argument("plot")

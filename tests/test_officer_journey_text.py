@@ -2,6 +2,8 @@
 accents, on the command line as in the library."""
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from sqlalchemy import text
 
@@ -42,3 +44,29 @@ def test_control_characters_are_refused_in_one_line(db, capsys, bad):
             log.add_plot(f"Đồi{bad}C", "tea", 0.5)
         assert info.value.code == "bad_text"
         assert log.record_action("Đồi A", "cắt cỏ\thàng 1\r\nhàng 2").what == "cắt cỏ\thàng 1\r\nhàng 2"
+
+
+def test_a_cooperative_is_one_farm_whatever_the_case_or_accents(tmp_path, capsys):
+    """`add-farm "htx chiềng ban"` and `add-farm "HTX Chieng Ban"` each made a second cooperative beside
+    "HTX Chiềng Ban" (plots have been protected from this since issue 12), splitting its plots between three
+    farms; `--farm` had to be typed exactly."""
+    db = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-farm", "HTX Chiềng Ban", "--kind", "cooperative", "--db", db]) == 0
+    capsys.readouterr()
+    for twin, needle in (("htx chiềng ban", "already exists"), (unicodedata.normalize("NFD", "HTX Chiềng Ban"), "already exists"),
+                         ("HTX Chieng Ban", "too close to the existing farm 'HTX Chiềng Ban'")):
+        assert main(["log", "add-farm", twin, "--db", db]) == 2, twin
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.count("\n") == 1 and needle in err, err
+    with FieldLog.open(db) as log:
+        assert [f.name for f in log.farms()] == ["HTX Chiềng Ban"]
+        with pytest.raises(FieldLogError) as info:
+            log.add_farm("HTX CHIỀNG BAN")
+        assert info.value.code == "duplicate"
+    # --farm finds it in any case or Unicode form; --allow-similar keeps a truly different farm
+    assert main(["log", "add-plot", "Đồi A", "--crop", "tea", "--area", "0.5", "--farm", "htx chiềng ban",
+                 "--db", db]) == 0
+    assert main(["log", "add-farm", "HTX Chieng Ban", "--allow-similar", "--db", db]) == 0
+    with FieldLog.open(db) as log:
+        (plot,) = log.plots()
+        assert plot.farm_id == next(f.id for f in log.farms() if f.name == "HTX Chiềng Ban")
