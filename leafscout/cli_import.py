@@ -46,13 +46,14 @@ def _records(path: str) -> list[dict]:
     p = Path(path)
     try:
         if not p.is_file():
-            raise UsageError(f"{path}: no such file (export it from the phone app: Xuất sổ / Export the log)")
+            what = "not a file (a folder, pipe or device)" if p.exists() else "no such file"
+            raise UsageError(f"{path}: {what}; give the .json file the phone app exported (Xuất sổ / Export the log)")
         if p.stat().st_size > MAX_FILE_BYTES:
             raise UsageError(f"{path} is over {MAX_FILE_BYTES // 2**30} GB; export fewer records at a time")
         data = json.loads(p.read_bytes().decode("utf-8"))
     except UsageError:
         raise
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested too deep
         raise UsageError(f"{path} is not a phone field-log export (expected the JSON file the phone app writes)") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
