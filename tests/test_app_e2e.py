@@ -435,6 +435,16 @@ def test_batch_of_ten_with_a_corrupt_file_fits_the_phone_and_gives_a_csv(browser
     with page.expect_download() as dl:
         page.click("#pdf-btn")
     assert Path(dl.value.path()).read_bytes()[:4] == b"%PDF"
+    # the language switch re-labels the download buttons and keeps their files
+    page.click("#lang label:has-text('English')")
+    _wait_text(page, "#csv-btn", t("csv", "en"))
+    with page.expect_download() as dl:
+        page.click("#csv-btn")
+    with open(dl.value.path(), encoding="utf-8-sig") as fh:
+        assert len(list(csv.reader(fh))) == 11
+    with page.expect_download() as dl:
+        page.click("#pdf-btn")
+    assert Path(dl.value.path()).read_bytes()[:4] == b"%PDF"
     page.close()
 
 

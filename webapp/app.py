@@ -453,8 +453,10 @@ def build_batch_tab(services, ui: UI, lang: str):
         c["batch_sum"] = gr.Markdown("", elem_id="batch-summary")
         c["batch_html"] = gr.HTML("", elem_id="batch-results")
         with gr.Row():
-            c["csv_btn"] = L(gr.DownloadButton(t("csv", lang), visible=False, elem_id="csv-btn"), value="csv")
-            c["pdf_btn"] = L(gr.DownloadButton(t("pdf", lang), visible=False, elem_id="pdf-btn"), value="pdf")
+            # a download button's text is its label; its value is the report file (the language switch re-wrote
+            # the value with the text, and the next tap downloaded nothing)
+            c["csv_btn"] = L(gr.DownloadButton(t("csv", lang), visible=False, elem_id="csv-btn"), label="csv")
+            c["pdf_btn"] = L(gr.DownloadButton(t("pdf", lang), visible=False, elem_id="pdf-btn"), label="pdf")
 
 
 def batch_html(services, batch, lang) -> str:
