@@ -92,6 +92,10 @@ def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError
             why = "cannot be opened (no permission, or a folder in the way); choose a writable file"
         elif "readonly" in low or "read-only" in low:
             why = "is read-only; choose a writable file"
+        elif "locked" in low or "busy" in low:
+            why = (f"is locked by another program (the app, another leafscout command, a database browser) and "
+                   f"stayed locked for over {BUSY_TIMEOUT_S + WRITE_RETRY_BUDGET_S:.0f} s; nothing was written: "
+                   "close that program, then run the command again")
         else:
             why = f"cannot be used ({text})"
         return DatabaseUnavailableError(f"field log {where} {why}.")

@@ -70,3 +70,27 @@ def test_a_cooperative_is_one_farm_whatever_the_case_or_accents(tmp_path, capsys
     with FieldLog.open(db) as log:
         (plot,) = log.plots()
         assert plot.farm_id == next(f.id for f in log.farms() if f.name == "HTX Chiềng Ban")
+
+
+def test_a_database_locked_by_another_program_says_so_and_how_to_fix_it(db, capsys, monkeypatch):
+    """A log held by another program (a database browser left with a write open) ended, after the wait, with
+    "cannot be used (database is locked)": what happened, but not what to do, nor that nothing was written."""
+    import sqlite3
+
+    from leafscout.fieldlog import db as fdb
+
+    monkeypatch.setattr(fdb, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setitem(fdb.retry_busy.__kwdefaults__, "budget_s", 0.2)
+    before = _counts(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        capsys.readouterr()
+        assert main(["log", "act", "Đồi A", "--what", "cắt cỏ", "--db", db]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.count("\n") == 1, err
+        assert "locked by another program" in err and "nothing was written" in err and "close that program" in err
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _counts(db) == before
