@@ -534,6 +534,9 @@ def test_save_names_who_confirms_and_the_phone_remembers_the_name(browser, serve
     page.click("#save-btn")
     _wait_text(page, "#save", t("saved_by", "vi", by="Lò Thị Hoa"))
     assert [o.confirmed_by for o in server["services"].log.history("Lô xác nhận").observations] == ["Lò Thị Hoa"]
+    # a new photo's answer is not saved: "Đã lưu ..." goes with the old answer
+    _upload_photo(page, BAD / "notes.jpg")
+    page.wait_for_function("() => !document.querySelector('#save-msg').innerText.trim()", timeout=5000)
     page.reload()
     page.wait_for_selector("#card .card")
     page.click("#save .label-wrap")

@@ -333,9 +333,11 @@ def wire_review_box(services, ui: UI):
                            api_visibility="private")
     c["rev_correct"].click(do_correct, [c["rev_obs"], c["rev_label"], c["save_by"], c["lang"]], c["rev_msg"],
                            api_visibility="private")
-    hide = lambda *_: (None, gr.update(visible=False), "")  # noqa: E731
+    # ... and clears "Saved to plot ..." (it spoke of the answer before, not of the new photo's, unsaved one)
+    hide = lambda *_: (None, gr.update(visible=False), "", "")  # noqa: E731
     for event in (c["photo"].upload, c["photo_more"].upload, c["photo_new"].click):
-        event(hide, None, [c["rev_obs"], c["rev_box"], c["rev_msg"]], api_visibility="private", queue=False)
+        event(hide, None, [c["rev_obs"], c["rev_box"], c["rev_msg"], c["save_msg"]], api_visibility="private",
+              queue=False)
 
 
 def build_group_controls(services, ui: UI, lang: str):
