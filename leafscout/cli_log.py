@@ -23,8 +23,29 @@ def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
                              "else ~/.local/share/leafscout/fieldlog.sqlite)")
 
 
+STARTS_A_LOG = ("cmd_add_plot", "cmd_add_farm")  # the only commands that make a new log file; the others need one
+LISTS = ("cmd_plots", "cmd_farms")  # on no log yet: say how to start one (exit 0), as for an empty log
+
+
+def _missing_log(db_arg) -> str | None:
+    """The SQLite file --db / $LEAFSCOUT_DB / the default names when it does not exist (a typo in --db, the
+    other cooperative's folder); None when it exists or is a server URL (the open explains anything else)."""
+    import os
+
+    from leafscout.fieldlog.db import DEFAULT_DB
+    raw = str(db_arg if db_arg not in (None, "") else os.environ.get("LEAFSCOUT_DB") or DEFAULT_DB)
+    if "://" in raw:
+        return None
+    try:
+        return None if Path(raw).expanduser().exists() else raw
+    except (OSError, ValueError):  # a NUL byte, a name too long: FieldLog.open gives the one-line reason
+        return None
+
+
 def _with_log(fn):
-    """Open the log for the command; turn field-log input errors into clean usage errors."""
+    """Open the log for the command; turn field-log input errors into clean usage errors. Only add-plot and
+    add-farm start a new log: any other command on a log file that is not there (a typo in --db) is refused,
+    creating nothing, instead of answering from a new empty log."""
     @functools.wraps(fn)
     def run(args) -> int:
         from leafscout.errors import UsageError
@@ -32,6 +53,14 @@ def _with_log(fn):
         from leafscout.fieldlog.api import FieldLog
         from leafscout.fieldlog.errors import FieldLogError
 
+        missing = None if fn.__name__ in STARTS_A_LOG else _missing_log(getattr(args, "db", None))
+        if missing is not None and fn.__name__ in LISTS:
+            print(f"No field log at {missing} yet. Start one: leafscout log add-plot NAME --crop coffee --area 0.5"
+                  + ("" if getattr(args, "db", None) in (None, "") else f" --db {missing}"))
+            return 0
+        if missing is not None:
+            raise UsageError(f"no field log at {missing}: check --db (or $LEAFSCOUT_DB); nothing was created. A new "
+                             "log starts with `leafscout log add-plot NAME --crop C --area HA` (or add-farm).")
         try:
             log = FieldLog.open(getattr(args, "db", None))
         except ValueError as exc:  # FieldLogError (db_unavailable, bad_text) is a ValueError
