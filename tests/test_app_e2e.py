@@ -710,6 +710,27 @@ def test_opening_the_field_form_leaves_days_to_harvest_unknown_not_zero(browser,
     page.close()
 
 
+def test_days_to_harvest_typed_with_words_is_asked_again_not_a_photo_error(browser, server):
+    """'3 ngày' in the days box: the photo was answered 'could not be read: take it again', and typed after a photo
+    it was ignored without a word (the card kept its answer). Now the answer comes, and the form says to type
+    the number again."""
+    page = _open(browser, server)
+    page.click("#context .label-wrap")
+    time.sleep(0.5)
+    page.locator("#days input, #days textarea").first.fill("3 ngày")
+    _upload_photo(page, LATE_BLIGHT)
+    card = page.inner_text("#card")
+    assert t("status_error", "vi") not in card, card
+    _wait_text(page, "#ctx-md", t("form_bad_days", "vi").split(":")[0])
+    box = page.locator("#days input, #days textarea").first
+    box.fill("")
+    box.type("7")
+    page.wait_for_function("() => !document.querySelector('#ctx-md').innerText.trim()", timeout=10000)
+    box.type("x")
+    _wait_text(page, "#ctx-md", t("form_bad_days", "vi").split(":")[0])
+    page.close()
+
+
 def test_changing_the_crop_after_a_photo_diagnoses_the_photo_again(browser, server):
     """The crop picker re-runs the photo for the chosen crop; a crop the photo does not show is "check the crop",
     with no treatment (no error badge, no stale advice for the first answer)."""

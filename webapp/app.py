@@ -237,6 +237,7 @@ def wire_diagnose_tab(services, ui: UI, demo):
         lang = norm_lang(lang)
         if not photo:
             return None, gr.update(value=None, visible=False), H.render_card(services, None, lang), "", None, "", ""
+        days, copper_7y, warn = H.clean_form(services, days, copper_7y, lang)
         st, ov = H.diagnose_upload(services, photo, crop, plot, organic, days, copper_7y)
         preview = None
         if st and st.get("status") != "error" and st.get("photo"):
@@ -244,7 +245,7 @@ def wire_diagnose_tab(services, ui: UI, demo):
         card, details, cit = H.render_all(services, st, lang)
         info = st.get("context") if st else None
         return (st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
-                _ctx_line(services, info, lang))
+                _ctx_line(services, info, lang, warn))
 
     c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                       concurrency_limit=MODEL_WORKERS, concurrency_id="model")
@@ -253,9 +254,10 @@ def wire_diagnose_tab(services, ui: UI, demo):
                                     concurrency_id="model", js=CROP_SAVE_JS)
 
     def rerender(st, lang, plot, organic, days, copper_7y):
+        days, copper_7y, warn = H.clean_form(services, days, copper_7y, lang)
         st = H.readvise(services, st, plot, organic, days, copper_7y)
         card, details, cit = H.render_all(services, st, lang)
-        return st, card, details, cit, _ctx_line(services, (st or {}).get("context"), lang)
+        return st, card, details, cit, _ctx_line(services, (st or {}).get("context"), lang, warn)
 
     for comp in (c["organic"], c["days"], c["copper"]):
         comp.input(rerender, [c["state"], c["lang"], *ctx_in],
@@ -375,6 +377,7 @@ def wire_group_photos(services, ui: UI):
 
     def run_group(group, lang, crop, plot, organic, days, copper_7y):
         lang = norm_lang(lang)
+        days, copper_7y, warn = H.clean_form(services, days, copper_7y, lang)
         st, ov = H.diagnose_group_upload(services, group, crop, plot, organic, days, copper_7y)
         read = ([e.get("status") != "error" for e in st["group_photos"]] if H.is_group(st)
                 else [bool(st) and st.get("status") != "error"] * len(group))
@@ -383,7 +386,7 @@ def wire_group_photos(services, ui: UI):
         card, details, cit = H.render_all(services, st, lang)
         full = len(group) >= H.GROUP_MAX
         return (group, st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
-                _ctx_line(services, (st or {}).get("context"), lang), gr.update(visible=not full),
+                _ctx_line(services, (st or {}).get("context"), lang, warn), gr.update(visible=not full),
                 gr.update(value=t("group_full" if full else "group_hint", lang), visible=True))
 
     def add(new, group, lang, crop, plot, organic, days, copper_7y):
@@ -435,11 +438,13 @@ def _preview(path, state=None):
         return None
 
 
-def _ctx_line(services, info, lang):
-    if not info or not info.get("plot"):
-        return ""
-    from leafscout.service import ContextInfo
-    return H.context_line(services, ContextInfo(**info), lang)
+def _ctx_line(services, info, lang, warning: str = ""):
+    """Under the field form: a value it could not take (H.clean_form), then what the chosen plot brought."""
+    line = ""
+    if info and info.get("plot"):
+        from leafscout.service import ContextInfo
+        line = H.context_line(services, ContextInfo(**info), lang)
+    return "\n\n".join(x for x in (warning, line) if x)
 
 
 def build_batch_tab(services, ui: UI, lang: str):
@@ -531,6 +536,7 @@ def wire_knowledge_tab(services, ui: UI):
                        queue=False)
 
     def show(label, lang, plot, organic, days, copper_7y):
+        days, copper_7y, _ = H.clean_form(services, days, copper_7y, lang)  # the Diagnose tab says which is wrong
         try:
             return H.api_advise(services, label, lang, organic, days, plot, copper_7y)
         except ServiceError as exc:  # a typed label: the message never echoes it as HTML
@@ -904,6 +910,7 @@ def wire_language(services, ui: UI):
                     kw[attr] = t(key, lg)
             ups.append(gr.update(**kw))
         card, details, cit = H.render_all(services, st, lg)
+        days, cu, warn = H.clean_form(services, days, cu, lg)
         try:
             kb_text = H.api_advise(services, prob, lg, org, days, dplot, cu) if prob else t("kb_pick", lg)
         except ServiceError as exc:
@@ -921,7 +928,7 @@ def wire_language(services, ui: UI):
                 (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg)),
                 gr.update(choices=H.model_crop_choices(services, lg), value=dcrop or ""),
                 gr.update(choices=LB.copper_product_choices(lg), value=prod),
-                _ctx_line(services, (st or {}).get("context"), lg),
+                _ctx_line(services, (st or {}).get("context"), lg, warn),
                 gr.update(choices=LB.label_choices(services, lg), value=rev_lab),
                 gr.update(choices=LB.label_choices(services, lg), value=lr_lab),
                 gr.update(choices=LB.review_choices(services, plot, lg), value=lr_obs),

@@ -78,6 +78,21 @@ def context_for(services, plot=None, organic=None, days=None, copper_7y=None):
                             copper_7y=None if copper_7y in (None, "") else copper_7y)
 
 
+def clean_form(services, days=None, copper_7y=None, lang: str = "vi") -> tuple:
+    """(days, copper_7y, warning) for the field form: a value the service refuses ("3 ngày", -5) is left out, and
+    the warning (Markdown, escaped; "" when both are fine) says which box to type again. Passed on, a refused
+    value made the photo an error card ("photo could not be read: take it again") or kept a stale answer."""
+    bad = []
+    for key, kw in (("form_bad_days", {"days": days}), ("form_bad_copper", {"copper_7y": copper_7y})):
+        try:
+            context_for(services, **kw)
+        except ServiceError:
+            bad.append(key)
+    warning = " ".join(t(k, lang) for k in bad)
+    return (None if "form_bad_days" in bad else days, None if "form_bad_copper" in bad else copper_7y,
+            f"**{md_text_soft(warning)}**" if warning else "")
+
+
 def context_line(services, info, lang: str) -> str:
     if not info or not info.plot:
         return ""

@@ -202,6 +202,14 @@ STRINGS: dict[str, dict[str, str]] = {
                   "en": "Plot (organic status and copper from the log)"},
     "copper_7y": {"vi": "Lượng đồng nguyên chất đã dùng trong 7 năm (kg đồng/ha, không phải kg thuốc)",
                   "en": "Copper used over 7 years (kg of copper metal per ha, not kg of product)"},
+    "form_bad_days": {"vi": "Số ngày đến thu hoạch phải là một số nguyên, từ 0 trở lên (ví dụ: 7): hãy nhập lại; "
+                            "kết quả trên chưa tính ngày thu hoạch.",
+                      "en": "Days to harvest must be a whole number, 0 or more (for example 7): type it again; the "
+                            "answer above does not count the harvest date yet."},
+    "form_bad_copper": {"vi": "Lượng đồng 7 năm phải là một số từ 0 trở lên (kg đồng/ha): hãy nhập lại; kết quả trên "
+                              "chưa tính lượng đồng này.",
+                        "en": "The 7-year copper must be a number, 0 or more (kg of copper per ha): type it again; "
+                              "the answer above does not count it yet."},
     "ctx_from_plot": {"vi": "Lô \u201c{plot}\u201d: {org}; đồng {seven} kg/ha trong 7 năm (giới hạn {cap}), {year} kg/ha năm nay.",
                       "en": "Plot \u201c{plot}\u201d: {org}; copper {seven} kg/ha over 7 years (cap {cap}), {year} kg/ha this year."},
     "already_saved": {"vi": "Ảnh này đã được lưu vào lô {plot} (bản ghi số {id}); không lưu lần nữa.",
