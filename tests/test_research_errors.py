@@ -187,3 +187,22 @@ def test_a_corrupt_val_photo_is_left_out_of_the_figures_not_counted_as_another(t
     assert metrics["val"]["citrus_leaves"]["n"] == sum(1 for _ in (tiny_datasets / "citrus_leaves" / "val").rglob("*.jpg")) - 1
     saved = np.load(tiny_run / "val_logits.npz")
     assert str(broken) not in set(saved["paths"].tolist()) and len(saved["paths"]) == n_photos - 1
+
+
+def test_a_run_from_the_shipped_onnx_starts_from_its_weights(tiny_datasets, tmp_path):
+    """At learning rate 0 the checkpoint holds exactly the weights rebuilt from the .onnx file (a slip once let
+    the ImageNet weights overwrite them, and 88% top-1 became 25%)."""
+    import json
+
+    from leafscout.model.arch import EfficientNetLite0
+    from leafscout.model.export import read_metadata
+    from leafscout.model.onnx_weights import load_onnx_weights
+    shipped = str(REPO / "model" / "leafscout.onnx")
+    out = tmp_path / "run"
+    assert main(tiny_args(tiny_datasets, out, "--init-from", shipped, "--lr", "0", "--max-steps", "1",
+                          "--no-finalize")) == 0
+    got = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
+    ref = EfficientNetLite0(len(json.loads(read_metadata(shipped)["labels"])))
+    load_onnx_weights(ref, shipped)
+    for key, value in ref.state_dict().items():
+        assert torch.equal(got[key], value), key

@@ -243,10 +243,10 @@ def main(args) -> int:
     model = EfficientNetLite0(num_classes=len(labels))
     if args.init_from:
         args.freeze_bn = init_weights(model, args.init_from, labels) or args.freeze_bn
-    if resume is not None:  # a run started from an .onnx keeps its folded BatchNorms frozen when resumed
-        args.freeze_bn = args.freeze_bn or bool(resume.get("args", {}).get("freeze_bn"))
     elif not args.no_pretrained:
         load_pretrained(model)
+    if resume is not None:  # a run started from an .onnx keeps its folded BatchNorms frozen when resumed
+        args.freeze_bn = args.freeze_bn or bool(resume.get("args", {}).get("freeze_bn"))
     model.freeze_early(args.freeze_blocks, batchnorm=args.freeze_bn)
     model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
