@@ -226,7 +226,8 @@ def cmd_backup(log, args) -> int:
 @_with_log
 def cmd_add_lot(log, args) -> int:
     lot = log.add_lot(args.code, args.plots, harvested_at=args.harvested, quantity_kg=args.kg, notes=args.notes)
-    print(f"Added harvest lot {lot.code} from {', '.join(args.plots)}; trace ID {log.qr_payload(lot)}")
+    plots = ", ".join(p.name for p in log.lot_plots(lot))  # as stored: one name each, in its own spelling
+    print(f"Added harvest lot {lot.code} from {plots}; trace ID {log.qr_payload(lot)}")
     return 0
 
 
@@ -260,10 +261,13 @@ def cmd_qr(log, args) -> int:
 def cmd_audit(log, args) -> int:
     from leafscout.service import audit_season
 
-    start, end = (f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season else (args.start, args.end)
-    if not start or not end:
-        from leafscout.errors import UsageError
+    from leafscout.errors import UsageError
 
+    if args.season is not None and not 1970 <= args.season <= 9998:
+        raise UsageError(f"--season: expected a year from 1970 to 9998, got {args.season}")
+    start, end = ((f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season is not None
+                  else (args.start, args.end))
+    if not start or not end:
         raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
     report = audit_season(log, start, end)
     print(report.to_text())

@@ -25,3 +25,19 @@ def test_a_mistyped_db_is_refused_and_nothing_is_created(tmp_path, capsys):
     # the right file still answers, and a new log is started only on purpose
     assert main(["log", "history", "Đồi A", "--db", str(a)]) == 0
     assert main(["log", "add-farm", "HTX Chiềng Ban", "--db", str(typo)]) == 0 and typo.exists()
+
+
+def test_audit_season_out_of_range_and_a_lot_names_its_plots_as_stored(tmp_path, capsys):
+    """`log audit --season 0` said "give --season YEAR" (0 was taken for no year), `--season 99999` blamed a
+    "season start" date the officer never typed; `add-lot --plots "đồi a" "Đồi A"` echoed "from đồi a, Đồi A" as
+    if the lot came from two plots."""
+    db = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-plot", "Đồi A", "--crop", "tea", "--area", "0.5", "--db", db]) == 0
+    capsys.readouterr()
+    for season in ("0", "99999", "1969"):
+        assert main(["log", "audit", "--season", season, "--db", db]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"--season: expected a year from 1970 to 9998, got {season}" in err, err
+    assert main(["log", "add-lot", "LOT-1", "--plots", "đồi a", "Đồi A", "--harvested", "2025-11-01",
+                 "--db", db]) == 0
+    assert "Added harvest lot LOT-1 from Đồi A;" in capsys.readouterr().out
