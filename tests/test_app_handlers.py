@@ -455,3 +455,18 @@ def test_the_card_gives_the_dose_per_tank_and_per_sao_in_the_page_language():
 
 def test_a_plot_without_a_name_is_asked_for_its_name(services):
     assert LB.add_plot(services, "   ", "Cà phê", 0.5, "certified", "vi") == t("plot_name_needed", "vi")
+
+
+def test_a_batch_row_of_an_answer_below_even_odds_says_check_first(services, tmp_path, monkeypatch):
+    """An ok answer below 60% is 'not sure: check the signs first' on the Diagnose card and in the CLI; the batch
+    table and CSV gave its first steps (a copper spray for a 44% rust) as the 'first things to do'."""
+    monkeypatch.setattr("leafscout.service.CHECK_FIRST_BELOW", 1.01)  # the toy model's answers are all sure
+    res = B.run_batch(services, [photo(tmp_path, "ok")], tmp_path / "work", check_paths=False)
+    assert res["rows"][0]["status"] == "ok" and res["rows"][0]["advice_steps"]
+    steps = "; ".join(s["en"] for s in res["rows"][0]["advice_steps"])
+    assert B.table(services.advisor, res, "en")["data"][0][5] == t("batch_check_first", "en", steps=steps)
+    csv_text = B.write_csv(services.advisor, res, "vi", tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert t("batch_check_first", "vi", steps="").split("(")[0] in csv_text
+    monkeypatch.setattr("leafscout.service.CHECK_FIRST_BELOW", 0.0)
+    sure = B.run_batch(services, [photo(tmp_path, "ok")], tmp_path / "work2", check_paths=False)
+    assert B.table(services.advisor, sure, "en")["data"][0][5] == steps

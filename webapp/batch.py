@@ -216,6 +216,7 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
                        crop_note=d.crop_note, reason_code=d.reason_code)
             if d.advice is not None and r.status == "ok":
                 row["advice_steps"] = [s.title for s in d.advice.steps[:2]]
+                row["check_first"] = bool(d.advice.check_first)  # below even odds: look before acting
             row["pest_counts"] = d.pest_counts  # None without a pest detector
         if row["status"] == "error" and item.path and row["error_code"] is None:
             row["error_code"] = image_error_code(row["error"], item.path)
@@ -244,11 +245,17 @@ def table(advisor, batch: dict | None, lang: str) -> dict:
             t("no_leaf_seen_short", lang) if r.get("reason_code") == NO_LEAF_SEEN else
             problem_name(advisor, r["label"], lang) if r["status"] in ("ok", "uncertain") else "",
             "" if r["confidence"] is None or r["status"] != "ok" else f"{100 * r['confidence']:.0f}%",
-            "; ".join(s[lang] for s in r.get("advice_steps", [])) if r["status"] == "ok"
-            else (t("retake_title", lang) if r["status"] != "error" else ""),
+            _first_steps(r, lang) if r["status"] == "ok" else (t("retake_title", lang) if r["status"] != "error" else ""),
             "" if r["status"] != "error" else error_text(r.get("error_code"), lang),
         ])
     return {"headers": headers, "data": data}
+
+
+def _first_steps(row: dict, lang: str) -> str:
+    """The 'first things to do' cell of an ok row: its first steps by name; for an answer more likely wrong than
+    right (`Advice.check_first`, as the Diagnose card and the CLI say) "not sure: look first" before them."""
+    steps = "; ".join(s[lang] for s in row.get("advice_steps", []))
+    return t("batch_check_first", lang, steps=steps) if row.get("check_first") else steps
 
 
 def summary(batch: dict | None, lang: str) -> str:

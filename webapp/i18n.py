@@ -119,6 +119,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "batch_table": {"vi": "Kết quả (bấm tiêu đề cột để sắp xếp)", "en": "Results (tap a column title to sort)"},
     "batch_summary": {"vi": "{n} tệp: {ok} có kết quả, {unsure} chưa chắc, {noleaf} không thấy lá, {err} lỗi.",
                       "en": "{n} files: {ok} diagnosed, {unsure} not sure, {noleaf} no leaf, {err} errors."},
+    "batch_check_first": {"vi": "Chưa chắc: xem kỹ dấu hiệu trên vài lá trước khi làm ({steps})",
+                          "en": "Not sure: check the signs on several leaves before acting ({steps})"},
     "batch_none": {"vi": "Chưa chọn tệp nào.", "en": "No files chosen."},
     "batch_chosen": {"vi": "Đã chọn {n} tệp.", "en": "{n} files chosen."},
     "csv": {"vi": "Tải báo cáo CSV", "en": "Download CSV report"},
