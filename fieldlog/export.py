@@ -162,7 +162,7 @@ def to_csv(page: TracePage) -> str:
     cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
-            "previous_label", "note"]  # appended: the older columns keep their place
+            "previous_label", "note", "location", "buffer_notes"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -180,7 +180,8 @@ def to_csv(page: TracePage) -> str:
         this_year, seven = page.copper[p.name]
         row({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
              "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
-             "trace_id": page.qr_payload}, short_numbers=False)
+             "trace_id": page.qr_payload, "location": p.location, "buffer_notes": p.buffer_notes},
+            short_numbers=False)
         for o in hist.observations:
             row({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
                  **{c: getattr(o, c) for c in OBS_COLS[1:]}})

@@ -85,3 +85,16 @@ def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
     assert first["photo_sha256"] == rows[1]["photo_sha256"] and first["time"].endswith(" UTC")
     html = page.read_text(encoding="utf-8")
     assert "corrected to coffee.berry_borer by =Lò Văn Nam" in html and "corrected to coffee.leaf_miner" in html
+
+
+def test_csv_plot_rows_carry_location_and_buffer_zone_defused(tmp_path):
+    """The HTML and PDF show each plot's location and buffer zone (what a certifier checks against drift from
+    neighbours); the CSV left both out."""
+    db = str(tmp_path / "log.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi Cà phê", "coffee", 0.5, location="=HYPERLINK(\"http://x\")",
+                     buffer_notes="-hàng cây keo 10 m phía bắc")
+    out = tmp_path / "plot.csv"
+    assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out)]) == 0
+    (plot,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert plot["location"] == "'=HYPERLINK(\"http://x\")" and plot["buffer_notes"] == "'-hàng cây keo 10 m phía bắc"
