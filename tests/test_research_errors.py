@@ -206,3 +206,16 @@ def test_a_run_from_the_shipped_onnx_starts_from_its_weights(tiny_datasets, tmp_
     load_onnx_weights(ref, shipped)
     for key, value in ref.state_dict().items():
         assert torch.equal(got[key], value), key
+
+
+def test_an_export_that_fails_its_check_is_one_error_line(tiny_run, monkeypatch, capsys):
+    from leafscout.model.export import ExportError
+    from leafscout.training import finalize as fin
+
+    def refuse(*a, **k):
+        raise ExportError("ONNX logits differ from PyTorch by 1.00e-02, more than the allowed 1e-04; "
+                          "the model was not exported")
+    monkeypatch.setattr(fin, "export_onnx", refuse)
+    assert fin.main([str(tiny_run / "checkpoint.pt")]) == 2
+    assert "the model was not exported" in capsys.readouterr().err
+    assert (tiny_run / "checkpoint.pt").is_file()

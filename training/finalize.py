@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from leafscout.model.arch import EfficientNetLite0
-from leafscout.model.export import export_onnx
+from leafscout.model.export import ExportError, export_onnx
 from leafscout.model.labels import LabelMapError, load_label_map
 from leafscout.model.locate import LocatorConfig, plant_share
 from leafscout.model.metrics import ece, energy, fit_temperature, softmax
@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         return _finalize_checkpoint(ns.checkpoint, ns.output_dir, ns.data_root)
-    except (DataError, LabelMapError) as exc:
+    except (DataError, LabelMapError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from leafscout.model.arch import EfficientNetLite0, load_pretrained
+from leafscout.model.export import ExportError
 from leafscout.model.labels import LABELS_FILE, LabelMapError, load_label_map
 from leafscout.model.preprocess import POLICIES, SQUASH
 from leafscout.training.data import DataError, discover, discover_extra, sample_weights
@@ -334,8 +335,13 @@ def main(args) -> int:
 
 
 if __name__ == "__main__":
+    cli_args = get_args_parser().parse_args()
     try:
-        sys.exit(main(get_args_parser().parse_args()))
+        sys.exit(main(cli_args))
     except (DataError, LabelMapError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ExportError as exc:  # training is done: its checkpoint stays
+        print(f"error: {exc}; the trained weights are kept in {Path(cli_args.output_dir) / 'checkpoint.pt'} "
+              f"(`python -m leafscout.training.finalize` on it exports again)", file=sys.stderr)
         sys.exit(2)
