@@ -39,6 +39,7 @@ class LabelMap:
     background_label: str
     # dataset -> folders mapped to `~` in the YAML: not photos of a class (rice_pest's `labels/` holds box files)
     skipped: dict[str, frozenset[str]] = field(default_factory=dict)
+    source: str = ""  # the YAML file it was read from: errors name the file to edit (a --labels copy, or the checkout's)
 
     @property
     def labels(self) -> list[str]:
@@ -49,18 +50,21 @@ class LabelMap:
         """True for a folder the label map names with `~`: it holds no photos of a class (e.g. box files)."""
         return folder in self.skipped.get(dataset, ())
 
+    def _where(self) -> str:
+        return LABELS_FILE.name if not self.source or Path(self.source) == LABELS_FILE else self.source
+
     def canonical(self, dataset: str, folder: str) -> str:
         if dataset not in self.datasets:
             hint = difflib.get_close_matches(dataset, self.datasets, n=1)
             raise LabelMapError(
-                f"dataset '{dataset}' is not in {LABELS_FILE.name}"
+                f"dataset '{dataset}' is not in {self._where()}"
                 + (f" (did you mean '{hint[0]}'?)" if hint else "")
                 + f"; add a `{dataset}:` section mapping each class folder to a `crop.condition` label")
         mapping = self.datasets[dataset]
         if folder not in mapping:
             hint = difflib.get_close_matches(folder, mapping, n=1)
             raise LabelMapError(
-                f"class folder '{dataset}/{folder}' is not mapped in {LABELS_FILE.name}"
+                f"class folder '{dataset}/{folder}' is not mapped in {self._where()}"
                 + (f" (did you mean '{hint[0]}'?)" if hint else "")
                 + f"; add `{folder}: crop.condition` under `{dataset}:`")
         return mapping[folder]
@@ -95,4 +99,4 @@ def load_label_map(path: str | Path = LABELS_FILE) -> LabelMap:
         datasets[str(ds)] = {str(k): str(v) for k, v in mapping.items() if v is not None}
         skipped[str(ds)] = frozenset(str(k) for k, v in mapping.items() if v is None)
     bg = str(data.get("background_label", "background.no_leaf"))
-    return LabelMap(datasets=datasets, background_label=bg, skipped=skipped)
+    return LabelMap(datasets=datasets, background_label=bg, skipped=skipped, source=str(path))

@@ -219,3 +219,16 @@ def test_an_export_that_fails_its_check_is_one_error_line(tiny_run, monkeypatch,
     assert fin.main([str(tiny_run / "checkpoint.pt")]) == 2
     assert "the model was not exported" in capsys.readouterr().err
     assert (tiny_run / "checkpoint.pt").is_file()
+
+
+def test_a_label_map_copy_is_the_file_the_error_names(tiny_datasets, tmp_path):
+    """With --labels a copy, "not in labels.yaml" sent the researcher to edit the checkout's file instead."""
+    import shutil
+    mine = tmp_path / "mylabels.yaml"
+    shutil.copy(REPO / "datasets" / "labels.yaml", mine)
+    lm = load_label_map(mine)
+    (tiny_datasets / "durian" / "train" / "healthy").mkdir(parents=True)
+    with pytest.raises(LabelMapError, match=f"dataset 'durian' is not in {mine}"):
+        discover(tiny_datasets, ["durian"], "train", lm, lm.labels)
+    with pytest.raises(LabelMapError, match="dataset 'durian' is not in labels.yaml"):
+        discover(tiny_datasets, ["durian"], "train", load_label_map(), lm.labels)
