@@ -95,9 +95,20 @@ def main(argv=None) -> int:
     ap.add_argument("--no-per-channel", action="store_true")
     ap.add_argument("--reduce-range", action="store_true", help="7-bit weights: for CPUs without VNNI")
     args = ap.parse_args(argv)
-    from leafscout.model.runtime import Predictor
-    photos = pick_photos(args.data_dir, Predictor(args.fp32).labels, args.per_class)
-    path = quantize(args.fp32, args.out, photos, per_channel=not args.no_per_channel, reduce_range=args.reduce_range)
+    from leafscout.model.runtime import ModelError, Predictor
+    try:
+        if not Path(args.data_dir).is_dir():
+            raise ValueError(f"data_dir {args.data_dir} is not a folder; pass the folder of <dataset>/val/<class>/ "
+                             "photos (e.g. ../shared/datasets)")
+        if not Path(args.out).resolve().parent.is_dir():
+            raise ValueError(f"out {args.out}: the folder {Path(args.out).resolve().parent} does not exist; create it "
+                             "or write the int8 model elsewhere")
+        photos = pick_photos(args.data_dir, Predictor(args.fp32).labels, args.per_class)
+        path = quantize(args.fp32, args.out, photos, per_channel=not args.no_per_channel,
+                        reduce_range=args.reduce_range)
+    except (ModelError, ValueError, OSError) as exc:  # EvaluationError is a ValueError: each says what to change
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, from {Path(args.fp32).stat().st_size / 1e6:.1f} MB), "
           f"calibrated on {len(photos)} val photos")
     return 0
