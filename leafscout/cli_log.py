@@ -69,6 +69,8 @@ def _with_log(fn):
             return fn(log, args) or 0
         except FieldLogError as exc:
             raise UsageError(str(exc)) from None
+        except BrokenPipeError:
+            raise  # the reader left (`log history X | head -1`): main() stops quietly, as cat does
         except OSError as exc:  # a file the command writes (qr --out): one line, no traceback
             raise UsageError(f"{getattr(exc, 'filename', None) or ''}: {exc.strerror or exc}".lstrip(": ")) from None
         finally:

@@ -41,3 +41,26 @@ def test_audit_season_out_of_range_and_a_lot_names_its_plots_as_stored(tmp_path,
     assert main(["log", "add-lot", "LOT-1", "--plots", "đồi a", "Đồi A", "--harvested", "2025-11-01",
                  "--db", db]) == 0
     assert "Added harvest lot LOT-1 from Đồi A;" in capsys.readouterr().out
+
+
+def test_a_reader_that_leaves_early_stops_the_history_quietly(tmp_path):
+    """`leafscout log history PLOT | head -1`: the pipe closes after one line; the command stops quietly (exit
+    141, as cat and grep do), not "error: Broken pipe" with exit 2."""
+    import subprocess
+    import sys
+
+    from leafscout.fieldlog.api import FieldLog
+    db = str(tmp_path / "log.sqlite")
+    log = FieldLog.open(db)
+    try:
+        log.add_plot("Doi A", crop="cà phê", area_ha=0.5)
+        for i in range(400):
+            log.record_action("Doi A", f"weeding round {i}, rows {i} to {i + 10}, by hand, mulch put back " * 3)
+    finally:
+        log.close()
+    p = subprocess.Popen([sys.executable, "-m", "leafscout.cli", "log", "history", "Doi A", "--db", db],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 141 and err == "", err
