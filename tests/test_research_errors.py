@@ -232,3 +232,13 @@ def test_a_label_map_copy_is_the_file_the_error_names(tiny_datasets, tmp_path):
         discover(tiny_datasets, ["durian"], "train", lm, lm.labels)
     with pytest.raises(LabelMapError, match="dataset 'durian' is not in labels.yaml"):
         discover(tiny_datasets, ["durian"], "train", load_label_map(), lm.labels)
+
+
+def test_a_soup_into_a_folder_that_cannot_be_written_is_one_error_line(tiny_run, tmp_path, capsys):
+    from leafscout.training.soup import main as soup_main
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    ckpt = str(tiny_run / "checkpoint.pt")
+    assert soup_main([str(a_file / "soup"), "--models", ckpt, ckpt, "--recipe-from", ckpt,
+                      "--model-version", "1"]) == 2
+    assert "cannot write there" in capsys.readouterr().err

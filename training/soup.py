@@ -134,8 +134,13 @@ def main(argv=None) -> int:
         return 2
     run_args = dict(recipe["args"], model_version=args.model_version, recipe_from=str(args.recipe_from),
                     soup={"models": [str(p) for p in args.models], "weights": args.weights})
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from leafscout.training.data import DataError
+    from leafscout.training.loop import output_folder
+    try:
+        out = output_folder(args.output_dir, "output_dir")
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     torch.save({"model": soup.state_dict(), "args": run_args, "labels": labels, "epoch": 0, "step_in_epoch": 0,
                 "global_step": 0}, out / "checkpoint.pt")
     print(f"{out / 'checkpoint.pt'}: mean of {len(args.models)} models; next: "
