@@ -394,7 +394,7 @@ def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", nam
     if fmt == "html":
         data = to_html(page, log).encode("utf-8")
     elif fmt == "csv":
-        data = to_csv(page).encode("utf-8")
+        data = to_csv(page).encode("utf-8-sig")  # with a BOM: Excel on Windows reads Vietnamese right
     elif fmt == "pdf":
         try:
             data = to_pdf(page, lang=lang, names=names, copper_cap=copper_cap)

@@ -111,7 +111,9 @@ def test_export_makes_a_self_contained_lot_page(season, tmp_path, capsys):
         assert expected in page, expected
     assert "http://" not in page and "https://" not in page.replace("http://www.w3.org", "")  # nothing fetched
 
-    rows = list(csv.DictReader(io.StringIO((out / "lot.csv").read_text(encoding="utf-8"))))
+    raw = (out / "lot.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel on Windows opens the Vietnamese names right
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [r["kind"] for r in rows] == ["lot", "plot", "observation", "action"]  # the lot itself first
     assert (rows[0]["lot"], rows[0]["quantity_kg"], rows[0]["time"][:10]) == ("CB-2025-11", "640.0", "2025-11-20")
     assert rows[1]["copper_7y_kg_ha"] == "2.0" and rows[3]["active_substance"] == "copper hydroxide"

@@ -316,7 +316,7 @@ def test_export_csv_neutralises_formulas(db, leaf, tmp_path, capsys):
         lg.record_observation(evil, leaf, "tea.blight", "ok", 0.8, "=1+2", observer="-cmd", observed_at="2025-05-02")
     out = tmp_path / "x.csv"
     assert leafscout(["export", evil, "--db", db, "--csv", str(out)]) == 0
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     cells = [c for row in rows[1:] for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
     for shown in ("'" + evil, "'+SUM(1,2)", "'@SUM(1)", "'-2+3", "'=1+2", "'-cmd"):

@@ -75,7 +75,7 @@ def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
         log.correct_observation(obs.id, "coffee.leaf_miner", "Lò Thị Hoa")
     out, page = tmp_path / "plot.csv", tmp_path / "plot.html"
     assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out), "--html", str(page)]) == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [r["kind"] for r in rows] == ["plot", "observation", "correction", "correction"]
     first, second = rows[2], rows[3]
     assert (first["label"], first["previous_label"], first["by"], first["note"], first["observation_id"]) == (
@@ -96,5 +96,5 @@ def test_csv_plot_rows_carry_location_and_buffer_zone_defused(tmp_path):
                      buffer_notes="-hàng cây keo 10 m phía bắc")
     out = tmp_path / "plot.csv"
     assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out)]) == 0
-    (plot,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    (plot,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert plot["location"] == "'=HYPERLINK(\"http://x\")" and plot["buffer_notes"] == "'-hàng cây keo 10 m phía bắc"
