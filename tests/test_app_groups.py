@@ -304,3 +304,20 @@ def test_photos_of_two_crops_in_one_group_are_said_to_be_two_plants(shipped):
     assert 'data-crops="chilli,coffee"' in html and "một nhóm ảnh phải là cùng một cây" in html
     same, _ = H.diagnose_group_upload(shipped, [picks[0], picks[0]], check_path=False)
     assert "group-mixed" not in H.group_html(shipped, same, "vi")
+
+
+def test_the_language_switch_keeps_the_full_group_line(services, tmp_path):
+    """Six photos taken: "add another photo" is hidden and the line says "press New plant"; the language switch
+    re-wrote it as "add up to 6 photos" (one i18n key bound to it)."""
+    from leafscout.webapp import app
+
+    demo = app.build_app(services)
+    fns = {f.fn.__qualname__: f.fn for f in demo.fns.values() if getattr(f, "fn", None)}
+    switch = fns["wire_language.<locals>.switch"]
+
+    def line(group, lang):
+        return switch(lang, None, None, "tomato", "tomato.late_blight", None, "coffee", [], "", "copper_hydroxide",
+                      "", "certified", "", 0, None, None, None, group)[-1]
+    six = [str(photo(tmp_path, "ok", f"{i}.png")) for i in range(H.GROUP_MAX)]
+    assert line(six, "en") == t("group_full", "en") and line(six, "vi") == t("group_full", "vi")
+    assert line(six[:2], "en") == t("group_hint", "en") and line([], "vi") == t("group_hint", "vi")

@@ -354,7 +354,8 @@ def build_group_controls(services, ui: UI, lang: str):
         c["photo_new"] = L(gr.Button(t("group_new_btn", lang), variant="secondary", elem_id="photo-new"),
                            value="group_new_btn")
     c["group_row"] = row
-    c["group_msg"] = L(gr.Markdown(t("group_hint", lang), visible=False, elem_id="group-msg"), value=("group_hint",))
+    # re-said by the language switch from the group (6 photos: "full", not "add up to 6"), so not bound to one key
+    c["group_msg"] = gr.Markdown(t("group_hint", lang), visible=False, elem_id="group-msg")
 
 
 def wire_group_photos(services, ui: UI):
@@ -387,7 +388,7 @@ def wire_group_photos(services, ui: UI):
         full = len(group) >= H.GROUP_MAX
         return (group, st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
                 _ctx_line(services, (st or {}).get("context"), lang, warn), gr.update(visible=not full),
-                gr.update(value=t("group_full" if full else "group_hint", lang), visible=True))
+                gr.update(value=_group_msg(group, lang), visible=True))
 
     def add(new, group, lang, crop, plot, organic, days, copper_7y):
         group = list(group or [])
@@ -415,6 +416,11 @@ def wire_group_photos(services, ui: UI):
                          [c["group"], c["state"], c["photo"], c["preview"], c["card"], c["details"], c["overlay"],
                           c["citations"], c["ctx_md"], c["save_msg"], c["group_row"], c["photo_more"], c["group_msg"]],
                          api_visibility="private", queue=False)
+
+
+def _group_msg(group, lang) -> str:
+    """The line under "add another photo": add up to 6, or (6 taken) press New plant."""
+    return t("group_full" if len(group or []) >= H.GROUP_MAX else "group_hint", lang)
 
 
 def _preview(path, state=None):
@@ -893,9 +899,11 @@ def wire_language(services, ui: UI):
     adv = services.advisor
     dynamic = [c["card"], c["details"], c["citations"], c["batch_sum"], c["batch_html"], c["kb_crop"],
                c["kb_problem"], c["kb_md"], c["log_md"], c["organic"], c["np_org"], c["np_crop"], c["chosen_md"],
-               c["crop"], c["sp_prod"], c["ctx_md"], c["rev_label"], c["lr_label"], c["lr_obs"], c["lr_md"]]
+               c["crop"], c["sp_prod"], c["ctx_md"], c["rev_label"], c["lr_label"], c["lr_obs"], c["lr_md"],
+               c["group_msg"]]
 
-    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu, rev_lab, lr_lab, lr_obs):
+    def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu, rev_lab, lr_lab, lr_obs,
+               group):
         lg = norm_lang(lg)
         ups = []
         for comp, keys in ui.bound:
@@ -932,12 +940,13 @@ def wire_language(services, ui: UI):
                 gr.update(choices=LB.label_choices(services, lg), value=rev_lab),
                 gr.update(choices=LB.label_choices(services, lg), value=lr_lab),
                 gr.update(choices=LB.review_choices(services, plot, lg), value=lr_obs),
-                LB.review_md(services, lr_obs, lg) if lr_obs else ""]
+                LB.review_md(services, lr_obs, lg) if lr_obs else "",
+                _group_msg(group, lg)]
         return ups
 
     c["lang"].change(switch, [c["lang"], c["state"], c["batch_state"], c["kb_crop"], c["kb_problem"], c["log_plot"],
                               c["np_crop"], c["files_state"], c["crop"], c["sp_prod"], c["plot"], c["organic"],
-                              c["days"], c["copper"], c["rev_label"], c["lr_label"], c["lr_obs"]],
+                              c["days"], c["copper"], c["rev_label"], c["lr_label"], c["lr_obs"], c["group"]],
                      [comp for comp, _ in ui.bound] + dynamic, api_visibility="private")
 
 
