@@ -242,3 +242,15 @@ def test_a_soup_into_a_folder_that_cannot_be_written_is_one_error_line(tiny_run,
     assert soup_main([str(a_file / "soup"), "--models", ckpt, ckpt, "--recipe-from", ckpt,
                       "--model-version", "1"]) == 2
     assert "cannot write there" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--batch-size", "--train-size", "--eval-size", "--limit-per-class",
+                                    "--max-steps", "--checkpoint-every"])
+@pytest.mark.parametrize("bad", ["0", "-3", "ten"])
+def test_a_size_or_count_below_one_is_a_usage_error(option, bad, capsys):
+    """Before: --batch-size 0 and --checkpoint-every 0 divided by zero mid-run, --eval-size 0 failed in OpenCV
+    after training, --limit-per-class -1 in random.sample: each a traceback."""
+    with pytest.raises(SystemExit) as exc:
+        get_args_parser().parse_args([option, bad])
+    assert exc.value.code == 2
+    assert f"expected a whole number of at least 1, got '{bad}'" in capsys.readouterr().err

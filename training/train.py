@@ -51,6 +51,17 @@ def dataset_factor(text: str) -> tuple[str, float]:
     return name, factor
 
 
+def positive_int(text: str) -> int:
+    """A count or size that must be at least 1 (argparse turns the error into a one-line usage message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got '{text}'")
+    return value
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Fine-tune EfficientNet-Lite0 on leaf photos", add_help=True)
     p.add_argument("--data-root", default="../shared/datasets", help="folder with one sub-folder per dataset")
@@ -61,13 +72,13 @@ def get_args_parser() -> argparse.ArgumentParser:
                         "corrections export` writes); added to the training split as the dataset 'extra'")
     p.add_argument("--output-dir", default="runs/lite0")
     p.add_argument("--epochs", type=int, default=7)
-    p.add_argument("--batch-size", type=int, default=32, help="per process")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="per process")
     p.add_argument("--lr", type=float, default=1.5e-3)
     p.add_argument("--weight-decay", type=float, default=0.02)
     p.add_argument("--warmup-steps", type=int, default=150)
     p.add_argument("--label-smoothing", type=float, default=0.1)
-    p.add_argument("--train-size", type=int, default=160, help="training crop side (px)")
-    p.add_argument("--eval-size", type=int, default=192, help="evaluation/deployment input side (px)")
+    p.add_argument("--train-size", type=positive_int, default=160, help="training crop side (px)")
+    p.add_argument("--eval-size", type=positive_int, default=192, help="evaluation/deployment input side (px)")
     p.add_argument("--resize-policy", choices=POLICIES, default=SQUASH,
                    help="how a photo becomes the square input at train and run time (see model/preprocess.py)")
     p.add_argument("--crop-pct", type=float, default=0.875, help="centre-crop policy only: crop share of the resized photo")
@@ -105,11 +116,11 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit-per-class", type=int, default=None, help="use at most N photos per class (smoke tests)")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
+    p.add_argument("--limit-per-class", type=positive_int, default=None, help="use at most N photos per class (smoke tests)")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after N optimiser steps (smoke tests)")
     p.add_argument("--no-pretrained", action="store_true", help="start from random weights")
     p.add_argument("--resume", default="", help="checkpoint to resume from")
-    p.add_argument("--checkpoint-every", type=int, default=100, help="save a resumable checkpoint every N steps")
+    p.add_argument("--checkpoint-every", type=positive_int, default=100, help="save a resumable checkpoint every N steps")
     p.add_argument("--no-finalize", action="store_true", help="skip calibration, reports and ONNX export")
     p.add_argument("--model-version", default=None, help="version string stored in the ONNX metadata")
     return p
