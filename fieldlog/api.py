@@ -66,6 +66,9 @@ def _text(value, what: str, *, required: bool = True, max_len: int = 200) -> str
     return value
 
 
+LOT_MAX_KG = 1e8
+
+
 def _number(value, what: str, *, minimum: float | None = None, maximum: float | None = None,
             strict_min: bool = False, required: bool = True) -> float | None:
     if value is None or value == "":
@@ -343,7 +346,14 @@ class FieldLog:
         if status not in OBSERVATION_STATUSES:
             raise FieldLogError(f"diagnosis status: expected one of {', '.join(OBSERVATION_STATUSES)} (as the model "
                                 f"reports it), got {status!r}.", "bad_value")
-        confidence = _number(confidence, "confidence", minimum=0, maximum=1)
+        try:
+            confidence = _number(confidence, "confidence", minimum=0, maximum=1)
+        except FieldLogError as exc:
+            pct = _number(confidence, "confidence", required=False)
+            if pct is not None and 1 < pct <= 100:  # "93" typed for 93%: say how it is written
+                raise FieldLogError(f"{exc} A confidence is a share from 0 to 1: write {pct / 100:g} for "
+                                    f"{pct:g}%.") from None
+            raise
         model_version = _text(model_version, "model version", max_len=100)
         observer = _text(observer, "observer", required=False)
         confirmed_by = _text(confirmed_by, "confirmed by", required=False)
@@ -610,7 +620,8 @@ class FieldLog:
         if not plots:
             raise FieldLogError("a harvest lot needs at least one plot it came from; pass plots=[...].")
         when = to_utc(harvested_at, "harvest time")
-        qty = _number(quantity_kg, "quantity (kg)", minimum=0, required=False)
+        # a harvest lot above 100,000 t is a typo (1e300, an extra zero run), not a lot
+        qty = _number(quantity_kg, "quantity (kg)", minimum=0, maximum=LOT_MAX_KG, required=False)
         notes = _text(notes, "notes", required=False, max_len=4000)
 
         def write(s: Session) -> Lot:

@@ -1,6 +1,8 @@
 """An officer keeping two cooperatives' logs side by side (`--db A`, `--db B`) and mistyping one."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from leafscout.cli import main
 
 
@@ -64,3 +66,23 @@ def test_a_reader_that_leaves_early_stops_the_history_quietly(tmp_path):
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) == 141 and err == "", err
+
+
+def test_a_confidence_typed_as_a_percentage_says_how_to_write_it_and_a_lot_has_a_sane_size(tmp_path):
+    import pytest
+
+    from leafscout.fieldlog.api import FieldLog
+    from leafscout.fieldlog.errors import FieldLogError
+    photo = next((Path(__file__).parent / "fixtures" / "images" / "coffee_bracol").glob("*/*.jpg"))
+    log = FieldLog.open(str(tmp_path / "log.sqlite"))
+    try:
+        log.add_plot("Doi A", crop="coffee", area_ha=0.5)
+        with pytest.raises(FieldLogError, match="write 0.93 for 93%"):
+            log.record_observation("Doi A", str(photo), "coffee.rust", "ok", 93, "3.1.0")
+        with pytest.raises(FieldLogError, match="at most 1,"):
+            log.record_observation("Doi A", str(photo), "coffee.rust", "ok", 930, "3.1.0")
+        with pytest.raises(FieldLogError, match="quantity"):
+            log.add_lot("L1", ["Doi A"], quantity_kg=1e300)
+        assert log.add_lot("L2", ["Doi A"], quantity_kg=640).quantity_kg == 640
+    finally:
+        log.close()
