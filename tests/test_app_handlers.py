@@ -470,3 +470,19 @@ def test_a_batch_row_of_an_answer_below_even_odds_says_check_first(services, tmp
     monkeypatch.setattr("leafscout.service.CHECK_FIRST_BELOW", 0.0)
     sure = B.run_batch(services, [photo(tmp_path, "ok")], tmp_path / "work2", check_paths=False)
     assert B.table(services.advisor, sure, "en")["data"][0][5] == steps
+
+
+def test_a_batch_steered_by_the_diagnose_tabs_crop_says_so(tmp_path, red_leaf):
+    """The batch takes the Diagnose tab's crop picker (kept in the phone's browser): a tomato photo with "coffee"
+    chosen there was 'not sure: take the photo again' with no word of the crop on the Batch tab."""
+    from conftest import toy_crop_service
+
+    svc = toy_crop_service(tmp_path)
+    res = B.run_batch(svc, [red_leaf], tmp_path / "work", check_paths=False, crop="coffee")
+    assert res["rows"][0]["reason_code"] == "crop_mismatch"
+    row = B.table(svc.advisor, res, "vi")["data"][0]
+    assert row[5] == t("batch_check_crop", "vi") and t("retake_title", "vi") not in row
+    assert t("batch_crop", "vi", crop="Cà phê") in B.summary(res, "vi")
+    assert t("batch_crop", "en", crop="Coffee") in B.summary(res, "en")
+    free = B.run_batch(svc, [red_leaf], tmp_path / "work2", check_paths=False)
+    assert B.summary(free, "en") == t("batch_summary", "en", n=1, ok=1, unsure=0, noleaf=0, err=0)

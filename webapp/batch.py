@@ -24,7 +24,7 @@ from pathlib import Path
 
 from leafscout.errors import ServiceError, image_error_code
 from leafscout.safety import csv_row
-from leafscout.service import NO_LEAF_SEEN
+from leafscout.service import CROP_MISMATCH, NO_LEAF_SEEN
 
 from .handlers import error_text, problem_name
 from .i18n import norm_lang, t
@@ -221,7 +221,10 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
         if row["status"] == "error" and item.path and row["error_code"] is None:
             row["error_code"] = image_error_code(row["error"], item.path)
         rows.append(row)
-    return {"rows": rows, "skipped_archives": skipped, "model_version": services.predictor.version}
+    out = {"rows": rows, "skipped_archives": skipped, "model_version": services.predictor.version}
+    if crop:  # the Diagnose tab's crop picker steers every photo: the summary names it (webapp/app.py do_batch)
+        out["crop_names"] = dict(services.advisor.kb.crops.get(crop) or {"vi": crop, "en": crop})
+    return out
 
 
 def _display(name: str) -> str:
@@ -245,7 +248,9 @@ def table(advisor, batch: dict | None, lang: str) -> dict:
             t("no_leaf_seen_short", lang) if r.get("reason_code") == NO_LEAF_SEEN else
             problem_name(advisor, r["label"], lang) if r["status"] in ("ok", "uncertain") else "",
             "" if r["confidence"] is None or r["status"] != "ok" else f"{100 * r['confidence']:.0f}%",
-            _first_steps(r, lang) if r["status"] == "ok" else (t("retake_title", lang) if r["status"] != "error" else ""),
+            _first_steps(r, lang) if r["status"] == "ok" else
+            t("batch_check_crop", lang) if r.get("reason_code") == CROP_MISMATCH else  # the photo is fine
+            (t("retake_title", lang) if r["status"] != "error" else ""),
             "" if r["status"] != "error" else error_text(r.get("error_code"), lang),
         ])
     return {"headers": headers, "data": data}
@@ -263,8 +268,11 @@ def summary(batch: dict | None, lang: str) -> str:
     if not batch:
         return t("batch_none", lang)
     st = [r["status"] for r in batch["rows"]]
-    return t("batch_summary", lang, n=len(st), ok=st.count("ok"), unsure=st.count("uncertain"),
+    text = t("batch_summary", lang, n=len(st), ok=st.count("ok"), unsure=st.count("uncertain"),
              noleaf=st.count("not_a_leaf"), err=st.count("error"))
+    if batch.get("crop_names"):
+        text += " " + t("batch_crop", lang, crop=batch["crop_names"].get(lang, ""))
+    return text
 
 
 def write_csv(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None = None) -> Path:

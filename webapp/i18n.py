@@ -121,6 +121,12 @@ STRINGS: dict[str, dict[str, str]] = {
                       "en": "{n} files: {ok} diagnosed, {unsure} not sure, {noleaf} no leaf, {err} errors."},
     "batch_check_first": {"vi": "Chưa chắc: xem kỹ dấu hiệu trên vài lá trước khi làm ({steps})",
                           "en": "Not sure: check the signs on several leaves before acting ({steps})"},
+    "batch_crop": {"vi": "Mọi ảnh được đọc là cây {crop} (ô “Cây trồng trong ảnh” ở thẻ Khám lá; chọn "
+                         "“Chưa rõ” để máy tự nhận).",
+                   "en": "Every photo was read as {crop} (the “Crop in the photo” field on the Diagnose tab; "
+                         "choose “Not sure” to let the model decide)."},
+    "batch_check_crop": {"vi": "Ảnh không giống cây trồng đã chọn: kiểm tra lại cây trồng",
+                         "en": "Does not look like the chosen crop: check the crop"},
     "batch_none": {"vi": "Chưa chọn tệp nào.", "en": "No files chosen."},
     "batch_chosen": {"vi": "Đã chọn {n} tệp.", "en": "{n} files chosen."},
     "csv": {"vi": "Tải báo cáo CSV", "en": "Download CSV report"},
