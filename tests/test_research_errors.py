@@ -254,3 +254,11 @@ def test_a_size_or_count_below_one_is_a_usage_error(option, bad, capsys):
         get_args_parser().parse_args([option, bad])
     assert exc.value.code == 2
     assert f"expected a whole number of at least 1, got '{bad}'" in capsys.readouterr().err
+
+
+def test_datasets_given_with_no_name_says_so(tiny_datasets, tmp_path):
+    """`--datasets` with nothing after it used to end in "--batch-size 4 is more than the 0 training photos"."""
+    args = get_args_parser().parse_args(["--data-root", str(tiny_datasets), "--output-dir", str(tmp_path / "r"),
+                                         "--datasets", "--no-pretrained"])
+    with pytest.raises(DataError, match="--datasets names no dataset; name one or more of .*citrus_leaves"):
+        main(args)

@@ -40,6 +40,10 @@ def discover(root: str | Path, datasets: list[str] | None, split: str, label_map
     if not root.is_dir():
         raise DataError(f"data root '{root}' is not a folder; pass --data-root pointing at the folder "
                         f"that holds one sub-folder per dataset (e.g. ../shared/datasets)")
+    if datasets is not None and not datasets:
+        present = [d for d in label_map.datasets if (root / d).is_dir()]
+        raise DataError(f"--datasets names no dataset; name one or more of {present} under '{root}', or leave "
+                        "--datasets out to use them all")
     if datasets is None:
         datasets = [d for d in label_map.datasets if (root / d).is_dir()]
         if not datasets:
