@@ -262,3 +262,11 @@ def test_datasets_given_with_no_name_says_so(tiny_datasets, tmp_path):
                                          "--datasets", "--no-pretrained"])
     with pytest.raises(DataError, match="--datasets names no dataset; name one or more of .*citrus_leaves"):
         main(args)
+
+
+@pytest.mark.parametrize("module", ["detect_train", "pest_crops"])
+def test_the_insect_trainers_name_a_missing_data_root_in_one_line(module, tmp_path):
+    r = subprocess.run([sys.executable, "-m", f"leafscout.training.{module}", "--data-root", str(tmp_path / "nope"),
+                        "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "rice_pest/train/images' is missing" in r.stderr

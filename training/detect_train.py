@@ -517,7 +517,8 @@ def main(args) -> dict | None:
     state = {"step": 0, "elapsed": 0.0, "stopped": False}
     start_epoch, history = 0, []
     if args.resume:
-        ckpt = torch.load(args.resume, map_location="cpu", weights_only=False)
+        from leafscout.training.loop import read_checkpoint
+        ckpt = read_checkpoint(args.resume, "--resume")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt.get("history", [])
@@ -573,4 +574,11 @@ def main(args) -> dict | None:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    from leafscout.model.labels import LabelMapError
+    from leafscout.training.data import DataError
+    from leafscout.training.detect_data import DetectDataError
+    try:
+        main(get_args_parser().parse_args())
+    except (DetectDataError, DataError, LabelMapError) as exc:  # each says what to change: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -294,4 +294,11 @@ def main(args) -> dict:
 
 
 if __name__ == "__main__":
-    main(get_args_parser().parse_args())
+    from leafscout.model.labels import LabelMapError
+    from leafscout.training.data import DataError
+    from leafscout.training.detect_data import DetectDataError
+    try:
+        main(get_args_parser().parse_args())
+    except (DetectDataError, DataError, LabelMapError) as exc:  # each says what to change: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
