@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURE_IMAGES, LATE_BLIGHT_PHOTO, REPO
-from phone_support import browser, built_app, need_browser, need_build_tools, open_app, static_server
+from phone_support import PHONE, browser, built_app, need_browser, need_build_tools, open_app, static_server
 
 pytestmark = pytest.mark.slow
 OOD_CAT = REPO / "tests/fixtures/ood/animal_cat_chelsea.jpg"  # no plant at all: not_a_leaf
@@ -15,6 +15,8 @@ FAR_AWAY = REPO / "tests/fixtures/plants_far_away/image_(94).jpg"  # plant colou
 RICE = sorted((REPO / "tests/fixtures/rice_pest/images").glob("*.jpg"))[0]  # needs the (lazy) insect models
 MANGO = sorted((FIXTURE_IMAGES / "mangoleafbd" / "Healthy").glob("*.jpg"))  # plain backdrop: no detector pass
 CARD = "#card .card[data-status]"
+# the new photo is being checked ("Đang khám lá…", "Đang tải mô hình…"): no answer card on screen
+CHECKING = "() => !document.querySelector('#card [data-status]') && document.querySelector('#card').innerText.startsWith('Đang')"
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +70,71 @@ def test_a_photo_with_no_leaf_says_retake_not_a_disease_heading(phone, photo, re
     assert "Please take the photo again" in phone.locator(CARD).inner_text()
     assert "LeafScout advice" not in phone.locator("#advice").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.fixture
+def slow_phone(chromium, app_url):
+    """A phone whose first download of the insect models waits until the test lets it through (`held`): a rice
+    photo stays "being checked" meanwhile, as on a slow mobile network. No service worker, so the page's own
+    requests are the ones held (a phone whose browser has none: the app works, only not offline)."""
+    ctx = chromium.new_context(viewport=PHONE, locale="vi-VN")
+    ctx.add_init_script("delete Navigator.prototype.serviceWorker")
+    held = []
+    ctx.route("**/model/pests*.onnx", lambda route: held.append(route))
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(app_url)
+    assert page.evaluate("window.leafscout.ready")["offline"] is False
+    yield page, held
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+def _release(held):
+    while held:
+        held.pop().continue_()
+
+
+def test_save_is_not_offered_for_the_last_answer_while_a_new_photo_is_checked(slow_phone):
+    """A new photo: the last answer and its Save button go at once (the button used to stay on screen and do
+    nothing while the new photo was checked), and come back with the new answer."""
+    page, held = slow_phone
+    assert _pick(page, MANGO[0]).get_attribute("data-label").startswith("mango.")
+    page.fill("#plot", "Đồi A")
+    page.click("#save-btn")
+    page.locator("#records li[data-id]").first.wait_for()
+    assert "Đã lưu" in page.inner_text("#save-msg")
+    page.set_input_files("#photo", str(RICE))
+    page.wait_for_function(CHECKING)
+    assert page.locator("#save").is_hidden()
+    assert page.inner_text("#save-msg") == ""  # the last photo's "saved" line went with it
+    assert page.locator("#advice").inner_text() == "" and page.locator("#advice").get_attribute("data-markdown") == ""
+    page.click("#lang button[data-lang=en]")  # the language switched meanwhile: still "checking", now in English
+    assert "Loading" in page.inner_text("#card") or "Checking" in page.inner_text("#card")
+    _release(held)
+    card = page.locator(CARD)
+    card.wait_for(timeout=120_000)
+    assert card.get_attribute("data-label").startswith("rice.") and page.locator("#save").is_visible()
+
+
+def test_an_older_photo_still_being_checked_never_replaces_the_newer_answer(slow_phone):
+    """Rice photo (waiting for the insect models), then at once a mango leaf: the mango answer stays on screen
+    when the rice check ends, and Save records the mango photo with the mango answer."""
+    page, held = slow_phone
+    page.set_input_files("#photo", str(RICE))
+    page.wait_for_function(CHECKING)
+    mango = _pick(page, MANGO[1])
+    label = mango.get_attribute("data-label")
+    assert label.startswith("mango.")
+    _release(held)
+    page.wait_for_function("() => window.leafscout.pestsLoaded()", timeout=120_000)
+    # the rice check has ended (or, before the fix, its answer has replaced the mango one)
+    page.wait_for_function("() => window.leafscout.checking ? window.leafscout.checking() === 0"
+                           " : !!document.querySelector('#card .card[data-label^=\"rice.\"]')", timeout=120_000)
+    assert page.locator(CARD).get_attribute("data-label") == label
+    page.fill("#plot", "Đồi A")
+    page.click("#save-btn")
+    page.locator("#records li[data-id]").first.wait_for()
+    rec = page.evaluate("window.leafscout.db.all().then(r => r.map(x => [x.label, x.photo_name]))")
+    assert rec == [[label, MANGO[1].name]]

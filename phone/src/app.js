@@ -45,7 +45,9 @@ const PHONE_T = {
 };
 
 const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
-  threads: 1, ready: null, pmeta: null, pests: null};
+  threads: 1, ready: null, pmeta: null, pests: null,
+  pick: 0,        // one more each photo picked and each check started: only the newest one's answer is shown
+  checking: 0};   // checks still running (a newer pick does not stop an older one: its answer is dropped)
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 const $ = (id) => document.getElementById(id);
@@ -160,12 +162,15 @@ async function detectPests(img, ow = null, oh = null) {
 }
 
 // Says on the card that the detector's models are being fetched (once; afterwards they load from the cache).
+// Only over the "checking" card: never over the answer of a newer photo while an older check still runs.
 function showModelsLoading() {
-  if (!state.pestsReady && typeof document !== 'undefined' && $('card')) {
+  if (!state.pestsReady && typeof document !== 'undefined' && $('card') && $('card').querySelector('.working')) {
     const key = P.hasLeaves(state.pmeta) ? 'scene_loading' : 'insects_loading';
-    $('card').innerHTML = `<div class="card"><p>${esc(t(key))}</p></div>`;
+    $('card').innerHTML = workingCard(key);
   }
 }
+
+const workingCard = (key = 'working') => `<div class="card working"><p>${esc(t(key))}</p></div>`;
 
 // DiagnosisService._wrap on the phone: a scene detector's pass only where it can change the answer (a field
 // photo, framing "whole", whose leaves vote; or a photo where insects may be), the leaves' vote, then the insects
@@ -353,7 +358,11 @@ function labelName(label) {
 function renderResult() {
   const r = state.result;
   renderBoxes(r);
-  if (!r) { $('card').innerHTML = ''; $('advice').innerHTML = ''; $('save').hidden = true; return; }
+  if (!r) {  // no answer yet: "checking" while the photo on screen is checked (a language switch re-says it)
+    $('card').innerHTML = state.photo && state.checking ? workingCard() : '';
+    $('advice').innerHTML = ''; $('advice').dataset.markdown = ''; $('save').hidden = true;
+    return;
+  }
   if (r.status === 'error') {
     const msg = (state.strings.errors[r.error_code] || state.strings.errors.other || {})[state.lang] || r.error;
     $('card').innerHTML = `<div class="card error"><div class="card-title">${esc(t('status_error'))}</div><p>${esc(msg)}</p></div>`;
@@ -493,29 +502,50 @@ async function renderLog() {
 
 // ------------------------------------------------------------------------------------------ events
 
+// The last answer goes at once (its card, advice, boxes, Save and its "saved" line), so nothing of it can be
+// read or saved as the new photo's: Save comes back with the new answer.
+function clearAnswer() {
+  state.result = null;
+  $('save-msg').textContent = '';
+  renderResult();
+}
+
 async function onPhoto(file) {
   if (!file) return;
-  const bytes = new Uint8Array(await file.arrayBuffer());
+  const pick = ++state.pick;
+  state.checking++;
+  clearAnswer();
+  let bytes;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } finally {
+    state.checking--;
+  }
+  if (pick !== state.pick) return;  // another photo was picked meanwhile
   state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg', savedTo: new Set()};
   const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
+  if ($('preview').src.startsWith('blob:')) URL.revokeObjectURL($('preview').src);
   $('preview').src = url; $('preview').hidden = false;
-  $('save-msg').textContent = '';  // the last photo's "saved" line goes with it
   await diagnoseCurrent();
 }
 
 async function diagnoseCurrent() {  // the photo on screen, for the crop picked now (a new photo, or a new crop)
   if (!state.photo) return;
-  $('card').innerHTML = `<div class="card"><p>${esc(t('working'))}</p></div>`;
-  $('advice').innerHTML = '';
-  state.result = null;
-  state.photo.savedTo = new Set();  // a new answer may be saved (as in the app: a new diagnosis, a new record)
-  renderBoxes(null);  // the last answer's boxes go with it
+  const pick = ++state.pick, photo = state.photo;
+  state.checking++;
+  photo.savedTo = new Set();  // a new answer may be saved (as in the app: a new diagnosis, a new record)
+  clearAnswer();
+  let result;
   try {
-    state.result = await diagnoseBytes(state.photo.bytes, $('crop').value || null, state.photo.name);
+    result = await diagnoseBytes(photo.bytes, $('crop').value || null, photo.name);
   } catch (e) {  // never a stack trace on the screen: the code's translated message, the detail in the console
     console.error(e);
-    state.result = {status: 'error', error_code: 'other', error: String(e && e.message || e), label: null};
+    result = {status: 'error', error_code: 'other', error: String(e && e.message || e), label: null};
+  } finally {
+    state.checking--;
   }
+  if (pick !== state.pick) return;  // a newer photo or crop: its own check shows its answer
+  state.result = result;
   renderResult();
 }
 
@@ -586,5 +616,5 @@ async function main() {
 
 const ready = main();
 window.leafscout = {ready, diagnoseBytes, diagnoseImage, classifyBytes, classifyImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
-  pestsLoaded: () => !!state.pestsReady, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
+  pestsLoaded: () => !!state.pestsReady, checking: () => state.checking, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
   infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};
