@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import re
 import logging
 import socket
 
@@ -29,7 +30,8 @@ PW = "mật-khẩu-dài-1"
 
 
 def _plain(msg: str) -> str:
-    return html.unescape(msg)
+    """What a Markdown component shows: backslash escapes and HTML entities undone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", msg))
 
 
 def _saved(services, plot="Lô A", by=None) -> int:

@@ -55,3 +55,17 @@ def test_an_audit_year_that_is_not_one_gets_the_translated_reason(services, year
         msg = LB.audit_md(services, year, lang)
         assert msg == t("log_error", lang, msg=t("fl_bad_time", lang)), msg
     assert "**" in LB.audit_md(services, "2026", "en") and "**" in LB.audit_md(services, 2026.0, "en")
+
+
+def test_markdown_typed_into_a_name_is_shown_as_text_not_a_link_or_a_remote_image(services):
+    """A plot, a treatment note or a reviewer typed as Markdown ([x](http://evil), ![p](http://host/p.png)) is
+    text in the Log tab's history, review and audit, never a link or an image fetched from elsewhere."""
+    from leafscout.webapp import logbook as LB
+    name = "[click](http://evil.example) ![p](http://host.example/p.png)"
+    LB.add_plot(services, name, "Cà phê", 0.5, "certified", "vi")
+    services.log.record_action(name, "![x](http://host.example/x.png) weeding **now**")
+    hist = LB.history_md(services, name, "vi")
+    assert "](http" not in hist and "\\[click\\]" in hist and "\\!\\[x\\]" in hist and "**now**" not in hist
+    services.log.record_action(name, "sprayed [x](http://evil.example)", active_substance="[bad](http://evil.example)")
+    audit = LB.audit_md(services, str(dt.date.today().year), "vi")
+    assert "bad" in audit and "](http" not in audit  # flagged (unknown substance), as text

@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from leafscout.safety import html_text
+from leafscout.safety import html_text, md_text
 
 from .handlers import ORGANIC_CHOICES, error_text, problem_name
 from .i18n import STRINGS, norm_lang, t
@@ -215,7 +215,8 @@ def history_md(services, plot, lang) -> str:
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
     adv = services.advisor
-    out = [f"### {html_text(t('log_history', lang, plot=h.plot.name))}",
+    # Markdown: every value a person typed is escaped for it (a plot named [x](http://…) is text, not a link)
+    out = [f"### {t('log_history', lang, plot=md_text(h.plot.name))}",
            t("log_copper_total", lang, year=f"{year:g}", seven=f"{seven:g}", cap=f"{adv.copper_cap_kg_ha_7y:g}")]
     rows = h.timeline()
     if not rows:
@@ -228,17 +229,17 @@ def history_md(services, plot, lang) -> str:
             name = problem_name(adv, item.label, lang) if item.label != "unknown" else "-"
             detail = f"#{item.id} {name} ({_status(item.status, lang)})"
             by = getattr(item, "confirmed_by", None)
-            detail += "; " + (t("log_confirmed_by", lang, by=by) + f" ({_when(item.confirmed_at)})" if by
+            detail += "; " + (t("log_confirmed_by", lang, by=md_text(by)) + f" ({_when(item.confirmed_at)})" if by
                               else t("log_unconfirmed", lang))
             for c in h.corrections.get(item.id, []):
-                detail += "; " + t("log_corrected", lang, name=_label_name(adv, c.label, lang), by=c.by,
-                                   when=_when(c.at))
-            detail += "; " + t("log_model", lang, v=item.model_version) + "; " + \
+                detail += "; " + t("log_corrected", lang, name=_md_label(adv, c.label, lang),
+                                   by=md_text(c.by), when=_when(c.at))
+            detail += "; " + t("log_model", lang, v=md_text(item.model_version)) + "; " + \
                 t("log_photo", lang, sha=(item.photo_sha256 or "")[:12])
         else:
-            detail = item.what + (f"; {item.active_substance}" if item.active_substance else "") + \
+            detail = md_text(item.what) + (f"; {md_text(item.active_substance)}" if item.active_substance else "") + \
                 (f"; Cu {item.copper_kg_ha:g} kg/ha" if item.copper_kg_ha else "")
-        detail = html_text(detail).replace("|", "/").replace("\n", " ")
+        detail = detail.replace("|", "/").replace("\n", " ")  # md_text escaped the typed ones already
         lines.append(f"| {when:%Y-%m-%d} | {t('log_' + kind, lang)} | {detail} |")
     out[-1] += "\n" + "\n".join(lines)
     return "\n\n".join(out)
@@ -271,6 +272,12 @@ def _when(at) -> str:
 
 def _label_name(adv, label, lang) -> str:
     return problem_name(adv, label, lang) if label and label != "unknown" else "-"
+
+
+def _md_label(adv, label, lang) -> str:
+    """A label's name for Markdown: the knowledge base's words as they are; a label someone typed (a new
+    problem, `log correct --new-label`) escaped like any other typed text."""
+    return _label_name(adv, label, lang) if label in adv.kb.problems else md_text(_label_name(adv, label, lang))
 
 
 def model_labels(services) -> list[str]:
@@ -433,16 +440,16 @@ def review_md(services, obs_id, lang) -> str:
     except Exception as exc:
         return review_error(exc, lang)
     adv = services.advisor
-    rows = [f"**#{obs.id}** · {html_text(plot)} · {obs.observed_at:%Y-%m-%d %H:%M} UTC",
+    rows = [f"**#{obs.id}** · {md_text(plot)} · {obs.observed_at:%Y-%m-%d %H:%M} UTC",
             f"- {t('review_model_said', lang)}: {html_text(_label_name(adv, obs.label, lang))} "
             f"({_status(obs.status, lang)}, {obs.confidence:.0%})",
             f"- {t('model_version', lang)}: `{html_text(obs.model_version)}`",
             f"- {t('review_sha', lang)}: `{html_text(obs.photo_sha256)}`",
-            "- " + (html_text(t("log_confirmed_by", lang, by=obs.confirmed_by)) + f" ({_when(obs.confirmed_at)})"
+            "- " + (t("log_confirmed_by", lang, by=md_text(obs.confirmed_by)) + f" ({_when(obs.confirmed_at)})"
                     if obs.confirmed_by else t("log_unconfirmed", lang))]
     for c in cs:
-        rows.append("- " + html_text(t("log_corrected", lang, name=_label_name(adv, c.label, lang), by=c.by,
-                                       when=_when(c.at))))
+        rows.append("- " + t("log_corrected", lang, name=_md_label(adv, c.label, lang), by=md_text(c.by),
+                             when=_when(c.at)))
     return "\n".join(rows)
 
 
@@ -603,10 +610,10 @@ def audit_md(services, year, lang) -> str:
     else:
         out.append(f"**{t('log_audit_flag', lang)}:**")
         for r in flagged:
-            out.append(f"- {r.action.at:%Y-%m-%d} {html_text(r.plot)}: {html_text(r.action.what)} "
-                       f"({html_text(r.action.active_substance or '')}): {html_text(r.reason)}")
+            out.append(f"- {r.action.at:%Y-%m-%d} {md_text(r.plot)}: {md_text(r.action.what)} "
+                       f"({md_text(r.action.active_substance or '')}): {md_text(r.reason)}")
     for c in rep.copper:
         out.append("- " + html_text(t("log_copper_total", lang, year=f"{c.year_kg_ha:g}", seven=f"{c.seven_years_kg_ha:g}",
-                                      cap=f"{c.cap_kg_ha_7y:g}")) + f" ({html_text(c.plot)})"
+                                      cap=f"{c.cap_kg_ha_7y:g}")) + f" ({md_text(c.plot)})"
                    + (" ⚠" if c.over_cap else ""))
     return "\n".join(out)
