@@ -270,3 +270,12 @@ def test_the_insect_trainers_name_a_missing_data_root_in_one_line(module, tmp_pa
                         "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "rice_pest/train/images' is missing" in r.stderr
+
+
+def test_a_new_run_into_a_finished_runs_folder_is_refused_and_the_run_kept(tiny_run, tiny_datasets):
+    """Before: the same command again (a resume without --resume, a copy-paste) overwrote the run's checkpoint and
+    appended its epochs to the old history."""
+    before = (tiny_run / "checkpoint.pt").read_bytes(), (tiny_run / "history.jsonl").read_text()
+    with pytest.raises(DataError, match="already holds a run.*--resume .*checkpoint.pt"):
+        main(tiny_args(tiny_datasets, tiny_run, "--no-pretrained", "--max-steps", "1", "--no-finalize"))
+    assert ((tiny_run / "checkpoint.pt").read_bytes(), (tiny_run / "history.jsonl").read_text()) == before

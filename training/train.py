@@ -225,6 +225,10 @@ def main(args) -> int:
     pairs = distill_pairs(args.teacher, args.distill_datasets)  # checked before any photo is read
     args.teacher, args.distill_datasets = [t for t, _ in pairs], [list(d) for _, d in pairs]
     out = output_folder(args.output_dir)
+    if (out / "checkpoint.pt").exists() and not args.resume:  # another run's weights, metrics and export
+        raise DataError(f"--output-dir {out} already holds a run ({out / 'checkpoint.pt'}); continue it with --resume "
+                        f"{out / 'checkpoint.pt'}, start from it with --init-from {out / 'checkpoint.pt'} and another "
+                        "--output-dir, or move the folder away to train there from scratch")
 
     label_map = load_label_map(args.labels)
     labels = label_map.labels
