@@ -138,3 +138,27 @@ def test_an_older_photo_still_being_checked_never_replaces_the_newer_answer(slow
     page.locator("#records li[data-id]").first.wait_for()
     rec = page.evaluate("window.leafscout.db.all().then(r => r.map(x => [x.label, x.photo_name]))")
     assert rec == [[label, MANGO[1].name]]
+
+
+def _save(page, plot="Đồi A"):
+    page.fill("#plot", plot)
+    n = page.locator("#records li[data-id]").count()
+    page.click("#save-btn")
+    page.locator(f"#records li[data-id] >> nth={n}").wait_for()
+
+
+def test_the_saved_and_exported_lines_follow_a_language_switch(phone, tmp_path):
+    """Saved and exported in Vietnamese, then English chosen: the lines under Save and Export are said again in
+    English (they used to stay Vietnamese), one record is "1 record", and back in Vietnamese they are again."""
+    _pick(phone, LATE_BLIGHT_PHOTO)
+    _save(phone)
+    assert phone.inner_text("#save-msg").startswith("Đã lưu trên điện thoại")
+    with phone.expect_download():
+        phone.click("#export-btn")
+    phone.wait_for_function("document.querySelector('#export-msg').innerText.startsWith('Đã xuất 1 bản ghi')")
+    phone.click("#lang button[data-lang=en]")
+    assert phone.inner_text("#save-msg").startswith("Saved on the phone (plot “Đồi A”)")
+    assert phone.inner_text("#export-msg").startswith("Exported 1 record to leafscout-log-")
+    phone.click("#lang button[data-lang=vi]")
+    assert phone.inner_text("#save-msg").startswith("Đã lưu trên điện thoại")
+    assert phone.inner_text("#export-msg").startswith("Đã xuất 1 bản ghi")

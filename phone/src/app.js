@@ -32,6 +32,8 @@ const PHONE_T = {
   export_btn: {vi: 'Xuất sổ (tệp gửi cho cán bộ)', en: 'Export the log (file for the officer)'},
   exported: {vi: 'Đã xuất {n} bản ghi vào tệp {file}. Cán bộ nhập bằng: leafscout log import {file}',
     en: 'Exported {n} records to {file}. The officer imports it with: leafscout log import {file}'},
+  exported_one: {vi: 'Đã xuất 1 bản ghi vào tệp {file}. Cán bộ nhập bằng: leafscout log import {file}',
+    en: 'Exported 1 record to {file}. The officer imports it with: leafscout log import {file}'},
   nothing: {vi: 'Chưa có bản ghi nào.', en: 'No records yet.'},
   sent: {vi: 'đã xuất {when}', en: 'exported {when}'},
   pending: {vi: 'chưa xuất', en: 'not exported yet'},
@@ -58,6 +60,14 @@ function t(key, fmt = {}) {
   let s = entry ? (entry[lang] ?? entry.en) : key;
   for (const [k, v] of Object.entries(fmt)) s = s.split(`{${k}}`).join(String(v));
   return s;
+}
+
+// The lines the app says below a button (saved, exported, ...), kept as [key, values] parts so that a language
+// switch says them again in the new language. say(id) clears the line.
+const said = {};
+function say(id, ...parts) {
+  said[id] = parts;
+  $(id).textContent = parts.map(([key, fmt]) => t(key, fmt)).join(' ');
 }
 
 // ------------------------------------------------------------------------------------------ loading
@@ -487,6 +497,7 @@ function renderStatic() {
     $('organic').value = org;
     $('version').textContent = `LeafScout phone · model ${state.meta.version} · WASM ${state.threads} thread(s)`;
   }
+  for (const [id, parts] of Object.entries(said)) say(id, ...parts);
   renderResult();
   renderLog();
 }
@@ -506,7 +517,7 @@ async function renderLog() {
 // read or saved as the new photo's: Save comes back with the new answer.
 function clearAnswer() {
   state.result = null;
-  $('save-msg').textContent = '';
+  say('save-msg');
   renderResult();
 }
 
@@ -552,26 +563,26 @@ async function diagnoseCurrent() {  // the photo on screen, for the crop picked 
 async function onSave() {
   const r = state.result, plot = $('plot').value.trim();
   if (!r || r.status === 'error') return;
-  if (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN) { $('save-msg').textContent = t('no_leaf_save'); return; }
-  if (!plot) { $('save-msg').textContent = t('need_plot'); return; }
-  if (state.photo.savedTo.has(plot)) { $('save-msg').textContent = t('already_saved', {plot}); return; }
+  if (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN) { say('save-msg', ['no_leaf_save']); return; }
+  if (!plot) { say('save-msg', ['need_plot']); return; }
+  if (state.photo.savedTo.has(plot)) { say('save-msg', ['already_saved', {plot}]); return; }
   state.photo.savedTo.add(plot);
   localStorage.setItem('leafscout.plot', plot);
   localStorage.setItem('leafscout.observer', $('observer').value.trim());
   await DB.add({plot, observer: $('observer').value.trim() || null, label: r.label, status: r.status,
     confidence: r.confidence, model_version: r.model_version, photo: state.photo.bytes, photo_type: state.photo.type,
     photo_name: state.photo.name});
-  $('save-msg').textContent = t('saved_phone', {plot}) + ' ' + t('unconfirmed');
+  say('save-msg', ['saved_phone', {plot}], ['unconfirmed']);
   renderLog();
 }
 
 async function onExport() {
   const {file, count, blob} = await DB.exportFile();
-  if (!count) { $('export-msg').textContent = t('nothing'); return; }
+  if (!count) { say('export-msg', ['nothing']); return; }
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob); a.download = file;
   document.body.appendChild(a); a.click(); a.remove();
-  $('export-msg').textContent = t('exported', {n: count, file});
+  say('export-msg', [count === 1 ? 'exported_one' : 'exported', {n: count, file}]);
   renderLog();
 }
 
