@@ -162,3 +162,29 @@ def test_the_saved_and_exported_lines_follow_a_language_switch(phone, tmp_path):
     phone.click("#lang button[data-lang=vi]")
     assert phone.inner_text("#save-msg").startswith("Đã lưu trên điện thoại")
     assert phone.inner_text("#export-msg").startswith("Đã xuất 1 bản ghi")
+
+
+def test_the_field_log_shows_the_phones_own_time(phone):
+    """Son La is UTC+7: a photo saved at 02:00 on the 8th on the phone's clock is listed at 02:00 on the 8th (it
+    used to be listed in UTC, at 19:00 on the 7th), and so is its export; the record itself keeps UTC (the
+    server's log does). The export file is named after the phone's clock too."""
+    from datetime import datetime, timedelta, timezone
+
+    son_la = timezone(timedelta(hours=7))
+
+    def local(iso):
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(son_la).strftime("%Y-%m-%d %H:%M")
+
+    _pick(phone, LATE_BLIGHT_PHOTO)
+    _save(phone)
+    rec = phone.evaluate("window.leafscout.db.all().then(r => r[0])")
+    assert rec["observed_at"].endswith("Z")  # stored in UTC
+    row = phone.inner_text("#records li[data-id]")
+    assert f"· {local(rec['observed_at'])} ·" in row, row
+    with phone.expect_download() as dl:
+        phone.click("#export-btn")
+    phone.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    rec = phone.evaluate("window.leafscout.db.all().then(r => r[0])")
+    assert f"đã xuất {local(rec['exported_at'])}" in phone.inner_text("#records li[data-id]")
+    stamp = local(rec["exported_at"]).replace("-", "").replace(" ", "-").replace(":", "")
+    assert dl.value.suggested_filename == f"leafscout-log-{stamp}.json"

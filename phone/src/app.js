@@ -506,8 +506,8 @@ async function renderLog() {
   if (!state.meta) return;
   const recs = await DB.all();
   $('records').innerHTML = recs.length ? recs.map((r) => `<li data-id="${esc(r.id)}">
-    <strong>${esc(r.plot)}</strong> · ${esc(r.observed_at.slice(0, 16).replace('T', ' '))} · ${esc(labelName(r.label))}
-    (${esc(t('status_' + r.status))}) · <span class="${r.exported_at ? 'sent' : 'pending'}">${esc(r.exported_at ? t('sent', {when: r.exported_at.slice(0, 16).replace('T', ' ')}) : t('pending'))}</span></li>`).join('')
+    <strong>${esc(r.plot)}</strong> · ${esc(DB.localTime(r.observed_at))} · ${esc(labelName(r.label))}
+    (${esc(t('status_' + r.status))}) · <span class="${r.exported_at ? 'sent' : 'pending'}">${esc(r.exported_at ? t('sent', {when: DB.localTime(r.exported_at)}) : t('pending'))}</span></li>`).join('')
     : `<li>${esc(t('nothing'))}</li>`;
 }
 

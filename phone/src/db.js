@@ -46,6 +46,15 @@ export async function all() {
   return (recs || []).sort((a, b) => (a.observed_at < b.observed_at ? 1 : -1));
 }
 
+// "2026-12-08 02:00": an ISO time (stored in UTC, as the server's log keeps it) in the phone's own time zone,
+// the time the farmer saw on the phone's clock
+export function localTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso ?? '');
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 function b64(bytes) {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
@@ -60,7 +69,7 @@ export async function exportFile() {
     label: r.label, status: r.status, confidence: r.confidence, model_version: r.model_version,
     photo_name: r.photo_name, photo_type: r.photo_type, photo_base64: b64(new Uint8Array(r.photo))}));
   const body = JSON.stringify({format: FORMAT, version: 1, exported_at: now.toISOString(), records});
-  const stamp = now.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const stamp = localTime(now).replace(/-/g, '').replace(' ', '-').replace(':', '');  // the phone's clock, as the list shows it
   if (recs.length) {
     await tx('readwrite', (s) => { for (const r of recs) if (!r.exported_at) s.put({...r, exported_at: now.toISOString()}); });
   }
