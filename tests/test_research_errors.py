@@ -105,6 +105,7 @@ def test_a_run_started_from_the_onnx_model_resumes_with_its_batchnorms_frozen(ti
                           "--no-finalize")) == 0
     second = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert second["global_step"] == 2 and second["args"]["freeze_bn"] is True
+    assert second["args"]["init_from"] == shipped  # the model card's recipe still names the starting point
     assert torch.equal(first["model"]["_bn1.running_mean"], second["model"]["_bn1.running_mean"])
     assert not torch.equal(first["model"]["_fc.weight"], second["model"]["_fc.weight"])
 

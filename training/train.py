@@ -261,8 +261,10 @@ def main(args) -> int:
         args.freeze_bn = init_weights(model, args.init_from, labels) or args.freeze_bn
     elif not args.no_pretrained:
         load_pretrained(model)
-    if resume is not None:  # a run started from an .onnx keeps its folded BatchNorms frozen when resumed
+    if resume is not None:  # a run started from an .onnx keeps its folded BatchNorms frozen when resumed ...
         args.freeze_bn = args.freeze_bn or bool(resume.get("args", {}).get("freeze_bn"))
+        # ... and its starting point, which the model card's recipe follows back stage by stage
+        args.init_from = args.init_from or resume.get("args", {}).get("init_from", "")
     model.freeze_early(args.freeze_blocks, batchnorm=args.freeze_bn)
     model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
