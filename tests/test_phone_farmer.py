@@ -188,3 +188,32 @@ def test_the_field_log_shows_the_phones_own_time(phone):
     assert f"đã xuất {local(rec['exported_at'])}" in phone.inner_text("#records li[data-id]")
     stamp = local(rec["exported_at"]).replace("-", "").replace(" ", "-").replace(":", "")
     assert dl.value.suggested_filename == f"leafscout-log-{stamp}.json"
+
+
+# the phone's storage refuses the next write once, as IndexedDB does when the phone is full
+JS_STORAGE_FULL_ONCE = """() => {
+  const put = IDBObjectStore.prototype.put;
+  let refuse = 1;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (refuse-- > 0) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    return put.apply(this, args);
+  };
+}"""
+
+
+def test_a_save_the_phone_refuses_says_so_and_can_be_tried_again(phone):
+    """The phone's storage full: Save says the photo is not saved (it used to say nothing, and the next tap said
+    "already saved; not saved again" while the log had nothing: the observation was lost); once there is room a
+    tap on Save saves it, once."""
+    _pick(phone, LATE_BLIGHT_PHOTO)
+    phone.evaluate(JS_STORAGE_FULL_ONCE)
+    phone.fill("#plot", "Đồi A")
+    phone.click("#save-btn")
+    phone.wait_for_function("document.querySelector('#save-msg').innerText !== ''")
+    msg = phone.inner_text("#save-msg")
+    assert msg.startswith("Không lưu được") and "QuotaExceededError" in msg, msg
+    assert phone.locator("#records li[data-id]").count() == 0
+    phone.errors.clear()  # the refused write is logged in the console, never thrown at the page
+    _save(phone)
+    assert phone.inner_text("#save-msg").startswith("Đã lưu")
+    assert phone.evaluate("window.leafscout.db.all().then(r => r.length)") == 1

@@ -27,6 +27,10 @@ const PHONE_T = {
     en: 'Saved on the phone (plot “{plot}”). Export the log to send it to the officer.'},
   need_plot: {vi: 'Hãy nhập tên lô ruộng.', en: 'Enter the plot name.'},
   already_saved: {vi: 'Ảnh này đã được lưu vào lô “{plot}”; không lưu lần nữa.', en: 'This photo is already saved to plot “{plot}”; not saved again.'},
+  save_failed: {vi: 'Không lưu được trên điện thoại ({msg}): bộ nhớ có thể đã đầy. Ảnh này chưa được lưu; xóa bớt ảnh hoặc ứng dụng rồi bấm Lưu lần nữa.',
+    en: 'Could not save on the phone ({msg}): its storage may be full. This photo is not saved; free some space and press Save again.'},
+  export_failed: {vi: 'Không xuất được sổ ({msg}). Các bản ghi vẫn còn trên điện thoại; hãy thử lại.',
+    en: 'Could not export the log ({msg}). The records are still on the phone; try again.'},
   no_leaf_save: {vi: 'Ảnh không thấy lá: không lưu. Hãy chụp lại một chiếc lá.', en: 'No leaf in the photo: not saved. Take a photo of one leaf.'},
   log_title: {vi: 'Sổ ghi chép trên điện thoại', en: 'Field log on this phone'},
   export_btn: {vi: 'Xuất sổ (tệp gửi cho cán bộ)', en: 'Export the log (file for the officer)'},
@@ -565,19 +569,34 @@ async function onSave() {
   if (!r || r.status === 'error') return;
   if (r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN) { say('save-msg', ['no_leaf_save']); return; }
   if (!plot) { say('save-msg', ['need_plot']); return; }
-  if (state.photo.savedTo.has(plot)) { say('save-msg', ['already_saved', {plot}]); return; }
-  state.photo.savedTo.add(plot);
+  const photo = state.photo, observer = $('observer').value.trim();
+  if (photo.savedTo.has(plot)) { say('save-msg', ['already_saved', {plot}]); return; }
+  photo.savedTo.add(plot);  // before the write: a second tap meanwhile does not save it twice
   localStorage.setItem('leafscout.plot', plot);
-  localStorage.setItem('leafscout.observer', $('observer').value.trim());
-  await DB.add({plot, observer: $('observer').value.trim() || null, label: r.label, status: r.status,
-    confidence: r.confidence, model_version: r.model_version, photo: state.photo.bytes, photo_type: state.photo.type,
-    photo_name: state.photo.name});
-  say('save-msg', ['saved_phone', {plot}], ['unconfirmed']);
+  localStorage.setItem('leafscout.observer', observer);
+  try {
+    await DB.add({plot, observer: observer || null, label: r.label, status: r.status, confidence: r.confidence,
+      model_version: r.model_version, photo: photo.bytes, photo_type: photo.type, photo_name: photo.name});
+  } catch (e) {  // the phone's storage full, or refused: not saved, and saying so; a tap on Save tries again
+    console.error(e);
+    photo.savedTo.delete(plot);
+    if (photo === state.photo) say('save-msg', ['save_failed', {msg: (e && (e.name || e.message)) || e}]);
+    return;
+  }
+  if (photo === state.photo) say('save-msg', ['saved_phone', {plot}], ['unconfirmed']);
   renderLog();
 }
 
 async function onExport() {
-  const {file, count, blob} = await DB.exportFile();
+  let exported;
+  try {
+    exported = await DB.exportFile();
+  } catch (e) {
+    console.error(e);
+    say('export-msg', ['export_failed', {msg: (e && (e.name || e.message)) || e}]);
+    return;
+  }
+  const {file, count, blob} = exported;
   if (!count) { say('export-msg', ['nothing']); return; }
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob); a.download = file;

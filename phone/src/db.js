@@ -18,9 +18,15 @@ async function tx(mode, fn) {
   return new Promise((resolve, reject) => {
     const t = db.transaction(STORE, mode), store = t.objectStore(STORE);
     let out;
-    Promise.resolve(fn(store)).then((v) => { out = v; });
+    try {
+      Promise.resolve(fn(store)).then((v) => { out = v; }, reject);
+    } catch (e) {  // a request refused at once (the storage full, a value it cannot store): nothing is written
+      t.abort();
+      reject(e);
+    }
     t.oncomplete = () => { db.close(); resolve(out); };
     t.onerror = () => { db.close(); reject(t.error); };
+    t.onabort = () => { db.close(); reject(t.error || new DOMException('The write was aborted', 'AbortError')); };
   });
 }
 
