@@ -155,7 +155,7 @@ class Advisor:
             crop = self.kb.crops[p["crop"]]
             names = {l: ", ".join(self.kb.problems[a]["names"][l] + (f" ({a})" if l == "en" else "") for a in alts)
                      for l in LANGS}
-            advice.messages = [{l: msgs["crop_other"][l].format(crop=crop[l].lower()) for l in LANGS},
+            advice.messages = [{l: _sentence(msgs["crop_other"][l].format(crop=crop[l].lower())) for l in LANGS},
                                {l: msgs["crop_other_choose"][l].format(crop=crop[l].lower(), names=names[l])
                                 for l in LANGS}]
             if status == "uncertain":
@@ -348,6 +348,11 @@ class Advisor:
             level = levels[min(levels.index(ctx.severity) + 1, 2)] if ctx.severity else "high"
             reasons.append(dict(self.rules["messages"]["risk_rain"]))
         return {"level": level, "reasons": reasons}
+
+
+def _sentence(text: str) -> str:
+    """A message that starts with a crop name put in lower case for mid-sentence use starts with a capital."""
+    return text[:1].upper() + text[1:]
 
 
 def _n(x: float) -> str:

@@ -171,9 +171,10 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
         if isinstance(p, dict):
             name = p["names"].get(lang) or p["names"].get("en") or label
             crop = advisor.kb.crops.get(p.get("crop", ""), {})
-            if p.get("type") == "no_leaf" or not crop:
-                return name
-            return f"{name} ({crop.get(lang) or p['crop']})"
+            cname = crop.get(lang) or p.get("crop", "")
+            if p.get("type") == "no_leaf" or not crop or name.casefold().startswith(cname.casefold()):
+                return name  # "Lúa: không phải bệnh nào LeafScout biết" names its crop already
+            return f"{name} ({cname})"
         crop_id, _, rest = str(label).partition(".")
         if crop_id in advisor.kb.crops:
             other = {"vi": "vấn đề khác", "en": "another problem"}[norm_lang(lang)]

@@ -52,7 +52,7 @@ def test_what_protects_this_weeks_rice_comes_first_and_nothing_spreads_the_bligh
 def test_rice_other_names_no_disease_lists_the_rice_entries_and_sprays_nothing(status):
     advice = ADV.advise("rice.other", status=status)
     en, vi = advice.render("en"), advice.render("vi")
-    assert "rice: not one of the diseases LeafScout knows" in en
+    assert "Rice: not one of the diseases LeafScout knows. Do not spray" in en
     assert "Cây lúa: máy chưa nhận ra bệnh này. Đừng phun thuốc theo kết quả này" in vi
     alts = advice.problem["alternatives"]
     assert alts[:3] == ["rice.bacterial_leaf_blight", "rice.blast", "rice.brown_spot"]  # the model's first

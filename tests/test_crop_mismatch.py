@@ -87,7 +87,7 @@ def test_the_api_json_says_the_crop_note_in_the_page_language(svc, red_leaf, mon
     monkeypatch.setattr(H, "safe_upload_path", lambda p: Path(p))  # the test photo is not an upload
     out = H.api_diagnose(svc, str(red_leaf), lang="vi", crop="coffee")
     assert "looks more like tomato" in out["crop_note"]
-    assert out["crop_note_message"].startswith("Ảnh này giống lá cây khác hơn là Cà phê")
+    assert out["crop_note_message"].startswith("Ảnh này giống lá cây khác hơn là cà phê")
     assert H.api_diagnose(svc, str(red_leaf), lang="en", crop="coffee")["crop_note_message"].startswith("This photo")
     assert H.api_diagnose(svc, str(red_leaf), lang="vi", crop="tomato")["crop_note_message"] is None
     group = H.api_diagnose_group(svc, [str(red_leaf), str(red_leaf)], lang="vi", crop="coffee")

@@ -117,8 +117,8 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
         return str(label)
     crop = advisor.kb.crops.get(p["crop"], {})
     name = p["names"][lang]
-    if p.get("type") in ("no_leaf",) or not crop:
-        return name
+    if p.get("type") in ("no_leaf",) or not crop or name.casefold().startswith(crop[lang].casefold()):
+        return name  # "Lúa: không phải bệnh nào LeafScout biết" names its crop already
     return f"{name} ({crop[lang]})"
 
 
@@ -258,7 +258,7 @@ def render_card(services, state: dict | None, lang: str) -> str:
     ptype = state.get("problem_type") or (advice.problem.get("type") if advice else None)
     note = ""
     if state.get("crop_note"):
-        note = f'<p class="card-note">{h(t("crop_note_other", lang, crop=_crop_name(adv, state.get("crop"), lang)))}</p>'
+        note = f'<p class="card-note">{h(crop_note_text(services, state, lang))}</p>'
     note += _plot_crop_note(state, adv, lang)
     sure = h(t("card_sure", lang, p=_pct(state.get("confidence"))))
     if ptype == "healthy":
@@ -428,10 +428,12 @@ def api_diagnose(services, image_path, lang="vi", organic_status=None, days_to_h
 
 
 def crop_note_text(services, d, lang: str) -> str | None:
-    """The runtime's `crop_note` (English, for logs) as the card says it, in the page language; None without one."""
-    if not d.crop_note:
+    """The runtime's `crop_note` (English, for logs) as the card says it, in the page language; None without one.
+    `d`: a Diagnosis or the card's state dict. The crop name is mid-sentence: lower case ("than coffee")."""
+    note, crop = (d.get("crop_note"), d.get("crop")) if isinstance(d, dict) else (d.crop_note, d.crop)
+    if not note:
         return None
-    return t("crop_note_other", lang, crop=_crop_name(services.advisor, d.crop, lang))
+    return t("crop_note_other", lang, crop=_crop_name(services.advisor, crop, lang).lower())
 
 
 def api_advise(services, label, lang="vi", organic_status=None, days_to_harvest=None, plot=None,
