@@ -138,3 +138,15 @@ def test_lang_vi_gives_vietnamese_lines_without_the_advice(capsys, advisor):
     assert "LEAFSCOUT ADVICE" in en_advice.upper() and "TƯ VẤN" not in en_advice
     rc, _, err = _run(capsys, FIX / "images/coffee_bracol/rust/764.jpg", "--lang", "en", "--advise", "vi")
     assert rc == 2 and "two languages" in err and "Traceback" not in err
+
+
+def test_a_problem_name_that_names_its_crop_is_not_followed_by_the_crop_again():
+    """'Lúa: không phải bệnh nào LeafScout biết (Lúa)' read the crop twice; other names keep '(crop)'."""
+    from leafscout.advisor import Advisor
+    from leafscout.i18n import problem_name
+    from leafscout.webapp.handlers import problem_name as card_name
+    adv = Advisor.load()
+    for name in (problem_name, card_name):
+        assert name(adv, "rice.other", "vi") == "Lúa: không phải bệnh nào LeafScout biết"
+        assert name(adv, "rice.other", "en") == "Rice: not one of the diseases LeafScout knows"
+        assert name(adv, "rice.blast", "vi").endswith("(Lúa)")
