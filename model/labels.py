@@ -39,7 +39,7 @@ class LabelMap:
     background_label: str
     # dataset -> folders mapped to `~` in the YAML: not photos of a class (rice_pest's `labels/` holds box files)
     skipped: dict[str, frozenset[str]] = field(default_factory=dict)
-    source: str = ""  # the YAML file it was read from: errors name the file to edit (a --labels copy, or the checkout's)
+    source: str = ""  # the YAML file read: errors name the file to edit (a --labels copy, or the checkout's)
 
     @property
     def labels(self) -> list[str]:

@@ -71,7 +71,8 @@ def test_a_label_map_without_the_no_leaf_class_is_refused_before_training(tiny_d
     """Before: the whole run trained, then finalize died on `'background.no_leaf' is not in list`."""
     small = tmp_path / "labels.yaml"
     small.write_text("version: 1\ndatasets:\n  citrus_leaves:\n"
-                     + "".join(f"    {f}: citrus.{f}\n" for f in ("black_spot", "canker", "greening", "healthy", "melanose")),
+                     + "".join(f"    {f}: citrus.{f}\n"
+                               for f in ("black_spot", "canker", "greening", "healthy", "melanose")),
                      encoding="utf-8")
     args = tiny_args(tiny_datasets, tmp_path / "run", "--labels", str(small), "--datasets", "citrus_leaves",
                      "--no-pretrained")
@@ -185,7 +186,8 @@ def test_a_corrupt_val_photo_is_left_out_of_the_figures_not_counted_as_another(t
     assert finalize_main([str(tiny_run / "checkpoint.pt")]) == 0
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     assert metrics["n_val"] == n_photos - 1
-    assert metrics["val"]["citrus_leaves"]["n"] == sum(1 for _ in (tiny_datasets / "citrus_leaves" / "val").rglob("*.jpg")) - 1
+    n_citrus = sum(1 for _ in (tiny_datasets / "citrus_leaves" / "val").rglob("*.jpg"))
+    assert metrics["val"]["citrus_leaves"]["n"] == n_citrus - 1
     saved = np.load(tiny_run / "val_logits.npz")
     assert str(broken) not in set(saved["paths"].tolist()) and len(saved["paths"]) == n_photos - 1
 

@@ -295,8 +295,8 @@ def main(args) -> int:
                               args.distill_temperature)
     steps_per_epoch = len(train_samples) // world // args.batch_size
     if steps_per_epoch == 0:
-        raise DataError(f"--batch-size {args.batch_size} is more than the {len(train_samples) // world} training photos "
-                        f"per process ({len(train_samples)} photos, {world} process(es)): no training step would run; "
+        raise DataError(f"--batch-size {args.batch_size} is more than the {len(train_samples) // world} training "
+                        f"photos per process ({len(train_samples)} photos, {world} process(es)): no training step would run; "
                         f"pass --batch-size {max(1, len(train_samples) // world)} or less, or add photos")
     total_steps = args.max_steps or steps_per_epoch * args.epochs
 
