@@ -12,7 +12,6 @@ sets' val photos, lab val leaves pasted on field backgrounds). The advice marks 
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -21,8 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from crop_gate import field_like_rows, val_rows  # noqa: E402
-from leafscout.model.runtime import Predictor  # noqa: E402
+from crop_gate import field_like_rows, open_val, val_args, val_rows  # noqa: E402
 from leafscout.service import CHECK_FIRST_BELOW  # noqa: E402
 
 EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
@@ -43,18 +41,11 @@ def report(name: str, rows, floor: float) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=str(REPO / "model" / "leafscout.onnx"))
-    ap.add_argument("--data", default=str(REPO.parent / "shared" / "datasets"))
-    ap.add_argument("--labels", default=str(REPO / "datasets" / "labels.yaml"))
-    ap.add_argument("--limit", type=int, default=None, help="at most N photos per class")
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args(argv)
-    data = Path(args.data)
-    if not data.is_dir():
-        print(f"no {data}: nothing to measure (the val photos are needed)", file=sys.stderr)
+    args = val_args(__doc__.splitlines()[0], argv)
+    opened = open_val(args)
+    if opened is None:
         return 0
-    pred = Predictor(args.model, threads=args.threads)
+    pred, data = opened
     floor = float(pred.uncertain_below)
     print(f"{args.model} (model {pred.version}); ok from a calibrated confidence of {floor:.4f}; "
           f"'check the signs first' below {CHECK_FIRST_BELOW}")

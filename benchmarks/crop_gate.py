@@ -100,19 +100,32 @@ def field_like_rows(pred: Predictor, data: Path, labels_yaml: Path, limit: int |
     return rows_from(pred, decisions, truths)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def val_args(description: str, argv=None):
+    """The options of a benchmark over the val photos (this one and confidence_bands.py), parsed."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--model", default=str(REPO / "model" / "leafscout.onnx"))
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--labels", default=str(REPO / "datasets" / "labels.yaml"))
     ap.add_argument("--limit", type=int, default=None, help="at most N photos per class")
     ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def open_val(args) -> tuple[Predictor, Path] | None:
+    """(the model, the datasets folder), or None after saying why there is nothing to measure."""
     data = Path(args.data)
     if not data.is_dir():
         print(f"no {data}: nothing to measure (the val photos are needed)", file=sys.stderr)
+        return None
+    return Predictor(args.model, threads=args.threads), data
+
+
+def main(argv=None) -> int:
+    args = val_args(__doc__.splitlines()[0], argv)
+    opened = open_val(args)
+    if opened is None:
         return 0
-    pred = Predictor(args.model, threads=args.threads)
+    pred, data = opened
     print(f"{args.model} (model {pred.version}); gate: an ok answer with no crop given becomes uncertain when its "
           f"crop holds less than T")
     report("val photos as they are", val_rows(pred, data, Path(args.labels), args.limit))
