@@ -79,7 +79,7 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
         notes.write_text("Lúa trổ bông ngày 3", "utf-8")
         page.set_input_files("#photo", str(notes))
         page.locator("#card .card.error").wait_for(timeout=60_000)
-        assert "không phải tệp ảnh" in page.locator("#card").inner_text()  # webapp.i18n's err_not_image
+        assert "Không phải tệp ảnh." in page.locator("#card").inner_text()  # webapp.i18n's err_not_image, as a sentence
         assert page.locator("#card b").count() == 0 and page.locator("#save").is_hidden()
 
         page.set_input_files("#photo", str(LATE_BLIGHT_PHOTO))

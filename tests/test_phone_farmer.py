@@ -217,3 +217,25 @@ def test_a_save_the_phone_refuses_says_so_and_can_be_tried_again(phone):
     _save(phone)
     assert phone.inner_text("#save-msg").startswith("Đã lưu")
     assert phone.evaluate("window.leafscout.db.all().then(r => r.length)") == 1
+
+
+@pytest.mark.parametrize("name, content, vi, en", [
+    ("ghi chú.jpg", b"Lua tro bong ngay 3", "Không phải tệp ảnh.", "Not an image file."),
+    ("tiny.png", (REPO / "tests/fixtures/bad/tiny.png").read_bytes(), "Ảnh quá nhỏ.", "Photo too small."),
+], ids=["text_file", "thumbnail"])
+def test_a_file_that_is_not_a_usable_photo_says_why_and_what_to_do(phone, tmp_path, name, content, vi, en):
+    """A text note or a thumbnail picked instead of a photo: the card gives the reason as a sentence and says to
+    take the photo again (it used to give a bare lowercase fragment, "không phải tệp ảnh", and nothing to do,
+    over an empty advice box); nothing to save."""
+    _pick(phone, LATE_BLIGHT_PHOTO)
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    phone.set_input_files("#photo", str(bad))
+    card = phone.locator("#card .card.error")
+    card.wait_for(timeout=60_000)
+    text = card.inner_text()
+    assert vi in text and "Hãy chụp lại ảnh" in text, text
+    assert phone.locator("#save").is_hidden() and phone.locator("#advice").is_hidden()
+    phone.click("#lang button[data-lang=en]")
+    text = phone.locator("#card .card.error").inner_text()
+    assert en in text and "Please take the photo again" in text, text

@@ -378,9 +378,11 @@ function renderResult() {
     return;
   }
   if (r.status === 'error') {
-    const msg = (state.strings.errors[r.error_code] || state.strings.errors.other || {})[state.lang] || r.error;
-    $('card').innerHTML = `<div class="card error"><div class="card-title">${esc(t('status_error'))}</div><p>${esc(msg)}</p></div>`;
-    $('advice').innerHTML = ''; $('save').hidden = true;
+    const msg = (state.strings.errors[r.error_code] || state.strings.errors.other || {})[state.lang] || r.error || '';
+    // as webapp/handlers.py render_card: the reason as a sentence, then what to do (take or pick the photo again)
+    $('card').innerHTML = `<div class="card error" role="alert" data-error="${esc(r.error_code || '')}"><div class="card-title">${esc(t('status_error'))}</div>` +
+      `<p>${esc(msg.charAt(0).toUpperCase() + msg.slice(1))}.</p><p><strong>${esc(t('retake_title'))}:</strong> ${esc(t('retake_tips'))}</p></div>`;
+    $('advice').innerHTML = ''; $('advice').dataset.markdown = ''; $('save').hidden = true;
     return;
   }
   // no guess where the model's own answer is "no leaf" on a photo with plant colour (webapp/handlers.py render_card)
