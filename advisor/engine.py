@@ -48,6 +48,7 @@ class Advisor:
         self.kb = kb
         self.rules = kb.rules
         self._index: SubstanceIndex | None = None
+        self.unadvised: tuple[str, ...] = ()  # model labels with no entry yet (set by whoever loads the model)
 
     @classmethod
     def load(cls, kb_dir: str | Path | None = None, labels_file: str | Path | None = None,

@@ -283,6 +283,14 @@ def _service(args):
         svc.predictor
     except ModelError as exc:
         raise _usage_error(str(exc)) from None
+    try:
+        unadvised = svc.advisor.unadvised
+    except Exception as exc:  # a knowledge base that does not load: one line, not a traceback
+        raise _usage_error(f"the knowledge base does not fit this model: {exc}") from None
+    if unadvised:  # a crop just trained in, before its knowledge-base entries: answers without advice
+        print(f"warning: {len(unadvised)} label(s) of this model have no knowledge-base entry yet, so their "
+              f"answers come without advice: {', '.join(unadvised)}; add them to advisor/kb "
+              "(docs/knowledge-base.md)", file=sys.stderr)
     return svc
 
 

@@ -145,7 +145,7 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
     new = sorted(lab for lab in counts if lab not in known) if known else []
     if new:  # training.data.discover_extra stops on these folders until the label map has them
         warn(f"{sum(counts[lab] for lab in new)} photo(s) under label(s) the model does not have yet: "
-             f"{', '.join(new)}. `python -m training.train --extra-data {out}` stops on them until each is added "
+             f"{', '.join(new)}. `python -m leafscout.training.train --extra-data {out}` stops on them until each is added "
              "to datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or move those "
              "folders out of the export")
     return meta

@@ -177,7 +177,10 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
             return f"{name} ({cname})"
         crop_id, _, rest = str(label).partition(".")
         if crop_id in advisor.kb.crops:
-            other = {"vi": "vấn đề khác", "en": "another problem"}[norm_lang(lang)]
+            # `<crop>.other` reads "another problem"; a label trained in before its entry keeps its own words,
+            # so two new labels of one crop never read alike ("Sầu riêng (leaf spot)")
+            other = ({"vi": "vấn đề khác", "en": "another problem"}[norm_lang(lang)] if rest in ("", "other")
+                     else rest.replace("_", " "))
             return f"{crop_name(advisor, crop_id, lang)} ({other})"
     return str(label)
 

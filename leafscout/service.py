@@ -99,10 +99,15 @@ def load_advisor(labels: tuple[str, ...] | None = None, kb_dir: str | None = Non
     # declares detectable but this model lacks (a smaller or older model) are fine; they are shown as not
     # detectable, because for this model they are not.
     declared = {pid for pid, p in kb.problems.items() if isinstance(p, dict) and p.get("detectable_by_model", True)}
-    kb.model_labels = frozenset(labels) | frozenset(declared)
+    # a label with no entry yet (a crop a researcher just trained in): its answers come without advice, and the
+    # front ends say so (`Advisor.unadvised`), rather than the whole model being refused
+    unadvised = tuple(lab for lab in labels if lab not in kb.problems)
+    kb.model_labels = (frozenset(labels) - frozenset(unadvised)) | frozenset(declared)
     validate(kb, require_all_labels=True)
-    kb.model_labels = frozenset(labels)
-    return Advisor(kb)
+    kb.model_labels = frozenset(labels) - frozenset(unadvised)
+    adv = Advisor(kb)
+    adv.unadvised = unadvised
+    return adv
 
 
 def default_advisor(model_path=None, kb_dir: str | None = None):
