@@ -48,18 +48,14 @@ def fold_batchnorms(model: EfficientNetLite0) -> EfficientNetLite0:
 
 
 def read_checkpoint(path: str | Path, what: str = "") -> dict:
-    """A training checkpoint (a dict with 'model' and 'labels'), or SoupError saying what the file is not."""
-    where = f"{what} {path}".strip()
-    if not Path(path).is_file():
-        raise SoupError(f"{where}: no such file; expected a checkpoint.pt written by leafscout.training.train")
+    """A training checkpoint (a dict with 'model' and 'labels'), or SoupError saying what the file is not: the
+    trainer's own check (`loop.read_checkpoint`), named after the option that gave it."""
+    from leafscout.training.data import DataError
+    from leafscout.training.loop import read_checkpoint as read
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # pickle, zip or EOF errors: what the file is does not matter, only that it is no checkpoint
-        ckpt = None
-    if not isinstance(ckpt, dict) or "model" not in ckpt or "labels" not in ckpt:
-        raise SoupError(f"{where}: not a training checkpoint (no 'model' and 'labels'); pass a checkpoint.pt "
-                        "written by leafscout.training.train" + ("" if what else " or a classifier .onnx"))
-    return ckpt
+        return read(path, what or "--models")
+    except DataError as exc:
+        raise SoupError(str(exc)) from None
 
 
 def load_ingredient(path: str | Path) -> tuple[EfficientNetLite0, list[str]]:
