@@ -5,6 +5,8 @@ from the YAML, so a new crop is a new YAML file.
 """
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +171,7 @@ class Advisor:
         self._fill(advice, label, p, ptype, ctx)
         if check_first is not None and status == "ok":
             advice.check_first = True
-            pct = f"{100 * float(check_first):.0f}%"
+            pct = percent(check_first)
             key = "check_first" if advice.checks else "check_first_look"  # a healthy leaf has no signs to check
             advice.messages.insert(0, {l: msgs[key][l].format(pct=pct) for l in LANGS})
         self._place_words(advice, p["crop"])
@@ -349,6 +351,11 @@ class Advisor:
             level = levels[min(levels.index(ctx.severity) + 1, 2)] if ctx.severity else "high"
             reasons.append(dict(self.rules["messages"]["risk_rain"]))
         return {"level": level, "reasons": reasons}
+
+
+def percent(share: float) -> str:
+    """0.445 -> "45%": half up, as the phone app's Math.round (Python's round() halves to even)."""
+    return f"{math.floor(100 * float(share) + 0.5):d}%"
 
 
 def _sentence(text: str) -> str:

@@ -228,14 +228,18 @@ def test_advice_bundle_equals_leafscout_advise(page, predictor):
         for j, status in enumerate(("ok", "ok", "uncertain", "not_a_leaf")):
             organic = ("certified", "in_conversion", "conventional")[(i + j) % 3]
             days = days_cycle[(2 * i + j) % len(days_cycle)] if status == "ok" else None
-            combos.append((label, status, organic, days, ("vi", "en")[(i + j) % 2]))
-    js = page.evaluate("(cs) => cs.map(([l, s, o, d, g]) => window.leafscout.adviceText(l, s, o, d, g))",
+            combos.append((label, status, organic, days, ("vi", "en")[(i + j) % 2], None))
+    # an ok answer below 60%: the "check the signs first" advice, at the answer's own percentage (44.5% -> 45%)
+    combos += [(c[0], "ok", c[2], c[3], c[4], (0.445, 0.58, 0.6, 0.93)[i % 4])
+               for i, c in enumerate(combos) if c[1] == "ok" and i % 3 == 0]
+    js = page.evaluate("(cs) => cs.map(([l, s, o, d, g, p]) => window.leafscout.adviceText(l, s, o, d, g, p))",
                        [list(c) for c in combos])
     bad = [f"{c}: differs" for c, got in zip(combos, js) if got != advice_text(adv, *c)]
     assert not bad, f"{len(bad)} of {len(combos)} differ, first: " + "\n".join(bad[:5])
     # and advice_text is what the command prints (a few runs of the real CLI: each loads the advisor)
-    for label, status, organic, days, lang in [next(c for c in combos if c[3] == 3 and c[4] == "vi"),
-                                               next(c for c in combos if c[3] == 400)]:
+    assert any("(45%)" in got for c, got in zip(combos, js) if c[5] == 0.445)
+    for label, status, organic, days, lang, _ in [next(c for c in combos if c[3] == 3 and c[4] == "vi"),
+                                                  next(c for c in combos if c[3] == 400)]:
         cmd = [sys.executable, "-m", "leafscout.cli", "advise", label, "--status", status, "--organic-status",
                organic, "--lang", lang, "--format", "markdown"] + (["--days-to-harvest", str(days)] if days is not None else [])
         cli = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)

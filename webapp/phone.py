@@ -337,11 +337,19 @@ def _days_horizon(adv) -> int:
     return int(max([p for p in phis if isinstance(p, (int, float))] or [0]))
 
 
-def advice_text(adv, label: str, status: str, organic: str, days: int | None, lang: str) -> str:
+def advice_text(adv, label: str, status: str, organic: str, days: int | None, lang: str,
+                confidence: float | None = None) -> str:
     """Exactly what `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L
-    --format markdown` prints (no plot, no copper used, weather unknown)."""
+    --format markdown` prints (no plot, no copper used, weather unknown); with the `confidence` of an `ok`
+    answer below the service's CHECK_FIRST_BELOW, the "check the signs first" advice a diagnosis gets."""
+    from leafscout.service import CHECK_FIRST_BELOW
     ctx, _ = _service().context(plot=None, organic_status=organic, days_to_harvest=days)
-    return adv.advise(label, ctx, status=status).render(lang=lang, fmt="markdown", rules=adv.rules)
+    check = confidence if status == "ok" and confidence is not None and confidence < CHECK_FIRST_BELOW else None
+    return adv.advise(label, ctx, status=status, check_first=check).render(lang=lang, fmt="markdown", rules=adv.rules)
+
+
+# the confidence the bundle's "check first" texts are written with; the phone puts the answer's own in its place
+CHECK_PCT_AT = 0.5
 
 
 _SERVICE = None
@@ -358,25 +366,36 @@ def _service():
 
 
 def advice_bundle(adv, labels: list[str]) -> dict:
-    """Every answer for `labels`, as lists of indices into one table of unique lines.
+    """Every answer for `labels`: each text a list of indices into one table of unique lines (`lines`), and each
+    such list stored once (`docs`: a text that does not change with the days to harvest is one list, not nine).
 
-    `texts[lang][label][status]`: for "ok" a dict organic status -> list over days (index 0: days unknown,
-    index 1 + d: d days to harvest, the last one standing for every later day too); else one text.
-    The build checks that the last entry is indeed the answer for any later day (the horizon is the
-    knowledge base's longest pre-harvest interval), so the phone never extrapolates on its own."""
+    `texts[lang][label][status]`: a doc id, except "ok": a dict organic status -> list of doc ids over days
+    (index 0: days unknown, index 1 + d: d days to harvest, the last one standing for every later day too).
+    `texts[lang][label]["check"]`: the same for an `ok` answer below `check_first_below` (the service's
+    CHECK_FIRST_BELOW): written at `check_pct`, which the phone replaces by the answer's own percentage in the
+    `check_lines` (the message that says it). The build checks that the last entry is indeed the answer for any
+    later day (the horizon is the knowledge base's longest pre-harvest interval), so the phone never
+    extrapolates on its own."""
+    from leafscout.service import CHECK_FIRST_BELOW
     svc = _service()
     horizon = _days_horizon(adv)
     lines: list[str] = []
     index: dict[str, int] = {}
+    docs: list[list[int]] = []
+    doc_ids: dict[tuple, int] = {}
 
-    def enc(text: str) -> list[int]:
+    def enc(text: str) -> int:
         out = []
         for ln in text.split("\n"):
             if ln not in index:
                 index[ln] = len(lines)
                 lines.append(ln)
             out.append(index[ln])
-        return out
+        key = tuple(out)
+        if key not in doc_ids:
+            doc_ids[key] = len(docs)
+            docs.append(out)
+        return doc_ids[key]
 
     contexts = {}
     for organic in ORGANIC:
@@ -393,24 +412,35 @@ def advice_bundle(adv, labels: list[str]) -> dict:
                     texts[lang].setdefault(label, {})[status] = enc(a.render(lang=lang, fmt="markdown",
                                                                              rules=adv.rules))
                 continue
-            for lang in LANGS:
-                texts[lang].setdefault(label, {})["ok"] = {}
-            for organic in ORGANIC:
-                rendered = {lang: [] for lang in LANGS}
-                for d in [None, *range(horizon + 1)]:
-                    a = adv.advise(label, contexts[(organic, d)], status="ok")
-                    for lang in LANGS:
-                        rendered[lang].append(a.render(lang=lang, fmt="markdown", rules=adv.rules))
-                for d in (horizon + 1, 365):  # the horizon holds: later days give the horizon's answer
-                    a = adv.advise(label, contexts[(organic, d)], status="ok")
-                    for lang in LANGS:
-                        if a.render(lang=lang, fmt="markdown", rules=adv.rules) != rendered[lang][-1]:
-                            raise PhoneBuildError(f"advice for {label} ({organic}) still changes after "
-                                                  f"{horizon} days to harvest; the bundle's horizon is wrong")
+            for variant, check in (("ok", None), ("check", CHECK_PCT_AT)):
                 for lang in LANGS:
-                    texts[lang][label]["ok"][organic] = [enc(t) for t in rendered[lang]]
-    return {"format": 1, "horizon_days": horizon, "organic_statuses": list(ORGANIC), "lines": lines,
-            "texts": texts}
+                    texts[lang].setdefault(label, {})[variant] = {}
+                for organic in ORGANIC:
+                    rendered = {lang: [] for lang in LANGS}
+                    for d in [None, *range(horizon + 1)]:
+                        a = adv.advise(label, contexts[(organic, d)], status="ok", check_first=check)
+                        for lang in LANGS:
+                            rendered[lang].append(a.render(lang=lang, fmt="markdown", rules=adv.rules))
+                    for d in (horizon + 1, 365):  # the horizon holds: later days give the horizon's answer
+                        a = adv.advise(label, contexts[(organic, d)], status="ok", check_first=check)
+                        for lang in LANGS:
+                            if a.render(lang=lang, fmt="markdown", rules=adv.rules) != rendered[lang][-1]:
+                                raise PhoneBuildError(f"advice for {label} ({organic}) still changes after "
+                                                      f"{horizon} days to harvest; the bundle's horizon is wrong")
+                    for lang in LANGS:
+                        texts[lang][label][variant][organic] = [enc(t) for t in rendered[lang]]
+    msgs = adv.rules["messages"]
+    pct = check_pct(CHECK_PCT_AT)
+    return {"format": 2, "horizon_days": horizon, "organic_statuses": list(ORGANIC), "lines": lines, "docs": docs,
+            "texts": texts, "check_first_below": CHECK_FIRST_BELOW, "check_pct": pct,
+            "check_lines": {lang: [msgs[k][lang].format(pct=pct) for k in ("check_first", "check_first_look")]
+                            for lang in LANGS}}
+
+
+def check_pct(confidence: float) -> str:
+    """The percentage the "not sure" message shows: as the advisor writes it (and the phone's Math.round)."""
+    from leafscout.advisor.engine import percent
+    return percent(confidence)
 
 
 def strings_bundle(adv, labels: list[str]) -> dict:

@@ -12,6 +12,7 @@ const SESSION_OPTIONS = {executionProviders: ['wasm'], graphOptimizationLevel: '
                          extra: {session: {disable_quant_qdq: '1'}}};
 
 const PHONE_T = {
+  footer: {vi: 'LeafScout trên điện thoại · mô hình {v} · WASM {n} luồng', en: 'LeafScout phone · model {v} · WASM {n} thread(s)'},
   starting: {vi: 'Đang tải mô hình…', en: 'Loading the model…'},
   ready_offline: {vi: 'Sẵn sàng, dùng được khi không có mạng.', en: 'Ready; works with no network.'},
   ready_online: {vi: 'Sẵn sàng (cần mở một lần qua HTTPS hoặc localhost để dùng ngoại tuyến).',
@@ -315,17 +316,24 @@ async function classifyImage(img, crop = null, topK = 3) {
   return r;
 }
 
-// exactly `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L --format markdown`
-function adviceText(label, status = 'ok', organic = 'certified', days = null, lang = 'vi') {
+// exactly `leafscout advise LABEL --status S --organic-status O [--days-to-harvest D] --lang L --format markdown`;
+// an ok answer below the bundle's check_first_below (the service's CHECK_FIRST_BELOW, e.g. 44%) gets the
+// "not sure: check the signs first" advice a diagnosis gets there (webapp/phone.py advice_text with confidence)
+function adviceText(label, status = 'ok', organic = 'certified', days = null, lang = 'vi', confidence = null) {
   const b = state.advice, entry = b.texts[lang] && b.texts[lang][label];
   if (!entry || !entry[status]) return null;
-  let idx = entry[status];
+  const check = status === 'ok' && typeof confidence === 'number' && confidence < b.check_first_below && entry.check;
+  let doc = entry[status];
   if (status === 'ok') {
-    const list = idx[organic];
+    const list = (check ? entry.check : entry.ok)[organic];
     if (!list) return null;
-    idx = list[days === null || days === undefined || days === '' ? 0 : 1 + Math.min(Number(days), b.horizon_days)];
+    doc = list[days === null || days === undefined || days === '' ? 0 : 1 + Math.min(Number(days), b.horizon_days)];
   }
-  return idx.map((i) => b.lines[i]).join('\n');
+  const lines = b.docs[doc].map((i) => b.lines[i]);
+  if (!check) return lines.join('\n');
+  // the message was written at check_pct: it says this answer's own percentage (half up, as the advisor)
+  const pct = `${Math.floor(100 * confidence + 0.5)}%`, says = new Set(b.check_lines[lang]);
+  return lines.map((ln) => (says.has(ln) ? ln.replace(b.check_pct, pct) : ln)).join('\n');
 }
 
 // ------------------------------------------------------------------------------------------ rendering
@@ -388,7 +396,9 @@ function renderResult() {
   // no guess where the model's own answer is "no leaf" on a photo with plant colour (webapp/handlers.py render_card)
   const noGuess = r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN;
   if (noGuess) { renderRetake(r); return; }
-  const conf = r.confidence === null || r.confidence === undefined ? '' : `${Math.round(r.confidence * 100)}%`;
+  // "rice, a problem LeafScout cannot name" at 100%: the figure is the crop's, not a diagnosis to trust; no number
+  const conf = r.confidence === null || r.confidence === undefined || r.reason_code === 'unnamed_problem' ? ''
+    : `${Math.round(r.confidence * 100)}%`;
   const others = r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
   $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}">
     <div class="card-title">${esc(t('status_' + r.status))}: ${esc(labelName(r.label))}</div>
@@ -399,7 +409,7 @@ function renderResult() {
   const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
   // a crop named that the photo clearly does not show: nothing to act on until the crop is checked (service.py)
   const md = r.reason_code === P.CROP_MISMATCH ? ''
-    : adviceText(r.label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang);
+    : adviceText(r.label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang, r.confidence);
   $('advice').dataset.markdown = md || '';
   $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
   $('save').hidden = false;
@@ -501,7 +511,7 @@ function renderStatic() {
     const org = $('organic').value || 'certified';
     $('organic').innerHTML = state.advice.organic_statuses.map((o) => `<option value="${esc(o)}">${esc(state.strings.organic[o][state.lang])}</option>`).join('');
     $('organic').value = org;
-    $('version').textContent = `LeafScout phone · model ${state.meta.version} · WASM ${state.threads} thread(s)`;
+    $('version').textContent = t('footer', {v: state.meta.version, n: state.threads});
   }
   for (const [id, parts] of Object.entries(said)) say(id, ...parts);
   renderResult();
@@ -649,4 +659,4 @@ async function main() {
 const ready = main();
 window.leafscout = {ready, diagnoseBytes, diagnoseImage, classifyBytes, classifyImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
   pestsLoaded: () => !!state.pestsReady, checking: () => state.checking, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
-  infer, pipeline: P, db: DB, get meta() { return state.meta; }, markdownToHtml};
+  infer, pipeline: P, db: DB, get meta() { return state.meta; }, get result() { return state.result; }, markdownToHtml};
