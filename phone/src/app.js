@@ -613,6 +613,7 @@ async function onExport() {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob); a.download = file;
   document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);  // the browser has the file by then; a big log's copy goes
   say('export-msg', [count === 1 ? 'exported_one' : 'exported', {n: count, file}]);
   renderLog();
 }
