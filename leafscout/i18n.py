@@ -172,7 +172,7 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
             name = p["names"].get(lang) or p["names"].get("en") or label
             crop = advisor.kb.crops.get(p.get("crop", ""), {})
             cname = crop.get(lang) or p.get("crop", "")
-            if p.get("type") == "no_leaf" or not crop or name.casefold().startswith(cname.casefold()):
+            if p.get("type") == "no_leaf" or not crop or name.casefold().startswith(cname.casefold() + ":"):
                 return name  # "Lúa: không phải bệnh nào LeafScout biết" names its crop already
             return f"{name} ({cname})"
         crop_id, _, rest = str(label).partition(".")

@@ -150,3 +150,4 @@ def test_a_problem_name_that_names_its_crop_is_not_followed_by_the_crop_again():
         assert name(adv, "rice.other", "vi") == "Lúa: không phải bệnh nào LeafScout biết"
         assert name(adv, "rice.other", "en") == "Rice: not one of the diseases LeafScout knows"
         assert name(adv, "rice.blast", "vi").endswith("(Lúa)")
+        assert name(adv, "coffee.rust", "en") == "Coffee leaf rust (Coffee)"  # a name that starts with its crop

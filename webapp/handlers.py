@@ -117,7 +117,7 @@ def problem_name(advisor, label: str | None, lang: str) -> str:
         return str(label)
     crop = advisor.kb.crops.get(p["crop"], {})
     name = p["names"][lang]
-    if p.get("type") in ("no_leaf",) or not crop or name.casefold().startswith(crop[lang].casefold()):
+    if p.get("type") in ("no_leaf",) or not crop or name.casefold().startswith(crop[lang].casefold() + ":"):
         return name  # "Lúa: không phải bệnh nào LeafScout biết" names its crop already
     return f"{name} ({crop[lang]})"
 
