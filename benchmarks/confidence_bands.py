@@ -28,7 +28,11 @@ EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 def report(name: str, rows, floor: float) -> None:
     ok = [r for r in rows if r[0]]
-    print(f"\n{name}: {len(rows)} leaf photos, {len(ok)} answered ok")
+    mean_conf = sum(r[4] for r in ok) / max(len(ok), 1)
+    right_share = sum(r[1] for r in ok) / max(len(ok), 1)
+    print(f"\n{name}: {len(rows)} leaf photos, {len(ok)} answered ok; their mean confidence {100 * mean_conf:.1f}%, "
+          f"right {100 * right_share:.1f}% (gap {100 * (mean_conf - right_share):+.1f} points: the calibration is "
+          "fitted on the lab val split)")
     print(f"  {'confidence':>12s} {'ok answers':>11s} {'share of ok':>12s} {'right':>7s} {'right %':>8s}")
     lo = floor
     for hi in EDGES:
