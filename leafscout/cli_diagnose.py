@@ -137,8 +137,21 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
     if lang == "en" or advisor is None:
         if r.status == "uncertain" and not _crop_doubt(r):
             return f"{r.path}: {r.summary()}; {RETAKE}"
-        return f"{r.path}: {r.summary()}"
+        return f"{r.path}: {plain_summary(r)}"
     return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
+
+
+def check_first(r) -> bool:
+    """An `ok` answer below service.CHECK_FIRST_BELOW: more likely wrong than right, so its line (and its advice)
+    says to check the signs before spraying."""
+    from leafscout.service import CHECK_FIRST_BELOW
+    return r.status == "ok" and r.confidence is not None and r.confidence < CHECK_FIRST_BELOW
+
+
+def plain_summary(r) -> str:
+    """`Result.summary()` (English, raw labels), with the check-first note on a doubtful `ok` answer."""
+    from leafscout.i18n import t
+    return f"{r.summary()}; {t('check_first', 'en')}" if check_first(r) else r.summary()
 
 
 def leaves_line(leaves: list[dict], lang: str, advisor) -> str:
@@ -168,10 +181,7 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
     if others:
         text += f" ({t('then', lang, others=others)})"
     if r.status == "ok":
-        from leafscout.service import CHECK_FIRST_BELOW
-        if r.confidence is not None and r.confidence < CHECK_FIRST_BELOW:  # more likely wrong than right
-            return f"{text}; {t('check_first', lang)}"
-        return text
+        return f"{text}; {t('check_first', lang)}" if check_first(r) else text  # more likely wrong than right
     retake = "" if _crop_doubt(r) else f"; {t('retake', lang)}"
     return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}{retake}"
 

@@ -29,7 +29,7 @@ def groups_of(paths: list[str], collect, lang: str = "en") -> list[tuple[str, li
 
 def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> int:
     """Print one answer per group (text, or one JSON object per group with `--json`); exit 0 if any photo was read."""
-    from leafscout.cli_diagnose import result_text
+    from leafscout.cli_diagnose import plain_summary, result_text
     from leafscout.errors import ServiceError
     from leafscout.i18n import t
     lang = args.lang  # set by cli_diagnose.resolve_languages
@@ -38,7 +38,7 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
 
     def line(x, code=None) -> str:
         if advisor is None:
-            return x.summary() if x.status != "error" else f"error: {x.error}"
+            return plain_summary(x) if x.status != "error" else f"error: {x.error}"
         if x.status == "not_a_leaf" and x.group is not None:  # the group's own "no leaf" reason
             return f"{t('not_a_leaf', lang)}: {t('group_none', lang)}"
         if x.status == "error" and x.group is not None:
@@ -80,7 +80,7 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
             tally += "; " + t("group_mixed", lang, crops=names)
         print(f"{name}: {head} [{tally}]")
         for x in each:
-            own = line(x.result, x.error_code) if advisor else x.result.summary()
+            own = line(x.result, x.error_code) if advisor else plain_summary(x.result)
             if x.duplicate_of:
                 own = t("group_same_as", lang, i=x.duplicate_of)
             print(f"    {x.display_name}: {own}")

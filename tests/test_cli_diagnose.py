@@ -222,3 +222,19 @@ def test_a_bad_option_value_is_not_answered_with_the_same_option(capsys):
     with pytest.raises(SystemExit):
         main(["diagnose", "x.jpg", "--top-kk", "3"])
     assert "Did you mean '--top-k'?" in capsys.readouterr().err
+
+
+def test_a_doubtful_ok_answer_says_check_first_in_english_too(tmp_path, capsys):
+    """An ok answer below 60% (service.CHECK_FIRST_BELOW) says "not sure: check the signs" on the English line and
+    on the English --group lines, as it does in Vietnamese; a sure answer does not."""
+    low = str(toy_model(tmp_path / "low.onnx", thresholds={"uncertain_below": 0.3, "ood_energy_above": -2.0}))
+    for name, colour in (("doubt.png", "uncertain"), ("sure.png", "ok")):  # ~50% and ~100% bean.healthy, both ok
+        cv2.imwrite(str(tmp_path / name), cv2.cvtColor(flat_photo(TOY_COLOURS[colour]), cv2.COLOR_RGB2BGR))
+    db = ["--db", str(tmp_path / "log.sqlite")]
+    assert main(["diagnose", "--model", low, *db, str(tmp_path / "doubt.png"), str(tmp_path / "sure.png")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "doubt.png: bean.healthy 5" in out[0] and out[0].endswith("not sure: check the signs on several leaves before spraying")
+    assert "not sure" not in out[1]
+    assert main(["diagnose", "--model", low, *db, "--group", str(tmp_path / "doubt.png")]) == 0
+    head, each = capsys.readouterr().out.splitlines()[:2]
+    assert "; not sure: check the signs" in head and each.endswith("not sure: check the signs on several leaves before spraying")
