@@ -264,22 +264,33 @@ class _CsvReport:
             self.file = open(Path(path), "w", newline="", encoding="utf-8")
         except OSError as exc:
             raise _usage_error(f"--csv {path}: cannot write it ({exc.strerror or exc}); choose another path") from None
-        self.k = top_k
+        self.path, self.k, self.rows = path, top_k, 0
         self.writer = csv.writer(self.file)
-        self.writer.writerow(["path", "status", "label", "confidence"]
-                             + [c for i in range(1, top_k + 1) for c in (f"label_{i}", f"probability_{i}")]
-                             + ["reason", "error", "model_version", "reason_code"])  # appended: old columns keep place
+        self._write(["path", "status", "label", "confidence"]
+                    + [c for i in range(1, top_k + 1) for c in (f"label_{i}", f"probability_{i}")]
+                    + ["reason", "error", "model_version", "reason_code"])  # appended: old columns keep place
+
+    def _write(self, row: list) -> None:
+        try:
+            self.writer.writerow(row)
+            self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
+        except OSError as exc:  # the disk filled up, the USB stick was pulled: one line, not a traceback
+            raise _usage_error(f"--csv {self.path}: cannot write it ({exc.strerror or exc}) after {self.rows} "
+                               "photo row(s); free some space or choose another path, and run again") from None
 
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
         conf = "" if r.confidence is None else f"{r.confidence:.4f}"
         from leafscout.safety import csv_row
-        self.writer.writerow(csv_row([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
-                                      r.model_version or "", getattr(r, "reason_code", "") or ""]))
-        self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
+        self._write(csv_row([r.path, r.status, r.label or "", conf, *tops, r.reason, r.error or "",
+                             r.model_version or "", getattr(r, "reason_code", "") or ""]))
+        self.rows += 1
 
     def close(self) -> None:
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError:  # what could not be written was reported when it was written
+            pass
 
 
 def _service(args):

@@ -180,7 +180,8 @@ def test_a_refused_command_leaves_an_existing_csv_as_it_was(toy, folder, tmp_pat
 
 
 @pytest.mark.parametrize("flag, target", [("--csv", "folder"), ("--heatmaps", "file"), ("--csv", "/proc/x.csv"),
-                                          ("--heatmaps", "/proc/hm")])
+                                          ("--heatmaps", "/proc/hm"),
+                                          ("--csv", "/dev/full")])  # opens, but every write fails: a full disk
 def test_an_output_path_that_cannot_be_written_is_one_line(toy, folder, tmp_path, capsys, flag, target):
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("x")
