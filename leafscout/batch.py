@@ -188,8 +188,10 @@ class Output:
         return pa.concat_tables(tables, promote_options="default")
 
     def done_keys(self) -> set[tuple[str, str]]:
+        """(path, sha256) of each path's latest row, the one the CSV shows: a photo edited and edited back has
+        its first hash in an older row, but is scored again (its report row holds the edit's answer)."""
         t = self.read(["path", "sha256"])
-        return set(zip(t.column("path").to_pylist(), t.column("sha256").to_pylist()))
+        return set(dict(zip(t.column("path").to_pylist(), t.column("sha256").to_pylist())).items())
 
     def write(self, table) -> None:
         import pyarrow.parquet as pq

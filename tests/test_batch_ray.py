@@ -112,6 +112,26 @@ def test_resume_scores_only_new_or_changed_photos(photos, tmp_path):
     assert edited["sha256"] == hashlib.sha256(Path(few[0]).read_bytes()).hexdigest()
 
 
+
+def test_a_photo_edited_and_edited_back_is_scored_again_not_left_with_the_edits_answer(photos, tmp_path):
+    """A -> B -> A at one path: the third run must not skip the photo because (path, hash of A) is in the first
+    run's rows, while the report shows B's answer and hash for a file that holds A again."""
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout import batch as B
+
+    leaf = tmp_path / "leaf.jpg"
+    original = photos[0].read_bytes()
+    leaf.write_bytes(original)
+    B.run([leaf], tmp_path / "out", engine="local")
+    leaf.write_bytes(photos[30].read_bytes())  # edited: another photo's bytes
+    assert B.run([leaf], tmp_path / "out", engine="local").scored == 1
+    leaf.write_bytes(original)  # the edit undone
+    assert B.run([leaf], tmp_path / "out", engine="local").scored == 1
+    with open(tmp_path / "out" / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1 and rows[0]["sha256"] == hashlib.sha256(original).hexdigest()
+    assert B.run([leaf], tmp_path / "out", engine="local").scored == 0  # and now it is done
+
 def test_cli_batch_logs_once_and_defuses_csv(photos, tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
     from leafscout.cli import main
