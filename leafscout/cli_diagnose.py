@@ -107,25 +107,36 @@ def load_predictor(args):
         raise _usage_error(str(exc)) from None
 
 
-def collect_photos(paths: list[str], lang: str = "en", prog: str = "leafscout diagnose") -> list[Path]:
+def collect_photos(paths: list[str], lang: str = "en", prog: str = "leafscout diagnose",
+                   quiet: bool = False) -> list[Path]:
     """Files as given (the image gate judges them), folders searched recursively for image files;
     hidden files (e.g. macOS `._IMG.jpg`) are skipped. Missing paths stay in so they are reported, and so do
     photo-named entries of a folder that are no regular file (a FIFO, a broken link): listed as unreadable, never
-    silently left out of the count."""
+    silently left out of the count. A file reached twice (named twice, or a folder and its sub-folder given) is
+    one photo: counted, and logged with --log, once. `quiet`: no warning for an empty folder (said already)."""
     from leafscout.i18n import t
     from leafscout.model.imageio import IMAGE_SUFFIXES
     out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(f: Path) -> None:
+        key = os.path.abspath(f)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if not f.is_dir() and f.suffix.lower() in IMAGE_SUFFIXES
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            if not found:
+            if not found and not quiet:
                 print(f"{prog}: {t('warning', lang)}: "
                       f"{t('no_photos_in', lang, folder=p, suffixes=', '.join(IMAGE_SUFFIXES))}", file=sys.stderr)
-            out.extend(found)
+            for f in found:
+                add(f)
         else:
-            out.append(p)
+            add(p)
     return out
 
 
@@ -377,7 +388,7 @@ def cmd_diagnose(args) -> int:
     svc = _service(args)
     if args.group:
         from leafscout.cli_group import groups_of, run_groups
-        return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang), lang),
+        return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang, quiet=True), lang),
                           _usage_error)
     if args.csv:
         _CsvReport.check(args.csv)

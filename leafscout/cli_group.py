@@ -11,10 +11,15 @@ from pathlib import Path
 
 
 def groups_of(paths: list[str], collect, lang: str = "en") -> list[tuple[str, list[Path]]]:
-    """[(group name, photos)] in the order given: a folder per group, loose files together."""
-    groups, loose = [], []
+    """[(group name, photos)] in the order given: a folder per group, loose files together. A folder given twice
+    is one group (the same plant is not two plants); a file given twice stays, and is answered as a repeat."""
+    import os
+    groups, loose, seen = [], [], set()
     for raw in paths:
         p = Path(raw)
+        if p.is_dir() and os.path.abspath(p) in seen:
+            continue
+        seen.add(os.path.abspath(p))
         if p.is_dir():
             photos = collect([raw])
             if photos:

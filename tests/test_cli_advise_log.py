@@ -147,3 +147,27 @@ def test_the_problem_list_takes_a_crop_in_vietnamese(capsys):
     assert "rice.blast" in out and "coffee." not in out
     assert main(["advise", "--list", "--crop", "cofee"]) == 2
     assert "did you mean 'coffee'" in capsys.readouterr().err
+
+
+def test_a_photo_reached_twice_in_one_run_is_diagnosed_and_logged_once(toy, red_leaf, log_with_copper, tmp_path,
+                                                                        capsys):
+    """`diagnose leaf.jpg ./leaf.jpg` or a folder and a photo in it: one photo, one line, one record (the season's
+    counts must not double because a path was typed twice)."""
+    from pathlib import Path
+    log, db = log_with_copper
+    folder = str(Path(red_leaf).parent)
+    assert main(["diagnose", red_leaf, str(Path(folder) / "." / "leaf.jpg"), folder, "--model", toy,
+                 "--log", "Doi A", "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert len([ln for ln in out.splitlines() if "leaf.jpg:" in ln]) == 1
+    assert "1 photo(s): 1 ok" in err and len(log.history("Doi A").observations) == 1
+
+
+def test_a_group_folder_given_twice_is_one_plant_and_an_empty_folder_is_said_once(toy, red_leaf, tmp_path, capsys):
+    from pathlib import Path
+    (tmp_path / "empty").mkdir()
+    folder = str(Path(red_leaf).parent)
+    assert main(["diagnose", "--group", "--model", toy, "--db", str(tmp_path / "x.sqlite"), folder, folder + "/",
+                 str(tmp_path / "empty")]) == 0
+    out, err = capsys.readouterr()
+    assert "1 group(s), 1 photo(s)" in err and err.count("no photos in folder") == 1, err
