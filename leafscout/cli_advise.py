@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--cool", dest="hot_weather", action="store_const", const=False, help="cool weather")
     p.add_argument("--severity", choices=("low", "medium", "high"))
     p.add_argument("--list", action="store_true", help="list problems (optionally --crop) instead of advising")
-    p.add_argument("--crop", help="with --list: only this crop")
+    p.add_argument("--crop", help="with --list: only this crop; with a LABEL: the label must be this crop's")
     p.add_argument("--check-substance", metavar="NAME", help="say whether a substance is allowed in organic farming")
     p.add_argument("--kb", metavar="DIR", help="knowledge base folder (default: the shipped advisor/kb)")
     p.add_argument("--plot", metavar="PLOT", help="take the organic status and the 7-year copper ledger from this "
@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
                   else f"{res.query}: {res.reason[args.lang]}")
             return 0 if res.allowed else 1
+        if args.list and args.label:  # "advise --list coffee": the label would be silently left out
+            raise UsageError(f"--list lists the problems and takes no LABEL, got {args.label!r}; narrow the list "
+                             "with --crop CROP, or leave --list out to advise on the label")
         if args.list:
             rows = adv.problems(crop=_crop_id(args.crop, adv))
             if args.fmt == "json":
@@ -69,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if not args.label:
             raise UsageError("give a LABEL such as tomato.late_blight, or --list to see them")
+        label = args.label.strip().lower()  # ids are lower case
+        crop = _crop_id(args.crop, adv)
+        if crop and crop != label.split(".", 1)[0]:  # advice for another crop than the one the officer stands in
+            raise UsageError(f"--crop {args.crop} and the label {label} name two different crops; give a {args.crop} "
+                             f"label (leafscout advise --list --crop {args.crop!r}) or leave --crop out")
         ctx = _context(args, adv)
-        advice = adv.advise(args.label.strip().lower(), ctx, status=args.status)  # ids are lower case
+        advice = adv.advise(label, ctx, status=args.status)
     except (AdvisorError, ServiceError) as exc:
         raise UsageError(str(exc)) from None
     if args.fmt == "json":

@@ -171,3 +171,14 @@ def test_a_group_folder_given_twice_is_one_plant_and_an_empty_folder_is_said_onc
                  str(tmp_path / "empty")]) == 0
     out, err = capsys.readouterr()
     assert "1 group(s), 1 photo(s)" in err and err.count("no photos in folder") == 1, err
+
+
+@pytest.mark.parametrize("argv, needle", [(["tomato.late_blight", "--crop", "cà phê"], "two different crops"),
+                                          (["--list", "coffee"], "takes no LABEL")])
+def test_conflicting_advise_options_are_one_line_not_advice_for_another_crop(capsys, argv, needle):
+    from leafscout.cli import main
+    assert main(["advise", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and needle in err, err
+    assert main(["advise", "coffee.rust", "--crop", "Cà phê", "--lang", "en"]) == 0  # the same crop: advised
+    assert "Coffee leaf rust" in capsys.readouterr().out
