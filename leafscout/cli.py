@@ -45,6 +45,10 @@ class _Parser(argparse.ArgumentParser):
             if close and close[0] != w:
                 hints.append(f" Did you mean '{close[0]}'?")
                 break
+        # a photo named "-leaf.jpg" is read as an option ("required: PATH", "unrecognized arguments"): say so
+        dashed = [a for a in _ARGV if a.startswith("-") and a != "-" and os.path.isfile(a)]
+        if dashed:
+            hints = [f" {dashed[0]!r} is a file read as an option: write ./{dashed[0]} or put -- before it."]
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}.{''.join(hints)}\n")
 
@@ -63,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ARGV: list[str] = []  # the command line being parsed, for _Parser.error's hints
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

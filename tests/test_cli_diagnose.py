@@ -239,3 +239,18 @@ def test_a_doubtful_ok_answer_says_check_first_in_english_too(tmp_path, capsys):
     assert main(["diagnose", "--model", low, *db, "--group", str(tmp_path / "doubt.png")]) == 0
     head, each = capsys.readouterr().out.splitlines()[:2]
     assert "; not sure: check the signs" in head and each.endswith("not sure: check the signs on several leaves before spraying")
+
+
+def test_a_photo_named_like_an_option_gets_a_hint_to_write_dot_slash(toy, tmp_path, capsys, monkeypatch):
+    """`leafscout diagnose -leaf.jpg` (a phone app that names photos '-1.jpg'): argparse reads it as an option and
+    said only "required: PATH"; the line now says how to give it. `./-leaf.jpg` then works."""
+    monkeypatch.chdir(tmp_path)
+    cv2.imwrite("-leaf.jpg", cv2.cvtColor(flat_photo(TOY_COLOURS["ok"]), cv2.COLOR_RGB2BGR))
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose", "--model", toy, "-leaf.jpg"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "write ./-leaf.jpg or put -- before it" in err and "Traceback" not in err
+    assert main(["diagnose", "--model", toy, "./-leaf.jpg"]) == 0
+    assert main(["diagnose", "--model", toy, "--", "-leaf.jpg"]) == 0
+    capsys.readouterr()
