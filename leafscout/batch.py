@@ -374,15 +374,19 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
     # record, not logged again: the season's disease counts must not grow with every run (read once a run)
     logged = ({o.photo_sha256: o.id for o in log_service.log.history(log_plot).observations}
               if log_plot and log_service is not None else {})
-    for table in batches:
-        if table.num_rows == 0:
-            continue
-        if log_plot:
-            table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn, logged)
-        output.write(table)
-        s.scored += table.num_rows
-        for st in table.column("status").to_pylist():
-            s.counts[st] = s.counts.get(st, 0) + 1
+    try:
+        for table in batches:
+            if table.num_rows == 0:
+                continue
+            if log_plot:
+                table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn, logged)
+            output.write(table)
+            s.scored += table.num_rows
+            for st in table.column("status").to_pylist():
+                s.counts[st] = s.counts.get(st, 0) + 1
+    except KeyboardInterrupt:  # Ctrl-C: the report holds every photo scored so far, not the last run's rows
+        output.write_csv(top_k)
+        raise
     s.skipped = len(paths) - s.scored
     s.seconds = time.perf_counter() - t0
     s.csv = output.write_csv(top_k)

@@ -82,6 +82,10 @@ def cmd_batch(args) -> int:
                   log_plot=args.log, log_service=svc, confirmed_by=confirmed_by, warn=warn)
     except ServiceError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"leafscout batch: interrupted; the photos scored so far are in {out.parquet_dir} and "
+              f"{out.csv_path}; run the same command again to score the rest", file=sys.stderr)
+        return 130
     rate = s.scored / s.seconds if s.seconds > 0 and s.scored else 0.0
     c = s.counts
     print(f"{s.photos} photo(s): {s.skipped} already in {args.out} (skipped), {s.scored} scored with the "

@@ -132,6 +132,33 @@ def test_a_photo_edited_and_edited_back_is_scored_again_not_left_with_the_edits_
     assert len(rows) == 1 and rows[0]["sha256"] == hashlib.sha256(original).hexdigest()
     assert B.run([leaf], tmp_path / "out", engine="local").scored == 0  # and now it is done
 
+
+def test_ctrl_c_leaves_a_report_of_what_was_scored_and_a_rerun_goes_on(photos, tmp_path, capsys, monkeypatch):
+    """Ctrl-C after the first batch: exit 130 with one line, results.csv holds the rows scored so far (not the
+    last run's report, or none), and the same command again scores only the rest."""
+    pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
+    from leafscout import batch as B
+    from leafscout.cli import main
+
+    few = [shutil.copyfile(p, tmp_path / p.name) for p in photos[:5]]
+    real = B.local_batches
+
+    def interrupted(*a, **kw):
+        it = real(*a, **kw)
+        yield next(it)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(B, "local_batches", interrupted)
+    out = tmp_path / "out"
+    argv = ["batch", *map(str, few), "--out", str(out), "--engine", "local", "--batch-size", "2"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "run the same command again" in err and "Traceback" not in err
+    with open(out / "results.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == 2
+    monkeypatch.setattr(B, "local_batches", real)
+    assert main(argv) == 0
+    assert "2 already in" in capsys.readouterr().err and len(_rows(out)) == 5
+
 def test_cli_batch_logs_once_and_defuses_csv(photos, tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow", reason="pyarrow is the 'scale' extra")
     from leafscout.cli import main
