@@ -443,7 +443,14 @@ def cmd_diagnose(args) -> int:
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / _unique(Path(r.path).stem + ".heatmap", ".png", heat_names)
-                cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
+                try:
+                    written = cv2.imwrite(str(name), cv2.cvtColor(r.heatmap_overlay(), cv2.COLOR_RGB2BGR))
+                except cv2.error:
+                    written = False
+                if not written:  # OpenCV says only False: a full disk, or a folder of that name in the way
+                    raise _usage_error(f"--heatmaps {args.heatmaps}: cannot write {name.name} (disk full, or "
+                                       "something else of that name there?); free some space or choose "
+                                       "another folder, and run again")
             if args.json:
                 js = r.to_dict()
                 js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop), ("crop_from", d.crop_from),

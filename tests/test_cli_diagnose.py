@@ -254,3 +254,12 @@ def test_a_photo_named_like_an_option_gets_a_hint_to_write_dot_slash(toy, tmp_pa
     assert main(["diagnose", "--model", toy, "./-leaf.jpg"]) == 0
     assert main(["diagnose", "--model", toy, "--", "-leaf.jpg"]) == 0
     capsys.readouterr()
+
+
+def test_a_heatmap_that_cannot_be_written_is_one_line_not_silently_missing(toy, folder, tmp_path, capsys):
+    """cv2.imwrite only returns False (a full disk, a folder of the heatmap's name): the run said nothing and the
+    officer found the heatmap missing later."""
+    (tmp_path / "hm" / "ok.heatmap.png").mkdir(parents=True)
+    assert main(["diagnose", "--model", toy, "--heatmaps", str(tmp_path / "hm"), str(folder / "plot1" / "ok.jpg")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--heatmaps" in err and "cannot write ok.heatmap.png" in err, err
