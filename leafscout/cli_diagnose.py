@@ -152,6 +152,12 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
     return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
 
 
+def one_line(text: str) -> str:
+    """A result line stays one line: a control character in a file name ('new\\nline.jpg', a carriage return)
+    is shown escaped, never breaking the line or faking another photo's line."""
+    return "".join(repr(c)[1:-1] if c < " " or c == "\x7f" else c for c in text)
+
+
 def check_first(r) -> bool:
     """An `ok` answer below service.CHECK_FIRST_BELOW: more likely wrong than right, so its line (and its advice)
     says to check the signs before spraying."""
@@ -470,7 +476,7 @@ def cmd_diagnose(args) -> int:
             else:
                 note = _crop_note(d, lang, advisor)
                 line = _readable(r, lang, advisor, threshold, d.error_code)
-                out(line + (f" [{note}]" if note and not line.endswith(note) else ""))
+                out(one_line(line + (f" [{note}]" if note and not line.endswith(note) else "")))
                 if getattr(r, "leaves", None):
                     out("    " + leaves_line(r.leaves, lang, advisor))
                 if text:

@@ -34,7 +34,7 @@ def groups_of(paths: list[str], collect, lang: str = "en") -> list[tuple[str, li
 
 def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> int:
     """Print one answer per group (text, or one JSON object per group with `--json`); exit 0 if any photo was read."""
-    from leafscout.cli_diagnose import plain_summary, result_text
+    from leafscout.cli_diagnose import one_line, plain_summary, result_text
     from leafscout.errors import ServiceError
     from leafscout.i18n import t
     lang = args.lang  # set by cli_diagnose.resolve_languages
@@ -83,12 +83,12 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
             from leafscout.i18n import crop_name
             names = ", ".join(crop_name(svc.advisor, c, lang) if advisor else c for c in mixed)
             tally += "; " + t("group_mixed", lang, crops=names)
-        print(f"{name}: {head} [{tally}]")
+        print(one_line(f"{name}: {head} [{tally}]"))
         for x in each:
             own = line(x.result, x.error_code) if advisor else plain_summary(x.result)
             if x.duplicate_of:
                 own = t("group_same_as", lang, i=x.duplicate_of)
-            print(f"    {x.display_name}: {own}")
+            print(one_line(f"    {x.display_name}: {own}"))
         if text:
             print("    " + text.replace("\n", "\n    "))
     print(t("group_summary", lang, groups=len(groups), n=sum(len(p) for _, p in groups),

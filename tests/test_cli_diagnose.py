@@ -263,3 +263,18 @@ def test_a_heatmap_that_cannot_be_written_is_one_line_not_silently_missing(toy, 
     assert main(["diagnose", "--model", toy, "--heatmaps", str(tmp_path / "hm"), str(folder / "plot1" / "ok.jpg")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--heatmaps" in err and "cannot write ok.heatmap.png" in err, err
+
+
+def test_a_file_name_with_a_newline_cannot_break_or_fake_a_result_line(toy, tmp_path, capsys):
+    """'x.jpg: bean.healthy 100%\\nfake.jpg' as a file name: one line per photo, the newline shown escaped; --json
+    keeps the real name."""
+    name = "x.jpg: bean.rust 99%\nfake.jpg"
+    cv2.imwrite(str(tmp_path / "ok.png"), cv2.cvtColor(flat_photo(TOY_COLOURS["ok"]), cv2.COLOR_RGB2BGR))
+    shutil.copy(tmp_path / "ok.png", tmp_path / name)
+    for extra in ([], ["--group"]):
+        assert main(["diagnose", "--model", toy, *extra, str(tmp_path / name)]) == 0
+        out = capsys.readouterr().out
+        assert not any(line.startswith("fake.jpg") for line in out.splitlines()), out
+        assert "bean.rust 99%\\nfake.jpg" in out
+    assert main(["diagnose", "--model", toy, "--json", str(tmp_path / name)]) == 0
+    assert json.loads(capsys.readouterr().out)["path"] == str(tmp_path / name)
