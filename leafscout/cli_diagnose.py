@@ -9,11 +9,15 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
 
 RETAKE = "retake a closer, sharp photo of one leaf in daylight"
+# what --heatmaps writes (`_unique`): a folder search leaves them out, so --heatmaps photos/heat and a rerun on
+# photos/ does not diagnose the overlays as leaves (a file named on the command line is still read)
+HEATMAP_NAME = re.compile(r"\.heatmap(-\d+)?\.png$", re.IGNORECASE)
 
 
 ADVICE_DEFAULT_LANG = "default"  # `--advise` given without a language: --lang's, else Vietnamese
@@ -129,7 +133,8 @@ def collect_photos(paths: list[str], lang: str = "en", prog: str = "leafscout di
         p = Path(raw)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if not f.is_dir() and f.suffix.lower() in IMAGE_SUFFIXES
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                           and not HEATMAP_NAME.search(f.name))
             if not found and not quiet:
                 print(f"{prog}: {t('warning', lang)}: "
                       f"{t('no_photos_in', lang, folder=p, suffixes=', '.join(IMAGE_SUFFIXES))}", file=sys.stderr)

@@ -278,3 +278,13 @@ def test_a_file_name_with_a_newline_cannot_break_or_fake_a_result_line(toy, tmp_
         assert "bean.rust 99%\\nfake.jpg" in out
     assert main(["diagnose", "--model", toy, "--json", str(tmp_path / name)]) == 0
     assert json.loads(capsys.readouterr().out)["path"] == str(tmp_path / name)
+
+
+def test_heatmaps_written_inside_the_photo_folder_are_not_diagnosed_on_the_next_run(toy, folder, capsys):
+    """`diagnose trip --heatmaps trip/heat`, then `diagnose trip`: the overlays are LeafScout's own output, not
+    leaves; counting them made the second run's numbers wrong."""
+    assert main(["diagnose", "--model", toy, "--heatmaps", str(folder / "heat"), str(folder)]) == 0
+    first = capsys.readouterr().err
+    assert list((folder / "heat").glob("*.heatmap*.png"))
+    assert main(["diagnose", "--model", toy, str(folder)]) == 0
+    assert "6 photo(s)" in first and "6 photo(s)" in capsys.readouterr().err
