@@ -46,7 +46,8 @@ def step_seconds(size: int, channels_last: bool, frozen: int, batch: int, steps:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    first = " ".join(__doc__.split("\n\n")[0].split()).split(". ")[0].rstrip(".") + "."  # a whole sentence
+    p = argparse.ArgumentParser(description=first)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=12)

@@ -126,7 +126,8 @@ def leaf_crops(test: list[Sample], out_dir: Path, pests: str) -> tuple[list[Samp
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    first = " ".join(__doc__.split("\n\n")[0].split()).split(". ")[0].rstrip(".") + "."  # a whole sentence
+    p = argparse.ArgumentParser(description=first)
     p.add_argument("--data-root", default="../shared/datasets")
     p.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["old", "new"])
     p.add_argument("--epochs", type=int, default=3)

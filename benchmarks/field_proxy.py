@@ -41,7 +41,8 @@ def upright(rgb: np.ndarray) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    first = " ".join(__doc__.split("\n\n")[0].split()).split(". ")[0].rstrip(".") + "."  # a whole sentence
+    ap = argparse.ArgumentParser(description=first)
     ap.add_argument("--model", default=None)
     ap.add_argument("--data-root", default=str(REPO.parent / "shared" / "datasets"))
     ap.add_argument("--limit", type=int, default=60, help="val photos per dataset")

@@ -182,7 +182,8 @@ def finalize(model, labels: list[str], val_samples, cfg: PreprocessConfig, args,
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    first = " ".join(__doc__.split("\n\n")[0].split()).split(". ")[0].rstrip(".") + "."  # a whole sentence
+    p = argparse.ArgumentParser(description=first)
     p.add_argument("checkpoint")
     p.add_argument("--output-dir", default=None, help="default: the checkpoint's folder")
     p.add_argument("--data-root", default=None, help="read the val photos from here (default: the run's --data-root)")

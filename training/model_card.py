@@ -255,7 +255,8 @@ def render(run: Path, onnx: Path, extra_notes: str = "", base_rev: str | None = 
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    first = " ".join(__doc__.split("\n\n")[0].split()).split(". ")[0].rstrip(".") + "."  # a whole sentence
+    p = argparse.ArgumentParser(description=first)
     p.add_argument("run", type=Path)
     p.add_argument("--onnx", type=Path, default=Path("model/leafscout.onnx"))
     p.add_argument("--out", type=Path, default=Path("model/MODEL_CARD.md"))
