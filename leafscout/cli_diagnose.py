@@ -199,12 +199,14 @@ def result_text(r, lang: str, advisor, threshold=None, error_code=None) -> str:
     if getattr(r, "reason_code", "") == NO_LEAF_SEEN:  # no guess: the nearest label holds almost nothing
         return f"{t('uncertain', lang)}: {t('why_no_leaf_seen', lang)}; {t('retake', lang)}"
     others = ", ".join(f"{problem_name(advisor, lab, lang)} {pct(p, lang)}" for lab, p in r.top_k[1:])
-    text = f"{problem_name(advisor, r.label, lang)} {pct(r.confidence, lang)}"
+    unnamed = getattr(r, "reason_code", "") == "unnamed_problem"  # "rice, not a disease it knows": no 100% to trust
+    text = problem_name(advisor, r.label, lang) + ("" if unnamed else f" {pct(r.confidence, lang)}")
     if others:
         text += f" ({t('then', lang, others=others)})"
     if r.status == "ok":
         return f"{text}; {t('check_first', lang)}" if check_first(r) else text  # more likely wrong than right
-    retake = "" if _crop_doubt(r) else f"; {t('retake', lang)}"
+    # the crop is the doubt, or the leaf is known and its problem is not: a new photo would change nothing
+    retake = "" if _crop_doubt(r) or unnamed else f"; {t('retake', lang)}"
     return f"{t('uncertain', lang)}: {text}; {_why_uncertain(r, lang, advisor, threshold)}{retake}"
 
 
@@ -331,9 +333,10 @@ def _service(args):
     except Exception as exc:  # a knowledge base that does not load: one line, not a traceback
         raise _usage_error(f"the knowledge base does not fit this model: {exc}") from None
     if unadvised:  # a crop just trained in, before its knowledge-base entries: answers without advice
-        print(f"warning: {len(unadvised)} label(s) of this model have no knowledge-base entry yet, so their "
-              f"answers come without advice: {', '.join(unadvised)}; add them to advisor/kb "
-              "(docs/knowledge-base.md)", file=sys.stderr)
+        from leafscout.i18n import t
+        lang = getattr(args, "lang", None) or "en"  # as resolve_languages: English lines unless --lang vi
+        print(f"{t('warning', lang)}: {t('unadvised', lang, n=len(unadvised), labels=', '.join(unadvised))}",
+              file=sys.stderr)
     return svc
 
 

@@ -74,6 +74,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_word": {"vi": "lỗi", "en": "error"},
     "progress_unit": {"vi": "ảnh", "en": "photo"},
     # `leafscout diagnose --group`
+    "unadvised": {"vi": "{n} nhãn của mô hình này chưa có mục trong cơ sở kiến thức, nên kết quả của chúng không kèm "
+                        "hướng dẫn xử lý: {labels}; hãy thêm vào advisor/kb (docs/knowledge-base.md)",
+                  "en": "{n} label(s) of this model have no knowledge-base entry yet, so their answers come without "
+                        "advice: {labels}; add them to advisor/kb (docs/knowledge-base.md)"},
     "check_first": {"vi": "chưa chắc: xem kỹ dấu hiệu trên vài lá trước khi phun",
                     "en": "not sure: check the signs on several leaves before spraying"},
     "group_loose": {"vi": "các ảnh lẻ", "en": "photos given"},

@@ -288,3 +288,17 @@ def test_heatmaps_written_inside_the_photo_folder_are_not_diagnosed_on_the_next_
     assert list((folder / "heat").glob("*.heatmap*.png"))
     assert main(["diagnose", "--model", toy, str(folder)]) == 0
     assert "6 photo(s)" in first and "6 photo(s)" in capsys.readouterr().err
+
+
+def test_rice_not_a_disease_it_knows_shows_no_percentage_and_no_retake(tmp_path, capsys):
+    """`rice.other` at 99.9% is the crop's figure, not a diagnosis to trust, and a new photo would not name the
+    problem: the line says the crop and that the problem is unknown, as the app and the phone do."""
+    from leafscout.cli_diagnose import result_text
+    from leafscout.model.results import Result
+    from leafscout.service import default_advisor
+    r = Result(path=None, status="uncertain", label="rice.other", confidence=0.999, model_version="t",
+               reason_code="unnamed_problem", top_k=[("rice.other", 0.999), ("rice.blast", 0.001)])
+    for lang in ("vi", "en"):
+        line = result_text(r, lang, default_advisor(), threshold=0.39)
+        assert "100%" not in line.split("(")[0] and "99.9" not in line, line
+        assert "retake" not in line and "chụp lại" not in line, line

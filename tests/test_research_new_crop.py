@@ -20,5 +20,5 @@ def test_a_model_label_without_a_kb_entry_is_answered_without_advice(tmp_path, c
     assert main(["diagnose", "--model", str(model), "--db", str(tmp_path / "log.sqlite"), str(red_leaf),
                  "--lang", "vi"]) == 0
     out, err = capsys.readouterr()
-    assert "durian.leaf_spot" in err and "no knowledge-base entry yet" in err and "Traceback" not in err
+    assert "durian.leaf_spot" in err and "chưa có mục trong cơ sở kiến thức" in err and "Traceback" not in err
     assert "Sầu riêng (leaf spot)" in out  # its own words, not "another problem"
