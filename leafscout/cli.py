@@ -31,9 +31,30 @@ def _all_names(parser: argparse.ArgumentParser) -> list[str]:
     return names
 
 
+def _named(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The deepest subcommand the command line names below `parser` (`leafscout log add-plot ...` -> add-plot's
+    parser): unknown options are reported by the top parser, but only that command's names are near misses."""
+    for token in _ARGV:
+        subs = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if subs is not None and token in subs.choices:
+            parser = subs.choices[token]
+    return parser
+
+
+def _own_names(parser: argparse.ArgumentParser) -> list[str]:
+    """A parser's own options and subcommand names (not those of the subcommands' own options)."""
+    names = []
+    for action in parser._actions:
+        names.extend(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            names.extend(action.choices)
+    return names
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # suggest the nearest subcommand/option, like difflib-powered tools do
-        choices = _all_names(self)
+        # `diagnose --frob`: diagnose's options only (`--from` is another command's)
+        choices = _own_names(_named(self)) if "unrecognized arguments" in message else _all_names(self)
         words = [w.strip("'\",:") for w in message.split()]
         hints = []
         if "unrecognized arguments" not in message and "invalid choice" not in message:

@@ -302,3 +302,18 @@ def test_rice_not_a_disease_it_knows_shows_no_percentage_and_no_retake(tmp_path,
         line = result_text(r, lang, default_advisor(), threshold=0.39)
         assert "100%" not in line.split("(")[0] and "99.9" not in line, line
         assert "retake" not in line and "chụp lại" not in line, line
+
+
+def test_an_unknown_option_is_matched_against_its_own_commands_options(capsys):
+    """`diagnose --frob` suggested `--from`, an option of `log audit` that diagnose does not have."""
+    from leafscout.cli import main
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose", "x.jpg", "--from"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "'--from'" not in err.split("error:")[-1]
+    with pytest.raises(SystemExit):
+        main(["diagnose", "x.jpg", "--top-kk", "3"])
+    assert "Did you mean '--top-k'?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["log", "audit", "--season", "2026", "--frm", "2026-01-01"])
+    assert "Did you mean '--from'?" in capsys.readouterr().err
