@@ -439,6 +439,11 @@ def cmd_diagnose(args) -> int:
     out = (lambda line: tqdm.write(line, file=sys.stdout)) if not bar.disable else print
     counts: Counter = Counter()
     logged: list = []
+    linked: list = []
+    # a photo the plot's log already holds (a rerun on the same folder) is linked to its record, not logged
+    # again: the same rule as `batch --log`, so the season's counts never double
+    known = ({o.photo_sha256: o.id for o in svc.log.history(args.log).observations if o.photo_sha256}
+             if args.log else {})
     try:
         for d in all_results():
             r = d.result
@@ -447,9 +452,18 @@ def cmd_diagnose(args) -> int:
             if args.advise and d.advice is not None:
                 text = d.advice.render(args.advise, "text", rules=svc.advisor.rules)
             if args.log and r.status in ("ok", "uncertain") and r.path:
+                from leafscout.batch import sha256_of
+                sha = sha256_of(r.path)
+                if sha and sha in known:
+                    d.observation_id = known[sha]
+                    linked.append(known[sha])
+                    sha = None  # nothing to record
+            if args.log and r.status in ("ok", "uncertain") and r.path and d.observation_id is None:
                 try:
                     svc.record(d, args.log, confirmed_by=confirmed_by)
                     logged.append(d.observation_id)
+                    if sha:
+                        known[sha] = d.observation_id
                 except ServiceError as exc:
                     why = f" ({exc.log_code})" if exc.log_code else ""
                     print(f"leafscout diagnose: {t('warning', lang)}: "
@@ -472,7 +486,9 @@ def cmd_diagnose(args) -> int:
                 if args.log:
                     js["context"] = d.info.to_dict()
                     js["observation_id"] = d.observation_id
-                    js["confirmed_by"] = confirmed_by if d.observation_id is not None else None
+                    fresh = d.observation_id is not None and d.observation_id not in linked
+                    js["confirmed_by"] = confirmed_by if fresh else None
+                    js["already_logged"] = d.observation_id is not None and not fresh
                 if text is not None:
                     js["advice"] = text
                     js["copper"] = d.copper_decision()
@@ -502,6 +518,10 @@ def cmd_diagnose(args) -> int:
         if report:
             report.close()
     n_read = len(photos) - counts["error"]
+    if linked:
+        ids = ", ".join(str(i) for i in linked[:20]) + (", ..." if len(linked) > 20 else "")
+        print(f"leafscout diagnose: {t('already_logged', lang, n=len(linked), plot=repr(args.log), ids=ids)}",
+              file=sys.stderr)
     if logged and not confirmed_by:
         ids = ", ".join(str(i) for i in logged[:20]) + (", ..." if len(logged) > 20 else "")
         print(f"leafscout diagnose: {t('unconfirmed', lang, n=len(logged), plot=repr(args.log), ids=ids)}",

@@ -74,6 +74,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_word": {"vi": "lỗi", "en": "error"},
     "progress_unit": {"vi": "ảnh", "en": "photo"},
     # `leafscout diagnose --group`
+    "already_logged": {"vi": "{n} ảnh đã có trong sổ của lô {plot}: gắn với bản ghi cũ, không ghi lại (mã {ids})",
+                       "en": "{n} photo(s) already in plot {plot}'s log: linked to their record, not logged again "
+                             "(ids {ids})"},
     "unadvised": {"vi": "{n} nhãn của mô hình này chưa có mục trong cơ sở kiến thức, nên kết quả của chúng không kèm "
                         "hướng dẫn xử lý: {labels}; hãy thêm vào advisor/kb (docs/knowledge-base.md)",
                   "en": "{n} label(s) of this model have no knowledge-base entry yet, so their answers come without "

@@ -92,10 +92,12 @@ def test_diagnose_log_with_confirmed_by_records_a_confirmed_diagnosis(toy, red_l
 
 def test_diagnose_log_without_confirmed_by_records_unconfirmed_and_says_so_once(toy, red_leaf, log_with_copper,
                                                                                   tmp_path, capsys):
-    import shutil
+    import cv2
     log, db = log_with_copper
-    second = tmp_path / "leaf2.jpg"
-    shutil.copy(red_leaf, second)
+    second = tmp_path / "leaf2.jpg"  # another photo of the same leaf (other bytes)
+    img = cv2.imread(str(red_leaf))
+    img[0, 0] = 255 - img[0, 0]
+    cv2.imwrite(str(second), img)
     assert main(["diagnose", red_leaf, str(second), "--model", toy, "--log", "Doi A", "--db", db]) == 0
     err = capsys.readouterr().err
     obs = log.history("Doi A").observations
@@ -182,3 +184,25 @@ def test_conflicting_advise_options_are_one_line_not_advice_for_another_crop(cap
     assert out == "" and err.count("\n") == 1 and needle in err, err
     assert main(["advise", "coffee.rust", "--crop", "Cà phê", "--lang", "en"]) == 0  # the same crop: advised
     assert "Coffee leaf rust" in capsys.readouterr().out
+
+
+def test_a_rerun_on_the_same_photos_links_them_to_their_records_not_logs_them_again(toy, red_leaf, log_with_copper,
+                                                                                   tmp_path, capsys):
+    """`diagnose FOLDER --log PLOT` run twice (or a copy of a logged photo under another name): one record a
+    photo, as `batch --log` does; the second run says which records the photos are already in."""
+    import json
+    import shutil
+    log, db = log_with_copper
+    assert main(["diagnose", red_leaf, "--model", toy, "--log", "Doi A", "--db", db]) == 0
+    (first,) = log.history("Doi A").observations
+    copy = tmp_path / "copy.jpg"
+    shutil.copy(red_leaf, copy)
+    capsys.readouterr()
+    assert main(["diagnose", red_leaf, str(copy), "--model", toy, "--log", "Doi A", "--db", db, "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert len(log.history("Doi A").observations) == 1
+    assert f"2 photo(s) already in plot 'Doi A''s log: linked to their record, not logged again (ids {first.id}, " \
+           f"{first.id})" in err and "UNCONFIRMED" not in err, err
+    assert main(["diagnose", red_leaf, "--model", toy, "--log", "Doi A", "--db", db, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["observation_id"] == first.id and row["already_logged"] is True and row["confirmed_by"] is None
