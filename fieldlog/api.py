@@ -27,7 +27,7 @@ from .errors import BackupNotSupportedError, FieldLogError, UnknownLotError, Unk
 from .schema import (OBSERVATION_STATUSES, ORGANIC_STATUSES, Action, Correction, Farm, Lot, Observation, Plot,
                      lot_plots)
 from .text import check_text, clean_name, name_key, skeleton
-from .timeutil import to_utc, utcnow
+from .timeutil import local_year, to_utc, utcnow
 
 COPPER_WINDOW_YEARS = 7
 # A single plot: 1 m2 to 10 km2. Smallholder plots in Son La are 0.1-2 ha; a cooperative's whole area is a
@@ -579,14 +579,15 @@ class FieldLog:
             totals: dict[int, float] = {}
             for at, kg in s.execute(select(Action.at, Action.copper_kg_ha)
                                     .where(Action.plot_id == plot_id, Action.copper_kg_ha > 0)):
-                totals[at.year] = totals.get(at.year, 0.0) + kg
+                year = local_year(at)  # the recorder's calendar year, as the season audit reads dates
+                totals[year] = totals.get(year, 0.0) + kg
             return dict(sorted(totals.items()))
 
         return self._read(read)
 
     def copper_used(self, plot, year: int | None = None) -> tuple[float, float]:
         """(kg/ha this year, kg/ha over the 7 years ending this year) for the advisor's copper cap."""
-        year = year or utcnow().year
+        year = year or local_year()
         ledger = self.copper_ledger(plot)
         this_year = ledger.get(year, 0.0)
         window = sum(kg for y, kg in ledger.items() if year - COPPER_WINDOW_YEARS < y <= year)

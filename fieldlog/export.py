@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FieldLogError, UnknownLotError, UnknownPlotError
+from .timeutil import local_year
 
 
 @dataclass
@@ -48,7 +49,7 @@ def build(log, target: str) -> TracePage:
         title = f"Plot {item.name}"
     page = TracePage(title, kind, item, qr.payload(item, log.trace_base_url),
                      qr.svg_data_uri(item, log.trace_base_url), qr.png_bytes(item, log.trace_base_url))
-    year = (item.harvested_at if kind == "lot" else dt.datetime.now(dt.timezone.utc)).year
+    year = local_year(item.harvested_at if kind == "lot" else None)  # the recorder's calendar, as the ledger
     for plot in plots:
         page.histories.append(log.history(plot))
         page.copper[plot.name] = log.copper_used(plot, year)

@@ -17,6 +17,17 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def local_year(at: dt.datetime | None = None) -> int:
+    """The calendar year a stored (naive UTC) time falls in on the recorder's clock, as a date typed without a
+    time is read: a spray logged "2026-01-01" in Son La (UTC+7) is stored as 2025-12-31 17:00 UTC and belongs to
+    2026's copper, as the season audit from 2026-01-01 already counts it. None: this year."""
+    at = utcnow() if at is None else at
+    try:
+        return at.replace(tzinfo=dt.timezone.utc).astimezone().year
+    except (OverflowError, ValueError, OSError):  # the calendar's edge: its UTC year
+        return at.year
+
+
 def to_utc(value: dt.datetime | dt.date | str | None, what: str, *, allow_future: bool = False) -> dt.datetime:
     """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future and
     dates outside 1970..9999 (as FieldLogError code "bad_time", never a ValueError/OverflowError traceback)."""

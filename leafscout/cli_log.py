@@ -170,13 +170,14 @@ def cmd_confirm(log, args) -> int:
 
 @_with_log
 def cmd_act(log, args) -> int:
+    from leafscout.fieldlog.timeutil import local_year
     a = log.record_action(args.plot, args.what, product=args.product, active_substance=args.substance,
                           amount=args.amount, unit=args.unit, copper_kg_ha=args.copper, by=args.by, at=args.at,
                           observation_id=args.observation, copper_content_pct=args.copper_content)
-    year, seven = log.copper_used(args.plot, a.at.year)
+    year, seven = log.copper_used(args.plot, local_year(a.at))
     this = f" ({a.copper_kg_ha:g} kg Cu/ha)" if a.copper_kg_ha else ""
     print(f"Logged action {a.id}{this} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in "
-          f"{a.at.year}, {seven:g} kg/ha over 7 years.")
+          f"{local_year(a.at)}, {seven:g} kg/ha over 7 years.")
     if a.copper_kg_ha:  # over the advisor's 7-year cap: one warning line (the action is kept, exit 0)
         from leafscout.service import copper_warning
         try:

@@ -139,11 +139,11 @@ def copper_check(log, action, cap_kg_ha_7y: float) -> dict | None:
     if kg <= 0:
         return None
     from leafscout.fieldlog.api import COPPER_WINDOW_YEARS as W
-    from leafscout.fieldlog.timeutil import utcnow
+    from leafscout.fieldlog.timeutil import local_year
 
-    year = action.at.year
+    year = local_year(action.at)
     ledger = log.copper_ledger(action.plot_id)
-    ends = range(year, max(year, min(year + W - 1, utcnow().year)) + 1)
+    ends = range(year, max(year, min(year + W - 1, local_year())) + 1)
     last, total = max(((y, sum(v for k, v in ledger.items() if y - W < k <= y)) for y in ends), key=lambda x: x[1])
     plot = log.get_plot(action.plot_id).name
     return {"plot": plot, "total": round(total, 6), "first": last - W + 1, "last": last, "cap": float(cap_kg_ha_7y),

@@ -36,3 +36,29 @@ def test_a_corrected_observation_counts_as_a_persons_diagnosis(db, capsys):
     assert main(["log", "audit", "--season", "2025", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "2 confirmed diagnoses" in out and "UNCF" not in out and "log confirm 2" not in out, out
+
+
+def test_a_spray_logged_on_new_years_day_in_son_la_counts_in_that_years_copper(tmp_path, monkeypatch):
+    """A date typed without a time is the recorder's midnight: in Son La (UTC+7) "2026-01-01" is stored as
+    2025-12-31 17:00 UTC. The copper ledger counted it in 2025 while the season audit from 2026-01-01 listed
+    the spray in 2026; both now read the recorder's calendar year."""
+    import time
+
+    from leafscout.fieldlog.api import FieldLog
+    from leafscout.fieldlog.timeutil import local_year
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    time.tzset()
+    try:
+        log = FieldLog.open(str(tmp_path / "log.sqlite"))
+        try:
+            log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+            a = log.record_action("Đồi A", "sprayed Bordeaux", active_substance="copper hydroxide",
+                                  copper_kg_ha=1.5, at="2026-01-01")
+            assert a.at.year == 2025 and local_year(a.at) == 2026  # stored in UTC, read on the local calendar
+            assert log.copper_ledger("Đồi A") == {2026: 1.5}
+            assert log.copper_used("Đồi A", 2026) == (1.5, 1.5) and log.copper_used("Đồi A", 2025) == (0.0, 0.0)
+        finally:
+            log.close()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
