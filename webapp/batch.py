@@ -2,7 +2,9 @@
 
 A bad file is a row with its error code and never stops the batch. Zips are opened defensively: member
 names are never used as paths (no traversal), the total uncompressed size and member count are capped while
-reading (a lying header cannot get past the cap), and nested archives are skipped.
+reading (a lying header cannot get past the cap), and nested archives are skipped. Only stored and deflated
+members are read: Python's zipfile inflates a bzip2 or LZMA member without an output limit, so a 1.5 KB
+bzip2 member would take gigabytes of memory in one read(), before any cap is checked.
 
 Every request works in one temporary folder (`leafscout-batch-*`) that holds the extracted members, the
 thumbnails and the reports. `Workspace` caps what one request may write and removes the folder of the
@@ -33,6 +35,7 @@ IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 ARCHIVE_EXTS = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst"}
 MAX_ZIP_TOTAL = 200 * 2**20     # bytes uncompressed, all members together
 MAX_ZIP_MEMBERS = 2000
+SAFE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # zipfile bounds each inflate step only for these
 MAX_FILES = 500                 # photos per request
 MAX_REQUEST_BYTES = 300 * 2**20  # everything one request may write (members, thumbnails, reports)
 PREFIX = "leafscout-batch-"
@@ -132,6 +135,11 @@ def safe_extract(zip_path, dest: Path, max_total: int = MAX_ZIP_TOTAL,
             ext = Path(base).suffix.lower()
             if ext in ARCHIVE_EXTS:
                 skipped += 1
+                continue
+            if info.compress_type not in SAFE_COMPRESSION:  # bzip2/LZMA: one read() may inflate gigabytes
+                items.append(Item(info.filename, None, "zip_member",
+                                  f"zip member uses compression method {info.compress_type} (only stored and "
+                                  f"deflate are read); zip it again with the ordinary setting"))
                 continue
             # our own name: a number and a cleaned extension; the member name is only displayed
             out = dest / f"{n:05d}{ext if ext.isascii() and len(ext) <= 6 else ''}"
