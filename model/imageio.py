@@ -35,6 +35,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".ti
                   ".heic", ".heif", ".gif")
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
 _FIX = "send a JPEG or PNG photo taken with the phone camera"
+# The only formats PIL may open (its JPEG opener also gives the multi-picture MPO some cameras write). PIL's other
+# plugins (EPS, which runs Ghostscript on load; PSD, TGA, ICO, PCX, SGI, DDS, FITS, ...) never see an upload: a
+# stranger's file named leaf.jpg must not reach a decoder LeafScout does not need.
+PIL_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 
 class ImageError(ValueError):
@@ -190,6 +194,8 @@ def _what_is_it(data: bytes) -> str:
             return f"a {fmt} file whose header is damaged (corrupt or truncated)"
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
         return "an HEIC/HEIF photo (iPhone default), which LeafScout cannot decode yet"
+    if head.startswith(b"%!PS"):
+        return "a PostScript/EPS file"
     if head.startswith(b"%PDF"):
         return "a PDF document"
     if head.startswith(b"PK\x03\x04"):
@@ -237,7 +243,7 @@ def _check_bytes(data: bytes, name: str, max_pixels: int, min_side: int,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
             w, h = im.size
             fmt, mode = im.format or "unknown", im.mode
             channels, sample = _layout(im, data)
@@ -359,7 +365,7 @@ def _decode_pil(data: bytes, info: ImageInfo, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
             im.load()
             arr = _pil_array(im)
     except Exception as exc:
