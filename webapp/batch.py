@@ -311,7 +311,7 @@ def _thumb(path: str | None, dest: Path) -> Path | None:
 
         from leafscout.model.imageio import read_image
 
-        rgb = read_image(path)
+        rgb = read_image(path, min_short_side=160)  # a big JPEG decoded at 1/8 size, not 360 MB for 120 MP
         h, w = rgb.shape[:2]
         s = 160 / max(h, w)
         small = cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
