@@ -6,6 +6,10 @@ Numbers are left alone (a negative number is data, not a formula).
 
 `html_text` / `md_text`: user text (plot names, file names, typed labels) shown inside HTML or Markdown:
 escaped, so `<img src=x onerror=...>` is shown as text and never becomes an element.
+
+`one_line`: a name shown in a list, a report or a spreadsheet (a file name from a stranger's zip): control
+characters (newline, ESC, NUL) and the bidirectional overrides that turn 'gpj.exe' round are shown escaped, so a
+name stays on its one line and reads as what it is.
 """
 from __future__ import annotations
 
@@ -38,3 +42,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
 def md_text(value) -> str:
     """Text for a Markdown component: HTML-escaped, and Markdown syntax characters backslash-escaped."""
     return _MD_SPECIAL.sub(r"\\\1", html_text(value)).replace("\n", " ")
+
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(value) -> str:
+    text = "" if value is None else str(value)
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

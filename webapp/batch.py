@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leafscout.errors import ServiceError, image_error_code
-from leafscout.safety import csv_row
+from leafscout.safety import csv_row, one_line
 from leafscout.service import CROP_MISMATCH, NO_LEAF_SEEN
 
 from .handlers import error_text, problem_name
@@ -236,10 +236,11 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
 
 
 def _display(name: str) -> str:
-    """The file name as the officer knows it: zip/member (member folders dropped), never shortened."""
+    """The file name as the officer knows it: zip/member (member folders dropped), never shortened; on one line,
+    its control and text-direction characters escaped (safety.one_line), so it cannot fake another row."""
     name = str(name).replace("\\", "/")
     parts = name.split("/")
-    return parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}"
+    return one_line(parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}")
 
 
 def table(advisor, batch: dict | None, lang: str) -> dict:
