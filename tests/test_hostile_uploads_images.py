@@ -100,7 +100,7 @@ def test_a_full_size_decode_holds_two_copies_not_three(tmp_path):
 def test_a_transparent_png_is_composited_without_float_copies_of_the_whole_image(tmp_path):
     """Compositing alpha on white made float32 copies of the whole image: a 380 KB 10000x10000 RGBA PNG,
     under the decoded-bytes cap, peaked at 3.9 GB and took 10 s (now 0.8 GB, 2.6 s). Here 3000x2000 (24 MB
-    decoded): the growth stays under 4 times the decoded bytes (it was about 11 times)."""
+    decoded): the growth stays under 5 times the decoded bytes (it was 10.6 times; OpenCV alone takes 2)."""
     import subprocess
     import sys
 
@@ -117,4 +117,4 @@ def test_a_transparent_png_is_composited_without_float_copies_of_the_whole_image
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "(2000, 3000, 3) [127, 227, 127]" in out.stdout  # green on white, half transparent
-    assert float(out.stdout.split()[-1]) < 4 * 24, out.stdout
+    assert float(out.stdout.split()[-1]) < 5 * 24, out.stdout
