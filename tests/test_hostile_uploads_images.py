@@ -118,3 +118,24 @@ def test_a_transparent_png_is_composited_without_float_copies_of_the_whole_image
     assert out.returncode == 0, out.stderr
     assert "(2000, 3000, 3) [127, 227, 127]" in out.stdout  # green on white, half transparent
     assert float(out.stdout.split()[-1]) < 5 * 24, out.stdout
+
+
+def test_a_16_bit_png_is_scaled_to_8_bits_without_uint32_copies_of_the_whole_image(tmp_path):
+    """A 370 KB 16-bit RGB PNG of 8000x8000 (384 MB decoded, under the cap) peaked at 1.9 GB and took 5 s: the
+    16 -> 8 bit scaling made two uint32 copies of the whole image (now 0.8 GB, 3 s). Here 3000x2000 (36 MB)."""
+    import subprocess
+    import sys
+
+    import cv2
+    import numpy as np
+
+    img = np.full((2000, 3000, 3), 30000, np.uint16)
+    path = tmp_path / "scan.png"
+    cv2.imwrite(str(path), img)
+    code = ("import sys\nfrom leafscout.model.imageio import read_image\n"
+            "def mb(k):\n    return int(open('/proc/self/status').read().split(k + ':')[1].split()[0]) / 1024\n"
+            "base = mb('VmHWM')\nrgb = read_image(sys.argv[1])\nprint(rgb.shape, rgb[0, 0].tolist(), mb('VmHWM') - base)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "(2000, 3000, 3) [117, 117, 117]" in out.stdout
+    assert float(out.stdout.split()[-1]) < 4 * 36, out.stdout
