@@ -158,9 +158,11 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
 
 
 def one_line(text: str) -> str:
-    """A result line stays one line: a control character in a file name ('new\\nline.jpg', a carriage return)
-    is shown escaped, never breaking the line or faking another photo's line."""
-    return "".join(repr(c)[1:-1] if c < " " or c == "\x7f" else c for c in text)
+    """A result line stays one line: a control character in a file name ('new\\nline.jpg', a carriage return,
+    a C1 control or a text-direction mark) is shown escaped, never breaking the line or faking another photo's
+    line (`leafscout.safety.one_line`, as the app's batch list)."""
+    from leafscout.safety import one_line as escaped
+    return escaped(text)
 
 
 def check_first(r) -> bool:

@@ -317,3 +317,11 @@ def test_an_unknown_option_is_matched_against_its_own_commands_options(capsys):
     with pytest.raises(SystemExit):
         main(["log", "audit", "--season", "2026", "--frm", "2026-01-01"])
     assert "Did you mean '--from'?" in capsys.readouterr().err
+
+
+def test_a_text_direction_mark_in_a_file_name_is_shown_escaped():
+    """U+202E would show 'gpj.x' backwards and C1 controls are terminal escapes: the line shows them escaped, as
+    the app's batch list does (leafscout.safety.one_line)."""
+    from leafscout.cli_diagnose import one_line
+    assert one_line("a\u202eb\x9b.jpg: bean.rust") == "a\\u202eb\\x9b.jpg: bean.rust"
+    assert one_line("Đồi A lá 1.jpg") == "Đồi A lá 1.jpg"

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 
 from leafscout.errors import ServiceError
-from leafscout.safety import html_text
+from leafscout.safety import html_text, md_text
 from leafscout.webapp import batch as B
 from leafscout.webapp import handlers as H
 from leafscout.webapp import logbook as LB
@@ -493,7 +493,7 @@ def wire_batch_tab(services, ui: UI):
 
     def chosen(files, lang):
         files = files or []
-        names = ", ".join(html_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])
+        names = ", ".join(md_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])  # Markdown box
         return files, (t("batch_chosen", lang, n=len(files)) + (f" {names}" if names else "")
                        if files else t("batch_none", lang))
 
