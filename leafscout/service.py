@@ -645,10 +645,11 @@ class DiagnosisService:
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None
+        source = self._decoded_once(result, photo if photo is not None else path)
         if result is not None and result.status != "error" and (getattr(result, "framing", "whole") == "whole"
                                                                  or self._pests_may_be_there(result, crop)):
             # a leaf on a plain backdrop with no insect to look for costs no detector pass
-            scene = self._scene(photo if photo is not None else path)
+            scene = self._scene(source)
             # a photo the classifier sees no plant in stays so: a cat's ear boxed as a leaf must not vote
             if scene is not None and scene.leaves and result.framing == "whole" and result.status != "not_a_leaf":
                 leaves, crops = scene.leaves_with_crops(LEAF_VOTES, LEAF_MIN_SIDE)
@@ -665,10 +666,26 @@ class DiagnosisService:
                       photo=path, display_name=name)
         if result is not None and result.status != "error":
             if self._pests_may_be_there(result, crop):
-                self._find_pests(d, photo if photo is not None else path, ctx, scene)
+                self._find_pests(d, source, ctx, scene)
             elif self.detector is not None:
                 d.pests, d.pest_actions = [], []  # the detector had nothing to look for in this photo
         return d
+
+    @staticmethod
+    def _decoded_once(result, source):
+        """What the detector reads: the classifier's decoded photo when it is the whole photo, pixel for pixel
+        (a PNG, a JPEG too small for a reduced decode: the detector would decode the very same array again),
+        else the file. One decode instead of two: a 100-megapixel PNG held ~1 GB twice over."""
+        rgb = getattr(result, "_photo", None)
+        if rgb is None or not isinstance(source, (str, os.PathLike, bytes)):
+            return source
+        from leafscout.model.imageio import check_image
+        try:
+            info = check_image(source)  # the header only
+        except Exception:
+            return source
+        w, h = (info.height, info.width) if info.orientation in (5, 6, 7, 8) else (info.width, info.height)
+        return rgb if (rgb.shape[1], rgb.shape[0]) == (w, h) else source
 
     def _scene(self, photo):
         """One pass of a scene detector (leaves and insects) over the photo; None when the installed detector
