@@ -7,6 +7,7 @@ import pytest
 from PIL import EpsImagePlugin, Image
 
 from leafscout.model.imageio import ImageError, read_image
+from memory_probe import run_probe
 
 EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n0 0 moveto 100 100 lineto stroke showpage\n%%EOF\n"
 
@@ -77,9 +78,6 @@ def test_png_orientation_after_the_pixels_is_read_without_decoding_them(monkeypa
 def test_a_full_size_decode_holds_two_copies_not_three(tmp_path):
     """OpenCV's imdecode peaks at twice the pixels; the BGR->RGB turn is made in place, not as a third copy
     (a 2 KB JPEG declaring 10950x10950 peaked at 1078 MB, now 736 MB). Measured in a fresh process."""
-    import subprocess
-    import sys
-
     import cv2
     import numpy as np
 
@@ -88,12 +86,10 @@ def test_a_full_size_decode_holds_two_copies_not_three(tmp_path):
     path = tmp_path / "big.jpg"
     cv2.imwrite(str(path), img)
     code = ("import sys\nfrom leafscout.model.imageio import read_image\n"
-            "def mb(k):\n    return int(open('/proc/self/status').read().split(k + ':')[1].split()[0]) / 1024\n"
             "base = mb('VmHWM')\nrgb = read_image(sys.argv[1])\nassert rgb.shape == (4000, 6000, 3) and rgb[0, 0, 1] == 150\n"
             "print(mb('VmHWM') - base)")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    grown = float(out.stdout.split()[-1])
+    stdout = run_probe(code, str(path))
+    grown = float(stdout.split()[-1])
     assert grown < 2.5 * 72, f"read_image grew by {grown:.0f} MB for a 72 MB image"
 
 
@@ -101,9 +97,6 @@ def test_a_transparent_png_is_composited_without_float_copies_of_the_whole_image
     """Compositing alpha on white made float32 copies of the whole image: a 380 KB 10000x10000 RGBA PNG,
     under the decoded-bytes cap, peaked at 3.9 GB and took 10 s (now 0.8 GB, 2.6 s). Here 3000x2000 (24 MB
     decoded): the growth stays under 5 times the decoded bytes (it was 10.6 times; OpenCV alone takes 2)."""
-    import subprocess
-    import sys
-
     import cv2
     import numpy as np
 
@@ -112,20 +105,15 @@ def test_a_transparent_png_is_composited_without_float_copies_of_the_whole_image
     path = tmp_path / "leaf.png"
     cv2.imwrite(str(path), img)
     code = ("import sys\nfrom leafscout.model.imageio import read_image\n"
-            "def mb(k):\n    return int(open('/proc/self/status').read().split(k + ':')[1].split()[0]) / 1024\n"
             "base = mb('VmHWM')\nrgb = read_image(sys.argv[1])\nprint(rgb.shape, rgb[0, 0].tolist(), mb('VmHWM') - base)")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "(2000, 3000, 3) [127, 227, 127]" in out.stdout  # green on white, half transparent
-    assert float(out.stdout.split()[-1]) < 5 * 24, out.stdout
+    stdout = run_probe(code, str(path))
+    assert "(2000, 3000, 3) [127, 227, 127]" in stdout  # green on white, half transparent
+    assert float(stdout.split()[-1]) < 5 * 24, stdout
 
 
 def test_a_16_bit_png_is_scaled_to_8_bits_without_uint32_copies_of_the_whole_image(tmp_path):
     """A 370 KB 16-bit RGB PNG of 8000x8000 (384 MB decoded, under the cap) peaked at 1.9 GB and took 5 s: the
     16 -> 8 bit scaling made two uint32 copies of the whole image (now 0.8 GB, 3 s). Here 3000x2000 (36 MB)."""
-    import subprocess
-    import sys
-
     import cv2
     import numpy as np
 
@@ -133,9 +121,7 @@ def test_a_16_bit_png_is_scaled_to_8_bits_without_uint32_copies_of_the_whole_ima
     path = tmp_path / "scan.png"
     cv2.imwrite(str(path), img)
     code = ("import sys\nfrom leafscout.model.imageio import read_image\n"
-            "def mb(k):\n    return int(open('/proc/self/status').read().split(k + ':')[1].split()[0]) / 1024\n"
             "base = mb('VmHWM')\nrgb = read_image(sys.argv[1])\nprint(rgb.shape, rgb[0, 0].tolist(), mb('VmHWM') - base)")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "(2000, 3000, 3) [117, 117, 117]" in out.stdout
-    assert float(out.stdout.split()[-1]) < 4 * 36, out.stdout
+    stdout = run_probe(code, str(path))
+    assert "(2000, 3000, 3) [117, 117, 117]" in stdout
+    assert float(stdout.split()[-1]) < 4 * 36, stdout

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 
 from leafscout.webapp import batch as B
+from memory_probe import run_probe
 
 
 def _zeros_member(path, compression, mb: int) -> None:
@@ -48,9 +49,6 @@ def test_stored_and_deflated_members_are_still_read(tmp_path):
 def test_a_report_thumbnail_does_not_decode_the_photo_at_full_size(tmp_path):
     """The PDF's 160 px thumbnail decoded every photo at full size: a JPEG declaring 120 MP (2 KB when its
     data is cut short) took 360 MB twice over for each row. Libjpeg's 1/8 scaling is enough for 160 px."""
-    import subprocess
-    import sys
-
     import cv2
     import numpy as np
 
@@ -60,11 +58,8 @@ def test_a_report_thumbnail_does_not_decode_the_photo_at_full_size(tmp_path):
     cv2.imwrite(str(path), img)
     code = ("import sys\nfrom pathlib import Path\nimport cv2\nimport leafscout.model.imageio\n"
             "from leafscout.webapp.batch import _thumb\n"
-            "def mb(k):\n    return int(open('/proc/self/status').read().split(k + ':')[1].split()[0]) / 1024\n"
             "base = mb('VmHWM')\nout = _thumb(sys.argv[1], Path(sys.argv[2]))\nassert out is not None\n"
             "print(mb('VmHWM') - base)")
-    out = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "t.jpg")], capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert float(out.stdout.split()[-1]) < 30, out.stdout
+    stdout = run_probe(code, str(path), str(tmp_path / "t.jpg"))
+    assert float(stdout.split()[-1]) < 30, stdout
     assert max(cv2.imread(str(tmp_path / "t.jpg")).shape[:2]) == 160
