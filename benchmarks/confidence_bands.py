@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from crop_gate import field_like_rows, open_val, val_args, val_rows  # noqa: E402
+from crop_gate import field_like_rows, open_val, val_rows  # noqa: E402
 from leafscout.service import CHECK_FIRST_BELOW  # noqa: E402
 
 EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
@@ -45,11 +45,9 @@ def report(name: str, rows, floor: float) -> None:
 
 
 def main(argv=None) -> int:
-    args = val_args(__doc__.splitlines()[0], argv)
-    opened = open_val(args)
-    if opened is None:
+    if (opened := open_val(__doc__.splitlines()[0], argv)) is None:
         return 0
-    pred, data = opened
+    args, pred, data = opened
     floor = float(pred.uncertain_below)
     print(f"{args.model} (model {pred.version}); ok from a calibrated confidence of {floor:.4f}; "
           f"'check the signs first' below {CHECK_FIRST_BELOW}")

@@ -111,21 +111,20 @@ def val_args(description: str, argv=None):
     return ap.parse_args(argv)
 
 
-def open_val(args) -> tuple[Predictor, Path] | None:
-    """(the model, the datasets folder), or None after saying why there is nothing to measure."""
+def open_val(description: str, argv=None) -> tuple[argparse.Namespace, Predictor, Path] | None:
+    """(the options, the model, the datasets folder), or None after saying why there is nothing to measure."""
+    args = val_args(description, argv)
     data = Path(args.data)
     if not data.is_dir():
         print(f"no {data}: nothing to measure (the val photos are needed)", file=sys.stderr)
         return None
-    return Predictor(args.model, threads=args.threads), data
+    return args, Predictor(args.model, threads=args.threads), data
 
 
 def main(argv=None) -> int:
-    args = val_args(__doc__.splitlines()[0], argv)
-    opened = open_val(args)
-    if opened is None:
+    if (opened := open_val(__doc__.splitlines()[0], argv)) is None:
         return 0
-    pred, data = opened
+    args, pred, data = opened
     print(f"{args.model} (model {pred.version}); gate: an ok answer with no crop given becomes uncertain when its "
           f"crop holds less than T")
     report("val photos as they are", val_rows(pred, data, Path(args.labels), args.limit))

@@ -21,11 +21,9 @@ from leafscout.errors import UsageError  # noqa: F401  (re-exported: `from leafs
 
 def _all_names(parser: argparse.ArgumentParser) -> list[str]:
     """Every subcommand and option name below `parser`: unknown options are reported by the top parser."""
-    names = []
+    names = _own_names(parser)
     for action in parser._actions:
-        names.extend(action.option_strings)
         if isinstance(action, argparse._SubParsersAction):
-            names.extend(action.choices)
             for sub in action.choices.values():
                 names.extend(_all_names(sub))
     return names
