@@ -13,3 +13,14 @@ def run_probe(code: str, *args) -> str:
                          timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout
+
+
+def big_green_jpeg(folder) -> str:
+    """A 6000x4000 plain green JPEG (72 MB decoded, a few KB on disk) in `folder`: its path."""
+    import cv2
+    import numpy as np
+    img = np.zeros((4000, 6000, 3), np.uint8)
+    img[:, :, 1] = 150
+    path = f"{folder}/big.jpg"
+    cv2.imwrite(path, img)
+    return path

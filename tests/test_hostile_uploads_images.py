@@ -7,7 +7,7 @@ import pytest
 from PIL import EpsImagePlugin, Image
 
 from leafscout.model.imageio import ImageError, read_image
-from memory_probe import run_probe
+from memory_probe import big_green_jpeg, run_probe
 
 EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n0 0 moveto 100 100 lineto stroke showpage\n%%EOF\n"
 
@@ -78,13 +78,7 @@ def test_png_orientation_after_the_pixels_is_read_without_decoding_them(monkeypa
 def test_a_full_size_decode_holds_two_copies_not_three(tmp_path):
     """OpenCV's imdecode peaks at twice the pixels; the BGR->RGB turn is made in place, not as a third copy
     (a 2 KB JPEG declaring 10950x10950 peaked at 1078 MB, now 736 MB). Measured in a fresh process."""
-    import cv2
-    import numpy as np
-
-    img = np.zeros((4000, 6000, 3), np.uint8)
-    img[:, :, 1] = 150
-    path = tmp_path / "big.jpg"
-    cv2.imwrite(str(path), img)
+    path = big_green_jpeg(tmp_path)
     code = ("import sys\nfrom leafscout.model.imageio import read_image\n"
             "base = mb('VmHWM')\nrgb = read_image(sys.argv[1])\nassert rgb.shape == (4000, 6000, 3) and rgb[0, 0, 1] == 150\n"
             "print(mb('VmHWM') - base)")

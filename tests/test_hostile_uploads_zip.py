@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from leafscout.webapp import batch as B
-from memory_probe import run_probe
+from memory_probe import big_green_jpeg, run_probe
 
 
 def _zeros_member(path, compression, mb: int) -> None:
@@ -50,12 +50,8 @@ def test_a_report_thumbnail_does_not_decode_the_photo_at_full_size(tmp_path):
     """The PDF's 160 px thumbnail decoded every photo at full size: a JPEG declaring 120 MP (2 KB when its
     data is cut short) took 360 MB twice over for each row. Libjpeg's 1/8 scaling is enough for 160 px."""
     import cv2
-    import numpy as np
 
-    img = np.zeros((4000, 6000, 3), np.uint8)
-    img[:, :, 1] = 150
-    path = tmp_path / "big.jpg"
-    cv2.imwrite(str(path), img)
+    path = big_green_jpeg(tmp_path)
     code = ("import sys\nfrom pathlib import Path\nimport cv2\nimport leafscout.model.imageio\n"
             "from leafscout.webapp.batch import _thumb\n"
             "base = mb('VmHWM')\nout = _thumb(sys.argv[1], Path(sys.argv[2]))\nassert out is not None\n"
