@@ -6,7 +6,6 @@ from the YAML, so a new crop is a new YAML file.
 from __future__ import annotations
 
 import math
-
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +127,9 @@ class Advisor:
     def advise(self, label: str, ctx: Context | dict | None = None, status: str = "ok",
                check_first: float | None = None) -> Advice:
         """Advice for one problem id. `check_first`: the calibrated confidence of an `ok` answer the caller
-        judged too low to act on without looking (more likely wrong than right): the advice then opens with "check the signs
-        first" and its confidence; None (the default) for an answer to act on, or a problem picked by a person."""
+        judged too low to act on without looking (more likely wrong than right): the advice then opens with
+        "check the signs first" and its confidence; None (the default) for an answer to act on, or a problem
+        picked by a person."""
         if status not in STATUSES:
             raise AdvisorError(f"status must be one of {', '.join(STATUSES)}, got '{status}'{did_you_mean(status, STATUSES)}")
         ctx = ctx if isinstance(ctx, Context) else Context.from_dict(ctx)
