@@ -89,7 +89,14 @@ OBS_COLS = ("observed_at", "label", "status", "confidence", "model_version", "ob
 ACT_COLS = ("at", "what", "product", "active_substance", "amount", "unit", "copper_kg_ha", "by", "observation_id")
 
 
-def to_html(page: TracePage, log=None) -> str:
+def over_cap(seven: float, cap: float | None) -> str:
+    """The rest of the 7-year copper cell: the figure, and past the cap a mark a certifier cannot miss."""
+    if cap is not None and seven > cap + 1e-9:
+        return f" class='over'>{seven:g} kg/ha: over the {cap:g} kg/ha cap"
+    return f">{seven:g} kg/ha" + (f" (cap {cap:g})" if cap is not None else "")
+
+
+def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
     e = lambda v: html.escape(_fmt(v))  # noqa: E731
     item = page.item
     parts = [
@@ -118,7 +125,7 @@ def to_html(page: TracePage, log=None) -> str:
             f"<th>Location</th><td>{e(p.location)}</td></tr>",
             f"<tr><th>Buffer zone</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
             f"<tr><th>Copper {page.copper_year}</th><td>{this_year:g} kg/ha</td>"
-            f"<th>Copper, 7 years</th><td>{seven:g} kg/ha</td></tr></table>",
+            f"<th>Copper, 7 years</th><td{over_cap(seven, copper_cap)}</td></tr></table>",
             f"<h3>Observations ({len(hist.observations)})</h3><table><tr><th>Photo</th>",
             *[f"<th>{c.replace('_', ' ')}</th>" for c in OBS_COLS[:-1]], "</tr>",
         ]
@@ -391,9 +398,10 @@ def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", nam
           copper_cap: float | None = None) -> Path:
     """Render, then write beside dest and rename into place: an unwritable folder or a full disk is one
     FieldLogError (code "export_failed"), and never leaves a half-written file. `lang`, `names` and
-    `copper_cap` are the PDF's (see `to_pdf`); HTML and CSV keep the stored values."""
+    `copper_cap` are the PDF's (see `to_pdf`; the HTML marks a plot over `copper_cap` too); HTML and CSV keep the
+    stored values."""
     if fmt == "html":
-        data = to_html(page, log).encode("utf-8")
+        data = to_html(page, log, copper_cap).encode("utf-8")
     elif fmt == "csv":
         data = to_csv(page).encode("utf-8-sig")  # with a BOM: Excel on Windows reads Vietnamese right
     elif fmt == "pdf":

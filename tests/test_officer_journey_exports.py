@@ -98,3 +98,22 @@ def test_csv_plot_rows_carry_location_and_buffer_zone_defused(tmp_path):
     assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out)]) == 0
     (plot,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert plot["location"] == "'=HYPERLINK(\"http://x\")" and plot["buffer_notes"] == "'-hàng cây keo 10 m phía bắc"
+
+
+def test_the_html_export_marks_a_plot_over_the_copper_cap(tmp_path):
+    """The PDF names the cap; the HTML page a certifier opens showed the 7-year copper with no mark at all."""
+    from leafscout.fieldlog import export
+    from leafscout.fieldlog.api import FieldLog
+    log = FieldLog.open(str(tmp_path / "log.sqlite"))
+    try:
+        log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+        log.add_plot("Đồi B", "coffee", 0.5, organic_status="certified")
+        for year in range(2020, 2026):
+            log.record_action("Đồi A", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=5.0,
+                              at=f"{year}-06-01")
+        over = export.to_html(export.build(log, "Đồi A"), log, copper_cap=28)
+        fine = export.to_html(export.build(log, "Đồi B"), log, copper_cap=28)
+        assert "class='over'>30 kg/ha: over the 28 kg/ha cap" in over
+        assert "over the" not in fine and "0 kg/ha (cap 28)" in fine
+    finally:
+        log.close()
