@@ -626,8 +626,11 @@ class FieldLog:
         notes = _text(notes, "notes", required=False, max_len=4000)
 
         def write(s: Session) -> Lot:
-            if s.scalar(select(Lot.id).where(Lot.code == code)) is not None:
-                raise FieldLogError(f"a harvest lot with code {code!r} already exists; lot codes must be unique.")
+            # "LOT-1" and "lot-1" on two bags are one typo away from two lots a buyer cannot tell apart
+            clash = next((c for c in s.scalars(select(Lot.code)) if c.casefold() == code.casefold()), None)
+            if clash is not None:
+                raise FieldLogError(f"a harvest lot with code {clash!r} already exists; lot codes must be unique "
+                                    "(codes that differ only in case are the same code).")
             plot_ids = sorted({self._plot(s, p).id for p in plots})
             lot = Lot(code=code, harvested_at=when, quantity_kg=qty, notes=notes, created_at=utcnow())
             s.add(lot)
@@ -647,6 +650,9 @@ class FieldLog:
         def read(s: Session) -> Lot:
             key = check_text(str(code_or_uid), "lot code").strip()
             lot = s.scalar(select(Lot).where((Lot.code == key) | (Lot.uid == key)))
+            if lot is None:  # "cb-2025-11" typed for "CB-2025-11"
+                same = [x for x in s.scalars(select(Lot)) if x.code.casefold() == key.casefold()]
+                lot = same[0] if len(same) == 1 else None
             if lot is None:
                 raise UnknownLotError(key, list(s.scalars(select(Lot.code))))
             return lot

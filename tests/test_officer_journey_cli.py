@@ -86,3 +86,19 @@ def test_a_confidence_typed_as_a_percentage_says_how_to_write_it_and_a_lot_has_a
         assert log.add_lot("L2", ["Doi A"], quantity_kg=640).quantity_kg == 640
     finally:
         log.close()
+
+
+def test_a_lot_code_in_another_case_is_the_same_lot(tmp_path):
+    import pytest
+
+    from leafscout.fieldlog.api import FieldLog
+    from leafscout.fieldlog.errors import FieldLogError
+    log = FieldLog.open(str(tmp_path / "log.sqlite"))
+    try:
+        log.add_plot("Doi A", crop="coffee", area_ha=0.5)
+        lot = log.add_lot("CB-2025-11", ["Doi A"], quantity_kg=640)
+        with pytest.raises(FieldLogError, match="'CB-2025-11' already exists"):
+            log.add_lot("cb-2025-11", ["Doi A"])
+        assert log.get_lot("cb-2025-11").uid == lot.uid and len(log.lots()) == 1
+    finally:
+        log.close()
