@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"leafscout {args.command}: error: {exc}", file=sys.stderr)
+        word = "lỗi" if getattr(args, "lang", None) == "vi" else "error"  # the run's language, where it has one
+        print(f"leafscout {args.command}: {word}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -96,6 +96,25 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads for inference (default: all cores)")
 
 
+def refusal_text(exc, svc, args, lang: str) -> str:
+    """A refusal the officer reads in the run's language: the two a Vietnamese run meets first (a crop the model
+    has no labels for, a plot the log does not have) are said in Vietnamese, with the names to choose from; any
+    other stays the service's English message."""
+    from leafscout.i18n import crop_name, t
+    if lang != "vi":
+        return str(exc)
+    if exc.code == "unknown_crop":
+        known = ", ".join(f"{crop_name(svc.advisor, c, lang)} ({c})" for c in svc.crops)
+        return t("refuse_crop", lang, crop=args.crop, known=known)
+    if exc.code == "unknown_plot":
+        try:
+            plots = ", ".join(p.name for p in svc.log.plots()) or t("none_yet", lang)
+        except Exception:
+            return str(exc)
+        return t("refuse_plot", lang, plot=args.log, known=plots)
+    return str(exc)
+
+
 def _usage_error(msg: str):
     from leafscout.errors import UsageError
     return UsageError(msg)
@@ -424,7 +443,7 @@ def cmd_diagnose(args) -> int:
                       file=sys.stderr)
     except ServiceError as exc:
         flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
-        raise _usage_error(flag + str(exc)) from None
+        raise _usage_error(flag + refusal_text(exc, svc, args, lang)) from None
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
     heat_names: set[str] = set()
 

@@ -77,6 +77,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "already_logged": {"vi": "{n} ảnh đã có trong sổ của lô {plot}: gắn với bản ghi cũ, không ghi lại (mã {ids})",
                        "en": "{n} photo(s) already in plot {plot}'s log: linked to their record, not logged again "
                              "(ids {ids})"},
+    "refuse_crop": {"vi": "mô hình chưa có nhãn nào cho cây '{crop}'; mô hình biết: {known}. Bỏ --crop để máy tự "
+                          "nhận ra cây",
+                    "en": "the model has no labels for crop '{crop}' yet; it knows: {known}. Leave out --crop to let "
+                          "the model decide"},
+    "refuse_plot": {"vi": "không có lô nào tên '{plot}' (các lô đã có: {known}). Xem danh sách bằng `leafscout log "
+                          "plots` hoặc thêm lô bằng `leafscout log add-plot`",
+                    "en": "no plot named '{plot}' (known plots: {known}). List plots with `leafscout log plots` or add "
+                          "one with `leafscout log add-plot`"},
+    "none_yet": {"vi": "chưa có", "en": "none yet"},
     "unadvised": {"vi": "{n} nhãn của mô hình này chưa có mục trong cơ sở kiến thức, nên kết quả của chúng không kèm "
                         "hướng dẫn xử lý: {labels}; hãy thêm vào advisor/kb (docs/knowledge-base.md)",
                   "en": "{n} label(s) of this model have no knowledge-base entry yet, so their answers come without "

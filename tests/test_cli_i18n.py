@@ -151,3 +151,23 @@ def test_a_problem_name_that_names_its_crop_is_not_followed_by_the_crop_again():
         assert name(adv, "rice.other", "en") == "Rice: not one of the diseases LeafScout knows"
         assert name(adv, "rice.blast", "vi").endswith("(Lúa)")
         assert name(adv, "coffee.rust", "en") == "Coffee leaf rust (Coffee)"  # a name that starts with its crop
+
+
+def test_a_vietnamese_run_is_refused_in_vietnamese(tmp_path, capsys):
+    """`--lang vi` with a crop the model has no labels for, or a plot the log does not have: the refusal, its
+    'lỗi' and the names to choose from are Vietnamese (they were the service's English)."""
+    from pathlib import Path
+
+    from leafscout.cli import main
+    photo = str(next((Path(__file__).parent / "fixtures" / "ood").glob("*.jpg")))
+    db = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà phê", "--area", "0.5", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["diagnose", photo, "--crop", "chuối", "--lang", "vi", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leafscout diagnose: lỗi: mô hình chưa có nhãn nào cho cây 'chuối'") and "Cà phê (coffee)" in err
+    assert main(["diagnose", photo, "--log", "Đồi B", "--lang", "vi", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "lỗi: --log Đồi B: không có lô nào tên 'Đồi B' (các lô đã có: Đồi A)" in err
+    assert main(["diagnose", photo, "--crop", "chuối", "--db", db]) == 2  # English run: English, as before
+    assert "error: the model has no labels for crop 'chuối'" in capsys.readouterr().err
