@@ -421,6 +421,8 @@ def cmd_diagnose(args) -> int:
         print(f"leafscout diagnose: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
         return 1
     svc = _service(args)
+    # the runners-up are the model's labels: --top-k 1000 gives them all, not 2,000 CSV columns mostly empty
+    args.top_k = min(args.top_k, len(svc.predictor.labels))
     if args.group:
         from leafscout.cli_group import groups_of, run_groups
         return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang, quiet=True), lang),

@@ -325,3 +325,18 @@ def test_a_text_direction_mark_in_a_file_name_is_shown_escaped():
     from leafscout.cli_diagnose import one_line
     assert one_line("a\u202eb\x9b.jpg: bean.rust") == "a\\u202eb\\x9b.jpg: bean.rust"
     assert one_line("Đồi A lá 1.jpg") == "Đồi A lá 1.jpg"
+
+
+def test_top_k_beyond_the_models_labels_gives_them_all_not_empty_csv_columns(tmp_path, capsys):
+    import csv
+
+    from leafscout.cli import main
+    from leafscout.model.testing import TOY_COLOURS, flat_photo, toy_model
+    model = toy_model(tmp_path / "toy.onnx")  # 3 labels
+    photo = tmp_path / "leaf.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(flat_photo(TOY_COLOURS["ok"]), cv2.COLOR_RGB2BGR))
+    out = tmp_path / "r.csv"
+    assert main(["diagnose", str(photo), "--model", str(model), "--top-k", "1000", "--csv", str(out)]) == 0
+    with open(out, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert [c for c in header if c.startswith("label_")] == ["label_1", "label_2", "label_3"]
