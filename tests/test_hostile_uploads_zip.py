@@ -1,6 +1,7 @@
 """Hostile zips on the Batch tab (webapp/batch.py): bounded memory whatever the members' compression."""
 from __future__ import annotations
 
+import os
 import tracemalloc
 import zipfile
 
@@ -59,3 +60,27 @@ def test_a_report_thumbnail_does_not_decode_the_photo_at_full_size(tmp_path):
     stdout = run_probe(code, str(path), str(tmp_path / "t.jpg"))
     assert float(stdout.split()[-1]) < 30, stdout
     assert max(cv2.imread(str(tmp_path / "t.jpg")).shape[:2]) == 160
+
+
+def test_a_request_decodes_at_most_its_budget_of_full_size_pixels(tmp_path):
+    """140 PNGs of 118 MP fit in a 50 MB zip and would hold the batch slot ~10 minutes: past the request's
+    budget of full-size pixels (headers only), the rest are rows saying to send them in another batch. A JPEG,
+    decoded at up to 1/8 size, counts an eighth a side."""
+    import cv2
+    import numpy as np
+    png = np.full((100, 100, 3), 120, np.uint8)
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"scan{i}.png"
+        cv2.imwrite(str(p), png)
+        paths.append(str(p))
+    jpg = tmp_path / "phone.jpg"
+    cv2.imwrite(str(jpg), np.full((800, 800, 3), 120, np.uint8))
+    items = [B.Item(os.path.basename(p), p) for p in paths] + [B.Item("phone.jpg", str(jpg))]
+    kept = B.within_decode_budget(items, budget=30_000)  # 3 x 10,000 px, then the JPEG's 640,000 / 64
+    assert [i.error_code for i in kept] == [None, None, None, "batch_too_big"]
+    kept = B.within_decode_budget(items, budget=25_000)
+    assert [i.error_code for i in kept] == [None, None, "batch_too_big", "batch_too_big"]
+    assert "another batch" in kept[2].error and kept[2].path is None
+    kept = B.within_decode_budget(items[::-1], budget=25_000)  # the JPEG first: 10,000 of the budget
+    assert [i.error_code for i in kept] == [None, None, "batch_too_big", "batch_too_big"]

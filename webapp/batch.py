@@ -38,6 +38,9 @@ MAX_ZIP_MEMBERS = 2000
 SAFE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # zipfile bounds each inflate step only for these
 MAX_FILES = 500                 # photos per request
 MAX_REQUEST_BYTES = 300 * 2**20  # everything one request may write (members, thumbnails, reports)
+# pixels one request may decode at full size: a JPEG is decoded at up to 1/8 size, any other format whole, so
+# 140 PNGs of 118 MP in a 50 MB zip would hold the batch slot ~10 minutes; 2,000 MP is ~160 photos of 12 MP
+MAX_REQUEST_FULL_PIXELS = 2_000_000_000
 PREFIX = "leafscout-batch-"
 STALE_PREFIXES = (PREFIX, "leafscout-report-", "leafscout-thumbs-")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -203,11 +206,36 @@ def collect(paths, workdir: Path, check_paths: bool = True, ws: Workspace | None
     return items, skipped
 
 
+def within_decode_budget(items: list[Item], budget: int = MAX_REQUEST_FULL_PIXELS) -> list[Item]:
+    """Items after the request's full-size decodes add up past `budget` pixels become error rows
+    (batch_too_big: "send the rest in another batch"), read from the headers only. JPEGs are decoded reduced
+    for the classifier and count as an eighth a side."""
+    from leafscout.model.imageio import check_image
+    used, out = 0, []
+    for item in items:
+        if item.path and not item.error_code:
+            try:
+                info = check_image(item.path)
+            except Exception:  # the gate says why when the photo is read
+                info = None
+            if info is not None:
+                px = info.width * info.height // (64 if info.format in ("JPEG", "MPO") else 1)
+                if used + px > budget:
+                    item = Item(item.name, None, "batch_too_big",
+                                f"this request's photos add up to more than {budget / 1e6:.0f} megapixels decoded "
+                                "at full size; send the rest in another batch")
+                else:
+                    used += px
+        out.append(item)
+    return out
+
+
 def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = True, crop=None,
               ws: Workspace | None = None) -> dict:
     """Diagnose every item through the service; returns {"rows": [language-free dicts], ...}."""
     workdir = Path(workdir or (ws.dir if ws else tempfile.mkdtemp(prefix=PREFIX)))
     items, skipped = collect(paths, workdir, check_paths, ws)
+    items = within_decode_budget(items)
     readable = [i for i in items if i.path and not i.error_code]
     results = iter(services.diagnose_many([i.path for i in readable], crop=crop or None,
                                           names=[i.name for i in readable]) if readable else [])
