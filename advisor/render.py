@@ -46,6 +46,15 @@ def _no_figure(text: str, lang: str, rules: dict) -> tuple[str, bool]:
     return new, mark in new
 
 
+def _nothing_today(advice: Advice, lang: str, u: dict, plan: dict) -> str:
+    """The today-part with no step: "nothing to spray" only when no spray is held back for a reason other than low
+    severity; a spray blocked by its pre-harvest interval, the copper cap, heat or its status is pointed to instead."""
+    held = [b for b in advice.blocked if b.reason_code != "severity"]
+    if held and "nothing_today_blocked" in plan:
+        return plan["nothing_today_blocked"][lang].format(blocked=u["blocked"])
+    return plan["nothing_today"][lang]
+
+
 def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> list[str]:
     """The today-part of the page: each of today's steps in one line (what to do, and for a spray its dose per
     16-litre tank and per sào), protectant first; the rest of the page can fold out. Kept to
@@ -58,7 +67,7 @@ def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> 
     if advice.check_first and "check_first" in plan:
         # more likely wrong than right: look first; today's steps by name only, so no dose is acted on from the card
         names = [st.title[lang] for st in advice.steps if st.phase == "today"]
-        then = plan["check_first_then"][lang].format(names=", ".join(names)) if names else plan["nothing_today"][lang]
+        then = plan["check_first_then"][lang].format(names=", ".join(names)) if names else _nothing_today(advice, lang, u, plan)
         return [plan["check_first" if advice.checks else "check_first_look"][lang], then]
     lines = []
     for st in advice.steps:
@@ -69,7 +78,7 @@ def today_lines(advice: Advice, lang: str = "vi", rules: dict | None = None) -> 
         dose = _dose_short(st, lang, u, rules)
         lines.append(line + (f" {dose}." if dose else ""))
     if not lines:
-        lines.append(plan["nothing_today"][lang])
+        lines.append(_nothing_today(advice, lang, u, plan))
     return [_no_figure(ln, lang, rules)[0] for ln in lines]
 
 

@@ -1,0 +1,25 @@
+"""A fast disease whose only spray is blocked (pre-harvest interval, copper cap, heat) must not read "nothing to
+spray today" as if no spray were needed: the today-part says a spray is held back and where to read why."""
+import pytest
+
+from leafscout.advisor import Advisor, Context
+from leafscout.advisor.render import today_lines
+
+ADV = Advisor.load()
+
+
+@pytest.mark.parametrize("ctx", [Context(days_to_harvest=3), Context(copper_used_7y_kg_ha=27.5)])
+@pytest.mark.parametrize("check_first", [None, 0.4])
+def test_a_blocked_protectant_is_not_nothing_to_spray(ctx, check_first):
+    advice = ADV.advise("coffee.rust", ctx, check_first=check_first)
+    assert advice.blocked and not any(s.phase == "today" for s in advice.steps)
+    en, vi = today_lines(advice, "en", ADV.rules)[-1], today_lines(advice, "vi", ADV.rules)[-1]
+    assert "Nothing to spray" not in en and "Not recommended now" in en, en
+    assert "chưa cần phun" not in vi and "Chưa nên dùng lúc này" in vi, vi
+
+
+def test_low_severity_in_dry_weather_still_needs_no_spray_today():
+    advice = ADV.advise("coffee.rust", Context(severity="low", rainy_season=False))
+    assert [b.reason_code for b in advice.blocked] == ["severity"]
+    assert today_lines(advice, "en", ADV.rules) == [ADV.rules["plan"]["nothing_today"]["en"]]
+    assert today_lines(advice, "vi", ADV.rules) == [ADV.rules["plan"]["nothing_today"]["vi"]]
