@@ -21,7 +21,10 @@ def fold(text: str) -> str:
 
 
 def _contains(haystack: str, needle: str) -> bool:
-    return bool(needle) and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", haystack) is not None
+    """`needle` as whole words of `haystack`; a name that ends in a letter may have a formulation code glued on
+    ("abamectin3.6ec", "mancozeb80wp"), a name that ends in a digit may not run into more digits."""
+    return bool(needle) and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z]|(?<=[0-9])[0-9])",
+                                      haystack) is not None
 
 
 class SubstanceIndex:

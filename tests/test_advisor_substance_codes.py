@@ -1,0 +1,24 @@
+"""`--check-substance`: a product name written with its formulation code glued on (no space, as on many Vietnamese
+labels and shop receipts: "Abamectin3.6EC", "Mancozeb80WP", "Kasugamycin2SL") is the substance it names, and a
+mixture with a part the knowledge base does not know is not declared allowed on its known part alone."""
+import pytest
+
+from leafscout.advisor import Advisor
+
+ADV = Advisor.load()
+
+
+@pytest.mark.parametrize("name, sid", [("Abamectin3.6EC", "abamectin"), ("Mancozeb80WP", "mancozeb"),
+                                       ("Kasugamycin2SL", "kasugamycin"), ("Emamectin benzoate5WG", "emamectin benzoate"),
+                                       ("neem + abamectin1.8EC", "abamectin")])
+def test_glued_formulation_code_still_names_the_prohibited_substance(name, sid):
+    res = ADV.check_substance(name)
+    assert res.known and res.prohibited and res.allowed is False, (name, res)
+    assert res.citations == list(ADV.kb.prohibited[sid]["citations"])
+
+
+@pytest.mark.parametrize("name, tid", [("Sulfur80WG", "sulfur"), ("Đồng hydroxit77WP", "copper_hydroxide"),
+                                       ("luu huynh80WG", "sulfur")])
+def test_glued_formulation_code_still_names_the_allowed_input(name, tid):
+    res = ADV.check_substance(name)
+    assert res.treatment_id == tid and res.allowed is True, (name, res)
