@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import rules as rulebook
@@ -16,7 +16,7 @@ from .context import Context
 from .errors import AdvisorError, UnknownLabelError, did_you_mean
 from .kb import KnowledgeBase
 from .loading import load_kb
-from .substances import SubstanceIndex, fold
+from .substances import SubstanceIndex, fold, mixture_parts
 
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
@@ -101,6 +101,14 @@ class Advisor:
             if s.get("note"):
                 reason = {l: f"{reason[l]} {s['note'][l]}" for l in LANGS}
             return SubstanceCheck(q, True, False, None, True, {}, reason, list(s["citations"]))
+        parts = mixture_parts(q)
+        if hit and len(parts) > 1:
+            # a mixture: a part the knowledge base does not know makes the whole unknown (never "allowed" on its
+            # known part alone); else the most restrictive part answers
+            unknown = next((x for x in parts if self._index.lookup(x) is None), None)
+            if unknown is not None:
+                return self._unknown(q, unknown)
+            return replace(max((self.check_substance(x) for x in parts), key=_restrictiveness), query=q)
         if hit:
             tid = hit[1]
             t = self.kb.treatments[tid]
@@ -115,12 +123,16 @@ class Advisor:
                       for l in LANGS}
             return SubstanceCheck(q, True, usable, tid, False, {k: dict(v) for k, v in t["status"].items()},
                                   reason, [s["citation"] for s in t["status"].values()])
+        return self._unknown(q, q)
+
+    def _unknown(self, q: str, name: str) -> SubstanceCheck:
+        """`q` (or its part `name`) is not in the knowledge base: treat it as not allowed until the certifier says."""
         pool = list(self.kb.prohibited) + list(self.kb.treatments)
-        hint = did_you_mean(fold(q).replace(" ", "_"), pool) or did_you_mean(fold(q), pool)
+        hint = did_you_mean(fold(name).replace(" ", "_"), pool) or did_you_mean(fold(name), pool)
         return SubstanceCheck(q, False, None, None, False, {},
-                              {"en": f"'{q}' is not in the knowledge base{hint}: treat it as not allowed until your "
+                              {"en": f"'{name}' is not in the knowledge base{hint}: treat it as not allowed until your "
                                      f"certifier confirms it.",
-                               "vi": f"'{q}' không có trong cơ sở dữ liệu{hint}: coi như không được phép cho đến "
+                               "vi": f"'{name}' không có trong cơ sở dữ liệu{hint}: coi như không được phép cho đến "
                                      f"khi tổ chức chứng nhận xác nhận."}, [])
 
     # ---- advice ----------------------------------------------------------------------------------
@@ -351,6 +363,12 @@ class Advisor:
             level = levels[min(levels.index(ctx.severity) + 1, 2)] if ctx.severity else "high"
             reasons.append(dict(self.rules["messages"]["risk_rain"]))
         return {"level": level, "reasons": reasons}
+
+
+def _restrictiveness(check: SubstanceCheck) -> int:
+    """Not allowed 3, restricted 2, unverified under some standard 1, allowed 0: a mixture answers as its worst part."""
+    statuses = {s.get("status") for s in check.standards.values()}
+    return 3 if check.allowed is False else 2 if "restricted" in statuses else 1 if "unverified" in statuses else 0
 
 
 def percent(share: float) -> str:

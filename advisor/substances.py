@@ -27,6 +27,21 @@ def _contains(haystack: str, needle: str) -> bool:
                                       haystack) is not None
 
 
+def mixture_parts(query: str) -> list[str]:
+    """The parts of a mixture named with "+" or "&" ("Bt + Karate 2.5EC"), outside parentheses, so a recipe such as
+    "Bordeaux mixture (copper sulphate + lime)" stays one name; [query] when it names one thing."""
+    parts, depth, cur = [], 0, ""
+    for ch in str(query):
+        depth += (ch == "(") - (ch == ")")
+        if ch in "+&" and depth <= 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts = [x.strip() for x in parts + [cur] if fold(x)]
+    return parts if len(parts) > 1 else [str(query).strip()]
+
+
 class SubstanceIndex:
     """Folded names -> ('prohibited' | 'treatment', id); built once per knowledge base."""
 

@@ -22,3 +22,22 @@ def test_glued_formulation_code_still_names_the_prohibited_substance(name, sid):
 def test_glued_formulation_code_still_names_the_allowed_input(name, tid):
     res = ADV.check_substance(name)
     assert res.treatment_id == tid and res.allowed is True, (name, res)
+
+
+@pytest.mark.parametrize("name, unknown", [("Bt + Karate 2.5EC", "Karate 2.5EC"), ("lưu huỳnh + Regent 800WG", "Regent 800WG"),
+                                           ("neem & Actara 25WG", "Actara 25WG")])
+def test_a_mixture_with_an_unknown_part_is_not_declared_allowed(name, unknown):
+    res = ADV.check_substance(name)
+    assert res.allowed is None and not res.known and res.query == name, (name, res)
+    assert unknown in res.reason["en"] and unknown in res.reason["vi"] and "not allowed" in res.reason["en"]
+
+
+@pytest.mark.parametrize("name, tid", [("Bordeaux mixture (copper sulphate + lime)", "bordeaux_mixture"),
+                                       ("potassium bicarbonate + neem", "neem_oil"),
+                                       ("neem + potassium bicarbonate", "neem_oil"),
+                                       ("lưu huỳnh + đồng hydroxit", "copper_hydroxide")])
+def test_a_mixture_of_known_inputs_answers_as_its_most_restricted_part(name, tid):
+    res = ADV.check_substance(name)
+    assert res.known and res.treatment_id == tid and res.allowed is True and res.query == name, (name, res)
+    statuses = {s["status"] for s in ADV.kb.treatments[tid]["status"].values()}
+    assert "restricted" in statuses
