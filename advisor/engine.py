@@ -335,12 +335,12 @@ class Advisor:
             if not a:
                 return dict(label)
             lo, hi = a["min"] * scale, a.get("max", a["min"]) * scale
-            num = _n(lo) if lo == hi else f"{_n(lo)}-{_n(hi)}"
+            num = {l: _n(lo, l) if lo == hi else f"{_n(lo, l)}-{_n(hi, l)}" for l in LANGS}
             water = ""
             if a.get("water_l") and what:
-                water = {l: " " + self.rules["messages"]["dose_water"][l].format(litres=_n(a["water_l"] * scale))
+                water = {l: " " + self.rules["messages"]["dose_water"][l].format(litres=_n(a["water_l"] * scale, l))
                          for l in LANGS}
-            return {l: f"{num} {a['unit']}" + (f" {a['what'][l]}" if a.get("what") and what else "")
+            return {l: f"{num[l]} {a['unit']}" + (f" {a['what'][l]}" if a.get("what") and what else "")
                     + (water[l] if water else "") for l in LANGS}
 
         iv = d.get("interval_days")
@@ -381,8 +381,10 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _n(x: float) -> str:
-    return f"{round(x, 1):g}"
+def _n(x: float, lang: str = "en") -> str:
+    """A dose figure to one decimal, with the language's decimal mark (vi: comma, "1,8")."""
+    text = f"{round(x, 1):g}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def words_in(text: str, words: list[str]) -> list[str]:

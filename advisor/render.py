@@ -12,8 +12,10 @@ FORMATS = ("text", "markdown")
 LANGS = ("vi", "en")
 
 
-def _num(x) -> str:
-    return f"{x:g}"
+def _num(x, lang: str = "en") -> str:
+    """vi: decimal comma ("0,5"), as the knowledge base's Vietnamese texts write numbers."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _dose_short(st, lang: str, u: dict, rules: dict) -> str | None:
@@ -114,10 +116,10 @@ def _step_lines(out, i, s, lang, u, rules, md, item, b) -> None:
     if s.ppe:
         item(f"{u['ppe']}: {s.ppe[lang]}", 1)
     if s.copper_kg_ha:
-        item(u["copper_ledger"].format(kg=_num(s.copper_kg_ha)) + (f" {s.copper_note[lang]}" if s.copper_note else ""), 1)
+        item(u["copper_ledger"].format(kg=_num(s.copper_kg_ha, lang)) + (f" {s.copper_note[lang]}" if s.copper_note else ""), 1)
     if s.kind == "treatment" and s.category in ("biological", "botanical", "mineral"):
-        item(f"{u['phi']}: " + (f"{_num(s.phi_days)} {u['days']}" if s.phi_days is not None else u["unknown"])
-             + f"; {u['rei']}: " + (f"{_num(s.rei_hours)} {u['hours']}" if s.rei_hours is not None else u["unknown"]), 1)
+        item(f"{u['phi']}: " + (f"{_num(s.phi_days, lang)} {u['days']}" if s.phi_days is not None else u["unknown"])
+             + f"; {u['rei']}: " + (f"{_num(s.rei_hours, lang)} {u['hours']}" if s.rei_hours is not None else u["unknown"]), 1)
     if s.sold_in_vietnam is not None:
         v = {True: u["answer_yes"], False: u["answer_no"]}.get(s.sold_in_vietnam, u["unverified"])
         item(f"{u['sold_vn']}: {v}", 1)

@@ -19,11 +19,14 @@ class Finding:
 
 
 def _fmt(template: dict, **kw) -> dict:
-    return {lang: s.format(**kw) for lang, s in template.items()}
+    """Fill a {en, vi} template; numbers are written in each language's way (vi: decimal comma, "27,5")."""
+    return {lang: s.format(**{k: _num(v, lang) if isinstance(v, (int, float)) else v for k, v in kw.items()})
+            for lang, s in template.items()}
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+def _num(x: float, lang: str = "en") -> str:
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def organic_status(t: dict, ctx: Context, rules: dict) -> list[Finding]:
@@ -92,7 +95,7 @@ def pre_harvest(t: dict, ctx: Context, rules: dict) -> list[Finding]:
     if phi is None:
         return [Finding(False, "phi_unknown", rules["messages"]["phi_unknown"])]
     if phi > ctx.days_to_harvest:
-        return [Finding(True, "phi", _fmt(rules["blocked_reasons"]["phi"], phi=_num(phi), days=ctx.days_to_harvest))]
+        return [Finding(True, "phi", _fmt(rules["blocked_reasons"]["phi"], phi=phi, days=ctx.days_to_harvest))]
     return []
 
 
@@ -103,8 +106,8 @@ def copper_cap(t: dict, ctx: Context, rules: dict) -> list[Finding]:
         return []
     lim = rules["limits"]["copper"]
     if ctx.copper_7y + dose > lim["cap_kg_ha_7y"]:
-        return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap"], used=_num(ctx.copper_7y),
-                                                 dose=_num(dose), cap=_num(lim["cap_kg_ha_7y"])))]
+        return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap"], used=ctx.copper_7y,
+                                                 dose=dose, cap=lim["cap_kg_ha_7y"]))]
     if ctx.copper_used_year_kg_ha + dose > lim.get("average_kg_ha_year", float("inf")):
         return [Finding(False, "copper_average", rules["messages"]["copper_average"])]
     return []
@@ -116,8 +119,8 @@ def heat(t: dict, ctx: Context, rules: dict) -> list[Finding]:
     if limit is None or ctx.hot_weather is False:
         return []
     if ctx.hot_weather:
-        return [Finding(True, "heat", _fmt(rules["blocked_reasons"]["heat"], heat=_num(limit)))]
-    return [Finding(False, "heat", _fmt(rules["messages"]["heat_unknown"], heat=_num(limit)))]
+        return [Finding(True, "heat", _fmt(rules["blocked_reasons"]["heat"], heat=limit))]
+    return [Finding(False, "heat", _fmt(rules["messages"]["heat_unknown"], heat=limit))]
 
 
 RULES: tuple[Callable[[dict, Context, dict], list[Finding]], ...] = (
