@@ -78,3 +78,13 @@ def test_rice_sheath_blight_and_planthoppers_start_with_water_and_nitrogen_not_l
 
 def test_the_south_american_tomato_leafminer_is_not_called_by_the_liriomyza_name():
     assert ADV.problem("tomato.tuta_absoluta")["names"]["vi"].startswith("Sâu đục lá cà chua Nam Mỹ")
+
+
+def test_tea_blister_blight_today_starts_with_the_protectant():
+    """A fast disease (new spores every few days in fog): copper first today, then removing blistered shoots;
+    "Remove infected parts" came first because the entry had no today list (advisor QA, stop 40)."""
+    from leafscout.advisor import Advisor, Context
+    from leafscout.advisor.render import today_lines
+    adv = Advisor.load()
+    lines = today_lines(adv.advise("tea.blister_blight", Context()), "en", adv.rules)
+    assert lines[0].startswith("Copper hydroxide") and "Remove" in lines[1], lines
