@@ -102,9 +102,15 @@ def pre_harvest(t: dict, ctx: Context, rules: dict) -> list[Finding]:
 def copper_cap(t: dict, ctx: Context, rules: dict) -> list[Finding]:
     """Block copper when one more application would pass the 7-year cap; warn past the yearly average."""
     dose = t.get("copper_kg_ha")
-    if not dose:
-        return []
     lim = rules["limits"]["copper"]
+    if not dose:
+        # a copper product with no per-hectare figure (a paste for wounds): it adds copper all the same, so none
+        # once the 7 years already hold the cap
+        copper = "copper" in f"{t.get('active') or ''} {' '.join(t.get('aliases') or [])}".lower()
+        if copper and ctx.copper_7y >= lim["cap_kg_ha_7y"]:
+            return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap_reached"],
+                                                     used=ctx.copper_7y, cap=lim["cap_kg_ha_7y"]))]
+        return []
     if ctx.copper_7y + dose > lim["cap_kg_ha_7y"]:
         return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap"], used=ctx.copper_7y,
                                                  dose=dose, cap=lim["cap_kg_ha_7y"]))]

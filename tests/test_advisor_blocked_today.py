@@ -23,3 +23,17 @@ def test_low_severity_in_dry_weather_still_needs_no_spray_today():
     assert [b.reason_code for b in advice.blocked] == ["severity"]
     assert today_lines(advice, "en", ADV.rules) == [ADV.rules["plan"]["nothing_today"]["en"]]
     assert today_lines(advice, "vi", ADV.rules) == [ADV.rules["plan"]["nothing_today"]["vi"]]
+
+
+def test_a_copper_paste_with_no_per_hectare_figure_is_blocked_once_the_cap_is_reached():
+    """Bordeaux paste has no kg/ha figure, so the cap never blocked it: with 30 kg/ha already used in 7 years it
+    was still today's step for durian Phytophthora. At or over the cap no copper of any kind is advised."""
+    from leafscout.advisor import Advisor, Context
+    adv = Advisor.load()
+    over = adv.advise("durian.phytophthora", Context(copper_used_7y_kg_ha=30.0))
+    under = adv.advise("durian.phytophthora", Context(copper_used_7y_kg_ha=10.0))
+    assert "bordeaux_paste" in under.recommended_ids
+    assert "bordeaux_paste" not in over.recommended_ids
+    (b,) = [b for b in over.blocked if b.treatment_id == "bordeaux_paste"]
+    assert b.reason_code == "copper_cap" and "no more copper of any kind" in b.reason["en"]
+    assert "30 kg" in b.reason["en"] and "không dùng thêm" in b.reason["vi"]
