@@ -108,7 +108,11 @@ class Advisor:
             unknown = next((x for x in parts if self._index.lookup(x) is None), None)
             if unknown is not None:
                 return self._unknown(q, unknown)
-            return replace(max((self.check_substance(x) for x in parts), key=_restrictiveness), query=q)
+            checks = [self.check_substance(x) for x in parts]
+            clash = self._incompatible([c.treatment_id for c in checks if c.treatment_id])
+            if clash is not None:  # each may be allowed; in one tank they burn the leaves
+                return SubstanceCheck(q, True, False, None, False, {}, clash, [])
+            return replace(max(checks, key=_restrictiveness), query=q)
         if hit:
             tid = hit[1]
             t = self.kb.treatments[tid]
@@ -134,6 +138,17 @@ class Advisor:
                                      f"certifier confirms it.",
                                "vi": f"'{name}' không có trong cơ sở dữ liệu{hint}: coi như không được phép cho đến "
                                      f"khi tổ chức chứng nhận xác nhận."}, [])
+
+    def _incompatible(self, tids: list[str]) -> dict | None:
+        """The reason two treatments of a mixture must not be used together (their `incompatible_with`), or None."""
+        msgs = self.rules["messages"]
+        for tid in tids:
+            for inc in self.kb.treatments[tid].get("incompatible_with") or []:
+                if inc["treatment"] in tids and inc["treatment"] != tid:
+                    name, other = self.kb.treatments[tid]["names"], self.kb.treatments[inc["treatment"]]["names"]
+                    return {l: f"{name[l]}: " + msgs["incompatible"][l].format(days=inc["days"], other=other[l])
+                            for l in LANGS}
+        return None
 
     # ---- advice ----------------------------------------------------------------------------------
     def advise(self, label: str, ctx: Context | dict | None = None, status: str = "ok",

@@ -41,3 +41,15 @@ def test_a_mixture_of_known_inputs_answers_as_its_most_restricted_part(name, tid
     assert res.known and res.treatment_id == tid and res.allowed is True and res.query == name, (name, res)
     statuses = {s["status"] for s in ADV.kb.treatments[tid]["status"].values()}
     assert "restricted" in statuses
+
+
+def test_a_mixture_of_two_allowed_inputs_that_burn_leaves_together_is_not_allowed_as_a_mixture():
+    """Sulphur and oil are each allowed, but within 14-28 days of each other they burn leaves: in one tank they
+    must never be advised as allowed (the advice already says so for two steps of one plan)."""
+    from leafscout.advisor import Advisor
+    adv = Advisor.load()
+    for q in ("lưu huỳnh + dầu khoáng", "sulfur + neem oil"):
+        r = adv.check_substance(q)
+        assert r.known and r.allowed is False and "burn leaves" in r.reason["en"], (q, r.reason)
+        assert "cháy lá" in r.reason["vi"]
+    assert adv.check_substance("neem oil + Bt").allowed is True  # no clash: the most restricted part answers
