@@ -53,3 +53,13 @@ def test_a_mixture_of_two_allowed_inputs_that_burn_leaves_together_is_not_allowe
         assert r.known and r.allowed is False and "burn leaves" in r.reason["en"], (q, r.reason)
         assert "cháy lá" in r.reason["vi"]
     assert adv.check_substance("neem oil + Bt").allowed is True  # no clash: the most restricted part answers
+
+
+def test_the_vietnamese_common_names_of_the_insect_fungi_are_known():
+    """Growers and shops say "nấm xanh" (green muscardine, Metarhizium) and "nấm trắng" (white muscardine,
+    Beauveria); both answered "not in the knowledge base"."""
+    from leafscout.advisor import Advisor
+    adv = Advisor.load()
+    assert adv.check_substance("nấm xanh").treatment_id == "metarhizium"
+    assert adv.check_substance("nam xanh").treatment_id == "metarhizium"  # typed without accents
+    assert adv.check_substance("Nấm trắng").treatment_id == "beauveria_bassiana"
