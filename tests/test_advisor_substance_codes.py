@@ -67,9 +67,10 @@ def test_the_vietnamese_common_names_of_the_insect_fungi_are_known():
 
 def test_tobacco_water_named_in_vietnamese_is_prohibited():
     """Tobacco soaked in water is a home-made spray in Son La; nicotine is prohibited (7 CFR 205.602, not in EU
-    Annex I) but "nước ngâm thuốc lá" answered "not in the knowledge base"."""
+    Annex I) but "nước ngâm thuốc lá" answered "not in the knowledge base". "Thuốc lá" alone is not a name of
+    it: mosaic virus advice says tobacco on the hands spreads the virus."""
     from leafscout.advisor import Advisor
     adv = Advisor.load()
-    for q in ("nước ngâm thuốc lá", "thuoc la", "nicotin"):
+    for q in ("nước ngâm thuốc lá", "nuoc thuoc la", "nicotin"):
         r = adv.check_substance(q)
         assert r.known and r.prohibited and r.allowed is False, q
