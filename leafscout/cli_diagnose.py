@@ -14,6 +14,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+# a result line stays one line: a control character or text-direction mark in a file name is shown escaped
+# (the batch list's function), never breaking the line or faking another photo's line
+from leafscout.safety import one_line  # noqa: F401  (cli_group imports it from here)
+
 RETAKE = "retake a closer, sharp photo of one leaf in daylight"
 # what --heatmaps writes (`_unique`): a folder search leaves them out, so --heatmaps photos/heat and a rerun on
 # photos/ does not diagnose the overlays as leaves (a file named on the command line is still read)
@@ -174,14 +178,6 @@ def _readable(r, lang: str = "en", advisor=None, threshold=None, error_code=None
             return f"{r.path}: {r.summary()}; {RETAKE}"
         return f"{r.path}: {plain_summary(r)}"
     return f"{r.path}: {result_text(r, lang, advisor, threshold, error_code)}"
-
-
-def one_line(text: str) -> str:
-    """A result line stays one line: a control character in a file name ('new\\nline.jpg', a carriage return,
-    a C1 control or a text-direction mark) is shown escaped, never breaking the line or faking another photo's
-    line (`leafscout.safety.one_line`, as the app's batch list)."""
-    from leafscout.safety import one_line as escaped
-    return escaped(text)
 
 
 def check_first(r) -> bool:
@@ -467,6 +463,7 @@ def cmd_diagnose(args) -> int:
     # again: the same rule as `batch --log`, so the season's counts never double
     known = ({o.photo_sha256: o.id for o in svc.log.history(args.log).observations if o.photo_sha256}
              if args.log else {})
+    from leafscout.batch import sha256_of
     try:
         for d in all_results():
             r = d.result
@@ -475,7 +472,6 @@ def cmd_diagnose(args) -> int:
             if args.advise and d.advice is not None:
                 text = d.advice.render(args.advise, "text", rules=svc.advisor.rules)
             if args.log and r.status in ("ok", "uncertain") and r.path:
-                from leafscout.batch import sha256_of
                 sha = sha256_of(r.path)
                 if sha and sha in known:
                     d.observation_id = known[sha]

@@ -645,10 +645,12 @@ class DiagnosisService:
 
     def _wrap(self, result, ctx, info, crop, path, name, code, photo=None) -> Diagnosis:
         scene = None
-        source = self._decoded_once(result, photo if photo is not None else path)
+        source = photo if photo is not None else path
         if result is not None and result.status != "error" and (getattr(result, "framing", "whole") == "whole"
                                                                  or self._pests_may_be_there(result, crop)):
-            # a leaf on a plain backdrop with no insect to look for costs no detector pass
+            # a leaf on a plain backdrop with no insect to look for costs no detector pass (nor a header read)
+            if self.detector is not None:
+                source = self._decoded_once(result, source)
             scene = self._scene(source)
             # a photo the classifier sees no plant in stays so: a cat's ear boxed as a leaf must not vote
             if scene is not None and scene.leaves and result.framing == "whole" and result.status != "not_a_leaf":

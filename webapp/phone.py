@@ -429,18 +429,13 @@ def advice_bundle(adv, labels: list[str]) -> dict:
                                                       f"{horizon} days to harvest; the bundle's horizon is wrong")
                     for lang in LANGS:
                         texts[lang][label][variant][organic] = [enc(t) for t in rendered[lang]]
+    from leafscout.advisor.engine import percent  # as the advisor writes it (and the phone's Math.round)
     msgs = adv.rules["messages"]
-    pct = check_pct(CHECK_PCT_AT)
+    pct = percent(CHECK_PCT_AT)
     return {"format": 2, "horizon_days": horizon, "organic_statuses": list(ORGANIC), "lines": lines, "docs": docs,
             "texts": texts, "check_first_below": CHECK_FIRST_BELOW, "check_pct": pct,
             "check_lines": {lang: [msgs[k][lang].format(pct=pct) for k in ("check_first", "check_first_look")]
                             for lang in LANGS}}
-
-
-def check_pct(confidence: float) -> str:
-    """The percentage the "not sure" message shows: as the advisor writes it (and the phone's Math.round)."""
-    from leafscout.advisor.engine import percent
-    return percent(confidence)
 
 
 def strings_bundle(adv, labels: list[str]) -> dict:
