@@ -16,7 +16,7 @@ from .context import Context
 from .errors import AdvisorError, UnknownLabelError, did_you_mean
 from .kb import KnowledgeBase
 from .loading import load_kb
-from .substances import SubstanceIndex, fold, mixture_parts
+from .substances import SubstanceIndex, fold, formulation, mixture_parts
 
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
@@ -114,18 +114,36 @@ class Advisor:
                 return SubstanceCheck(q, True, False, None, False, {}, clash, [])
             return replace(max(checks, key=_restrictiveness), query=q)
         if hit:
-            tid = hit[1]
+            tid, other_form = hit[1], None
+            form = formulation(q, self.rules.get("formulation_codes") or {})
+            app = self.kb.treatments[tid].get("application")
+            if form and app and app != form[0]:
+                # "spinosad 25SC" is a spray: the entry of that substance applied as the code says, else the substance
+                # itself (with the note that LeafScout advises it only in its own form), never the bait entry
+                same = [x for x, _ in self._index.treatments_in(q) if self.kb.treatments[x].get("application") == form[0]]
+                if same:
+                    tid = same[0]
+                else:
+                    key = next(k for x, k in self._index.treatments_in(q) if x == tid)
+                    other_form = (self._index.written.get(key, key), form)
             t = self.kb.treatments[tid]
             usable = all(self.rules["statuses"][s["status"]]["usable"] for s in t["status"].values())
             restricted = any(s["status"] == "restricted" for s in t["status"].values())
             unverified = [self.rules["standards"][sid]["name"] for sid, s in t["status"].items()
                           if s["status"] == "unverified"]
             head = "prohibited" if not usable else "restricted" if restricted else "allowed"
-            reason = {l: (self.rules["substance_verdicts"][head][l].format(name=t["names"][l])
+            verdicts = self.rules["substance_verdicts"]
+            reason = {l: (verdicts[head][l].format(name=other_form[0] if other_form else t["names"][l])
                           + ("; " + ", ".join(u[l] for u in unverified) + ": "
                              + self.rules["statuses"]["unverified"][l] if unverified and usable else ""))
                       for l in LANGS}
-            return SubstanceCheck(q, True, usable, tid, False, {k: dict(v) for k, v in t["status"].items()},
+            if other_form:
+                forms = self.rules["formulation_codes"]
+                reason = {l: reason[l] + ". " + verdicts["other_form"][l].format(
+                    substance=other_form[0], name=t["names"][l], form=forms[other_form[1][0]]["names"][l],
+                    code=other_form[1][1]) for l in LANGS}
+            return SubstanceCheck(q, True, usable, None if other_form else tid, False,
+                                  {k: dict(v) for k, v in t["status"].items()},
                                   reason, [s["citation"] for s in t["status"].values()])
         return self._unknown(q, q)
 

@@ -111,6 +111,15 @@ def _rules(c: _Checker) -> None:
             for risk, cat in (by or {}).items():
                 c.ref(f"rules.severity.{sev}.by_speed.{speed}.{risk}", cat, r["categories"], "category")
     c.text("rules.incurable.message", r["incurable"].get("message"))
+    for app, spec in (r.get("formulation_codes") or {}).items():
+        where = f"rules.formulation_codes.{app}"
+        if app not in APPLICATIONS:
+            c.err(where, f"unknown application '{app}'{did_you_mean(str(app), APPLICATIONS)}")
+        c.text(f"{where}.names", (spec or {}).get("names"))
+        if not all(isinstance(x, str) and x.isupper() for x in (spec or {}).get("codes") or [None]):
+            c.err(f"{where}.codes", "expected a list of upper-case formulation codes (SC, WP, RB ...)")
+    if r.get("formulation_codes") and "other_form" not in r["substance_verdicts"]:
+        c.err("rules.substance_verdicts", "missing 'other_form' (the note for a product in another form than its entry)")
     for sev, s in r["severity"].items():
         c.ref(f"rules.severity.{sev}.max_category", s.get("max_category"), r["categories"], "category")
     for i, rem in enumerate(r["reminders"]):

@@ -1,4 +1,4 @@
-"""Name matching for the substance audit: aliases, Vietnamese names with or without accents, mixtures.
+"""Name matching for the substance audit: aliases, Vietnamese names with or without accents, mixtures, formulation codes.
 
 `fold` makes "Lưu huỳnh", "luu huynh" and "LƯU HUỲNH" the same key (Unicode NFD, combining marks
 dropped, đ -> d). A query that names a prohibited substance anywhere (a mixture such as
@@ -42,11 +42,30 @@ def mixture_parts(query: str) -> list[str]:
     return parts if len(parts) > 1 else [str(query).strip()]
 
 
+_CODE_AFTER_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*([A-Za-z]{2,3})(?![A-Za-z])")
+_CODE_ALONE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,3})(?![A-Za-z])")
+
+
+def formulation(query: str, codes: dict) -> tuple[str, str] | None:
+    """(application, CODE) of the first formulation code in `query` that `codes` (rules.formulation_codes:
+    application -> {codes: [...]}) knows, else None. A code counts after a figure ("25SC", "0.5 WG", "80wp") or
+    alone in capitals ("Spinosad SC"); a lower-case word with no figure before it is a word, not a code."""
+    by_code = {str(c).upper(): app for app, spec in (codes or {}).items() for c in (spec or {}).get("codes") or []}
+    text = unicodedata.normalize("NFC", str(query))
+    hits = sorted([(m.start(1), m.group(1).upper()) for m in _CODE_AFTER_NUMBER.finditer(text)]
+                  + [(m.start(1), m.group(1)) for m in _CODE_ALONE.finditer(text)])
+    for _, code in hits:
+        if code in by_code:
+            return by_code[code], code
+    return None
+
+
 class SubstanceIndex:
     """Folded names -> ('prohibited' | 'treatment', id); built once per knowledge base."""
 
     def __init__(self, prohibited: dict, treatments: dict):
         self.names: dict[str, tuple[str, str]] = {}
+        self.written: dict[str, str] = {}  # folded key -> the name as the knowledge base writes it
         self.ingredient_of = {sid: list((s or {}).get("ingredient_of") or []) for sid, s in prohibited.items()}
         for sid, s in prohibited.items():
             for n in [sid] + list((s or {}).get("aliases") or []):
@@ -59,6 +78,7 @@ class SubstanceIndex:
                 key = fold(n)
                 if key and key not in self.names:
                     self.names[key] = ("treatment", tid)
+                    self.written[key] = str(n)
 
     def lookup(self, query: str) -> tuple[str, str] | None:
         """Exact folded match first; then the longest prohibited name inside the query; then the longest
@@ -79,3 +99,10 @@ class SubstanceIndex:
         if treatments:
             return "treatment", treatments[0][2]
         return None
+
+    def treatments_in(self, query: str) -> list[tuple[str, str]]:
+        """Every (treatment id, folded name) whose name is in the query, longest name first."""
+        q = fold(query)
+        found = sorted(((len(k), k, ident) for k, (kind, ident) in self.names.items()
+                        if kind == "treatment" and (k == q or _contains(q, k))), reverse=True)
+        return [(ident, k) for _, k, ident in found]
