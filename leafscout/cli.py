@@ -49,8 +49,69 @@ def _own_names(parser: argparse.ArgumentParser) -> list[str]:
     return names
 
 
+# argparse's fixed message templates (Python's argparse module) -> the i18n key that says them in another language
+_ARGPARSE_MESSAGES = (
+    (r"argument (?P<arg>.+?): invalid int value: (?P<value>.+)", "ap_invalid_int"),
+    (r"argument (?P<arg>.+?): invalid float value: (?P<value>.+)", "ap_invalid_float"),
+    (r"argument (?P<arg>.+?): invalid \S+ value: (?P<value>.+)", "ap_invalid_value"),
+    (r"argument (?P<arg>.+?): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)", "ap_invalid_choice"),
+    (r"argument (?P<arg>.+?): expected one argument", "ap_expected_one"),
+    (r"argument (?P<arg>.+?): expected at most one argument", "ap_expected_at_most_one"),
+    (r"argument (?P<arg>.+?): expected at least one argument", "ap_expected_at_least_one"),
+    (r"argument (?P<arg>.+?): expected (?P<n>\d+) arguments?", "ap_expected_n"),
+    (r"argument (?P<arg>.+?): ignored explicit argument (?P<value>.+)", "ap_ignored_explicit"),
+    (r"argument (?P<arg>.+?): not allowed with argument (?P<other>.+)", "ap_not_allowed_with"),
+    (r"unrecognized arguments: (?P<args>.+)", "ap_unrecognized"),
+    (r"the following arguments are required: (?P<args>.+)", "ap_required"),
+    (r"one of the arguments (?P<args>.+) is required", "ap_one_of_required"),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", "ap_ambiguous"),
+)
+
+
+def argparse_message(message: str, lang: str) -> str:
+    """argparse's English `message` in `lang` (English: as argparse wrote it). Option names, values and choices
+    stay as they are; a message none of the templates fits is kept inside a sentence in `lang`."""
+    import re
+
+    from leafscout.i18n import t
+    if lang == "en":
+        return message
+    for pattern, key in _ARGPARSE_MESSAGES:
+        m = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if m:
+            return t(key, lang, **m.groupdict())
+    return t("ap_other", lang, message=message)
+
+
+def argv_lang(parser: argparse.ArgumentParser, argv: list[str]) -> str:
+    """The language the command line asks for, read before argparse runs, so that a refusal argparse makes
+    (a bad value, an unknown option, a missing argument) is said in it wherever `--lang` stands (before or after
+    the mistake). `--lang vi|en` (or `--lang=vi`), last one wins; else `diagnose --advise [vi|en]` (Vietnamese
+    unless it names English, as `diagnose` itself reads it); else the named command's own default (`advise`:
+    vi); else English."""
+    from leafscout.i18n import LANGS
+    words = argv[:argv.index("--")] if "--" in argv else list(argv)
+    lang = None
+    for i, w in enumerate(words):
+        value = words[i + 1] if w == "--lang" and i + 1 < len(words) else w[7:] if w.startswith("--lang=") else None
+        if value in LANGS:
+            lang = value
+    if lang:
+        return lang
+    named = _named(parser)
+    if any(a.dest == "advise" for a in named._actions):
+        for i, w in enumerate(words):
+            if w == "--advise" or w.startswith("--advise="):
+                value = w[9:] if "=" in w else (words[i + 1] if i + 1 < len(words) else "")
+                return value if value in LANGS else "vi"
+    default = named.get_default("lang")
+    return default if default in LANGS else "en"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # suggest the nearest subcommand/option, like difflib-powered tools do
+        from leafscout.i18n import t
+        lang = _LANG
         # `diagnose --frob`: diagnose's options only (`--from` is another command's)
         choices = _own_names(_named(self)) if "unrecognized arguments" in message else _all_names(self)
         words = [w.strip("'\",:") for w in message.split()]
@@ -62,14 +123,17 @@ class _Parser(argparse.ArgumentParser):
                 continue
             close = difflib.get_close_matches(w, choices, n=1)
             if close and close[0] != w:
-                hints.append(f" Did you mean '{close[0]}'?")
+                hints.append(t("did_you_mean", lang, name=close[0]))
                 break
         # a photo named "-leaf.jpg" is read as an option ("required: PATH", "unrecognized arguments"): say so
         dashed = [a for a in _ARGV if a.startswith("-") and a != "-" and os.path.isfile(a)]
         if dashed:
-            hints = [f" {dashed[0]!r} is a file read as an option: write ./{dashed[0]} or put -- before it."]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}.{''.join(hints)}\n")
+            hints = [t("dashed_file", lang, name=repr(dashed[0]), bare=dashed[0])]
+        usage = self.format_usage()
+        if lang != "en" and usage.startswith("usage: "):
+            usage = t("usage_prefix", lang) + usage[len("usage: "):]
+        self._print_message(usage, sys.stderr)
+        self.exit(2, f"{self.prog}: {t('error_word', lang)}: {argparse_message(message, lang)}.{''.join(hints)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,12 +151,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _ARGV: list[str] = []  # the command line being parsed, for _Parser.error's hints
+_LANG = "en"  # the language it asks for (argv_lang), for _Parser.error
+
+
+def refusal_line(exc: UsageError, lang: str) -> str:
+    """'lỗi [unknown_label]: ...': a refusal in the run's language. A translated one shows its code beside the
+    word for 'error', so support can search for it; English lines read as they always have."""
+    from leafscout.i18n import t
+    word = t("error_word", lang)
+    if lang != "en" and exc.code:
+        word = t("error_code", lang, word=word, code=exc.code)
+    return f"{word}: {exc.text(lang)}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _ARGV
+    global _ARGV, _LANG
     _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    _LANG = argv_lang(parser, _ARGV)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -100,8 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
-        word = "lỗi" if getattr(args, "lang", None) == "vi" else "error"  # the run's language, where it has one
-        print(f"leafscout {args.command}: {word}: {exc}", file=sys.stderr)
+        print(f"leafscout {args.command}: {refusal_line(exc, getattr(args, 'lang', None) or _LANG)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,7 +2,7 @@
 
 No front end decides what kind of error it is looking at by reading English text: the service turns an
 exception into a code once (`image_error_code`), and each front end maps the code to a message in the
-user's language (the app through `webapp.i18n`, the CLI by printing the English detail).
+user's language (the app through `webapp.i18n`, the CLI through `leafscout.i18n`).
 
 This module imports nothing from the rest of the project, so every package can import it without a cycle.
 """
@@ -13,7 +13,20 @@ import re
 
 
 class UsageError(Exception):
-    """A mistake in how a command was called: printed without a traceback, exit code 2."""
+    """A mistake in how a command was called: printed without a traceback, exit code 2.
+
+    `str()` is the English message. `texts` holds the same refusal in other languages ({"vi": ...}; the CLI
+    builds them with `leafscout.i18n.refusal`), and `code` is the ERROR_CODES (or field-log) code a translated
+    refusal shows beside it, so support can search for it whatever language the person read it in."""
+
+    def __init__(self, message: str = "", code: str | None = None, texts: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.texts = dict(texts or {})
+
+    def text(self, lang: str) -> str:
+        """The refusal in `lang`; the English message where no translation was given."""
+        return self.texts.get(lang) or str(self)
 
 
 class ServiceError(Exception):

@@ -81,10 +81,10 @@ STRINGS: dict[str, dict[str, str]] = {
                           "nhận ra cây",
                     "en": "the model has no labels for crop '{crop}' yet; it knows: {known}. Leave out --crop to let "
                           "the model decide"},
-    "refuse_plot": {"vi": "không có lô nào tên '{plot}' (các lô đã có: {known}). Xem danh sách bằng `leafscout log "
-                          "plots` hoặc thêm lô bằng `leafscout log add-plot`",
-                    "en": "no plot named '{plot}' (known plots: {known}). List plots with `leafscout log plots` or add "
-                          "one with `leafscout log add-plot`"},
+    "refuse_plot": {"vi": "không có lô nào tên '{plot}' (các lô đã có: {known}).{hint} Xem danh sách bằng "
+                          "`leafscout log plots` hoặc thêm lô bằng `leafscout log add-plot`",
+                    "en": "no plot named '{plot}' (known plots: {known}).{hint} List plots with `leafscout log plots` "
+                          "or add one with `leafscout log add-plot`"},
     "none_yet": {"vi": "chưa có", "en": "none yet"},
     "unadvised": {"vi": "{n} nhãn của mô hình này chưa có mục trong cơ sở kiến thức, nên kết quả của chúng không kèm "
                         "hướng dẫn xử lý: {labels}; hãy thêm vào advisor/kb (docs/knowledge-base.md)",
@@ -117,6 +117,142 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_not_a_file": {"vi": "không phải tệp thông thường", "en": "not a regular file"},
     "err_not_found": {"vi": "không tìm thấy tệp", "en": "file not found"},
     "err_other": {"vi": "không đọc được ảnh", "en": "the photo could not be read"},
+    # refusals (leafscout.errors.UsageError, printed by leafscout.cli.main): what a mistake in a command is
+    # called, in the run's language; option names, labels, plot and file names stay as typed
+    "error_code": {"vi": "{word} [{code}]", "en": "{word} [{code}]"},
+    "usage_prefix": {"vi": "cách dùng: ", "en": "usage: "},
+    "did_you_mean": {"vi": " Có phải ý bạn là '{name}'?", "en": " Did you mean '{name}'?"},
+    "dashed_file": {"vi": " {name} là một tệp nhưng bị đọc như một tùy chọn: hãy viết ./{bare} hoặc đặt -- trước nó.",
+                    "en": " {name} is a file read as an option: write ./{bare} or put -- before it."},
+    # argparse's own messages (its fixed templates; English runs keep argparse's words)
+    "ap_invalid_int": {"vi": "{arg}: {value} không phải là số nguyên", "en": "argument {arg}: invalid int value: {value}"},
+    "ap_invalid_float": {"vi": "{arg}: {value} không phải là số", "en": "argument {arg}: invalid float value: {value}"},
+    "ap_invalid_value": {"vi": "{arg}: giá trị {value} không hợp lệ", "en": "argument {arg}: invalid value: {value}"},
+    "ap_invalid_choice": {"vi": "{arg}: không có lựa chọn {value}; hãy chọn một trong: {choices}",
+                          "en": "argument {arg}: invalid choice: {value} (choose from {choices})"},
+    "ap_expected_one": {"vi": "{arg} cần một giá trị đi sau", "en": "argument {arg}: expected one argument"},
+    "ap_expected_at_most_one": {"vi": "{arg} chỉ nhận nhiều nhất một giá trị",
+                                "en": "argument {arg}: expected at most one argument"},
+    "ap_expected_at_least_one": {"vi": "{arg} cần ít nhất một giá trị",
+                                 "en": "argument {arg}: expected at least one argument"},
+    "ap_expected_n": {"vi": "{arg} cần {n} giá trị", "en": "argument {arg}: expected {n} arguments"},
+    "ap_ignored_explicit": {"vi": "{arg} không nhận giá trị đi kèm ({value})",
+                            "en": "argument {arg}: ignored explicit argument {value}"},
+    "ap_not_allowed_with": {"vi": "{arg} không dùng cùng với {other}",
+                            "en": "argument {arg}: not allowed with argument {other}"},
+    "ap_unrecognized": {"vi": "không hiểu tham số: {args}", "en": "unrecognized arguments: {args}"},
+    "ap_required": {"vi": "còn thiếu tham số bắt buộc: {args}", "en": "the following arguments are required: {args}"},
+    "ap_one_of_required": {"vi": "cần một trong các tham số: {args}", "en": "one of the arguments {args} is required"},
+    "ap_ambiguous": {"vi": "tùy chọn {option} chưa rõ, có thể là: {matches}",
+                     "en": "ambiguous option: {option} could match {matches}"},
+    "ap_other": {"vi": "câu lệnh chưa đúng ({message})", "en": "{message}"},
+    # the commands' own refusals
+    "at_least_one": {"vi": "{flag} phải từ 1 trở lên, không phải {value}", "en": "{flag} must be 1 or more, got {value}"},
+    "bad_advise_lang": {"vi": "--advise: ngôn ngữ phải là en hoặc vi, không phải '{value}'",
+                        "en": "--advise language must be en or vi, got '{value}'"},
+    "two_langs": {"vi": "--lang {lang} và --advise {advise} là hai ngôn ngữ khác nhau; hãy chọn một (ví dụ: "
+                        "--lang {lang} --advise)",
+                  "en": "--lang {lang} and --advise {advise} ask for two languages; give one (e.g. --lang {lang} "
+                        "--advise)"},
+    "group_alone": {"vi": "--group cho một kết quả cho mỗi cây; chưa dùng được cùng với --log, --csv, --heatmaps "
+                          "hay --tta: hãy chạy không có --group khi cần các tùy chọn đó",
+                    "en": "--group gives one answer per plant; it cannot be combined with --log, --csv, --heatmaps "
+                          "or --tta yet: run without --group for those"},
+    "confirmed_needs_log": {"vi": "--confirmed-by là tên người xác nhận các kết quả ghi vào sổ bằng --log LÔ; hãy "
+                                  "thêm --log LÔ",
+                            "en": "--confirmed-by names who confirms the diagnoses written with --log PLOT; add "
+                                  "--log PLOT"},
+    "confirmed_length": {"vi": "--confirmed-by: cần tên của một người (từ 1 đến 200 ký tự), nhận được {n} ký tự",
+                         "en": "--confirmed-by: expected a person's name (1 to 200 characters), got {n} characters"},
+    "bad_text": {"vi": "{flag}: có ký tự không lưu được vào sổ (ký tự điều khiển hoặc byte lỗi); hãy gõ lại",
+                 "en": "{flag}: {detail}"},
+    "not_an_officer": {"vi": "{flag} '{name}' không phải là cán bộ trong {path}{hint}; các cán bộ: {known} (thêm "
+                             "cán bộ bằng `leafscout officers add TÊN`)",
+                       "en": "{detail}"},
+    "csv_is_folder": {"vi": "--csv {path}: đây là một thư mục; hãy cho tên tệp, ví dụ {example}",
+                      "en": "--csv {path}: is a folder; give a file name such as {example}"},
+    "csv_no_folder": {"vi": "--csv {path}: thư mục {folder} không tồn tại; hãy tạo thư mục đó hoặc chọn đường dẫn "
+                            "khác",
+                      "en": "--csv {path}: folder {folder} does not exist; create it or choose another path"},
+    "csv_cannot_open": {"vi": "--csv {path}: không ghi được tệp ({why}); hãy chọn đường dẫn khác",
+                        "en": "--csv {path}: cannot write it ({why}); choose another path"},
+    "csv_cannot_write": {"vi": "--csv {path}: không ghi tiếp được ({why}) sau {rows} dòng ảnh; hãy giải phóng bớt "
+                               "dung lượng hoặc chọn đường dẫn khác, rồi chạy lại",
+                         "en": "--csv {path}: cannot write it ({why}) after {rows} photo row(s); free some space or "
+                               "choose another path, and run again"},
+    "heat_is_file": {"vi": "--heatmaps {path}: đây là một tệp; hãy cho một thư mục để lưu ảnh bản đồ nhiệt",
+                     "en": "--heatmaps {path}: is a file; give a folder for the heatmap images"},
+    "heat_cannot_create": {"vi": "--heatmaps {path}: không tạo được thư mục ({why}); hãy chọn thư mục khác",
+                           "en": "--heatmaps {path}: cannot create it ({why}); choose another folder"},
+    "heat_not_writable": {"vi": "--heatmaps {path}: không ghi được vào thư mục này; hãy chọn thư mục khác",
+                          "en": "--heatmaps {path}: cannot write into it; choose another folder"},
+    "heat_cannot_write": {"vi": "--heatmaps {path}: không ghi được {name} (đầy ổ đĩa, hay đã có thứ khác trùng tên?); "
+                                "hãy giải phóng bớt dung lượng hoặc chọn thư mục khác, rồi chạy lại",
+                          "en": "--heatmaps {path}: cannot write {name} (disk full, or something else of that name "
+                                "there?); free some space or choose another folder, and run again"},
+    "no_model": {"vi": "không có tệp mô hình ở {path}; bỏ --model để dùng mô hình có sẵn, hoặc kiểm tra lại đường dẫn",
+                 "en": "{detail}"},
+    "bad_model": {"vi": "{path} không phải là mô hình LeafScout dùng được ({detail})", "en": "{detail}"},
+    "kb_mismatch": {"vi": "cơ sở kiến thức không khớp với mô hình này: {detail}",
+                    "en": "the knowledge base does not fit this model: {detail}"},
+    "no_log": {"vi": "không có sổ ghi chép nào ở {path}: kiểm tra lại --db (hoặc $LEAFSCOUT_DB); không có gì được "
+                     "tạo ra. Sổ mới bắt đầu bằng `leafscout log add-plot TÊN --crop CÂY --area HA`",
+               "en": "no field log at {path}: check --db (or $LEAFSCOUT_DB); nothing was created. A new log starts "
+                     "with `leafscout log add-plot NAME --crop C --area HA`"},
+    "bad_days": {"vi": "--days-to-harvest {value}: số ngày đến khi thu hoạch phải từ 0 đến 10000",
+                 "en": "{detail}"},
+    "bad_copper": {"vi": "{flag} {value}: lượng đồng phải là số kg Cu/ha, từ 0 đến dưới 1000", "en": "{detail}"},
+    "bad_crop_input": {"vi": "--crop {crop}: không dùng được tên cây này; bỏ --crop để máy tự nhận ra cây",
+                       "en": "{detail}"},
+    "refuse_kb_crop": {"vi": "cơ sở kiến thức không có cây '{crop}'{hint}; các cây có: {known}",
+                       "en": "{detail}"},
+    "refuse_label": {"vi": "không có vấn đề '{label}' trong cơ sở kiến thức{hint}; hãy nhập mã dạng cây.vấn_đề, ví dụ "
+                           "tomato.late_blight (xem danh sách bằng `leafscout advise --list`)",
+                     "en": "{detail}"},
+    "near_label": {"vi": " (có phải ý bạn là '{label}': {name}?)", "en": " (did you mean '{label}'?)"},
+    "near_name": {"vi": " (có phải ý bạn là '{name}'?)", "en": " (did you mean '{name}'?)"},
+    "list_takes_no_label": {"vi": "--list liệt kê các vấn đề và không nhận NHÃN, nhưng đã có {label}; lọc danh sách "
+                                  "bằng --crop CÂY, hoặc bỏ --list để xem hướng dẫn cho nhãn này",
+                            "en": "--list lists the problems and takes no LABEL, got {label}; narrow the list with "
+                                  "--crop CROP, or leave --list out to advise on the label"},
+    "give_label": {"vi": "hãy cho một NHÃN như tomato.late_blight, hoặc dùng --list để xem các nhãn",
+                   "en": "give a LABEL such as tomato.late_blight, or --list to see them"},
+    "two_crops": {"vi": "--crop {crop} và nhãn {label} là của hai cây khác nhau; hãy cho một nhãn của {crop} "
+                        "(leafscout advise --list --crop {quoted}) hoặc bỏ --crop",
+                  "en": "--crop {crop} and the label {label} name two different crops; give a {crop} label "
+                        "(leafscout advise --list --crop {quoted}) or leave --crop out"},
+    "bad_kb": {"vi": "không nạp được cơ sở kiến thức {path}: {detail}", "en": "{detail}"},
+    # field-log refusals (fieldlog.errors codes) a CLI run meets: the code is shown beside them
+    "log_needs_confirmation": {"vi": "máy không thấy lá trong ảnh này nên chưa phải là chẩn đoán; chỉ ghi vào sổ khi có "
+                                     "người đã xem ảnh và xác nhận (--confirmed-by TÊN)",
+                               "en": "the model found no leaf in this photo, so it is not a diagnosis; it is logged "
+                                     "only once a person has looked at it and confirms it (--confirmed-by NAME)"},
+    "log_bad_label": {"vi": "kết quả này không phải vấn đề mà sổ ghi chép biết; không ghi được",
+                      "en": "this result is not a problem the field log knows; it cannot be logged"},
+    "log_not_an_image": {"vi": "không đọc được ảnh để lưu vào sổ (tệp hỏng, quá lớn hoặc không phải ảnh)",
+                         "en": "the photo could not be stored (damaged, too large or not a photo)"},
+    "log_bad_text": {"vi": "có chữ không lưu được vào sổ (ký tự điều khiển, byte lỗi hoặc quá dài)",
+                     "en": "some text cannot be stored (a control character, bad bytes or too long)"},
+    "log_duplicate": {"vi": "bản ghi này đã có trong sổ", "en": "this record is already in the log"},
+    "log_db_unavailable": {"vi": "không mở được sổ ghi chép (--db {db}); kiểm tra lại đường dẫn hoặc máy chủ cơ sở "
+                                 "dữ liệu",
+                           "en": "the field log cannot be opened (--db {db}); check the path or the database server"},
+    "log_db_driver_missing": {"vi": "máy này chưa cài trình kết nối cơ sở dữ liệu mà --db cần (PostgreSQL: pip "
+                                    "install 'leafscout[postgres]')",
+                              "en": "this machine lacks the database driver --db needs (PostgreSQL: pip install "
+                                    "'leafscout[postgres]')"},
+    "log_other": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused this record"},
+    # what a service error code means, when nothing more specific is said (leafscout.errors.ERROR_CODES)
+    "err_zip": {"vi": "không mở được tệp zip, hoặc tệp quá lớn", "en": "the zip file could not be opened, or is too large"},
+    "err_zip_member": {"vi": "không đọc được một tệp trong zip", "en": "a file inside the zip could not be read"},
+    "err_batch_too_big": {"vi": "quá nhiều tệp hoặc quá nhiều dữ liệu trong một lần; hãy chia nhỏ",
+                          "en": "too many files or too much data in one request"},
+    "err_refused_path": {"vi": "tệp này không phải ảnh được gửi lên", "en": "the file is not an upload"},
+    "err_bad_input": {"vi": "có giá trị nhập chưa đúng", "en": "a value in the request is not valid"},
+    "err_unknown_plot": {"vi": "không có lô ruộng tên này", "en": "no plot with that name"},
+    "err_unknown_crop": {"vi": "mô hình chưa có nhãn nào cho cây này", "en": "the model has no labels for that crop yet"},
+    "err_unknown_label": {"vi": "không có vấn đề này trong cơ sở kiến thức", "en": "no such problem in the knowledge base"},
+    "err_log_error": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused the record"},
     # copper cap warning when a copper action is logged (CLI `log act`, the app's Log tab)
     "copper_over_cap": {
         "vi": "CẢNH BÁO: sau lần này, tổng lượng đồng của lô {plot} trong 7 năm ({first}-{last}) là {total} kg "
@@ -142,6 +278,14 @@ def lookup(strings: dict, key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     """The CLI's text for `key` in `lang`."""
     return lookup(STRINGS, key, lang, **fmt)
+
+
+def refusal(key: str, code: str | None = None, **fmt):
+    """A UsageError that says `key` in every language (English as its str()), with `code` (an ERROR_CODES or
+    field-log code) for a translated refusal to show. An "en" entry of "{detail}" keeps a message the English
+    run printed before word for word."""
+    from leafscout.errors import UsageError
+    return UsageError(t(key, "en", **fmt), code=code, texts={lang: t(key, lang, **fmt) for lang in LANGS})
 
 
 def has(key: str) -> bool:
