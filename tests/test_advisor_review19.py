@@ -39,9 +39,22 @@ def test_mango_hopper_threshold_is_cabis_economic_injury_level_not_5_per_panicle
     assert mon.action_threshold["count"] == 4 and at["source"] in mon.citations
 
 
-def test_fall_armyworm_threshold_stays_marked_unverified_and_says_why():
-    at = ADV.problem("corn.fall_armyworm")["action_threshold"]
-    assert at["verified"] is False and "Unverified" in at["source"] and at["text_en"].startswith("Indicative")
+def test_fall_armyworm_threshold_is_plantwises_percent_of_plants_not_3_larvae_per_plant():
+    """The CABI Plantwise pest management decision guides for fall armyworm on maize (Knowledge Bank pmdg 20177801274
+    and 20177801310): early whorl, act if >20% of plants are damaged or infested; late whorl, only while small larvae
+    are there, if >40% of whorls are damaged; no spraying from tassel and silk. The 3-5 larvae per plant figure had no
+    primary source (pestedu.org only)."""
+    p = ADV.problem("corn.fall_armyworm")
+    at = p["action_threshold"]
+    assert (at["count"], at["unit"], at["verified"]) == (20, "percent_plants", True)
+    assert "20177801274" in at["source"] and "20177801310" in at["source"]
+    assert "20%" in at["text_en"] and "40%" in at["text_en"] and "tassel" in at["text_en"]
+    assert "20%" in at["text_vi"] and "40%" in at["text_vi"] and "trỗ cờ" in at["text_vi"]
+    assert "3 or more" not in at["text_en"] and "per plant" not in at["text_en"]
+    assert "10 places" in p["monitoring"]["en"] and "10 điểm" in p["monitoring"]["vi"]
+    assert any("20177801274" in s for s in p["sources"])
+    mon = next(s for s in ADV.advise("corn.fall_armyworm").steps if s.kind == "monitoring")
+    assert mon.action_threshold["count"] == 20 and at["source"] in mon.citations
 
 
 def test_tea_mosquito_bug_hand_picking_today_shade_thinning_next_season():
