@@ -112,6 +112,8 @@ def test_offline_diagnose_advise_save_export_import(server, tmp_path):
             page.click("#export-btn")
         export = tmp_path / dl.value.suggested_filename
         dl.value.save_as(export)
+        assert "chưa xuất" in page.locator("#records").inner_text()  # offered is not sent (test_phone_export.py)
+        page.click("#offer-done")  # the farmer sent the file to the officer
         page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
         assert page.locator("#records b").count() == 0
         # a crop picked after the photo diagnoses the same photo again, for that crop

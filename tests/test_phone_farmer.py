@@ -4,6 +4,8 @@ being checked, a language switch after saving and exporting, the field log's dat
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import FIXTURE_IMAGES, LATE_BLIGHT_PHOTO, REPO
@@ -157,13 +159,16 @@ def test_the_saved_and_exported_lines_follow_a_language_switch(phone, tmp_path):
     assert phone.inner_text("#save-msg").startswith("Đã lưu trên điện thoại")
     with phone.expect_download():
         phone.click("#export-btn")
-    phone.wait_for_function("document.querySelector('#export-msg').innerText.startsWith('Đã xuất 1 bản ghi')")
+    phone.wait_for_function("document.querySelector('#offer-msg').innerText.startsWith('Đã tải tệp leafscout-log-')")
     phone.click("#lang button[data-lang=en]")
     assert phone.inner_text("#save-msg").startswith("Saved on the phone (plot “Đồi A”)")
-    assert phone.inner_text("#export-msg").startswith("Exported 1 record to leafscout-log-")
+    assert phone.inner_text("#offer-msg").startswith("The file leafscout-log-")
+    assert "(1 record)" in phone.inner_text("#offer-msg")
+    phone.click("#offer-done")  # the farmer sent the file on (tests/test_phone_export.py: only then "exported")
+    phone.wait_for_function("document.querySelector('#export-msg').innerText.startsWith('Marked 1 record as exported')")
     phone.click("#lang button[data-lang=vi]")
     assert phone.inner_text("#save-msg").startswith("Đã lưu trên điện thoại")
-    assert phone.inner_text("#export-msg").startswith("Đã xuất 1 bản ghi")
+    assert phone.inner_text("#export-msg").startswith("Đã đánh dấu 1 bản ghi là đã xuất")
 
 
 def test_the_field_log_shows_the_phones_own_time(phone):
@@ -185,10 +190,12 @@ def test_the_field_log_shows_the_phones_own_time(phone):
     assert f"· {local(rec['observed_at'])} ·" in row, row
     with phone.expect_download() as dl:
         phone.click("#export-btn")
+    phone.click("#offer-done")  # the file was sent on: now it is "đã xuất" (tests/test_phone_export.py)
     phone.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
     rec = phone.evaluate("window.leafscout.db.all().then(r => r[0])")
     assert f"đã xuất {local(rec['exported_at'])}" in phone.inner_text("#records li[data-id]")
-    stamp = local(rec["exported_at"]).replace("-", "").replace(" ", "-").replace(":", "")
+    made = json.loads(open(dl.value.path(), encoding="utf-8").read())["exported_at"]  # when the file was made
+    stamp = local(made).replace("-", "").replace(" ", "-").replace(":", "")
     assert dl.value.suggested_filename == f"leafscout-log-{stamp}.json"
 
 

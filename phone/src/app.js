@@ -35,10 +35,30 @@ const PHONE_T = {
   no_leaf_save: {vi: 'Ảnh không thấy lá: không lưu. Hãy chụp lại một chiếc lá.', en: 'No leaf in the photo: not saved. Take a photo of one leaf.'},
   log_title: {vi: 'Sổ ghi chép trên điện thoại', en: 'Field log on this phone'},
   export_btn: {vi: 'Xuất sổ (tệp gửi cho cán bộ)', en: 'Export the log (file for the officer)'},
-  exported: {vi: 'Đã xuất {n} bản ghi vào tệp {file}. Cán bộ nhập bằng: leafscout log import {file}',
-    en: 'Exported {n} records to {file}. The officer imports it with: leafscout log import {file}'},
-  exported_one: {vi: 'Đã xuất 1 bản ghi vào tệp {file}. Cán bộ nhập bằng: leafscout log import {file}',
-    en: 'Exported 1 record to {file}. The officer imports it with: leafscout log import {file}'},
+  export_all_btn: {vi: 'Xuất lại tất cả bản ghi', en: 'Export all records again'},
+  // A record is marked exported only once its file has gone: the share sheet sent it (navigator.share resolved),
+  // or, for a plain download (the app cannot see where it went), the farmer says it was sent.
+  shared: {vi: 'Đã gửi tệp {file} ({n} bản ghi). Cán bộ nhập bằng: leafscout log import {file}',
+    en: 'Sent the file {file} ({n} records). The officer imports it with: leafscout log import {file}',
+    en_one: 'Sent the file {file} (1 record). The officer imports it with: leafscout log import {file}'},
+  share_cancelled: {vi: 'Chưa gửi tệp. {n} bản ghi vẫn “chưa xuất” và sẽ có trong lần xuất sau.',
+    en: 'The file was not sent. The {n} records stay “not exported yet” and go in the next export.',
+    en_one: 'The file was not sent. The record stays “not exported yet” and goes in the next export.'},
+  offer_download: {vi: 'Đã tải tệp {file} ({n} bản ghi) xuống điện thoại (thư mục Tải xuống / Download). Gửi tệp đó cho cán bộ (Zalo, Bluetooth, USB) rồi bấm “Đã gửi tệp”. Trước khi bấm, các bản ghi này vẫn “chưa xuất” và sẽ có trong lần xuất sau.',
+    en: 'The file {file} ({n} records) was downloaded to the phone (the Downloads folder). Send it to the officer (Zalo, Bluetooth, USB), then press “File sent”. Until then these records stay “not exported yet” and go in the next export.',
+    en_one: 'The file {file} (1 record) was downloaded to the phone (the Downloads folder). Send it to the officer (Zalo, Bluetooth, USB), then press “File sent”. Until then the record stays “not exported yet” and goes in the next export.'},
+  offer_share: {vi: 'Tệp {file} ({n} bản ghi) đã sẵn sàng. Bấm “Gửi tệp” rồi chọn Zalo, Bluetooth...',
+    en: 'The file {file} ({n} records) is ready. Press “Send the file” and choose Zalo, Bluetooth, ...',
+    en_one: 'The file {file} (1 record) is ready. Press “Send the file” and choose Zalo, Bluetooth, ...'},
+  offer_done: {vi: 'Đã gửi tệp: đánh dấu “đã xuất”', en: 'File sent: mark as exported'},
+  offer_send_share: {vi: 'Gửi tệp', en: 'Send the file'},
+  offer_send_download: {vi: 'Tải tệp lần nữa', en: 'Download the file again'},
+  offer_drop: {vi: 'Chưa gửi được', en: 'Not sent'},
+  marked: {vi: 'Đã đánh dấu {n} bản ghi là đã xuất. Cán bộ nhập tệp bằng: leafscout log import {file}',
+    en: 'Marked {n} records as exported. The officer imports the file with: leafscout log import {file}',
+    en_one: 'Marked 1 record as exported. The officer imports the file with: leafscout log import {file}'},
+  nothing_new: {vi: 'Không có bản ghi mới: mọi bản ghi đã được xuất. Cần gửi lại thì bấm “Xuất lại tất cả bản ghi”.',
+    en: 'No new records: every record has been exported. To send them again, press “Export all records again”.'},
   nothing: {vi: 'Chưa có bản ghi nào.', en: 'No records yet.'},
   sent: {vi: 'đã xuất {when}', en: 'exported {when}'},
   pending: {vi: 'chưa xuất', en: 'not exported yet'},
@@ -52,7 +72,7 @@ const PHONE_T = {
 };
 
 const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
-  threads: 1, ready: null, pmeta: null, pests: null,
+  threads: 1, ready: null, pmeta: null, pests: null, offer: null, exporting: false,
   pick: 0,        // one more each photo picked and each check started: only the newest one's answer is shown
   checking: 0};   // checks still running (a newer pick does not stop an older one: its answer is dropped)
 
@@ -62,7 +82,7 @@ const $ = (id) => document.getElementById(id);
 function t(key, fmt = {}) {
   const lang = state.lang;
   const entry = PHONE_T[key] || (state.strings && state.strings.ui[key]);
-  let s = entry ? (entry[lang] ?? entry.en) : key;
+  let s = entry ? ((fmt.n === 1 && entry[lang + '_one']) || (entry[lang] ?? entry.en)) : key;
   for (const [k, v] of Object.entries(fmt)) s = s.split(`{${k}}`).join(String(v));
   return s;
 }
@@ -521,6 +541,7 @@ function renderStatic() {
 async function renderLog() {
   if (!state.meta) return;
   const recs = await DB.all();
+  $('export-all-btn').hidden = !recs.some((r) => r.exported_at);  // a file lost on the way can be made again
   $('records').innerHTML = recs.length ? recs.map((r) => `<li data-id="${esc(r.id)}">
     <strong>${esc(r.plot)}</strong> · ${esc(DB.localTime(r.observed_at))} · ${esc(labelName(r.label))}
     (${esc(t('status_' + r.status))}) · <span class="${r.exported_at ? 'sent' : 'pending'}">${esc(r.exported_at ? t('sent', {when: DB.localTime(r.exported_at)}) : t('pending'))}</span></li>`).join('')
@@ -599,23 +620,88 @@ async function onSave() {
   renderLog();
 }
 
-async function onExport() {
-  let exported;
+// Export: a file of the records not exported yet (or of every record: "export all again"), offered through the
+// phone's share sheet (Zalo, Bluetooth, ...) where the browser has one for files, else downloaded. Records are
+// marked exported only once the file has gone: navigator.share resolved, or, after a plain download (the page
+// cannot see whether it was saved or sent on), the farmer pressed "File sent". Cancelled, failed or never
+// confirmed: they stay "not exported yet" and go in the next export. `state.offer` is the file waiting.
+async function onExport(everyRecord = false) {
+  if (state.exporting) return;  // a second tap while the file is made
+  state.exporting = true;
+  say('export-msg');
+  showOffer(null);
   try {
-    exported = await DB.exportFile();
+    let ex;
+    try {
+      ex = await DB.exportFile({everyRecord});
+    } catch (e) {
+      console.error(e);
+      say('export-msg', ['export_failed', {msg: (e && (e.name || e.message)) || e}]);
+      return;
+    }
+    if (!ex.count) { say('export-msg', [ex.total ? 'nothing_new' : 'nothing']); return; }
+    await sendOffer(ex);
+  } finally {
+    state.exporting = false;
+  }
+}
+
+function canShareFile(ex) {
+  if (!navigator.share || !navigator.canShare) return null;
+  const file = new File([ex.blob], ex.file, {type: 'application/json'});
+  try {
+    return navigator.canShare({files: [file]}) ? file : null;
   } catch (e) {
+    return null;
+  }
+}
+
+async function sendOffer(ex) {
+  const file = canShareFile(ex);
+  if (file) {
+    try {
+      await navigator.share({files: [file], title: ex.file});
+    } catch (e) {
+      console.error(e);
+      if (e && e.name === 'NotAllowedError') {  // the tap's permission ran out while a big file was made: tap again
+        showOffer(ex, 'share');
+        return;
+      }
+      say('export-msg', ['share_cancelled', {n: ex.count}]);  // cancelled (AbortError) or the share failed
+      return;
+    }
+    await markSent(ex, 'shared');
+    return;
+  }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(ex.blob); a.download = ex.file;
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);  // the browser has the file by then; a big log's copy goes
+  showOffer(ex, 'download');
+}
+
+async function markSent(ex, key) {
+  showOffer(null);
+  try {
+    await DB.markExported(ex.ids);
+  } catch (e) {  // not marked: the records stay in the next export, nothing is lost
     console.error(e);
     say('export-msg', ['export_failed', {msg: (e && (e.name || e.message)) || e}]);
     return;
   }
-  const {file, count, blob} = exported;
-  if (!count) { say('export-msg', ['nothing']); return; }
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob); a.download = file;
-  document.body.appendChild(a); a.click(); a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);  // the browser has the file by then; a big log's copy goes
-  say('export-msg', [count === 1 ? 'exported_one' : 'exported', {n: count, file}]);
+  say('export-msg', [key, {n: ex.count, file: ex.file}]);
   renderLog();
+}
+
+// The box under Export while a file waits: what to do with it and, after a download, "File sent" to mark it.
+function showOffer(ex, how = null) {
+  state.offer = ex ? {ex, how} : null;
+  $('offer').hidden = !ex;
+  if (!ex) { say('offer-msg'); return; }
+  say('offer-msg', [how === 'share' ? 'offer_share' : 'offer_download', {n: ex.count, file: ex.file}]);
+  $('offer-done').hidden = how === 'share';
+  $('offer-send').dataset.t = how === 'share' ? 'offer_send_share' : 'offer_send_download';
+  $('offer-send').textContent = t($('offer-send').dataset.t);
 }
 
 function wire() {
@@ -626,7 +712,15 @@ function wire() {
   });
   $('crop').addEventListener('change', diagnoseCurrent);
   $('save-btn').addEventListener('click', onSave);
-  $('export-btn').addEventListener('click', onExport);
+  $('export-btn').addEventListener('click', () => onExport(false));
+  $('export-all-btn').addEventListener('click', () => onExport(true));
+  $('offer-send').addEventListener('click', () => state.offer && sendOffer(state.offer.ex));
+  $('offer-done').addEventListener('click', () => state.offer && markSent(state.offer.ex, 'marked'));
+  $('offer-drop').addEventListener('click', () => {
+    const ex = state.offer && state.offer.ex;
+    showOffer(null);
+    if (ex) say('export-msg', ['share_cancelled', {n: ex.count}]);
+  });
   $('organic').addEventListener('change', renderResult);
   $('days').addEventListener('change', renderResult);
   document.querySelectorAll('#lang button').forEach((b) => b.addEventListener('click', () => {

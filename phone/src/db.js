@@ -67,17 +67,34 @@ function b64(bytes) {
   return btoa(s);
 }
 
-// Every record (already exported ones too: a re-import adds nothing twice), then marks them exported.
-export async function exportFile() {
-  const recs = await all();
+// The export file: the records not exported yet, or every record (`everyRecord`: to send them all again; a
+// re-import adds nothing twice). Marks nothing: a file offered is not a file sent (the farmer can cancel the
+// share sheet, a download can fail); markExported(ids) does, once the file has gone.
+export async function exportFile({everyRecord = false} = {}) {
+  const kept = await all();
+  const recs = everyRecord ? kept : kept.filter((r) => !r.exported_at);
   const now = new Date();
   const records = recs.map((r) => ({id: r.id, plot: r.plot, observer: r.observer, observed_at: r.observed_at,
     label: r.label, status: r.status, confidence: r.confidence, model_version: r.model_version,
     photo_name: r.photo_name, photo_type: r.photo_type, photo_base64: b64(new Uint8Array(r.photo))}));
   const body = JSON.stringify({format: FORMAT, version: 1, exported_at: now.toISOString(), records});
   const stamp = localTime(now).replace(/-/g, '').replace(' ', '-').replace(':', '');  // the phone's clock, as the list shows it
-  if (recs.length) {
-    await tx('readwrite', (s) => { for (const r of recs) if (!r.exported_at) s.put({...r, exported_at: now.toISOString()}); });
-  }
-  return {file: `leafscout-log-${stamp}.json`, count: recs.length, blob: new Blob([body], {type: 'application/json'}), body};
+  return {file: `leafscout-log-${stamp}.json`, count: recs.length, total: kept.length, ids: recs.map((r) => r.id),
+    blob: new Blob([body], {type: 'application/json'}), body};
+}
+
+// Marks the records `ids` exported (the file holding them was shared, or the farmer says it was sent): those
+// only, so a record saved since, not in that file, stays "not exported yet". One exported earlier keeps its time.
+export async function markExported(ids, when = new Date()) {
+  const want = new Set(ids), iso = when.toISOString();
+  let marked = 0;
+  await tx('readwrite', (s) => new Promise((resolve, reject) => {
+    const q = s.getAll();
+    q.onsuccess = () => {
+      for (const r of q.result || []) if (want.has(r.id) && !r.exported_at) { s.put({...r, exported_at: iso}); marked++; }
+      resolve(marked);
+    };
+    q.onerror = () => reject(q.error);
+  }));
+  return marked;
 }

@@ -1,0 +1,206 @@
+"""The phone's "Xuất sổ" (export the log) in Debian's Chromium at 390x844: a record is marked "đã xuất"
+(exported) only once its file has gone, never when the file is merely offered. The share sheet cancelled, a
+download the farmer never sent on, the page reloaded before saying "File sent": the records stay "chưa xuất"
+and are in the next export; a record saved meanwhile is not marked by an older file; "export all again" makes a
+file of every record (the officer's import adds nothing twice).
+
+The Web Share API is faked with the contract browsers give it (navigator.share resolves once the file was
+handed to an app, rejects AbortError when the farmer cancels, NotAllowedError when the tap's permission ran out);
+Chromium on Linux has no share sheet for files, so the plain-download path is the real one.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import LATE_BLIGHT_PHOTO
+from phone_support import PHONE, browser, built_app, need_browser, need_build_tools, static_server
+
+pytestmark = pytest.mark.slow
+CARD = "#card .card[data-status]"
+
+NO_SHARE = "delete Navigator.prototype.share; delete Navigator.prototype.canShare;"
+# a share sheet: window.__shareMode 'abort' (the farmer cancels), 'notallowed' once (the tap's permission ran out
+# while the file was made), 'ok' (the file went to an app); every file offered is kept in window.__shares
+FAKE_SHARE = """
+window.__shares = []; window.__shareMode = 'abort';
+Navigator.prototype.canShare = function (d) { return !!(d && d.files && d.files.length); };
+Navigator.prototype.share = async function (d) {
+  const f = d.files[0];
+  window.__shares.push({name: f.name, type: f.type, text: await f.text()});
+  if (window.__shareMode === 'abort') throw new DOMException('Share canceled', 'AbortError');
+  if (window.__shareMode === 'notallowed') { window.__shareMode = 'ok'; throw new DOMException('Must be handling a user gesture to perform a share request.', 'NotAllowedError'); }
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    need_browser()
+    need_build_tools()
+    with static_server(built_app()) as url:
+        yield url + "?threads=1"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+def _open(chromium, url, script):
+    ctx = chromium.new_context(viewport=PHONE, accept_downloads=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    ctx.add_init_script(script)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.evaluate("window.leafscout.ready")
+    return ctx, page
+
+
+@pytest.fixture
+def downloads_only(chromium, app_url):
+    """A phone whose browser has no share sheet for files: the export is a download."""
+    ctx, page = _open(chromium, app_url, NO_SHARE)
+    yield page
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+@pytest.fixture
+def sharing(chromium, app_url):
+    """A phone with a share sheet (Android Chrome: Zalo, Bluetooth, ...)."""
+    ctx, page = _open(chromium, app_url, FAKE_SHARE)
+    yield page
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+def _save_photo(page, plot="Đồi A"):
+    page.evaluate("document.querySelector('#card').innerHTML = ''")
+    page.set_input_files("#photo", str(LATE_BLIGHT_PHOTO))
+    page.locator(CARD).wait_for(timeout=60_000)
+    page.fill("#plot", plot)
+    n = page.locator("#records li[data-id]").count()
+    page.click("#save-btn")
+    page.locator(f"#records li[data-id] >> nth={n}").wait_for()
+
+
+def _exported(page):
+    """{record id: exported_at} as the phone keeps it."""
+    return dict(page.evaluate("window.leafscout.db.all().then(r => r.map(x => [x.id, x.exported_at]))"))
+
+
+def _ids_in(text):
+    body = json.loads(text)
+    assert body["format"] == "leafscout-phone-log"
+    return {r["id"] for r in body["records"]}
+
+
+def _download(page, button="#export-btn"):
+    with page.expect_download() as dl:
+        page.click(button)
+    return _ids_in(open(dl.value.path(), encoding="utf-8").read())
+
+
+def test_a_download_is_not_exported_until_the_farmer_says_the_file_was_sent(downloads_only):
+    """The file downloaded: the record stays "chưa xuất" (it was marked "đã xuất" as soon as the link was
+    clicked, sent or not) and the app asks to press "Đã gửi tệp" once the file is sent on. Reloaded before that:
+    still not exported, and the next export holds it. Confirmed: "đã xuất", the next export says there is nothing
+    new and "Xuất lại tất cả bản ghi" makes a file with it again."""
+    page = downloads_only
+    _save_photo(page)
+    (rid,) = _exported(page)
+    assert _download(page) == {rid}
+    page.locator("#offer").wait_for()
+    msg = page.inner_text("#offer-msg")
+    assert "(1 bản ghi)" in msg and "Đã gửi tệp" in msg and "chưa xuất" in msg, msg
+    assert _exported(page) == {rid: None}
+    assert "chưa xuất" in page.inner_text("#records") and "đã xuất" not in page.inner_text("#records")
+
+    page.reload()  # the farmer went to Zalo, the app was closed: nothing said the file was sent
+    page.evaluate("window.leafscout.ready")
+    page.locator("#records li[data-id]").first.wait_for()
+    assert _exported(page) == {rid: None} and page.locator("#offer").is_hidden()
+    assert _download(page) == {rid}  # in the next export
+
+    page.click("#offer-done")
+    page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    assert _exported(page)[rid] is not None
+    assert page.inner_text("#export-msg").startswith("Đã đánh dấu 1 bản ghi là đã xuất")
+    assert page.locator("#offer").is_hidden()
+
+    page.click("#export-btn")  # nothing new: no empty file, and the way to send them all again
+    page.wait_for_function("document.querySelector('#export-msg').innerText.startsWith('Không có bản ghi mới')")
+    assert page.locator("#export-all-btn").is_visible()
+    assert _download(page, "#export-all-btn") == {rid}
+    page.click("#lang button[data-lang=en]")
+    assert "(1 record)" in page.inner_text("#offer-msg") and page.inner_text("#offer-done") == "File sent: mark as exported"
+
+
+def test_not_sent_keeps_the_records_for_the_next_export(downloads_only):
+    """The download offered, then "Chưa gửi được" (the file never arrived): the record stays "chưa xuất"."""
+    page = downloads_only
+    _save_photo(page)
+    (rid,) = _exported(page)
+    assert _download(page) == {rid}
+    page.click("#offer-drop")
+    assert page.locator("#offer").is_hidden()
+    assert "vẫn “chưa xuất”" in page.inner_text("#export-msg")
+    assert _exported(page) == {rid: None}
+    assert _download(page) == {rid}
+
+
+def test_a_record_saved_while_the_file_waits_is_not_marked_by_it(downloads_only):
+    """A photo saved after the file was made is not in that file: "Đã gửi tệp" marks the file's records only
+    (the old export marked what it had read, but a later mark-all would drop the new one from every export)."""
+    page = downloads_only
+    _save_photo(page)
+    (first,) = _exported(page)
+    assert _download(page) == {first}
+    _save_photo(page, "Đồi B")
+    second = next(i for i in _exported(page) if i != first)
+    page.click("#offer-done")
+    page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    assert _exported(page)[first] is not None and _exported(page)[second] is None
+    assert _download(page) == {second}  # the next export: the new record only
+
+
+def test_a_cancelled_share_marks_nothing_and_a_finished_one_marks_the_file(sharing):
+    """The share sheet opened and cancelled: no record marked (they all were), and no download either; the
+    records go in the next share. A share that finished marks them "đã xuất" with no extra question."""
+    page = sharing
+    _save_photo(page)
+    (rid,) = _exported(page)
+    page.click("#export-btn")
+    page.wait_for_function("document.querySelector('#export-msg').innerText.startsWith('Chưa gửi tệp')")
+    assert _exported(page) == {rid: None}
+    assert "chưa xuất" in page.inner_text("#records")
+    shares = page.evaluate("window.__shares")
+    assert len(shares) == 1 and _ids_in(shares[0]["text"]) == {rid}
+    assert shares[0]["name"].startswith("leafscout-log-") and shares[0]["name"].endswith(".json")
+
+    page.evaluate("window.__shareMode = 'ok'")
+    page.click("#export-btn")
+    page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    assert page.inner_text("#export-msg").startswith("Đã gửi tệp leafscout-log-")
+    assert _exported(page)[rid] is not None and page.locator("#offer").is_hidden()
+    assert _ids_in(page.evaluate("window.__shares")[1]["text"]) == {rid}
+
+
+def test_a_share_the_browser_refuses_after_a_slow_export_asks_for_one_more_tap(sharing):
+    """A big log takes seconds to pack and the tap's permission runs out (NotAllowedError): nothing is marked
+    and a "Gửi tệp" button shares the same file with a fresh tap."""
+    page = sharing
+    _save_photo(page)
+    (rid,) = _exported(page)
+    page.evaluate("window.__shareMode = 'notallowed'")
+    page.click("#export-btn")
+    page.locator("#offer").wait_for()
+    assert _exported(page) == {rid: None}
+    assert page.locator("#offer-done").is_hidden() and page.inner_text("#offer-send") == "Gửi tệp"
+    page.click("#offer-send")
+    page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    assert _exported(page)[rid] is not None
