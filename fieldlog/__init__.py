@@ -4,7 +4,8 @@
 """
 from __future__ import annotations
 
-__all__ = ["FieldLog", "FieldLogError", "UnknownPlotError", "UnknownLotError", "NotAnImageError", "PlotHistory"]
+__all__ = ["FieldLog", "FieldLogError", "UnknownPlotError", "UnknownLotError", "NotAnImageError", "PlotHistory",
+           "ReadOnlyLogError"]
 
 
 def __getattr__(name: str):
@@ -12,7 +13,7 @@ def __getattr__(name: str):
         from . import api
 
         return getattr(api, name)
-    if name in ("FieldLogError", "UnknownPlotError", "UnknownLotError", "NotAnImageError"):
+    if name in ("FieldLogError", "UnknownPlotError", "UnknownLotError", "NotAnImageError", "ReadOnlyLogError"):
         from . import errors
 
         return getattr(errors, name)

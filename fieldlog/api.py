@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import copper as copper_rules
 from . import db, migrate, photos
-from .errors import BackupNotSupportedError, FieldLogError, UnknownLotError, UnknownPlotError
+from .errors import BackupNotSupportedError, FieldLogError, ReadOnlyLogError, UnknownLotError, UnknownPlotError
 from .schema import (OBSERVATION_STATUSES, ORGANIC_STATUSES, Action, Correction, Farm, Lot, Observation, Plot,
                      lot_plots)
 from .text import check_text, clean_name, name_key, skeleton
@@ -115,8 +115,10 @@ class FieldLog:
     """An open field log. Thread-safe: share one instance between threads."""
 
     def __init__(self, url: str, engine, photo_dir: Path, trace_base_url: str | None = None,
-                 known_labels=None):
+                 known_labels=None, *, read_only: bool = False, private_copy: Path | None = None):
         self.url = url
+        self.read_only = read_only  # opened for reading only: every write is refused (ReadOnlyLogError)
+        self._private_copy = private_copy  # the temporary folder a read-only log was copied to, removed on close
         # labels a diagnosis may carry (the model's and the knowledge base's); None: only the format is checked
         self.known_labels = frozenset(known_labels) if known_labels is not None else None
         self._engine = engine
@@ -128,7 +130,8 @@ class FieldLog:
     # ---- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, url_or_path: str | os.PathLike | None = None, *, photo_dir: str | os.PathLike | None = None,
-             trace_base_url: str | None = None, known_labels=None, synchronous: str | None = None) -> "FieldLog":
+             trace_base_url: str | None = None, known_labels=None, synchronous: str | None = None,
+             read_only: bool | None = False) -> "FieldLog":
         """Open (creating and migrating to the newest schema on first use) the log.
 
         url_or_path: a file path or SQLAlchemy URL; default $LEAFSCOUT_DB, then
@@ -139,20 +142,38 @@ class FieldLog:
         only the `crop.problem` format is checked (fieldlog does not import the model).
         A database that cannot be opened (a folder, a file that is not SQLite, a server that is down)
         raises DatabaseUnavailableError (code "db_unavailable") with one line saying which and how to fix it.
+
+        read_only: False (default) opens for reading and writing; a SQLite log on a place this process cannot
+        write (a write-protected USB stick, a read-only share) raises ReadOnlyLogError (code db_unavailable)
+        saying so. True opens a SQLite log for reading only and never writes beside it (no -wal/-shm files, no
+        schema upgrade in place; see db.open_read_only: a -wal holding commits not yet in the main file is read
+        from a private temporary copy, never ignored); every write then raises ReadOnlyLogError. None: read-only
+        when the log's place is not writable, else as False (what the CLI's reading commands use).
         """
         url = db.resolve_url(url_or_path)
-        engine = db.make_engine(url, synchronous)  # SQLite: synchronous FULL unless "NORMAL" / $LEAFSCOUT_SQLITE_SYNC
-        try:
-            db.retry_busy(lambda: migrate.upgrade(engine))
-        except Exception as exc:
-            engine.dispose()
-            raise db.explain_open_error(exc, url) from None
         path = db.sqlite_path(url)
+        if path is not None and read_only is None:
+            read_only = path.exists() and not db.location_writable(path)
+        read_only = bool(read_only)
+        copy_dir = None
+        if path is not None and read_only:
+            engine, copy_dir = db.open_read_only(path, migrate.head_revision(), migrate.current_revision,
+                                                 migrate.upgrade)
+        else:
+            if path is not None and path.exists() and not db.location_writable(path):
+                raise ReadOnlyLogError(db.read_only_message(path))
+            engine = db.make_engine(url, synchronous)  # SQLite: synchronous FULL unless "NORMAL" / $LEAFSCOUT_SQLITE_SYNC
+            try:
+                db.retry_busy(lambda: migrate.upgrade(engine))
+            except Exception as exc:
+                engine.dispose()
+                raise db.explain_open_error(exc, url) from None
         if photo_dir is None:
             photo_dir = os.environ.get("LEAFSCOUT_PHOTOS") or (
                 path.parent / "photos" if path else db.DEFAULT_DB.expanduser().parent / "photos")
         trace = trace_base_url or os.environ.get("LEAFSCOUT_TRACE_URL") or None
-        return cls(url, engine, Path(photo_dir).expanduser(), trace, known_labels)
+        return cls(url, engine, Path(photo_dir).expanduser(), trace, known_labels, read_only=read_only,
+                   private_copy=copy_dir)
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,6 +181,15 @@ class FieldLog:
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._private_copy is not None:
+            shutil.rmtree(self._private_copy, ignore_errors=True)
+            self._private_copy = None
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            path = db.sqlite_path(self.url)
+            raise ReadOnlyLogError(db.read_only_message(path) if path is not None else
+                                   f"field log {self.url} was opened read-only; nothing was written.")
 
     def __enter__(self):
         return self
@@ -174,6 +204,7 @@ class FieldLog:
         if getattr(self._local, "session", None) is not None:
             yield self
             return
+        self._check_writable()
         session = Session(self._write_engine, expire_on_commit=False)
         self._local.session = session
         try:
@@ -184,6 +215,7 @@ class FieldLog:
             session.close()
 
     def _write(self, fn):
+        self._check_writable()
         current = getattr(self._local, "session", None)
         if current is not None:
             with current.begin_nested():  # a failed write inside a batch leaves the batch usable
@@ -340,6 +372,7 @@ class FieldLog:
         * with `confirmed_by` the record is confirmed by that person, now.
         `label` must be `crop.problem` (and one of `known_labels` when the log was opened with them).
         """
+        self._check_writable()  # a read-only log: before the photo is copied anywhere
         self.get_plot(plot)  # an unknown plot fails before anything touches the disk
         label = _label(label, self.known_labels)
         status = _text(status, "diagnosis status", max_len=50).lower()

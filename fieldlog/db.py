@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import sqlite3
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from .errors import DatabaseUnavailableError, DriverMissingError
+from .errors import DatabaseUnavailableError, DriverMissingError, ReadOnlyLogError
 
 DEFAULT_DB = Path("~/.local/share/leafscout/fieldlog.sqlite")
 BUSY_TIMEOUT_S = 30.0
@@ -86,6 +90,9 @@ def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError
     if u.get_backend_name() == "sqlite":
         where = u.database
         low = text.lower()
+        if (("unable to open" in low or "readonly" in low or "read-only" in low) and where
+                and not location_writable(Path(where))):
+            return ReadOnlyLogError(read_only_message(Path(where)))
         if "not a database" in low or "malformed" in low:
             why = "is not an SQLite field log (a text file, or another format); point --db at the log file or a new name"
         elif "unable to open" in low:
@@ -201,3 +208,124 @@ def retry_busy(fn, *, budget_s: float = WRITE_RETRY_BUDGET_S):
                 raise
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.5)
+
+
+# ---- a log on a read-only place (a write-protected USB stick, a read-only share) -----------------------------
+SIDE_FILES = ("-wal", "-journal")  # files beside the log that may hold committed data (WAL) or a hot rollback
+
+
+def side_file(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def location_writable(path: Path) -> bool:
+    """Whether this process can write the SQLite log at `path` and create its -wal and -shm files beside it.
+
+    access(2) answers for the real user and says no on a read-only mount even for root (EROFS); on an ordinary
+    folder root may write whatever the modes say, and then the log is writable."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return False
+    return all(not f.exists() or os.access(f, os.W_OK)
+               for f in (path, side_file(path, "-wal"), side_file(path, "-shm"), side_file(path, "-journal")))
+
+
+def read_only_message(path: Path) -> str:
+    return (f"field log {path} is on a read-only place (a write-protected USB stick, a read-only share, or a folder "
+            "you cannot write): nothing was written. Reading commands (plots, history, audit, export, qr, backup) "
+            "work on it; to add records, copy the log file with its -wal file and photos/ folder to a writable "
+            "folder and give that copy as --db.")
+
+
+def _readonly_engine(path: Path) -> Engine:
+    """An engine that can only read `path` and never writes beside it: `mode=ro&immutable=1`, so SQLite neither
+    creates -wal/-shm files nor takes locks. Only for a log whose committed data is all in the main file (no
+    -wal or -journal with content): immutable=1 does not read a -wal, and would silently miss what it holds."""
+    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
+
+    def connect():
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    return create_engine(f"sqlite:///{path}", creator=connect, pool_size=10, max_overflow=10)
+
+
+def _stamp(path: Path) -> tuple:
+    out = []
+    for f in (path, *(side_file(path, s) for s in SIDE_FILES)):
+        try:
+            st = f.stat()
+            out.append((f.name, st.st_size, st.st_mtime_ns))
+        except FileNotFoundError:
+            out.append((f.name, None, None))
+    return tuple(out)
+
+
+def private_copy(path: Path, tries: int = 3) -> Path:
+    """Copy the log and the side files that hold committed data (-wal, -journal; not -shm, which SQLite
+    rebuilds) into a new private temporary folder, so SQLite can replay them there exactly as it would in place.
+    Sizes and times are compared before and after: a copy taken while another machine writes is taken again."""
+    for _ in range(tries):
+        before = _stamp(path)
+        tmp = Path(tempfile.mkdtemp(prefix="leafscout-ro-"))
+        try:
+            for f in (path, *(side_file(path, s) for s in SIDE_FILES)):
+                if f.exists():
+                    shutil.copyfile(f, tmp / ("fieldlog.sqlite" + f.name[len(path.name):]))
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DatabaseUnavailableError(
+                f"field log {path} is on a read-only place and {side_file(path, '-wal').name} beside it holds commits "
+                f"not yet in the main file; reading them needs a private copy in {tempfile.gettempdir()}, which "
+                f"could not be made ({exc.strerror or exc}). Nothing was read: free space there (or set TMPDIR to a "
+                "writable folder), or copy the log folder to a writable place and give that copy as --db.") from None
+        if _stamp(path) == before:
+            return tmp / "fieldlog.sqlite"
+        shutil.rmtree(tmp, ignore_errors=True)
+    raise DatabaseUnavailableError(
+        f"field log {path} changed while it was being read {tries} times (another machine is writing it); nothing "
+        "was read. Run the command again when that machine is done.")
+
+
+def open_read_only(path: Path, head: str, current_revision, upgrade) -> tuple[Engine, Path | None]:
+    """Open a SQLite log on a place this process cannot write, for reading only; never writes there.
+
+    * all committed data in the main file (no -wal or -journal with content) and the newest schema: read in place
+      with `mode=ro&immutable=1`;
+    * a -wal with commits not yet merged (the log was copied while the app had it open), a hot -journal, or an
+      older schema: read a private copy (main file and side files, in a temporary folder), where SQLite replays
+      the -wal's committed transactions and the schema is upgraded; the copy is removed on close.
+    Returns (engine, the copy's folder or None). Never reads the main file alone while a -wal holds data:
+    that would silently miss commits.
+    """
+    if not path.is_file():
+        raise DatabaseUnavailableError(f"no field log at {path}: check --db.")
+    pending = [s for s in SIDE_FILES if side_file(path, s).exists() and side_file(path, s).stat().st_size > 0]
+    if not pending:
+        engine = _readonly_engine(path)
+        try:
+            if current_revision(engine) == head:
+                return engine, None
+        except Exception as exc:
+            engine.dispose()
+            raise explain_open_error(exc, f"sqlite:///{path}") from None
+        engine.dispose()
+    copy = private_copy(path)
+    engine = make_engine(f"sqlite:///{copy}")
+    try:
+        retry_busy(lambda: upgrade(engine))
+        with engine.connect() as conn:
+            check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+        if check != "ok":
+            raise DatabaseUnavailableError(
+                f"field log {path}: its -wal or main file is damaged ({check}); nothing was read. Open the log "
+                "where it was written (the machine that ran the app) and make a `leafscout log backup` there.")
+    except DatabaseUnavailableError:
+        engine.dispose()
+        shutil.rmtree(copy.parent, ignore_errors=True)
+        raise
+    except Exception as exc:
+        engine.dispose()
+        shutil.rmtree(copy.parent, ignore_errors=True)
+        raise explain_open_error(exc, f"sqlite:///{path}") from None
+    return engine, copy.parent

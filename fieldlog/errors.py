@@ -12,7 +12,8 @@ Every error carries a `code` for programs (the app, the API, tests), so nothing 
     not_an_image      the photo is missing, not a regular file, too large or not a decodable image
     copper_required   a copper product was recorded without a copper amount that could be worked out
     needs_confirmation  a model result that is not `ok` (uncertain, not_a_leaf, error) without a person's name
-    db_unavailable    the database could not be opened or reached (folder, not a database, server down)
+    db_unavailable    the database could not be opened or reached (folder, not a database, server down), or a
+                      write was asked of a log on a read-only place (ReadOnlyLogError; reading works there)
     db_driver_missing the database URL needs a driver that is not installed (PostgreSQL: the `postgres` extra)
     backup_failed / backup_not_supported / export_failed   the copy or file could not be written
 """
@@ -82,6 +83,11 @@ class BackupNotSupportedError(FieldLogError):
 
 class DatabaseUnavailableError(FieldLogError):
     code = "db_unavailable"
+
+
+class ReadOnlyLogError(DatabaseUnavailableError):
+    """A write to a log on a read-only place (a write-protected USB stick, a read-only share) or opened with
+    read_only=True. Its code stays db_unavailable (the app translates that one); the message says reading works."""
 
 
 class DriverMissingError(DatabaseUnavailableError):
