@@ -44,43 +44,63 @@ def _crop_id(text: str | None, adv) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leafscout.errors import ServiceError, UsageError
+    from leafscout.errors import ServiceError
+    from leafscout.i18n import refusal
     from leafscout.service import default_advisor
 
-    from leafscout.advisor import AdvisorError
+    from leafscout.advisor import AdvisorError, KnowledgeBaseError
 
     try:
         adv = default_advisor(kb_dir=args.kb)
-        if args.check_substance:
-            res = adv.check_substance(args.check_substance)
-            print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
-                  else f"{res.query}: {res.reason[args.lang]}")
-            return 0 if res.allowed else 1
-        if args.list and args.label:  # "advise --list coffee": the label would be silently left out
-            raise UsageError(f"--list lists the problems and takes no LABEL, got {args.label!r}; narrow the list "
-                             "with --crop CROP, or leave --list out to advise on the label")
-        if args.list:
-            rows = adv.problems(crop=_crop_id(args.crop, adv))
-            if args.fmt == "json":
-                print(json.dumps(rows, ensure_ascii=False, indent=2))
-            else:
-                for r in rows:
-                    mark = "" if r["detectable_by_model"] else " *"
-                    print(f"{r['id']:40} {r['names'][args.lang]}{mark}")
-                print("* = " + ("chưa nhận diện được qua ảnh; chọn từ danh sách" if args.lang == "vi"
-                                else "not detected from photos yet; pick it from this list"))
-            return 0
-        if not args.label:
-            raise UsageError("give a LABEL such as tomato.late_blight, or --list to see them")
-        label = args.label.strip().lower()  # ids are lower case
+    except KnowledgeBaseError as exc:  # an agronomist's own --kb folder: the header translated, the list as found
+        raise refusal("bad_kb", path=args.kb or "advisor/kb", detail=str(exc),
+                      problems="\n  - " + "\n  - ".join(exc.problems)) from None
+    if args.check_substance:
+        res = adv.check_substance(args.check_substance)
+        print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
+              else f"{res.query}: {res.reason[args.lang]}")
+        return 0 if res.allowed else 1
+    if args.list and args.label:  # "advise --list coffee": the label would be silently left out
+        raise refusal("list_takes_no_label", label=repr(args.label))
+    if args.list:
         crop = _crop_id(args.crop, adv)
-        if crop and crop != label.split(".", 1)[0]:  # advice for another crop than the one the officer stands in
-            raise UsageError(f"--crop {args.crop} and the label {label} name two different crops; give a {args.crop} "
-                             f"label (leafscout advise --list --crop {args.crop!r}) or leave --crop out")
-        ctx = _context(args, adv)
+        try:
+            rows = adv.problems(crop=crop)
+        except AdvisorError as exc:
+            raise _kb_crop_refusal(exc, crop, adv) from None
+        if args.fmt == "json":
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for r in rows:
+                mark = "" if r["detectable_by_model"] else " *"
+                print(f"{r['id']:40} {r['names'][args.lang]}{mark}")
+            print("* = " + ("chưa nhận diện được qua ảnh; chọn từ danh sách" if args.lang == "vi"
+                            else "not detected from photos yet; pick it from this list"))
+        return 0
+    if not args.label:
+        raise refusal("give_label")
+    label = args.label.strip().lower()  # ids are lower case
+    crop = _crop_id(args.crop, adv)
+    if crop and crop not in adv.kb.crops:
+        try:
+            adv.problems(crop=crop)
+        except AdvisorError as exc:
+            raise _kb_crop_refusal(exc, crop, adv) from None
+    if crop and crop != label.split(".", 1)[0]:  # advice for another crop than the one the officer stands in
+        raise refusal("two_crops", crop=args.crop, label=label, quoted=repr(args.crop))
+    svc = _service(args, adv)
+    try:
+        ctx, _ = svc.context(plot=args.plot, organic_status=args.organic_status,
+                             days_to_harvest=args.days_to_harvest, copper_year=args.copper_used,
+                             copper_7y=args.copper_used_7y, rainy_season=args.rainy_season,
+                             hot_weather=args.hot_weather, severity=args.severity)
+    except ServiceError as exc:
+        from leafscout.cli_diagnose import service_refusal
+        raise service_refusal(exc, svc, args) from None
+    try:
         advice = adv.advise(label, ctx, status=args.status)
-    except (AdvisorError, ServiceError) as exc:
-        raise UsageError(str(exc)) from None
+    except AdvisorError as exc:
+        raise _label_refusal(exc, label, adv) from None
     if args.fmt == "json":
         print(json.dumps(advice.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -88,13 +108,55 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _context(args, adv):
-    """The advisor Context, worked out by the diagnosis service (the same rules the app and `diagnose` use)."""
+def _near(word: str, choices) -> str | None:
+    """The nearest choice, as the advisor's own 'did you mean' finds it (advisor/errors.did_you_mean)."""
+    import difflib
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
+def _kb_crop_refusal(exc, crop: str, adv):
+    """A --crop the knowledge base has no entry for: the advisor's English, or the crops it has in each language."""
+    from leafscout.i18n import LANGS, crop_name, t
+    from leafscout.errors import UsageError
+    from leafscout.advisor import UnknownLabelError
+    if not isinstance(exc, UnknownLabelError):
+        return UsageError(str(exc), code="bad_input",
+                          texts={lang: t("err_bad_input", lang) for lang in LANGS if lang != "en"})
+    crops = [c for c in adv.kb.crops if c != "background"]
+    near = _near(crop, adv.kb.crops)
+    texts = {lang: t("refuse_kb_crop", lang, crop=crop, known=", ".join(f"{crop_name(adv, c, lang)} ({c})"
+                                                                         for c in crops),
+                     hint=t("near_name", lang, name=near) if near else "")
+             for lang in LANGS if lang != "en"}
+    return UsageError(str(exc), code="unknown_crop", texts=texts)
+
+
+def _label_refusal(exc, label: str, adv):
+    """A LABEL the knowledge base does not hold: the advisor's English, or in each language with the nearest
+    label and its name in that language ('tomato.late_blight': Bệnh mốc sương (Cà chua))."""
+    from leafscout.i18n import LANGS, problem_name, t
+    from leafscout.errors import UsageError
+    from leafscout.advisor import UnknownLabelError
+    if not isinstance(exc, UnknownLabelError):
+        return UsageError(str(exc), code="bad_input",
+                          texts={lang: t("err_bad_input", lang) for lang in LANGS if lang != "en"})
+    near = _near(label, adv.kb.problems)
+    texts = {lang: t("refuse_label", lang, label=label,
+                     hint=t("near_label", lang, label=near, name=problem_name(adv, near, lang)) if near else "")
+             for lang in LANGS if lang != "en"}
+    return UsageError(str(exc), code="unknown_label", texts=texts)
+
+
+def _service(args, adv):
+    """The diagnosis service that works out the advisor Context (the same rules the app and `diagnose` use),
+    with the advisor already loaded for this command (maybe a custom --kb). With --plot, a field log that is not
+    there is refused, creating nothing (a typo in --db must not start an empty log)."""
     from leafscout.service import DiagnosisService
 
+    if args.plot not in (None, ""):
+        from leafscout.cli_diagnose import check_log_exists
+        check_log_exists(args.db)
     svc = DiagnosisService(db=args.db)
-    svc._advisor = adv  # the advisor already loaded for this command (maybe a custom --kb)
-    ctx, _ = svc.context(plot=args.plot, organic_status=args.organic_status, days_to_harvest=args.days_to_harvest,
-                         copper_year=args.copper_used, copper_7y=args.copper_used_7y,
-                         rainy_season=args.rainy_season, hot_weather=args.hot_weather, severity=args.severity)
-    return ctx
+    svc._advisor = adv
+    return svc

@@ -101,22 +101,85 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def refusal_text(exc, svc, args, lang: str) -> str:
-    """A refusal the officer reads in the run's language: the two a Vietnamese run meets first (a crop the model
-    has no labels for, a plot the log does not have) are said in Vietnamese, with the names to choose from; any
-    other stays the service's English message."""
-    from leafscout.i18n import crop_name, t
-    if lang != "vi":
+    """A ServiceError the person reads in the run's language, from its code (never from its English words):
+    the crop or plot named, with the names to choose from; which value of the command is out of range; why the
+    field log refused a record. English: the service's own message."""
+    from leafscout.i18n import crop_name, has, t
+    if lang == "en":
         return str(exc)
     if exc.code == "unknown_crop":
         known = ", ".join(f"{crop_name(svc.advisor, c, lang)} ({c})" for c in svc.crops)
-        return t("refuse_crop", lang, crop=args.crop, known=known)
+        return t("refuse_crop", lang, crop=getattr(args, "crop", None), known=known)
     if exc.code == "unknown_plot":
+        plot = getattr(args, "log", None) or getattr(args, "plot", None)
         try:
-            plots = ", ".join(p.name for p in svc.log.plots()) or t("none_yet", lang)
+            names = [p.name for p in svc.log.plots()]
         except Exception:
-            return str(exc)
-        return t("refuse_plot", lang, plot=args.log, known=plots)
-    return str(exc)
+            names = None
+        if names is None:
+            return t("err_unknown_plot", lang)
+        from leafscout.fieldlog.errors import nearest_name
+        near = nearest_name(str(plot), names) if names else None
+        return t("refuse_plot", lang, plot=plot, known=", ".join(names) or t("none_yet", lang),
+                 hint=t("did_you_mean", lang, name=near) if near else "")
+    if exc.code == "bad_input":
+        return _bad_input_text(svc, args, lang)
+    if exc.code == "log_error":
+        key = f"log_{exc.log_code}" if exc.log_code and has(f"log_{exc.log_code}") else "log_other"
+        return t(key, lang, db=getattr(args, "db", None) or "$LEAFSCOUT_DB")
+    return t(f"err_{exc.code}" if has(f"err_{exc.code}") else "err_other", lang)
+
+
+def _bad_input_text(svc, args, lang: str) -> str:
+    """Which value of the command the service refused as bad_input, said in `lang`: each value given is tried on
+    its own through the same service check (the limits stay the service's), never read from the English."""
+    from leafscout.errors import ServiceError
+    from leafscout.i18n import number, t
+    crop = getattr(args, "crop", None)
+    if crop and hasattr(args, "paths"):  # diagnose and batch: the model's crops (advise: the knowledge base's)
+        try:
+            svc.check_crop(crop)
+        except ServiceError as exc:
+            key = "refuse_crop" if exc.code == "unknown_crop" else "bad_crop_input"
+            from leafscout.i18n import crop_name
+            known = ", ".join(f"{crop_name(svc.advisor, c, lang)} ({c})" for c in svc.crops)
+            return t(key, lang, crop=crop, known=known)
+    for flag, dest, name in (("--days-to-harvest", "days_to_harvest", "days_to_harvest"),
+                             ("--copper-used", "copper_used", "copper_year"),
+                             ("--copper-used-7y", "copper_used_7y", "copper_7y")):
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        try:
+            svc.context(**{name: value})
+        except ServiceError as exc:
+            if exc.code != "bad_input":
+                continue
+            if dest == "days_to_harvest":
+                return t("bad_days", lang, value=value)
+            return t("bad_copper", lang, flag=flag, value=number(value, lang))
+    return t("err_bad_input", lang)
+
+
+def service_refusal(exc, svc, args, flag: str = ""):
+    """A ServiceError as the UsageError `leafscout.cli.main` prints: the service's English for an English run, the
+    refusal in each other language (refusal_text), and the error code (the field log's own, for log_error) that a
+    translated refusal shows. `flag`: what the refusal is about ('--log Đồi A: '), in every language."""
+    from leafscout.errors import UsageError
+    from leafscout.i18n import LANGS
+    texts = {lang: flag + refusal_text(exc, svc, args, lang) for lang in LANGS}
+    return UsageError(texts["en"], code=exc.log_code or exc.code, texts=texts)
+
+
+def check_log_exists(db) -> None:
+    """A field log file that --db / $LEAFSCOUT_DB names but that is not there (a typo, another cooperative's
+    folder) is refused before the service opens it: opening would create a new, empty log there and answer 'no
+    plot named ...' from it. The same rule as `leafscout log` (cli_log._missing_log); a server URL is not checked."""
+    from leafscout.cli_log import _missing_log
+    from leafscout.i18n import refusal
+    missing = _missing_log(db)
+    if missing is not None:
+        raise refusal("no_log", code="log_error", path=missing)
 
 
 def _usage_error(msg: str):

@@ -215,13 +215,13 @@ STRINGS: dict[str, dict[str, str]] = {
                                   "bằng --crop CÂY, hoặc bỏ --list để xem hướng dẫn cho nhãn này",
                             "en": "--list lists the problems and takes no LABEL, got {label}; narrow the list with "
                                   "--crop CROP, or leave --list out to advise on the label"},
-    "give_label": {"vi": "hãy cho một NHÃN như tomato.late_blight, hoặc dùng --list để xem các nhãn",
+    "give_label": {"vi": "hãy nhập một NHÃN, ví dụ tomato.late_blight, hoặc dùng --list để xem danh sách",
                    "en": "give a LABEL such as tomato.late_blight, or --list to see them"},
-    "two_crops": {"vi": "--crop {crop} và nhãn {label} là của hai cây khác nhau; hãy cho một nhãn của {crop} "
+    "two_crops": {"vi": "--crop {crop} và nhãn {label} là của hai cây khác nhau; hãy nhập một nhãn của {crop} "
                         "(leafscout advise --list --crop {quoted}) hoặc bỏ --crop",
                   "en": "--crop {crop} and the label {label} name two different crops; give a {crop} label "
                         "(leafscout advise --list --crop {quoted}) or leave --crop out"},
-    "bad_kb": {"vi": "không nạp được cơ sở kiến thức {path}: {detail}", "en": "{detail}"},
+    "bad_kb": {"vi": "không nạp được cơ sở kiến thức {path}; các lỗi tìm thấy:{problems}", "en": "{detail}"},
     # field-log refusals (fieldlog.errors codes) a CLI run meets: the code is shown beside them
     "log_needs_confirmation": {"vi": "máy không thấy lá trong ảnh này nên chưa phải là chẩn đoán; chỉ ghi vào sổ khi có "
                                      "người đã xem ảnh và xác nhận (--confirmed-by TÊN)",

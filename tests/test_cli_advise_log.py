@@ -147,7 +147,9 @@ def test_the_problem_list_takes_a_crop_in_vietnamese(capsys):
     assert main(["advise", "--list", "--crop", "lúa", "--lang", "vi"]) == 0
     out = capsys.readouterr().out
     assert "rice.blast" in out and "coffee." not in out
-    assert main(["advise", "--list", "--crop", "cofee"]) == 2
+    assert main(["advise", "--list", "--crop", "cofee"]) == 2  # advise speaks Vietnamese unless told otherwise
+    assert "có phải ý bạn là 'coffee'?" in capsys.readouterr().err
+    assert main(["advise", "--list", "--crop", "cofee", "--lang", "en"]) == 2
     assert "did you mean 'coffee'" in capsys.readouterr().err
 
 
@@ -179,7 +181,7 @@ def test_a_group_folder_given_twice_is_one_plant_and_an_empty_folder_is_said_onc
                                           (["--list", "coffee"], "takes no LABEL")])
 def test_conflicting_advise_options_are_one_line_not_advice_for_another_crop(capsys, argv, needle):
     from leafscout.cli import main
-    assert main(["advise", *argv]) == 2
+    assert main(["advise", *argv, "--lang", "en"]) == 2  # Vietnamese: tests/test_cli_refusals_vi.py
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and needle in err, err
     assert main(["advise", "coffee.rust", "--crop", "Cà phê", "--lang", "en"]) == 0  # the same crop: advised

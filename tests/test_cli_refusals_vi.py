@@ -83,3 +83,72 @@ def test_argparse_refusals_stay_english_in_english_runs(capsys):
     assert "error: argument --top-k: invalid int value: 'x'." in err, err
     _, _, err = _run(capsys, "diagnos", "x", "--lang", "en")
     assert "error: argument COMMAND: invalid choice: 'diagnos'" in err and "Did you mean 'diagnose'?" in err
+
+
+# ---------------------------------------------------------------------------------------------- advise
+
+@pytest.mark.parametrize("argv, code", [
+    (["tomato.late_blit"], "unknown_label"),
+    (["tomato.late_blight", "--days-to-harvest", "-3"], "bad_input"),
+    (["tomato.late_blight", "--days-to-harvest", "10001"], "bad_input"),
+    (["tomato.late_blight", "--copper-used", "-1"], "bad_input"),
+    (["tomato.late_blight", "--copper-used-7y", "nan"], "bad_input"),
+    (["--list", "--crop", "banana"], "unknown_crop"),
+    (["tomato.late_blight", "--crop", "chuối"], "unknown_crop"),
+    ([], None),
+    (["--list", "coffee"], None),
+    (["tomato.late_blight", "--crop", "cà phê"], None),
+])
+def test_advise_refuses_in_vietnamese_with_the_code(capsys, argv, code):
+    rc, out, err = _run(capsys, "advise", *argv, "--lang", "vi")
+    assert rc == 2 and out == "" and "Traceback" not in err
+    prefix = f"leafscout advise: lỗi [{code}]: " if code else "leafscout advise: lỗi: "
+    assert err.startswith(prefix) and err.count("\n") == 1, err
+    assert not _english(err), (err, _english(err))
+
+
+def test_advise_names_the_nearest_label_in_vietnamese_and_english(capsys):
+    _, _, err = _run(capsys, "advise", "tomato.late_blit", "--lang", "vi")
+    assert err.strip() == ("leafscout advise: lỗi [unknown_label]: không có vấn đề 'tomato.late_blit' trong cơ sở "
+                           "kiến thức (có phải ý bạn là 'tomato.late_blight': Bệnh mốc sương (Cà chua)?); hãy nhập "
+                           "mã dạng cây.vấn_đề, ví dụ tomato.late_blight (xem danh sách bằng `leafscout advise "
+                           "--list`)"), err
+    _, _, err = _run(capsys, "advise", "tomato.late_blight", "--days-to-harvest", "-3", "--lang", "vi")
+    assert err.strip().endswith("--days-to-harvest -3: số ngày đến khi thu hoạch phải từ 0 đến 10000"), err
+    _, _, err = _run(capsys, "advise", "--list", "--crop", "banana", "--lang", "vi")
+    assert "cơ sở kiến thức không có cây 'banana'" in err and "Cà phê (coffee)" in err and "(background)" not in err
+    # English: the advisor's and the service's own words, as before, with no code
+    _, _, err = _run(capsys, "advise", "tomato.late_blit", "--lang", "en")
+    assert err.startswith("leafscout advise: error: unknown label 'tomato.late_blit' (did you mean "
+                          "'tomato.late_blight'?)"), err
+    _, _, err = _run(capsys, "advise", "tomato.late_blight", "--days-to-harvest", "-3", "--lang", "en")
+    assert err.strip() == "leafscout advise: error: days to harvest must be between 0 and 10000, got -3", err
+
+
+def test_the_vietnamese_limits_are_the_services(capsys):
+    """The Vietnamese refusal names the limits; the service decides them: at the limit accepted, past it refused."""
+    for argv in (["--days-to-harvest", "10000"], ["--days-to-harvest", "0"], ["--copper-used", "999.9"]):
+        rc, _, err = _run(capsys, "advise", "tomato.late_blight", *argv, "--lang", "vi")
+        assert rc == 0, (argv, err)
+    for argv in (["--days-to-harvest", "10001"], ["--copper-used", "1000"], ["--copper-used-7y", "-0.1"]):
+        rc, _, err = _run(capsys, "advise", "tomato.late_blight", *argv, "--lang", "vi")
+        assert rc == 2 and "[bad_input]" in err, (argv, err)
+
+
+def test_advise_plot_unknown_in_vietnamese_with_the_nearest_plot(tmp_path, capsys):
+    db = str(tmp_path / "log.sqlite")
+    assert main(["log", "add-plot", "Đồi Bắc", "--crop", "cà phê", "--area", "0.5", "--db", db]) == 0
+    capsys.readouterr()
+    rc, _, err = _run(capsys, "advise", "coffee.rust", "--plot", "Doi Bac", "--db", db, "--lang", "vi")
+    assert rc == 2 and err.strip() == (
+        "leafscout advise: lỗi [unknown_plot]: không có lô nào tên 'Doi Bac' (các lô đã có: Đồi Bắc). Có phải ý bạn "
+        "là 'Đồi Bắc'? Xem danh sách bằng `leafscout log plots` hoặc thêm lô bằng `leafscout log add-plot`"), err
+
+
+def test_advise_plot_on_a_log_that_is_not_there_creates_nothing(tmp_path, capsys):
+    """A typo in --db made `advise --plot` start a new, empty field log there and answer 'no plot named ...'."""
+    db = tmp_path / "typo.sqlite"
+    for lang, words in (("vi", "lỗi [log_error]: không có sổ ghi chép nào ở"), ("en", "error: no field log at")):
+        rc, out, err = _run(capsys, "advise", "coffee.rust", "--plot", "Đồi A", "--db", str(db), "--lang", lang)
+        assert rc == 2 and out == "" and words in err and str(db) in err, err
+        assert not db.exists() and list(tmp_path.iterdir()) == []
