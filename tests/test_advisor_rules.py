@@ -232,8 +232,10 @@ def test_cli_advise(capsys):
 
 
 def test_cli_typo_suggests(capsys):
-    assert main(["advise", "tomato.late_blite"]) == 2
+    assert main(["advise", "tomato.late_blite", "--lang", "en"]) == 2
     assert "did you mean 'tomato.late_blight'" in capsys.readouterr().err
+    assert main(["advise", "tomato.late_blite"]) == 2  # --lang vi is the default: the refusal is Vietnamese (50fcc37)
+    assert "có phải ý bạn là 'tomato.late_blight'" in capsys.readouterr().err
 
 
 def test_cli_json_list_and_substance(capsys):
