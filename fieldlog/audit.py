@@ -56,7 +56,14 @@ class AuditReport:
         return not self.flagged and not any(c.over_cap for c in self.copper)
 
     def to_text(self) -> str:
-        lines = [f"Audit {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}: {len(self.rows)} actions, "
+        """The report on the recorder's calendar (dates as typed: a spray logged "2026-01-01" in Son La is
+        2026-01-01, though stored as 2025-12-31 17:00 UTC); the period's end is its last day."""
+        from .timeutil import fmt_local, zone_name
+
+        last = self.end - dt.timedelta(seconds=1)
+        zone = zone_name(self.start)
+        lines = [f"Audit {fmt_local(self.start, '%Y-%m-%d')} to {fmt_local(last, '%Y-%m-%d')}"
+                 f"{'' if zone == 'UTC' else f' (dates in {zone})'}: {len(self.rows)} actions, "
                  f"{len(self.flagged)} not allowed, "
                  f"{sum(c.over_cap for c in self.copper)} plots over the copper cap; "
                  f"{len(self.diagnoses)} confirmed diagnoses"
@@ -64,10 +71,10 @@ class AuditReport:
         for r in self.rows:
             a = r.action
             mark = {True: "ok  ", False: "FLAG", None: "----"}[r.allowed]
-            lines.append(f"{mark} {a.at:%Y-%m-%d} {r.plot}: {a.what}"
+            lines.append(f"{mark} {fmt_local(a.at, '%Y-%m-%d')} {r.plot}: {a.what}"
                          f"{f' ({a.active_substance})' if a.active_substance else ''} — {r.reason}")
         for plot, o in self.unconfirmed:
-            lines.append(f"UNCF {o.observed_at:%Y-%m-%d} {plot}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
+            lines.append(f"UNCF {fmt_local(o.observed_at, '%Y-%m-%d')} {plot}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
                          f"not counted until a person confirms it: leafscout log confirm {o.id} --by NAME")
         for c in self.copper:
             lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {c.plot}: {c.year_kg_ha:g} kg/ha this year, "
@@ -99,7 +106,7 @@ def season_audit(log, start, end, checker: Checker | None = None,
     """Audit actions with start <= time < end against `checker` (substance -> (allowed, reason)) and the
     copper cap. The field log knows no substance list of its own: the application service passes the
     advisor's (`leafscout.service.audit_season`), so the log never imports the advisor."""
-    from .timeutil import to_utc
+    from .timeutil import local_year, to_utc
 
     start_utc = to_utc(start, "season start", allow_future=True)
     end_utc = to_utc(end, "season end", allow_future=True)
@@ -119,7 +126,7 @@ def season_audit(log, start, end, checker: Checker | None = None,
     corrected = {c.observation_id for c in log.corrections()}
     for plot, obs in log.observations_between(start_utc, end_utc):
         (report.diagnoses if obs.confirmed_by or obs.id in corrected else report.unconfirmed).append((plot.name, obs))
-    year = (end_utc - dt.timedelta(seconds=1)).year
+    year = local_year(end_utc - dt.timedelta(seconds=1))  # the season's year on the recorder's calendar
     for plot in log.plots():
         this_year, seven = log.copper_used(plot, year)
         report.copper.append(CopperRow(plot.name, plot.area_ha, this_year, seven, copper_cap_kg_ha_7y))

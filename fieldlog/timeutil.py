@@ -28,6 +28,31 @@ def local_year(at: dt.datetime | None = None) -> int:
         return at.year
 
 
+def local_time(at: dt.datetime) -> dt.datetime:
+    """A stored (naive UTC) time on the recorder's clock (aware), as a date typed without a time is read; the
+    calendar's edge stays in UTC."""
+    aware = at.replace(tzinfo=dt.timezone.utc)
+    try:
+        return aware.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return aware
+
+
+def zone_name(at: dt.datetime | None = None) -> str:
+    """The recorder's zone as an offset, `UTC+07:00` in Son La, `UTC` where the clock is UTC."""
+    off = local_time(utcnow() if at is None else at).utcoffset() or dt.timedelta(0)
+    if not off:
+        return "UTC"
+    sign, off = ("+", off) if off >= dt.timedelta(0) else ("-", -off)
+    hours, rest = divmod(int(off.total_seconds()), 3600)
+    return f"UTC{sign}{hours:02d}:{rest // 60:02d}"
+
+
+def fmt_local(at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time as the recorder typed it: on the local clock (see zone_name for its label)."""
+    return local_time(at).strftime(fmt)
+
+
 def to_utc(value: dt.datetime | dt.date | str | None, what: str, *, allow_future: bool = False) -> dt.datetime:
     """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future and
     dates outside 1970..9999 (as FieldLogError code "bad_time", never a ValueError/OverflowError traceback)."""

@@ -81,7 +81,16 @@ def _with_log(fn):
 
 
 def _fmt_time(t) -> str:
-    return t.strftime("%Y-%m-%d %H:%M")
+    """A stored (UTC) time on the recorder's clock, as dates are typed (`--at 2026-01-01` is local midnight)."""
+    from leafscout.fieldlog.timeutil import fmt_local
+    return fmt_local(t)
+
+
+def _fmt_when(t) -> str:
+    """A time with its zone: `2026-01-01 07:30 (UTC+07:00; 2026-01-01 00:30 UTC)`, or `... 00:30 UTC` on a UTC clock."""
+    from leafscout.fieldlog.timeutil import zone_name
+    zone = zone_name(t)
+    return f"{_fmt_time(t)} UTC" if zone == "UTC" else f"{_fmt_time(t)} ({zone}; {t:%Y-%m-%d %H:%M} UTC)"
 
 
 @_with_log
@@ -178,7 +187,7 @@ def cmd_act(log, args) -> int:
                           observation_id=args.observation, copper_content_pct=args.copper_content)
     year, seven = log.copper_used(args.plot, local_year(a.at))
     this = f" ({a.copper_kg_ha:g} kg Cu/ha)" if a.copper_kg_ha else ""
-    print(f"Logged action {a.id}{this} on {_fmt_time(a.at)} UTC. Copper on this plot: {year:g} kg/ha in "
+    print(f"Logged action {a.id}{this} on {_fmt_when(a.at)}. Copper on this plot: {year:g} kg/ha in "
           f"{local_year(a.at)}, {seven:g} kg/ha over 7 years.")
     if a.copper_kg_ha:  # over the advisor's 7-year cap: one warning line (the action is kept, exit 0)
         from leafscout.service import copper_warning
@@ -195,8 +204,10 @@ def cmd_act(log, args) -> int:
 def cmd_history(log, args) -> int:
     h = log.history(args.plot)
     p = h.plot
+    from leafscout.fieldlog.timeutil import zone_name
     print(f"Plot {p.name} — {p.crop}, {p.area_ha:g} ha, {p.organic_status}"
           f"{f', {p.location}' if p.location else ''}")
+    print(f"  (times on this computer's clock, {zone_name()})")
     if not h.observations and not h.actions:
         print("  nothing recorded yet")
     for when, kind, rec in h.timeline():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from leafscout.fieldlog.timeutil import fmt_local
 from leafscout.safety import html_text, md_text
 
 from .handlers import ORGANIC_CHOICES, error_text, problem_name
@@ -240,7 +241,7 @@ def history_md(services, plot, lang) -> str:
             detail = md_text(item.what) + (f"; {md_text(item.active_substance)}" if item.active_substance else "") + \
                 (f"; Cu {item.copper_kg_ha:g} kg/ha" if item.copper_kg_ha else "")
         detail = detail.replace("|", "/").replace("\n", " ")  # md_text escaped the typed ones already
-        lines.append(f"| {when:%Y-%m-%d} | {t('log_' + kind, lang)} | {detail} |")
+        lines.append(f"| {fmt_local(when, '%Y-%m-%d')} | {t('log_' + kind, lang)} | {detail} |")
     out[-1] += "\n" + "\n".join(lines)
     return "\n\n".join(out)
 
@@ -424,7 +425,7 @@ def review_choices(services, plot, lang, limit: int = RECENT) -> list[tuple[str,
             state = t("log_confirmed_by", lang, by=o.confirmed_by)
         else:
             state = t("log_unconfirmed", lang)
-        out.append((f"#{o.id} · {o.observed_at:%Y-%m-%d} · {_label_name(adv, label, lang)} · {state} · "
+        out.append((f"#{o.id} · {fmt_local(o.observed_at, '%Y-%m-%d')} · {_label_name(adv, label, lang)} · {state} · "
                     f"{t('log_model', lang, v=o.model_version)}", o.id))
     return out
 
@@ -610,7 +611,7 @@ def audit_md(services, year, lang) -> str:
     else:
         out.append(f"**{t('log_audit_flag', lang)}:**")
         for r in flagged:
-            out.append(f"- {r.action.at:%Y-%m-%d} {md_text(r.plot)}: {md_text(r.action.what)} "
+            out.append(f"- {fmt_local(r.action.at, '%Y-%m-%d')} {md_text(r.plot)}: {md_text(r.action.what)} "
                        f"({md_text(r.action.active_substance or '')}): {md_text(r.reason)}")
     for c in rep.copper:
         out.append("- " + html_text(t("log_copper_total", lang, year=f"{c.year_kg_ha:g}", seven=f"{c.seven_years_kg_ha:g}",
