@@ -272,9 +272,11 @@ def wire_diagnose_tab(services, ui: UI, demo):
         crop_up = gr.update(value=pcrop) if pcrop in services.crops else gr.update()
         return (gr.update(value=org), gr.update(value=seven), crop_up) + rerender(st, lang, plot, org, days, seven)
 
-    c["plot"].input(plot_chosen, [c["plot"], c["state"], c["lang"], c["crop"], c["days"]],
-                    [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"], c["citations"],
-                     c["ctx_md"]], api_visibility="private", queue=False)
+    # the form at once; the photo is then read again (wire_group_photos): the plot may name another crop
+    c["plot_dep"] = c["plot"].input(plot_chosen, [c["plot"], c["state"], c["lang"], c["crop"], c["days"]],
+                                    [c["organic"], c["copper"], c["crop"], c["state"], c["card"], c["details"],
+                                     c["citations"], c["ctx_md"]], api_visibility="private", queue=False)
+    c["do_diagnose"] = do_diagnose  # for wire_group_photos: one photo read again after a plot is chosen
 
     def do_save(st, plot, new, lang, organic, crop, by, diag_plot=None):
         if not plot and not (new or "").strip():
@@ -406,6 +408,21 @@ def wire_group_photos(services, ui: UI):
 
     c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                        concurrency_limit=MODEL_WORKERS, concurrency_id="model")
+
+    def plot_changed(photo, group, st, lang, crop, plot, organic, days, copper_7y):
+        """A plot chosen (or cleared) after the photo: the photo, or the plant's photos, read again with the plot,
+        as a photo taken after choosing it is (and as `diagnose --log PLOT`): the plot can name the crop (its
+        answer then crop_mismatch or crop_not_learned), and the answer kept was read without it."""
+        if not st:
+            return (gr.skip(),) * len(outs)
+        if len(group or []) >= 2:
+            return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
+        if not photo:
+            return (gr.skip(),) * len(outs)
+        return (gr.skip(), *c["do_diagnose"](photo, lang, crop, plot, organic, days, copper_7y), gr.skip(), gr.skip())
+
+    c["plot_dep"].then(plot_changed, [c["photo"], c["group"], c["state"], c["lang"], c["crop"], *ctx_in], outs,
+                       api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
     def new_plant(lang):
         lang = norm_lang(lang)

@@ -1,0 +1,161 @@
+"""The Diagnose page's state after a user's actions, played through the app's own event wiring (no browser).
+
+`Page` keeps every component's value and fires an event the way the browser does: each function bound to
+(component, event), then the `.then` chain after it, each fed the current values of its inputs and its
+answers written back (a `gr.update(value=...)` sets the value, `gr.skip()` leaves it). So a test sees what the
+page would show after "photo, then choose a plot", with the handlers the server runs.
+
+Model: the two-crop toy model (conftest.TOY_CROP_LABELS): a red photo is tomato late blight, a green one coffee rust.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+
+from conftest import TOY_CROP_LABELS
+
+REPO = Path(__file__).resolve().parent.parent
+BAD = REPO / "tests" / "fixtures" / "bad"
+
+
+@pytest.fixture
+def svc(tmp_path):
+    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
+    from leafscout.model.testing import toy_model
+    from leafscout.webapp.services import Services
+
+    model = toy_model(tmp_path / "toy.onnx", labels=TOY_CROP_LABELS)
+    return Services(model_path=model, db=str(tmp_path / "log.sqlite"))
+
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch) -> Path:
+    up = tmp_path / "up"
+    up.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(up))
+    return up
+
+
+def flat(folder: Path, name: str, rgb) -> str:
+    from leafscout.model.testing import flat_photo
+
+    p = folder / name
+    img = flat_photo(rgb)
+    img[0, 0, 0] ^= 1 + sum(name.encode()) % 7  # each name its own bytes
+    cv2.imwrite(str(p), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    return str(p)
+
+
+RED, GREEN = (200, 20, 20), (20, 200, 20)  # tomato.late_blight, coffee.rust
+
+
+class Page:
+    """The app's components and event wiring, driven like a browser would drive them."""
+
+    def __init__(self, demo):
+        self.demo = demo
+        self.c = demo.ui.c
+        self.values = {}
+        for block in demo.blocks.values():
+            v = getattr(block, "value", None)
+            if callable(v):
+                v = None
+            self.values[block._id] = v
+
+    def get(self, key):
+        return self.values[self.c[key]._id]
+
+    def set(self, key, value):
+        self.values[self.c[key]._id] = value
+
+    def fire(self, key, event: str):
+        comp = self.c[key]
+        fns = list(self.demo.fns.values())
+        todo = [f for f in fns if (comp._id, event) in [(t[0], t[1]) for t in f.targets]]
+        ran = []
+        while todo:
+            f = todo.pop(0)
+            ran.append(f)
+            if f.fn is not None:
+                self._run(f)
+            todo += [g for g in fns if g.trigger_after == f._id]
+        return ran
+
+    def _run(self, f):
+        import gradio as gr
+
+        args = [self.values.get(i._id) for i in f.inputs]
+        out = f.fn(*args)
+        outs = f.outputs
+        if len(outs) == 1:
+            out = [out]
+        for comp, v in zip(outs, out):
+            if isinstance(v, dict) and v.get("__type__") == "update":
+                if "value" in v:
+                    self.values[comp._id] = v["value"]
+            elif v is gr.skip() or (isinstance(v, dict) and v.get("__type__") == "skip"):
+                continue
+            else:
+                self.values[comp._id] = v
+
+    def upload(self, key, path):
+        self.set(key, path)
+        return self.fire(key, "upload")
+
+    def text(self, key) -> str:
+        v = self.get(key) or ""
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(v)))
+
+
+def _page(svc) -> Page:
+    from leafscout.webapp import app
+
+    return Page(app.build_app(svc))
+
+
+def test_a_plot_chosen_after_the_photo_reads_the_photo_as_the_plots_crop(svc, uploads, tmp_path):
+    """A tomato photo, then the coffee plot picked in "About your field": the crop picker turned to coffee but the
+    card kept "tomato late blight" with its copper dose, and Save recorded tomato late blight in the coffee plot.
+    The CLI (`diagnose --log PLOT`) and a photo taken after the plot was picked answer crop_mismatch."""
+    from leafscout.webapp import handlers as H
+
+    svc.log.add_plot("Doi ca phe", crop="coffee", area_ha=0.5, organic_status="in_conversion")
+    photo = flat(uploads, "leaf.png", RED)
+    want = svc.diagnose(photo, plot="Doi ca phe")
+    assert want.reason_code == "crop_mismatch"  # what the CLI says for this photo and plot
+
+    page = _page(svc)
+    page.upload("photo", photo)
+    assert page.get("state")["label"] == "tomato.late_blight" and page.get("state")["status"] == "ok"
+    page.set("plot", "Doi ca phe")
+    page.fire("plot", "input")
+    st = page.get("state")
+    assert page.get("crop") == "coffee"
+    assert (st["status"], st["reason_code"]) == (want.status, want.reason_code), st
+    assert st["context"]["plot"] == "Doi ca phe"
+    assert 'data-reason="crop_mismatch"' in page.get("card")
+    # and back to no plot, no crop: the photo is read among all crops again
+    page.set("plot", "")
+    page.set("crop", "")
+    page.fire("crop", "input")
+    page.fire("plot", "input")
+    assert page.get("state")["label"] == "tomato.late_blight" and page.get("state")["status"] == "ok"
+    assert H.problem_name(svc.advisor, "tomato.late_blight", "vi") in page.text("card")
+
+
+def test_a_plot_chosen_after_a_group_reads_every_photo_as_the_plots_crop(svc, uploads):
+    svc.log.add_plot("Doi ca phe", crop="coffee", area_ha=0.5, organic_status="in_conversion")
+    a, b = flat(uploads, "a.png", RED), flat(uploads, "b.png", RED)
+    page = _page(svc)
+    page.upload("photo", a)
+    page.upload("photo_more", b)
+    assert page.get("state")["group"]["photos"] == 2 and page.get("state")["status"] == "ok"
+    page.set("plot", "Doi ca phe")
+    page.fire("plot", "input")
+    st = page.get("state")
+    assert st["group"]["photos"] == 2 and st["reason_code"] == "crop_mismatch", st
+    assert len(page.get("group")) == 2
