@@ -32,12 +32,11 @@ def resolve_languages(args) -> None:
     language, or None without --advise). `--lang vi` alone gives Vietnamese lines without advice, as
     `leafscout advise --lang vi` does for one label; `--advise` alone keeps its old meaning (Vietnamese)."""
     if args.advise not in (None, ADVICE_DEFAULT_LANG, "en", "vi"):
-        raise _usage_error(f"--advise language must be en or vi, got '{args.advise}'")
+        raise _refusal("bad_advise_lang", value=args.advise)
     if args.advise == ADVICE_DEFAULT_LANG:
         args.advise = args.lang or "vi"
     if args.lang and args.advise and args.lang != args.advise:
-        raise _usage_error(f"--lang {args.lang} and --advise {args.advise} ask for two languages; give one "
-                           f"(e.g. --lang {args.lang} --advise)")
+        raise _refusal("two_langs", given=args.lang, advise=args.advise)
     args.lang = args.lang or args.advise or "en"
 
 
@@ -187,14 +186,27 @@ def _usage_error(msg: str):
     return UsageError(msg)
 
 
+def _refusal(key: str, code: str | None = None, **fmt):
+    from leafscout.i18n import refusal
+    return refusal(key, code, **fmt)
+
+
+def _model_refusal(exc, path):
+    """A model file that cannot be used (--model, $LEAFSCOUT_MODEL): the runtime's English, or in each language
+    'no model file there' / 'not a LeafScout model it can use' with the runtime's reason."""
+    from leafscout.model.runtime import default_model_path
+    target = Path(path or default_model_path())
+    return _refusal("bad_model" if target.is_file() else "no_model", path=target, detail=str(exc))
+
+
 def load_predictor(args):
     from leafscout.model.runtime import ModelError, Predictor
     if args.threads is not None and args.threads < 1:
-        raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
+        raise _refusal("at_least_one", flag="--threads", value=args.threads)
     try:
         return Predictor(args.model, threads=args.threads)
     except ModelError as exc:
-        raise _usage_error(str(exc)) from None
+        raise _model_refusal(exc, args.model) from None
 
 
 def collect_photos(paths: list[str], lang: str = "en", prog: str = "leafscout diagnose",
@@ -358,16 +370,16 @@ class _CsvReport:
     def check(path: str) -> None:
         target = Path(path)
         if target.is_dir():
-            raise _usage_error(f"--csv {path}: is a folder; give a file name such as {target / 'report.csv'}")
+            raise _refusal("csv_is_folder", path=path, example=target / "report.csv")
         if not target.parent.is_dir():
-            raise _usage_error(f"--csv {path}: folder {target.parent} does not exist; create it or choose another path")
+            raise _refusal("csv_no_folder", path=path, folder=target.parent)
 
     def __init__(self, path: str, top_k: int):
         self.check(path)
         try:
             self.file = open(Path(path), "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise _usage_error(f"--csv {path}: cannot write it ({exc.strerror or exc}); choose another path") from None
+            raise _refusal("csv_cannot_open", path=path, why=exc.strerror or exc) from None
         self.path, self.k, self.rows = path, top_k, 0
         self.writer = csv.writer(self.file)
         self._write(["path", "status", "label", "confidence"]
@@ -379,8 +391,7 @@ class _CsvReport:
             self.writer.writerow(row)
             self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
         except OSError as exc:  # the disk filled up, the USB stick was pulled: one line, not a traceback
-            raise _usage_error(f"--csv {self.path}: cannot write it ({exc.strerror or exc}) after {self.rows} "
-                               "photo row(s); free some space or choose another path, and run again") from None
+            raise _refusal("csv_cannot_write", path=self.path, why=exc.strerror or exc, rows=self.rows) from None
 
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
@@ -402,16 +413,18 @@ def _service(args):
     from leafscout.service import DiagnosisService
     from leafscout.model.runtime import ModelError
     if args.threads is not None and args.threads < 1:
-        raise _usage_error(f"--threads must be 1 or more, got {args.threads}")
+        raise _refusal("at_least_one", flag="--threads", value=args.threads)
+    if getattr(args, "log", None):  # a --db typo must not start an empty log and answer "no plot named ..."
+        check_log_exists(args.db)
     svc = DiagnosisService(model_path=args.model, db=args.db, threads=args.threads)
     try:
         svc.predictor
     except ModelError as exc:
-        raise _usage_error(str(exc)) from None
+        raise _model_refusal(exc, args.model) from None
     try:
         unadvised = svc.advisor.unadvised
     except Exception as exc:  # a knowledge base that does not load: one line, not a traceback
-        raise _usage_error(f"the knowledge base does not fit this model: {exc}") from None
+        raise _refusal("kb_mismatch", detail=exc) from None
     if unadvised:  # a crop just trained in, before its knowledge-base entries: answers without advice
         from leafscout.i18n import t
         lang = getattr(args, "lang", None) or "en"  # as resolve_languages: English lines unless --lang vi
@@ -426,30 +439,58 @@ def _confirmed_by(args) -> str | None:
     if name is None:
         return None
     if not args.log:
-        raise _usage_error("--confirmed-by names who confirms the diagnoses written with --log PLOT; add --log PLOT")
+        raise _refusal("confirmed_needs_log")
     from leafscout.fieldlog.errors import FieldLogError
     from leafscout.fieldlog.text import check_text
     try:
         name = check_text(str(name), "--confirmed-by").strip()
     except FieldLogError as exc:
-        raise _usage_error(str(exc)) from None
+        raise _refusal("bad_text", exc.code, flag="--confirmed-by", detail=str(exc).removeprefix("--confirmed-by: ")) from None
     if not name or len(name) > 200:
-        raise _usage_error(f"--confirmed-by: expected a person's name (1 to 200 characters), got {len(name)} characters")
-    from leafscout.officers import reviewer
-    return reviewer(name, getattr(args, "db", None), "--confirmed-by")  # one of the officers, where there is a file
+        raise _refusal("confirmed_length", n=len(name))
+    from leafscout.officers import OfficersError, reviewer
+    try:
+        return reviewer(name, getattr(args, "db", None), "--confirmed-by")  # one of the officers, where there is a file
+    except OfficersError as exc:
+        raise _officer_refusal(exc, name, getattr(args, "db", None)) from None
+
+
+def _officer_refusal(exc, name: str, db):
+    """--confirmed-by NAME that is not one of the officers (leafscout.officers.reviewer): its English, or in each
+    language with the officers to choose from and the one the name most looks like ('Lo Thi Hoa': 'Lò Thị Hoa')."""
+    import difflib
+
+    from leafscout.errors import UsageError
+    from leafscout.i18n import LANGS, t
+    from leafscout.officers import default_file, load
+    try:
+        path = default_file(db)
+        officers = sorted(load(path))
+    except Exception:  # the officers file itself is broken: its own message says so
+        return exc
+    from leafscout.fieldlog.errors import nearest_name
+    near = nearest_name(name, officers) if officers else None
+    if near is None:
+        close = difflib.get_close_matches(name, officers, n=1, cutoff=0.6)
+        near = close[0] if close else None
+    texts = {lang: t("not_an_officer", lang, flag="--confirmed-by", name=name.strip(), path=path,
+                     hint=t("near_name", lang, name=near) if near else "",
+                     known=", ".join(officers) or t("none_yet", lang), detail=str(exc))
+             for lang in LANGS}
+    return UsageError(str(exc), texts=texts)
 
 
 def _heatmap_dir(path: str) -> Path:
     """--heatmaps DIR, made if missing; a file or an unwritable place is one line before any photo is read."""
     target = Path(path)
     if target.exists() and not target.is_dir():
-        raise _usage_error(f"--heatmaps {path}: is a file; give a folder for the heatmap images")
+        raise _refusal("heat_is_file", path=path)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _usage_error(f"--heatmaps {path}: cannot create it ({exc.strerror or exc}); choose another folder") from None
+        raise _refusal("heat_cannot_create", path=path, why=exc.strerror or exc) from None
     if not os.access(target, os.W_OK):
-        raise _usage_error(f"--heatmaps {path}: cannot write into it; choose another folder")
+        raise _refusal("heat_not_writable", path=path)
     return target
 
 
@@ -467,14 +508,13 @@ def _unique(stem: str, ext: str, used: set[str]) -> str:
 def cmd_diagnose(args) -> int:
     from leafscout.errors import ServiceError
     if args.top_k < 1:
-        raise _usage_error(f"--top-k must be 1 or more, got {args.top_k}")
+        raise _refusal("at_least_one", flag="--top-k", value=args.top_k)
     resolve_languages(args)
     from leafscout.i18n import t
     lang = args.lang  # what a person reads; --json/--csv stay language-free
     confirmed_by = _confirmed_by(args)
     if args.group and (args.log or args.csv or args.heatmaps or args.tta):
-        raise _usage_error("--group gives one answer per plant; it cannot be combined with --log, --csv, "
-                           "--heatmaps or --tta yet: run without --group for those")
+        raise _refusal("group_alone")
     photos = collect_photos(args.paths, lang)
     if not photos:
         print(f"leafscout diagnose: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
@@ -484,8 +524,7 @@ def cmd_diagnose(args) -> int:
     args.top_k = min(args.top_k, len(svc.predictor.labels))
     if args.group:
         from leafscout.cli_group import groups_of, run_groups
-        return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang, quiet=True), lang),
-                          _usage_error)
+        return run_groups(args, svc, groups_of(args.paths, lambda p: collect_photos(p, lang, quiet=True), lang))
     if args.csv:
         _CsvReport.check(args.csv)
     heat_dir = _heatmap_dir(args.heatmaps) if args.heatmaps else None
@@ -504,7 +543,7 @@ def cmd_diagnose(args) -> int:
                       file=sys.stderr)
     except ServiceError as exc:
         flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
-        raise _usage_error(flag + refusal_text(exc, svc, args, lang)) from None
+        raise service_refusal(exc, svc, args, flag) from None
     report = _CsvReport(args.csv, args.top_k) if args.csv else None
     heat_names: set[str] = set()
 
@@ -548,8 +587,9 @@ def cmd_diagnose(args) -> int:
                         known[sha] = d.observation_id
                 except ServiceError as exc:
                     why = f" ({exc.log_code})" if exc.log_code else ""
+                    msg = refusal_text(exc, svc, args, lang)  # the field log's reason in the run's language
                     print(f"leafscout diagnose: {t('warning', lang)}: "
-                          f"{t('not_logged', lang, path=r.path, why=why, msg=exc)}", file=sys.stderr)
+                          f"{t('not_logged', lang, path=r.path, why=why, msg=msg)}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / _unique(Path(r.path).stem + ".heatmap", ".png", heat_names)
@@ -558,9 +598,7 @@ def cmd_diagnose(args) -> int:
                 except cv2.error:
                     written = False
                 if not written:  # OpenCV says only False: a full disk, or a folder of that name in the way
-                    raise _usage_error(f"--heatmaps {args.heatmaps}: cannot write {name.name} (disk full, or "
-                                       "something else of that name there?); free some space or choose "
-                                       "another folder, and run again")
+                    raise _refusal("heat_cannot_write", path=args.heatmaps, name=name.name)
             if args.json:
                 js = r.to_dict()
                 js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop), ("crop_from", d.crop_from),

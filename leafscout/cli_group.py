@@ -32,9 +32,9 @@ def groups_of(paths: list[str], collect, lang: str = "en") -> list[tuple[str, li
     return groups
 
 
-def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> int:
+def run_groups(args, svc, groups: list[tuple[str, list[Path]]]) -> int:
     """Print one answer per group (text, or one JSON object per group with `--json`); exit 0 if any photo was read."""
-    from leafscout.cli_diagnose import one_line, plain_summary, result_text
+    from leafscout.cli_diagnose import one_line, plain_summary, result_text, service_refusal
     from leafscout.errors import ServiceError
     from leafscout.i18n import t
     lang = args.lang  # set by cli_diagnose.resolve_languages
@@ -57,7 +57,7 @@ def run_groups(args, svc, groups: list[tuple[str, list[Path]]], usage_error) -> 
                                          days_to_harvest=args.days_to_harvest, copper_year=args.copper_used,
                                          copper_7y=args.copper_used_7y, top_k=args.top_k)
         except ServiceError as exc:
-            raise usage_error(str(exc)) from None
+            raise service_refusal(exc, svc, args) from None  # in the run's language, with its code
         r, g = d.result, d.result.group
         read_any = read_any or any(x.status != "error" for x in each)
         text = d.advice.render(args.advise, "text", rules=svc.advisor.rules) if args.advise and d.advice else None

@@ -150,9 +150,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "at_least_one": {"vi": "{flag} phải từ 1 trở lên, không phải {value}", "en": "{flag} must be 1 or more, got {value}"},
     "bad_advise_lang": {"vi": "--advise: ngôn ngữ phải là en hoặc vi, không phải '{value}'",
                         "en": "--advise language must be en or vi, got '{value}'"},
-    "two_langs": {"vi": "--lang {lang} và --advise {advise} là hai ngôn ngữ khác nhau; hãy chọn một (ví dụ: "
-                        "--lang {lang} --advise)",
-                  "en": "--lang {lang} and --advise {advise} ask for two languages; give one (e.g. --lang {lang} "
+    "two_langs": {"vi": "--lang {given} và --advise {advise} là hai ngôn ngữ khác nhau; hãy chọn một (ví dụ: "
+                        "--lang {given} --advise)",
+                  "en": "--lang {given} and --advise {advise} ask for two languages; give one (e.g. --lang {given} "
                         "--advise)"},
     "group_alone": {"vi": "--group cho một kết quả cho mỗi cây; chưa dùng được cùng với --log, --csv, --heatmaps "
                           "hay --tta: hãy chạy không có --group khi cần các tùy chọn đó",
@@ -192,7 +192,9 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "there?); free some space or choose another folder, and run again"},
     "no_model": {"vi": "không có tệp mô hình ở {path}; bỏ --model để dùng mô hình có sẵn, hoặc kiểm tra lại đường dẫn",
                  "en": "{detail}"},
-    "bad_model": {"vi": "{path} không phải là mô hình LeafScout dùng được ({detail})", "en": "{detail}"},
+    "bad_model": {"vi": "{path} không phải là mô hình LeafScout dùng được (tệp hỏng, hoặc không phải mô hình ONNX "
+                        "của LeafScout); hãy tải lại hoặc xuất lại mô hình, hoặc bỏ --model để dùng mô hình có sẵn",
+                  "en": "{detail}"},
     "kb_mismatch": {"vi": "cơ sở kiến thức không khớp với mô hình này: {detail}",
                     "en": "the knowledge base does not fit this model: {detail}"},
     "no_log": {"vi": "không có sổ ghi chép nào ở {path}: kiểm tra lại --db (hoặc $LEAFSCOUT_DB); không có gì được "

@@ -165,9 +165,10 @@ def test_a_vietnamese_run_is_refused_in_vietnamese(tmp_path, capsys):
     capsys.readouterr()
     assert main(["diagnose", photo, "--crop", "chuối", "--lang", "vi", "--db", db]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("leafscout diagnose: lỗi: mô hình chưa có nhãn nào cho cây 'chuối'") and "Cà phê (coffee)" in err
+    assert err.startswith("leafscout diagnose: lỗi [unknown_crop]: mô hình chưa có nhãn nào cho cây 'chuối'") \
+        and "Cà phê (coffee)" in err  # the code beside 'lỗi', for support
     assert main(["diagnose", photo, "--log", "Đồi B", "--lang", "vi", "--db", db]) == 2
     err = capsys.readouterr().err
-    assert "lỗi: --log Đồi B: không có lô nào tên 'Đồi B' (các lô đã có: Đồi A)" in err
+    assert "lỗi [unknown_plot]: --log Đồi B: không có lô nào tên 'Đồi B' (các lô đã có: Đồi A)" in err
     assert main(["diagnose", photo, "--crop", "chuối", "--db", db]) == 2  # English run: English, as before
     assert "error: the model has no labels for crop 'chuối'" in capsys.readouterr().err

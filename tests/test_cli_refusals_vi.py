@@ -29,6 +29,7 @@ def _english(text: str) -> list[str]:
     text = re.sub(r"'[^']*'", " ", text)
     text = re.sub(r"(?<![\w-])--?[\w-]+", " ", text)
     text = re.sub(r"\[[a-z_]+\]", " ", text)  # the error code
+    text = re.sub(r"\S*/\S*", " ", text)  # paths
     text = re.sub(r"\b[a-z_]+\.[a-z_]+\b", " ", text)  # labels
     text = re.sub(r"^leafscout(?: \w+)?:", " ", text, flags=re.M)
     return sorted({w for w in ENGLISH if re.search(rf"(?<![\w-]){w}(?![\w-])", text, re.I)})
@@ -152,3 +153,77 @@ def test_advise_plot_on_a_log_that_is_not_there_creates_nothing(tmp_path, capsys
         rc, out, err = _run(capsys, "advise", "coffee.rust", "--plot", "Đồi A", "--db", str(db), "--lang", lang)
         assert rc == 2 and out == "" and words in err and str(db) in err, err
         assert not db.exists() and list(tmp_path.iterdir()) == []
+
+
+# -------------------------------------------------------------------------------------------- diagnose
+
+@needs_model
+@pytest.mark.parametrize("argv, code", [
+    (["--days-to-harvest", "-3"], "bad_input"),
+    (["--copper-used", "nan"], "bad_input"),
+    (["--copper-used-7y", "1000"], "bad_input"),
+    (["--group", "--days-to-harvest", "-1"], "bad_input"),
+    (["--group", "--crop", "chuối"], "unknown_crop"),
+    (["--top-k", "0"], None),
+    (["--threads", "0"], None),
+    (["--confirmed-by", "Hoa"], None),
+    (["--group", "--csv", "x.csv"], None),
+    (["--csv", "/no/such/folder/x.csv"], None),
+    (["--csv", str(FIX)], None),
+    (["--heatmaps", str(PHOTO)], None),
+    (["--advise", "fr"], None),
+    (["--advise", "en"], None),  # --lang vi --advise en: two languages
+    (["--model", "/no/such/model.onnx"], None),
+    (["--model", str(PHOTO)], None),
+])
+def test_diagnose_refuses_in_vietnamese(capsys, argv, code):
+    rc, out, err = _run(capsys, "diagnose", PHOTO, *argv, "--lang", "vi")
+    assert rc == 2 and out == "" and "Traceback" not in err
+    prefix = f"leafscout diagnose: lỗi [{code}]: " if code else "leafscout diagnose: lỗi: "
+    assert err.startswith(prefix) and err.count("\n") == 1, err
+    assert not _english(err), (err, _english(err))
+
+
+@needs_model
+def test_diagnose_refusals_stay_english_in_english_runs(capsys):
+    for argv, line in ((["--days-to-harvest", "-3"], "error: days to harvest must be between 0 and 10000, got -3"),
+                       (["--top-k", "0"], "error: --top-k must be 1 or more, got 0"),
+                       (["--group", "--crop", "chuối"], "error: the model has no labels for crop 'chuối'")):
+        rc, _, err = _run(capsys, "diagnose", PHOTO, *argv)
+        assert rc == 2 and err.startswith(f"leafscout diagnose: {line}"), err
+
+
+@needs_model
+def test_diagnose_log_refusals_in_vietnamese(tmp_path, capsys):
+    """--log on a --db that is not there creates nothing; a plot typed without its accents is named; a photo the
+    field log will not keep says why in Vietnamese, with the log's code."""
+    db = tmp_path / "log.sqlite"
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--lang", "vi")
+    assert rc == 2 and "lỗi [log_error]: không có sổ ghi chép nào ở" in err and not db.exists(), err
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà phê", "--area", "0.5", "--db", str(db)]) == 0
+    capsys.readouterr()
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Doi A", "--db", db, "--lang", "vi")
+    assert rc == 2 and "lỗi [unknown_plot]: --log Doi A: không có lô nào tên 'Doi A' (các lô đã có: Đồi A). Có " \
+                       "phải ý bạn là 'Đồi A'?" in err, err
+    far = FIX / "plants_far_away" / "image_(94).jpg"  # plant colour, no leaf seen: the log wants a person's name
+    rc, _, err = _run(capsys, "diagnose", far, "--log", "Đồi A", "--db", db, "--lang", "vi")
+    warn = [ln for ln in err.splitlines() if "chưa được ghi vào sổ" in ln]
+    assert warn == [f"leafscout diagnose: cảnh báo: {far} chưa được ghi vào sổ (needs_confirmation): máy không thấy "
+                    "lá trong ảnh này nên chưa phải là chẩn đoán; chỉ ghi vào sổ khi có người đã xem ảnh và xác nhận "
+                    "(--confirmed-by TÊN)"], err
+
+
+@needs_model
+def test_confirmed_by_someone_not_an_officer_in_vietnamese(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "log.sqlite"
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà phê", "--area", "0.5", "--db", str(db)]) == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("mat-khau-dai-12345\n"))
+    assert main(["officers", "add", "Lò Thị Hoa", "--password-stdin", "--db", str(db)]) == 0
+    capsys.readouterr()
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lo Thi Hoa",
+                      "--lang", "vi")
+    assert rc == 2 and err.startswith("leafscout diagnose: lỗi: --confirmed-by 'Lo Thi Hoa' không phải là cán bộ "
+                                      "trong ") and "(có phải ý bạn là 'Lò Thị Hoa'?); các cán bộ: Lò Thị Hoa" in err, err
+    assert not _english(err), err
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lo Thi Hoa")
+    assert rc == 2 and "error: --confirmed-by 'Lo Thi Hoa' is not an officer" in err, err
