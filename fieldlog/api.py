@@ -725,9 +725,14 @@ class FieldLog:
         except (OSError, RuntimeError) as exc:
             raise FieldLogError(f"backup destination {dest_path!r}: {exc}", "backup_failed") from None
         src_path = db.sqlite_path(self.url)
-        if src_path is not None and dest == src_path.resolve():
-            raise FieldLogError(f"backup destination {str(dest)!r} is the live database; choose another file.",
-                                "backup_failed")
+        if src_path is not None:
+            live = src_path.resolve()
+            # the log's own -wal/-shm/-journal: SQLite deletes or rewrites them, and a replaced -wal loses commits
+            own = {live, *(live.with_name(live.name + s) for s in ("-wal", "-shm", "-journal"))}
+            if dest in own:
+                what = "the live database" if dest == live else f"the live database's {dest.name[len(live.name):]} file"
+                raise FieldLogError(f"backup destination {str(dest)!r} is {what}; choose another file, like "
+                                    f"{live.with_name(live.stem + '-backup.sqlite')}.", "backup_failed")
         if dest.is_dir():
             raise FieldLogError(f"backup destination {str(dest)!r} is a folder; give a file name like "
                                 f"fieldlog-backup.sqlite.", "backup_failed")
