@@ -663,7 +663,7 @@ class FieldLog:
             clash = next((c for c in s.scalars(select(Lot.code)) if c.casefold() == code.casefold()), None)
             if clash is not None:
                 raise FieldLogError(f"a harvest lot with code {clash!r} already exists; lot codes must be unique "
-                                    "(codes that differ only in case are the same code).")
+                                    "(codes that differ only in case are the same code).", "duplicate")
             plot_ids = sorted({self._plot(s, p).id for p in plots})
             lot = Lot(code=code, harvested_at=when, quantity_kg=qty, notes=notes, created_at=utcnow())
             s.add(lot)
