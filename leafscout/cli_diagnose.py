@@ -589,7 +589,7 @@ def cmd_diagnose(args) -> int:
                     why = f" ({exc.log_code})" if exc.log_code else ""
                     msg = refusal_text(exc, svc, args, lang)  # the field log's reason in the run's language
                     print(f"leafscout diagnose: {t('warning', lang)}: "
-                          f"{t('not_logged', lang, path=r.path, why=why, msg=msg)}", file=sys.stderr)
+                          f"{t('not_logged', lang, path=one_line(r.path), why=why, msg=msg)}", file=sys.stderr)
             if heat_dir and r.status != "error":
                 import cv2
                 name = heat_dir / _unique(Path(r.path).stem + ".heatmap", ".png", heat_names)
@@ -598,7 +598,7 @@ def cmd_diagnose(args) -> int:
                 except cv2.error:
                     written = False
                 if not written:  # OpenCV says only False: a full disk, or a folder of that name in the way
-                    raise _refusal("heat_cannot_write", path=args.heatmaps, name=name.name)
+                    raise _refusal("heat_cannot_write", path=args.heatmaps, name=one_line(name.name))
             if args.json:
                 js = r.to_dict()
                 js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop), ("crop_from", d.crop_from),

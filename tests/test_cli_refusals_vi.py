@@ -227,3 +227,21 @@ def test_confirmed_by_someone_not_an_officer_in_vietnamese(tmp_path, capsys, mon
     assert not _english(err), err
     rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lo Thi Hoa")
     assert rc == 2 and "error: --confirmed-by 'Lo Thi Hoa' is not an officer" in err, err
+
+
+@needs_model
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_photo_not_logged_is_named_on_one_line(tmp_path, capsys, lang):
+    """A file name with a newline or an escape sequence (a stranger's photos copied in) broke the 'not logged'
+    warning in two, the second half reading like a result line, and sent the escape to the terminal."""
+    import shutil
+    db = tmp_path / "log.sqlite"
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà phê", "--area", "0.5", "--db", str(db)]) == 0
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(FIX / "plants_far_away" / "image_(94).jpg", folder / "x\nfake.jpg: Bệnh\x1b[31m.jpg")
+    capsys.readouterr()
+    rc, out, err = _run(capsys, "diagnose", folder, "--log", "Đồi A", "--db", db, "--lang", lang)
+    assert "\x1b" not in out + err
+    assert all(ln.startswith(("leafscout diagnose: ", "1 ")) for ln in err.splitlines()), err
+    assert any("x\\nfake.jpg: Bệnh\\x1b[31m.jpg" in ln and "(needs_confirmation)" in ln for ln in err.splitlines()), err
