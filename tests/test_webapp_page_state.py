@@ -159,3 +159,27 @@ def test_a_plot_chosen_after_a_group_reads_every_photo_as_the_plots_crop(svc, up
     st = page.get("state")
     assert st["group"]["photos"] == 2 and st["reason_code"] == "crop_mismatch", st
     assert len(page.get("group")) == 2
+
+
+def test_the_plot_line_under_the_field_form_shows_a_plot_name_as_text(svc, uploads):
+    """A plot named '[Nhận thuốc miễn phí](http://evil.example) **GẤP**' (anyone can name a plot with Save) became
+    a link and bold text in the line under the field form; '<img ...>' stays text too. Its copper figures are
+    written with the Vietnamese decimal comma on the vi page, as the advice below them (27,5 not 27.5)."""
+    from leafscout.webapp.handlers import md_name
+    from leafscout.webapp.i18n import t
+
+    name = "[Nhận thuốc miễn phí](http://evil.example) **GẤP** <img src=x onerror=alert(1)>"
+    svc.log.add_plot(name, crop="tomato", area_ha=0.5, organic_status="certified")
+    svc.log.record_action(name, "phun đồng", active_substance="copper hydroxide", copper_kg_ha=2.5)
+    page = _page(svc)
+    page.upload("photo", flat(uploads, "leaf.png", RED))
+    page.set("plot", name)
+    page.fire("plot", "input")
+    line = page.get("ctx_md")
+    assert md_name(name) in line, line
+    assert "](http" not in line and "http://" not in line and "**" not in line and "<img" not in line
+    assert t("ctx_from_plot", "vi", plot="\x00", org="\x00", seven="", year="", cap="").split("\x00")[0] in line
+    assert "2,5 kg/ha" in line and "2.5" not in line, line
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert "2.5 kg/ha" in page.get("ctx_md") and md_name(name) in page.get("ctx_md")

@@ -94,10 +94,23 @@ def clean_form(services, days=None, copper_7y=None, lang: str = "vi") -> tuple:
 
 
 def context_line(services, info, lang: str) -> str:
+    """What the chosen plot brought (Markdown): its name shown as typed, never as a link or bold text (anyone can
+    name a plot from Save), its copper in the page's way of writing numbers (vi: 27,5, as the advice below)."""
     if not info or not info.plot:
         return ""
-    return md_text_soft(t("ctx_from_plot", lang, plot=info.plot, org=t(f"org_{info.organic_status}", lang),
-                          seven=f"{info.copper_7y:g}", year=f"{info.copper_year:g}", cap=f"{info.copper_cap:g}"))
+    from leafscout.i18n import number
+    hole = "\x00"
+    line = md_text_soft(t("ctx_from_plot", lang, plot=hole, org=t(f"org_{info.organic_status}", lang),
+                          seven=number(info.copper_7y, lang), year=number(info.copper_year, lang),
+                          cap=number(info.copper_cap, lang)))
+    return line.replace(hole, md_name(info.plot))
+
+
+def md_name(text) -> str:
+    """A name typed by someone (a plot, a file) for a Markdown component: HTML and Markdown escaped, and no URL
+    left for the Markdown's autolinker ('http://', 'www.' are not links once their ':' or '.' is an entity)."""
+    from leafscout.safety import md_text
+    return md_text(text).replace(":", "&#58;")
 
 
 def md_text_soft(text: str) -> str:
