@@ -95,11 +95,18 @@ def _import(log, args, records: list) -> int:
     from leafscout.fieldlog.errors import FieldLogError
     from leafscout.fieldlog.timeutil import to_utc
 
+    from leafscout.safety import one_line
+
+    if args.plot:  # one plot for every record: a name the log does not have is one refusal, before any record
+        try:
+            log.get_plot(args.plot)
+        except FieldLogError as exc:
+            raise FieldLogError(f"--plot {args.plot}: {exc}", exc.code) from None
     imported = skipped = 0
     refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="leafscout-import-") as tmp:
         for n, rec in enumerate(records, 1):
-            rid = rec.get("id") if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"#{n}"
+            rid = one_line(rec["id"]) if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"#{n}"
             try:
                 if not isinstance(rec, dict):
                     raise ValueError("not a record")
@@ -121,7 +128,8 @@ def _import(log, args, records: list) -> int:
                 if _existing(log, plot, when, sha, label):
                     skipped += 1
                     continue
-                path = Path(tmp) / f"{n}{SUFFIX.get(rec.get('photo_type'), '.jpg')}"
+                kind = rec.get("photo_type")
+                path = Path(tmp) / f"{n}{SUFFIX.get(kind, '.jpg') if isinstance(kind, str) else '.jpg'}"
                 path.write_bytes(photo)
                 log.record_observation(plot.name, path, label, status, float(conf), version, observer=observer,
                                        observed_at=when.replace(tzinfo=dt.timezone.utc))
