@@ -58,6 +58,7 @@ class AuditReport:
     def to_text(self) -> str:
         """The report on the recorder's calendar (dates as typed: a spray logged "2026-01-01" in Son La is
         2026-01-01, though stored as 2025-12-31 17:00 UTC); the period's end is its last day."""
+        from .text import shown as sh
         from .timeutil import fmt_local, zone_name
 
         last = self.end - dt.timedelta(seconds=1)
@@ -71,13 +72,13 @@ class AuditReport:
         for r in self.rows:
             a = r.action
             mark = {True: "ok  ", False: "FLAG", None: "----"}[r.allowed]
-            lines.append(f"{mark} {fmt_local(a.at, '%Y-%m-%d')} {r.plot}: {a.what}"
-                         f"{f' ({a.active_substance})' if a.active_substance else ''} — {r.reason}")
+            lines.append(f"{mark} {fmt_local(a.at, '%Y-%m-%d')} {sh(r.plot)}: {sh(a.what)}"
+                         f"{f' ({sh(a.active_substance)})' if a.active_substance else ''} — {sh(r.reason)}")
         for plot, o in self.unconfirmed:
-            lines.append(f"UNCF {fmt_local(o.observed_at, '%Y-%m-%d')} {plot}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
+            lines.append(f"UNCF {fmt_local(o.observed_at, '%Y-%m-%d')} {sh(plot)}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
                          f"not counted until a person confirms it: leafscout log confirm {o.id} --by NAME")
         for c in self.copper:
-            lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {c.plot}: {c.year_kg_ha:g} kg/ha this year, "
+            lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {sh(c.plot)}: {c.year_kg_ha:g} kg/ha this year, "
                          f"{c.seven_years_kg_ha:g} kg/ha over 7 years (cap {c.cap_kg_ha_7y:g})")
         return "\n".join(lines)
 

@@ -36,6 +36,17 @@ def check_text(value: str, what: str) -> str:
     return value
 
 
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value) -> str:
+    """Stored text as one terminal line: a line break, CR or tab (kept in the record as typed) is printed escaped
+    (`\\n`, `\\r`, `\\t`), as are bidi marks, so a note cannot forge a record line below its own or, with a CR,
+    overwrite the start of its line (`log history`, `log audit`, `log plots`)."""
+    text = "" if value is None else str(value)
+    return _UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def clean_name(value: str, what: str = "plot name") -> str:
     """NFC, no invisible format characters, single spaces, stripped."""
     text = check_text(str(value), what)

@@ -100,9 +100,11 @@ def cmd_plots(log, args) -> int:
         print("No plots yet. Add one: leafscout log add-plot NAME --crop coffee --area 0.5")
         return 0
     print(f"{'id':>4}  {'plot':24} {'crop':12} {'ha':>7}  {'status':14} copper kg/ha (year / 7y)")
+    from leafscout.fieldlog.text import shown
     for p in plots:
         year, seven = log.copper_used(p)
-        print(f"{p.id:>4}  {p.name:24} {p.crop:12} {p.area_ha:>7g}  {p.organic_status:14} {year:g} / {seven:g}")
+        print(f"{p.id:>4}  {shown(p.name):24} {shown(p.crop):12} {p.area_ha:>7g}  {p.organic_status:14} {year:g} / "
+              f"{seven:g}")
     return 0
 
 
@@ -113,8 +115,9 @@ def cmd_farms(log, args) -> int:
         print("No farms or cooperatives yet. Add one: leafscout log add-farm NAME [--kind cooperative]")
         return 0
     print(f"{'id':>4}  {'name':32} {'kind':12} {'certifier':24} location")
+    from leafscout.fieldlog.text import shown
     for f in farms:
-        print(f"{f.id:>4}  {f.name:32} {f.kind:12} {f.certifier or '':24} {f.location or ''}")
+        print(f"{f.id:>4}  {shown(f.name):32} {f.kind:12} {shown(f.certifier):24} {shown(f.location)}")
     return 0
 
 
@@ -204,9 +207,10 @@ def cmd_act(log, args) -> int:
 def cmd_history(log, args) -> int:
     h = log.history(args.plot)
     p = h.plot
+    from leafscout.fieldlog.text import shown as sh
     from leafscout.fieldlog.timeutil import zone_name
-    print(f"Plot {p.name} — {p.crop}, {p.area_ha:g} ha, {p.organic_status}"
-          f"{f', {p.location}' if p.location else ''}")
+    print(f"Plot {sh(p.name)} — {sh(p.crop)}, {p.area_ha:g} ha, {p.organic_status}"
+          f"{f', {sh(p.location)}' if p.location else ''}")
     print(f"  (times on this computer's clock, {zone_name()})")
     if not h.observations and not h.actions:
         print("  nothing recorded yet")
@@ -214,21 +218,22 @@ def cmd_history(log, args) -> int:
         if kind == "observation":
             review = f"confirmed by {rec.confirmed_by}" if rec.confirmed_by else "UNCONFIRMED"
             print(f"  {_fmt_time(when)}  seen   #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
-                  f"model {rec.model_version}{f', by {rec.observer}' if rec.observer else ''}; {review})")
+                  f"model {sh(rec.model_version)}{f', by {sh(rec.observer)}' if rec.observer else ''}; {sh(review)})")
             for c in h.corrections.get(rec.id, []):
-                print(f"                     corrected to {c.label} by {c.by} on {_fmt_time(c.at)} (was {c.previous_label})")
+                print(f"                     corrected to {c.label} by {sh(c.by)} on {_fmt_time(c.at)} "
+                      f"(was {c.previous_label})")
         else:
             detail = ", ".join(x for x in (rec.product, rec.active_substance,
                                            f"{rec.amount:g} {rec.unit or ''}".strip() if rec.amount is not None
                                            else None,
                                            f"Cu {rec.copper_kg_ha:g} kg/ha" if rec.copper_kg_ha else None) if x)
             answer = f" (answers #{rec.observation_id})" if rec.observation_id else ""
-            print(f"  {_fmt_time(when)}  done   {rec.what}{f' [{detail}]' if detail else ''}"
-                  f"{f', by {rec.by}' if rec.by else ''}{answer}")
+            print(f"  {_fmt_time(when)}  done   {sh(rec.what)}{f' [{sh(detail)}]' if detail else ''}"
+                  f"{f', by {sh(rec.by)}' if rec.by else ''}{answer}")
     for year, kg in h.copper_by_year.items():
         print(f"  copper {year}: {kg:g} kg/ha")
     for lot in h.lots:
-        print(f"  harvest lot {lot.code} on {_fmt_time(lot.harvested_at)}")
+        print(f"  harvest lot {sh(lot.code)} on {_fmt_time(lot.harvested_at)}")
     return 0
 
 
