@@ -139,6 +139,9 @@ CROP_SAVE_JS = ("(...a) => { try { localStorage.setItem('leafscout.crop', a[2] |
 # So is the name of the person who confirms saved diagnoses (one phone, usually one person).
 BY_LOAD_JS = "() => { try { return localStorage.getItem('leafscout.confirmed_by') || ''; } catch (e) { return ''; } }"
 BY_SAVE_JS = "(b) => { try { localStorage.setItem('leafscout.confirmed_by', b || ''); } catch (e) {} return b; }"
+# The page's language on <html lang>: Gradio writes "en", and a phone's screen reader then read Vietnamese with an
+# English voice. Set when the page opens and by the language switch.
+HTML_LANG_JS = "(l) => { document.documentElement.lang = (l === 'en') ? 'en' : 'vi'; return l; }"
 
 
 @dataclass
@@ -889,6 +892,8 @@ def build_app(services: Services, lang: str = DEFAULT_LANG, officers=None, share
         wire_plot_refresh(services, ui, demo)
         demo.load(c["show_kb"], [c["kb_problem"], c["lang"], c["plot"], c["organic"], c["days"], c["copper"]],
                   c["kb_md"], api_visibility="private", queue=False)
+        demo.load(None, c["lang"], None, js=HTML_LANG_JS, api_visibility="private", queue=False)
+        c["lang"].change(None, c["lang"], None, js=HTML_LANG_JS, api_visibility="private", queue=False)
     demo.i18n_bound = ui.bound  # for tests: every label the language switch re-writes
     demo.ui = ui
     return demo

@@ -1,0 +1,24 @@
+"""The app in Debian's Chromium at 390x844, as a farmer's phone shows it: things a screen reader and a phone user
+meet that the handlers alone do not show. Same server and browser fixtures as tests/test_app_e2e.py."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from test_app_e2e import _open, browser, server  # noqa: F401  (fixtures: one server, one browser per module)
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_page_says_which_language_it_is_in(browser, server):  # noqa: F811
+    """<html lang="en"> on the Vietnamese page: a phone's screen reader (TalkBack) read the Vietnamese text with an
+    English voice. The page opens as vi and the language switch changes it."""
+    page = _open(browser, server)
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    page.click("#lang label:has-text('English')")
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=10000)
+    page.click("#lang label:has-text('Tiếng Việt')")
+    page.wait_for_function("() => document.documentElement.lang === 'vi'", timeout=10000)
+    time.sleep(0.2)
+    page.close()
