@@ -16,7 +16,7 @@ from .context import Context
 from .errors import AdvisorError, UnknownLabelError, did_you_mean
 from .kb import KnowledgeBase
 from .loading import load_kb
-from .substances import SubstanceIndex, fold, formulation, mixture_parts
+from .substances import SubstanceIndex, formulation, mixture_parts
 
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
@@ -102,7 +102,7 @@ class Advisor:
                 reason = {l: f"{reason[l]} {s['note'][l]}" for l in LANGS}
             return SubstanceCheck(q, True, False, None, True, {}, reason, list(s["citations"]))
         parts = mixture_parts(q)
-        if hit and len(parts) > 1:
+        if hit and len(parts) > 1 and not self._index.exact(q):
             # a mixture: a part the knowledge base does not know makes the whole unknown (never "allowed" on its
             # known part alone); else the most restrictive part answers
             unknown = next((x for x in parts if self._index.lookup(x) is None), None)
@@ -149,13 +149,13 @@ class Advisor:
 
     def _unknown(self, q: str, name: str) -> SubstanceCheck:
         """`q` (or its part `name`) is not in the knowledge base: treat it as not allowed until the certifier says."""
-        pool = list(self.kb.prohibited) + list(self.kb.treatments)
-        hint = did_you_mean(fold(name).replace(" ", "_"), pool) or did_you_mean(fold(name), pool)
+        near = self._index.nearest(name)  # a substance it knows, never a cultural step's id
+        hint = {"en": f" (did you mean '{near}'?)" if near else "", "vi": f" (có phải ý bạn là '{near}'?)" if near else ""}
         return SubstanceCheck(q, False, None, None, False, {},
-                              {"en": f"'{name}' is not in the knowledge base{hint}: treat it as not allowed until your "
-                                     f"certifier confirms it.",
-                               "vi": f"'{name}' không có trong cơ sở dữ liệu{hint}: coi như không được phép cho đến "
-                                     f"khi tổ chức chứng nhận xác nhận."}, [])
+                              {"en": f"'{name}' is not in the knowledge base{hint['en']}: treat it as not allowed until "
+                                     f"your certifier confirms it.",
+                               "vi": f"'{name}' không có trong cơ sở dữ liệu{hint['vi']}: coi như không được phép cho "
+                                     f"đến khi tổ chức chứng nhận xác nhận."}, [])
 
     def _incompatible(self, tids: list[str]) -> dict | None:
         """The reason two treatments of a mixture must not be used together (their `incompatible_with`), or None."""

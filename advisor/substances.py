@@ -3,41 +3,104 @@
 `fold` makes "Lưu huỳnh", "luu huynh" and "LƯU HUỲNH" the same key (Unicode NFD, combining marks
 dropped, đ -> d). A query that names a prohibited substance anywhere (a mixture such as
 "methyl eugenol + naled", or "abamectin 3.6EC") is not allowed, whatever else it names.
+
+Accents typed are kept to the letter: a letter written with its accent must match the name's letter ("với", with,
+is not "vôi", lime, though both fold to "voi"); a letter typed without its accent matches any ("luu huynh").
 """
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 
 _SEP = re.compile(r"[\s_\-/+,;()]+")
+_SEP_CHARS = re.compile(r"[\s_\-/+,;()]")
+
+
+def _base(ch: str) -> str:
+    """One lower-case character without its accents (NFD, combining marks dropped, đ -> d)."""
+    b = "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
+    return b.replace("đ", "d")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """(with accents, without accents) of `text`: lower case, separators to single spaces, the two strings letter for
+    letter the same length (a character whose base is not one letter keeps its base in both)."""
+    soft, flat = [], []
+    for ch in unicodedata.normalize("NFC", str(text)).lower():
+        b = _base(ch)
+        if _SEP_CHARS.fullmatch(b or " "):
+            if flat and flat[-1] != " ":
+                soft.append(" ")
+                flat.append(" ")
+            continue
+        if len(b) != 1:
+            soft.extend(b)
+            flat.extend(b)
+        else:
+            soft.append(ch)
+            flat.append(b)
+    return "".join(soft).strip(), "".join(flat).strip()
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed (NFD + strip combining marks, đ -> d), separators to single spaces."""
-    s = unicodedata.normalize("NFD", str(text))
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    s = s.replace("đ", "d").replace("Đ", "D").lower()
-    return _SEP.sub(" ", s).strip()
+    return _pair(text)[1]
+
+
+def _starts(haystack: str, needle: str) -> list[int]:
+    """Where `needle` stands as whole words of `haystack`; a name that ends in a letter may have a formulation code
+    glued on ("abamectin3.6ec", "mancozeb80wp"), a name that ends in a digit may not run into more digits."""
+    if not needle:
+        return []
+    return [m.start() for m in re.finditer(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z]|(?<=[0-9])[0-9])", haystack)]
 
 
 def _contains(haystack: str, needle: str) -> bool:
-    """`needle` as whole words of `haystack`; a name that ends in a letter may have a formulation code glued on
-    ("abamectin3.6ec", "mancozeb80wp"), a name that ends in a digit may not run into more digits."""
-    return bool(needle) and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z]|(?<=[0-9])[0-9])",
-                                      haystack) is not None
+    return bool(_starts(haystack, needle))
+
+
+def _accents_agree(query_soft: str, start: int, name_soft: str) -> bool:
+    """Every letter the query wrote with an accent is the name's letter (a letter typed plain matches any)."""
+    part = query_soft[start:start + len(name_soft)]
+    return len(part) == len(name_soft) and all(q == n or q == _base(q) for q, n in zip(part, name_soft))
+
+
+_WORD_SEPARATORS = {"và", "với", "and", "with"}  # "va"/"voi" typed plain are left alone: "voi" may be vôi (lime)
 
 
 def mixture_parts(query: str) -> list[str]:
-    """The parts of a mixture named with "+" or "&" ("Bt + Karate 2.5EC"), outside parentheses, so a recipe such as
-    "Bordeaux mixture (copper sulphate + lime)" stays one name; [query] when it names one thing."""
-    parts, depth, cur = [], 0, ""
-    for ch in str(query):
+    """The parts of a mixture, outside parentheses (so a recipe such as "Bordeaux mixture (copper sulphate + lime)"
+    stays one name): split on "+", "&", ";", a comma not between digits ("Abamectin 1,8EC" is one name), a slash
+    not inside a unit ("IU/mg", "16ml/bình" stay) and the words "và", "với", "and", "with"; [query] when it names
+    one thing."""
+    text = unicodedata.normalize("NFC", str(query))
+    parts, depth, cur, i = [], 0, "", 0
+    while i < len(text):
+        ch = text[i]
         depth += (ch == "(") - (ch == ")")
-        if ch in "+&" and depth <= 0:
+        cut = 0
+        if depth <= 0:
+            if ch in "+&;":
+                cut = 1
+            elif ch == "," and not (i > 0 and text[i - 1].isdigit() and i + 1 < len(text) and text[i + 1].isdigit()):
+                cut = 1
+            elif ch == "/":
+                before = re.search(r"(\S*)\s*$", text[:i]).group(1)
+                after = re.match(r"\s*(\S*)", text[i + 1:]).group(1)
+                unit = any(c.isdigit() for c in before + after) or (len(before) <= 2 and len(after) <= 2)
+                cut = 0 if unit else 1
+            else:
+                m = re.match(r"\s+(\S+)\s+", text[i:]) if ch.isspace() else None
+                if m and m.group(1).lower() in _WORD_SEPARATORS:
+                    cut = m.end()
+        if cut:
             parts.append(cur)
             cur = ""
-        else:
-            cur += ch
+            i += cut
+            continue
+        cur += ch
+        i += 1
     parts = [x.strip() for x in parts + [cur] if fold(x)]
     return parts if len(parts) > 1 else [str(query).strip()]
 
@@ -66,29 +129,49 @@ class SubstanceIndex:
     def __init__(self, prohibited: dict, treatments: dict):
         self.names: dict[str, tuple[str, str]] = {}
         self.written: dict[str, str] = {}  # folded key -> the name as the knowledge base writes it
+        self.accented: dict[str, set[str]] = {}  # folded key -> the name(s) with their accents
         self.ingredient_of = {sid: list((s or {}).get("ingredient_of") or []) for sid, s in prohibited.items()}
         for sid, s in prohibited.items():
             for n in [sid] + list((s or {}).get("aliases") or []):
-                self.names.setdefault(fold(n), ("prohibited", sid))
+                self._add(n, ("prohibited", sid))
         for tid, t in treatments.items():
             if t.get("category") not in ("biological", "botanical", "mineral", "trap"):
                 continue  # cultural and mechanical measures are not substances
             pool = [tid, t["names"]["en"], t["names"]["vi"], t.get("active") or ""] + list(t.get("aliases") or [])
             for n in pool:
-                key = fold(n)
-                if key and key not in self.names:
-                    self.names[key] = ("treatment", tid)
-                    self.written[key] = str(n)
+                self._add(n.replace("_", " ") if n == tid else n, ("treatment", tid))
+
+    def _add(self, name: str, target: tuple[str, str]) -> None:
+        soft, key = _pair(name)
+        if not key:
+            return
+        if key not in self.names:
+            self.names[key] = target
+            self.written[key] = str(name)
+        if self.names[key] == target:
+            self.accented.setdefault(key, set()).add(soft)
+
+    def _at(self, query: str) -> tuple[str, str]:
+        return _pair(query)
+
+    def _in(self, q_soft: str, q_flat: str, key: str) -> bool:
+        """The name `key` is in the query, with every accent the query typed matching the name's."""
+        return any(_accents_agree(q_soft, at, soft) for at in _starts(q_flat, key) for soft in self.accented[key])
+
+    def exact(self, query: str) -> bool:
+        """The whole query is one name the index knows (so "Bordeaux paste for wounds and trunks" is not a mixture)."""
+        q_soft, q = self._at(query)
+        return q in self.names and self._in(q_soft, q, q)
 
     def lookup(self, query: str) -> tuple[str, str] | None:
         """Exact folded match first; then the longest prohibited name inside the query; then the longest
         treatment name inside it. None when nothing matches."""
-        q = fold(query)
+        q_soft, q = self._at(query)
         if not q:
             return None
-        if q in self.names:
+        if q in self.names and self._in(q_soft, q, q):
             return self.names[q]
-        found = [(len(k), kind, ident) for k, (kind, ident) in self.names.items() if _contains(q, k)]
+        found = [(len(k), kind, ident) for k, (kind, ident) in self.names.items() if self._in(q_soft, q, k)]
         prohibited = sorted((f for f in found if f[1] == "prohibited"), reverse=True)
         treatments = sorted((f for f in found if f[1] == "treatment"), reverse=True)
         # "Bordeaux mixture (copper sulphate + lime)": an ingredient named with the product it makes
@@ -102,7 +185,14 @@ class SubstanceIndex:
 
     def treatments_in(self, query: str) -> list[tuple[str, str]]:
         """Every (treatment id, folded name) whose name is in the query, longest name first."""
-        q = fold(query)
+        q_soft, q = self._at(query)
         found = sorted(((len(k), k, ident) for k, (kind, ident) in self.names.items()
-                        if kind == "treatment" and (k == q or _contains(q, k))), reverse=True)
+                        if kind == "treatment" and self._in(q_soft, q, k)), reverse=True)
         return [(ident, k) for _, k, ident in found]
+
+    def nearest(self, query: str, cutoff: float = 0.75) -> str | None:
+        """The substance name closest to a name the index does not know ("luu hunh" -> "lưu huỳnh"), as the knowledge
+        base writes it, compared without accents, figures or formulation codes; None when none is close."""
+        q = re.sub(r"\s*\d+(?:[.,]\d+)?\s*[a-z]{0,3}\b", " ", fold(query)).strip()
+        close = difflib.get_close_matches(q, list(self.names), n=1, cutoff=cutoff) if q else []
+        return self.written[close[0]] if close else None

@@ -1,0 +1,75 @@
+"""`--check-substance` QA (2026-12-07): how growers and shops write mixtures and names.
+
+- A mixture written with a comma, a semicolon, a slash, "và"/"với" or "and"/"with" is a mixture, like "+": an unknown
+  part ("Bt, Karate 2.5EC") makes the whole unknown, and two inputs that burn leaves together are not allowed.
+- "với" (with) and "vôi" (lime) fold to the same letters: typed with accents, "lưu huỳnh với dầu khoáng" (sulphur with
+  mineral oil) is not "lưu huỳnh vôi" (lime sulphur). Typed without accents, names still match.
+- A name the knowledge base does not know gets a hint only from the names of substances it knows, never from a
+  cultural step's id ("grafted_resistant_rootstock") or a far-fetched pesticide ("dịch tỏi" is not dichlorvos), and
+  the hint is in the page's language.
+"""
+import pytest
+
+from leafscout.advisor import Advisor
+
+ADV = Advisor.load()
+
+
+@pytest.mark.parametrize("name, unknown", [("Bt, Karate 2.5EC", "Karate 2.5EC"), ("Bt và Karate 2.5EC", "Karate 2.5EC"),
+                                           ("Bt / Regent 800WG", "Regent 800WG"), ("neem; Actara 25WG", "Actara 25WG"),
+                                           ("neem with Actara 25WG", "Actara 25WG"), ("Bt và tỏi", "tỏi")])
+def test_a_mixture_written_with_a_comma_slash_or_and_is_still_a_mixture(name, unknown):
+    res = ADV.check_substance(name)
+    assert res.allowed is None and not res.known, (name, res.reason["en"])
+    assert f"'{unknown}'" in res.reason["en"]
+
+
+@pytest.mark.parametrize("name", ["neem, sulphur", "neem/sulfur", "neem and sulfur", "neem với lưu huỳnh",
+                                  "lưu huỳnh với dầu khoáng", "lưu huỳnh và dầu khoáng", "dầu khoáng, lưu huỳnh"])
+def test_two_inputs_that_burn_leaves_together_are_refused_however_the_mixture_is_written(name):
+    res = ADV.check_substance(name)
+    assert res.known and res.allowed is False and "burn leaves" in res.reason["en"], (name, res.reason["en"])
+
+
+def test_with_is_not_lime_when_typed_with_accents():
+    res = ADV.check_substance("lưu huỳnh với dầu khoáng")
+    assert res.treatment_id != "lime_sulfur"
+    assert ADV.check_substance("lưu huỳnh vôi").treatment_id == "lime_sulfur"
+    assert ADV.check_substance("luu huynh voi").treatment_id == "lime_sulfur"  # no accents: still lime sulphur
+    assert ADV.check_substance("luu huỳnh").treatment_id == "sulfur"  # accents on some letters only
+    assert ADV.check_substance("vôi lưu huỳnh 29SL").treatment_id == "lime_sulfur"
+
+
+@pytest.mark.parametrize("name, tid", [("Bordeaux paste for wounds and trunks", "bordeaux_paste"),
+                                       ("Hồ Bordeaux quét vết cắt và thân cây", "bordeaux_paste"),
+                                       ("Abamectin 1,8EC", None), ("Bacillus thuringiensis var. kurstaki 16000 IU/mg WP",
+                                                                   "bacillus_thuringiensis"),
+                                       ("Cu(OH)2", "copper_hydroxide"), ("đồng oxyclorua 85WP", "copper_hydroxide")])
+def test_names_with_and_commas_or_units_are_not_split(name, tid):
+    res = ADV.check_substance(name)
+    assert res.known, (name, res.reason["en"])
+    if tid:
+        assert res.treatment_id == tid and res.allowed is True
+    else:
+        assert res.prohibited
+
+
+def test_copper_sulphate_by_its_formula_is_copper_sulphate():
+    res = ADV.check_substance("CuSO4")
+    assert res.known and res.prohibited and "Bordeaux" in res.reason["en"]
+
+
+@pytest.mark.parametrize("name, hint_en", [("luu hunh", "lưu huỳnh"), ("Trichodema", "trichoderma"),
+                                           ("beauvaria", "beauveria")])
+def test_a_misspelt_name_gets_the_nearest_substance_name(name, hint_en):
+    res = ADV.check_substance(name)
+    assert not res.known and f"did you mean '{hint_en}'" in res.reason["en"], res.reason["en"]
+    assert f"có phải ý bạn là '{hint_en}'" in res.reason["vi"] and "did you mean" not in res.reason["vi"]
+
+
+@pytest.mark.parametrize("name", ["dịch tỏi", "Radiant 60SC", "tỏi ớt gừng", "chitosan", "Karate"])
+def test_no_far_fetched_or_non_substance_hint(name):
+    res = ADV.check_substance(name)
+    assert not res.known
+    for bad in ("dichlorvos", "grafted_resistant_rootstock", "tool_hygiene", "chlorpyrifos", "paraquat"):
+        assert bad not in res.reason["en"], res.reason["en"]
