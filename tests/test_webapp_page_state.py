@@ -60,6 +60,7 @@ class Page:
         self.demo = demo
         self.c = demo.ui.c
         self.values = {}
+        self.visible = {}  # what an update said last about a component's visibility
         for block in demo.blocks.values():
             v = getattr(block, "value", None)
             if callable(v):
@@ -97,10 +98,15 @@ class Page:
             if isinstance(v, dict) and v.get("__type__") == "update":
                 if "value" in v:
                     self.values[comp._id] = v["value"]
+                if "visible" in v:
+                    self.visible[comp._id] = v["visible"]
             elif v is gr.skip() or (isinstance(v, dict) and v.get("__type__") == "skip"):
                 continue
             else:
                 self.values[comp._id] = v
+
+    def shown(self, key) -> bool:
+        return self.visible.get(self.c[key]._id, getattr(self.c[key], "visible", True)) is not False
 
     def upload(self, key, path):
         self.set(key, path)
@@ -183,3 +189,41 @@ def test_the_plot_line_under_the_field_form_shows_a_plot_name_as_text(svc, uploa
     page.set("lang", "en")
     page.fire("lang", "change")
     assert "2.5 kg/ha" in page.get("ctx_md") and md_name(name) in page.get("ctx_md")
+
+
+def test_a_refused_batch_says_why_on_the_page_and_takes_the_last_reports_away(svc, uploads, monkeypatch):
+    """Too many photos in one batch: Gradio's red "Error" badge (English, on the Vietnamese page) covered the
+    summary, and the previous batch's CSV and PDF buttons stayed, so "Tải báo cáo CSV" downloaded the last batch's
+    report as if it were this one's. Now the summary says why, in the page's language, and the buttons go."""
+    from leafscout.webapp import batch as B
+    from leafscout.webapp.handlers import error_text
+
+    page = _page(svc)
+    page.set("files_state", [flat(uploads, "a.png", RED), flat(uploads, "b.png", GREEN)])
+    page.fire("batch_btn", "click")
+    assert page.shown("csv_btn") and page.get("batch_state")["rows"]
+    monkeypatch.setattr(B, "MAX_FILES", 2)
+    page.set("files_state", [flat(uploads, f"{i}.png", RED) for i in range(3)])
+    page.fire("batch_btn", "click")  # raised gr.Error before
+    assert error_text("batch_too_big", "vi") in page.get("batch_sum")
+    assert not page.shown("csv_btn") and not page.shown("pdf_btn")
+    assert page.get("batch_state") is None and not page.get("batch_html")
+
+
+def test_a_problem_the_knowledge_base_does_not_have_says_so_instead_of_the_last_advice(svc):
+    """The Knowledge tab's problem box takes typed text: an unknown one left the previous problem's advice on the
+    page under Gradio's English "Error" badge. The advice panel now says, in the page's language, that the knowledge
+    base has no such problem (the text typed is never echoed)."""
+    from leafscout.webapp.handlers import error_text
+
+    page = _page(svc)
+    page.set("kb_problem", "tomato.late_blight")
+    page.fire("kb_problem", "change")
+    assert "Phytophthora" in page.get("kb_md")
+    page.set("kb_problem", "<b>không có</b>")
+    page.fire("kb_problem", "change")
+    md = page.get("kb_md")
+    assert error_text("unknown_label", "vi") in md and "Phytophthora" not in md and "<b>" not in md
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert error_text("unknown_label", "en") in page.get("kb_md")

@@ -162,6 +162,11 @@ def _error(code: str, lang: str):
     return gr.Error(html_text(t("error", lang, msg=H.error_text(code, lang))), print_exception=False)
 
 
+def _refusal_md(code: str, lang: str) -> str:
+    """A refusal said in a Markdown panel of the page, in its language ("**Lỗi: ...**")."""
+    return f"**{H.md_text_soft(t('error', lang, msg=H.error_text(code, lang)))}**"
+
+
 # ------------------------------------------------------------------------------------------- layout
 
 def build_diagnose_tab(services, ui: UI, lang: str):
@@ -527,7 +532,10 @@ def wire_batch_tab(services, ui: UI):
         try:
             result, csv_path, pdf_path = B.run_request(services, files, lang, crop=crop or None)
         except ServiceError as exc:
-            raise _error(exc.code, lang)
+            # said on the page, in its language (gr.Error's badge and toast title are Gradio's English "Error"),
+            # and the last batch's reports go with its rows: their buttons would download that batch as this one's
+            return (None, _refusal_md(exc.code, lang), "", gr.update(value=None, visible=False),
+                    gr.update(value=None, visible=False))
         return (result, B.summary(result, lang), batch_html(services, result, lang),
                 gr.update(value=str(csv_path), visible=True), gr.update(value=str(pdf_path), visible=True))
 
@@ -565,8 +573,8 @@ def wire_knowledge_tab(services, ui: UI):
         days, copper_7y, _ = H.clean_form(services, days, copper_7y, lang)  # the Diagnose tab says which is wrong
         try:
             return H.api_advise(services, label, lang, organic, days, plot, copper_7y)
-        except ServiceError as exc:  # a typed label: the message never echoes it as HTML
-            raise _error(exc.code, norm_lang(lang))
+        except ServiceError as exc:  # a typed label: said in the panel, in place of the last advice, never echoed
+            return _refusal_md(exc.code, norm_lang(lang))
 
     ctx = [c["plot"], c["organic"], c["days"], c["copper"]]
     c["kb_problem"].change(show, [c["kb_problem"], c["lang"], *ctx], c["kb_md"], api_visibility="private",
@@ -944,7 +952,7 @@ def wire_language(services, ui: UI):
         try:
             kb_text = H.api_advise(services, prob, lg, org, days, dplot, cu) if prob else t("kb_pick", lg)
         except ServiceError as exc:
-            kb_text = html_text(H.error_text(exc.code, lg))
+            kb_text = _refusal_md(exc.code, lg)
         ups += [card, details, cit,
                 B.summary(bt, lg) if bt else "",
                 batch_html(services, bt, lg),
