@@ -521,6 +521,10 @@ function renderPests(r, days) {  // counts, the action threshold's verdict and e
 
 function renderStatic() {
   document.documentElement.lang = state.lang;
+  if (!state.strings) {  // not loaded yet: index.html's texts stay (the app's words come with strings.json)
+    document.querySelectorAll('#lang button').forEach((b) => b.classList.toggle('on', b.dataset.lang === state.lang));
+    return;
+  }
   document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
   document.querySelectorAll('#lang button').forEach((b) => b.classList.toggle('on', b.dataset.lang === state.lang));
   if (state.meta) {
@@ -583,9 +587,14 @@ async function diagnoseCurrent() {  // the photo on screen, for the crop picked 
   state.checking++;
   photo.savedTo = new Set();  // a new answer may be saved (as in the app: a new diagnosis, a new record)
   clearAnswer();
-  let result;
+  let result, loaded = true;
   try {
-    result = await diagnoseBytes(photo.bytes, $('crop').value || null, photo.name);
+    try {
+      await state.ready;  // a photo picked while the model still loads (a slow phone, a slow first visit) waits for it
+    } catch (e) {  // the model could not be loaded: the line at the top says why
+      loaded = false;
+    }
+    if (loaded && pick === state.pick) result = await diagnoseBytes(photo.bytes, $('crop').value || null, photo.name);
   } catch (e) {  // never a stack trace on the screen: the code's translated message, the detail in the console
     console.error(e);
     result = {status: 'error', error_code: 'other', error: String(e && e.message || e), label: null};
@@ -593,6 +602,7 @@ async function diagnoseCurrent() {  // the photo on screen, for the crop picked 
     state.checking--;
   }
   if (pick !== state.pick) return;  // a newer photo or crop: its own check shows its answer
+  if (!loaded) { renderResult(); return; }  // no "checking" left on screen: nothing can check it
   state.result = result;
   renderResult();
 }
@@ -726,19 +736,25 @@ function wire() {
   document.querySelectorAll('#lang button').forEach((b) => b.addEventListener('click', () => {
     state.lang = b.dataset.lang; localStorage.setItem('leafscout.lang', state.lang); renderStatic();
   }));
+  // a photo picked before this script ran (it waits for onnxruntime-web's module on a slow first visit)
+  const early = $('photo').files && $('photo').files[0];
+  if (early) { $('photo').value = ''; onPhoto(early); }
   $('plot').value = localStorage.getItem('leafscout.plot') || '';
   $('observer').value = localStorage.getItem('leafscout.observer') || '';
 }
 
 async function main() {
   state.lang = localStorage.getItem('leafscout.lang') === 'en' ? 'en' : 'vi';
-  wire();
+  $('offline').textContent = t('starting');  // index.html says it in Vietnamese; this in the language chosen
   let swReady = Promise.resolve(false);
   if ('serviceWorker' in navigator && self.isSecureContext) {
     swReady = navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => true).catch(() => false);
   }
+  state.ready = load();
+  state.ready.catch(() => {});  // said below; a photo picked meanwhile does not wait for ever
+  wire();
   try {
-    await load();
+    await state.ready;
   } catch (e) {
     $('offline').textContent = t('load_failed', {msg: e.message || e});
     throw e;
