@@ -290,9 +290,26 @@ def cmd_audit(log, args) -> int:
                   else (args.start, args.end))
     if not start or not end:
         raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
+    if args.season is None:
+        end = _through(end)
     report = audit_season(log, start, end)
     print(report.to_text())
     return 0 if report.ok else 1
+
+
+def _through(end: str) -> str:
+    """`--to 2026-06-30` means through 30 June: the day after, as the audit's end is exclusive. A time given
+    (`2026-06-30T15:00`) is taken as it is; anything else is left for the audit to refuse in its own words."""
+    import datetime as dt
+    text = end.strip()
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return end
+    try:
+        return (day + dt.timedelta(days=1)).isoformat()
+    except OverflowError:  # 9999-12-31: the audit says the date is out of range
+        return end
 
 
 def _file_stem(name: str, max_bytes: int = 120) -> str:
@@ -429,7 +446,7 @@ def register(subparsers) -> None:
     p = leaf("audit", cmd_audit, "season audit: actions flagged against the organic standard, copper vs cap")
     p.add_argument("--season", type=int, metavar="YEAR")
     p.add_argument("--from", dest="start", metavar="DATE")
-    p.add_argument("--to", dest="end", metavar="DATE")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day of the audit, included (a time: up to it)")
 
     ex = subparsers.add_parser("export", help="traceability page for a plot or harvest lot (HTML/PDF/CSV)",
                                description="Write a self-contained page for a plot or lot: plots, "
