@@ -26,6 +26,7 @@ def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
 STARTS_A_LOG = ("cmd_add_plot", "cmd_add_farm")  # the only commands that make a new log file; the others need one
 LISTS = ("cmd_plots", "cmd_farms")  # on no log yet: say how to start one (exit 0), as for an empty log
 # commands that only read the log: on a read-only place (a USB stick, a read-only share) they open it read-only
+# (a command defined elsewhere says so with `fn.reads_log_only = True` before wrapping it in _with_log)
 READS = ("cmd_plots", "cmd_farms", "cmd_history", "cmd_backup", "cmd_qr", "cmd_audit", "cmd_export")
 
 
@@ -64,7 +65,8 @@ def _with_log(fn):
             raise UsageError(f"no field log at {missing}: check --db (or $LEAFSCOUT_DB); nothing was created. A new "
                              "log starts with `leafscout log add-plot NAME --crop C --area HA` (or add-farm).")
         try:
-            log = FieldLog.open(getattr(args, "db", None), read_only=None if fn.__name__ in READS else False)
+            reads = fn.__name__ in READS or getattr(fn, "reads_log_only", False)  # other modules' reading commands
+            log = FieldLog.open(getattr(args, "db", None), read_only=None if reads else False)
         except ValueError as exc:  # FieldLogError (db_unavailable, bad_text) is a ValueError
             raise UsageError(str(exc)) from None
         try:
