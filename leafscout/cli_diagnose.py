@@ -566,6 +566,7 @@ def cmd_diagnose(args) -> int:
     known = ({o.photo_sha256: o.id for o in svc.log.history(args.log).observations if o.photo_sha256}
              if args.log else {})
     from leafscout.batch import sha256_of
+    interrupted = False
     try:
         for d in all_results():
             r = d.result
@@ -633,6 +634,8 @@ def cmd_diagnose(args) -> int:
             if report:
                 report.add(r)
             bar.update(1)
+    except KeyboardInterrupt:  # Ctrl-C: still say what was logged (the ids to confirm) and what was done
+        interrupted = True
     finally:
         bar.close()
         if report:
@@ -646,8 +649,17 @@ def cmd_diagnose(args) -> int:
         ids = ", ".join(str(i) for i in logged[:20]) + (", ..." if len(logged) > 20 else "")
         print(f"leafscout diagnose: {t('unconfirmed', lang, n=len(logged), plot=repr(args.log), ids=ids)}",
               file=sys.stderr)
-    print(t("summary", lang, n=len(photos), ok=counts["ok"], uncertain=counts["uncertain"],
+    done = sum(counts.values())
+    print(t("summary", lang, n=done if interrupted else len(photos), ok=counts["ok"], uncertain=counts["uncertain"],
             not_a_leaf=counts["not_a_leaf"], error=counts["error"], version=svc.predictor.version), file=sys.stderr)
+    if interrupted:
+        line = t("interrupted", lang, done=done, n=len(photos))
+        if args.csv:
+            line += t("interrupted_csv", lang, csv=args.csv)
+        if args.log:
+            line += t("interrupted_log", lang)
+        print(f"leafscout diagnose: {line}", file=sys.stderr)
+        return 130
     return 0 if n_read else 1
 
 

@@ -70,6 +70,13 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "{n} diagnosis(es) logged to plot {plot} UNCONFIRMED (no --confirmed-by): the audit "
                           "counts each once a person confirms it with `leafscout log confirm ID --by NAME` "
                           "(ids {ids})"},
+    "interrupted": {"vi": "đã dừng (Ctrl-C) sau {done} trên {n} ảnh", "en": "interrupted (Ctrl-C) after {done} of {n} "
+                                                                         "photo(s)"},
+    "interrupted_csv": {"vi": "; {csv} có kết quả của các ảnh đã khám", "en": "; {csv} holds the photos done"},
+    "interrupted_log": {"vi": "; chạy lại cùng lệnh để khám tiếp: ảnh đã có trong sổ chỉ được gắn với bản ghi cũ, "
+                              "không ghi lần nữa",
+                        "en": "; run the same command again for the rest: photos already in the log are linked to "
+                              "their record, not logged again"},
     "warning": {"vi": "cảnh báo", "en": "warning"},
     "error_word": {"vi": "lỗi", "en": "error"},
     "progress_unit": {"vi": "ảnh", "en": "photo"},

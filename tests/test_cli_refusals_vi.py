@@ -245,3 +245,40 @@ def test_a_photo_not_logged_is_named_on_one_line(tmp_path, capsys, lang):
     assert "\x1b" not in out + err
     assert all(ln.startswith(("leafscout diagnose: ", "1 ")) for ln in err.splitlines()), err
     assert any("x\\nfake.jpg: Bệnh\\x1b[31m.jpg" in ln and "(needs_confirmation)" in ln for ln in err.splitlines()), err
+
+
+@needs_model
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_ctrl_c_still_says_what_was_logged(tmp_path, capsys, monkeypatch, lang):
+    """Ctrl-C in the middle of `diagnose --log` used to end in silence (exit 130): the photos logged UNCONFIRMED
+    so far, and their ids to confirm, were never named, nor how far the run got."""
+    import leafscout.batch
+    db = tmp_path / "log.sqlite"
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà chua", "--area", "0.5", "--db", str(db)]) == 0
+    capsys.readouterr()
+    real, calls = leafscout.batch.sha256_of, []
+
+    def sha_then_ctrl_c(path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(path)
+    monkeypatch.setattr(leafscout.batch, "sha256_of", sha_then_ctrl_c)
+    import shutil
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sorted((FIX / "images/plantvillage").glob("Tomato___*/*.jpg"))[:6]:
+        shutil.copy(p, folder / p.name)
+    n = len(list(folder.iterdir()))
+    assert n == 6
+    rc, out, err = _run(capsys, "diagnose", folder, "--log", "Đồi A", "--db", db, "--lang", lang,
+                        "--csv", tmp_path / "r.csv")
+    assert rc == 130 and len(out.splitlines()) >= 2
+    if lang == "vi":
+        assert "đã ghi 2 kết quả vào lô 'Đồi A' nhưng CHƯA XÁC NHẬN" in err, err
+        assert f"leafscout diagnose: đã dừng (Ctrl-C) sau 3 trên {n} ảnh; {tmp_path / 'r.csv'} có kết quả" in err, err
+        assert not _english(err.splitlines()[-1]), err
+    else:
+        assert "2 diagnosis(es) logged to plot 'Đồi A' UNCONFIRMED" in err, err
+        assert f"leafscout diagnose: interrupted (Ctrl-C) after 3 of {n} photo(s)" in err, err
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 1 + 2  # header + the two photos done
