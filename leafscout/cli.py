@@ -18,6 +18,19 @@ COMMAND_MODULES = ("leafscout.cli_diagnose", "leafscout.cli_advise", "leafscout.
 
 from leafscout.errors import UsageError  # noqa: F401  (re-exported: `from leafscout.cli import UsageError`)
 
+# what `leafscout --help` tells a person (the module docstring above is for developers)
+DESCRIPTION = ("LeafScout: names the disease or pest on crop-leaf photos and gives organic advice, offline, in\n"
+               "Vietnamese or English; keeps the field log organic certification needs.\n"
+               "LeafScout: nhận biết bệnh và sâu hại qua ảnh lá cây, hướng dẫn cách xử lý hữu cơ; chạy không cần mạng.")
+EPILOG = """examples:
+  leafscout diagnose photos/ --lang vi          the answers in Vietnamese (--advise adds the advice)
+  leafscout advise coffee.rust --lang vi        advice for a problem the model cannot see yet
+  leafscout advise --list --crop "cà phê"       the problems of one crop
+  leafscout log plots                           the field log's plots
+
+Each command has its own --help. --lang vi|en (diagnose, advise, export) sets the language a person reads,
+refusals included; --json and --csv stay language-free."""
+
 
 def _all_names(parser: argparse.ArgumentParser) -> list[str]:
     """Every subcommand and option name below `parser`: unknown options are reported by the top parser."""
@@ -137,7 +150,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="leafscout", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="leafscout", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:

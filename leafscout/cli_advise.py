@@ -9,13 +9,16 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("advise", help="organic treatment advice for a label (e.g. tomato.late_blight)",
                               description="Print cited organic advice for a canonical label, in Vietnamese or English.")
     p.add_argument("label", nargs="?", help="canonical label crop.condition, e.g. tomato.late_blight")
-    p.add_argument("--lang", choices=("vi", "en"), default="vi")
-    p.add_argument("--format", dest="fmt", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of the advice and of every refusal (default vi)")
+    p.add_argument("--format", dest="fmt", choices=("text", "markdown", "json"), default="text",
+                   help="text (default), markdown, or json (language-free, for programs)")
     p.add_argument("--status", choices=("ok", "uncertain", "not_a_leaf"), default="ok",
                    help="what the diagnosis said about the photo")
     p.add_argument("--organic-status", choices=("certified", "in_conversion", "conventional"),
                    help="default: the plot's with --plot, else certified")
-    p.add_argument("--days-to-harvest", type=int, metavar="N")
+    p.add_argument("--days-to-harvest", type=int, metavar="N", help="days until harvest (0 to 10000): treatments "
+                   "whose pre-harvest interval is longer are not recommended now")
     p.add_argument("--copper-used", type=float, metavar="KG", help="kg Cu/ha applied this year")
     p.add_argument("--copper-used-7y", type=float, metavar="KG",
                    help="kg Cu/ha applied over the last 7 years (default: this year's figure)")
