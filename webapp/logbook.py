@@ -133,7 +133,7 @@ def add_plot(services, name, crop, area, organic, lang) -> str:
         return t("plot_name_needed", lang)
     try:
         try:
-            ha = float(area or 0.1)
+            ha = float(area if area not in (None, "") else 0.1)  # 0 is refused below, not made 0.1 ha
         except (TypeError, ValueError):
             raise Refused("fl_bad_value") from None
         if not PLOT_AREA_HA[0] <= ha <= PLOT_AREA_HA[1]:
