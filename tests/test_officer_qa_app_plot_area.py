@@ -1,6 +1,7 @@
 """The Log tab's "Add a new plot" with an area of 0 (the box cleared to 0, or typed before the decimals)."""
 from __future__ import annotations
 
+import html
 from types import SimpleNamespace
 
 from leafscout.fieldlog import FieldLog
@@ -14,7 +15,7 @@ def test_an_area_of_zero_is_refused_not_made_a_tenth_of_a_hectare(tmp_path):
     with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
         services = SimpleNamespace(log=log, advisor=None)
         for lang in ("vi", "en"):
-            msg = LB.add_plot(services, "Đồi A", "coffee", 0, "certified", lang)
+            msg = html.unescape(LB.add_plot(services, "Đồi A", "coffee", 0, "certified", lang))
             assert t("fl_plot_area", lang, lo="0.0001", hi="1000") in msg, msg
         assert log.plots() == []
         assert "Đồi A" in LB.add_plot(services, "Đồi A", "coffee", 0.5, "certified", "en")
