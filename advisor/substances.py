@@ -60,10 +60,34 @@ def _contains(haystack: str, needle: str) -> bool:
     return bool(_starts(haystack, needle))
 
 
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+def _letter(ch: str) -> tuple[str, set[str]]:
+    """(the letter with its vowel marks but no tone, its tone marks): "ớ" -> ("ơ", {sắc})."""
+    d = unicodedata.normalize("NFD", ch)
+    return unicodedata.normalize("NFC", "".join(c for c in d if c not in _TONES)), {c for c in d if c in _TONES}
+
+
 def _accents_agree(query_soft: str, start: int, name_soft: str) -> bool:
-    """Every letter the query wrote with an accent is the name's letter (a letter typed plain matches any)."""
+    """Every accent the query typed is the name's: a vowel mark (ă â ê ô ơ ư, đ) on the same letter, a tone on the
+    same word (either placement: "khóang" is "khoáng", "hoà" is "hòa"). Letters typed plain match any, so "với"
+    (with) is not "vôi" (lime) but "voi" may be either."""
     part = query_soft[start:start + len(name_soft)]
-    return len(part) == len(name_soft) and all(q == n or q == _base(q) for q, n in zip(part, name_soft))
+    if len(part) != len(name_soft):
+        return False
+    for qw, nw in zip(part.split(" "), name_soft.split(" ")):
+        q_tones: set[str] = set()
+        n_tones: set[str] = set()
+        for qc, nc in zip(qw, nw):
+            (q, qt), (n, nt) = _letter(qc), _letter(nc)
+            q_tones |= qt
+            n_tones |= nt
+            if q != _base(q) and q != n:
+                return False
+        if q_tones and q_tones != n_tones:
+            return False
+    return True
 
 
 _WORD_SEPARATORS = {"và", "với", "and", "with"}  # "va"/"voi" typed plain are left alone: "voi" may be vôi (lime)

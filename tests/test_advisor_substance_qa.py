@@ -38,6 +38,10 @@ def test_with_is_not_lime_when_typed_with_accents():
     assert ADV.check_substance("luu huynh voi").treatment_id == "lime_sulfur"  # no accents: still lime sulphur
     assert ADV.check_substance("luu huỳnh").treatment_id == "sulfur"  # accents on some letters only
     assert ADV.check_substance("vôi lưu huỳnh 29SL").treatment_id == "lime_sulfur"
+    # the tone on the other vowel of "oa" (old placement) is the same word; a wrong tone is not
+    assert ADV.check_substance("dầu khóang").treatment_id == "horticultural_oil"
+    assert ADV.check_substance("Đồng Hydroxit").treatment_id == "copper_hydroxide"
+    assert ADV.check_substance("lưu huỵnh").treatment_id != "sulfur"
 
 
 @pytest.mark.parametrize("name, tid", [("Bordeaux paste for wounds and trunks", "bordeaux_paste"),
