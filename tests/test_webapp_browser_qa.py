@@ -22,3 +22,20 @@ def test_the_page_says_which_language_it_is_in(browser, server):  # noqa: F811
     page.wait_for_function("() => document.documentElement.lang === 'vi'", timeout=10000)
     time.sleep(0.2)
     page.close()
+
+
+def test_the_photo_shown_with_the_answer_has_a_name_a_screen_reader_can_say(browser, server):  # noqa: F811
+    """The photo above the answer (with its numbered boxes) was a button holding an image with alt="": a screen
+    reader said only "button". It says what the picture is, in the page's language."""
+    from test_app_e2e import LATE_BLIGHT, _upload_photo
+
+    from leafscout.webapp.i18n import t
+
+    page = _open(browser, server)
+    _upload_photo(page, LATE_BLIGHT)
+    page.wait_for_selector("#preview img")
+    assert page.get_attribute("#preview img", "alt") == t("preview_alt", "vi")
+    page.click("#lang label:has-text('English')")
+    page.wait_for_function("(a) => { const i = document.querySelector('#preview img'); return i && i.alt === a; }",
+                           arg=t("preview_alt", "en"), timeout=15000)
+    page.close()

@@ -180,8 +180,10 @@ def build_diagnose_tab(services, ui: UI, lang: str):
         # source to fail on a plain-http LAN page: on a phone the file input itself offers the camera.
         c["photo"] = L(gr.UploadButton(t("photo_btn", lang), file_count="single", type="filepath",
                                        variant="primary", elem_id="photo"), label="photo_btn")
-        c["preview"] = gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
-                                elem_id="preview", buttons=[])
+        # alt text: Gradio wraps the picture in a button, which a screen reader otherwise calls just "button"
+        c["preview"] = L(gr.Image(interactive=False, show_label=False, height=130, visible=False, format="jpeg",
+                                  elem_id="preview", buttons=[], alt_text=t("preview_alt", lang)),
+                         alt_text="preview_alt")
         c["card"] = gr.HTML(H.render_card(services, None, lang), elem_id="card")
         build_group_controls(services, ui, lang)
         with L(gr.Accordion(t("card_details", lang), open=False, elem_id="details"), label="card_details"):
@@ -190,7 +192,8 @@ def build_diagnose_tab(services, ui: UI, lang: str):
             # no share/download/fullscreen buttons: English tooltips over the Vietnamese caption, and nothing to
             # share from an offline app
             c["overlay"] = L(gr.Image(label=t("heatmap", lang), interactive=False, format="jpeg", height=240,
-                                      elem_id="heatmap", buttons=[]), label="heatmap")
+                                      elem_id="heatmap", buttons=[], alt_text=t("heatmap", lang)),
+                             label="heatmap", alt_text="heatmap")
             c["citations"] = gr.Markdown("", elem_id="citations-md")
         with L(gr.Accordion(t("context_title", lang), open=False, elem_id="context"), label="context_title"):
             c["plot"] = L(gr.Dropdown([""] + LB.plot_names(services), value="", label=t("diag_plot", lang),

@@ -33,6 +33,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "copper_year": {"vi": "Lượng đồng nguyên chất đã dùng năm nay (kg đồng/ha, không phải kg thuốc)",
                     "en": "Copper used this year (kg of copper metal per ha, not kg of product)"},
     "result": {"vi": "Kết quả", "en": "Result"},
+    "preview_alt": {"vi": "Ảnh lá vừa chụp; khung đánh số là những lá và côn trùng máy đã xem",
+                    "en": "The leaf photo just taken; numbered boxes are the leaves and insects the model looked at"},
     "heatmap": {"vi": "Chỗ máy đã nhìn vào (vùng đỏ); côn trùng tìm thấy (khung đánh số)",
                 "en": "Where the model looked (red areas); insects found (numbered boxes)"},
     "advice": {"vi": "Cách xử lý", "en": "What to do"},
