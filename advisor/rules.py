@@ -111,6 +111,9 @@ def copper_cap(t: dict, ctx: Context, rules: dict) -> list[Finding]:
             return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap_reached"],
                                                      used=ctx.copper_7y, cap=lim["cap_kg_ha_7y"]))]
         return []
+    if ctx.copper_7y >= lim["cap_kg_ha_7y"]:  # no room left at all: say so, not "another spray would pass it"
+        return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap_reached"],
+                                                 used=ctx.copper_7y, cap=lim["cap_kg_ha_7y"]))]
     if ctx.copper_7y + dose > lim["cap_kg_ha_7y"]:
         return [Finding(True, "copper_cap", _fmt(rules["blocked_reasons"]["copper_cap"], used=ctx.copper_7y,
                                                  dose=dose, cap=lim["cap_kg_ha_7y"]))]

@@ -37,3 +37,18 @@ def test_a_copper_paste_with_no_per_hectare_figure_is_blocked_once_the_cap_is_re
     (b,) = [b for b in over.blocked if b.treatment_id == "bordeaux_paste"]
     assert b.reason_code == "copper_cap" and "no more copper of any kind" in b.reason["en"]
     assert "30 kg" in b.reason["en"] and "không dùng thêm" in b.reason["vi"]
+
+
+def test_a_ledger_already_at_or_over_the_cap_says_so_not_another_spray_would_pass_it():
+    """30 kg/ha in 7 years is over the 28 kg/ha cap already: the reason says 'at or over the limit: no more copper of
+    any kind' (it said 'another 1 kg/ha spray would go over the limit', as if there were room left)."""
+    from leafscout.advisor import Advisor, Context
+    adv = Advisor.load()
+    for used in (28.0, 30.0):
+        b = next(x for x in adv.advise("tomato.late_blight", Context(copper_used_7y_kg_ha=used)).blocked
+                 if x.treatment_id == "copper_hydroxide")
+        assert "no more copper of any kind" in b.reason["en"] and "another" not in b.reason["en"], b.reason
+        assert "không dùng thêm bất kỳ sản phẩm đồng nào" in b.reason["vi"]
+    b = next(x for x in adv.advise("tomato.late_blight", Context(copper_used_7y_kg_ha=27.5)).blocked
+             if x.treatment_id == "copper_hydroxide")
+    assert "another 1 kg/ha spray would go over" in b.reason["en"]  # room left, but not for one more spray
