@@ -187,10 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    lang = getattr(args, "lang", None) or _LANG
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a full disk under `> results.jsonl` is said here, not as a traceback at exit
+        return code
     except UsageError as exc:
-        print(f"leafscout {args.command}: {refusal_line(exc, getattr(args, 'lang', None) or _LANG)}", file=sys.stderr)
+        print(f"leafscout {args.command}: {refusal_line(exc, getattr(args, 'lang', None) or lang)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -199,6 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         # stdout at devnull so the interpreter's final flush does not raise again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, the shell's code for a writer whose reader left
+    except OSError as exc:
+        import errno
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise
+        # where the output goes is full or failing (`--json > /media/usb/results.jsonl`): one line, in the run's
+        # language, not a traceback; stdout to devnull so the interpreter's final flush does not fail again
+        from leafscout.i18n import os_reason, refusal
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"leafscout {args.command}: {refusal_line(refusal('output_failed', why=os_reason(exc)), lang)}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

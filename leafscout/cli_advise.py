@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except KnowledgeBaseError as exc:  # an agronomist's own --kb folder: the header translated, the list as found
         raise refusal("bad_kb", path=args.kb or "advisor/kb", detail=str(exc),
                       problems="\n  - " + "\n  - ".join(exc.problems)) from None
-    if args.check_substance:
+    if args.check_substance is not None:
+        if not args.check_substance.strip():  # "'': '' is not in the knowledge base": nothing was asked
+            raise refusal("empty_substance")
         res = adv.check_substance(args.check_substance)
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
               else f"{res.query}: {res.reason[args.lang]}")

@@ -191,6 +191,11 @@ def _refusal(key: str, code: str | None = None, **fmt):
     return refusal(key, code, **fmt)
 
 
+def os_reason(exc: OSError):
+    from leafscout.i18n import os_reason as reason
+    return reason(exc)
+
+
 def _model_refusal(exc, path):
     """A model file that cannot be used (--model, $LEAFSCOUT_MODEL): the runtime's English, or in each language
     'no model file there' / 'not a LeafScout model it can use' with the runtime's reason."""
@@ -379,7 +384,7 @@ class _CsvReport:
         try:
             self.file = open(Path(path), "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise _refusal("csv_cannot_open", path=path, why=exc.strerror or exc) from None
+            raise _refusal("csv_cannot_open", path=path, why=os_reason(exc)) from None
         self.path, self.k, self.rows = path, top_k, 0
         self.writer = csv.writer(self.file)
         self._write(["path", "status", "label", "confidence"]
@@ -391,7 +396,7 @@ class _CsvReport:
             self.writer.writerow(row)
             self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
         except OSError as exc:  # the disk filled up, the USB stick was pulled: one line, not a traceback
-            raise _refusal("csv_cannot_write", path=self.path, why=exc.strerror or exc, rows=self.rows) from None
+            raise _refusal("csv_cannot_write", path=self.path, why=os_reason(exc), rows=self.rows) from None
 
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
@@ -488,7 +493,7 @@ def _heatmap_dir(path: str) -> Path:
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _refusal("heat_cannot_create", path=path, why=exc.strerror or exc) from None
+        raise _refusal("heat_cannot_create", path=path, why=os_reason(exc)) from None
     if not os.access(target, os.W_OK):
         raise _refusal("heat_not_writable", path=path)
     return target

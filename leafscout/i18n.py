@@ -77,6 +77,12 @@ STRINGS: dict[str, dict[str, str]] = {
                               "không ghi lần nữa",
                         "en": "; run the same command again for the rest: photos already in the log are linked to "
                               "their record, not logged again"},
+    "output_failed": {"vi": "không ghi được kết quả ra ({why}); hãy giải phóng bớt dung lượng hoặc ghi ra chỗ khác, "
+                            "rồi chạy lại",
+                      "en": "cannot write the output ({why}); free some space or write it somewhere else, and run "
+                            "again"},
+    "empty_substance": {"vi": "--check-substance: hãy nhập tên một chất hoặc sản phẩm, ví dụ 'đồng hydroxit'",
+                        "en": "--check-substance: give the name of a substance or product, e.g. 'copper hydroxide'"},
     "warning": {"vi": "cảnh báo", "en": "warning"},
     "error_word": {"vi": "lỗi", "en": "error"},
     "progress_unit": {"vi": "ảnh", "en": "photo"},
@@ -289,12 +295,36 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     return lookup(STRINGS, key, lang, **fmt)
 
 
+class PerLang(dict):
+    """A value that reads differently in each language ({lang: text}), for `refusal`'s fields (os_reason)."""
+
+
 def refusal(key: str, code: str | None = None, **fmt):
     """A UsageError that says `key` in every language (English as its str()), with `code` (an ERROR_CODES or
     field-log code) for a translated refusal to show. An "en" entry of "{detail}" keeps a message the English
-    run printed before word for word."""
+    run printed before word for word. A PerLang field gives each language its own value."""
     from leafscout.errors import UsageError
-    return UsageError(t(key, "en", **fmt), code=code, texts={lang: t(key, lang, **fmt) for lang in LANGS})
+
+    def text(lang):
+        return t(key, lang, **{k: v.get(lang, v.get("en")) if isinstance(v, PerLang) else v for k, v in fmt.items()})
+    return UsageError(text("en"), code=code, texts={lang: text(lang) for lang in LANGS})
+
+
+# why the operating system refused a file or folder, for a person (errno -> words); English: the OS's own words
+_OS_REASONS = {"ENOSPC": "ổ đĩa đã đầy", "EDQUOT": "đã hết hạn mức dung lượng", "EACCES": "không có quyền",
+               "EPERM": "không có quyền", "EROFS": "ổ đĩa chỉ cho đọc, không ghi được", "ENOENT": "không có tệp hoặc "
+               "thư mục này", "EISDIR": "đây là một thư mục", "ENOTDIR": "một phần của đường dẫn không phải thư mục",
+               "EIO": "lỗi đọc ghi của ổ đĩa", "EFBIG": "tệp quá lớn", "ENAMETOOLONG": "tên quá dài",
+               "EEXIST": "đã có tệp hoặc thư mục trùng tên"}
+
+
+def os_reason(exc: OSError) -> PerLang:
+    """An OSError's reason in each language: the OS's English words, and e.g. 'ổ đĩa đã đầy' for ENOSPC (an
+    unlisted errno reads 'lỗi hệ thống EBUSY': its name, which support can search)."""
+    import errno
+    name = errno.errorcode.get(getattr(exc, "errno", None) or -1, "")
+    english = getattr(exc, "strerror", None) or str(exc)
+    return PerLang(en=english, vi=_OS_REASONS.get(name) or (f"lỗi hệ thống {name}" if name else "lỗi hệ thống"))
 
 
 def has(key: str) -> bool:

@@ -282,3 +282,48 @@ def test_ctrl_c_still_says_what_was_logged(tmp_path, capsys, monkeypatch, lang):
         assert "2 diagnosis(es) logged to plot 'Đồi A' UNCONFIRMED" in err, err
         assert f"leafscout diagnose: interrupted (Ctrl-C) after 3 of {n} photo(s)" in err, err
     assert len((tmp_path / "r.csv").read_text().splitlines()) == 1 + 2  # header + the two photos done
+
+
+# ------------------------------------------------------------------------------------ where output goes
+
+FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("argv, lang, line", [
+    (["advise", "coffee.rust", "--lang", "vi"], "vi",  # a big page: fails while printing
+     "leafscout advise: lỗi: không ghi được kết quả ra (ổ đĩa đã đầy); hãy giải phóng bớt dung lượng hoặc ghi ra chỗ "
+     "khác, rồi chạy lại"),
+    (["advise", "--check-substance", "copper hydroxide", "--lang", "en"], "en",  # one short line: fails at the end
+     "leafscout advise: error: cannot write the output (No space left on device); free some space or write it "
+     "somewhere else, and run again"),
+])
+def test_a_full_disk_under_the_output_is_one_line_not_a_traceback(argv, lang, line):
+    """`leafscout diagnose photos/ --json > /media/usb/results.jsonl` on a full USB stick ended in a traceback
+    (OSError: No space left on device), or in 'Exception ignored ... <stdout>' at exit."""
+    import subprocess
+    import sys
+    with FULL.open("w") as full:
+        p = subprocess.run([sys.executable, "-m", "leafscout.cli", *argv], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    assert p.returncode == 1 and p.stderr.strip() == line, p.stderr
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@needs_model
+def test_a_full_disk_under_csv_is_said_in_vietnamese(capsys):
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--csv", FULL, "--lang", "vi")
+    assert rc == 2 and err.strip() == ("leafscout diagnose: lỗi: --csv /dev/full: không ghi tiếp được (ổ đĩa đã đầy) "
+                                       "sau 0 dòng ảnh; hãy giải phóng bớt dung lượng hoặc chọn đường dẫn khác, rồi "
+                                       "chạy lại"), err
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--csv", FULL)
+    assert rc == 2 and "cannot write it (No space left on device) after 0 photo row(s)" in err, err
+
+
+def test_an_empty_substance_name_is_refused(capsys):
+    """`advise --check-substance ''` answered ": '' is not in the knowledge base" as if a substance was named."""
+    rc, out, err = _run(capsys, "advise", "--check-substance", "  ", "--lang", "vi")
+    assert rc == 2 and out == "" and err.strip() == (
+        "leafscout advise: lỗi: --check-substance: hãy nhập tên một chất hoặc sản phẩm, ví dụ 'đồng hydroxit'")
+    rc, out, err = _run(capsys, "advise", "--check-substance", "", "--lang", "en")
+    assert rc == 2 and out == "" and "give the name of a substance or product" in err
