@@ -416,22 +416,48 @@ function renderResult() {
   // no guess where the model's own answer is "no leaf" on a photo with plant colour (webapp/handlers.py render_card)
   const noGuess = r.status === 'not_a_leaf' || r.reason_code === P.NO_LEAF_SEEN;
   if (noGuess) { renderRetake(r); return; }
+  const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
+  if (r.reason_code === P.CROP_MISMATCH) { renderCropMismatch(r, days); return; }
+  const md = adviceText(r.label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang, r.confidence);
+  // an ok answer more likely wrong than right (below the service's CHECK_FIRST_BELOW): a question on the card, with
+  // the advice's own "not sure (50%): check first" line, as webapp/handlers.py render_card says it
+  const check = r.status === 'ok' && md ? checkLine(md, r.confidence) : null;
   // "rice, a problem LeafScout cannot name" at 100%: the figure is the crop's, not a diagnosis to trust; no number
   const conf = r.confidence === null || r.confidence === undefined || r.reason_code === 'unnamed_problem' ? ''
     : `${Math.round(r.confidence * 100)}%`;
   const others = r.top_k.slice(1).map(([l, p]) => `${esc(labelName(l))} ${Math.round(p * 100)}%`).join('; ');
-  $('card').innerHTML = `<div class="card ${esc(r.status)}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}">
-    <div class="card-title">${esc(t('status_' + r.status))}: ${esc(labelName(r.label))}</div>
+  const title = check ? `${labelName(r.label)}?` : `${t('status_' + r.status)}: ${labelName(r.label)}`;
+  $('card').innerHTML = `<div class="card ${esc(r.status)}${check ? ' check' : ''}" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code || '')}"${check ? ' data-check="first"' : ''}>
+    <div class="card-title">${esc(title)}</div>
+    ${check ? `<p class="warn">${esc(check)}</p>` : ''}
     ${conf ? `<p>${esc(t('confidence'))}: ${esc(conf)}</p>` : ''}
     ${others ? `<p>${esc(t('top_k'))}: ${others}</p>` : ''}
     ${r.crop_note ? `<p class="warn">${esc(t('crop_note_other', {crop: cropName(r.crop || '')}))}</p>` : ''}
     <p class="note">${esc(t('confidence_note'))}</p></div>` + renderLeaves(r);
-  const days = $('days').value === '' ? null : Math.max(0, Math.floor(Number($('days').value)));
-  // a crop named that the photo clearly does not show: nothing to act on until the crop is checked (service.py)
-  const md = r.reason_code === P.CROP_MISMATCH ? ''
-    : adviceText(r.label, r.status, $('organic').value, Number.isFinite(days) ? days : null, state.lang, r.confidence);
   $('advice').dataset.markdown = md || '';
   $('advice').innerHTML = (md ? markdownToHtml(md) : '') + renderPests(r, days);
+  $('save').hidden = false;
+}
+
+// The advice's "LeafScout is not sure of this answer (50%) ..." line (adviceText put the answer's own percentage
+// in it), or null where the advice has none (a sure answer).
+function checkLine(md, confidence) {
+  const b = state.advice;
+  if (typeof confidence !== 'number' || !b.check_lines || !b.check_lines[state.lang]) return null;
+  const pct = `${Math.floor(100 * confidence + 0.5)}%`;
+  const says = new Set(b.check_lines[state.lang].map((ln) => ln.replace(b.check_pct, pct)));
+  return md.split('\n').find((ln) => says.has(ln)) || null;
+}
+
+// A crop chosen that the photo clearly does not show (runtime.py CROP_MISMATCH): the chosen crop's nearest label
+// as a question and "do not act on it, check the crop" (webapp/handlers.py render_card), no figure (its 100% is
+// within the wrong crop), no advice; insects seen still show.
+function renderCropMismatch(r, days) {
+  $('card').innerHTML = `<div class="card uncertain" data-status="${esc(r.status)}" data-label="${esc(r.label)}" data-reason="${esc(r.reason_code)}">
+    <div class="card-title">${esc(t('status_' + r.status))}</div><p>${esc(labelName(r.label))}?</p>
+    <p class="warn">${esc(t('crop_mismatch_why', {crop: cropName(r.crop || '')}))}</p></div>` + renderLeaves(r);
+  $('advice').dataset.markdown = '';
+  $('advice').innerHTML = renderPests(r, days);
   $('save').hidden = false;
 }
 
