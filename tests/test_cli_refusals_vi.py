@@ -327,3 +327,13 @@ def test_an_empty_substance_name_is_refused(capsys):
         "leafscout advise: lỗi: --check-substance: hãy nhập tên một chất hoặc sản phẩm, ví dụ 'đồng hydroxit'")
     rc, out, err = _run(capsys, "advise", "--check-substance", "", "--lang", "en")
     assert rc == 2 and out == "" and "give the name of a substance or product" in err
+
+
+@needs_model
+def test_batch_log_on_a_log_that_is_not_there_creates_nothing(tmp_path, capsys):
+    """`batch --log PLOT --db TYPO` started a new, empty field log at the typo (then refused the plot)."""
+    pytest.importorskip("pyarrow")
+    db = tmp_path / "typo.sqlite"
+    rc, _, err = _run(capsys, "batch", PHOTO, "--out", tmp_path / "out", "--log", "Đồi A", "--db", db)
+    assert rc == 2 and err.startswith(f"leafscout batch: error: no field log at {db}"), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
