@@ -760,6 +760,80 @@ class FieldLog:
                                 "with space. The live database was not changed.", "backup_failed") from None
         return dest
 
+    def restore(self, backup_path: str | os.PathLike, *, keep_current: bool = True) -> tuple[Path, Path | None]:
+        """Make this (SQLite) log hold exactly what a backup holds; returns (backup, copy of the log as it was).
+
+        Copying a backup over the log file is not a restore: a -wal file left beside the log (the app still
+        running, or a crash) is replayed onto the copied file, so the "restored" log silently came back with the
+        records the backup was meant to undo (or, with another page layout, damaged). Here SQLite's backup API
+        writes the backup's pages through the live log's own locks and WAL, so the app's connections see the
+        restored log and a stale -wal is dealt with by SQLite. The backup is read as the reading commands read a
+        read-only log (its own -wal replayed in a private copy, an older schema upgraded there; nothing beside it
+        is written), checked (quick_check), and its photos are added to this log's photos. Unless
+        keep_current=False, the log as it was is first backed up beside it (`NAME.before-restore-STAMP.sqlite`);
+        a log with no plot, farm or lot yet is not.
+        """
+        self._check_writable()
+        live = db.sqlite_path(self.url)
+        if live is None:
+            raise BackupNotSupportedError("restore of a PostgreSQL log: use pg_restore on the pg_dump file "
+                                          "(`leafscout log backup` made it with --format=custom).")
+        live = live.resolve()
+        try:
+            src = Path(check_text(os.fspath(backup_path), "backup file")).expanduser().resolve()
+        except (OSError, RuntimeError) as exc:
+            raise FieldLogError(f"backup file {backup_path!r}: {exc}", "backup_failed") from None
+        if src in {live, *(live.with_name(live.name + x) for x in ("-wal", "-shm", "-journal"))}:
+            raise FieldLogError(f"{str(src)!r} is this log itself (or one of its own files); give the backup "
+                                "file to restore from.", "backup_failed")
+        if not src.is_file():
+            raise FieldLogError(f"no backup file at {str(src)!r}; give the .sqlite file `leafscout log backup` "
+                                "wrote.", "backup_failed")
+        try:
+            engine, copy_dir = db.open_read_only(src, migrate.head_revision(), migrate.current_revision,
+                                                 migrate.upgrade)
+        except FieldLogError as exc:
+            reason = str(exc).split(";")[0].rstrip(".")  # the part after ';' tells how to fix --db, not this
+            raise FieldLogError(f"cannot restore from {str(src)!r}: {reason}; give a file `leafscout log backup` "
+                                "wrote. This log was not changed.", "backup_failed") from None
+        kept = None
+        try:
+            if keep_current and self._read(lambda s: any(s.scalar(select(func.count()).select_from(t)) for t in
+                                                         (Plot, Farm, Lot))):
+                stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+                kept = self.backup(live.with_name(f"{live.stem}.before-restore-{stamp}{live.suffix}"),
+                                   include_photos=False)
+
+            def copy() -> None:
+                raw_src, raw_live = engine.raw_connection(), self._engine.raw_connection()
+                try:
+                    raw_src.driver_connection.backup(raw_live.driver_connection)
+                finally:
+                    raw_src.close()
+                    raw_live.close()
+
+            try:
+                db.retry_busy(copy)
+            except (sqlite3.Error, OperationalError) as exc:
+                raise FieldLogError(f"restore from {str(src)!r} failed ({str(exc).splitlines()[0]}); "
+                                    f"{'the log as it was is in ' + str(kept) if kept else 'nothing was changed'}.",
+                                    "backup_failed") from None
+            src_photos = src.parent / "photos"
+            if src_photos.is_dir() and src_photos.resolve() != self.photo_dir.resolve():
+                try:
+                    shutil.copytree(src_photos, self.photo_dir, dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns(".incoming-*"))
+                except (OSError, shutil.Error) as exc:
+                    raise FieldLogError(f"the records were restored, but the backup's photos could not be copied to "
+                                        f"{self.photo_dir} ({exc}); copy {src_photos} there by hand.",
+                                        "backup_failed") from None
+        finally:
+            engine.dispose()
+            if copy_dir is not None:
+                shutil.rmtree(copy_dir, ignore_errors=True)
+        self._engine.dispose()  # pooled connections start afresh on the restored file
+        return src, kept
+
     def _sqlite_backup(self, tmp: Path) -> None:
         raw = self._engine.raw_connection()
         try:

@@ -313,6 +313,9 @@ def open_read_only(path: Path, head: str, current_revision, upgrade) -> tuple[En
     copy = private_copy(path)
     engine = make_engine(f"sqlite:///{copy}")
     try:
+        if current_revision(engine) is None:  # not made by LeafScout: never give it a schema and read it as empty
+            raise DatabaseUnavailableError(f"field log {path} is not a LeafScout field log (an SQLite file without "
+                                           "the log's schema version); point --db at the log file.")
         retry_busy(lambda: upgrade(engine))
         with engine.connect() as conn:
             check = conn.exec_driver_sql("PRAGMA quick_check").scalar()

@@ -6,7 +6,8 @@ import functools
 import sys
 from pathlib import Path
 
-LOG_ACTIONS = "plots|add-plot|farms|add-farm|observe|confirm|correct|act|history|backup|add-lot|audit|qr|import"
+LOG_ACTIONS = ("plots|add-plot|farms|add-farm|observe|confirm|correct|act|history|backup|restore|add-lot|audit|qr|"
+               "import")
 OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
 
 EXIT_CODES = """exit codes:
@@ -23,7 +24,7 @@ def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
                              "else ~/.local/share/leafscout/fieldlog.sqlite)")
 
 
-STARTS_A_LOG = ("cmd_add_plot", "cmd_add_farm")  # the only commands that make a new log file; the others need one
+STARTS_A_LOG = ("cmd_add_plot", "cmd_add_farm", "cmd_restore")  # the only commands that make a new log file; the others need one
 LISTS = ("cmd_plots", "cmd_farms")  # on no log yet: say how to start one (exit 0), as for an empty log
 # commands that only read the log: on a read-only place (a USB stick, a read-only share) they open it read-only
 # (a command defined elsewhere says so with `fn.reads_log_only = True` before wrapping it in _with_log)
@@ -247,6 +248,15 @@ def cmd_backup(log, args) -> int:
 
 
 @_with_log
+def cmd_restore(log, args) -> int:
+    src, kept = log.restore(args.file)
+    plots = len(log.plots())
+    print(f"Restored {log.url} from {src}: {plots} plot{'s' if plots != 1 else ''}, as the backup holds them."
+          + (f" The log as it was before is kept in {kept}." if kept else ""))
+    return 0
+
+
+@_with_log
 def cmd_add_lot(log, args) -> int:
     lot = log.add_lot(args.code, args.plots, harvested_at=args.harvested, quantity_kg=args.kg, notes=args.notes)
     plots = ", ".join(p.name for p in log.lot_plots(lot))  # as stored: one name each, in its own spelling
@@ -432,6 +442,10 @@ def register(subparsers) -> None:
     p.add_argument("plot")
     p = leaf("backup", cmd_backup, "consistent online copy of the SQLite log (and its photos)")
     p.add_argument("file")
+
+    p = leaf("restore", cmd_restore, "make the log hold exactly what a backup holds (the log as it was is kept "
+                                     "beside it); never copy a backup over the log file by hand")
+    p.add_argument("file", help="the .sqlite file `leafscout log backup` wrote")
 
     p = leaf("add-lot", cmd_add_lot, "record a harvest lot and the plots it came from")
     p.add_argument("code")
