@@ -38,3 +38,19 @@ def test_late_blight_today_gives_the_copper_dose_per_tank_and_per_sao():
     assert "48 g per 16-litre backpack sprayer" in line and "54 g per sào" in line and "every 5-7 days" in line
     vi = today_lines(ADV.advise("tomato.late_blight"), "vi", ADV.rules)[0]
     assert "48 g mỗi bình 16 lít" in vi and "54 g mỗi sào" in vi
+
+
+def test_horticultural_oil_heat_limit_and_sulphur_gap_follow_the_sources_it_cites():
+    """The oil's own dose source (an OMRI-listed label) says not above about 27°C (80°F) and WSU HortSense ('Herbicide
+    damage: horticultural spray oil') says damage above 85°F (29°C) and within 2 to 4 weeks of sulphur; the entry
+    said 'do not apply above about 32°C', a figure none of its sources gives."""
+    from leafscout.advisor import Advisor
+    adv = Advisor.load()
+    oil = adv.kb.treatments["horticultural_oil"]
+    assert oil["phytotoxic_above_c"] == 29
+    assert "hortsense.cahnrs.wsu.edu" in oil["dose"]["source"] and "85°F" in oil["dose"]["source"]
+    assert "2 to 4 weeks" in oil["dose"]["source"]
+    assert oil["incompatible_with"] == [{"treatment": "sulfur", "days": "14-28"}]
+    step = next(s for s in adv.advise("citrus.mites").steps if s.treatment_id == "horticultural_oil")
+    assert any("about 29°C" in c["en"] for c in step.cautions), step.cautions
+    assert any("khoảng 29°C" in c["vi"] for c in step.cautions)
