@@ -125,8 +125,14 @@ def refusal_text(exc, svc, args, lang: str) -> str:
         return _bad_input_text(svc, args, lang)
     if exc.code == "log_error":
         key = f"log_{exc.log_code}" if exc.log_code and has(f"log_{exc.log_code}") else "log_other"
-        return t(key, lang, db=getattr(args, "db", None) or "$LEAFSCOUT_DB")
+        return t(key, lang, db=shown_db(getattr(args, "db", None) or "$LEAFSCOUT_DB"))
     return t(f"err_{exc.code}" if has(f"err_{exc.code}") else "err_other", lang)
+
+
+def shown_db(db: str) -> str:
+    """--db as a refusal may show it: a database URL's password hidden ('postgresql://u:***@host/db'), as the
+    field log's own messages do."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(db))
 
 
 def _bad_input_text(svc, args, lang: str) -> str:

@@ -249,8 +249,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "log_bad_text": {"vi": "có chữ không lưu được vào sổ (ký tự điều khiển, byte lỗi hoặc quá dài)",
                      "en": "some text cannot be stored (a control character, bad bytes or too long)"},
     "log_duplicate": {"vi": "bản ghi này đã có trong sổ", "en": "this record is already in the log"},
-    "log_db_unavailable": {"vi": "không mở được sổ ghi chép (--db {db}); kiểm tra lại đường dẫn hoặc máy chủ cơ sở "
-                                 "dữ liệu",
+    "log_db_unavailable": {"vi": "không mở được sổ ghi chép (--db {db}): đường dẫn là một thư mục hay không phải tệp "
+                                 "sổ, tệp đang bị chương trình khác (ứng dụng, một lệnh leafscout khác) giữ, hoặc "
+                                 "không kết nối được máy chủ cơ sở dữ liệu; kiểm tra lại rồi chạy lại lệnh",
                            "en": "the field log cannot be opened (--db {db}); check the path or the database server"},
     "log_db_driver_missing": {"vi": "máy này chưa cài trình kết nối cơ sở dữ liệu mà --db cần (PostgreSQL: pip "
                                     "install 'leafscout[postgres]')",

@@ -337,3 +337,12 @@ def test_batch_log_on_a_log_that_is_not_there_creates_nothing(tmp_path, capsys):
     rc, _, err = _run(capsys, "batch", PHOTO, "--out", tmp_path / "out", "--log", "Đồi A", "--db", db)
     assert rc == 2 and err.startswith(f"leafscout batch: error: no field log at {db}"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_database_password_is_never_shown(capsys, lang):
+    """The Vietnamese 'cannot open the field log' refusal named --db as typed, password included."""
+    url = "postgresql://hoa:bi-mat-123@127.0.0.1:1/fieldlog"
+    rc, out, err = _run(capsys, "advise", "coffee.rust", "--plot", "Đồi A", "--db", url, "--lang", lang)
+    assert rc == 2 and out == "" and "bi-mat-123" not in err, err
+    assert ("lỗi [db_" if lang == "vi" else "error: ") in err, err
