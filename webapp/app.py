@@ -157,9 +157,27 @@ class UI:
         return component
 
 
-def _error(code: str, lang: str):
+# an API parameter -> H.context_for's keyword for it
+_API_FIELDS = {"organic_status": "organic", "days_to_harvest": "days", "copper_used_7y": "copper_7y"}
+
+
+def _api_error(services, exc: ServiceError, lang: str, **given):
+    """An API refusal a script can read whatever `lang` it asked for: the message in `lang`, for bad_input the
+    parameters refused (by their API names), and the error code last in brackets:
+    'Lỗi: giá trị nhập chưa đúng: days_to_harvest [bad_input]'."""
     import gradio as gr
-    return gr.Error(html_text(t("error", lang, msg=H.error_text(code, lang))), print_exception=False)
+    lang = norm_lang(lang)
+    msg = t("error", lang, msg=H.error_text(exc.code, lang))
+    if exc.code == "bad_input":
+        bad = []
+        for name, value in given.items():
+            try:
+                H.context_for(services, **{_API_FIELDS[name]: value})
+            except ServiceError:
+                bad.append(name)
+        if bad:
+            msg += ": " + ", ".join(bad)
+    return gr.Error(f"{html_text(msg)} [{exc.code}]", print_exception=False)
 
 
 def _refusal_md(code: str, lang: str) -> str:
@@ -791,7 +809,9 @@ def build_review_api(services, ui: UI):
 
 
 def build_api(services, ui: UI):
-    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch."""
+    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch. A refused request
+    raises (gradio_client: AppError) with its message in `lang`, the parameters refused, and its error code last in
+    brackets (`_api_error`)."""
     import gradio as gr
 
     with gr.Column(visible=False):
@@ -815,7 +835,8 @@ def build_api(services, ui: UI):
             return H.api_diagnose(services, image, lang, organic_status or None, days_to_harvest, plot or None,
                                   crop or None, copper_used_7y)
         except ServiceError as exc:
-            raise _error(exc.code, norm_lang(lang))
+            raise _api_error(services, exc, lang, organic_status=organic_status, days_to_harvest=days_to_harvest,
+                             copper_used_7y=copper_used_7y)
 
     def advise(label, lang="vi", organic_status="", days_to_harvest=None, plot="", copper_used_7y=None):
         """Advice Markdown for a knowledge-base problem id, e.g. tomato.late_blight."""
@@ -823,14 +844,15 @@ def build_api(services, ui: UI):
             return H.api_advise(services, label, lang, organic_status or None, days_to_harvest, plot or None,
                                 copper_used_7y)
         except ServiceError as exc:
-            raise _error(exc.code, norm_lang(lang))
+            raise _api_error(services, exc, lang, organic_status=organic_status, days_to_harvest=days_to_harvest,
+                             copper_used_7y=copper_used_7y)
 
     def batch(files, lang="vi", crop=""):
         """Many photos or zips -> rows (file, status, label, confidence, error_code) and the CSV report."""
         try:
             result, csv_path, _ = B.run_request(services, files or [], norm_lang(lang), crop=crop or None)
         except ServiceError as exc:
-            raise _error(exc.code, norm_lang(lang))
+            raise _api_error(services, exc, lang)
         # the same fields, rounded the same way, as /diagnose's JSON (reason_code says why a row is not "ok")
         rows = [{**{k: r.get(k) for k in ("no", "file", "status", "label", "error_code", "reason_code")},
                  "confidence": None if r.get("confidence") is None else round(float(r["confidence"]), 4)}
@@ -865,7 +887,8 @@ def build_group_api(services):
             return H.api_diagnose_group(services, files or [], lang, organic_status or None, days_to_harvest,
                                         plot or None, crop or None, copper_used_7y)
         except ServiceError as exc:
-            raise _error(exc.code, norm_lang(lang))
+            raise _api_error(services, exc, lang, organic_status=organic_status, days_to_harvest=days_to_harvest,
+                             copper_used_7y=copper_used_7y)
 
     btn.click(diagnose_group, [files, lang_in, org_in, days_in, plot_in, crop_in, cu_in], out_json,
               api_name="diagnose_group", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
