@@ -28,6 +28,7 @@ def cmd_correct(args) -> int:
     def run(log, args):
         from leafscout.corrections import known_labels
         from leafscout.errors import UsageError
+        args.label = args.label.strip().lower()  # ids are lower case: " Coffee.Rust" is coffee.rust, as in advise
         known = None
         if not args.new_label:
             known = known_labels() or None
