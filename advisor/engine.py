@@ -101,7 +101,7 @@ class Advisor:
             if s.get("note"):
                 reason = {l: f"{reason[l]} {s['note'][l]}" for l in LANGS}
             return SubstanceCheck(q, True, False, None, True, {}, reason, list(s["citations"]))
-        parts = mixture_parts(q)
+        parts = mixture_parts(q, self.rules.get("formulation_codes"))
         if hit and len(parts) > 1 and not self._index.exact(q):
             # a mixture: a part the knowledge base does not know makes the whole unknown (never "allowed" on its
             # known part alone); else the most restrictive part answers

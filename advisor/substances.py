@@ -93,11 +93,12 @@ def _accents_agree(query_soft: str, start: int, name_soft: str) -> bool:
 _WORD_SEPARATORS = {"và", "với", "and", "with"}  # "va"/"voi" typed plain are left alone: "voi" may be vôi (lime)
 
 
-def mixture_parts(query: str) -> list[str]:
+def mixture_parts(query: str, codes: dict | None = None) -> list[str]:
     """The parts of a mixture, outside parentheses (so a recipe such as "Bordeaux mixture (copper sulphate + lime)"
     stays one name): split on "+", "&", ";", a comma not between digits ("Abamectin 1,8EC" is one name), a slash
     not inside a unit ("IU/mg", "16ml/bình" stay) and the words "và", "với", "and", "with"; [query] when it names
-    one thing."""
+    one thing. A part that is only a strength ("16000 IU/mg WP", with `codes` the formulation codes) is no product."""
+    known_codes = {str(c).lower() for spec in (codes or {}).values() for c in (spec or {}).get("codes") or []}
     text = unicodedata.normalize("NFC", str(query))
     parts, depth, cur, i = [], 0, "", 0
     while i < len(text):
@@ -125,8 +126,19 @@ def mixture_parts(query: str) -> list[str]:
             continue
         cur += ch
         i += 1
-    parts = [x.strip() for x in parts + [cur] if fold(x)]
+    parts = [x.strip() for x in parts + [cur] if fold(x) and not _strength_only(x, known_codes)]
     return parts if len(parts) > 1 else [str(query).strip()]
+
+
+_UNIT_WORDS = {"iu", "mg", "g", "kg", "l", "ml", "cfu", "ppm", "spores", "bao", "tu", "ai"}
+
+
+def _strength_only(part: str, codes: set[str] = frozenset()) -> bool:
+    """A part that is only a strength or potency ("16000 IU/mg", "1.5%", "10^8 cfu/g"): not a second product. A
+    short name ("Bt", "EM") is a name."""
+    words = fold(part).replace("^", " ").split()
+    return bool(words) and all(re.fullmatch(r"\d+(?:[.,]\d+)*%?[a-z]{0,3}", w) or w in _UNIT_WORDS or w in codes
+                               for w in words)
 
 
 _CODE_AFTER_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*([A-Za-z]{2,3})(?![A-Za-z])")

@@ -77,3 +77,17 @@ def test_no_far_fetched_or_non_substance_hint(name):
     assert not res.known
     for bad in ("dichlorvos", "grafted_resistant_rootstock", "tool_hygiene", "chlorpyrifos", "paraquat"):
         assert bad not in res.reason["en"], res.reason["en"]
+
+
+@pytest.mark.parametrize("name, tid", [("Bacillus thuringiensis var. kurstaki, 16000 IU/mg", "bacillus_thuringiensis"),
+                                       ("Bt, 32000 IU/mg WP", "bacillus_thuringiensis"),
+                                       ("Metarhizium anisopliae, 10^8 cfu/g", "metarhizium"),
+                                       ("Trichoderma, 1.5%", "trichoderma")])
+def test_a_potency_or_strength_after_a_comma_is_not_a_second_product(name, tid):
+    res = ADV.check_substance(name)
+    assert res.known and res.treatment_id == tid and res.allowed is True, (name, res.reason["en"])
+
+
+def test_a_short_unknown_product_after_a_comma_still_makes_the_mixture_unknown():
+    res = ADV.check_substance("Bt, EM")
+    assert not res.known and res.allowed is None and "'EM'" in res.reason["en"]
