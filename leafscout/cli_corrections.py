@@ -58,7 +58,7 @@ def register(sub) -> None:
     e = acts.add_parser("export", help="write photos + labels + manifest (provenance, licence) into DIR",
                         description="Write DIR/<crop.problem>/<sha256>.jpg, manifest.csv, manifest.json and "
                         "README.md. Exporting again into the same DIR replaces that export.")
-    e.add_argument("dir", metavar="DIR")
+    e.add_argument("dir", metavar="DIR", help="the folder to write into: new, empty, or an earlier export (replaced)")
     e.add_argument("--confirmed", action="store_true", help="also confirmed observations (the model's label, "
                    "vouched for by a person), not only corrected ones")
     e.add_argument("--licence", help="the licence written into the manifest (default: not for redistribution, "

@@ -25,15 +25,24 @@ FORMAT = "leafscout-phone-log"
 MAX_FILE_BYTES = 2 * 2**30
 SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 ALLOWED_STATUS = ("ok", "uncertain")  # the phone does not save not_a_leaf/error results
+EXIT_CODES = """exit codes:
+  0  every record is in the log now (imported, or there already)
+  2  the file is unusable, or --plot names no plot of the log (nothing imported); or some records were
+     refused (each named on stderr; the others are imported: fix the cause, import the same file again)
+  130 interrupted (Ctrl-C): the records imported so far stay; import the same file again for the rest"""
 
 
 def register(acts, db_option, epilog: str) -> None:
     """Add `import` to `leafscout log`'s sub-commands (called from leafscout/cli_log.py)."""
     import argparse
 
+    import textwrap
+
     help_ = "import the field log file exported by the phone app (no record doubled on re-import)"
-    p = acts.add_parser("import", help=help_, description=help_ + ". " + __doc__.split("\n\n")[1].replace("\n", " "),
-                        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    about = textwrap.fill(help_ + ". " + " ".join(__doc__.split("\n\n")[1].split()), width=100)
+    # its own exit codes (`epilog`, the log's, says "nothing was written": not so when some records were refused)
+    p = acts.add_parser("import", help=help_, description=about, epilog=EXIT_CODES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     db_option(p)
     p.add_argument("file", metavar="FILE", help="the .json file the phone app exported")
     p.add_argument("--plot", help="put every record in this plot instead of the plot typed on the phone")
