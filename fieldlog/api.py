@@ -176,6 +176,15 @@ class FieldLog:
                    private_copy=copy_dir)
 
     @property
+    def where(self) -> str:
+        """The log as a person names it: the SQLite file's path, or the server's URL without its password."""
+        path = db.sqlite_path(self.url)
+        if path is not None:
+            return str(path)
+        from sqlalchemy.engine import make_url
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
     def is_sqlite(self) -> bool:
         return self._engine.dialect.name == "sqlite"
 
@@ -189,7 +198,7 @@ class FieldLog:
         if self.read_only:
             path = db.sqlite_path(self.url)
             raise ReadOnlyLogError(db.read_only_message(path) if path is not None else
-                                   f"field log {self.url} was opened read-only; nothing was written.")
+                                   f"field log {self.where} was opened read-only; nothing was written.")
 
     def __enter__(self):
         return self

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from .errors import DatabaseUnavailableError, DriverMissingError, ReadOnlyLogError
@@ -43,7 +43,7 @@ def resolve_url(url_or_path: str | os.PathLike | None) -> str:
         except OSError as exc:
             raise DatabaseUnavailableError(f"--db {raw}: cannot create the folder {path.parent} "
                                            f"({exc.strerror or exc}); choose a writable place") from None
-        return f"sqlite:///{path}"
+        return sqlite_url(path)
     try:
         url = make_url(raw)
     except Exception:
@@ -55,6 +55,12 @@ def resolve_url(url_or_path: str | os.PathLike | None) -> str:
         except ImportError:
             url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+def sqlite_url(path: str | os.PathLike) -> str:
+    """The URL of an SQLite file, quoted: '%20' or '?' in a folder name is part of the name, not URL syntax
+    (`f"sqlite:///{path}"` opened `HTX Chiềng Ban/` for `HTX%20Chiềng Ban/`, and cut `Đồi ?A/log.sqlite` at '?')."""
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -247,7 +253,7 @@ def _readonly_engine(path: Path) -> Engine:
         conn.execute("PRAGMA query_only=ON")
         return conn
 
-    return create_engine(f"sqlite:///{path}", creator=connect, pool_size=10, max_overflow=10)
+    return create_engine(sqlite_url(path), creator=connect, pool_size=10, max_overflow=10)
 
 
 def _stamp(path: Path) -> tuple:
@@ -308,10 +314,10 @@ def open_read_only(path: Path, head: str, current_revision, upgrade) -> tuple[En
                 return engine, None
         except Exception as exc:
             engine.dispose()
-            raise explain_open_error(exc, f"sqlite:///{path}") from None
+            raise explain_open_error(exc, sqlite_url(path)) from None
         engine.dispose()
     copy = private_copy(path)
-    engine = make_engine(f"sqlite:///{copy}")
+    engine = make_engine(sqlite_url(copy))
     try:
         if current_revision(engine) is None:  # not made by LeafScout: never give it a schema and read it as empty
             raise DatabaseUnavailableError(f"field log {path} is not a LeafScout field log (an SQLite file without "
@@ -330,5 +336,5 @@ def open_read_only(path: Path, head: str, current_revision, upgrade) -> tuple[En
     except Exception as exc:
         engine.dispose()
         shutil.rmtree(copy.parent, ignore_errors=True)
-        raise explain_open_error(exc, f"sqlite:///{path}") from None
+        raise explain_open_error(exc, sqlite_url(path)) from None
     return engine, copy.parent

@@ -243,7 +243,7 @@ def cmd_history(log, args) -> int:
 @_with_log
 def cmd_backup(log, args) -> int:
     dest = log.backup(args.file)
-    print(f"Backed up {log.url} to {dest} (integrity check ok).")
+    print(f"Backed up {log.where} to {dest} (integrity check ok).")
     return 0
 
 
@@ -251,7 +251,7 @@ def cmd_backup(log, args) -> int:
 def cmd_restore(log, args) -> int:
     src, kept = log.restore(args.file)
     plots = len(log.plots())
-    print(f"Restored {log.url} from {src}: {plots} plot{'s' if plots != 1 else ''}, as the backup holds them."
+    print(f"Restored {log.where} from {src}: {plots} plot{'s' if plots != 1 else ''}, as the backup holds them."
           + (f" The log as it was before is kept in {kept}." if kept else ""))
     return 0
 
