@@ -303,7 +303,11 @@ class Advisor:
         at = p.get("action_threshold")
         threshold = ({"en": at["text_en"], "vi": at["text_vi"]} if at
                      else dict(p["threshold"]) if p.get("threshold") else None)
-        recheck = r["plan"]["recheck"]["fast" if p.get("speed") == "fast" else "other"]
+        rechecks = r["plan"]["recheck"]
+        recheck = rechecks["other"]
+        if p.get("speed") == "fast":  # in days; after rain and dew only where the wet drives it (not an insect's)
+            wet = rulebook.favoured_by_wet(p, r) or any(rulebook.favoured_by_wet(q, r) for q in related)
+            recheck = rechecks["fast"] if wet or "fast_dry" not in rechecks else rechecks["fast_dry"]
         steps.append(Step(kind="monitoring", category="monitoring",
                           title=dict(r["categories"]["monitoring"]),
                           how=dict(monitor_src["monitoring"] if monitor_src else msgs["monitoring_default"]),

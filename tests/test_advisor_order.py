@@ -44,3 +44,14 @@ def test_late_blight_with_the_copper_cap_reached_removes_the_blighted_parts_befo
     assert p["today"] == ["copper_hydroxide", "sanitation", "bacillus_subtilis"]
     assert any("usablight.org" in s and "destroy affected plant tissue" in s for s in p["sources"])
     assert any("not an effective cure" in s for s in p["sources"])
+
+
+@pytest.mark.parametrize("label", ["corn.fall_armyworm", "rice.brown_planthopper", "rice.white_backed_planthopper"])
+def test_a_fast_insect_is_rechecked_in_days_without_the_rain_and_dew_of_a_disease(label):
+    """The 2-3-day recheck of a fast problem said 'and after every rain, fog or heavy dew' for insects too (fall
+    armyworm, planthoppers: `weather: none`); that line is for diseases the wet drives."""
+    mon = next(s for s in ADV.advise(label).steps if s.kind == "monitoring")
+    assert "2-3 days" in mon.short["en"] and "2-3 ngày" in mon.short["vi"]
+    assert "rain" not in mon.short["en"] and "mưa" not in mon.short["vi"], mon.short
+    blight = next(s for s in ADV.advise("tomato.late_blight").steps if s.kind == "monitoring")
+    assert "after every rain, fog or heavy dew" in blight.short["en"]
