@@ -226,7 +226,7 @@ class SubstanceIndex:
                         if kind == "treatment" and self._in(q_soft, q, k)), reverse=True)
         return [(ident, k) for _, k, ident in found]
 
-    def nearest(self, query: str, cutoff: float = 0.75) -> str | None:
+    def nearest(self, query: str, cutoff: float = 0.8) -> str | None:
         """The substance name closest to a name the index does not know ("luu hunh" -> "lưu huỳnh"), as the knowledge
         base writes it, compared without accents, figures or formulation codes; None when none is close."""
         q = re.sub(r"\s*\d+(?:[.,]\d+)?\s*[a-z]{0,3}\b", " ", fold(query)).strip()
