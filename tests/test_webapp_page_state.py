@@ -227,3 +227,43 @@ def test_a_problem_the_knowledge_base_does_not_have_says_so_instead_of_the_last_
     page.set("lang", "en")
     page.fire("lang", "change")
     assert error_text("unknown_label", "en") in page.get("kb_md")
+
+
+@pytest.mark.parametrize("where", ["save_plot", "save_new"])
+def test_save_to_a_plot_of_another_crop_records_what_the_cli_records(svc, uploads, where):
+    """A tomato photo saved to the coffee plot picked under Save (not in the field form): the log got 'tomato late
+    blight, ok' in a coffee plot, where `diagnose --log PLOT` records the photo read as that plot's crop
+    (crop_mismatch). Save now reads the photo with the plot it saves to, shows that answer, and records it."""
+    svc.log.add_plot("Doi ca phe", crop="coffee", area_ha=0.5, organic_status="in_conversion")
+    photo = flat(uploads, "leaf.png", RED)
+    want = svc.diagnose(photo, plot="Doi ca phe")
+    page = _page(svc)
+    page.upload("photo", photo)
+    page.set(where, "Doi ca phe" if where == "save_plot" else "doi ca phe")  # a typed name finds its plot too
+    page.set("save_by", "Lò Văn A")
+    page.fire("save_btn", "click")
+    obs = svc.log.history("Doi ca phe").observations
+    assert [(o.label, o.status) for o in obs] == [(want.label, want.status)], obs
+    st = page.get("state")
+    assert (st["label"], st["status"], st["reason_code"]) == (want.label, want.status, want.reason_code)
+    assert 'data-reason="crop_mismatch"' in page.get("card")  # the card shows the answer that was saved
+    assert page.get("plot") == "Doi ca phe" and page.get("organic") == "in_conversion"
+
+
+def test_save_to_the_plot_already_chosen_keeps_the_form_as_it_is(svc, uploads):
+    """The plot chosen in the field form, then the organic status changed by hand: Save does not read the photo
+    again nor put the plot's status back."""
+    svc.log.add_plot("Ruong ca chua", crop="tomato", area_ha=0.5, organic_status="in_conversion")
+    page = _page(svc)
+    page.upload("photo", flat(uploads, "leaf.png", RED))
+    page.set("plot", "Ruong ca chua")
+    page.fire("plot", "input")
+    page.set("organic", "conventional")
+    page.fire("organic", "input")
+    before = page.get("state")
+    page.set("save_plot", "Ruong ca chua")
+    page.fire("save_btn", "click")
+    assert page.get("organic") == "conventional"
+    assert page.get("state")["context"] == before["context"]
+    obs = svc.log.history("Ruong ca chua").observations
+    assert [(o.label, o.status) for o in obs] == [("tomato.late_blight", "ok")]

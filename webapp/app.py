@@ -321,11 +321,36 @@ def wire_diagnose_tab(services, ui: UI, demo):
                 obs_id, gr.update(visible=saved),
                 gr.update(value=(st or {}).get("label") if saved else None), "", st)
 
-    c["save_btn"].click(do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"],
-                                  c["save_by"], c["plot"]],
-                        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"],
-                         c["rev_obs"], c["rev_box"], c["rev_label"], c["rev_msg"], c["state"]],
-                        api_visibility="private")
+    def save_to_plot(st, plot, new, diag_plot, photo, group, lang, crop, days):
+        """Before Save: a plot in the log other than the one the answer was read with (picked or typed under Save)
+        is chosen in the field form and the photo read again with it, as choosing it there does and as
+        `diagnose --log PLOT` reads it: the plot can name another crop. The page then shows the answer saved."""
+        skip = (gr.skip(),) * (4 + len(reread_outs))
+        target = (new or "").strip() or plot or diag_plot
+        if not st or st.get("status") == "error" or not target:
+            return skip
+        try:
+            p = services.log.get_plot(target)
+        except Exception:  # a new plot: made with the answer's crop, nothing to read again
+            return skip
+        if p.name == (st.get("context") or {}).get("plot"):
+            return skip
+        org, seven, pcrop = LB.plot_context(services, p.name)
+        crop = pcrop if pcrop in services.crops else crop
+        again = c["read_again"](photo, group, lang, crop, p.name, org, days, seven)
+        if again is None:
+            return skip
+        return (p.name, org, seven, crop if crop in services.crops else gr.skip()) + tuple(again)
+
+    reread_outs = _reread_outs(c)
+    c["save_btn"].click(save_to_plot, [c["state"], c["save_plot"], c["save_new"], c["plot"], c["photo"], c["group"],
+                                       c["lang"], c["crop"], c["days"]],
+                        [c["plot"], c["organic"], c["copper"], c["crop"], *reread_outs], api_visibility="private",
+                        concurrency_limit=MODEL_WORKERS, concurrency_id="model").then(
+        do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"], c["save_by"],
+                  c["plot"]],
+        [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"], c["rev_obs"],
+         c["rev_box"], c["rev_label"], c["rev_msg"], c["state"]], api_visibility="private")
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
     c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
     demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
@@ -396,8 +421,7 @@ def wire_group_photos(services, ui: UI):
     import gradio as gr
     c = ui.c
     ctx_in = [c["plot"], c["organic"], c["days"], c["copper"]]
-    outs = [c["group"], c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"],
-            c["ctx_md"], c["photo_more"], c["group_msg"]]
+    outs = _reread_outs(c)
 
     def started(photo, lang):
         first = [photo] if photo else []
@@ -438,17 +462,23 @@ def wire_group_photos(services, ui: UI):
     c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                        concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
+    def read_again(photo, group, lang, crop, plot, organic, days, copper_7y):
+        """The photo, or the plant's photos, read again with this form (answers for `_reread_outs`); None without
+        a photo."""
+        if len(group or []) >= 2:
+            return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
+        if not photo:
+            return None
+        return (gr.skip(), *c["do_diagnose"](photo, lang, crop, plot, organic, days, copper_7y), gr.skip(), gr.skip())
+
+    c["read_again"] = read_again  # also Save's, to a plot other than the field form's
+
     def plot_changed(photo, group, st, lang, crop, plot, organic, days, copper_7y):
         """A plot chosen (or cleared) after the photo: the photo, or the plant's photos, read again with the plot,
         as a photo taken after choosing it is (and as `diagnose --log PLOT`): the plot can name the crop (its
         answer then crop_mismatch or crop_not_learned), and the answer kept was read without it."""
-        if not st:
-            return (gr.skip(),) * len(outs)
-        if len(group or []) >= 2:
-            return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
-        if not photo:
-            return (gr.skip(),) * len(outs)
-        return (gr.skip(), *c["do_diagnose"](photo, lang, crop, plot, organic, days, copper_7y), gr.skip(), gr.skip())
+        again = read_again(photo, group, lang, crop, plot, organic, days, copper_7y) if st else None
+        return (gr.skip(),) * len(outs) if again is None else again
 
     c["plot_dep"].then(plot_changed, [c["photo"], c["group"], c["state"], c["lang"], c["crop"], *ctx_in], outs,
                        api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
@@ -462,6 +492,12 @@ def wire_group_photos(services, ui: UI):
                          [c["group"], c["state"], c["photo"], c["preview"], c["card"], c["details"], c["overlay"],
                           c["citations"], c["ctx_md"], c["save_msg"], c["group_row"], c["photo_more"], c["group_msg"]],
                          api_visibility="private", queue=False)
+
+
+def _reread_outs(c) -> list:
+    """What reading the Diagnose tab's photo (or the plant's photos) again writes, in `run_group`'s order."""
+    return [c["group"], c["state"], c["preview"], c["card"], c["details"], c["overlay"], c["citations"],
+            c["ctx_md"], c["photo_more"], c["group_msg"]]
 
 
 def _group_msg(group, lang) -> str:
