@@ -227,19 +227,27 @@ def _check_cli_results(res: dict, stick: Path, before: dict, out: Path) -> None:
     assert snapshot(stick) == before
 
 
-def _stick_with_pending_wal(tmp_path) -> tuple[Path, Path]:
+def _stick_with_pending_wal(tmp_path, *, pending: bool = True) -> tuple[Path, Path]:
     src = tmp_path / "laptop"
     src.mkdir()
     db = make_log(src)
     stick = tmp_path / "stick"
     copy_with_pending_wal(db, stick, with_shm=False)
+    if not pending:  # the same log closed properly before it was copied: everything in the main file
+        for suffix in ("", "-wal"):
+            (stick / ("log.sqlite" + suffix)).unlink()
+        with FieldLog.open(str(db)) as log:
+            log.plots()
+        assert not db.with_name(db.name + "-wal").exists()
+        shutil.copyfile(db, stick / "log.sqlite")
     out = tmp_path / "out"
     out.mkdir()
     out.chmod(0o777)
     return stick, out
 
 
-def test_cli_on_a_read_only_mount(tmp_path):
+@pytest.mark.parametrize("pending", [True, False], ids=["wal-with-commits", "no-wal"])
+def test_cli_on_a_read_only_mount(tmp_path, pending):
     """The real thing: the stick's folder bind-mounted read-only (EROFS, refused for root too)."""
     if shutil.which("unshare") is None or shutil.which("mount") is None:
         pytest.skip("unshare/mount not available")
@@ -248,7 +256,8 @@ def test_cli_on_a_read_only_mount(tmp_path):
                            capture_output=True)
     if probe.returncode != 0:
         pytest.skip("no private mount namespace with a read-only bind mount here (needs CAP_SYS_ADMIN)")
-    stick, out = _stick_with_pending_wal(tmp_path)
+    stick, out = _stick_with_pending_wal(tmp_path, pending=pending)
+    assert (stick / "log.sqlite-wal").exists() == pending
     before = snapshot(stick)
     wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
             str(stick)]
