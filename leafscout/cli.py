@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         # language, not a traceback; stdout to devnull so the interpreter's final flush does not fail again
         from leafscout.i18n import os_reason, refusal
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        lang = getattr(args, "lang", None) or lang  # diagnose settles its language as it runs
         print(f"leafscout {args.command}: {refusal_line(refusal('output_failed', why=os_reason(exc)), lang)}",
               file=sys.stderr)
         return 1
