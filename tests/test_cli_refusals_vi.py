@@ -346,3 +346,12 @@ def test_a_database_password_is_never_shown(capsys, lang):
     rc, out, err = _run(capsys, "advise", "coffee.rust", "--plot", "Đồi A", "--db", url, "--lang", lang)
     assert rc == 2 and out == "" and "bi-mat-123" not in err, err
     assert ("lỗi [db_" if lang == "vi" else "error: ") in err, err
+
+
+def test_a_photo_named_like_an_option_is_explained_in_vietnamese(tmp_path, capsys, monkeypatch):
+    import shutil
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(PHOTO, tmp_path / "-leaf.jpg")
+    rc, _, err = _run(capsys, "diagnose", "--lang", "vi", "-leaf.jpg")
+    assert rc == 2 and err.strip().endswith(
+        "'-leaf.jpg' là một tệp nhưng bị đọc như một tùy chọn: hãy viết ./-leaf.jpg hoặc đặt -- trước nó."), err
