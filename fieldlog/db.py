@@ -236,6 +236,10 @@ def location_writable(path: Path) -> bool:
 
 
 def read_only_message(path: Path) -> str:
+    if not path.exists():
+        return (f"cannot start a field log at {path}: the folder is on a read-only place (a write-protected USB "
+                "stick, a read-only share, or a folder you cannot write); nothing was written. Choose a writable "
+                "folder for --db.")
     return (f"field log {path} is on a read-only place (a write-protected USB stick, a read-only share, or a folder "
             "you cannot write): nothing was written. Reading commands (plots, history, audit, export, qr, backup) "
             "work on it; to add records, copy the log file with its -wal file and photos/ folder to a writable "

@@ -263,6 +263,13 @@ def test_cli_on_a_read_only_mount(tmp_path, pending):
             str(stick)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     _check_cli_results(run_all(wrap, stick / "log.sqlite", out, env), stick, before, out)
+    # a new log on the stick: one line saying the folder is read-only (not that "reading commands work on it")
+    p = subprocess.run([*wrap, sys.executable, "-m", "leafscout.cli", "log", "add-plot", "Đồi C", "--crop", "tea",
+                        "--area", "1", "--db", str(stick / "new.sqlite")], capture_output=True, text=True, env=env,
+                       cwd=ROOT, timeout=300)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "cannot start a field log" in p.stderr and "read-only" in p.stderr, p.stderr
+    assert snapshot(stick) == before
 
 
 def test_cli_as_an_unprivileged_user_on_a_chmod_folder(ro_folder):
