@@ -267,3 +267,17 @@ def test_save_to_the_plot_already_chosen_keeps_the_form_as_it_is(svc, uploads):
     assert page.get("state")["context"] == before["context"]
     obs = svc.log.history("Ruong ca chua").observations
     assert [(o.label, o.status) for o in obs] == [("tomato.late_blight", "ok")]
+
+
+def test_the_crop_mismatch_card_names_the_crop_mid_sentence_in_lower_case(svc, uploads):
+    """'Ảnh này không giống Cà phê, cây trồng đã chọn: ... của Cà phê' / 'does not look like Coffee': a crop's
+    name inside a sentence is written as a word (as the crop note beside it already was)."""
+    page = _page(svc)
+    page.upload("photo", flat(uploads, "leaf.png", RED))
+    page.set("crop", "coffee")
+    page.fire("crop", "input")
+    assert page.get("state")["reason_code"] == "crop_mismatch"
+    assert "không giống cà phê, cây trồng đã chọn" in page.text("card") and "Cà phê," not in page.text("card")
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert "does not look like coffee, the crop you chose" in page.text("card")

@@ -261,7 +261,7 @@ def render_card(services, state: dict | None, lang: str) -> str:
         if code in (CROP_NOT_LEARNED, CROP_MISMATCH):  # the photo is fine: the crop is the doubt, not a retake
             crop_why = (t("crop_not_learned_why", lang, crop=(state.get("context") or {}).get("plot_crop") or "?")
                         if code == CROP_NOT_LEARNED else
-                        t("crop_mismatch_why", lang, crop=_crop_name(adv, state.get("crop"), lang)))
+                        t("crop_mismatch_why", lang, crop=_mid_sentence(_crop_name(adv, state.get("crop"), lang))))
             return (f'<div class="card card-retake" data-reason="{code}"><div class="card-title">'
                     f'{h(t("status_" + status, lang))}</div>{guess}<p>{h(crop_why)}</p>'
                     f'{_plot_crop_note(state, adv, lang)}</div>')
@@ -326,6 +326,11 @@ def _uncertain_why(adv, state: dict, lang: str) -> str:
     if code == "unfamiliar":
         return t("unfamiliar_why", lang)
     return t("uncertain_why", lang, p=_pct(state.get("confidence")), th=_pct(state.get("uncertain_below")))
+
+
+def _mid_sentence(name: str) -> str:
+    """A crop's name inside a sentence: 'Cà phê' -> 'cà phê', 'Coffee' -> 'coffee'."""
+    return name[:1].lower() + name[1:]
 
 
 def _crop_name(advisor, crop, lang):
