@@ -16,7 +16,7 @@ from .context import Context
 from .errors import AdvisorError, UnknownLabelError, did_you_mean
 from .kb import KnowledgeBase
 from .loading import load_kb
-from .substances import SubstanceIndex, formulation, mixture_parts
+from .substances import SubstanceIndex, _contains, fold, formulation, mixture_parts
 
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
@@ -133,7 +133,15 @@ class Advisor:
                           if s["status"] == "unverified"]
             head = "prohibited" if not usable else "restricted" if restricted else "allowed"
             verdicts = self.rules["substance_verdicts"]
-            reason = {l: (verdicts[head][l].format(name=other_form[0] if other_form else t["names"][l])
+            names = {l: other_form[0] if other_form else t["names"][l] for l in LANGS}
+            if not other_form and "alias" in verdicts:
+                # "copper oxychloride" is found in the copper hydroxide entry: say the entry covers it, not just its name
+                key = next((k for x, k in self._index.treatments_in(q) if x == tid), "")
+                own = [fold(n) for n in (tid, t["names"]["en"], t["names"]["vi"])]
+                if key and not any(key == o or _contains(o, key) for o in own):
+                    names = {l: verdicts["alias"][l].format(name=t["names"][l], alias=self._index.written.get(key, key))
+                             for l in LANGS}
+            reason = {l: (verdicts[head][l].format(name=names[l])
                           + ("; " + ", ".join(u[l] for u in unverified) + ": "
                              + self.rules["statuses"]["unverified"][l] if unverified and usable else ""))
                       for l in LANGS}

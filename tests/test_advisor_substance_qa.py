@@ -92,3 +92,19 @@ def test_a_potency_or_strength_after_a_comma_is_not_a_second_product(name, tid):
 def test_a_short_unknown_product_after_a_comma_still_makes_the_mixture_unknown():
     res = ADV.check_substance("Bt, EM")
     assert not res.known and res.allowed is None and "'EM'" in res.reason["en"]
+
+
+@pytest.mark.parametrize("name, alias_en, alias_vi", [
+    ("đồng oxyclorua 85WP", "Copper hydroxide: covers đồng oxyclorua", "Đồng hydroxit: gồm cả đồng oxyclorua"),
+    ("copper oxychloride", "Copper hydroxide: covers copper oxychloride", "Đồng hydroxit: gồm cả copper oxychloride"),
+    ("diêm sinh", "Wettable sulfur: covers diêm sinh", "Lưu huỳnh dạng bột thấm nước: gồm cả diêm sinh")])
+def test_a_name_the_entry_covers_under_another_name_is_said_so(name, alias_en, alias_vi):
+    """'copper oxychloride' was answered 'Allowed with restrictions (Copper hydroxide)', as if the grower had asked
+    about another product; the entry covers both (its dose is 'a copper hydroxide or oxychloride powder')."""
+    res = ADV.check_substance(name)
+    assert alias_en in res.reason["en"] and alias_vi in res.reason["vi"], res.reason
+
+
+@pytest.mark.parametrize("name", ["lưu huỳnh", "neem", "Bt", "cúc trừ sâu", "Trichoderma", "copper hydroxide"])
+def test_a_name_inside_the_entrys_own_name_gets_no_note(name):
+    assert "covers" not in ADV.check_substance(name).reason["en"]
