@@ -182,7 +182,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_an_officer": {"vi": "{flag} '{name}' không phải là cán bộ trong {path}{hint}; các cán bộ: {known} (thêm "
                              "cán bộ bằng `leafscout officers add TÊN`)",
                        "en": "{detail}"},
-    "csv_is_folder": {"vi": "--csv {path}: đây là một thư mục; hãy cho tên tệp, ví dụ {example}",
+    "csv_is_folder": {"vi": "--csv {path}: đây là một thư mục; hãy nhập tên tệp, ví dụ {example}",
                       "en": "--csv {path}: is a folder; give a file name such as {example}"},
     "csv_no_folder": {"vi": "--csv {path}: thư mục {folder} không tồn tại; hãy tạo thư mục đó hoặc chọn đường dẫn "
                             "khác",
@@ -193,13 +193,13 @@ STRINGS: dict[str, dict[str, str]] = {
                                "dung lượng hoặc chọn đường dẫn khác, rồi chạy lại",
                          "en": "--csv {path}: cannot write it ({why}) after {rows} photo row(s); free some space or "
                                "choose another path, and run again"},
-    "heat_is_file": {"vi": "--heatmaps {path}: đây là một tệp; hãy cho một thư mục để lưu ảnh bản đồ nhiệt",
+    "heat_is_file": {"vi": "--heatmaps {path}: đây là một tệp; hãy chọn một thư mục để lưu ảnh bản đồ nhiệt",
                      "en": "--heatmaps {path}: is a file; give a folder for the heatmap images"},
     "heat_cannot_create": {"vi": "--heatmaps {path}: không tạo được thư mục ({why}); hãy chọn thư mục khác",
                            "en": "--heatmaps {path}: cannot create it ({why}); choose another folder"},
     "heat_not_writable": {"vi": "--heatmaps {path}: không ghi được vào thư mục này; hãy chọn thư mục khác",
                           "en": "--heatmaps {path}: cannot write into it; choose another folder"},
-    "heat_cannot_write": {"vi": "--heatmaps {path}: không ghi được {name} (đầy ổ đĩa, hay đã có thứ khác trùng tên?); "
+    "heat_cannot_write": {"vi": "--heatmaps {path}: không ghi được {name} (ổ đĩa đã đầy, hay đã có thư mục trùng tên?); "
                                 "hãy giải phóng bớt dung lượng hoặc chọn thư mục khác, rồi chạy lại",
                           "en": "--heatmaps {path}: cannot write {name} (disk full, or something else of that name "
                                 "there?); free some space or choose another folder, and run again"},
@@ -226,7 +226,7 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "{detail}"},
     "near_label": {"vi": " (có phải ý bạn là '{label}': {name}?)", "en": " (did you mean '{label}'?)"},
     "near_name": {"vi": " (có phải ý bạn là '{name}'?)", "en": " (did you mean '{name}'?)"},
-    "list_takes_no_label": {"vi": "--list liệt kê các vấn đề và không nhận NHÃN, nhưng đã có {label}; lọc danh sách "
+    "list_takes_no_label": {"vi": "--list chỉ liệt kê các vấn đề, không đi kèm NHÃN (đã nhập {label}); lọc danh sách "
                                   "bằng --crop CÂY, hoặc bỏ --list để xem hướng dẫn cho nhãn này",
                             "en": "--list lists the problems and takes no LABEL, got {label}; narrow the list with "
                                   "--crop CROP, or leave --list out to advise on the label"},
