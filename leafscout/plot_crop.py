@@ -34,7 +34,8 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # the same crop names are matched for every photo of a plot
 def _words(text: str, fold: bool) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFC", text.casefold())
+    # "_" is a word character to the regex, but people write it for a space in ids ("--crop cà_chua", "pepper_bell")
+    text = unicodedata.normalize("NFC", text.casefold()).replace("_", " ")
     return tuple(_WORD.findall(_fold(text) if fold else text))
 
 

@@ -19,6 +19,7 @@ PHRASES = crop_phrases(CROPS, {"maize": "corn", "pomelo": "citrus"})
     ("ca phe che", "coffee"), ("Chè Shan tuyết", "tea"), ("Mận Hậu", "plum"), ("mận", "plum"),
     ("Ngô lai", "corn"), ("ngo", "corn"), ("MAIZE", "corn"), ("Bưởi Diễn", "citrus"), ("pomelo", "citrus"),
     ("Bắp cải", "brassica"), ("bắp", "corn"), ("nho", "grape"),
+    ("cà_phê", "coffee"), ("ca_phe_che", "coffee"), ("Mận_Hậu", "plum"),  # underscores for spaces, as in --crop ids
 ])
 def test_the_plot_text_names_its_crop(text, crop):
     assert resolve_crop(text, PHRASES) == crop
