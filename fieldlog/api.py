@@ -152,7 +152,8 @@ class FieldLog:
         """
         url = db.resolve_url(url_or_path)
         path = db.sqlite_path(url)
-        if path is not None and read_only is None:
+        auto = read_only is None
+        if path is not None and auto:
             read_only = path.exists() and not db.location_writable(path)
         read_only = bool(read_only)
         copy_dir = None
@@ -167,7 +168,17 @@ class FieldLog:
                 db.retry_busy(lambda: migrate.upgrade(engine))
             except Exception as exc:
                 engine.dispose()
-                raise db.explain_open_error(exc, url) from None
+                error = db.explain_open_error(exc, url)
+                # a share that says it is writable but refuses the -wal/-shm files (a read-only SMB or NFS export
+                # mounted read-write): a reading command still reads it, read-only
+                if not (auto and path is not None and path.is_file() and db.is_read_only_error(exc)):
+                    raise error from None
+                try:
+                    engine, copy_dir = db.open_read_only(path, migrate.head_revision(), migrate.current_revision,
+                                                         migrate.upgrade)
+                except FieldLogError:
+                    raise error from None
+                read_only = True
         if photo_dir is None:
             photo_dir = os.environ.get("LEAFSCOUT_PHOTOS") or (
                 path.parent / "photos" if path else db.DEFAULT_DB.expanduser().parent / "photos")

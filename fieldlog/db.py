@@ -88,6 +88,12 @@ def sqlite_synchronous(value: str | None = None) -> str:
     raise DatabaseUnavailableError(f"{SYNC_ENV}: expected FULL (default) or NORMAL, got {raw!r}")
 
 
+def is_read_only_error(exc: BaseException) -> bool:
+    """SQLite could not write where the log is (its -wal/-shm files, or the file itself)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "unable to open" in text or "readonly" in text or "read-only" in text
+
+
 def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError:
     """One line a person can act on, for a database that cannot be opened, read or reached."""
     orig = getattr(exc, "orig", None) or exc
@@ -96,8 +102,7 @@ def explain_open_error(exc: BaseException, url: str) -> DatabaseUnavailableError
     if u.get_backend_name() == "sqlite":
         where = u.database
         low = text.lower()
-        if (("unable to open" in low or "readonly" in low or "read-only" in low) and where
-                and not location_writable(Path(where))):
+        if is_read_only_error(orig) and where and not location_writable(Path(where)):
             return ReadOnlyLogError(read_only_message(Path(where)))
         if "not a database" in low or "malformed" in low:
             why = "is not an SQLite field log (a text file, or another format); point --db at the log file or a new name"

@@ -297,3 +297,41 @@ def test_cli_as_an_unprivileged_user_on_a_chmod_folder(ro_folder):
             if p.exists():
                 p.chmod(0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+LYING_SHARE = """
+import sys
+import leafscout.fieldlog.db as d
+d.location_writable = lambda path: True  # access(2) says writable; the server refuses every write
+from leafscout.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_on_a_share_that_claims_to_be_writable(tmp_path):
+    """A read-only SMB/NFS export mounted read-write: access() cannot tell, SQLite's -wal/-shm are refused when
+    the log is opened. Reading commands fall back to the read-only open instead of failing."""
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        pytest.skip("unshare/mount not available")
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            f"mount --bind -o ro {tmp_path} {tmp_path} && ! touch {tmp_path}/probe 2>/dev/null"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("no private mount namespace with a read-only bind mount here (needs CAP_SYS_ADMIN)")
+    stick, out = _stick_with_pending_wal(tmp_path, pending=True)
+    before = snapshot(stick)
+    script = out / "lying_share.py"
+    script.write_text(LYING_SHARE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"',
+            str(stick)]
+    res = {}
+    for k, argv in (("history", ["log", "history", "Đồi A"]), ("act", ["log", "act", "Đồi A", "--what", "weed"])):
+        p = subprocess.run([*wrap, sys.executable, str(script), *argv, "--db", str(stick / "log.sqlite")],
+                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+        res[k] = p
+    assert res["history"].returncode == 0, res["history"].stderr
+    assert "weeding" in res["history"].stdout
+    assert res["act"].returncode == 2 and res["act"].stderr.count("\n") == 1, res["act"].stderr
+    assert "Traceback" not in res["act"].stderr
+    assert snapshot(stick) == before
