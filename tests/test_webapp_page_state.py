@@ -281,3 +281,19 @@ def test_the_crop_mismatch_card_names_the_crop_mid_sentence_in_lower_case(svc, u
     page.set("lang", "en")
     page.fire("lang", "change")
     assert "does not look like coffee, the crop you chose" in page.text("card")
+
+
+def test_the_log_tabs_export_files_are_titled_in_the_pages_language(svc):
+    """The Log tab's exported files sat under Gradio's default title "File" on the Vietnamese page."""
+    import gradio as gr
+
+    from leafscout.webapp import app
+    from leafscout.webapp.i18n import t
+
+    demo = app.build_app(svc)
+    files = [b for b in demo.blocks.values() if isinstance(b, gr.File) and b.elem_id]  # the page's, not the API's
+    assert files
+    bound = {id(comp): keys for comp, keys in demo.ui.bound}
+    for f in files:
+        key = bound.get(id(f), {}).get("label")
+        assert key and f.label == t(key, "vi") and t(key, "en") != t(key, "vi"), f.elem_id

@@ -698,7 +698,8 @@ def build_log_tab(services, ui: UI, lang: str):
                                label="log_export_target")
             c["ex_btn"] = L(gr.Button(t("log_export_btn", lang), elem_id="ex-btn"), value="log_export_btn")
             c["ex_msg"] = gr.Markdown("")
-            c["ex_files"] = gr.File(file_count="multiple", interactive=False, visible=False, elem_id="ex-files")
+            c["ex_files"] = L(gr.File(file_count="multiple", interactive=False, visible=False,
+                                      label=t("log_export_files", lang), elem_id="ex-files"), label="log_export_files")
         with L(gr.Accordion(t("log_audit_title", lang), open=False, elem_id="audit"), label="log_audit_title"):
             import datetime as _dt
             c["au_year"] = L(gr.Number(_dt.date.today().year, precision=0, label=t("log_audit_year", lang),

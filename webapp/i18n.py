@@ -173,6 +173,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "log_substance": {"vi": "Hoạt chất (nếu có)", "en": "Active substance (if any)"},
     "log_copper": {"vi": "Lượng đồng nguyên chất (kg đồng/ha)", "en": "Copper metal (kg of copper per ha)"},
     "log_record_btn": {"vi": "Ghi lại", "en": "Record"},
+    "log_export_files": {"vi": "Tệp đã tạo (bấm để tải về)", "en": "Files made (tap to download)"},
     "log_recorded": {"vi": "Đã ghi lại.", "en": "Recorded."},
     "log_no_plots": {"vi": "Chưa có lô ruộng nào. Hãy thêm một lô.", "en": "No plots yet. Add one."},
     "log_history": {"vi": "Lịch sử lô \u201c{plot}\u201d", "en": "History of plot \u201c{plot}\u201d"},
