@@ -264,11 +264,15 @@ def run_batch(services, paths, workdir: Path | None = None, check_paths: bool = 
 
 
 def _display(name: str) -> str:
-    """The file name as the officer knows it: zip/member (member folders dropped), never shortened; on one line,
-    its control and text-direction characters escaped (safety.one_line), so it cannot fake another row."""
+    """The file name as the officer knows it: zip/member with the member's folders (two farms' phones both name a
+    photo IMG_0001.jpg: the folder tells them apart; empty, '.' and '..' parts left out), never shortened; on one
+    line, its control and text-direction characters escaped (safety.one_line), so it cannot fake another row."""
     name = str(name).replace("\\", "/")
     parts = name.split("/")
-    return one_line(parts[-1] if len(parts) == 1 else f"{Path(parts[0]).name}/{parts[-1]}")
+    if len(parts) == 1:
+        return one_line(parts[0])
+    inside = [x for x in parts[1:-1] if x not in ("", ".", "..")] + [parts[-1]]
+    return one_line("/".join([Path(parts[0]).name, *inside]))
 
 
 def table(advisor, batch: dict | None, lang: str) -> dict:
