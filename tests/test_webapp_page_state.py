@@ -297,3 +297,30 @@ def test_the_log_tabs_export_files_are_titled_in_the_pages_language(svc):
     for f in files:
         key = bound.get(id(f), {}).get("label")
         assert key and f.label == t(key, "vi") and t(key, "en") != t(key, "vi"), f.elem_id
+
+
+def test_the_batch_reports_follow_the_language_switch(svc, uploads):
+    """A batch run on the Vietnamese page, then English chosen: the table and the buttons turned English ("Download
+    CSV report") but the buttons still downloaded the Vietnamese CSV and PDF. Both languages' reports are made with
+    the batch and each button gives the page's language."""
+    from leafscout.webapp.i18n import t
+
+    page = _page(svc)
+    page.set("files_state", [flat(uploads, "a.png", RED), flat(uploads, "b.png", GREEN)])
+    page.fire("batch_btn", "click")
+
+    def header(key):
+        path = page.get(key)
+        path = getattr(path, "path", None) or path
+        return Path(path).read_text(encoding="utf-8-sig").splitlines()[0] if key == "csv_btn" else Path(path)
+
+    assert header("csv_btn").startswith(t("col_no", "vi") + "," + t("col_file", "vi"))
+    vi_pdf = header("pdf_btn")
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert header("csv_btn").startswith(t("col_no", "en") + "," + t("col_file", "en"))
+    en_pdf = header("pdf_btn")
+    assert en_pdf != vi_pdf and en_pdf.is_file() and en_pdf.stat().st_size > 1000
+    page.set("lang", "vi")
+    page.fire("lang", "change")
+    assert header("csv_btn").startswith(t("col_no", "vi")) and header("pdf_btn") == vi_pdf

@@ -1001,6 +1001,9 @@ def wire_language(services, ui: UI):
         ups = []
         for comp, keys in ui.bound:
             kw = {}
+            report = {id(c["csv_btn"]): "csv", id(c["pdf_btn"]): "pdf"}.get(id(comp))
+            if report and bt and (bt.get("reports") or {}).get(lg):  # the batch's report in the page's language
+                kw["value"] = bt["reports"][lg][report]
             for attr, key in keys.items():
                 if attr == "value" and isinstance(key, tuple):
                     if key == ("app_title", "app_intro"):

@@ -361,10 +361,12 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
-def write_pdf(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None = None) -> Path:
+def write_pdf(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None = None,
+              keep_thumbs: bool = False) -> Path:
     """A4 report in `lang`: one block per photo with thumbnail, diagnosis and the first steps of the advice.
 
-    Uses DejaVu Sans for Vietnamese; without it, falls back to Helvetica with accents stripped."""
+    Uses DejaVu Sans for Vietnamese; without it, falls back to Helvetica with accents stripped. The thumbnails
+    (`thumbs/` beside the report) are made once: `keep_thumbs` leaves them for the other language's report."""
     from fpdf import FPDF
 
     lang = norm_lang(lang)
@@ -392,9 +394,11 @@ def write_pdf(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None =
         if pdf.get_y() > 250:
             pdf.add_page()
         y0 = pdf.get_y()
-        th = _thumb(r["path"], thumbs / f"{r['no']}.jpg") if r["status"] != "error" else None
+        made = thumbs / f"{r['no']}.jpg"
+        again = made.is_file()  # made for the other language's report
+        th = made if again else _thumb(r["path"], made) if r["status"] != "error" else None
         if th:
-            if ws is not None:
+            if ws is not None and not again:
                 ws.charge(th.stat().st_size)
             pdf.image(str(th), x=pdf.l_margin, y=y0, w=30)
         pdf.set_xy(pdf.l_margin + 34, y0)
@@ -407,22 +411,35 @@ def write_pdf(advisor, batch: dict, lang: str, out: Path, ws: Workspace | None =
             pdf.multi_cell(0, 5, tx(line), new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y0 + (32 if th else 0)) + 3)
     pdf.output(str(out))
-    shutil.rmtree(thumbs, ignore_errors=True)
+    if not keep_thumbs:
+        shutil.rmtree(thumbs, ignore_errors=True)
     if ws is not None:
         ws.charge(out.stat().st_size)
     return out
 
 
 def run_request(services, files, lang: str, crop=None, check_paths: bool = True):
-    """One batch request end to end in its own workspace -> (batch, csv path, pdf path).
+    """One batch request end to end in its own workspace -> (batch, csv path, pdf path) in `lang`.
+
+    The reports are made in every language (`batch["reports"][lang] = {"csv", "pdf"}`, one folder a language,
+    the thumbnails made once), so the page's language switch hands out the report in the language it shows.
     Raises TooBig (code batch_too_big) when the request would write more than its budget."""
+    from .i18n import LANGS
+
+    lang = norm_lang(lang)
     ws = Workspace()
     try:
         result = run_batch(services, files, ws.dir / "work", check_paths=check_paths, crop=crop, ws=ws)
-        csv_path = write_csv(services.advisor, result, lang, ws.dir / "leafscout-report.csv", ws)
-        pdf_path = write_pdf(services.advisor, result, lang, ws.dir / "leafscout-report.pdf", ws)
+        reports = {}
+        for lg in [lang] + [x for x in LANGS if x != lang]:
+            (ws.dir / lg).mkdir()
+            reports[lg] = {"csv": str(write_csv(services.advisor, result, lg, ws.dir / lg / "leafscout-report.csv", ws)),
+                           "pdf": str(write_pdf(services.advisor, result, lg, ws.dir / lg / "leafscout-report.pdf", ws,
+                                                keep_thumbs=True))}
+        result["reports"] = reports
     except BaseException:
         ws.cleanup()
         raise
     shutil.rmtree(ws.dir / "work", ignore_errors=True)  # extracted members are not needed any more
-    return result, csv_path, pdf_path
+    shutil.rmtree(ws.dir / "thumbs", ignore_errors=True)
+    return result, Path(reports[lang]["csv"]), Path(reports[lang]["pdf"])
