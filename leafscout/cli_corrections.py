@@ -73,7 +73,6 @@ def register(sub) -> None:
 def cmd_export(args) -> int:
     from leafscout.cli_log import _with_log
 
-    @_with_log
     def run(log, args):
         from leafscout.corrections import DEFAULT_LICENCE, export
         from leafscout.errors import UsageError
@@ -88,4 +87,5 @@ def cmd_export(args) -> int:
               + (f" {kept} of them kept aside in {args.dir}/aside/ (not for training)." if args.aside else ""))
         return 0
 
-    return run(args)
+    run.reads_log_only = True  # it only reads the log: a log on a USB stick or a read-only share is read there
+    return _with_log(run)(args)
