@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FieldLogError, UnknownLotError, UnknownPlotError
-from .timeutil import local_year
+from .timeutil import fmt_local, fmt_zoned, iso_local, local_year, zone_name
 
 
 @dataclass
@@ -58,13 +58,20 @@ def build(log, target: str) -> TracePage:
 
 
 def _fmt(value) -> str:
+    """A value as a person reads it; a stored (naive UTC) time on the recorder's clock with the zone named
+    (`2026-06-01 00:00 UTC+07:00`), as the CLI and the Log tab show it."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return fmt_zoned(value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _naive_utc(at: dt.datetime) -> dt.datetime:
+    """An aware time (the page's generated_at) as the log stores times: naive UTC."""
+    return at.astimezone(dt.timezone.utc).replace(tzinfo=None) if at.tzinfo else at
 
 
 def _thumbnail(path: Path, size: int = 160) -> str | None:
@@ -96,8 +103,15 @@ def over_cap(seven: float, cap: float | None) -> str:
     return f">{seven:g} kg/ha" + (f" (cap {cap:g})" if cap is not None else "")
 
 
+def _html_time(at) -> str:
+    """A time for the page: local with its zone for the reader, ISO 8601 with the offset for programs."""
+    if at is None:
+        return ""
+    return f"<time datetime='{iso_local(at)}'>{html.escape(fmt_zoned(at))}</time>"
+
+
 def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
-    e = lambda v: html.escape(_fmt(v))  # noqa: E731
+    e = lambda v: _html_time(v) if isinstance(v, dt.datetime) else html.escape(_fmt(v))  # noqa: E731
     item = page.item
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -110,7 +124,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         "</style></head><body>",
         f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
         f"<h1>{e(page.title)}</h1>",
-        f"<p>Trace ID: <code>{e(page.qr_payload)}</code><br>Generated {e(page.generated_at.replace(tzinfo=None))}</p>",
+        f"<p>Trace ID: <code>{e(page.qr_payload)}</code><br>Generated {e(_naive_utc(page.generated_at))}</p>",
     ]
     if page.kind == "lot":
         parts.append(f"<p>Harvested {e(item.harvested_at)}"
@@ -166,22 +180,27 @@ def csv_cell(value, *, short_numbers: bool = True):
 def to_csv(page: TracePage) -> str:
     """One row per record (kind = lot, plot, observation, correction, action) so a spreadsheet can filter: a lot's page starts
     with the lot (code, harvest time, kg, notes), each plot row carries its copper totals (kg/ha this year and over
-    7 years). Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text."""
+    7 years). Every text cell goes through `csv_cell`, so a plot or lot named '=HYPERLINK(...)' stays text. `time` is
+    ISO 8601 on the recorder's clock with its offset (`2026-06-01T00:00+07:00`), `time_utc` the same moment in UTC."""
     cols = ["kind", "plot", "time", *OBS_COLS[1:], *ACT_COLS[1:], "crop", "area_ha", "organic_status",
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
-            "previous_label", "note", "location", "buffer_notes"]  # appended: the older columns keep their place
+            "previous_label", "note", "location", "buffer_notes",
+            "time_utc"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
 
     def row(values: dict, short_numbers: bool = True) -> None:
+        at = values.pop("time", None)
+        if at is not None:  # ISO 8601 on the recorder's clock with its offset, and UTC for a spreadsheet's sums
+            values["time"], values["time_utc"] = iso_local(at), at.strftime("%Y-%m-%d %H:%M")
         w.writerow({k: csv_cell(v, short_numbers=short_numbers) for k, v in values.items()})
 
     if page.kind == "lot":
         lot = page.item
-        row({"kind": "lot", "time": _fmt(lot.harvested_at), "lot": lot.code, "quantity_kg": lot.quantity_kg,
+        row({"kind": "lot", "time": lot.harvested_at, "lot": lot.code, "quantity_kg": lot.quantity_kg,
              "lot_notes": lot.notes, "trace_id": page.qr_payload}, short_numbers=False)
     for hist in page.histories:
         p = hist.plot
@@ -191,14 +210,14 @@ def to_csv(page: TracePage) -> str:
              "trace_id": page.qr_payload, "location": p.location, "buffer_notes": p.buffer_notes},
             short_numbers=False)
         for o in hist.observations:
-            row({"kind": "observation", "plot": p.name, "time": _fmt(o.observed_at),
+            row({"kind": "observation", "plot": p.name, "time": o.observed_at,
                  **{c: getattr(o, c) for c in OBS_COLS[1:]}})
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # a person's label, oldest first
-                row({"kind": "correction", "plot": p.name, "time": _fmt(c.at), "label": c.label,
+                row({"kind": "correction", "plot": p.name, "time": c.at, "label": c.label,
                      "previous_label": c.previous_label, "by": c.by, "observation_id": o.id, "note": c.note,
                      "model_version": c.model_version, "photo_sha256": c.photo_sha256})
         for a in hist.actions:
-            row({"kind": "action", "plot": p.name, "time": _fmt(a.at), **{c: getattr(a, c) for c in ACT_COLS[1:]}})
+            row({"kind": "action", "plot": p.name, "time": a.at, **{c: getattr(a, c) for c in ACT_COLS[1:]}})
     return buf.getvalue()
 
 
@@ -227,7 +246,8 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
     "actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
     "ledger": {"vi": "Sổ theo dõi đồng (kg Cu/ha mỗi năm)", "en": "Copper ledger (kg Cu/ha a year)"},
-    "col_when": {"vi": "Thời gian (UTC)", "en": "Time (UTC)"},
+    "col_when": {"vi": "Thời gian ({zone})", "en": "Time ({zone})"},  # every time in the table in one zone
+    "col_when_zoned": {"vi": "Thời gian", "en": "Time"},  # times in several offsets (summer time): each cell names it
     "col_problem": {"vi": "Vấn đề", "en": "Problem"},
     "col_status": {"vi": "Trạng thái", "en": "Status"},
     "col_confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
@@ -325,7 +345,7 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
     pdf.image(io.BytesIO(page.qr_png), x=165, y=10, w=35)
     pdf.set_font(family, size=8)
     pdf.multi_cell(150, 5, t(tr("trace_id", id=page.qr_payload)), new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(150, 5, t(tr("generated", when=_fmt(page.generated_at.replace(tzinfo=None)))),
+    pdf.multi_cell(150, 5, t(tr("generated", when=_fmt(_naive_utc(page.generated_at)))),
                    new_x="LMARGIN", new_y="NEXT")
     if page.kind == "lot":
         kg = f", {_num(item.quantity_kg, lang)} kg" if item.quantity_kg else ""
@@ -349,18 +369,24 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         pdf.multi_cell(0, 5, t(tr("copper_line", year=page.copper_year, this_year=_num(this_year, lang),
                                   seven=_num(seven, lang), cap=cap)), new_x="LMARGIN", new_y="NEXT")
         corrections = getattr(hist, "corrections", None) or {}
+        # times on the recorder's clock; the zone in the column heading when the table has one, else in each cell
+        zones = {zone_name(x) for x in [o.observed_at for o in hist.observations] + [a.at for a in hist.actions]}
+        if len(zones) <= 1:
+            when, when_col = fmt_local, tr("col_when", zone=zones.pop() if zones else zone_name())
+        else:
+            when, when_col = _fmt, tr("col_when_zoned")
 
         def obs_row(o) -> list[str]:
             label = name(o.label)
             for c in corrections.get(o.id, []):
                 label += "; " + tr("corrected", name=name(c.label), by=c.by)
             st = tr(f"st_{o.status}") if f"st_{o.status}" in PDF_TEXT else o.status
-            return [_fmt(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
+            return [when(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
                     o.observer or "", o.confirmed_by or tr("unconfirmed")]
 
         def act_row(a) -> list[str]:
             amount = f"{_num(a.amount, lang)} {a.unit or ''}".strip() if a.amount is not None else ""
-            return [_fmt(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
+            return [when(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
                     _num(a.copper_kg_ha, lang) if a.copper_kg_ha else "", a.by or ""]
 
         tables = (
@@ -377,7 +403,7 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
             pdf.set_font(family, size=7)
             notes: list[str] = []  # a cell too long for one page's row: its full text, below the table
             with pdf.table(first_row_as_headings=True, headings_style=heading, col_widths=widths) as table:
-                table.row([t(tr(c)) for c in cols])
+                table.row([t(when_col if c == "col_when" else tr(c)) for c in cols])
                 for r in rows:
                     table.row([_pdf_cell(t(v), notes) for v in make(r)])
             for n, full in enumerate(notes, 1):

@@ -53,6 +53,18 @@ def fmt_local(at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local_time(at).strftime(fmt)
 
 
+def fmt_zoned(at: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time on the recorder's clock with its zone named, for a person reading an export:
+    `2026-06-01 00:00 UTC+07:00` in Son La, `2026-06-01 00:00 UTC` where the clock is UTC."""
+    return f"{fmt_local(at, fmt)} {zone_name(at)}"
+
+
+def iso_local(at: dt.datetime) -> str:
+    """A stored time as ISO 8601 on the recorder's clock with its offset (`2026-06-01T00:00+07:00`): the date a
+    person typed, and unambiguous for a program."""
+    return local_time(at).isoformat(timespec="minutes")
+
+
 def to_utc(value: dt.datetime | dt.date | str | None, what: str, *, allow_future: bool = False) -> dt.datetime:
     """Normalise a user time (aware, naive local, date or ISO text) to naive UTC; reject the future and
     dates outside 1970..9999 (as FieldLogError code "bad_time", never a ValueError/OverflowError traceback)."""

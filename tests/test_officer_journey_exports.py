@@ -82,7 +82,9 @@ def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
         "coffee.berry_borer", "coffee.rust", "'=Lò Văn Nam", "'@quả có lỗ đục", str(obs.id))
     assert (second["label"], second["previous_label"], second["by"]) == ("coffee.leaf_miner", "coffee.berry_borer",
                                                                          "Lò Thị Hoa")
-    assert first["photo_sha256"] == rows[1]["photo_sha256"] and first["time"].endswith(" UTC")
+    assert first["photo_sha256"] == rows[1]["photo_sha256"]
+    # local ISO 8601 with the offset, and UTC beside it (test_export_local_times.py)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[+-]\d\d:\d\d", first["time"]) and first["time_utc"]
     html = page.read_text(encoding="utf-8")
     assert "corrected to coffee.berry_borer by =Lò Văn Nam" in html and "corrected to coffee.leaf_miner" in html
 
