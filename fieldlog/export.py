@@ -65,8 +65,19 @@ def _fmt(value) -> str:
     if isinstance(value, dt.datetime):
         return fmt_zoned(value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return _plain(value)
     return str(value)
+
+
+def _plain(value: float) -> str:
+    """A stored number with every digit it was recorded with (a GPS fix to the metre, 1.2345678 kg Cu/ha) and
+    never an exponent (1234567.5 kg, not 1.23457e+06); 15 significant digits drop float noise (0.1 + 0.2)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    text = f"{value:.15g}"
+    if "e" in text:  # beyond 1e15 or below 1e-4: written out in full
+        text = f"{value:.15f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:.0f}"
+    return "0" if text == "-0" else text
 
 
 def _naive_utc(at: dt.datetime) -> dt.datetime:
@@ -99,8 +110,8 @@ ACT_COLS = ("at", "what", "product", "active_substance", "amount", "unit", "copp
 def over_cap(seven: float, cap: float | None) -> str:
     """The rest of the 7-year copper cell: the figure, and past the cap a mark a certifier cannot miss."""
     if cap is not None and seven > cap + 1e-9:
-        return f" class='over'>{seven:g} kg/ha: over the {cap:g} kg/ha cap"
-    return f">{seven:g} kg/ha" + (f" (cap {cap:g})" if cap is not None else "")
+        return f" class='over'>{_plain(seven)} kg/ha: over the {_plain(cap)} kg/ha cap"
+    return f">{_plain(seven)} kg/ha" + (f" (cap {_plain(cap)})" if cap is not None else "")
 
 
 def _html_time(at) -> str:
@@ -128,7 +139,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
     ]
     if page.kind == "lot":
         parts.append(f"<p>Harvested {e(item.harvested_at)}"
-                     f"{f', {item.quantity_kg:g} kg' if item.quantity_kg else ''}. {e(item.notes)}</p>")
+                     f"{f', {_plain(item.quantity_kg)} kg' if item.quantity_kg else ''}. {e(item.notes)}</p>")
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
@@ -138,7 +149,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             f"<tr><th>Organic status</th><td>{e(p.organic_status.replace('_', ' '))}</td>"
             f"<th>Location</th><td>{e(p.location)}</td></tr>",
             f"<tr><th>Buffer zone</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
-            f"<tr><th>Copper {page.copper_year}</th><td>{this_year:g} kg/ha</td>"
+            f"<tr><th>Copper {page.copper_year}</th><td>{_plain(this_year)} kg/ha</td>"
             f"<th>Copper, 7 years</th><td{over_cap(seven, copper_cap)}</td></tr></table>",
             f"<h3>Observations ({len(hist.observations)})</h3><table><tr><th>Photo</th>",
             *[f"<th>{c.replace('_', ' ')}</th>" for c in OBS_COLS[:-1]], "</tr>",
@@ -157,7 +168,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         parts.append("</table>")
         if hist.copper_by_year:
             parts.append("<h3>Copper ledger</h3><table><tr><th>Year</th><th>kg/ha</th></tr>"
-                         + "".join(f"<tr><td>{y}</td><td>{kg:g}</td></tr>" for y, kg in hist.copper_by_year.items())
+                         + "".join(f"<tr><td>{y}</td><td>{_plain(kg)}</td></tr>" for y, kg in hist.copper_by_year.items())
                          + "</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -297,7 +308,7 @@ def _num(x, lang: str) -> str:
     """kg figures rounded for reading (the ledger keeps the exact value); vi uses a decimal comma."""
     if x is None:
         return ""
-    text = f"{round(float(x), 3):g}"
+    text = _plain(round(float(x), 3))  # never an exponent: 1234567.5 kg, not 1.23457e+06
     return text.replace(".", ",") if lang == "vi" else text
 
 

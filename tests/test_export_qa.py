@@ -1,0 +1,54 @@
+"""The exports read as a certifier and a buyer read them (QA after the local-times change): every figure as it was
+recorded, every record there, and a PDF on any computer."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from leafscout.fieldlog import FieldLog, export
+
+pypdf = pytest.importorskip("pypdf")
+
+
+def _gps_photo(path: Path, lat=(21, 19, 30.0), lon=(103, 54, 36.99)) -> Path:
+    from PIL import Image
+    img = Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: lat, 3: "E", 4: lon}
+    img.save(path, exif=exif)
+    return path
+
+
+def _pdf_text(data: bytes) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages))
+
+
+def test_csv_and_html_keep_every_digit_and_never_print_an_exponent(tmp_path):
+    """`_fmt` printed floats with '%g' (6 significant digits): the photo's longitude 103.910275 (Chiềng Mung)
+    became 103.91 in the CSV and HTML, 30 m off, and a sprayed 1.2345678 kg Cu/ha became 1.23457, so the
+    action rows no longer added up to the plot's total (1.234568) in the same file; a lot of 1,234,567.5 kg read
+    '1.23457e+06 kg' on the buyer's page and '1,23457e+06 kg' in the Vietnamese PDF."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        obs = log.record_observation("Đồi A", _gps_photo(tmp_path / "a.jpg"), "coffee.rust", "ok", 0.928934,
+                                     "3.1.0", confirmed_by="Lò Thị Hoa", observed_at="2026-03-02T08:00")
+        lat, lon = obs.gps_lat, obs.gps_lon
+        log.record_action("Đồi A", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=1.2345678,
+                          at="2026-03-03")
+        log.add_lot("L1", ["Đồi A"], harvested_at="2026-06-01", quantity_kg=1234567.5)
+        page = export.build(log, "L1")
+        rows = {r["kind"]: r for r in csv.DictReader(io.StringIO(export.to_csv(page)))}
+        html = export.to_html(page, log)
+        pdf_vi = _pdf_text(export.to_pdf(page, lang="vi"))
+        pdf_en = _pdf_text(export.to_pdf(page, lang="en"))
+    assert abs(lon - 103.910275) < 1e-6
+    assert float(rows["observation"]["gps_lat"]) == lat and float(rows["observation"]["gps_lon"]) == lon, rows
+    assert rows["action"]["copper_kg_ha"] == "1.2345678" and rows["lot"]["quantity_kg"] == "1234567.5"
+    assert f"<td>{lon!r}</td>" in html and "<td>1.2345678</td>" in html, html
+    assert "1234567.5 kg" in html and "e+0" not in re.sub(r"src='[^']*'", "", html)
+    assert "1234567,5 kg" in pdf_vi and "1234567.5 kg" in pdf_en and "e+" not in pdf_vi + pdf_en, pdf_vi
