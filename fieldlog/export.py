@@ -308,7 +308,10 @@ def _num(x, lang: str) -> str:
     """kg figures rounded for reading (the ledger keeps the exact value); vi uses a decimal comma."""
     if x is None:
         return ""
-    text = _plain(round(float(x), 3))  # never an exponent: 1234567.5 kg, not 1.23457e+06
+    v = float(x)
+    # 3 decimals, but a recorded amount is never rounded to 0 (a 0.0004 ha nursery bed, 0.0004 kg Cu/ha): two
+    # significant digits then; never an exponent (1234567.5 kg, not 1.23457e+06)
+    text = _plain(round(v, 3) if round(v, 3) or not v else float(f"{v:.2g}"))
     return text.replace(".", ",") if lang == "vi" else text
 
 

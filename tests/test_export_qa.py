@@ -52,3 +52,15 @@ def test_csv_and_html_keep_every_digit_and_never_print_an_exponent(tmp_path):
     assert f"<td>{lon!r}</td>" in html and "<td>1.2345678</td>" in html, html
     assert "1234567.5 kg" in html and "e+0" not in re.sub(r"src='[^']*'", "", html)
     assert "1234567,5 kg" in pdf_vi and "1234567.5 kg" in pdf_en and "e+" not in pdf_vi + pdf_en, pdf_vi
+
+
+def test_pdf_never_rounds_a_recorded_amount_to_zero(tmp_path):
+    """The PDF rounds kg figures to 3 decimals for reading: a 4 m² nursery bed (0.0004 ha) read '0 ha' and a
+    copper dose of 0.0004 kg Cu/ha '0' in its own column, though copper is never silently 0 in the log."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Vườn ươm", "coffee", 0.0004)
+        log.record_action("Vườn ươm", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=0.0004,
+                          at="2026-03-03")
+        text = _pdf_text(export.to_pdf(export.build(log, "Vườn ươm"), lang="vi"))
+    assert "0,0004 ha" in text and "Đồng năm" in text and " 0 kg Cu/ha" not in text, text
+    assert re.search(r"Bordeaux copper hydroxide 0,0004\b", text), text
