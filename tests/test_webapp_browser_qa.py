@@ -39,3 +39,35 @@ def test_the_photo_shown_with_the_answer_has_a_name_a_screen_reader_can_say(brow
     page.wait_for_function("(a) => { const i = document.querySelector('#preview img'); return i && i.alt === a; }",
                            arg=t("preview_alt", "en"), timeout=15000)
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_login_page_speaks_the_apps_language(browser, server, lang):  # noqa: F811
+    """`--auth` on the cooperative's LAN: the login page was Gradio's English ("Login", "username", "password",
+    "Incorrect Credentials") with <html lang="en">, in front of a Vietnamese app. It is in the app's language
+    (`--lang`), and a wrong password is said in it too; an English app's login page stays English."""
+    from test_app_e2e import _free_port
+
+    from leafscout.webapp import app
+
+    demo = app.build_app(server["services"], lang=lang)
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port, auth=app.parse_auth("coop:s3cret"),
+                                                              lang=lang))
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("input[type=password]")
+        want = {"vi": ["Đăng nhập", "Tên đăng nhập", "Mật khẩu"], "en": ["Log in", "User name", "Password"]}[lang]
+        page.wait_for_function("(w) => w.every(x => document.body.innerText.includes(x))", arg=want, timeout=10000)
+        assert page.evaluate("document.documentElement.lang") == lang
+        if lang == "vi":
+            assert "Login" not in page.inner_text("body") and "username" not in page.inner_text("body")
+        page.fill("input[type=text]", "coop")
+        page.fill("input[type=password]", "wrong")
+        page.locator("button.primary").click()
+        wrong = {"vi": "Sai tên đăng nhập hoặc mật khẩu", "en": "Wrong user name or password"}[lang]
+        page.wait_for_function("(w) => document.body.innerText.includes(w)", arg=wrong, timeout=15000)
+        page.close()
+    finally:
+        demo.close()

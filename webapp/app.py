@@ -1083,7 +1083,7 @@ def theme():
 
 
 def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_MAX_FILE_SIZE, routes=None,
-                  officers=None) -> dict:
+                  officers=None, lang: str = DEFAULT_LANG) -> dict:
     """`auth` (user, password) and/or `officers` (leafscout.officers.Officers: one account per officer, salted
     PBKDF2 hashes) become a LoginGuard: a delay after each wrong password and a lockout. Gradio awaits it, so
     the hashing and the delay run in a worker thread, never on the server's event loop."""
@@ -1096,7 +1096,8 @@ def launch_kwargs(host="127.0.0.1", port=7860, auth=None, max_file_size=DEFAULT_
                            verify=officers.verify if officers is not None else None).check_async
     # FastAPI's own /openapi.json would list the routes to anyone (Gradio serves its API description
     # behind the login); the logged-out login page carries no API description (LoggedOutPageGuard).
-    app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard)]}
+    # ... and speaks the app's language (`lang`: the login form is Gradio's English otherwise)
+    app_kwargs = {"openapi_url": None, "middleware": [Middleware(LoggedOutPageGuard, lang=norm_lang(lang))]}
     if routes:  # served before Gradio's own routes: the offline phone app at /phone/ (webapp/phone.py)
         app_kwargs["routes"] = list(routes)
     return dict(server_name=host, server_port=port, auth=guard, max_file_size=max_file_size, css=CSS, head=HEAD,
@@ -1152,7 +1153,8 @@ def main(argv=None):
     print(f"LeafScout phone app (offline, runs in the phone's browser; when it could not be built, the page "
           f"says why): http://{args.host}:{args.port}/phone/",
           flush=True)
-    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone, officers=officers))
+    demo.launch(**launch_kwargs(args.host, args.port, auth, args.max_file_size, routes=phone, officers=officers,
+                                lang=args.lang))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "app_intro": {"vi": "Chụp một chiếc lá, xem bệnh gì và cách xử lý hữu cơ.",
                   "en": "Photograph one leaf, see what is wrong and how to treat it organically."},
     "language": {"vi": "Ngôn ngữ", "en": "Language"},
+    # the login page (`--auth`, `--officers`): Gradio's own English words, said in the app's language
+    "login_title": {"vi": "Đăng nhập", "en": "Log in"},
+    "login_user": {"vi": "Tên đăng nhập", "en": "User name"},
+    "login_password": {"vi": "Mật khẩu", "en": "Password"},
+    "login_wrong": {"vi": "Sai tên đăng nhập hoặc mật khẩu", "en": "Wrong user name or password"},
     "tab_diagnose": {"vi": "Khám lá", "en": "Diagnose"},
     "tab_batch": {"vi": "Nhiều ảnh", "en": "Batch"},
     "tab_knowledge": {"vi": "Tra cứu", "en": "Knowledge"},

@@ -76,6 +76,31 @@ class LoginGuard:
 
 _API_INFO_SCRIPT = re.compile(rb"window\.gradio_api_info\s*=\s*.*?;\s*</script>", re.S)
 _EMPTY_API_INFO = b"window.gradio_api_info = {};</script>"
+_HTML_LANG = re.compile(rb"<html([^>]*?)\slang=\"[^\"]*\"", re.I)
+# Gradio's login form (its words, as its English locale writes them) -> the i18n key saying it in the app's language
+_LOGIN_WORDS = {"Login": "login_title", "username": "login_user", "password": "login_password",
+                "Incorrect Credentials": "login_wrong"}
+
+
+def login_page_script(lang: str) -> bytes:
+    """A script for the logged-out page: <html lang> and the login form's words in the app's language. Gradio's
+    login form ignores `launch(i18n=...)` and speaks English whatever the app's language."""
+    import json
+
+    from .i18n import norm_lang, t
+    lang = norm_lang(lang)
+    words = {k: t(v, lang) for k, v in _LOGIN_WORDS.items()}
+    js = ("(() => { const T = %s, L = %s, html = document.documentElement;"
+          " const fix = () => { if (html.lang !== L) html.lang = L;"  # Gradio sets it from the browser's locale
+          " const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); let n;"
+          " while ((n = w.nextNode())) { const k = n.nodeValue.trim(); if (k && T[k] !== undefined) {"
+          " n.nodeValue = n.nodeValue.replace(k, T[k]); } } };"
+          " const go = () => { fix(); const o = new MutationObserver(fix);"
+          " o.observe(document.body, {childList: true, subtree: true, characterData: true});"
+          " o.observe(html, {attributes: true, attributeFilter: ['lang']}); };"
+          " if (document.body) go(); else document.addEventListener('DOMContentLoaded', go); })();"
+          % (json.dumps(words, ensure_ascii=False), json.dumps(lang)))
+    return f"<script>{js}</script>".encode("utf-8")
 
 
 def _logged_in(app, scope) -> bool:
@@ -108,10 +133,12 @@ class LoggedOutPageGuard:
     `window.gradio_api_info` (every endpoint, parameter and default) in the login page. This middleware sits
     inside Gradio's app (FastAPI `middleware=`), so it sees the uncompressed page, and for a logged-out
     request replaces that script's value with `{}`. The config Gradio embeds for a logged-out page already
-    holds no components or endpoints. Logged-in pages are passed through untouched."""
+    holds no components or endpoints. The logged-out page also gets the app's language (`lang`: <html lang>
+    and the login form's words, `login_page_script`). Logged-in pages are passed through untouched."""
 
-    def __init__(self, app):
+    def __init__(self, app, lang: str = "vi"):
         self.app = app
+        self.lang = lang
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") \
@@ -140,6 +167,10 @@ class LoggedOutPageGuard:
             body.extend(message.get("body", b""))
             if not message.get("more_body", False):
                 out = _API_INFO_SCRIPT.sub(_EMPTY_API_INFO, bytes(body))
+                # the login form in the app's language (Gradio's is English whatever the app's language)
+                out = _HTML_LANG.sub(lambda m: m.group(1).join((b"<html", b' lang="%s"' % self.lang.encode())),
+                                     out, count=1)
+                out = out.replace(b"</head>", login_page_script(self.lang) + b"</head>", 1)
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(out)).encode()))
                 await send(dict(start, headers=headers))
