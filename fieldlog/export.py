@@ -318,13 +318,14 @@ def _num(x, lang: str) -> str:
 PDF_CELL_MAX = 240  # characters in one table cell: a row must fit on one page (fpdf2 cannot split a row)
 
 
-def _pdf_cell(text: str, notes: list[str]) -> str:
+def _pdf_cell(text: str, notes: list[str], clean=lambda s: s) -> str:
     """A table cell's text; a longer one (a 2,000-character 'what was done') is cut with a [n] mark and its
-    full text added to `notes`, printed under the table, so the PDF stays complete and the row fits a page."""
+    full text added to `notes`, printed under the table, so the PDF stays complete and the row fits a page.
+    `clean`: the font's (ASCII without DejaVu, where the mark is '...')."""
     if len(text) <= PDF_CELL_MAX:
         return text
     notes.append(text)
-    return f"{text[:PDF_CELL_MAX - 20].rstrip()}… [{len(notes)}]"
+    return f"{text[:PDF_CELL_MAX - 20].rstrip()}{clean('…')} [{len(notes)}]"
 
 
 def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_cap: float | None = None) -> bytes:
@@ -419,7 +420,7 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
             with pdf.table(first_row_as_headings=True, headings_style=heading, col_widths=widths) as table:
                 table.row([t(when_col if c == "col_when" else tr(c)) for c in cols])
                 for r in rows:
-                    table.row([_pdf_cell(t(v), notes) for v in make(r)])
+                    table.row([_pdf_cell(t(v), notes, clean) for v in make(r)])
             for n, full in enumerate(notes, 1):
                 pdf.multi_cell(0, 4, f"[{n}] {full}", new_x="LMARGIN", new_y="NEXT")
         if hist.copper_by_year:

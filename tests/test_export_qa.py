@@ -64,3 +64,21 @@ def test_pdf_never_rounds_a_recorded_amount_to_zero(tmp_path):
         text = _pdf_text(export.to_pdf(export.build(log, "Vườn ươm"), lang="vi"))
     assert "0,0004 ha" in text and "Đồng năm" in text and " 0 kg Cu/ha" not in text, text
     assert re.search(r"Bordeaux copper hydroxide 0,0004\b", text), text
+
+
+def test_a_long_note_without_the_dejavu_font_is_a_pdf_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """Where DejaVu is not at one of its Linux paths (Windows, macOS) the PDF folds text to ASCII for Helvetica,
+    but the mark `_pdf_cell` puts on a cut cell is '…', which Helvetica cannot encode: every export of a log with
+    a 'what was done' over 240 characters died with fpdf2's FPDFUnicodeEncodingException traceback."""
+    from leafscout.cli import main
+
+    db = str(tmp_path / "log.sqlite")
+    what = "phun dầu neem lên toàn bộ hàng cà phê phía đông " * 10
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_action("Đồi A", what, by="Lò Văn Nam", at="2026-05-01")
+    monkeypatch.setattr(export, "FONT_CANDIDATES", ())
+    out = tmp_path / "a.pdf"
+    assert main(["export", "Đồi A", "--db", db, "--pdf", str(out), "--lang", "en"]) == 0, capsys.readouterr().err
+    text = _pdf_text(out.read_bytes())
+    assert "... [1]" in text and "[1] phun dau neem" in text and "Lo Van Nam" in text, text
