@@ -159,7 +159,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
             cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # the model's label stays first
-                cells["label"] += f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
+                cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
+                                   + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
             parts.append(f"<tr><td>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
         parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
                      + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
@@ -273,7 +274,7 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "col_by": {"vi": "Người làm", "en": "Done by"},
     "col_year": {"vi": "Năm", "en": "Year"},
     "unconfirmed": {"vi": "CHƯA XÁC NHẬN", "en": "UNCONFIRMED"},
-    "corrected": {"vi": "sửa thành: {name} ({by})", "en": "corrected to {name} ({by})"},
+    "corrected": {"vi": "sửa thành: {name} ({by}, {when})", "en": "corrected to {name} ({by}, {when})"},
     "st_ok": {"vi": "có kết quả", "en": "ok"},
     "st_uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
     "st_not_a_leaf": {"vi": "không thấy lá", "en": "not a leaf"},
@@ -394,7 +395,8 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         def obs_row(o) -> list[str]:
             label = name(o.label)
             for c in corrections.get(o.id, []):
-                label += "; " + tr("corrected", name=name(c.label), by=c.by)
+                label += "; " + tr("corrected", name=name(c.label), by=c.by, when=fmt_local(c.at, "%Y-%m-%d")) \
+                    + (f": {c.note}" if c.note else "")
             st = tr(f"st_{o.status}") if f"st_{o.status}" in PDF_TEXT else o.status
             return [when(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
                     o.observer or "", o.confirmed_by or tr("unconfirmed")]

@@ -82,3 +82,29 @@ def test_a_long_note_without_the_dejavu_font_is_a_pdf_not_a_traceback(tmp_path, 
     assert main(["export", "Đồi A", "--db", db, "--pdf", str(out), "--lang", "en"]) == 0, capsys.readouterr().err
     text = _pdf_text(out.read_bytes())
     assert "... [1]" in text and "[1] phun dau neem" in text and "Lo Van Nam" in text, text
+
+
+def test_html_and_pdf_show_the_correction_note_and_when(tmp_path, monkeypatch):
+    """A correction's note (why the officer changed the label) was only in the CSV: the HTML showed who and when but
+    not the note, and the PDF a certifier signs off showed neither the note nor the date of the correction."""
+    import time
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    time.tzset()
+    try:
+        with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+            log.add_plot("Đồi A", "coffee", 0.5)
+            obs = log.record_observation("Đồi A", _gps_photo(tmp_path / "a.jpg"), "coffee.rust", "uncertain", 0.5,
+                                         "3.1.0", observed_at="2026-03-02T08:00")
+            c = log.correct_observation(obs.id, "coffee.leaf_miner", "Lò Thị Hoa", note="<b>lá có đường hầm</b>")
+            page = export.build(log, "Đồi A")
+            html = export.to_html(page, log)
+            vi = _pdf_text(export.to_pdf(page, lang="vi"))
+            en = _pdf_text(export.to_pdf(page, lang="en"))
+            from leafscout.fieldlog.timeutil import fmt_local
+            day = fmt_local(c.at, "%Y-%m-%d")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert "&lt;b&gt;lá có đường hầm&lt;/b&gt;" in html and "<b>lá" not in html, html
+    assert f"sửa thành: coffee.leaf_miner (Lò Thị Hoa, {day}): <b>lá có đường hầm</b>" in vi, vi
+    assert f"corrected to coffee.leaf_miner (Lò Thị Hoa, {day}): <b>lá có đường hầm</b>" in en, en
