@@ -324,3 +324,20 @@ def test_the_batch_reports_follow_the_language_switch(svc, uploads):
     page.set("lang", "vi")
     page.fire("lang", "change")
     assert header("csv_btn").startswith(t("col_no", "vi")) and header("pdf_btn") == vi_pdf
+
+
+def test_the_language_switch_after_the_batchs_folder_was_cleaned_keeps_the_reports_it_has(svc, uploads):
+    """Other officers' batches since this one removed its folder (batch.Workspace keeps the latest two): the switch
+    must not hand Gradio a report file that is gone (the whole switch then failed); the buttons keep the
+    report they have (Gradio serves its own copy of it)."""
+    import shutil
+
+    page = _page(svc)
+    page.set("files_state", [flat(uploads, "a.png", RED)])
+    page.fire("batch_btn", "click")
+    before = page.get("csv_btn"), page.get("pdf_btn")
+    shutil.rmtree(Path(page.get("batch_state")["reports"]["en"]["csv"]).parent.parent)
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert (page.get("csv_btn"), page.get("pdf_btn")) == before
+    assert "files" in page.get("batch_sum")

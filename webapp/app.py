@@ -1003,7 +1003,9 @@ def wire_language(services, ui: UI):
             kw = {}
             report = {id(c["csv_btn"]): "csv", id(c["pdf_btn"]): "pdf"}.get(id(comp))
             if report and bt and (bt.get("reports") or {}).get(lg):  # the batch's report in the page's language
-                kw["value"] = bt["reports"][lg][report]
+                path = bt["reports"][lg][report]
+                if os.path.isfile(path):  # else cleaned away by later batches: the button keeps the one it has
+                    kw["value"] = path
             for attr, key in keys.items():
                 if attr == "value" and isinstance(key, tuple):
                     if key == ("app_title", "app_intro"):
