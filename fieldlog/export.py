@@ -161,7 +161,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # the model's label stays first
                 cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
-            parts.append(f"<tr><td>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
+            parts.append(f"<tr><td>#{o.id}<br>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
         parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
                      + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
         for a in hist.actions:
@@ -222,8 +222,8 @@ def to_csv(page: TracePage) -> str:
              "trace_id": page.qr_payload, "location": p.location, "buffer_notes": p.buffer_notes},
             short_numbers=False)
         for o in hist.observations:
-            row({"kind": "observation", "plot": p.name, "time": o.observed_at,
-                 **{c: getattr(o, c) for c in OBS_COLS[1:]}})
+            row({"kind": "observation", "plot": p.name, "time": o.observed_at, "observation_id": o.id,
+                 **{c: getattr(o, c) for c in OBS_COLS[1:]}})  # its own id: what corrections and actions name
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # a person's label, oldest first
                 row({"kind": "correction", "plot": p.name, "time": c.at, "label": c.label,
                      "previous_label": c.previous_label, "by": c.by, "observation_id": o.id, "note": c.note,

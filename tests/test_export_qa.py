@@ -108,3 +108,26 @@ def test_html_and_pdf_show_the_correction_note_and_when(tmp_path, monkeypatch):
     assert "&lt;b&gt;lá có đường hầm&lt;/b&gt;" in html and "<b>lá" not in html, html
     assert f"sửa thành: coffee.leaf_miner (Lò Thị Hoa, {day}): <b>lá có đường hầm</b>" in vi, vi
     assert f"corrected to coffee.leaf_miner (Lò Thị Hoa, {day}): <b>lá có đường hầm</b>" in en, en
+
+
+def test_csv_observation_rows_carry_their_id_so_corrections_and_actions_point_somewhere(tmp_path):
+    """A correction row and an action row name their observation (`observation_id`), but the observation rows had
+    no id at all: with the same photo logged twice (two dates, one photo) a certifier could not tell which
+    observation was corrected or treated."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        photo = _gps_photo(tmp_path / "a.jpg")
+        first = log.record_observation("Đồi A", photo, "coffee.rust", "uncertain", 0.5, "3.1.0",
+                                       observed_at="2026-03-02T08:00")
+        second = log.record_observation("Đồi A", photo, "coffee.rust", "uncertain", 0.5, "3.1.0",
+                                        observed_at="2026-03-09T08:00")
+        log.correct_observation(second.id, "coffee.leaf_miner", "Lò Thị Hoa")
+        log.record_action("Đồi A", "neem", at="2026-03-10", observation_id=second.id)
+        rows = list(csv.DictReader(io.StringIO(export.to_csv(export.build(log, "Đồi A")))))
+        html = export.to_html(export.build(log, "Đồi A"), log)
+    assert f"<tr><td>#{first.id}<br>" in html and f"<tr><td>#{second.id}<br>" in html  # the id actions name
+    obs = [r for r in rows if r["kind"] == "observation"]
+    assert [r["observation_id"] for r in obs] == [str(first.id), str(second.id)], obs
+    for kind in ("correction", "action"):
+        (row,) = [r for r in rows if r["kind"] == kind]
+        assert row["observation_id"] == str(second.id)
