@@ -158,6 +158,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             thumb = _thumbnail(log.photo_path(o)) if log is not None else None
             img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
             cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
+            if o.confirmed_by and o.confirmed_at:  # when a person vouched for the label
+                cells["confirmed_by"] += f" on {e(o.confirmed_at)}"
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # the model's label stays first
                 cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
@@ -198,7 +200,7 @@ def to_csv(page: TracePage) -> str:
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
             "previous_label", "note", "location", "buffer_notes",
-            "time_utc"]  # appended: the older columns keep their place
+            "time_utc", "confirmed_at", "recorded_at"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -208,6 +210,7 @@ def to_csv(page: TracePage) -> str:
         at = values.pop("time", None)
         if at is not None:  # ISO 8601 on the recorder's clock with its offset, and UTC for a spreadsheet's sums
             values["time"], values["time_utc"] = iso_local(at), at.strftime("%Y-%m-%d %H:%M")
+        values = {k: iso_local(v) if isinstance(v, dt.datetime) else v for k, v in values.items()}
         w.writerow({k: csv_cell(v, short_numbers=short_numbers) for k, v in values.items()})
 
     if page.kind == "lot":
@@ -223,13 +226,15 @@ def to_csv(page: TracePage) -> str:
             short_numbers=False)
         for o in hist.observations:
             row({"kind": "observation", "plot": p.name, "time": o.observed_at, "observation_id": o.id,
+                 "confirmed_at": o.confirmed_at, "recorded_at": o.recorded_at,
                  **{c: getattr(o, c) for c in OBS_COLS[1:]}})  # its own id: what corrections and actions name
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # a person's label, oldest first
                 row({"kind": "correction", "plot": p.name, "time": c.at, "label": c.label,
                      "previous_label": c.previous_label, "by": c.by, "observation_id": o.id, "note": c.note,
                      "model_version": c.model_version, "photo_sha256": c.photo_sha256})
         for a in hist.actions:
-            row({"kind": "action", "plot": p.name, "time": a.at, **{c: getattr(a, c) for c in ACT_COLS[1:]}})
+            row({"kind": "action", "plot": p.name, "time": a.at, "recorded_at": a.recorded_at,
+                 **{c: getattr(a, c) for c in ACT_COLS[1:]}})
     return buf.getvalue()
 
 
@@ -399,7 +404,9 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
                     + (f": {c.note}" if c.note else "")
             st = tr(f"st_{o.status}") if f"st_{o.status}" in PDF_TEXT else o.status
             return [when(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
-                    o.observer or "", o.confirmed_by or tr("unconfirmed")]
+                    o.observer or "", (f"{o.confirmed_by} ({fmt_local(o.confirmed_at, '%Y-%m-%d')})"
+                                       if o.confirmed_by and o.confirmed_at else o.confirmed_by)
+                    or tr("unconfirmed")]
 
         def act_row(a) -> list[str]:
             amount = f"{_num(a.amount, lang)} {a.unit or ''}".strip() if a.amount is not None else ""

@@ -131,3 +131,33 @@ def test_csv_observation_rows_carry_their_id_so_corrections_and_actions_point_so
     for kind in ("correction", "action"):
         (row,) = [r for r in rows if r["kind"] == kind]
         assert row["observation_id"] == str(second.id)
+
+
+def test_exports_say_when_an_observation_was_confirmed_and_when_records_were_entered(tmp_path, monkeypatch):
+    """A confirmation is a person vouching for the model's label; the exports named who but never when (one made
+    the day of the photo and one made after the harvest read the same), and the CSV had no trace of when a record
+    was entered, so a spray typed in months later with `--at` looked like one logged on the day."""
+    import time
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    time.tzset()
+    try:
+        with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+            log.add_plot("Đồi A", "coffee", 0.5)
+            obs = log.record_observation("Đồi A", _gps_photo(tmp_path / "a.jpg"), "coffee.rust", "uncertain", 0.5,
+                                         "3.1.0", observed_at="2026-03-02T08:00")
+            obs = log.confirm_observation(obs.id, "Lò Thị Hoa")
+            act = log.record_action("Đồi A", "neem", at="2026-03-10")
+            page = export.build(log, "Đồi A")
+            rows = {r["kind"]: r for r in csv.DictReader(io.StringIO(export.to_csv(page)))}
+            html = export.to_html(page, log)
+            vi = _pdf_text(export.to_pdf(page, lang="vi"))
+            from leafscout.fieldlog.timeutil import fmt_local, iso_local
+            confirmed, day = iso_local(obs.confirmed_at), fmt_local(obs.confirmed_at, "%Y-%m-%d")
+            recorded = iso_local(act.recorded_at)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert rows["observation"]["confirmed_at"] == confirmed and confirmed.endswith("+07:00")
+    assert rows["action"]["recorded_at"] == recorded and rows["observation"]["recorded_at"]
+    assert f"Lò Thị Hoa on <time datetime='{confirmed}'>" in html, html
+    assert f"Lò Thị Hoa ({day})" in vi, vi
