@@ -341,3 +341,15 @@ def test_the_language_switch_after_the_batchs_folder_was_cleaned_keeps_the_repor
     page.fire("lang", "change")
     assert (page.get("csv_btn"), page.get("pdf_btn")) == before
     assert "files" in page.get("batch_sum")
+
+
+def test_the_language_switch_keeps_the_names_of_the_files_chosen_for_a_batch(svc, uploads):
+    """'Đã chọn 2 tệp. a.png, b.png' became '2 files chosen.' after the switch: the names the officer checks
+    before pressing "Check all" were gone."""
+    page = _page(svc)
+    page.set("batch_files", [flat(uploads, "a.png", RED), flat(uploads, "b.png", GREEN)])
+    page.fire("batch_files", "upload")
+    assert "a\\.png" in page.get("chosen_md") and "b\\.png" in page.get("chosen_md")
+    page.set("lang", "en")
+    page.fire("lang", "change")
+    assert page.get("chosen_md").startswith("2 files chosen.") and "a\\.png, b\\.png" in page.get("chosen_md")

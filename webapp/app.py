@@ -569,15 +569,21 @@ def batch_html(services, batch, lang) -> str:
     return f'<div class="blist" aria-label="{html_text(h[1])}">' + "".join(out) + "</div>"
 
 
+def _chosen_md(files, lang: str) -> str:
+    """'Đã chọn 3 tệp. a.jpg, b.jpg, c.zip' (the first 50 names, escaped for the Markdown box), or 'none chosen'."""
+    if not files:
+        return t("batch_none", lang)
+    names = ", ".join(md_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])
+    return t("batch_chosen", lang, n=len(files)) + (f" {names}" if names else "")
+
+
 def wire_batch_tab(services, ui: UI):
     import gradio as gr
     c = ui.c
 
     def chosen(files, lang):
         files = files or []
-        names = ", ".join(md_text(os.path.basename(str(getattr(f, "name", f)))) for f in files[:50])  # Markdown box
-        return files, (t("batch_chosen", lang, n=len(files)) + (f" {names}" if names else "")
-                       if files else t("batch_none", lang))
+        return files, _chosen_md(files, norm_lang(lang))
 
     c["batch_files"].upload(chosen, [c["batch_files"], c["lang"]], [c["files_state"], c["chosen_md"]],
                             api_visibility="private")
@@ -1031,7 +1037,7 @@ def wire_language(services, ui: UI):
                 gr.update(choices=H.organic_choices(lg), value=org),
                 gr.update(choices=H.organic_choices(lg)),
                 gr.update(choices=H.crop_choices(adv, lg), value=np_c),
-                (t("batch_chosen", lg, n=len(files)) if files else t("batch_none", lg)),
+                _chosen_md(files, lg),
                 gr.update(choices=H.model_crop_choices(services, lg), value=dcrop or ""),
                 gr.update(choices=LB.copper_product_choices(lg), value=prod),
                 _ctx_line(services, (st or {}).get("context"), lg, warn),
