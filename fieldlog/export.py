@@ -30,6 +30,12 @@ class TracePage:
     histories: list = field(default_factory=list)  # PlotHistory per plot
     copper: dict = field(default_factory=dict)  # plot name -> (this year, 7 years)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    lot_trace: dict = field(default_factory=dict)  # a plot page's harvest lots: lot id -> its QR payload
+
+
+def _plot_lots(page: TracePage, hist) -> list:
+    """The harvest lots a plot's page lists (a lot's page is that lot; its plots' other lots are not its own)."""
+    return list(hist.lots) if page.kind == "plot" else []
 
 
 def build(log, target: str) -> TracePage:
@@ -54,6 +60,8 @@ def build(log, target: str) -> TracePage:
         page.histories.append(log.history(plot))
         page.copper[plot.name] = log.copper_used(plot, year)
     page.copper_year = year
+    if kind == "plot":
+        page.lot_trace = {lot.id: qr.payload(lot, log.trace_base_url) for h in page.histories for lot in h.lots}
     return page
 
 
@@ -169,6 +177,14 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         for a in hist.actions:
             parts.append("<tr>" + "".join(f"<td>{e(getattr(a, c))}</td>" for c in ACT_COLS) + "</tr>")
         parts.append("</table>")
+        lots = _plot_lots(page, hist)
+        if lots:
+            parts.append(f"<h3>Harvest lots ({len(lots)})</h3><table><tr><th>lot</th><th>harvested at</th>"
+                         "<th>quantity kg</th><th>notes</th><th>trace ID</th></tr>"
+                         + "".join(f"<tr><td>{e(lot.code)}</td><td>{e(lot.harvested_at)}</td>"
+                                   f"<td>{e(lot.quantity_kg)}</td><td>{e(lot.notes)}</td>"
+                                   f"<td><code>{e(page.lot_trace.get(lot.id))}</code></td></tr>" for lot in lots)
+                         + "</table>")
         if hist.copper_by_year:
             parts.append("<h3>Copper ledger</h3><table><tr><th>Year</th><th>kg/ha</th></tr>"
                          + "".join(f"<tr><td>{y}</td><td>{_plain(kg)}</td></tr>" for y, kg in hist.copper_by_year.items())
@@ -235,6 +251,10 @@ def to_csv(page: TracePage) -> str:
         for a in hist.actions:
             row({"kind": "action", "plot": p.name, "time": a.at, "recorded_at": a.recorded_at,
                  **{c: getattr(a, c) for c in ACT_COLS[1:]}})
+        for lot in _plot_lots(page, hist):  # a plot's page: what was harvested from it
+            row({"kind": "lot", "plot": p.name, "time": lot.harvested_at, "lot": lot.code,
+                 "quantity_kg": lot.quantity_kg, "lot_notes": lot.notes, "trace_id": page.lot_trace.get(lot.id)},
+                short_numbers=False)
     return buf.getvalue()
 
 
@@ -262,6 +282,11 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "cap": {"vi": " (giới hạn {cap} kg Cu/ha trong 7 năm)", "en": " (cap {cap} kg Cu/ha in 7 years)"},
     "observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
     "actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
+    "lots": {"vi": "Lô thu hoạch ({n})", "en": "Harvest lots ({n})"},
+    "col_lot": {"vi": "Mã lô", "en": "Lot code"},
+    "col_harvested": {"vi": "Thu hoạch lúc", "en": "Harvested"},
+    "col_kg": {"vi": "Khối lượng (kg)", "en": "Quantity (kg)"},
+    "col_notes": {"vi": "Ghi chú", "en": "Notes"},
     "ledger": {"vi": "Sổ theo dõi đồng (kg Cu/ha mỗi năm)", "en": "Copper ledger (kg Cu/ha a year)"},
     "col_when": {"vi": "Thời gian ({zone})", "en": "Time ({zone})"},  # every time in the table in one zone
     "col_when_zoned": {"vi": "Thời gian", "en": "Time"},  # times in several offsets (summer time): each cell names it
@@ -413,6 +438,9 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
             return [when(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
                     _num(a.copper_kg_ha, lang) if a.copper_kg_ha else "", a.by or ""]
 
+        def lot_row(lot) -> list[str]:
+            return [lot.code, _fmt(lot.harvested_at), _num(lot.quantity_kg, lang), lot.notes or ""]
+
         tables = (
             (tr("observations", n=len(hist.observations)), hist.observations, obs_row,
              ("col_when", "col_problem", "col_status", "col_confidence", "col_model", "col_observer",
@@ -421,6 +449,10 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
              ("col_when", "col_what", "col_product", "col_substance", "col_amount", "col_copper", "col_by"),
              (20, 44, 26, 28, 18, 18, 36)),
         )
+        lots = _plot_lots(page, hist)
+        if lots:
+            tables += ((tr("lots", n=len(lots)), lots, lot_row, ("col_lot", "col_harvested", "col_kg", "col_notes"),
+                        (36, 36, 24, 94)),)
         for title_, rows, make, cols, widths in tables:
             pdf.set_font(family, size=11)
             pdf.cell(0, 7, t(title_), new_x="LMARGIN", new_y="NEXT")

@@ -161,3 +161,27 @@ def test_exports_say_when_an_observation_was_confirmed_and_when_records_were_ent
     assert rows["action"]["recorded_at"] == recorded and rows["observation"]["recorded_at"]
     assert f"Lò Thị Hoa on <time datetime='{confirmed}'>" in html, html
     assert f"Lò Thị Hoa ({day})" in vi, vi
+
+
+def test_a_plot_export_lists_the_lots_harvested_from_it(tmp_path):
+    """A plot's page showed its observations, actions and copper but not one of its harvest lots: a certifier
+    exporting a plot could not see what was harvested from it, when, or which lot codes to trace."""
+    with FieldLog.open(str(tmp_path / "log.sqlite"), trace_base_url="https://trace.example/htx") as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.add_plot("Đồi B", "coffee", 0.5)
+        first = log.add_lot("CB-2025-11", ["Đồi A"], harvested_at="2025-11-20", quantity_kg=640,
+                            notes="<i>quả chín</i>")
+        log.add_lot("CB-2026-01", ["Đồi A", "Đồi B"], harvested_at="2026-01-15")
+        page = export.build(log, "Đồi A")
+        rows = [r for r in csv.DictReader(io.StringIO(export.to_csv(page))) if r["kind"] == "lot"]
+        html = export.to_html(page, log)
+        vi = _pdf_text(export.to_pdf(page, lang="vi"))
+        en = _pdf_text(export.to_pdf(page, lang="en"))
+        lot_page = [r["kind"] for r in csv.DictReader(io.StringIO(export.to_csv(export.build(log, "CB-2026-01"))))]
+    assert [(r["lot"], r["plot"], r["quantity_kg"], r["lot_notes"]) for r in rows] == [
+        ("CB-2025-11", "Đồi A", "640.0", "<i>quả chín</i>"), ("CB-2026-01", "Đồi A", "", "")], rows
+    assert rows[0]["trace_id"] == f"https://trace.example/htx/lot/{first.uid}" and rows[0]["time"].startswith("20")
+    assert "Harvest lots (2)" in html and "<td>CB-2025-11</td>" in html and "&lt;i&gt;quả chín&lt;/i&gt;" in html
+    assert "Lô thu hoạch (2)" in vi and "CB-2025-11" in vi and "CB-2026-01" in vi and "640" in vi, vi
+    assert "Harvest lots (2)" in en, en
+    assert lot_page.count("lot") == 1  # a lot's own page does not list the plots' other lots
