@@ -216,7 +216,7 @@ def to_csv(page: TracePage) -> str:
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
             "previous_label", "note", "location", "buffer_notes",
-            "time_utc", "confirmed_at", "recorded_at"]  # appended: the older columns keep their place
+            "time_utc", "confirmed_at", "recorded_at", "copper_year"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -238,6 +238,7 @@ def to_csv(page: TracePage) -> str:
         this_year, seven = page.copper[p.name]
         row({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
              "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
+             "copper_year": page.copper_year,  # which year copper_year_kg_ha is (the 7 years end with it)
              "trace_id": page.qr_payload, "location": p.location, "buffer_notes": p.buffer_notes},
             short_numbers=False)
         for o in hist.observations:

@@ -185,3 +185,18 @@ def test_a_plot_export_lists_the_lots_harvested_from_it(tmp_path):
     assert "Lô thu hoạch (2)" in vi and "CB-2025-11" in vi and "CB-2026-01" in vi and "640" in vi, vi
     assert "Harvest lots (2)" in en, en
     assert lot_page.count("lot") == 1  # a lot's own page does not list the plots' other lots
+
+
+def test_csv_says_which_year_copper_year_kg_ha_is(tmp_path):
+    """`copper_year_kg_ha` is the harvest year's copper on a lot's page and this year's on a plot's page, but the
+    CSV never said which year: a certifier reading 0 for a lot harvested in 2025 could not tell it from 2026's."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_action("Đồi A", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=1.5,
+                          at="2025-06-01T12:00")
+        log.add_lot("L1", ["Đồi A"], harvested_at="2025-11-20T12:00")
+        lot = {r["kind"]: r for r in csv.DictReader(io.StringIO(export.to_csv(export.build(log, "L1"))))}
+        plot = {r["kind"]: r for r in csv.DictReader(io.StringIO(export.to_csv(export.build(log, "Đồi A"))))}
+    from leafscout.fieldlog.timeutil import local_year
+    assert (lot["plot"]["copper_year"], lot["plot"]["copper_year_kg_ha"]) == ("2025", "1.5")
+    assert plot["plot"]["copper_year"] == str(local_year())
