@@ -71,3 +71,14 @@ def test_the_login_page_speaks_the_apps_language(browser, server, lang):  # noqa
         page.close()
     finally:
         demo.close()
+
+
+def test_the_answer_is_announced_when_it_arrives(browser, server):  # noqa: F811
+    """The answer card replaced its content silently: a screen reader user pressed the photo button and heard
+    nothing when the answer came (Gradio's own status line is hidden: it said raw English keys). The card is a
+    polite live region, so the new answer is read out."""
+    page = _open(browser, server)
+    assert page.get_attribute("#card", "aria-live") == "polite"
+    page.locator("button[role=tab]:has-text('Nhiều ảnh')").first.click()  # a tab's content is made when opened
+    page.wait_for_selector("#batch-summary[aria-live=polite]", state="attached", timeout=10000)
+    page.close()

@@ -81,7 +81,8 @@ CSS = """
 
 # Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
 # so a 3G upload takes seconds, not tens of seconds; (2) the crop picker is remembered in the browser;
-# (3) the photo input opens the camera or gallery on a phone (accept=image/*).
+# (3) the photo input opens the camera or gallery on a phone (accept=image/*); (4) the answer card, the batch summary
+# and the save message are polite live regions (a screen reader reads the answer when it arrives).
 HEAD = r"""
 <script>
 (() => {
@@ -119,11 +120,17 @@ HEAD = r"""
     input.dispatchEvent(new Event('change', {bubbles: true}));
     setTimeout(() => { delete input.dataset.lsShrunk; }, 0);
   }, true);
+  // the answer card and the batch summary are read out when they change (Gradio's own status line is hidden)
+  const LIVE = ['card', 'batch-summary', 'save-msg'];
   const fix = () => {
     document.querySelectorAll('input[type=file]').forEach(i => {
       const cam = (e) => e && (e.id === 'photo' || e.id === 'photo-more');
       if (cam(i.previousElementSibling) || cam(i.nextElementSibling)) i.accept = 'image/*';
     });
+    for (const id of LIVE) {
+      const e = document.getElementById(id);
+      if (e && e.getAttribute('aria-live') !== 'polite') e.setAttribute('aria-live', 'polite');
+    }
   };
   new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
 })();
