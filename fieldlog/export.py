@@ -140,6 +140,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}",
         "th,td{border:1px solid #c8d5c8;padding:.3rem .5rem;text-align:left;font-size:.9rem}",
         "th{background:#e8f1e8}.over{color:#a40000;font-weight:bold}img.qr{float:right;width:9rem}",
+        "td,.notes{white-space:pre-line;overflow-wrap:anywhere}",  # line breaks as typed; a long word wraps
         "</style></head><body>",
         f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
         f"<h1>{e(page.title)}</h1>",
@@ -147,7 +148,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
     ]
     if page.kind == "lot":
         parts.append(f"<p>Harvested {e(item.harvested_at)}"
-                     f"{f', {_plain(item.quantity_kg)} kg' if item.quantity_kg else ''}. {e(item.notes)}</p>")
+                     f"{f', {_plain(item.quantity_kg)} kg' if item.quantity_kg else ''}.</p>"
+                     + (f"<p class='notes'>{e(item.notes)}</p>" if item.notes else ""))
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]

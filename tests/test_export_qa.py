@@ -200,3 +200,16 @@ def test_csv_says_which_year_copper_year_kg_ha_is(tmp_path):
     from leafscout.fieldlog.timeutil import local_year
     assert (lot["plot"]["copper_year"], lot["plot"]["copper_year_kg_ha"]) == ("2025", "1.5")
     assert plot["plot"]["copper_year"] == str(local_year())
+
+
+def test_html_keeps_the_line_breaks_typed_in_notes(tmp_path):
+    """The log keeps line breaks as typed ('1. ...' on one line, '2. ...' on the next); the HTML page ran them
+    together ('1. phun lần 1 2. phun lần 2'), in the tables and in the lot's notes alike."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_action("Đồi A", "1. phun lần 1\n2. phun lần 2", at="2026-03-03")
+        log.add_lot("L1", ["Đồi A"], harvested_at="2026-06-01", notes="bao 1-20\nbao 21-40")
+        html = export.to_html(export.build(log, "L1"), log)
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    assert "td,.notes{white-space:pre-line" in style, style
+    assert "<p class='notes'>bao 1-20\nbao 21-40</p>" in html and "<td>1. phun lần 1\n2. phun lần 2</td>" in html
