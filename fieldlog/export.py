@@ -382,9 +382,10 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
     font = next((f for f in FONT_CANDIDATES if Path(f).exists()), None)
     if font:
         pdf.add_font("body", "", font)
-        family, clean = "body", (lambda s: s)
+        family, fold = "body", (lambda s: s)
     else:
-        family, clean = "helvetica", _ascii
+        family, fold = "helvetica", _ascii
+    clean = lambda s: fold(s).replace("\t", " ")  # noqa: E731  (no font has a TAB glyph: fpdf2 dropped it)
     t = lambda v: clean(_fmt(v))  # noqa: E731
     item = page.item
     title = tr("lot", code=item.code) if page.kind == "lot" else tr("plot", name=item.name)

@@ -213,3 +213,13 @@ def test_html_keeps_the_line_breaks_typed_in_notes(tmp_path):
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
     assert "td,.notes{white-space:pre-line" in style, style
     assert "<p class='notes'>bao 1-20\nbao 21-40</p>" in html and "<td>1. phun lần 1\n2. phun lần 2</td>" in html
+
+
+def test_pdf_keeps_a_typed_tab_as_space(tmp_path):
+    """DejaVu has no glyph for TAB, so fpdf2 dropped it: a buffer zone typed '10 m<TAB>rừng keo' read
+    '10 mrừng keo' in the PDF, two words run into one."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5, buffer_notes="10 m\trừng keo")
+        log.record_action("Đồi A", "phun\tneem", at="2026-03-03")
+        text = _pdf_text(export.to_pdf(export.build(log, "Đồi A"), lang="vi"))
+    assert "10 m rừng keo" in text and "phun neem" in text, text
