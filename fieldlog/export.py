@@ -283,6 +283,7 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "copper_line": {"vi": "Đồng năm {year}: {this_year} kg Cu/ha; trong 7 năm: {seven} kg Cu/ha{cap}.",
                     "en": "Copper {year}: {this_year} kg Cu/ha; over 7 years: {seven} kg Cu/ha{cap}."},
     "cap": {"vi": " (giới hạn {cap} kg Cu/ha trong 7 năm)", "en": " (cap {cap} kg Cu/ha in 7 years)"},
+    "over_cap": {"vi": ": VƯỢT GIỚI HẠN", "en": ": OVER THE CAP"},
     "observations": {"vi": "Quan sát ({n})", "en": "Observations ({n})"},
     "actions": {"vi": "Việc đã làm ({n})", "en": "Actions ({n})"},
     "lots": {"vi": "Lô thu hoạch ({n})", "en": "Harvest lots ({n})"},
@@ -416,8 +417,13 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         pdf.multi_cell(0, 5, t(tr("plot_line", crop=name(p.crop), ha=_num(p.area_ha, lang), status=status,
                                   location=p.location or "-", buffer=p.buffer_notes or "-")),
                        new_x="LMARGIN", new_y="NEXT")
+        over = copper_cap is not None and seven > copper_cap + 1e-9  # as the HTML's mark (over_cap)
+        if over:
+            cap += tr("over_cap")
+            pdf.set_text_color(164, 0, 0)
         pdf.multi_cell(0, 5, t(tr("copper_line", year=page.copper_year, this_year=_num(this_year, lang),
                                   seven=_num(seven, lang), cap=cap)), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
         corrections = getattr(hist, "corrections", None) or {}
         # times on the recorder's clock; the zone in the column heading when the table has one, else in each cell
         zones = {zone_name(x) for x in [o.observed_at for o in hist.observations] + [a.at for a in hist.actions]}

@@ -223,3 +223,22 @@ def test_pdf_keeps_a_typed_tab_as_space(tmp_path):
         log.record_action("Đồi A", "phun\tneem", at="2026-03-03")
         text = _pdf_text(export.to_pdf(export.build(log, "Đồi A"), lang="vi"))
     assert "10 m rừng keo" in text and "phun neem" in text, text
+
+
+def test_pdf_marks_a_plot_over_the_copper_cap(tmp_path):
+    """The HTML marks a plot whose 7-year copper is over the cap; the PDF only printed both figures side by side
+    ('30 kg Cu/ha (cap 28 kg Cu/ha in 7 years)'), a breach a buyer reads past."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.add_plot("Đồi B", "coffee", 0.5)
+        for year in range(2020, 2026):
+            log.record_action("Đồi A", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=5.0,
+                              at=f"{year}-06-01T12:00")
+        log.record_action("Đồi B", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=5.0,
+                          at="2025-06-01T12:00")
+        log.add_lot("L1", ["Đồi A", "Đồi B"], harvested_at="2025-11-20T12:00")
+        page = export.build(log, "L1")
+        vi = _pdf_text(export.to_pdf(page, lang="vi", copper_cap=28))
+        en = _pdf_text(export.to_pdf(page, lang="en", copper_cap=28))
+    assert vi.count("VƯỢT GIỚI HẠN") == 1 and en.count("OVER THE CAP") == 1, (vi, en)
+    assert vi.index("VƯỢT GIỚI HẠN") < vi.index("Lô ruộng Đồi B")  # on Đồi A, not on Đồi B
