@@ -97,3 +97,23 @@ def test_a_utc_clock_still_says_utc(tmp_path, monkeypatch):
         time.tzset()
     assert "2026-06-01 08:00 UTC</time>" in page
     assert rows[0]["time"] == "2026-06-01T08:00+00:00" and rows[0]["time_utc"] == "2026-06-01 08:00"
+
+
+def test_pdf_with_summer_time_names_the_zone_in_each_cell(tmp_path, monkeypatch):
+    """Where the clock changes (a certifier's office in Europe), one table holds two offsets: the heading cannot
+    name one zone, so each time carries its own."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+            log.add_plot("Đồi A", "coffee", 0.5)
+            log.record_action("Đồi A", "weeding", at="2026-01-10T09:00")
+            log.record_action("Đồi A", "neem", at="2026-07-10T09:00")
+            text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
+                export.to_pdf(export.build(log, "Đồi A"), lang="en"))).pages)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    text = re.sub(r"\s+", " ", text)
+    assert "2026-01-10 09:00 UTC+01:00" in text and "2026-07-10 09:00 UTC+02:00" in text, text
+    assert "Time (UTC" not in text, text
