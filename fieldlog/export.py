@@ -176,9 +176,12 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             thumb = _thumbnail(log.photo_path(o)) if log is not None else None
             img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
             cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
+            fixes = (getattr(hist, "corrections", None) or {}).get(o.id, [])
             if o.confirmed_by and o.confirmed_at:  # when a person vouched for the label
                 cells["confirmed_by"] += f" on {e(o.confirmed_at)}"
-            for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # the model's label stays first
+            elif not o.confirmed_by:  # a person's correction, or a model result nobody has looked at
+                cells["confirmed_by"] = f"{e(fixes[-1].by)} (corrected)" if fixes else "UNCONFIRMED"
+            for c in fixes:  # the model's label stays first
                 cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
             parts.append(f"<tr><td>#{o.id}<br>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
@@ -316,6 +319,7 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "col_by": {"vi": "Người làm", "en": "Done by"},
     "col_year": {"vi": "Năm", "en": "Year"},
     "unconfirmed": {"vi": "CHƯA XÁC NHẬN", "en": "UNCONFIRMED"},
+    "by_correction": {"vi": "{by} (đã sửa)", "en": "{by} (corrected)"},  # a correction is a person's call too
     "corrected": {"vi": "sửa thành: {name} ({by}, {when})", "en": "corrected to {name} ({by}, {when})"},
     "st_ok": {"vi": "có kết quả", "en": "ok"},
     "st_uncertain": {"vi": "chưa chắc chắn", "en": "uncertain"},
@@ -449,7 +453,8 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
             return [when(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
                     o.observer or "", (f"{o.confirmed_by} ({fmt_local(o.confirmed_at, '%Y-%m-%d')})"
                                        if o.confirmed_by and o.confirmed_at else o.confirmed_by)
-                    or tr("unconfirmed")]
+                    or (tr("by_correction", by=corrections[o.id][-1].by) if corrections.get(o.id)
+                        else tr("unconfirmed"))]
 
         def act_row(a) -> list[str]:
             amount = f"{_num(a.amount, lang)} {a.unit or ''}".strip() if a.amount is not None else ""

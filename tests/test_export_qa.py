@@ -269,3 +269,26 @@ def test_html_thumbnails_of_a_season_of_phone_photos_are_decoded_small(tmp_path,
     import base64
     data = np.frombuffer(base64.b64decode(thumb.split(",", 1)[1]), np.uint8)
     assert real(data, cv2.IMREAD_COLOR).shape[:2] == (120, 160)
+
+
+def test_a_corrected_observation_is_not_called_unconfirmed_and_the_html_names_unconfirmed_ones(tmp_path):
+    """A correction is a person's call (the season audit counts it as a diagnosis), yet the PDF put 'CHƯA XÁC NHẬN'
+    (UNCONFIRMED) beside 'sửa thành: ... (Lò Thị Hoa)' on the same row. The HTML, the page a buyer's QR scan
+    opens, left an unconfirmed model result's 'confirmed by' empty, so it read like any recorded diagnosis."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        photo = _gps_photo(tmp_path / "a.jpg")
+        corrected = log.record_observation("Đồi A", photo, "coffee.rust", "uncertain", 0.5, "3.1.0",
+                                           observed_at="2026-03-02T08:00")
+        log.correct_observation(corrected.id, "coffee.leaf_miner", "Lò Thị Hoa")
+        log.record_observation("Đồi A", photo, "coffee.rust", "uncertain", 0.5, "3.1.0",
+                               observed_at="2026-03-09T08:00")
+        page = export.build(log, "Đồi A")
+        vi = _pdf_text(export.to_pdf(page, lang="vi"))
+        en = _pdf_text(export.to_pdf(page, lang="en"))
+        html = export.to_html(page, log)
+        rows = [r for r in csv.DictReader(io.StringIO(export.to_csv(page))) if r["kind"] == "observation"]
+    assert vi.count("CHƯA XÁC NHẬN") == 1 and "Lò Thị Hoa (đã sửa)" in vi, vi
+    assert en.count("UNCONFIRMED") == 1 and "Lò Thị Hoa (corrected)" in en, en
+    assert html.count("<td>UNCONFIRMED</td>") == 1 and "<td>Lò Thị Hoa (corrected)</td>" in html, html
+    assert [r["confirmed_by"] for r in rows] == ["", ""]  # the CSV keeps the stored value
