@@ -292,10 +292,16 @@ def render_card(services, state: dict | None, lang: str) -> str:
                 f'{h(t("card_look_days", lang, d=LOOK_AGAIN_DAYS))}</span></div></div>')
     rows = []
     steps = advice.steps if advice else []
-    today = steps[0] if steps else None
-    spray = next((s for s in steps if _is_spray(s)), None)
-    if today is not None:
-        rows.append((t("card_today", lang), _txt(today.title, lang)))
+    # the advisor's today-part, as `diagnose --advise` prints it: today's steps, and only a spray of today's has its
+    # dose here (the first step of the list was "today" even when it was this week's, and a this-week copper spray
+    # read as today's dose)
+    todays = [s for s in steps if getattr(s, "phase", "today") == "today"]
+    spray = next((s for s in todays if _is_spray(s)), None)
+    if todays:
+        rows.append((t("card_today", lang), "; ".join(_txt(s.title, lang) for s in todays)))
+    elif advice is not None:
+        from leafscout.advisor.render import today_lines
+        rows.append((t("card_today", lang), today_lines(advice, lang, adv.rules)[0]))
     if spray is not None:
         dose = sprayer_dose(spray, lang) or t("card_dose_label", lang)
         rows.append((t("card_dose", lang), f"{_txt(spray.title, lang)}: {dose}"))

@@ -250,7 +250,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "card_look_again": {"vi": "Xem lại", "en": "Look again"},
     "card_look_days": {"vi": "sau {d} ngày, trên các lá gần đó", "en": "in {d} days, on nearby leaves"},
     "card_look_week": {"vi": "mỗi tuần một lần", "en": "once a week"},
-    "card_no_spray": {"vi": "không cần phun thuốc", "en": "no spraying needed"},
+    "card_no_spray": {"vi": "hôm nay không cần phun thuốc", "en": "no spraying today"},
     "card_copper_blocked": {"vi": "Không dùng đồng: lô này đã gần giới hạn đồng 7 năm.",
                             "en": "No copper: this plot is near its 7-year copper cap."},
     "card_details": {"vi": "Chi tiết cách xử lý", "en": "All the steps"},
