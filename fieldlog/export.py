@@ -398,7 +398,9 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         family, fold = "body", (lambda s: s)
     else:
         family, fold = "helvetica", _ascii
-    clean = lambda s: fold(s).replace("\t", " ")  # noqa: E731  (no font has a TAB glyph: fpdf2 dropped it)
+    # composed letters (Vietnamese typed decomposed drew its marks as separate, stacked glyphs); no font has a TAB
+    # glyph (fpdf2 dropped it, running two words together)
+    clean = lambda s: fold(unicodedata.normalize("NFC", s)).replace("\t", " ")  # noqa: E731
     t = lambda v: clean(_fmt(v))  # noqa: E731
     item = page.item
     title = tr("lot", code=item.code) if page.kind == "lot" else tr("plot", name=item.name)

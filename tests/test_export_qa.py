@@ -292,3 +292,19 @@ def test_a_corrected_observation_is_not_called_unconfirmed_and_the_html_names_un
     assert en.count("UNCONFIRMED") == 1 and "Lò Thị Hoa (corrected)" in en, en
     assert html.count("<td>UNCONFIRMED</td>") == 1 and "<td>Lò Thị Hoa (corrected)</td>" in html, html
     assert [r["confirmed_by"] for r in rows] == ["", ""]  # the CSV keeps the stored value
+
+
+def test_pdf_writes_vietnamese_typed_decomposed_as_whole_letters(tmp_path):
+    """Notes are stored as typed, and some keyboards (macOS, text pasted from a PDF) send Vietnamese decomposed:
+    'ồ' as o + U+0302 + U+0300. fpdf2 drew the marks as separate glyphs (stacked on one another, no shaping), and
+    a cell cut at 240 characters could end on a bare mark; the PDF writes the composed letters (NFC)."""
+    import unicodedata
+    what = unicodedata.normalize("NFD", "phun dầu neem trên đồi chè, lá bị bệnh gỉ sắt")
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5, buffer_notes=unicodedata.normalize("NFD", "rừng keo phía bắc"))
+        log.record_action("Đồi A", what, at="2026-03-03")
+        text = " ".join(p.extract_text() for p in
+                        pypdf.PdfReader(io.BytesIO(export.to_pdf(export.build(log, "Đồi A"), lang="vi"))).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert "rừng keo phía bắc" in text and "phun dầu neem trên đồi chè" in text, ascii(text)
+    assert unicodedata.is_normalized("NFC", text), ascii(text)
