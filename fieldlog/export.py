@@ -31,6 +31,7 @@ class TracePage:
     copper: dict = field(default_factory=dict)  # plot name -> (this year, 7 years)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     lot_trace: dict = field(default_factory=dict)  # a plot page's harvest lots: lot id -> its QR payload
+    farms: dict = field(default_factory=dict)  # plot name -> its Farm (farm or cooperative, certifier) or None
 
 
 def _plot_lots(page: TracePage, hist) -> list:
@@ -56,7 +57,9 @@ def build(log, target: str) -> TracePage:
     page = TracePage(title, kind, item, qr.payload(item, log.trace_base_url),
                      qr.svg_data_uri(item, log.trace_base_url), qr.png_bytes(item, log.trace_base_url))
     year = local_year(item.harvested_at if kind == "lot" else None)  # the recorder's calendar, as the ledger
+    farms = {f.id: f for f in log.farms()} if any(p.farm_id for p in plots) else {}
     for plot in plots:
+        page.farms[plot.name] = farms.get(plot.farm_id)
         page.histories.append(log.history(plot))
         page.copper[plot.name] = log.copper_used(plot, year)
     page.copper_year = year
@@ -167,6 +170,10 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             f"<tr><th>Organic status</th><td>{e(p.organic_status.replace('_', ' '))}</td>"
             f"<th>Location</th><td>{e(p.location)}</td></tr>",
             f"<tr><th>Buffer zone</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
+            *([f"<tr><th>Farm</th><td colspan='3'>{e(farm.name)} ({e(farm.kind)})"
+               f"{f', {e(farm.location)}' if farm.location else ''}"
+               f"{f'; certifier: {e(farm.certifier)}' if farm.certifier else ''}</td></tr>"]
+              if (farm := page.farms.get(p.name)) else []),
             f"<tr><th>Copper {page.copper_year}</th><td>{_plain(this_year)} kg/ha</td>"
             f"<th>Copper, 7 years</th><td{over_cap(seven, copper_cap)}</td></tr></table>",
             f"<h3>Observations ({len(hist.observations)})</h3><table><tr><th>Photo</th>",
@@ -229,7 +236,7 @@ def to_csv(page: TracePage) -> str:
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
             "previous_label", "note", "location", "buffer_notes",
-            "time_utc", "confirmed_at", "recorded_at", "copper_year"]  # appended: the older columns keep their place
+            "time_utc", "confirmed_at", "recorded_at", "copper_year", "farm", "certifier"]  # appended: the older columns keep their place
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -252,6 +259,8 @@ def to_csv(page: TracePage) -> str:
         row({"kind": "plot", "plot": p.name, "crop": p.crop, "area_ha": p.area_ha,
              "organic_status": p.organic_status, "copper_year_kg_ha": this_year, "copper_7y_kg_ha": seven,
              "copper_year": page.copper_year,  # which year copper_year_kg_ha is (the 7 years end with it)
+             "farm": getattr(page.farms.get(p.name), "name", None),
+             "certifier": getattr(page.farms.get(p.name), "certifier", None),
              "trace_id": page.qr_payload, "location": p.location, "buffer_notes": p.buffer_notes},
             short_numbers=False)
         for o in hist.observations:
@@ -291,6 +300,10 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "harvested": {"vi": "Thu hoạch lúc {when}{kg}.", "en": "Harvested {when}{kg}."},
     "plot_line": {"vi": "Cây trồng: {crop}, {ha} ha, {status}. Địa điểm: {location}. Vùng đệm: {buffer}.",
                   "en": "Crop: {crop}, {ha} ha, {status}. Location: {location}. Buffer zone: {buffer}."},
+    "farm_line": {"vi": "{kind}: {name}{location}. Tổ chức chứng nhận: {certifier}.",
+                  "en": "{kind}: {name}{location}. Certifier: {certifier}."},
+    "kind_farm": {"vi": "Trang trại", "en": "Farm"},
+    "kind_cooperative": {"vi": "Hợp tác xã", "en": "Cooperative"},
     "copper_line": {"vi": "Đồng năm {year}: {this_year} kg Cu/ha; trong 7 năm: {seven} kg Cu/ha{cap}.",
                     "en": "Copper {year}: {this_year} kg Cu/ha; over 7 years: {seven} kg Cu/ha{cap}."},
     "cap": {"vi": " (giới hạn {cap} kg Cu/ha trong 7 năm)", "en": " (cap {cap} kg Cu/ha in 7 years)"},
@@ -431,6 +444,12 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         pdf.multi_cell(0, 5, t(tr("plot_line", crop=name(p.crop), ha=_num(p.area_ha, lang), status=status,
                                   location=p.location or "-", buffer=p.buffer_notes or "-")),
                        new_x="LMARGIN", new_y="NEXT")
+        farm = page.farms.get(p.name)
+        if farm is not None:
+            kind = tr(f"kind_{farm.kind}") if f"kind_{farm.kind}" in PDF_TEXT else farm.kind
+            pdf.multi_cell(0, 5, t(tr("farm_line", kind=kind, name=farm.name, certifier=farm.certifier or "-",
+                                      location=f", {farm.location}" if farm.location else "")),
+                           new_x="LMARGIN", new_y="NEXT")
         over = copper_cap is not None and seven > copper_cap + 1e-9  # as the HTML's mark (over_cap)
         if over:
             cap += tr("over_cap")

@@ -308,3 +308,25 @@ def test_pdf_writes_vietnamese_typed_decomposed_as_whole_letters(tmp_path):
     text = re.sub(r"\s+", " ", text)
     assert "rừng keo phía bắc" in text and "phun dầu neem trên đồi chè" in text, ascii(text)
     assert unicodedata.is_normalized("NFC", text), ascii(text)
+
+
+def test_exports_name_the_farm_or_cooperative_and_its_certifier(tmp_path):
+    """A plot belongs to a farm or cooperative with its certifier (`add-plot --farm`, `add-farm --certifier`), but
+    no export named either: a buyer scanning a lot's QR code could not see which cooperative grew it, nor a
+    certifier whose certificate it is under."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_farm("HTX Chiềng Ban", kind="cooperative", location="Mai Sơn, Sơn La", certifier="<b>CU</b> & Co")
+        log.add_plot("Đồi A", "coffee", 0.5, farm="HTX Chiềng Ban")
+        log.add_plot("Đồi B", "coffee", 0.5)
+        log.add_lot("L1", ["Đồi A", "Đồi B"], harvested_at="2026-06-01")
+        page = export.build(log, "L1")
+        rows = {r["plot"]: r for r in csv.DictReader(io.StringIO(export.to_csv(page))) if r["kind"] == "plot"}
+        html = export.to_html(page, log)
+        vi = _pdf_text(export.to_pdf(page, lang="vi"))
+        en = _pdf_text(export.to_pdf(page, lang="en"))
+    assert (rows["Đồi A"]["farm"], rows["Đồi A"]["certifier"]) == ("HTX Chiềng Ban", "<b>CU</b> & Co")
+    assert (rows["Đồi B"]["farm"], rows["Đồi B"]["certifier"]) == ("", "")
+    assert "<td colspan='3'>HTX Chiềng Ban (cooperative), Mai Sơn, Sơn La; certifier: &lt;b&gt;CU&lt;/b&gt; &amp; Co" \
+        in html, html
+    assert "Hợp tác xã: HTX Chiềng Ban, Mai Sơn, Sơn La. Tổ chức chứng nhận: <b>CU</b> & Co." in vi, vi
+    assert "Cooperative: HTX Chiềng Ban, Mai Sơn, Sơn La. Certifier: <b>CU</b> & Co." in en, en
