@@ -191,7 +191,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             for c in fixes:  # the model's label stays first
                 cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
-            parts.append(f"<tr><td>#{o.id}<br>{img}</td>" + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
+            parts.append(f"<tr><td>#{o.id}<br>{img}</td>"
+                         + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
         parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
                      + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
         for a in hist.actions:
@@ -236,7 +237,8 @@ def to_csv(page: TracePage) -> str:
             "copper_year_kg_ha", "copper_7y_kg_ha", "trace_id",
             "lot", "quantity_kg", "lot_notes",
             "previous_label", "note", "location", "buffer_notes",
-            "time_utc", "confirmed_at", "recorded_at", "copper_year", "farm", "certifier"]  # appended: the older columns keep their place
+            # appended: the older columns keep their place
+            "time_utc", "confirmed_at", "recorded_at", "copper_year", "farm", "certifier"]
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")

@@ -70,7 +70,8 @@ def test_csv_time_is_iso_with_offset_and_utc_beside_it(log):
     assert by_kind["correction"]["time"].endswith("+07:00")
     assert by_kind["plot"]["time"] == by_kind["plot"]["time_utc"] == ""
     header = next(csv.reader(io.StringIO(export.to_csv(export.build(log, "L1")))))
-    assert header[:3] == ["kind", "plot", "time"] and header.index("time_utc") > header.index("buffer_notes")  # appended: older columns keep their place
+    # appended: the older columns keep their place
+    assert header[:3] == ["kind", "plot", "time"] and header.index("time_utc") > header.index("buffer_notes")
 
 
 def test_pdf_shows_local_times_and_names_the_zone(log):
