@@ -204,3 +204,42 @@ def test_a_share_the_browser_refuses_after_a_slow_export_asks_for_one_more_tap(s
     page.click("#offer-send")
     page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
     assert _exported(page)[rid] is not None
+
+
+# a record as the phone kept it before photos were Blobs: the photo's bytes in the record itself
+JS_PUT_OLD_RECORD = """async (bytes) => {
+  const db = await new Promise((ok, no) => { const q = indexedDB.open('leafscout', 1); q.onsuccess = () => ok(q.result); q.onerror = () => no(q.error); });
+  await new Promise((ok, no) => {
+    const t = db.transaction('records', 'readwrite');
+    t.objectStore('records').put({id: 'old-1', plot: 'Đồi C', observer: null, observed_at: '2026-12-01T01:00:00.000Z',
+      created_at: '2026-12-01T01:00:00.000Z', exported_at: null, label: 'tomato.late_blight', status: 'ok', confidence: 0.9,
+      model_version: '3.1.0', photo: new Uint8Array(bytes).buffer, photo_type: 'image/jpeg', photo_name: 'old.jpg'});
+    t.oncomplete = ok; t.onerror = () => no(t.error);
+  });
+  db.close();
+}"""
+
+
+def test_photos_are_kept_on_disk_not_read_with_the_log_and_every_photo_exports_whole(downloads_only):
+    """A saved photo is kept as a Blob (the browser keeps its bytes on disk: listing the log or making a file
+    does not hold every photo in the page; as bytes in the record, 150 photos of 3 MB put 450 MB in the page
+    each time the log was listed, more than a cheap phone's browser allows: the app was killed as it opened).
+    The export file (built a record at a time) holds each photo whole, an old record's too."""
+    import base64
+
+    page = downloads_only
+    _save_photo(page)
+    kinds = page.evaluate("window.leafscout.db.all().then(r => r.map(x => x.photo instanceof Blob))")
+    assert kinds == [True]
+    old = LATE_BLIGHT_PHOTO.read_bytes()[::-1]  # any bytes: the file carries them as they are
+    page.evaluate(JS_PUT_OLD_RECORD, list(old))
+    page.reload()
+    page.evaluate("window.leafscout.ready")
+    page.locator("#records li[data-id] >> nth=1").wait_for()
+    with page.expect_download() as dl:
+        page.click("#export-btn")
+    body = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    assert body["format"] == "leafscout-phone-log" and body["version"] == 1 and body["exported_at"].endswith("Z")
+    photos = {r["id"]: base64.b64decode(r["photo_base64"]) for r in body["records"]}
+    assert photos.pop("old-1") == old
+    assert list(photos.values()) == [LATE_BLIGHT_PHOTO.read_bytes()]
