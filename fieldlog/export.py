@@ -363,7 +363,9 @@ def _percent(p) -> str:
         v = float(p)
     except (TypeError, ValueError):
         return ""
-    return f"{v:.0%}" if v == v else ""
+    if v != v:
+        return ""
+    return f"{min(v, 0.99) if v < 1 else v:.0%}"  # 0.997 is not '100%': below 1, at most 99%
 
 
 def _num(x, lang: str) -> str:

@@ -330,3 +330,15 @@ def test_exports_name_the_farm_or_cooperative_and_its_certifier(tmp_path):
         in html, html
     assert "Hợp tác xã: HTX Chiềng Ban, Mai Sơn, Sơn La. Tổ chức chứng nhận: <b>CU</b> & Co." in vi, vi
     assert "Cooperative: HTX Chiềng Ban, Mai Sơn, Sơn La. Certifier: <b>CU</b> & Co." in en, en
+
+
+def test_pdf_never_rounds_a_model_confidence_up_to_100_percent(tmp_path):
+    """A confidence of 0.997 read '100%' in the PDF, as if the model could not be wrong; a person reading
+    'Độ tin cậy 100%' beside CHƯA XÁC NHẬN sees no reason to look. Below 1 it is at most 99%."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_observation("Đồi A", _gps_photo(tmp_path / "a.jpg"), "coffee.rust", "ok", 0.997, "3.1.0",
+                               observed_at="2026-03-02T08:00")
+        text = _pdf_text(export.to_pdf(export.build(log, "Đồi A"), lang="vi"))
+    assert "100%" not in text and "99%" in text, text
+    assert export._percent(1.0) == "100%" and export._percent(0.928934) == "93%"
