@@ -73,24 +73,36 @@ class Page:
     def set(self, key, value):
         self.values[self.c[key]._id] = value
 
-    def fire(self, key, event: str):
+    def fire(self, key, event: str, meanwhile=None):
+        """Run the event's functions, then their `.then` chains. `meanwhile()` is what the user did while the server
+        was busy (a slow queue): it runs after the event's own functions read their inputs and worked out their
+        answers, and before those answers reach the page."""
         comp = self.c[key]
         fns = list(self.demo.fns.values())
-        todo = [f for f in fns if (comp._id, event) in [(t[0], t[1]) for t in f.targets]]
-        ran = []
+        first = [f for f in fns if (comp._id, event) in [(t[0], t[1]) for t in f.targets]]
+        answers = [(f, self._call(f)) for f in first if f.fn is not None]
+        if meanwhile is not None:
+            meanwhile()
+        for f, out in answers:
+            self._apply(f, out)
+        ran, todo = list(first), [g for f in first for g in fns if g.trigger_after == f._id]
         while todo:
             f = todo.pop(0)
             ran.append(f)
             if f.fn is not None:
-                self._run(f)
+                self._apply(f, self._call(f))
             todo += [g for g in fns if g.trigger_after == f._id]
         return ran
 
+    def _call(self, f):
+        return f.fn(*[self.values.get(i._id) for i in f.inputs])
+
     def _run(self, f):
+        self._apply(f, self._call(f))
+
+    def _apply(self, f, out):
         import gradio as gr
 
-        args = [self.values.get(i._id) for i in f.inputs]
-        out = f.fn(*args)
         outs = f.outputs
         if len(outs) == 1:
             out = [out]
@@ -353,3 +365,49 @@ def test_the_language_switch_keeps_the_names_of_the_files_chosen_for_a_batch(svc
     page.set("lang", "en")
     page.fire("lang", "change")
     assert page.get("chosen_md").startswith("2 files chosen.") and "a\\.png, b\\.png" in page.get("chosen_md")
+
+
+def test_a_language_chosen_while_the_photo_waited_in_the_queue_is_the_answers_language(svc, uploads):
+    """A busy server (several phones at once): the farmer chose English while the photo waited in the queue. The
+    page turned English, then the answer arrived in Vietnamese, rendered in the language the photo was sent with.
+    After each diagnosis the answer is rendered again when the page's language changed meanwhile."""
+    from leafscout.webapp.handlers import problem_name
+    from leafscout.webapp.i18n import t
+
+    def english():
+        page.set("lang", "en")
+        page.fire("lang", "change")  # the switch ran at once, while the answer was still on its way
+
+    page = _page(svc)
+    photo = flat(uploads, "leaf.png", RED)
+    page.set("photo", photo)
+    # the upload's own functions (the diagnosis among them) ran with "vi"; the page is English by the time it lands
+    page.fire("photo", "upload", meanwhile=english)
+    assert problem_name(svc.advisor, "tomato.late_blight", "en") in page.text("card"), page.text("card")
+    assert t("card_today", "en") in page.text("card") and t("card_today", "vi") not in page.text("card")
+    # a photo of the same plant, and a crop chosen, likewise
+    page.set("lang", "vi")
+    page.fire("lang", "change")
+    page.set("photo_more", flat(uploads, "b.png", RED))
+    page.fire("photo_more", "upload", meanwhile=english)
+    assert t("group_agree", "en", k=2, n=2) in page.text("card"), page.text("card")
+    page.set("lang", "vi")
+    page.fire("lang", "change")
+    page.set("crop", "tomato")
+    page.fire("crop", "input", meanwhile=english)
+    assert t("card_today", "en") in page.text("card")
+
+
+def test_a_language_chosen_while_a_batch_ran_is_the_batchs_language(svc, uploads):
+    from leafscout.webapp.i18n import t
+
+    def english():
+        page.set("lang", "en")
+        page.fire("lang", "change")
+
+    page = _page(svc)
+    page.set("files_state", [flat(uploads, "a.png", RED)])
+    page.fire("batch_btn", "click", meanwhile=english)
+    assert page.get("batch_sum").startswith(t("batch_summary", "en", n=1, ok=1, unsure=0, noleaf=0, err=0)[:8])
+    csv_path = page.get("csv_btn")
+    assert Path(getattr(csv_path, "path", None) or csv_path).read_text(encoding="utf-8-sig").startswith("No.,File")

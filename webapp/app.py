@@ -280,10 +280,10 @@ def wire_diagnose_tab(services, ui: UI, demo):
             preview = _preview(st["photo"], st)
         card, details, cit = H.render_all(services, st, lang)
         info = st.get("context") if st else None
-        return (st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+        return (_shown_in(st, lang), gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
                 _ctx_line(services, info, lang, warn))
 
-    c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+    c["photo_dep"] = c["photo"].upload(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                       concurrency_limit=MODEL_WORKERS, concurrency_id="model")
     c["crop_dep"] = c["crop"].input(do_diagnose, [c["photo"], c["lang"], c["crop"], *ctx_in], outs,
                                     api_visibility="private", concurrency_limit=MODEL_WORKERS,
@@ -448,7 +448,8 @@ def wire_group_photos(services, ui: UI):
         preview = _preview(last) if last else None
         card, details, cit = H.render_all(services, st, lang)
         full = len(group) >= H.GROUP_MAX
-        return (group, st, gr.update(value=preview, visible=preview is not None), card, details, ov, cit,
+        return (group, _shown_in(st, lang), gr.update(value=preview, visible=preview is not None), card, details, ov,
+                cit,
                 _ctx_line(services, (st or {}).get("context"), lang, warn), gr.update(visible=not full),
                 gr.update(value=_group_msg(group, lang), visible=True))
 
@@ -458,7 +459,7 @@ def wire_group_photos(services, ui: UI):
             return (gr.skip(),) * len(outs)
         return run_group(group + [new], lang, crop, plot, organic, days, copper_7y)
 
-    c["photo_more"].upload(add, [c["photo_more"], c["group"], c["lang"], c["crop"], *ctx_in], outs,
+    c["more_dep"] = c["photo_more"].upload(add, [c["photo_more"], c["group"], c["lang"], c["crop"], *ctx_in], outs,
                            api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
     def crop_changed(group, lang, crop, plot, organic, days, copper_7y):
@@ -466,7 +467,7 @@ def wire_group_photos(services, ui: UI):
             return (gr.skip(),) * len(outs)
         return run_group(list(group), lang, crop, plot, organic, days, copper_7y)
 
-    c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
+    c["crop_then"] = c["crop_dep"].then(crop_changed, [c["group"], c["lang"], c["crop"], *ctx_in], outs, api_visibility="private",
                        concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
     def read_again(photo, group, lang, crop, plot, organic, days, copper_7y):
@@ -487,7 +488,7 @@ def wire_group_photos(services, ui: UI):
         again = read_again(photo, group, lang, crop, plot, organic, days, copper_7y) if st else None
         return (gr.skip(),) * len(outs) if again is None else again
 
-    c["plot_dep"].then(plot_changed, [c["photo"], c["group"], c["state"], c["lang"], c["crop"], *ctx_in], outs,
+    c["plot_then"] = c["plot_dep"].then(plot_changed, [c["photo"], c["group"], c["state"], c["lang"], c["crop"], *ctx_in], outs,
                        api_visibility="private", concurrency_limit=MODEL_WORKERS, concurrency_id="model")
 
     def new_plant(lang):
@@ -606,10 +607,10 @@ def wire_batch_tab(services, ui: UI):
             # and the last batch's reports go with its rows: their buttons would download that batch as this one's
             return (None, _refusal_md(exc.code, lang), "", gr.update(value=None, visible=False),
                     gr.update(value=None, visible=False))
-        return (result, B.summary(result, lang), batch_html(services, result, lang),
+        return (_shown_in(result, lang), B.summary(result, lang), batch_html(services, result, lang),
                 gr.update(value=str(csv_path), visible=True), gr.update(value=str(pdf_path), visible=True))
 
-    c["batch_btn"].click(do_batch, [c["files_state"], c["lang"], c["crop"]],
+    c["batch_dep"] = c["batch_btn"].click(do_batch, [c["files_state"], c["lang"], c["crop"]],
                          [c["batch_state"], c["batch_sum"], c["batch_html"], c["csv_btn"], c["pdf_btn"]],
                          api_visibility="private", concurrency_limit=1, concurrency_id="batch")
 
@@ -973,6 +974,7 @@ def build_app(services: Services, lang: str = DEFAULT_LANG, officers=None, share
         wire_knowledge_tab(services, ui)
         wire_log_tab(services, ui)
         wire_language(services, ui)
+        wire_language_catch_up(services, ui)
         wire_plot_refresh(services, ui, demo)
         demo.load(c["show_kb"], [c["kb_problem"], c["lang"], c["plot"], c["organic"], c["days"], c["copper"]],
                   c["kb_md"], api_visibility="private", queue=False)
@@ -981,6 +983,49 @@ def build_app(services: Services, lang: str = DEFAULT_LANG, officers=None, share
     demo.i18n_bound = ui.bound  # for tests: every label the language switch re-writes
     demo.ui = ui
     return demo
+
+
+def _shown_in(state, lang: str):
+    """The state (a diagnosis, a batch) marked with the language its panels were just rendered in (`shown_in`), so
+    `wire_language_catch_up` can tell when the page's language changed while it was being worked out."""
+    if state:
+        state["shown_in"] = norm_lang(lang)
+    return state
+
+
+def wire_language_catch_up(services, ui: UI):
+    """A busy server: the language switch ran while a photo or a batch waited in the queue (it re-rendered the
+    panels as they were), then the answer arrived rendered in the language it was sent with. After each diagnosis
+    and batch, its panels are rendered again when the page's language is another by then."""
+    import gradio as gr
+    c = ui.c
+    answer = [c["state"], c["card"], c["details"], c["citations"], c["ctx_md"], c["group_msg"]]
+
+    def again(st, lang, days, copper_7y, group):
+        lang = norm_lang(lang)
+        if not st or st.get("shown_in", lang) == lang:
+            return (gr.skip(),) * len(answer)
+        days, copper_7y, warn = H.clean_form(services, days, copper_7y, lang)
+        card, details, cit = H.render_all(services, st, lang)
+        return (_shown_in(st, lang), card, details, cit, _ctx_line(services, st.get("context"), lang, warn),
+                gr.update(value=_group_msg(group, lang)))
+
+    for dep in ("photo_dep", "more_dep", "crop_then", "plot_then"):
+        c[dep].then(again, [c["state"], c["lang"], c["days"], c["copper"], c["group"]], answer,
+                    api_visibility="private", queue=False)
+
+    def batch_again(bt, lang):
+        lang = norm_lang(lang)
+        if not bt or bt.get("shown_in", lang) == lang:
+            return (gr.skip(),) * 5
+        reports = (bt.get("reports") or {}).get(lang) or {}
+        files = [gr.update(value=reports[k]) if os.path.isfile(reports.get(k) or "") else gr.skip()
+                 for k in ("csv", "pdf")]
+        return (_shown_in(bt, lang), B.summary(bt, lang), batch_html(services, bt, lang), *files)
+
+    c["batch_dep"].then(batch_again, [c["batch_state"], c["lang"]],
+                        [c["batch_state"], c["batch_sum"], c["batch_html"], c["csv_btn"], c["pdf_btn"]],
+                        api_visibility="private", queue=False)
 
 
 def wire_plot_refresh(services, ui: UI, demo):
