@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FieldLogError, UnknownLotError, UnknownPlotError
-from .timeutil import fmt_local, fmt_zoned, iso_local, local_year, zone_name
+from .timeutil import fmt_local, fmt_zoned, iso_local, local_time, local_year, zone_name
 
 
 @dataclass
@@ -37,6 +37,14 @@ class TracePage:
 def _plot_lots(page: TracePage, hist) -> list:
     """The harvest lots a plot's page lists (a lot's page is that lot; its plots' other lots are not its own)."""
     return list(hist.lots) if page.kind == "plot" else []
+
+
+def _after_harvest(page: TracePage, at) -> bool:
+    """On a lot's page, a record of its plots dated after that harvest: listed (a certifier sees everything), but
+    marked, so a buyer does not read next season's sprays as this lot's. By the recorder's calendar day: a harvest
+    typed as a date is that whole day, so a spray on the harvest day stays the lot's (its pre-harvest interval)."""
+    return page.kind == "lot" and at is not None and page.item.harvested_at is not None \
+        and local_time(at).date() > local_time(page.item.harvested_at).date()
 
 
 def build(log, target: str) -> TracePage:
@@ -140,6 +148,10 @@ def _html_time(at) -> str:
     return f"<time datetime='{iso_local(at)}'>{html.escape(fmt_zoned(at))}</time>"
 
 
+def _tr_class(page: TracePage, at) -> str:
+    return " class='after'" if _after_harvest(page, at) else ""
+
+
 def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
     e = lambda v: _html_time(v) if isinstance(v, dt.datetime) else html.escape(_fmt(v))  # noqa: E731
     item = page.item
@@ -151,7 +163,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}",
         "th,td{border:1px solid #c8d5c8;padding:.3rem .5rem;text-align:left;font-size:.9rem}",
         "th{background:#e8f1e8}.over{color:#a40000;font-weight:bold}img.qr{float:right;width:9rem}",
-        "td,.notes{white-space:pre-line;overflow-wrap:anywhere}",  # line breaks as typed; a long word wraps
+        "td,.notes{white-space:pre-line;overflow-wrap:anywhere}tr.after td{color:#666}",  # line breaks as typed; a long word wraps
         "</style></head><body>",
         f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
         f"<h1>{e(page.title)}</h1>",
@@ -191,12 +203,17 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
             for c in fixes:  # the model's label stays first
                 cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
-            parts.append(f"<tr><td>#{o.id}<br>{img}</td>"
+            if _after_harvest(page, o.observed_at):
+                cells["observed_at"] += "<br>after this harvest"
+            parts.append(f"<tr{_tr_class(page, o.observed_at)}><td>#{o.id}<br>{img}</td>"
                          + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
         parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
                      + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
         for a in hist.actions:
-            parts.append("<tr>" + "".join(f"<td>{e(getattr(a, c))}</td>" for c in ACT_COLS) + "</tr>")
+            cells = {c: e(getattr(a, c)) for c in ACT_COLS}
+            if _after_harvest(page, a.at):
+                cells["at"] += "<br>after this harvest"
+            parts.append(f"<tr{_tr_class(page, a.at)}>" + "".join(f"<td>{cells[c]}</td>" for c in ACT_COLS) + "</tr>")
         parts.append("</table>")
         lots = _plot_lots(page, hist)
         if lots:
@@ -238,7 +255,7 @@ def to_csv(page: TracePage) -> str:
             "lot", "quantity_kg", "lot_notes",
             "previous_label", "note", "location", "buffer_notes",
             # appended: the older columns keep their place
-            "time_utc", "confirmed_at", "recorded_at", "copper_year", "farm", "certifier"]
+            "time_utc", "confirmed_at", "recorded_at", "copper_year", "farm", "certifier", "after_harvest"]
     cols = list(dict.fromkeys(cols))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
@@ -267,6 +284,7 @@ def to_csv(page: TracePage) -> str:
             short_numbers=False)
         for o in hist.observations:
             row({"kind": "observation", "plot": p.name, "time": o.observed_at, "observation_id": o.id,
+                 "after_harvest": "yes" if _after_harvest(page, o.observed_at) else None,
                  "confirmed_at": o.confirmed_at, "recorded_at": o.recorded_at,
                  **{c: getattr(o, c) for c in OBS_COLS[1:]}})  # its own id: what corrections and actions name
             for c in (getattr(hist, "corrections", None) or {}).get(o.id, []):  # a person's label, oldest first
@@ -275,6 +293,7 @@ def to_csv(page: TracePage) -> str:
                      "model_version": c.model_version, "photo_sha256": c.photo_sha256})
         for a in hist.actions:
             row({"kind": "action", "plot": p.name, "time": a.at, "recorded_at": a.recorded_at,
+                 "after_harvest": "yes" if _after_harvest(page, a.at) else None,
                  **{c: getattr(a, c) for c in ACT_COLS[1:]}})
         for lot in _plot_lots(page, hist):  # a plot's page: what was harvested from it
             row({"kind": "lot", "plot": p.name, "time": lot.harvested_at, "lot": lot.code,
@@ -334,6 +353,7 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "col_by": {"vi": "Người làm", "en": "Done by"},
     "col_year": {"vi": "Năm", "en": "Year"},
     "unconfirmed": {"vi": "CHƯA XÁC NHẬN", "en": "UNCONFIRMED"},
+    "after_harvest": {"vi": "(sau đợt thu hoạch này)", "en": "(after this harvest)"},
     "by_correction": {"vi": "{by} (đã sửa)", "en": "{by} (corrected)"},  # a correction is a person's call too
     "corrected": {"vi": "sửa thành: {name} ({by}, {when})", "en": "corrected to {name} ({by}, {when})"},
     "st_ok": {"vi": "có kết quả", "en": "ok"},
@@ -469,13 +489,16 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
         else:
             when, when_col = _fmt, tr("col_when_zoned")
 
+        def stamp(at) -> str:  # a lot's page: a record after that harvest is marked
+            return f"{when(at)}\n{tr('after_harvest')}" if _after_harvest(page, at) else when(at)
+
         def obs_row(o) -> list[str]:
             label = name(o.label)
             for c in corrections.get(o.id, []):
                 label += "; " + tr("corrected", name=name(c.label), by=c.by, when=fmt_local(c.at, "%Y-%m-%d")) \
                     + (f": {c.note}" if c.note else "")
             st = tr(f"st_{o.status}") if f"st_{o.status}" in PDF_TEXT else o.status
-            return [when(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
+            return [stamp(o.observed_at), label, st, _percent(o.confidence), o.model_version or "",
                     o.observer or "", (f"{o.confirmed_by} ({fmt_local(o.confirmed_at, '%Y-%m-%d')})"
                                        if o.confirmed_by and o.confirmed_at else o.confirmed_by)
                     or (tr("by_correction", by=corrections[o.id][-1].by) if corrections.get(o.id)
@@ -483,7 +506,7 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
 
         def act_row(a) -> list[str]:
             amount = f"{_num(a.amount, lang)} {a.unit or ''}".strip() if a.amount is not None else ""
-            return [when(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
+            return [stamp(a.at), a.what or "", a.product or "", a.active_substance or "", amount,
                     _num(a.copper_kg_ha, lang) if a.copper_kg_ha else "", a.by or ""]
 
         def lot_row(lot) -> list[str]:

@@ -342,3 +342,37 @@ def test_pdf_never_rounds_a_model_confidence_up_to_100_percent(tmp_path):
         text = _pdf_text(export.to_pdf(export.build(log, "Đồi A"), lang="vi"))
     assert "100%" not in text and "99%" in text, text
     assert export._percent(1.0) == "100%" and export._percent(0.928934) == "93%"
+
+
+def test_a_lot_page_marks_what_was_done_after_that_harvest(tmp_path):
+    """A lot's page lists its plots' whole history, so a buyer of the 2025 harvest read next year's sprays as if
+    they had been on that coffee, undated but for a time stamp among the others. Records after the lot's harvest
+    stay listed (nothing is hidden from a certifier) and are marked as after the harvest."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_action("Đồi A", "neem 2025", at="2025-06-01T08:00")
+        log.record_action("Đồi A", "glyphosate 2026", active_substance="glyphosate", at="2026-03-01T08:00")
+        log.add_lot("L1", ["Đồi A"], harvested_at="2025-11-20T08:00")
+        page = export.build(log, "L1")
+        html = export.to_html(page, log)
+        rows = {r["what"]: r for r in csv.DictReader(io.StringIO(export.to_csv(page))) if r["kind"] == "action"}
+        vi = _pdf_text(export.to_pdf(page, lang="vi"))
+        en = _pdf_text(export.to_pdf(page, lang="en"))
+        plot_page = export.to_html(export.build(log, "Đồi A"), log)
+    assert (rows["neem 2025"]["after_harvest"], rows["glyphosate 2026"]["after_harvest"]) == ("", "yes")
+    assert html.count("after this harvest") == 1 and re.search(r"<tr class='after'>[^\n]*glyphosate 2026", html)
+    assert vi.count("sau đợt thu hoạch này") == 1 and en.count("after this harvest") == 1, en
+    assert re.search(r"sau đợt thu hoạch này\)? glyphosate 2026", vi), vi
+    assert "after this harvest" not in plot_page
+
+
+def test_a_spray_on_the_harvest_day_is_not_marked_after_it(tmp_path):
+    """A harvest typed as a date is that whole day: a spray logged at 08:00 that day is the lot's own record
+    (the pre-harvest interval a certifier checks), not one 'after this harvest'."""
+    with FieldLog.open(str(tmp_path / "log.sqlite")) as log:
+        log.add_plot("Đồi A", "coffee", 0.5)
+        log.record_action("Đồi A", "neem", at="2025-11-20T08:00")
+        log.add_lot("L1", ["Đồi A"], harvested_at="2025-11-20")
+        (row,) = [r for r in csv.DictReader(io.StringIO(export.to_csv(export.build(log, "L1"))))
+                  if r["kind"] == "action"]
+    assert row["after_harvest"] == ""
