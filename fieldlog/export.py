@@ -163,7 +163,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}",
         "th,td{border:1px solid #c8d5c8;padding:.3rem .5rem;text-align:left;font-size:.9rem}",
         "th{background:#e8f1e8}.over{color:#a40000;font-weight:bold}img.qr{float:right;width:9rem}",
-        "td,.notes{white-space:pre-line;overflow-wrap:anywhere}tr.after td{color:#666}",  # line breaks as typed; a long word wraps
+        # line breaks as typed; a long word wraps; a lot's records after its harvest in grey
+        "td,.notes{white-space:pre-line;overflow-wrap:anywhere}tr.after td{color:#666}",
         "</style></head><body>",
         f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
         f"<h1>{e(page.title)}</h1>",
