@@ -243,3 +243,25 @@ def test_photos_are_kept_on_disk_not_read_with_the_log_and_every_photo_exports_w
     photos = {r["id"]: base64.b64decode(r["photo_base64"]) for r in body["records"]}
     assert photos.pop("old-1") == old
     assert list(photos.values()) == [LATE_BLIGHT_PHOTO.read_bytes()]
+
+
+# the browser's answer to "keep this site's storage": counted, and granted
+JS_COUNT_PERSIST = """
+window.__persist = 0;
+StorageManager.prototype.persisted = async function () { return window.__persist > 0; };
+StorageManager.prototype.persist = async function () { window.__persist++; return true; };
+"""
+
+
+def test_saving_asks_the_browser_to_keep_the_records_when_the_phone_runs_short_of_space(chromium, app_url):
+    """Records not exported yet live only in the browser's storage, which a phone short of space may clear for a
+    site that did not ask to keep it ("best effort" storage: everything of the site goes, records included, and
+    nothing says so). The first save asks navigator.storage.persist() (it never did); later saves do not ask again."""
+    ctx, page = _open(chromium, app_url, NO_SHARE + JS_COUNT_PERSIST)
+    _save_photo(page)
+    page.wait_for_function("window.__persist > 0")
+    _save_photo(page, "Đồi B")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__persist") == 1
+    assert not page.errors, page.errors
+    ctx.close()

@@ -72,7 +72,7 @@ const PHONE_T = {
 };
 
 const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
-  threads: 1, ready: null, pmeta: null, pests: null, offer: null, exporting: false,
+  threads: 1, ready: null, pmeta: null, pests: null, offer: null, exporting: false, persistAsked: false,
   pick: 0,        // one more each photo picked and each check started: only the newest one's answer is shown
   checking: 0};   // checks still running (a newer pick does not stop an older one: its answer is dropped)
 
@@ -654,6 +654,20 @@ async function onSave() {
   }
   if (photo === state.photo) say('save-msg', ['saved_phone', {plot}], ['unconfirmed']);
   renderLog();
+  keepStorage();
+}
+
+// Records not exported yet live only in this browser's storage, which a phone short of space may clear whole for
+// a site that did not ask to keep it. Asked once, at a save (a tap: Firefox asks the farmer; Chrome answers from
+// how the app is used, yes once it is installed). Refused or unsupported: the records are kept as before.
+async function keepStorage() {
+  if (state.persistAsked || !navigator.storage || !navigator.storage.persist) return;
+  state.persistAsked = true;
+  try {
+    if (!(await navigator.storage.persisted())) await navigator.storage.persist();
+  } catch (e) {
+    console.error(e);
+  }
 }
 
 // Export: a file of the records not exported yet (or of every record: "export all again"), offered through the
