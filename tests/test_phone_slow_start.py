@@ -85,3 +85,28 @@ def test_a_photo_picked_before_the_app_script_ran_is_answered(chromium, app):
     assert page.locator(CARD).get_attribute("data-label") == "tomato.late_blight"
     assert not page.errors, page.errors
     ctx.close()
+
+
+def test_an_offline_copy_that_could_not_be_saved_says_so_instead_of_loading_for_ever(chromium, app, tmp_path):
+    """The service worker keeps every file of the app for offline use; one of them failing to come (the network
+    dropped during the 20 MB first visit) makes that fail. The app works, and says so: ready, but not kept for
+    use with no network, open it again on Wi-Fi (it said "Đang tải mô hình…" for ever and its `ready` never
+    ended, so a farmer waiting for "Sẵn sàng, dùng được khi không có mạng" as the guide says waited in vain)."""
+    import shutil
+
+    _, root = app
+    broken = tmp_path / "dist"
+    shutil.copytree(root, broken)
+    (broken / "icon-512.png").unlink()  # in the service worker's list: its install fails
+    with static_server(broken) as url:
+        ctx = chromium.new_context(viewport=PHONE, locale="vi-VN")
+        page = ctx.new_page()
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto(url + "?threads=1")
+        ready = page.evaluate("Promise.race([window.leafscout.ready, new Promise(ok => setTimeout(() => ok('still waiting'), 30000))])")
+        assert ready != "still waiting" and ready["offline"] is False, ready
+        line = page.inner_text("#offline")
+        assert line.startswith("Sẵn sàng, nhưng chưa lưu được để dùng khi không có mạng"), line
+        assert not page.errors, page.errors
+        ctx.close()

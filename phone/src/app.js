@@ -17,6 +17,8 @@ const PHONE_T = {
   ready_offline: {vi: 'Sẵn sàng, dùng được khi không có mạng.', en: 'Ready; works with no network.'},
   ready_online: {vi: 'Sẵn sàng (cần mở một lần qua HTTPS hoặc localhost để dùng ngoại tuyến).',
     en: 'Ready (open it once over HTTPS or localhost to use it offline).'},
+  ready_not_kept: {vi: 'Sẵn sàng, nhưng chưa lưu được để dùng khi không có mạng (mạng bị ngắt khi tải). Hãy mở lại ứng dụng khi có wifi.',
+    en: 'Ready, but not yet kept for use with no network (the download was cut off). Open the app again on Wi-Fi.'},
   load_failed: {vi: 'Không tải được mô hình: {msg}', en: 'The model could not be loaded: {msg}'},
   crop: {vi: 'Cây trồng (để trống: máy tự nhận)', en: 'Crop (empty: the model decides)'},
   any_crop: {vi: '(máy tự nhận)', en: '(model decides)'},
@@ -783,12 +785,29 @@ function wire() {
   $('observer').value = localStorage.getItem('leafscout.observer') || '';
 }
 
+// Whether the service worker keeps the app for offline use: true once one is active (this visit's, or an earlier
+// visit's while a new build installs), 'failed' when its install failed (a file did not come: the network dropped
+// during the first visit); the next visit with a network tries again.
+function keptOffline(reg) {
+  if (reg.active) return true;
+  const sw = reg.installing || reg.waiting;
+  if (!sw) return navigator.serviceWorker.ready.then(() => true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (sw.state === 'activated') resolve(true);
+      else if (sw.state === 'redundant') resolve(reg.active ? true : 'failed');
+    };
+    sw.addEventListener('statechange', check);
+    check();
+  });
+}
+
 async function main() {
   state.lang = localStorage.getItem('leafscout.lang') === 'en' ? 'en' : 'vi';
   $('offline').textContent = t('starting');  // index.html says it in Vietnamese; this in the language chosen
   let swReady = Promise.resolve(false);
   if ('serviceWorker' in navigator && self.isSecureContext) {
-    swReady = navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => true).catch(() => false);
+    swReady = navigator.serviceWorker.register('sw.js').then(keptOffline).catch(() => false);
   }
   state.ready = load();
   state.ready.catch(() => {});  // said below; a photo picked meanwhile does not wait for ever
@@ -801,10 +820,11 @@ async function main() {
   }
   renderStatic();
   const offline = await swReady;
-  $('offline').dataset.t = offline ? 'ready_offline' : 'ready_online';  // so a language switch re-says it
+  // so a language switch re-says it
+  $('offline').dataset.t = offline === true ? 'ready_offline' : offline === 'failed' ? 'ready_not_kept' : 'ready_online';
   $('offline').textContent = t($('offline').dataset.t);
-  document.body.dataset.ready = offline ? 'offline' : 'online';
-  return {offline, threads: state.threads, isolated: !!self.crossOriginIsolated};
+  document.body.dataset.ready = offline === true ? 'offline' : 'online';
+  return {offline: offline === true, threads: state.threads, isolated: !!self.crossOriginIsolated};
 }
 
 const ready = main();
