@@ -49,3 +49,20 @@ def test_other_refusals_carry_their_code(svc, uploads):  # noqa: F811
             call()
         assert str(ei.value.message).endswith(f"[{code}]"), ei.value.message
         assert "<b>" not in str(ei.value.message)
+
+
+def test_batch_rows_carry_the_translated_error_message_as_diagnose_does(svc, uploads):  # noqa: F811
+    """/diagnose and /diagnose_group's photos give `error_message` (the code in `lang`) beside `error_code`; /batch's
+    rows gave only the code, so a script showing a batch to a farmer had to translate it itself."""
+    import shutil
+    from pathlib import Path
+
+    from leafscout.webapp.handlers import error_text
+
+    bad = uploads / "notes.jpg"
+    shutil.copy(Path(__file__).resolve().parent / "fixtures" / "bad" / "notes.jpg", bad)
+    for lang in ("vi", "en"):
+        out, _ = _api(svc)["batch"]([flat(uploads, "a.png", RED), str(bad)], lang=lang)
+        ok, err = out["rows"]
+        assert err["error_code"] == "not_image" and err["error_message"] == error_text("not_image", lang)
+        assert ok["error_message"] is None and ok["status"] == "ok"

@@ -905,8 +905,10 @@ def build_api(services, ui: UI):
         except ServiceError as exc:
             raise _api_error(services, exc, lang)
         # the same fields, rounded the same way, as /diagnose's JSON (reason_code says why a row is not "ok")
+        # ... and error_message, the code in `lang`, as /diagnose and /diagnose_group's photos give it
         rows = [{**{k: r.get(k) for k in ("no", "file", "status", "label", "error_code", "reason_code")},
-                 "confidence": None if r.get("confidence") is None else round(float(r["confidence"]), 4)}
+                 "confidence": None if r.get("confidence") is None else round(float(r["confidence"]), 4),
+                 "error_message": H.error_text(r["error_code"], norm_lang(lang)) if r.get("error_code") else None}
                 for r in result["rows"]]
         return {"rows": rows, "summary": B.summary(result, lang), "model_version": result["model_version"]}, str(csv_path)
 
