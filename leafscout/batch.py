@@ -42,15 +42,20 @@ class ScaleMissing(UsageError):
 
 
 def _need(module: str, what: str):
+    """`what`: the i18n key of what needs it ("scale_parquet", "scale_ray"); a missing module is a ScaleMissing
+    that says so in each language (its English as it always read)."""
     import importlib
+
+    from .i18n import LANGS, t
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ScaleMissing(f"{what} needs {module.split('.')[0]}, which is not installed; {SCALE_HINT}") from None
+        texts = {lang: t("scale_missing", lang, what=t(what, lang), module=module.split(".")[0]) for lang in LANGS}
+        raise ScaleMissing(texts["en"], code="scale_missing", texts=texts) from None
 
 
 def pyarrow():
-    _need("pyarrow.parquet", "writing Parquet")
+    _need("pyarrow.parquet", "scale_parquet")
     import pyarrow as pa
     return pa
 
@@ -153,12 +158,14 @@ class Output:
 
     def __post_init__(self):
         self.root = Path(self.root)
+        from .i18n import PerLang, os_reason, refusal
         if self.root.exists() and not self.root.is_dir():
-            raise UsageError(f"--out {self.root}: is a file; give a folder for results.parquet and results.csv")
+            raise refusal("out_is_file", "bad_input", out=self.root)
         try:
             (self.root / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"--out {self.root}: cannot create it ({exc.strerror or exc})") from None
+            raise refusal("out_cannot_create", "bad_input", out=self.root,
+                          why=PerLang(vi=os_reason(exc)["vi"], en=exc.strerror or exc)) from None
 
     @property
     def parquet_dir(self) -> Path:
@@ -180,8 +187,9 @@ class Output:
             try:
                 tables.append(pq.read_table(f, columns=columns))
             except Exception as exc:  # not one of ours, or damaged: say which, do not guess
-                raise UsageError(f"--out {self.root}: cannot read {f.name} ({type(exc).__name__}); move it away "
-                                 "and run again") from None
+                from .i18n import refusal
+                raise refusal("out_bad_part", "bad_input", out=self.root, name=f.name,
+                              kind=type(exc).__name__) from None
         if not tables:
             s = schema()
             return s.empty_table() if columns is None else pa.schema([s.field(c) for c in columns]).empty_table()
@@ -269,13 +277,13 @@ def ray_init(address: str | None = None, num_cpus: int | None = None):
     # Ray's C++ core logs a note on every Ray Data actor pool (constructor arguments in the object store);
     # errors still reach us as exceptions. A user's own setting wins.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
-    ray = _need("ray", "the Ray engine")
-    _need("ray.data", "the Ray engine")
+    from .i18n import PerLang, refusal, t
+    ray = _need("ray", "scale_ray")
+    _need("ray.data", "scale_ray")
     if address:
         why = _reachable(address)
         if why:
-            raise UsageError(f"--address {address}: cannot reach the Ray cluster ({why}); is `ray start --head` "
-                             "running there, and is the address host:6379 (or ray://host:10001)?")
+            raise refusal("ray_unreachable", "ray_unreachable", address=address, why=why)
     if ray.is_initialized():
         return ray
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
@@ -286,9 +294,10 @@ def ray_init(address: str | None = None, num_cpus: int | None = None):
             ray.init(num_cpus=num_cpus, **kw)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        hint = "" if address else " (a busy machine can miss Ray's 30 s start limit: try again, or --engine local)"
-        raise UsageError(f"cannot start or reach {where}: {first}{hint}") from None
+        where = PerLang({lang: t("ray_where_cluster", lang, address=address) if address
+                         else t("ray_where_local", lang) for lang in ("vi", "en")})
+        hint = PerLang({lang: "" if address else t("ray_busy_hint", lang) for lang in ("vi", "en")})
+        raise refusal("ray_cannot_start", "ray_unreachable", where=where, first=first, hint=hint) from None
     return ray
 
 
@@ -339,20 +348,22 @@ class Summary:
 def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: str | None = None,
         model_path=None, threads: int | None = None, crop: str | None = None, top_k: int = TOP_K,
         batch_size: int = 64, log_plot: str | None = None, log_service=None, confirmed_by: str | None = None,
-        pests_model_path=None, warn=None) -> Summary:
+        pests_model_path=None, warn=None, lang: str = "en") -> Summary:
     """Score `photos` (paths) into `out`, skipping those already there; returns what happened.
 
     `log_plot`: record each ok/uncertain row in the field log (`log_service`: the DiagnosisService whose log to
-    write, built for the default log when None); kept UNCONFIRMED unless `confirmed_by` names a person."""
+    write, built for the default log when None); kept UNCONFIRMED unless `confirmed_by` names a person. `lang`: the
+    language of `warn`'s lines (a photo the field log refused, and why, from its code)."""
     pyarrow()  # Parquet is the record the resume reads: without pyarrow nothing can be written
     if engine == "auto":
         engine = "local" if len(photos) <= LOCAL_MAX and not address else "ray"
+    from .i18n import refusal
     if engine not in ("local", "ray"):
-        raise UsageError(f"--engine must be auto, local or ray, got {engine!r}")
+        raise refusal("bad_engine", "bad_input", value=repr(engine))
     if workers < 1:
-        raise UsageError(f"--workers must be 1 or more, got {workers}")
+        raise refusal("at_least_one", "bad_input", flag="--workers", value=workers)
     if engine == "ray":
-        _need("ray", "the Ray engine")
+        _need("ray", "scale_ray")
     output = out if isinstance(out, Output) else Output(Path(out))
     paths = [os.path.abspath(os.fspath(p)) for p in photos]
     paths = list(dict.fromkeys(paths))  # a photo named twice is scored once
@@ -379,7 +390,7 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
             if table.num_rows == 0:
                 continue
             if log_plot:
-                table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn, logged)
+                table = _log_rows(table, log_plot, log_service, confirmed_by, s, warn, logged, lang)
             output.write(table)
             s.scored += table.num_rows
             for st in table.column("status").to_pylist():
@@ -393,7 +404,7 @@ def run(photos: list, out, *, engine: str = "auto", workers: int = 2, address: s
     return s
 
 
-def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn, known: dict):
+def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn, known: dict, lang: str = "en"):
     """Record the ok/uncertain rows in the field log (this process is the one writer), with their ids; a row whose
     sha256 is in `known` (sha256 -> observation id, updated here) gets that id instead of a second record."""
     from .errors import ServiceError
@@ -415,8 +426,19 @@ def _log_rows(table, plot, svc, confirmed_by, s: Summary, warn, known: dict):
                 s.log_failed += 1
                 if warn:
                     why = f" ({exc.log_code})" if exc.log_code else ""
-                    warn(f"{r['path']} not logged{why}: {exc}")
+                    warn(_not_logged(r["path"], why, exc, svc, lang))
         ids.append(oid)
     i = table.schema.get_field_index("observation_id")
     pa = pyarrow()
     return table.set_column(i, "observation_id", pa.array(ids, type=pa.int64()))
+
+
+def _not_logged(path: str, why: str, exc, svc, lang: str) -> str:
+    """'<photo> not logged (needs_confirmation): <why>' in `lang`: the field log's reason from its code (never from
+    its English words); English: the service's own message, as before."""
+    from .i18n import has, t
+    if lang == "en":
+        return f"{path} not logged{why}: {exc}"
+    key = f"log_{exc.log_code}" if exc.log_code and has(f"log_{exc.log_code}") else "log_other"
+    where = getattr(getattr(svc, "log", None), "where", None) or "$LEAFSCOUT_DB"
+    return t("not_logged", lang, path=path, why=why, msg=t(key, lang, db=where))

@@ -32,24 +32,29 @@ def register(sub) -> None:
     b.add_argument("--confirmed-by", metavar="NAME", help="with --log: the person who confirms the diagnoses")
     b.add_argument("--db", metavar="PATH_OR_URL", help="field log database (default $LEAFSCOUT_DB or the user's "
                    "log; PostgreSQL for many writers)")
+    from leafscout.cli_log import dash_value_parser, lang_option
+    lang_option(b)
+    b.__class__ = dash_value_parser(type(b))  # `--confirmed-by -Hoa`: says to write --confirmed-by=-Hoa
     b.set_defaults(func=cmd_batch)
 
 
 def cmd_batch(args) -> int:
     from leafscout import batch as B
-    from leafscout.cli_diagnose import _confirmed_by, _service, collect_photos
-    from leafscout.errors import ServiceError, UsageError
+    from leafscout.cli_diagnose import _confirmed_by, _service, collect_photos, service_refusal
+    from leafscout.errors import ServiceError
+    from leafscout.i18n import refusal, t
 
+    lang = args.lang  # refusals, warnings and the closing lines; Parquet and CSV stay language-free
     for name in ("workers", "batch_size"):
         if getattr(args, name) < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be 1 or more, got {getattr(args, name)}")
+            raise refusal("at_least_one", "bad_input", flag=f"--{name.replace('_', '-')}", value=getattr(args, name))
     confirmed_by = _confirmed_by(args)
     B.pyarrow()  # the scale extra, before any work
     if args.engine == "ray":
-        B._need("ray", "the Ray engine")
-    photos = collect_photos(args.paths, prog="leafscout batch")
+        B._need("ray", "scale_ray")
+    photos = collect_photos(args.paths, lang, prog="leafscout batch")
     if not photos:
-        print("leafscout batch: error: no photos to diagnose", file=sys.stderr)
+        print(f"leafscout batch: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
         return 1
     svc = None
     if args.log or args.crop:  # check the plot, the log and the crop here, before any actor starts
@@ -57,45 +62,46 @@ def cmd_batch(args) -> int:
         try:
             args.crop = svc.check_crop(args.crop) if args.crop else None  # "lúa" -> rice, for every actor
         except ServiceError as exc:
-            raise UsageError(f"--crop {args.crop}: {exc}") from None
+            raise service_refusal(exc, svc, args, f"--crop {args.crop}: ") from None
         if args.log:
             try:
                 svc.context(plot=args.log)
             except ServiceError as exc:
                 flag = f"--log {args.log}: " if exc.code == "unknown_plot" else ""
-                raise UsageError(flag + str(exc)) from None
-    warn = lambda line: print(f"leafscout batch: warning: {line}", file=sys.stderr)  # noqa: E731
+                raise service_refusal(exc, svc, args, flag) from None
+    warn = lambda line: print(f"leafscout batch: {t('warning', lang)}: {line}", file=sys.stderr)  # noqa: E731
     if args.log:  # the field log's own copies of logged photos are never photos to diagnose and log again
         store = svc.log.photo_dir.resolve()
         kept = [p for p in photos if not Path(p).resolve().is_relative_to(store)]
         if len(kept) < len(photos):
-            warn(f"{len(photos) - len(kept)} file(s) under the field log's own photo folder {store} left out "
-                 "(copies of photos already logged)")
+            warn(t("batch_own_photos", lang, n=len(photos) - len(kept), store=store))
             photos = kept
             if not photos:
-                print("leafscout batch: error: no photos to diagnose", file=sys.stderr)
+                print(f"leafscout batch: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
                 return 1
     out = B.Output(args.out)  # made only once the plot and the crop are accepted: a refused run leaves nothing
     try:
         s = B.run(photos, out, engine=args.engine, workers=args.workers, address=args.address,
                   model_path=args.model, threads=args.threads, crop=args.crop, batch_size=args.batch_size,
-                  log_plot=args.log, log_service=svc, confirmed_by=confirmed_by, warn=warn)
+                  log_plot=args.log, log_service=svc, confirmed_by=confirmed_by, warn=warn, lang=lang)
     except ServiceError as exc:
-        raise UsageError(str(exc)) from None
+        raise service_refusal(exc, svc, args) from None
     except KeyboardInterrupt:
-        print(f"leafscout batch: interrupted; the photos scored so far are in {out.parquet_dir} and "
-              f"{out.csv_path}; run the same command again to score the rest", file=sys.stderr)
+        print(f"leafscout batch: {t('batch_interrupted', lang, parquet=out.parquet_dir, csv=out.csv_path)}",
+              file=sys.stderr)
         return 130
     rate = s.scored / s.seconds if s.seconds > 0 and s.scored else 0.0
     c = s.counts
-    print(f"{s.photos} photo(s): {s.skipped} already in {args.out} (skipped), {s.scored} scored with the "
-          f"{s.engine} engine in {s.seconds:.1f} s ({rate:.1f}/s): {c.get('ok', 0)} ok, "
-          f"{c.get('uncertain', 0)} uncertain, {c.get('not_a_leaf', 0)} not a leaf, {c.get('error', 0)} unreadable; "
-          f"{out.parquet_dir} and {s.csv}", file=sys.stderr)
+    from leafscout.i18n import number
+    print(t("batch_summary", lang, photos=s.photos, skipped=s.skipped, out=args.out, scored=s.scored, engine=s.engine,
+            seconds=f"{s.seconds:.1f}" if lang == "en" else number(s.seconds, lang, 1),
+            rate=f"{rate:.1f}" if lang == "en" else number(rate, lang, 1), ok=c.get("ok", 0),
+            uncertain=c.get("uncertain", 0), not_a_leaf=c.get("not_a_leaf", 0), error=c.get("error", 0),
+            parquet=out.parquet_dir, csv=s.csv), file=sys.stderr)
     if s.already_logged:
-        print(f"leafscout batch: {s.already_logged} photo(s) already in plot {args.log!r}'s log: linked to their "
-              f"record, not logged again", file=sys.stderr)
+        print(f"leafscout batch: {t('batch_already_logged', lang, n=s.already_logged, plot=repr(args.log))}",
+              file=sys.stderr)
     if s.logged and not confirmed_by:
-        print(f"leafscout batch: {len(s.logged)} diagnosis(es) logged to plot {args.log!r} UNCONFIRMED: the audit "
-              f"counts each once confirmed with `leafscout log confirm ID --by NAME`", file=sys.stderr)
+        print(f"leafscout batch: {t('batch_unconfirmed', lang, n=len(s.logged), plot=repr(args.log))}",
+              file=sys.stderr)
     return 0 if s.scored == 0 or c.get("error", 0) < s.scored else 1

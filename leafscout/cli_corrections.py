@@ -27,7 +27,7 @@ def cmd_correct(args) -> int:
     @_with_log
     def run(log, args):
         from leafscout.corrections import known_labels
-        from leafscout.errors import UsageError
+        from leafscout.i18n import PerLang, refusal, t
         args.label = args.label.strip().lower()  # ids are lower case: " Coffee.Rust" is coffee.rust, as in advise
         known = None
         if not args.new_label:
@@ -35,11 +35,10 @@ def cmd_correct(args) -> int:
             if known is not None and args.label not in known:
                 import difflib
                 close = difflib.get_close_matches(args.label, sorted(known), n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                raise UsageError(f"--label {args.label!r} is not a problem the model or the knowledge base knows."
-                                 f"{hint} For a new problem to train on, add --new-label.")
-        from leafscout.officers import reviewer
-        c = log.correct_observation(args.observation, args.label, reviewer(args.by, args.db), note=args.note)
+                hint = PerLang({lang: t("did_you_mean", lang, name=close[0]) if close else "" for lang in ("vi", "en")})
+                raise refusal("correct_label", "bad_label", label=repr(args.label), hint=hint)
+        from leafscout.cli_officers import checked_reviewer
+        c = log.correct_observation(args.observation, args.label, checked_reviewer(args.by, args.db), note=args.note)
         print(f"Observation {c.observation_id} corrected: {c.previous_label} -> {c.label} by {c.by} on "
               f"{c.at:%Y-%m-%d %H:%M} UTC (photo {c.photo_sha256[:12]}, model {c.model_version}).")
         return 0
@@ -48,13 +47,14 @@ def cmd_correct(args) -> int:
 
 
 def register(sub) -> None:
-    from leafscout.cli_log import EXIT_CODES, _db_option
+    from leafscout.cli_log import EXIT_CODES, _db_option, dash_value_parser, lang_option
 
     c = sub.add_parser("corrections", help="photos people labelled in the field log, as training data",
                        description="Photos whose label a person corrected (or, with --confirmed, confirmed) in "
                        "the field log, exported for retraining.", epilog=EXIT_CODES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    acts = c.add_subparsers(dest="corrections_action", metavar="export", required=True, parser_class=type(c))
+    acts = c.add_subparsers(dest="corrections_action", metavar="export", required=True,
+                            parser_class=dash_value_parser(type(c)))
     e = acts.add_parser("export", help="write photos + labels + manifest (provenance, licence) into DIR",
                         description="Write DIR/<crop.problem>/<sha256>.jpg, manifest.csv, manifest.json and "
                         "README.md. Exporting again into the same DIR replaces that export.")
@@ -67,7 +67,37 @@ def register(sub) -> None:
                    help="keep this share of the plots (0-0.9, e.g. 0.2) in DIR/aside/, never trained on, to compare "
                    "the retrained model with the old one (benchmarks/compare_models.py --corrections DIR)")
     _db_option(e)
+    lang_option(e)
     e.set_defaults(func=cmd_export)
+
+
+def _check_dir(path: str) -> None:
+    """DIR as leafscout.corrections takes it (new, empty, or an earlier export), refused in the run's language
+    before anything is read: a file, or a folder that holds something else."""
+    import json
+    from pathlib import Path
+
+    from leafscout.corrections import FORMAT
+    from leafscout.i18n import PerLang, os_reason, refusal
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise refusal("export_dir_is_file", "bad_input", out=out)
+    try:
+        full = out.is_dir() and any(out.iterdir())
+    except OSError as exc:
+        raise refusal("export_dir_cannot_create", "bad_input", out=out, why=PerLang(os_reason(exc))) from None
+    if full:
+        try:
+            previous = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if not isinstance(previous, dict) or previous.get("format") != FORMAT:
+            raise refusal("export_dir_not_ours", "bad_input", out=out)
+    if not out.exists():
+        try:
+            out.mkdir(parents=True)
+        except OSError as exc:
+            raise refusal("export_dir_cannot_create", "bad_input", out=out, why=PerLang(os_reason(exc))) from None
 
 
 def cmd_export(args) -> int:
@@ -75,11 +105,15 @@ def cmd_export(args) -> int:
 
     def run(log, args):
         from leafscout.corrections import DEFAULT_LICENCE, export
-        from leafscout.errors import UsageError
+        from leafscout.i18n import refusal, t
         licence = args.licence if args.licence is not None else DEFAULT_LICENCE
         if not licence.strip():
-            raise UsageError("--licence: give the licence text (or leave the option out for the default)")
-        warn = lambda line: print(f"leafscout corrections: warning: {line}", file=sys.stderr)  # noqa: E731
+            raise refusal("licence_empty", "bad_input")
+        if not 0.0 <= args.aside <= 0.9:
+            raise refusal("aside_range", "bad_input", value=f"{args.aside:g}")
+        _check_dir(args.dir)
+        word = t("warning", args.lang)
+        warn = lambda line: print(f"leafscout corrections: {word}: {line}", file=sys.stderr)  # noqa: E731
         meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn, aside=args.aside)
         labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or "none"
         kept = sum(meta["aside_labels"].values())

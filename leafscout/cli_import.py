@@ -44,6 +44,8 @@ def register(acts, db_option, epilog: str) -> None:
     p = acts.add_parser("import", help=help_, description=about, epilog=EXIT_CODES,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     db_option(p)
+    from leafscout.cli_log import lang_option
+    lang_option(p)
     p.add_argument("file", metavar="FILE", help="the .json file the phone app exported")
     p.add_argument("--plot", help="put every record in this plot instead of the plot typed on the phone")
     p.set_defaults(func=run)
@@ -51,26 +53,37 @@ def register(acts, db_option, epilog: str) -> None:
 
 def _records(path: str) -> list[dict]:
     from leafscout.errors import UsageError
+    from leafscout.i18n import PerLang, os_reason, refusal
 
     p = Path(path)
     try:
         if not p.is_file():
-            what = "not a file (a folder, pipe or device)" if p.exists() else "no such file"
-            raise UsageError(f"{path}: {what}; give the .json file the phone app exported (Xuất sổ / Export the log)")
+            raise refusal("imp_not_file" if p.exists() else "imp_no_file", "bad_input", path=path)
         if p.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"{path} is over {MAX_FILE_BYTES // 2**30} GB; export fewer records at a time")
+            raise refusal("imp_too_big", "bad_input", path=path, gb=MAX_FILE_BYTES // 2**30)
         data = json.loads(p.read_bytes().decode("utf-8"))
     except UsageError:
         raise
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested too deep
-        raise UsageError(f"{path} is not a phone field-log export (expected the JSON file the phone app writes)") from None
+        raise refusal("imp_not_json", "bad_input", path=path) from None
     except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+        reason = os_reason(exc)
+        raise refusal("imp_cannot_read", "bad_input", path=path,
+                      why=PerLang(vi=reason["vi"], en=exc.strerror or str(exc))) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("records"), list):
-        raise UsageError(f"{path} is not a phone field-log export (no \"format\": \"{FORMAT}\" with a records list)")
+        raise refusal("imp_not_export", "bad_input", path=path, format=FORMAT)
     if data.get("version") != 1:
-        raise UsageError(f"{path}: export version {data.get('version')!r} is not known to this LeafScout; update it")
+        raise refusal("imp_version", "bad_input", path=path, version=repr(data.get("version")))
     return data["records"]
+
+
+class _Bad(ValueError):
+    """A record the phone could not have written: `key` and `fmt` say why in each language (leafscout.i18n)."""
+
+    def __init__(self, what: str, **fmt):
+        from leafscout.i18n import t
+        super().__init__(t(what, "en", **fmt))
+        self.what, self.fmt = what, fmt
 
 
 def _field(rec: dict, key: str, kind, required=True):
@@ -78,7 +91,7 @@ def _field(rec: dict, key: str, kind, required=True):
     if v is None and not required:
         return None
     if not isinstance(v, kind) or isinstance(v, bool):
-        raise ValueError(f"{key} is missing or not valid")
+        raise _Bad("imp_field", field=key)
     return v
 
 
@@ -110,7 +123,10 @@ def _import(log, args, records: list) -> int:
         try:
             log.get_plot(args.plot)
         except FieldLogError as exc:
-            raise FieldLogError(f"--plot {args.plot}: {exc}", exc.code) from None
+            from leafscout.cli_log import log_refusal
+            from leafscout.errors import UsageError
+            said = log_refusal(exc, args, log)  # "--plot " + the plots to choose from, in each language
+            raise UsageError(f"--plot {args.plot}: {exc}", code=exc.code, texts=said.texts) from None
     imported = skipped = 0
     refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="leafscout-import-") as tmp:
@@ -118,19 +134,19 @@ def _import(log, args, records: list) -> int:
             rid = one_line(rec["id"]) if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"#{n}"
             try:
                 if not isinstance(rec, dict):
-                    raise ValueError("not a record")
+                    raise _Bad("imp_not_a_record")
                 plot_name = args.plot or _field(rec, "plot", str)
                 label = _field(rec, "label", str)
                 status = _field(rec, "status", str)
                 if status not in ALLOWED_STATUS:
-                    raise ValueError(f"status {status!r} is not a diagnosis the phone saves")
+                    raise _Bad("imp_status", status=repr(status))
                 conf = _field(rec, "confidence", (int, float))
                 version = _field(rec, "model_version", str)
                 observer = _field(rec, "observer", str, required=False)
                 try:
                     photo = base64.b64decode(_field(rec, "photo_base64", str), validate=True)
                 except (binascii.Error, ValueError):
-                    raise ValueError("the photo is not valid base64") from None
+                    raise _Bad("imp_base64") from None
                 when = to_utc(_field(rec, "observed_at", str), "observation time")
                 plot = log.get_plot(plot_name)
                 sha = hashlib.sha256(photo).hexdigest()
@@ -144,9 +160,33 @@ def _import(log, args, records: list) -> int:
                                        observed_at=when.replace(tzinfo=dt.timezone.utc))
                 imported += 1
             except (FieldLogError, ValueError) as exc:
-                refused.append(f"record {rid}: " + str(exc).replace(f"'{tmp}/", "'").replace(tmp, ""))
-    print(f"imported {imported} record(s), {skipped} already in the log, {len(refused)} refused "
-          f"(all stored UNCONFIRMED: `leafscout log confirm ID --by NAME` once a person has checked each photo)")
-    for line in refused:
-        print(f"leafscout log import: refused {line}", file=sys.stderr)
+                english = str(exc).replace(f"'{tmp}/", "'").replace(tmp, "")
+                refused.append((rid, english if args.lang == "en" else _why(exc, rec, log, args.lang, english)))
+    from leafscout.i18n import t
+    print(t("imp_summary", args.lang, imported=imported, skipped=skipped, refused=len(refused)))
+    for rid, why in refused:
+        print(f"leafscout log import: {t('imp_refused', args.lang, rid=rid, why=why)}", file=sys.stderr)
     return 2 if refused else 0
+
+
+def _why(exc, rec, log, lang: str, english: str) -> str:
+    """Why a record was refused, in `lang`: from the record check's key or the field log's code, with the record's
+    own values (never from the English); the field log's code in brackets, as a refusal shows it."""
+    from leafscout.fieldlog.errors import FieldLogError, nearest_name
+    from leafscout.i18n import has, t
+    if isinstance(exc, _Bad):
+        return t(exc.what, lang, **exc.fmt)
+    if not isinstance(exc, FieldLogError):
+        return t("imp_field", lang, field="?")
+    rec = rec if isinstance(rec, dict) else {}
+    fields = dict(detail=english, plot=rec.get("plot"), at=rec.get("observed_at"), label=rec.get("label"),
+                  confidence=rec.get("confidence"), hint="")
+    if exc.code == "unknown_plot":
+        try:
+            names = [p.name for p in log.plots()]
+        except Exception:  # noqa: BLE001
+            names = []
+        near = nearest_name(str(rec.get("plot")), names) if names else None
+        fields["hint"] = t("near_name", lang, name=near) if near else ""
+    key = f"imp_log_{exc.code}"
+    return f"{t(key if has(key) else 'log_other', lang, **fields)} [{exc.code}]"

@@ -46,16 +46,170 @@ def _missing_log(db_arg) -> str | None:
         return None
 
 
+def _dashed_value(parser: argparse.ArgumentParser, message: str, argv: list[str]) -> tuple[str, str] | None:
+    """(option, value) when argparse refused "argument --by: expected one argument" because the value typed after
+    the option starts with '-' (`--by -2+3`, `--by -Hoa`): argparse reads such a word as an option; ("--", value)
+    when a required NAME is missing and such a word was typed (`officers add -Hoa`). None otherwise (a value that
+    is really missing, another option following; a file named '-x' is the CLI's own hint)."""
+    import os
+    import re
+    words = argv[:argv.index("--")] if "--" in argv else argv
+    if message.startswith("the following arguments are required: "):  # `officers add -Hoa`: the NAME itself
+        unknown = [w for w in words if w.startswith("-") and w != "-" and not os.path.isfile(w)
+                   and w.split("=", 1)[0] not in parser._option_string_actions]
+        return ("--", unknown[0]) if unknown else None
+    m = re.fullmatch(r"argument (?P<opts>.+?): expected one argument", message)
+    if not m:
+        return None
+    opts = set(m.group("opts").split("/"))
+    for i, w in enumerate(words[:-1]):
+        nxt = words[i + 1]
+        if w in opts and nxt.startswith("-") and nxt != "-" and nxt.split("=", 1)[0] not in parser._option_string_actions:
+            return w, nxt
+    return None
+
+
+_DASH_PARSERS: dict[type, type] = {}
+
+
+def dash_value_parser(base: type) -> type:
+    """`base` (the CLI's parser class), whose refusal of `--by -2+3` adds how to give a value that starts with '-':
+    `--by=-2+3`. Reading such a word as the value instead would make a mistyped option (`--by --bd x`) a name."""
+    if base in _DASH_PARSERS:
+        return _DASH_PARSERS[base]
+
+    class DashValueParser(base):
+        def error(self, message: str):
+            from leafscout import cli
+            found = _dashed_value(self, message, list(cli._ARGV))
+            if found is None:
+                return super().error(message)
+            import shlex
+
+            from leafscout.i18n import t
+            lang = cli._LANG
+            option, value = found
+            usage = self.format_usage()
+            if lang != "en" and usage.startswith("usage: "):
+                usage = t("usage_prefix", lang) + usage[len("usage: "):]
+            self._print_message(usage, sys.stderr)
+            if option == "--":
+                line = [w for w in cli._ARGV if w != value] + ["--", value]
+                hint = t("dashed_positional", lang, value=repr(value),
+                         example="leafscout " + " ".join(shlex.quote(w) for w in line))
+            else:
+                hint = t("dashed_value", lang, value=repr(value), joined=shlex.quote(f"{option}={value}"))
+            self.exit(2, f"{self.prog}: {t('error_word', lang)}: {cli.argparse_message(message, lang)}.{hint}\n")
+
+    _DASH_PARSERS[base] = DashValueParser
+    return DashValueParser
+
+
+def lang_option(parser: argparse.ArgumentParser, default: str = "en") -> None:
+    """--lang vi|en: the language of a command's refusals and warnings (its records and listings stay as they are)."""
+    from leafscout.i18n import t
+    parser.add_argument("--lang", choices=("vi", "en"), default=default,
+                        help=t("lc_lang", "en", default=default))
+
+
+def _command(args) -> str:
+    """'log add-plot', 'export', 'corrections export': how the command is named in a hint."""
+    sub = getattr(args, "log_action", None) or getattr(args, "corrections_action", None)
+    return f"{args.command} {sub}" if sub else str(args.command)
+
+
+def _action(args) -> str:
+    return getattr(args, "log_action", None) or str(getattr(args, "command", ""))
+
+
+def _missing_plot(args, log):
+    """The plot name the command typed that the log does not have (the log's own lookup decides)."""
+    typed = [getattr(args, "plot", None), getattr(args, "target", None), *(getattr(args, "plots", None) or [])]
+    for name in (n for n in typed if n not in (None, "")):
+        try:
+            log.get_plot(name)
+        except Exception:  # noqa: BLE001 - not there (or not readable): this is the one
+            return name
+    return next((n for n in typed if n not in (None, "")), "")
+
+
+def log_text(exc, args, log, lang: str) -> str:
+    """A field-log refusal (FieldLogError) in `lang`, from its code and the command's own values (never from its
+    English words): which plot is not there with the names to choose from, which option is wrong, what to do."""
+    from leafscout.fieldlog.errors import ReadOnlyLogError, nearest_name
+    from leafscout.i18n import has, number, t
+    code = getattr(exc, "code", None) or "bad_value"
+    action = _action(args)
+    if action == "restore" and code == "backup_failed" and not Path(str(args.file)).expanduser().exists():
+        return t("lc_restore_no_file", lang, file=args.file)
+    db = getattr(args, "db", None) or "$LEAFSCOUT_DB"
+    if isinstance(exc, ReadOnlyLogError):
+        return t("lc_read_only_new" if _missing_log(getattr(args, "db", None)) else "lc_read_only", lang, db=db)
+    if code in ("unknown_plot", "unknown_lot") and log is not None:
+        try:
+            plots = [p.name for p in log.plots()]
+            lots = [lot.code for lot in log.lots()]
+        except Exception:  # noqa: BLE001 - the log cannot list them: the plain sentence
+            plots = lots = None
+        if plots is not None:
+            if action in ("qr", "export") or code == "unknown_lot":  # PLOT|LOT
+                target = str(getattr(args, "target", ""))
+                near = nearest_name(target, plots + lots) if plots + lots else None
+                return t("refuse_target", lang, target=target, known=", ".join(plots + lots) or t("none_yet", lang),
+                         hint=t("did_you_mean", lang, name=near) if near else "")
+            plot = str(_missing_plot(args, log))
+            near = nearest_name(plot, plots) if plots else None
+            flag = f"--plot {plot}: " if action == "import" else ""
+            return flag + t("refuse_plot", lang, plot=plot, known=", ".join(plots) or t("none_yet", lang),
+                            hint=t("did_you_mean", lang, name=near) if near else "")
+    if code == "bad_value" and action in ("add-plot", "add-farm"):  # which value, from the values themselves
+        if not str(args.name or "").strip():
+            return t("lc_name_empty", lang)
+        from leafscout.fieldlog.api import PLOT_AREA_HA
+        if action == "add-plot" and args.farm and PLOT_AREA_HA[0] <= args.area <= PLOT_AREA_HA[1] and log is not None:
+            try:
+                farms = ", ".join(f.name for f in log.farms()) or t("none_yet", lang)
+            except Exception:  # noqa: BLE001
+                farms = "?"
+            return t("lc_add-farm_not_found", lang, farm=args.farm, known=farms)
+    fields = dict(db=db, help=f"leafscout {_command(args)} --help", detail=str(exc),
+                  name=getattr(args, "name", None), lot=getattr(args, "code", None),
+                  id=getattr(args, "observation", None), label=getattr(args, "label", None),
+                  status=getattr(args, "status", None),
+                  area=None if getattr(args, "area", None) is None else number(args.area, lang, 4),
+                  confidence=getattr(args, "confidence", None), kg=getattr(args, "kg", None),
+                  file=getattr(args, "file", None), target=getattr(args, "target", None),
+                  photo=getattr(args, "photo", None), hint="")
+    if code == "export_failed":  # which file: the one format asked for, else the first (the PDF first of all)
+        fmt = next((f for f in ("pdf", "csv", "html") if getattr(args, f, None) is not None), "html")
+        dest = Path(getattr(args, fmt, None) or f"{_file_stem(str(args.target))}.{fmt}")
+        fields.update(fmt=fmt, name=dest.name, path=dest)
+        if fmt == "pdf":
+            return t("lc_export_failed_pdf", lang, **fields)
+    for key in (f"lc_{action}_{code}", f"lc_{code}", f"log_{code}"):
+        if has(key):
+            return t(key, lang, **fields)
+    return t("log_other", lang)
+
+
+def log_refusal(exc, args, log=None):
+    """A field-log refusal as the UsageError `leafscout.cli.main` prints: the field log's English for an English
+    run (word for word as before), log_text in each other language, and the field log's code beside it."""
+    from leafscout.errors import UsageError
+    from leafscout.i18n import LANGS
+    texts = {lang: log_text(exc, args, log, lang) for lang in LANGS if lang != "en"}
+    return UsageError(str(exc), code=getattr(exc, "code", None) or "bad_value", texts=texts)
+
+
 def _with_log(fn):
     """Open the log for the command; turn field-log input errors into clean usage errors. Only add-plot and
     add-farm start a new log: any other command on a log file that is not there (a typo in --db) is refused,
     creating nothing, instead of answering from a new empty log."""
     @functools.wraps(fn)
     def run(args) -> int:
-        from leafscout.errors import UsageError
-
         from leafscout.fieldlog.api import FieldLog
         from leafscout.fieldlog.errors import FieldLogError
+        from leafscout.i18n import PerLang, os_reason, refusal
 
         missing = None if fn.__name__ in STARTS_A_LOG else _missing_log(getattr(args, "db", None))
         if missing is not None and fn.__name__ in LISTS:
@@ -63,21 +217,26 @@ def _with_log(fn):
                   + ("" if getattr(args, "db", None) in (None, "") else f" --db {missing}"))
             return 0
         if missing is not None:
-            raise UsageError(f"no field log at {missing}: check --db (or $LEAFSCOUT_DB); nothing was created. A new "
-                             "log starts with `leafscout log add-plot NAME --crop C --area HA` (or add-farm).")
+            raise refusal("lc_no_log", code="db_unavailable", path=missing)
         try:
             reads = fn.__name__ in READS or getattr(fn, "reads_log_only", False)  # other modules' reading commands
             log = FieldLog.open(getattr(args, "db", None), read_only=None if reads else False)
-        except ValueError as exc:  # FieldLogError (db_unavailable, bad_text) is a ValueError
-            raise UsageError(str(exc)) from None
+        except FieldLogError as exc:  # db_unavailable, bad_text ...
+            raise log_refusal(exc, args) from None
+        except ValueError as exc:
+            raise log_refusal(FieldLogError(str(exc)), args) from None
         try:
             return fn(log, args) or 0
         except FieldLogError as exc:
-            raise UsageError(str(exc)) from None
+            raise log_refusal(exc, args, log) from None
         except BrokenPipeError:
             raise  # the reader left (`log history X | head -1`): main() stops quietly, as cat does
         except OSError as exc:  # a file the command writes (qr --out): one line, no traceback
-            raise UsageError(f"{getattr(exc, 'filename', None) or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+            name = getattr(exc, "filename", None) or ""
+            reason = os_reason(exc)
+            english = f"{name}: {exc.strerror or exc}".lstrip(": ")
+            raise refusal("lc_cannot_write", file=name, detail=english,
+                          why=PerLang(vi=reason["vi"], en=reason["en"])) from None
         finally:
             log.close()
     return run
@@ -165,8 +324,8 @@ def crop_hint(text: str) -> str | None:
 
 @_with_log
 def cmd_observe(log, args) -> int:
-    from leafscout.officers import reviewer
-    by = None if args.confirmed_by is None else reviewer(args.confirmed_by, args.db, "--confirmed-by")
+    from leafscout.cli_officers import checked_reviewer
+    by = None if args.confirmed_by is None else checked_reviewer(args.confirmed_by, args.db, "--confirmed-by")
     o = log.record_observation(args.plot, args.photo, args.label, args.status, args.confidence,
                                args.model_version, observer=args.observer, observed_at=args.at,
                                confirmed_by=by)
@@ -179,8 +338,8 @@ def cmd_observe(log, args) -> int:
 
 @_with_log
 def cmd_confirm(log, args) -> int:
-    from leafscout.officers import reviewer
-    o = log.confirm_observation(args.observation, reviewer(args.by, args.db))
+    from leafscout.cli_officers import checked_reviewer
+    o = log.confirm_observation(args.observation, checked_reviewer(args.by, args.db))
     print(f"Observation {o.id} ({o.label}) confirmed by {o.confirmed_by}.")
     return 0
 
@@ -198,9 +357,10 @@ def cmd_act(log, args) -> int:
     if a.copper_kg_ha:  # over the advisor's 7-year cap: one warning line (the action is kept, exit 0)
         from leafscout.service import copper_warning
         try:
-            warning = copper_warning(log, a, lang="en")
+            warning = copper_warning(log, a, lang=args.lang)
         except Exception as exc:  # noqa: BLE001 - the action is logged; say the cap could not be checked
-            warning = f"warning: the 7-year copper cap could not be checked ({exc})"
+            from leafscout.i18n import t
+            warning = t("copper_unchecked", args.lang, detail=exc)
         if warning:
             print(f"leafscout log act: {warning}", file=sys.stderr)
     return 0
@@ -270,8 +430,8 @@ QR_MAX_SCALE = 100  # a 100-pixel module is a poster; more only fills memory
 
 @_with_log
 def cmd_qr(log, args) -> int:
-    from leafscout.errors import UsageError
     from leafscout.fieldlog import qr
+    from leafscout.i18n import refusal
     from leafscout.fieldlog.errors import UnknownLotError
 
     try:
@@ -281,9 +441,9 @@ def cmd_qr(log, args) -> int:
     out = Path(args.out)
     kind = out.suffix.lower().lstrip(".")
     if kind not in QR_KINDS:
-        raise UsageError(f"--out {args.out}: expected a .png or .svg file name (a printed label needs one of those)")
+        raise refusal("qr_kind", "bad_value", out=args.out)
     if not 1 <= args.scale <= QR_MAX_SCALE:
-        raise UsageError(f"--scale must be 1 to {QR_MAX_SCALE} pixels a module, got {args.scale}")
+        raise refusal("qr_scale", "bad_value", max=QR_MAX_SCALE, value=args.scale)
     code = qr.make(item, log.trace_base_url)
     code.save(str(out), kind=kind, scale=args.scale, border=4)
     print(f"Wrote {out} encoding {qr.payload(item, log.trace_base_url)}")
@@ -294,14 +454,14 @@ def cmd_qr(log, args) -> int:
 def cmd_audit(log, args) -> int:
     from leafscout.service import audit_season
 
-    from leafscout.errors import UsageError
+    from leafscout.i18n import refusal
 
     if args.season is not None and not 1970 <= args.season <= 9998:
-        raise UsageError(f"--season: expected a year from 1970 to 9998, got {args.season}")
+        raise refusal("audit_season", "bad_value", value=args.season)
     start, end = ((f"{args.season}-01-01", f"{args.season + 1}-01-01") if args.season is not None
                   else (args.start, args.end))
     if not start or not end:
-        raise UsageError("give --season YEAR, or both --from DATE and --to DATE")
+        raise refusal("audit_range", "bad_value")
     if args.season is None:
         end = _through(end)
     report = audit_season(log, start, end)
@@ -362,7 +522,8 @@ def _pdf_names(lang: str) -> tuple[dict, float | None]:
         adv = default_advisor()
         return kb_names(adv, lang), float(adv.copper_cap_kg_ha_7y)
     except Exception as exc:  # noqa: BLE001 - the export itself must not fail on it
-        print(f"leafscout export: warning: names left as stored ids ({exc})", file=sys.stderr)
+        from leafscout.i18n import t
+        print(f"leafscout export: {t('warning', lang)}: {t('names_as_ids', lang, detail=exc)}", file=sys.stderr)
         return {}, None
 
 
@@ -371,12 +532,13 @@ def register(subparsers) -> None:
                                 description="Electronic field log for organic certification records.",
                                 epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     acts = log.add_subparsers(dest="log_action", metavar=LOG_ACTIONS.replace("|", ","), required=True,
-                              parser_class=type(log))
+                              parser_class=dash_value_parser(type(log)))  # `--by -2+3`: how to give it
 
     def leaf(name, func, help_):
         p = acts.add_parser(name, help=help_, description=help_, epilog=EXIT_CODES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         _db_option(p)
+        lang_option(p)
         p.set_defaults(func=func)
         return p
 
@@ -476,6 +638,7 @@ def register(subparsers) -> None:
         ex.add_argument(f"--{fmt}", nargs="?", const="", metavar="FILE",
                         help=f"write {fmt.upper()} (default file: TARGET.{fmt})")
     _db_option(ex)
+    ex.__class__ = dash_value_parser(type(ex))  # `--csv -x.csv`: says to write --csv=-x.csv
     ex.set_defaults(func=cmd_export)
 
 

@@ -137,6 +137,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "did_you_mean": {"vi": " Có phải ý bạn là '{name}'?", "en": " Did you mean '{name}'?"},
     "dashed_file": {"vi": " {name} là một tệp nhưng bị đọc như một tùy chọn: hãy viết ./{bare} hoặc đặt -- trước nó.",
                     "en": " {name} is a file read as an option: write ./{bare} or put -- before it."},
+    "dashed_value": {"vi": " {value} bắt đầu bằng '-' nên bị đọc như một tùy chọn: hãy viết {joined} (nối bằng "
+                           "dấu =).",
+                     "en": " {value} starts with '-' and was read as an option: write {joined} (joined with =)."},
+    "dashed_positional": {"vi": " {value} bắt đầu bằng '-' nên bị đọc như một tùy chọn: hãy đặt -- trước nó (ví dụ "
+                                "{example}).",
+                          "en": " {value} starts with '-' and was read as an option: put -- before it (e.g. {example})."},
     # argparse's own messages (its fixed templates; English runs keep argparse's words)
     "ap_invalid_int": {"vi": "{arg}: {value} không phải là số nguyên", "en": "argument {arg}: invalid int value: {value}"},
     "ap_invalid_float": {"vi": "{arg}: {value} không phải là số", "en": "argument {arg}: invalid float value: {value}"},
@@ -237,6 +243,45 @@ STRINGS: dict[str, dict[str, str]] = {
                   "en": "--crop {crop} and the label {label} name two different crops; give a {crop} label "
                         "(leafscout advise --list --crop {quoted}) or leave --crop out"},
     "bad_kb": {"vi": "không nạp được cơ sở kiến thức {path}; các lỗi tìm thấy:{problems}", "en": "{detail}"},
+    # `leafscout officers ...` and a --by/--confirmed-by NAME checked against the officers file (cli_officers):
+    # which step refused (the file, the name, the password), said from what the step was given
+    "off_no_file": {"vi": "{path}: chưa có tệp danh sách cán bộ; hãy thêm một cán bộ trước: leafscout officers add "
+                          "TÊN --file {path}",
+                    "en": "{detail}"},
+    "off_cannot_read": {"vi": "{path}: không đọc được tệp danh sách cán bộ ({why})", "en": "{detail}"},
+    "off_not_a_file": {"vi": "{path}: không phải là tệp", "en": "{detail}"},
+    "off_mode": {"vi": "{path}: người dùng khác đọc hoặc sửa được tệp này (quyền {mode}); hãy chạy: chmod 600 {path}",
+                 "en": "{detail}"},
+    "off_not_ours": {"vi": "{path}: không phải tệp danh sách cán bộ của LeafScout, hoặc có mục không giữ mật khẩu đã "
+                           "mã hóa; hãy kiểm tra lại --file, hoặc xóa mục hỏng rồi thêm lại cán bộ đó",
+                     "en": "{detail}"},
+    "off_cannot_write": {"vi": "{path}: không ghi được tệp danh sách cán bộ (thư mục không ghi được, hoặc ổ đĩa đã "
+                               "đầy); không có gì thay đổi",
+                         "en": "{detail}"},
+    "off_name_empty": {"vi": "{flag}hãy nhập tên cán bộ, ví dụ \"Lò Thị Hoa\"", "en": "{detail}"},
+    "off_name_long": {"vi": "{flag}tên cán bộ dài tối đa {max} ký tự, tên này có {n} ký tự", "en": "{detail}"},
+    "off_name_control": {"vi": "{flag}tên cán bộ có ký tự điều khiển hoặc ký tự ẩn; hãy gõ lại", "en": "{detail}"},
+    "off_pw_empty": {"vi": "mật khẩu đang trống; hãy nhập mật khẩu có ít nhất {min} ký tự", "en": "{detail}"},
+    "off_pw_short": {"vi": "mật khẩu cần ít nhất {min} ký tự, mật khẩu này có {n} ký tự", "en": "{detail}"},
+    "off_pw_long": {"vi": "mật khẩu dài tối đa {max} ký tự", "en": "{detail}"},
+    "off_pw_spaces": {"vi": "mật khẩu không được có khoảng trắng ở đầu hay cuối, hay ký tự điều khiển (thừa một "
+                            "dấu xuống dòng?)",
+                      "en": "{detail}"},
+    "off_pw_stdin_empty": {"vi": "--password-stdin: không có gì trên stdin; hãy truyền mật khẩu vào, ví dụ printf "
+                                 "'%s\\n' \"$PW\" | leafscout officers add TÊN --password-stdin",
+                           "en": "--password-stdin: nothing on stdin; pipe the password in, e.g. printf '%s\\n' "
+                                 "\"$PW\" | leafscout officers add NAME --password-stdin"},
+    "off_no_terminal": {"vi": "không có cửa sổ dòng lệnh để hỏi mật khẩu; hãy dùng --password-stdin",
+                        "en": "no terminal to ask for the password; use --password-stdin"},
+    "off_pw_differ": {"vi": "hai mật khẩu không giống nhau; không có gì thay đổi",
+                      "en": "the two passwords differ; nothing was changed"},
+    "off_exists": {"vi": "đã có cán bộ '{name}'; để đặt mật khẩu mới, hãy thêm --replace",
+                   "en": "officer {quoted} already exists; to set a new password add --replace"},
+    "off_unknown_replace": {"vi": "không có cán bộ '{name}'{hint}; bỏ --replace để thêm cán bộ mới",
+                            "en": "{detail}"},
+    "off_unknown": {"vi": "không có cán bộ '{name}' trong {path}{hint}; các cán bộ: {known}", "en": "{detail}"},
+    "off_prompt": {"vi": "Mật khẩu của cán bộ: ", "en": "Password for the officer: "},
+    "off_prompt_again": {"vi": "Nhập lại mật khẩu: ", "en": "The same password again: "},
     # field-log refusals (fieldlog.errors codes) a CLI run meets: the code is shown beside them
     "log_needs_confirmation": {"vi": "máy không thấy lá trong ảnh này nên chưa phải là chẩn đoán; chỉ ghi vào sổ khi có "
                                      "người đã xem ảnh và xác nhận (--confirmed-by TÊN)",
@@ -258,6 +303,210 @@ STRINGS: dict[str, dict[str, str]] = {
                               "en": "this machine lacks the database driver --db needs (PostgreSQL: pip install "
                                     "'leafscout[postgres]')"},
     "log_other": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused this record"},
+    # `leafscout log ...`, `export`, `corrections export`, `log import` (cli_log.log_refusal): the field log's code,
+    # said for the command that met it (log_<action>_<code>, else log_<code>); English keeps the field log's words
+    "lc_lang": {"vi": "ngôn ngữ của các thông báo lỗi và cảnh báo (mặc định {default})",
+                 "en": "language of its refusals and warnings (default {default})"},
+    "lc_bad_value": {"vi": "có giá trị chưa đúng (một số ngoài khoảng cho phép, hoặc viết sai dạng); xem `{help}`",
+                      "en": "{detail}"},
+    "lc_add-plot_bad_value": {"vi": "--area {area}: diện tích lô phải từ 0,0001 đến 1000 ha (1 m2 đến 1000 ha)",
+                              "en": "{detail}"},
+    "lc_name_empty": {"vi": "hãy nhập tên, không để trống", "en": "{detail}"},
+    "lc_add-farm_not_found": {"vi": "--farm {farm}: không có trang trại hay hợp tác xã nào tên này (đã có: "
+                                     "{known}); thêm trước bằng `leafscout log add-farm TÊN`",
+                               "en": "{detail}"},
+    "lc_observe_bad_value": {"vi": "--confidence {confidence}: độ tin cậy là một tỉ lệ từ 0 đến 1 (viết 0.9 cho 90%), "
+                                    "và --model-version không được để trống",
+                              "en": "{detail}"},
+    "lc_act_bad_value": {"vi": "lượng đồng hoặc liều dùng chưa đúng: một lần phun chỉ từ 0 đến 6 kg Cu/ha (nhãn "
+                                "thuốc thường 0,2-2); kiểm tra lại đơn vị (g hay kg) và lượng cho cả lô hay cho mỗi ha",
+                          "en": "{detail}"},
+    "lc_confirm_bad_value": {"vi": "không có quan sát số {id}; xem mã số bằng `leafscout log history LÔ`",
+                              "en": "{detail}"},
+    "lc_correct_bad_value": {"vi": "không có quan sát số {id}; xem mã số bằng `leafscout log history LÔ`",
+                              "en": "{detail}"},
+    "lc_add-lot_bad_value": {"vi": "--kg {kg}: khối lượng lô thu hoạch chưa đúng (phải là số kg từ 0 trở lên)",
+                              "en": "{detail}"},
+    "lc_audit_bad_value": {"vi": "ngày kết thúc kiểm tra phải sau ngày bắt đầu", "en": "{detail}"},
+    "lc_bad_time": {"vi": "ngày giờ chưa đúng: hãy viết theo dạng NĂM-THÁNG-NGÀY, ví dụ 2026-03-01 hoặc "
+                           "2026-03-01T07:30, trong khoảng năm 1970 đến 9999 và không phải ngày trong tương lai",
+                     "en": "{detail}"},
+    "lc_observe_bad_label": {"vi": "--label {label}: không phải nhãn dạng cây.vấn_đề (chữ thường, ví dụ coffee.rust) "
+                                    "mà mô hình hoặc cơ sở kiến thức biết",
+                              "en": "{detail}"},
+    "lc_add-plot_duplicate": {"vi": "đã có lô tên '{name}' trong sổ; dùng lô đó, hoặc chọn tên khác", "en": "{detail}"},
+    "lc_add-farm_duplicate": {"vi": "đã có trang trại hoặc hợp tác xã tên '{name}' trong sổ; dùng tên đó, hoặc chọn "
+                                     "tên khác",
+                               "en": "{detail}"},
+    "lc_add-lot_duplicate": {"vi": "đã có lô thu hoạch mã '{lot}'; mỗi mã lô chỉ dùng một lần", "en": "{detail}"},
+    "lc_confirm_duplicate": {"vi": "quan sát số {id} đã được xác nhận rồi, hoặc đã được sửa nhãn (khi đó nhãn của "
+                                    "máy không xác nhận được nữa); xem `leafscout log history LÔ`",
+                              "en": "{detail}"},
+    "lc_correct_duplicate": {"vi": "quan sát số {id} đã mang nhãn {label}; nếu nhãn đó đúng, hãy xác nhận bằng "
+                                    "`leafscout log confirm {id} --by TÊN`",
+                              "en": "{detail}"},
+    "lc_similar_name": {"vi": "tên '{name}' gần giống một tên đã có trong sổ (chỉ khác dấu, khoảng trắng hoặc dấu "
+                               "câu); dùng tên đã có, hoặc thêm --allow-similar để giữ cả hai",
+                         "en": "{detail}"},
+    "lc_unknown_lot": {"vi": "không có lô thu hoạch nào mã '{target}'{hint}", "en": "{detail}"},
+    "refuse_target": {"vi": "không có lô ruộng hay lô thu hoạch nào tên '{target}' (đã có: {known}).{hint} Xem các lô "
+                            "bằng `leafscout log plots`",
+                      "en": "{detail}"},
+    "lc_observe_not_an_image": {"vi": "{photo}: không đọc được ảnh để lưu vào sổ (không có tệp, tệp hỏng, quá lớn "
+                                       "hoặc không phải ảnh); hãy đưa đường dẫn tới một ảnh JPEG hoặc PNG",
+                                 "en": "{detail}"},
+    "lc_copper_required": {"vi": "thuốc gốc đồng cần ghi lượng đồng: thêm --copper KG_HA, hoặc --amount và --unit "
+                                  "cùng hoạt chất (--substance) hay hàm lượng đồng (--copper-content) để tính ra",
+                            "en": "{detail}"},
+    "lc_observe_needs_confirmation": {"vi": "kết quả có trạng thái '{status}' chưa phải là chẩn đoán; chỉ ghi vào sổ khi "
+                                             "có người đã xem ảnh và xác nhận nhãn (--confirmed-by TÊN), hoặc chụp lại "
+                                             "rõ hơn một chiếc lá",
+                                       "en": "{detail}"},
+    "lc_read_only": {"vi": "sổ ghi chép {db} nằm ở nơi chỉ đọc được (USB chống ghi, thư mục chia sẻ chỉ đọc, hoặc "
+                            "thư mục bạn không có quyền ghi): không có gì được ghi. Các lệnh đọc (plots, history, "
+                            "audit, export, qr, backup) vẫn dùng được; để thêm bản ghi, hãy chép tệp sổ cùng tệp -wal "
+                            "và thư mục photos/ sang một thư mục ghi được, rồi dùng bản sao đó cho --db",
+                      "en": "{detail}"},
+    "lc_read_only_new": {"vi": "không tạo được sổ ghi chép ở {db}: thư mục nằm ở nơi chỉ đọc được (USB chống ghi, "
+                                "thư mục chia sẻ chỉ đọc, hoặc thư mục bạn không có quyền ghi); không có gì được ghi. "
+                                "Hãy chọn một thư mục ghi được cho --db",
+                          "en": "{detail}"},
+    "lc_backup_failed": {"vi": "không sao lưu được vào {file}: hãy chọn một tệp mới trong thư mục ghi được, trên ổ "
+                                "đĩa còn chỗ trống (ví dụ sao-luu.sqlite); sổ ghi chép không bị thay đổi",
+                          "en": "{detail}"},
+    "lc_restore_no_file": {"vi": "không có tệp sao lưu nào ở {file}; hãy đưa tệp .sqlite mà `leafscout log backup` đã "
+                                 "tạo",
+                           "en": "{detail}"},
+    "lc_restore_backup_failed": {"vi": "không khôi phục được từ {file}: hãy đưa tệp .sqlite mà `leafscout log backup` "
+                                        "đã tạo (không phải chính tệp sổ này); nếu các bản ghi đã được khôi phục mà ảnh "
+                                        "chưa chép được, hãy chép thư mục photos/ của bản sao lưu vào cạnh sổ",
+                                  "en": "{detail}"},
+    "lc_backup_not_supported": {"vi": "sổ ghi chép trên PostgreSQL: sao lưu bằng pg_dump và khôi phục bằng "
+                                       "pg_restore (máy này cần có chương trình pg_dump)",
+                                 "en": "{detail}"},
+    "lc_export_failed": {"vi": "không ghi được {path}: hãy chọn một thư mục ghi được, còn chỗ trống (ví dụ --{fmt} "
+                               "~/{name})",
+                         "en": "{detail}"},
+    "lc_export_failed_pdf": {"vi": "không tạo được tệp PDF {path}: hãy chọn một thư mục ghi được, còn chỗ trống (ví dụ "
+                                   "--pdf ~/{name}); nếu vẫn không được (trang PDF không dàn được), hãy xuất --html hoặc "
+                                   "--csv",
+                             "en": "{detail}"},
+    "lc_no_log": {"vi": "không có sổ ghi chép nào ở {path}: kiểm tra lại --db (hoặc $LEAFSCOUT_DB); không có gì được "
+                         "tạo ra. Sổ mới bắt đầu bằng `leafscout log add-plot TÊN --crop CÂY --area HA` (hoặc add-farm)",
+                   "en": "no field log at {path}: check --db (or $LEAFSCOUT_DB); nothing was created. A new log starts "
+                         "with `leafscout log add-plot NAME --crop C --area HA` (or add-farm)."},
+    "lc_cannot_write": {"vi": "{file}: không ghi được ({why})", "en": "{detail}"},
+    # `leafscout batch` (cli_batch, leafscout/batch.py)
+    "scale_missing": {"vi": "{what} cần {module}, mà máy này chưa cài; hãy cài phần mở rộng 'scale': pip install "
+                            "\"leafscout[scale]\"",
+                      "en": "{what} needs {module}, which is not installed; install the 'scale' extra: pip install "
+                            "\"leafscout[scale]\""},
+    "scale_parquet": {"vi": "ghi tệp Parquet", "en": "writing Parquet"},
+    "scale_ray": {"vi": "chạy bằng Ray (--engine ray)", "en": "the Ray engine"},
+    "out_is_file": {"vi": "--out {out}: đây là một tệp; hãy chọn một thư mục để lưu results.parquet và results.csv",
+                    "en": "--out {out}: is a file; give a folder for results.parquet and results.csv"},
+    "out_cannot_create": {"vi": "--out {out}: không tạo được thư mục ({why})", "en": "--out {out}: cannot create it ({why})"},
+    "out_bad_part": {"vi": "--out {out}: không đọc được {name} ({kind}); hãy chuyển tệp đó ra chỗ khác rồi chạy lại",
+                     "en": "--out {out}: cannot read {name} ({kind}); move it away and run again"},
+    "bad_engine": {"vi": "--engine phải là auto, local hoặc ray, không phải {value}",
+                   "en": "--engine must be auto, local or ray, got {value}"},
+    "ray_unreachable": {"vi": "--address {address}: không kết nối được cụm máy Ray ({why}); ở đó đã chạy `ray start "
+                              "--head` chưa, và địa chỉ có dạng host:6379 (hoặc ray://host:10001) không?",
+                        "en": "--address {address}: cannot reach the Ray cluster ({why}); is `ray start --head` "
+                              "running there, and is the address host:6379 (or ray://host:10001)?"},
+    "ray_cannot_start": {"vi": "không khởi động hay kết nối được {where}: {first}{hint}",
+                         "en": "cannot start or reach {where}: {first}{hint}"},
+    "ray_where_cluster": {"vi": "cụm máy Ray ở {address}", "en": "the Ray cluster at {address}"},
+    "ray_where_local": {"vi": "Ray trên máy này", "en": "a local Ray instance"},
+    "ray_busy_hint": {"vi": " (máy đang bận có thể quá giới hạn 30 giây để khởi động Ray: hãy thử lại, hoặc dùng "
+                            "--engine local)",
+                      "en": " (a busy machine can miss Ray's 30 s start limit: try again, or --engine local)"},
+    "batch_own_photos": {"vi": "bỏ qua {n} tệp trong thư mục ảnh riêng của sổ ghi chép {store} (bản sao của ảnh đã "
+                               "ghi vào sổ)",
+                         "en": "{n} file(s) under the field log's own photo folder {store} left out (copies of "
+                               "photos already logged)"},
+    "batch_interrupted": {"vi": "đã dừng; kết quả các ảnh đã khám nằm trong {parquet} và {csv}; chạy lại cùng lệnh để "
+                                "khám nốt phần còn lại",
+                          "en": "interrupted; the photos scored so far are in {parquet} and {csv}; run the same "
+                                "command again to score the rest"},
+    "batch_already_logged": {"vi": "{n} ảnh đã có trong sổ của lô {plot}: gắn với bản ghi cũ, không ghi lại",
+                             "en": "{n} photo(s) already in plot {plot}'s log: linked to their record, not logged "
+                                   "again"},
+    "batch_unconfirmed": {"vi": "đã ghi {n} kết quả vào lô {plot} nhưng CHƯA XÁC NHẬN: khi kiểm tra mùa vụ, mỗi kết "
+                                "quả chỉ được tính sau khi có người xác nhận bằng `leafscout log confirm ID --by TÊN`",
+                          "en": "{n} diagnosis(es) logged to plot {plot} UNCONFIRMED: the audit counts each once "
+                                "confirmed with `leafscout log confirm ID --by NAME`"},
+    "batch_summary": {"vi": "{photos} ảnh: {skipped} đã có trong {out} (bỏ qua), {scored} ảnh được khám (--engine {engine}) "
+                            "trong {seconds} giây ({rate}/giây): {ok} có kết quả, {uncertain} chưa chắc chắn, {not_a_leaf} "
+                            "không thấy lá, {error} không đọc được; {parquet} và {csv}",
+                      "en": "{photos} photo(s): {skipped} already in {out} (skipped), {scored} scored with the {engine} "
+                            "engine in {seconds} s ({rate}/s): {ok} ok, {uncertain} uncertain, {not_a_leaf} not a "
+                            "leaf, {error} unreadable; {parquet} and {csv}"},
+    # `leafscout log import FILE` (cli_import)
+    "imp_no_file": {"vi": "{path}: không có tệp này; hãy đưa tệp .json mà ứng dụng trên điện thoại đã xuất (Xuất sổ)",
+                    "en": "{path}: no such file; give the .json file the phone app exported (Xuất sổ / Export the log)"},
+    "imp_not_file": {"vi": "{path}: không phải là tệp (một thư mục, ống dẫn hay thiết bị); hãy đưa tệp .json mà ứng "
+                           "dụng trên điện thoại đã xuất (Xuất sổ)",
+                     "en": "{path}: not a file (a folder, pipe or device); give the .json file the phone app exported "
+                           "(Xuất sổ / Export the log)"},
+    "imp_too_big": {"vi": "{path} lớn hơn {gb} GB; hãy xuất ít bản ghi hơn mỗi lần",
+                    "en": "{path} is over {gb} GB; export fewer records at a time"},
+    "imp_not_json": {"vi": "{path} không phải tệp sổ xuất từ điện thoại (cần tệp JSON mà ứng dụng trên điện thoại ghi ra)",
+                     "en": "{path} is not a phone field-log export (expected the JSON file the phone app writes)"},
+    "imp_cannot_read": {"vi": "{path}: không đọc được ({why})", "en": "{path}: {why}"},
+    "imp_not_export": {"vi": "{path} không phải tệp sổ xuất từ điện thoại (thiếu \"format\": \"{format}\" cùng danh "
+                             "sách bản ghi)",
+                       "en": "{path} is not a phone field-log export (no \"format\": \"{format}\" with a records list)"},
+    "imp_version": {"vi": "{path}: bản xuất phiên bản {version} mà bản LeafScout này chưa biết; hãy cập nhật LeafScout",
+                    "en": "{path}: export version {version} is not known to this LeafScout; update it"},
+    "imp_summary": {"vi": "đã nhập {imported} bản ghi, {skipped} bản ghi đã có trong sổ, bỏ qua {refused} bản ghi (tất "
+                          "cả đều CHƯA XÁC NHẬN: dùng `leafscout log confirm ID --by TÊN` khi đã có người xem từng ảnh)",
+                    "en": "imported {imported} record(s), {skipped} already in the log, {refused} refused (all stored "
+                          "UNCONFIRMED: `leafscout log confirm ID --by NAME` once a person has checked each photo)"},
+    "imp_refused": {"vi": "bỏ qua bản ghi {rid}: {why}", "en": "refused record {rid}: {why}"},
+    "imp_not_a_record": {"vi": "không phải một bản ghi", "en": "not a record"},
+    "imp_field": {"vi": "trường {field} bị thiếu hoặc không hợp lệ", "en": "{field} is missing or not valid"},
+    "imp_status": {"vi": "trạng thái {status} không phải kết quả chẩn đoán mà điện thoại lưu",
+                   "en": "status {status} is not a diagnosis the phone saves"},
+    "imp_base64": {"vi": "ảnh không đúng dạng base64", "en": "the photo is not valid base64"},
+    "imp_log_unknown_plot": {"vi": "không có lô nào tên '{plot}' trong sổ{hint}; thêm lô bằng `leafscout log add-plot`, "
+                                  "hoặc dùng --plot, rồi nhập lại cùng tệp",
+                             "en": "{detail}"},
+    "imp_log_bad_time": {"vi": "thời gian quan sát {at} chưa đúng (cần ngày giờ ISO, từ năm 1970, không ở tương lai)",
+                         "en": "{detail}"},
+    "imp_log_bad_label": {"vi": "nhãn {label} không phải dạng cây.vấn_đề mà sổ ghi chép biết", "en": "{detail}"},
+    "imp_log_not_an_image": {"vi": "ảnh hỏng, quá lớn hoặc không phải ảnh JPEG/PNG", "en": "{detail}"},
+    "imp_log_bad_value": {"vi": "độ tin cậy {confidence} phải từ 0 đến 1, và phiên bản mô hình không được để trống",
+                          "en": "{detail}"},
+    "imp_log_bad_text": {"vi": "có chữ không lưu được vào sổ (ký tự điều khiển, byte lỗi hoặc quá dài)",
+                         "en": "{detail}"},
+    "qr_kind": {"vi": "--out {out}: cần tên tệp .png hoặc .svg (nhãn in ra cần một trong hai dạng này)",
+                "en": "--out {out}: expected a .png or .svg file name (a printed label needs one of those)"},
+    "qr_scale": {"vi": "--scale phải từ 1 đến {max} điểm ảnh mỗi ô, không phải {value}",
+                 "en": "--scale must be 1 to {max} pixels a module, got {value}"},
+    "audit_season": {"vi": "--season: cần một năm từ 1970 đến 9998, không phải {value}",
+                     "en": "--season: expected a year from 1970 to 9998, got {value}"},
+    "audit_range": {"vi": "hãy nhập --season NĂM, hoặc cả --from NGÀY và --to NGÀY",
+                    "en": "give --season YEAR, or both --from DATE and --to DATE"},
+    "copper_unchecked": {"vi": "cảnh báo: chưa kiểm tra được giới hạn đồng 7 năm ({detail})",
+                         "en": "warning: the 7-year copper cap could not be checked ({detail})"},
+    "names_as_ids": {"vi": "tên cây và vấn đề được để nguyên mã như trong sổ ({detail})",
+                     "en": "names left as stored ids ({detail})"},
+    "correct_label": {"vi": "--label {label}: không phải vấn đề mà mô hình hay cơ sở kiến thức biết.{hint} Nếu đây là "
+                            "một vấn đề mới cần dạy cho máy, hãy thêm --new-label",
+                      "en": "--label {label} is not a problem the model or the knowledge base knows.{hint} For a new "
+                            "problem to train on, add --new-label."},
+    "licence_empty": {"vi": "--licence: hãy nhập nội dung giấy phép (hoặc bỏ tùy chọn này để dùng giấy phép mặc định)",
+                      "en": "--licence: give the licence text (or leave the option out for the default)"},
+    "aside_range": {"vi": "--aside {value}: tỉ lệ lô để riêng phải từ 0 đến 0,9 (ví dụ 0.2)",
+                    "en": "--aside {value}: give the share of plots to keep aside, from 0 to 0.9 (e.g. 0.2)"},
+    "export_dir_is_file": {"vi": "{out}: đây là một tệp; hãy chọn một thư mục để lưu ảnh xuất ra",
+                           "en": "{out}: is a file; give a folder for the exported photos"},
+    "export_dir_not_ours": {"vi": "{out}: thư mục không trống và không phải bản xuất dữ liệu sửa nhãn của LeafScout; "
+                                  "hãy chọn một thư mục mới hoặc thư mục trống",
+                            "en": "{out}: is not empty and holds no LeafScout corrections export; choose a new or "
+                                  "empty folder"},
+    "export_dir_cannot_create": {"vi": "{out}: không tạo được thư mục ({why})", "en": "{out}: cannot create it ({why})"},
     # what a service error code means, when nothing more specific is said (leafscout.errors.ERROR_CODES)
     "err_zip": {"vi": "không mở được tệp zip, hoặc tệp quá lớn", "en": "the zip file could not be opened, or is too large"},
     "err_zip_member": {"vi": "không đọc được một tệp trong zip", "en": "a file inside the zip could not be read"},
