@@ -206,9 +206,11 @@ def test_a_share_the_browser_refuses_after_a_slow_export_asks_for_one_more_tap(s
     assert _exported(page)[rid] is not None
 
 
-# a record as the phone kept it before photos were Blobs: the photo's bytes in the record itself
+# a record as the phone kept it before photos were Blobs (field log version 1): the photo's bytes in the record
 JS_PUT_OLD_RECORD = """async (bytes) => {
-  const db = await new Promise((ok, no) => { const q = indexedDB.open('leafscout', 1); q.onsuccess = () => ok(q.result); q.onerror = () => no(q.error); });
+  const db = await new Promise((ok, no) => { const q = indexedDB.open('leafscout', 1);
+    q.onupgradeneeded = () => q.result.createObjectStore('records', {keyPath: 'id'});
+    q.onsuccess = () => ok(q.result); q.onerror = () => no(q.error); });
   await new Promise((ok, no) => {
     const t = db.transaction('records', 'readwrite');
     t.objectStore('records').put({id: 'old-1', plot: 'Đồi C', observer: null, observed_at: '2026-12-01T01:00:00.000Z',
@@ -220,22 +222,28 @@ JS_PUT_OLD_RECORD = """async (bytes) => {
 }"""
 
 
-def test_photos_are_kept_on_disk_not_read_with_the_log_and_every_photo_exports_whole(downloads_only):
+def test_photos_are_kept_on_disk_not_read_with_the_log_and_every_photo_exports_whole(chromium, app_url):
     """A saved photo is kept as a Blob (the browser keeps its bytes on disk: listing the log or making a file
     does not hold every photo in the page; as bytes in the record, 150 photos of 3 MB put 450 MB in the page
     each time the log was listed, more than a cheap phone's browser allows: the app was killed as it opened).
-    The export file (built a record at a time) holds each photo whole, an old record's too."""
+    A phone that saved photos with the earlier app has them turned into Blobs when the app opens. The export
+    file (built a record at a time) holds each photo whole."""
     import base64
 
-    page = downloads_only
-    _save_photo(page)
-    kinds = page.evaluate("window.leafscout.db.all().then(r => r.map(x => x.photo instanceof Blob))")
-    assert kinds == [True]
     old = LATE_BLIGHT_PHOTO.read_bytes()[::-1]  # any bytes: the file carries them as they are
+    ctx = chromium.new_context(viewport=PHONE, accept_downloads=True, locale="vi-VN")
+    ctx.add_init_script(NO_SHARE)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(app_url.replace("?threads=1", "build.json"))  # the app's site, before the app itself ever opened
     page.evaluate(JS_PUT_OLD_RECORD, list(old))
-    page.reload()
+    page.goto(app_url)
     page.evaluate("window.leafscout.ready")
-    page.locator("#records li[data-id] >> nth=1").wait_for()
+    page.locator("#records li[data-id]").first.wait_for()
+    _save_photo(page)
+    kinds = page.evaluate("window.leafscout.db.all().then(r => r.map(x => [x.id, x.photo instanceof Blob]))")
+    assert len(kinds) == 2 and all(blob for _, blob in kinds), kinds
     with page.expect_download() as dl:
         page.click("#export-btn")
     body = json.loads(open(dl.value.path(), encoding="utf-8").read())
@@ -243,6 +251,8 @@ def test_photos_are_kept_on_disk_not_read_with_the_log_and_every_photo_exports_w
     photos = {r["id"]: base64.b64decode(r["photo_base64"]) for r in body["records"]}
     assert photos.pop("old-1") == old
     assert list(photos.values()) == [LATE_BLIGHT_PHOTO.read_bytes()]
+    assert not page.errors, page.errors
+    ctx.close()
 
 
 # the browser's answer to "keep this site's storage": counted, and granted
@@ -263,5 +273,32 @@ def test_saving_asks_the_browser_to_keep_the_records_when_the_phone_runs_short_o
     _save_photo(page, "Đồi B")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__persist") == 1
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+def test_a_phone_too_full_to_convert_its_old_photos_keeps_listing_and_exporting_them(chromium, app_url):
+    """Turning version 1's photos into Blobs writes each one again; on a phone with no space left that fails.
+    The log then stays as it was, and its records are still listed, saved to and exported."""
+    import base64
+
+    old = LATE_BLIGHT_PHOTO.read_bytes()[::-1]
+    ctx = chromium.new_context(viewport=PHONE, accept_downloads=True, locale="vi-VN")
+    ctx.add_init_script(NO_SHARE + """
+      IDBCursor.prototype.update = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };""")
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(app_url.replace("?threads=1", "build.json"))
+    page.evaluate(JS_PUT_OLD_RECORD, list(old))
+    page.goto(app_url)
+    page.evaluate("window.leafscout.ready")
+    page.locator("#records li[data-id]").first.wait_for()
+    _save_photo(page)
+    with page.expect_download() as dl:
+        page.click("#export-btn")
+    body = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    photos = {r["id"]: base64.b64decode(r["photo_base64"]) for r in body["records"]}
+    assert photos.pop("old-1") == old and list(photos.values()) == [LATE_BLIGHT_PHOTO.read_bytes()]
     assert not page.errors, page.errors
     ctx.close()

@@ -1,16 +1,47 @@
 // The phone's own field log: IndexedDB, one store of observations. Exported as one JSON file
 // ({format: "leafscout-phone-log", records: [...]}, photos base64) that `leafscout log import FILE` reads;
 // each record keeps its id, so importing the same file twice adds nothing the second time.
-const NAME = 'leafscout', STORE = 'records', VERSION = 1;
+// Version 2: photos are Blobs (see add); version 1 kept their bytes in the record, turned into Blobs on upgrade.
+const NAME = 'leafscout', STORE = 'records', VERSION = 2;
 export const FORMAT = 'leafscout-phone-log';
 
-function open() {
+let stayOnOld = false;  // the upgrade failed in this page (the phone full): version 1 as it is, read both ways
+
+function openAt(version) {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(NAME, VERSION);
-    req.onupgradeneeded = () => { req.result.createObjectStore(STORE, {keyPath: 'id'}); };
+    const req = version ? indexedDB.open(NAME, version) : indexedDB.open(NAME);
+    req.onupgradeneeded = (event) => {
+      if (event.oldVersion < 1) { req.result.createObjectStore(STORE, {keyPath: 'id'}); return; }
+      // one record at a time (a cursor), in the upgrade's own transaction: all of it or nothing
+      const cursor = req.transaction.objectStore(STORE).openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return;
+        const r = c.value;
+        try {
+          if (r.photo && !(r.photo instanceof Blob)) c.update({...r, photo: new Blob([r.photo], {type: r.photo_type || ''})});
+          c.continue();
+        } catch (e) {  // refused (the phone full): the upgrade is undone, open() keeps version 1
+          console.error(e);
+          req.transaction.abort();
+        }
+      };
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
+}
+
+async function open() {
+  if (stayOnOld) return openAt(null);
+  try {
+    return await openAt(VERSION);
+  } catch (e) {  // the upgrade could not be written (no space for the photos' new copies): the records stay as they are
+    if (e && e.name === 'VersionError') throw e;  // a newer app's log: not ours to read
+    console.error(e);
+    stayOnOld = true;
+    return openAt(null);
+  }
 }
 
 async function tx(mode, fn) {
