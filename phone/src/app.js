@@ -595,13 +595,34 @@ async function onPhoto(file) {
   const pick = ++state.pick;
   state.checking++;
   clearAnswer();
-  let bytes;
+  let bytes = null, failed = null;
   try {
-    bytes = new Uint8Array(await file.arrayBuffer());
+    if (file.size > P.MAX_BYTES) {  // refused from its size, never read: a video or a huge file fills a phone's memory first
+      failed = {error_code: 'too_large', error: `${file.name} is ${Math.round(file.size / 1048576)} MB; a phone photo is under ${P.MAX_BYTES / 1048576} MB`};
+    } else {
+      bytes = new Uint8Array(await file.arrayBuffer());
+    }
+  } catch (e) {  // the phone cannot read it (a cloud photo not downloaded, a file deleted meanwhile)
+    console.error(e);
+    failed = {error_code: 'other', error: String(e && e.message || e)};
   } finally {
     state.checking--;
   }
   if (pick !== state.pick) return;  // another photo was picked meanwhile
+  if (failed) {
+    state.photo = null;
+    if ($('preview').src.startsWith('blob:')) URL.revokeObjectURL($('preview').src);
+    $('preview').removeAttribute('src'); $('preview').hidden = true;
+    try {
+      await state.ready;  // the card's words come with the model
+    } catch (e) {
+      return;
+    }
+    if (pick !== state.pick) return;
+    state.result = {status: 'error', label: null, ...failed};
+    renderResult();
+    return;
+  }
   state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg', savedTo: new Set()};
   const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
   if ($('preview').src.startsWith('blob:')) URL.revokeObjectURL($('preview').src);
