@@ -125,7 +125,7 @@ def test_export_makes_a_self_contained_lot_page(season, tmp_path, capsys):
 def test_export_of_a_plot_and_of_something_unknown(season, tmp_path, capsys):
     assert leafscout(["export", "đồi chè 2", "--db", season, "--html", str(tmp_path / "p.html")]) == 0
     assert "Plot Đồi Chè 2" in (tmp_path / "p.html").read_text(encoding="utf-8")
-    assert leafscout(["export", "CB-2025-12", "--db", season, "--csv", str(tmp_path / "x.csv")]) == 2
+    assert leafscout(["export", "CB-2025-12", "--db", season, "--csv", str(tmp_path / "x.csv"), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "Did you mean 'CB-2025-11'" in err and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()

@@ -66,11 +66,11 @@ def test_dates_outside_the_calendar_are_one_clear_line(db, capsys, when):
 
 def test_export_to_an_unwritable_folder(db, capsys, tmp_path):
     capsys.readouterr()
-    assert leafscout(["export", "Doi A", "--db", db, "--csv", "/proc/leafscout/x.csv"]) == 2
+    assert leafscout(["export", "Doi A", "--db", db, "--csv", "/proc/leafscout/x.csv", "--lang", "en"]) == 2
     assert "cannot write" in one_clean_line(capsys)
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert leafscout(["export", "Doi A", "--db", db, "--html", str(blocker / "x.html")]) == 2
+    assert leafscout(["export", "Doi A", "--db", db, "--html", str(blocker / "x.html"), "--lang", "en"]) == 2
     assert "choose a writable folder" in one_clean_line(capsys)
 
 

@@ -14,7 +14,7 @@ def test_a_mistyped_db_is_refused_and_nothing_is_created(tmp_path, capsys):
     assert main(["log", "add-plot", "Đồi A", "--crop", "tea", "--area", "0.5", "--db", str(a)]) == 0
     typo = tmp_path / "coop-b" / "log.sqlit"
     capsys.readouterr()
-    for argv in (["log", "history", "Đồi A"], ["log", "act", "Đồi A", "--what", "cắt cỏ"], ["export", "Đồi A"],
+    for argv in (["log", "history", "Đồi A"], ["log", "act", "Đồi A", "--what", "cắt cỏ"], ["export", "Đồi A", "--lang", "en"],
                  ["log", "audit", "--season", "2025"], ["log", "backup", str(tmp_path / "b.sqlite")],
                  ["log", "qr", "Đồi A", "--out", str(tmp_path / "q.png")], ["log", "confirm", "1", "--by", "Hoa"]):
         assert main([*argv, "--db", str(typo)]) == 2, argv

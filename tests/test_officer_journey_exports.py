@@ -56,7 +56,7 @@ def test_a_pdf_the_writer_cannot_lay_out_is_one_line(tmp_path, capsys, monkeypat
         raise ValueError("The row with index 1 is too high and cannot be rendered on a single page")
     monkeypatch.setattr(export, "to_pdf", broken)
     capsys.readouterr()
-    assert main(["export", "Đồi A", "--db", db, "--pdf", str(tmp_path / "a.pdf")]) == 2
+    assert main(["export", "Đồi A", "--db", db, "--pdf", str(tmp_path / "a.pdf"), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1 and "cannot lay out the PDF" in err, err
     assert not (tmp_path / "a.pdf").exists()
