@@ -505,7 +505,8 @@ def cmd_export(log, args) -> int:
         wanted = {"html": ""}
     page = export.build(log, args.target)
     stem = _file_stem(args.target)
-    names, cap = _pdf_names(args.lang) if "pdf" in wanted else ({}, None)
+    # the PDF names crops and problems; the PDF and the HTML both mark a plot over the 7-year copper cap
+    names, cap = _pdf_names(args.lang) if {"pdf", "html"} & wanted.keys() else ({}, None)
     for fmt, dest in wanted.items():
         path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log, lang=args.lang, names=names,
                             copper_cap=cap)

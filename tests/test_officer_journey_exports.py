@@ -119,3 +119,21 @@ def test_the_html_export_marks_a_plot_over_the_copper_cap(tmp_path):
         assert "over the" not in fine and "0 kg/ha (cap 28)" in fine
     finally:
         log.close()
+
+
+def test_leafscout_export_marks_a_plot_over_the_cap_in_its_default_html(tmp_path, capsys, monkeypatch):
+    """`leafscout export PLOT` writes HTML by default: the command looked the cap up only for --pdf, so the page a
+    certifier opens from the command line had no over-cap mark although the HTML knows how to draw it."""
+    from leafscout.fieldlog.api import FieldLog
+    db = str(tmp_path / "log.sqlite")
+    log = FieldLog.open(db)
+    try:
+        log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+        for year in range(2020, 2026):
+            log.record_action("Đồi A", "Bordeaux", active_substance="copper hydroxide", copper_kg_ha=5.0,
+                              at=f"{year}-06-01")
+    finally:
+        log.close()
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "Đồi A", "--db", db, "--html", str(tmp_path / "a.html"), "--lang", "en"]) == 0
+    assert "class='over'>30 kg/ha: over the 28 kg/ha cap" in (tmp_path / "a.html").read_text(encoding="utf-8")
