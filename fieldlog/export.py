@@ -232,7 +232,9 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
     return "\n".join(parts)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# as leafscout.safety (this layer imports nothing of the app): also after leading whitespace, which Google Sheets,
+# LibreOffice and CSV-to-XLSX converters strip before they evaluate (" =HYPERLINK(...)")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def csv_cell(value, *, short_numbers: bool = True):
@@ -243,7 +245,7 @@ def csv_cell(value, *, short_numbers: bool = True):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _fmt(value) if short_numbers else value
     text = _fmt(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START) else text
 
 
 def to_csv(page: TracePage) -> str:

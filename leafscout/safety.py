@@ -16,14 +16,20 @@ from __future__ import annotations
 import html
 import re
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def looks_like_formula(text: str) -> bool:
+    """A cell a spreadsheet may run: it starts with = + - @ TAB CR or LF, also after leading whitespace, which Google
+    Sheets, LibreOffice and CSV-to-XLSX converters strip before they evaluate (" =HYPERLINK(...)"; csv-safe PR #25)."""
+    return text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START)
 
 
 def csv_cell(value):
     if value is None or isinstance(value, (bool, int, float)):
         return value
     text = str(value)
-    if text.startswith(FORMULA_START):
+    if looks_like_formula(text):
         return "'" + text
     return text
 

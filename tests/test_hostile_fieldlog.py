@@ -328,6 +328,15 @@ def test_csv_cell_keeps_numbers_numbers():
 
     assert csv_cell(-33.9) == "-33.9" and csv_cell("-33.9") == "'-33.9" and csv_cell("\r=1") == "'\r=1"
     assert csv_cell("Đồi A") == "Đồi A" and csv_cell(None) == ""
+    # leading whitespace hides nothing: Sheets and LibreOffice strip it before they evaluate
+    assert csv_cell(" =HYPERLINK(\"http://x\")") == "' =HYPERLINK(\"http://x\")" and csv_cell("  -2+3") == "'  -2+3"
+    assert csv_cell("\n=1") == "'\n=1" and csv_cell(" Đồi A") == " Đồi A"
+
+
+def test_the_app_and_cli_csv_cells_defuse_a_formula_behind_spaces_too():
+    from leafscout.safety import csv_cell
+    assert csv_cell(" =1+1") == "' =1+1" and csv_cell("\u00a0@SUM(A1)") == "'\u00a0@SUM(A1)"
+    assert csv_cell(" lá vàng") == " lá vàng" and csv_cell(-2.5) == -2.5
 
 
 # ------------------------------------------------------------------------------------------ item 10
