@@ -126,3 +126,19 @@ def open_app(b, url: str, **context_kwargs):
     page.goto(url)
     page.ready = page.evaluate("window.leafscout.ready")
     return ctx, page
+
+
+# module fixtures of the browser tests: a test file imports them (`from phone_support import app_url, chromium`)
+@pytest.fixture(scope="module")
+def app_url():
+    """The built phone app on a local static server; 1 WASM thread: steady on 2 busy cores."""
+    need_browser()
+    need_build_tools()
+    with static_server(built_app()) as url:
+        yield url + "?threads=1"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b

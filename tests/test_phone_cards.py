@@ -12,25 +12,12 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURE_IMAGES, LATE_BLIGHT_PHOTO
-from phone_support import browser, built_app, need_browser, need_build_tools, open_app, static_server
+from phone_support import app_url, chromium  # noqa: F401  (module fixtures)
+from phone_support import open_app
 
 pytestmark = pytest.mark.slow
 CARD = "#card .card[data-status]"
 NOT_SURE = FIXTURE_IMAGES / "chilli_leaf" / "healthy" / "IMG_3060_3.jpg"  # ok at about 50% (with its leaves)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    need_browser()
-    need_build_tools()
-    with static_server(built_app()) as url:
-        yield url + "?threads=1"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture

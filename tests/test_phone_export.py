@@ -15,7 +15,8 @@ import json
 import pytest
 
 from conftest import LATE_BLIGHT_PHOTO
-from phone_support import PHONE, browser, built_app, need_browser, need_build_tools, static_server
+from phone_support import app_url, chromium  # noqa: F401  (module fixtures)
+from phone_support import PHONE, browser
 
 pytestmark = pytest.mark.slow
 CARD = "#card .card[data-status]"
@@ -33,20 +34,6 @@ Navigator.prototype.share = async function (d) {
   if (window.__shareMode === 'notallowed') { window.__shareMode = 'ok'; throw new DOMException('Must be handling a user gesture to perform a share request.', 'NotAllowedError'); }
 };
 """
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    need_browser()
-    need_build_tools()
-    with static_server(built_app()) as url:
-        yield url + "?threads=1"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 def _open(chromium, url, script):

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from conftest import FIXTURE_IMAGES, LATE_BLIGHT_PHOTO, REPO
-from phone_support import PHONE, browser, built_app, need_browser, need_build_tools, open_app, static_server
+from phone_support import app_url, chromium  # noqa: F401  (module fixtures)
+from phone_support import PHONE, browser, open_app
 
 pytestmark = pytest.mark.slow
 OOD_CAT = REPO / "tests/fixtures/ood/animal_cat_chelsea.jpg"  # no plant at all: not_a_leaf
@@ -19,20 +20,6 @@ MANGO = sorted((FIXTURE_IMAGES / "mangoleafbd" / "Healthy").glob("*.jpg"))  # pl
 CARD = "#card .card[data-status]"
 # the new photo is being checked ("Đang khám lá…", "Đang tải mô hình…"): no answer card on screen
 CHECKING = "() => !document.querySelector('#card [data-status]') && document.querySelector('#card').innerText.startsWith('Đang')"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    need_browser()
-    need_build_tools()
-    with static_server(built_app()) as url:
-        yield url + "?threads=1"  # 1 WASM thread: steady on 2 busy cores
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture

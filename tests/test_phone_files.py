@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import LATE_BLIGHT_PHOTO
-from phone_support import PHONE, browser, built_app, need_browser, need_build_tools, static_server
+from phone_support import app_url, chromium  # noqa: F401  (module fixtures)
+from phone_support import PHONE, browser
 
 pytestmark = pytest.mark.slow
 CARD = "#card .card[data-status]"
@@ -23,20 +24,6 @@ File.prototype.arrayBuffer = Blob.prototype.arrayBuffer = function () {
   return read.call(this);
 };
 """
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    need_browser()
-    need_build_tools()
-    with static_server(built_app()) as url:
-        yield url + "?threads=1"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture
