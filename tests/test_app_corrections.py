@@ -37,7 +37,7 @@ def _plain(msg: str) -> str:
 def _saved(services, plot="Lô A", by=None) -> int:
     st, _ = H.diagnose_upload(services, BEAN, check_path=False)
     assert (st["status"], st["label"]) == ("ok", "bean.healthy")
-    msg, obs_id = LB.save_for_review(services, st, None, plot, "vi", confirmed_by=by)
+    msg, obs_id = LB.save_for_review(services, st, None, plot, "vi", confirmed_by=by, new_area=0.5)
     assert t("saved", "vi", plot=plot) in _plain(msg) and obs_id
     return obs_id
 
@@ -105,8 +105,10 @@ def test_nobody_to_name_or_a_bad_pick_is_refused_in_the_pages_language(services)
         assert _plain(LB.correct(services, obs_id, "", lang, username=HOA)) == t("review_pick_label", lang)
         assert _plain(LB.correct(services, obs_id, "tomato.late_blight", lang, username=HOA)) == \
             t("review_pick_label", lang)  # not a label of the model in use
-        for bad in (None, "", "abc", 0, 999):
+        for bad in (None, ""):
             assert _plain(LB.confirm(services, bad, lang, username=HOA)) == t("review_pick", lang)
+        for bad in ("abc", 0, 999):  # an id given that is no record: said so, not "save or choose one first"
+            assert _plain(LB.confirm(services, bad, lang, username=HOA)) == t("review_no_such", lang, id=bad)
     # the logged-in name wins over a typed one; a typed name the log cannot store gets the translated reason
     msg = _plain(LB.correct(services, obs_id, "bean.rust", "vi", username=HOA, typed="x\x00"))
     assert msg.startswith(f"Đã sửa quan sát #{obs_id}"), msg
@@ -302,6 +304,7 @@ def test_an_officer_logs_in_saves_and_corrects_in_the_browser(toy, tmp_path):  #
             page.click("#save .label-wrap")
             assert not page.is_visible("#rev-confirm")  # nothing to confirm before Save
             page.fill("#save-new textarea, #save-new input", "Lô cán bộ")
+            page.fill("#save-area textarea, #save-area input", "0,5")
             page.click("#save-btn")
             _wait_text(page, "#save", t("saved", "vi", plot="Lô cán bộ"))
             page.wait_for_selector("#rev-correct", state="visible")
@@ -330,7 +333,7 @@ def test_an_officer_logs_in_saves_and_corrects_in_the_browser(toy, tmp_path):  #
 
 def test_save_pressed_twice_records_the_photo_once(services):
     st, _ = H.diagnose_upload(services, BEAN, check_path=False)
-    msg, first = LB.save_for_review(services, st, None, "Lô Hai Lần", "vi")
+    msg, first = LB.save_for_review(services, st, None, "Lô Hai Lần", "vi", new_area=0.5)
     assert first
     msg, again = LB.save_for_review(services, st, "Lô Hai Lần", None, "vi")
     assert again == first and t("already_saved", "vi", plot="Lô Hai Lần", id=first) in _plain(msg)

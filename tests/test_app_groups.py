@@ -194,7 +194,7 @@ def test_saving_a_group_saves_the_combined_answer_with_the_first_readable_photo(
 
     services.record_result = spy
     msg = H.group_save_note(st, LB.save_observation(services, st, None, "Doi A", "vi", crop="bean",
-                                                    confirmed_by="Lò Văn A"), "vi")
+                                                    confirmed_by="Lò Văn A", new_area=0.5), "vi")
     assert t("saved", "vi", plot="Doi A") in msg and t("group_saved", "vi", n=3) in msg
     assert seen == {"photo": str(paths[1]), "label": st["label"], "status": st["status"],
                     "confidence": st["confidence"]}

@@ -293,7 +293,7 @@ def test_batch_refuses_paths_outside_upload_folder(services, tmp_path):
 def test_save_to_log_history_and_action(services, tmp_path):
     st, _ = H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)
     assert LB.save_observation(services, st, None, "", "vi") == t("choose_plot", "vi")
-    msg = LB.save_observation(services, st, None, "Lô A", "vi")
+    msg = LB.save_observation(services, st, None, "Lô A", "vi", new_area="0,5")
     assert msg == t("saved", "vi", plot="Lô A").replace("\u201c", "&#x201c;").replace("\u201d", "&#x201d;") or \
         "Lô A" in msg
     assert "Lô A" in LB.plot_names(services)
@@ -301,7 +301,7 @@ def test_save_to_log_history_and_action(services, tmp_path):
     assert LB.plot_context(services, "Lô A")[1] == pytest.approx(1.5)
     hist = LB.history_md(services, "Lô A", "vi")
     assert "Phun Bordeaux" in hist and "Lá đậu khỏe mạnh" in hist and t("log_observation", "vi") in hist
-    assert "1.5 kg/ha" in hist
+    assert "1,5 kg/ha" in hist  # the vi page's decimal comma
     assert "Lô B" in LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "en")
     assert LB.add_plot(services, "Lô B", "coffee", 1.0, "certified", "vi").startswith("Không lưu được")
 
@@ -336,7 +336,8 @@ def test_save_names_who_confirms_and_unconfirmed_saves_say_so(services, tmp_path
     def fresh():  # each save is a photo of its own (the same diagnosis saved twice is recorded once)
         return H.diagnose_upload(services, photo(tmp_path, "ok"), check_path=False)[0]
     st = fresh()
-    msg = _plain(LB.save_observation(services, st, None, "Lô A", "vi", confirmed_by="  Lò Thị Hoa "))
+    msg = _plain(LB.save_observation(services, st, None, "Lô A", "vi", confirmed_by="  Lò Thị Hoa ",
+                                         new_area=0.5))
     assert t("saved", "vi", plot="Lô A") in msg and t("saved_by", "vi", by="Lò Thị Hoa") in msg
     assert t("saved_unconfirmed", "vi") not in msg
     msg = _plain(LB.save_observation(services, fresh(), "Lô A", "", "en"))
@@ -358,10 +359,10 @@ def test_not_a_leaf_needs_a_person_and_a_refusal_leaves_no_new_plot(services, tm
     st, _ = H.diagnose_upload(services, photo(tmp_path, "background"), check_path=False)
     assert st["status"] == "not_a_leaf"
     for lang in ("vi", "en"):
-        msg = _plain(LB.save_observation(services, st, None, "Lô mới", lang))
+        msg = _plain(LB.save_observation(services, st, None, "Lô mới", lang, new_area=0.5))
         assert msg == t("log_error", lang, msg=t("fl_needs_confirmation", lang)), msg
     assert "Lô mới" not in LB.plot_names(services)  # plot and record: one transaction
-    msg = _plain(LB.save_observation(services, st, None, "Lô mới", "vi", confirmed_by="Lò Văn Nam"))
+    msg = _plain(LB.save_observation(services, st, None, "Lô mới", "vi", confirmed_by="Lò Văn Nam", new_area=0.5))
     assert t("saved", "vi", plot="Lô mới") in msg
     (obs,) = services.log.history("Lô mới").observations
     assert obs.status == "not_a_leaf" and obs.confirmed_by == "Lò Văn Nam" and obs.label == "background.no_leaf"
@@ -385,7 +386,7 @@ def test_copper_spray_by_the_tank_sends_the_derived_copper(services):
     services.log.add_plot("Lô S", "coffee", 0.5, organic_status="certified")
     # 3 g per tank x 1 tank of a 50 % product on 0.5 ha = 0.003 kg Cu/ha: kept, not rounded away
     msg = _plain(LB.record_copper_spray(services, "Lô S", "copper_hydroxide", 3, 1, None, "vi"))
-    assert "0.003" in msg, msg
+    assert "0,003" in msg, msg  # the vi page's decimal comma
     assert services.log.copper_used("Lô S")[0] == pytest.approx(0.003)
     # 50 g per tank, 7 tanks of Bordeaux copper sulfate (25 %) on 0.5 ha: 0.175 kg Cu/ha
     LB.record_copper_spray(services, "Lô S", "copper_sulfate", 50, 7, None, "en")
@@ -407,7 +408,7 @@ def test_plot_names_and_areas_get_translated_reasons(services):
     msg = _plain(LB.add_plot(services, "Doi-A", "coffee", 1.0, "certified", "vi"))
     assert msg == t("log_error", "vi", msg=t("fl_similar_name", "vi", other="Đồi A")), msg
     msg = _plain(LB.add_plot(services, "Đồi B", "coffee", 5000, "certified", "en"))
-    assert msg == t("log_error", "en", msg=t("fl_plot_area", "en", lo="0.0001", hi="1000")), msg
+    assert msg == t("log_error", "en", msg=t("fl_plot_area", "en", lo="0.0001", hi="1,000")), msg
     assert LB.plot_names(services) == ["Đồi A"]
 
 

@@ -236,7 +236,12 @@ def build_diagnose_tab(services, ui: UI, lang: str):
         with L(gr.Accordion(t("save_title", lang), open=False, elem_id="save"), label="save_title"):
             c["save_plot"] = L(gr.Dropdown(LB.plot_names(services), value=None, label=t("plot", lang),
                                            elem_id="save-plot"), label="plot")
-            c["save_new"] = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
+            with gr.Row():
+                c["save_new"] = L(gr.Textbox(label=t("new_plot", lang), elem_id="save-new"), label="new_plot")
+                # a new plot's area (a text box: the vi page's "0,5"); copper per ha is worked out from it, so a
+                # new plot is not made without it (logbook.ensure_plot)
+                c["save_area"] = L(gr.Textbox("", label=t("new_plot_area", lang), max_lines=1,
+                                              elem_id="save-area"), label="new_plot_area")
             c["save_by"] = L(gr.Textbox(label=t("confirmed_by", lang), max_lines=1, max_length=200,
                                         elem_id="save-by"), label="confirmed_by")
             c["save_btn"] = L(gr.Button(t("save_btn", lang), elem_id="save-btn"), value="save_btn")
@@ -314,19 +319,21 @@ def wire_diagnose_tab(services, ui: UI, demo):
                                      c["citations"], c["ctx_md"]], api_visibility="private", queue=False)
     c["do_diagnose"] = do_diagnose  # for wire_group_photos: one photo read again after a plot is chosen
 
-    def do_save(st, plot, new, lang, organic, crop, by, diag_plot=None):
+    def do_save(st, plot, new, lang, organic, crop, by, diag_plot=None, area=None):
         if not plot and not (new or "").strip():
             plot = diag_plot or None  # the plot already chosen in the field form above
         crop = crop or ((st or {}).get("label") or "").split(".")[0] or None
-        msg, obs_id = LB.save_for_review(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by)
+        msg, obs_id = LB.save_for_review(services, st, plot, new, lang, organic, crop=crop, confirmed_by=by,
+                                         new_area=area)
         msg = H.group_save_note(st, msg, lang)  # several photos: says the combined answer was saved
         names = LB.plot_names(services)
         chosen = (new or "").strip() or plot
         saved = obs_id is not None
-        return (msg, gr.update(choices=names, value=chosen if chosen in names else None), "",
+        keep = not saved  # refused (a new plot without its area): the typed name and area stay for the next try
+        return (msg, gr.update(choices=names, value=chosen if chosen in names else None), gr.update() if keep else "",
                 gr.update(choices=names), gr.update(choices=[""] + names), gr.update(choices=names),
                 obs_id, gr.update(visible=saved),
-                gr.update(value=(st or {}).get("label") if saved else None), "", st)
+                gr.update(value=(st or {}).get("label") if saved else None), "", st, gr.update() if keep else "")
 
     def save_to_plot(st, plot, new, diag_plot, photo, group, lang, crop, days):
         """Before Save: a plot in the log other than the one the answer was read with (picked or typed under Save)
@@ -355,9 +362,9 @@ def wire_diagnose_tab(services, ui: UI, demo):
                         [c["plot"], c["organic"], c["copper"], c["crop"], *reread_outs], api_visibility="private",
                         concurrency_limit=MODEL_WORKERS, concurrency_id="model").then(
         do_save, [c["state"], c["save_plot"], c["save_new"], c["lang"], c["organic"], c["crop"], c["save_by"],
-                  c["plot"]],
+                  c["plot"], c["save_area"]],
         [c["save_msg"], c["save_plot"], c["save_new"], c["log_plot"], c["plot"], c["lot_plots"], c["rev_obs"],
-         c["rev_box"], c["rev_label"], c["rev_msg"], c["state"]], api_visibility="private")
+         c["rev_box"], c["rev_label"], c["rev_msg"], c["state"], c["save_area"]], api_visibility="private")
     demo.load(None, None, c["crop"], js=CROP_LOAD_JS, api_visibility="private", queue=False)
     c["save_by"].change(None, c["save_by"], None, js=BY_SAVE_JS, api_visibility="private", queue=False)
     demo.load(None, None, c["save_by"], js=BY_LOAD_JS, api_visibility="private", queue=False)
@@ -842,7 +849,7 @@ def build_review_api(services, ui: UI):
             return LB.review_record(services, obs)
         except Exception as exc:
             import html
-            raise gr.Error(html.unescape(LB.review_error(exc, lang)), print_exception=False) from None
+            raise gr.Error(html.unescape(LB.review_error(exc, lang, markdown=False)), print_exception=False) from None
 
     @_takes_request
     def confirm(observation_id, by="", lang="vi", request: gr.Request = None):

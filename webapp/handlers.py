@@ -224,8 +224,18 @@ def sprayer_dose(step, lang: str) -> str | None:
     return "; ".join(p for p in parts if p) or None
 
 
-def _is_spray(step) -> bool:
-    return step.kind == "treatment" and step.category not in ("cultural", "mechanical", "trap")
+def _is_spray(step, advisor=None) -> bool:
+    """A step sprayed from a tank: the knowledge base's treatment says `application: spray` (a Bordeaux paste is
+    painted on trunks, a trap hung, a bait laid: none has a dose per 16-litre sprayer)."""
+    if step.kind != "treatment" or step.category in ("cultural", "mechanical", "trap"):
+        return False
+    try:
+        entry = advisor.kb.treatments.get(step.treatment_id) if advisor is not None else None
+    except Exception:
+        entry = None
+    if isinstance(entry, dict):
+        return entry.get("application") == "spray"
+    return bool(getattr(step, "dose", None))  # no knowledge base entry: only a step with a tank dose
 
 
 def _plot_crop_note(state: dict, adv, lang: str) -> str:
@@ -296,7 +306,7 @@ def render_card(services, state: dict | None, lang: str) -> str:
     # dose here (the first step of the list was "today" even when it was this week's, and a this-week copper spray
     # read as today's dose)
     todays = [s for s in steps if getattr(s, "phase", "today") == "today"]
-    spray = next((s for s in todays if _is_spray(s)), None)
+    spray = next((s for s in todays if _is_spray(s, adv)), None)
     if todays:
         rows.append((t("card_today", lang), "; ".join(_txt(s.title, lang) for s in todays)))
     elif advice is not None:
@@ -311,7 +321,9 @@ def render_card(services, state: dict | None, lang: str) -> str:
         rows.append((t("card_gear", lang), gear))
     else:
         rows.append((t("card_dose", lang), t("card_no_spray", lang)))
-        rows.append((t("card_gear", lang), t("card_gear_none", lang)))
+        # a step done by hand today (a paste painted on a trunk) names its own gear when the knowledge base has it
+        ppe = next((_txt(s.ppe, lang) for s in todays if s.kind == "treatment" and getattr(s, "ppe", None)), "")
+        rows.append((t("card_gear", lang), ppe or t("card_gear_none", lang)))
     rows.append((t("card_look_again", lang), t("card_look_days", lang, d=LOOK_AGAIN_DAYS)))
     blocked = ""
     if advice and any(b.reason_code == "copper_cap" for b in advice.blocked):

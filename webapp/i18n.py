@@ -418,8 +418,50 @@ STRINGS: dict[str, dict[str, str]] = {
     "fl_backup_not_supported": {"vi": "máy chủ này chưa sao lưu được loại cơ sở dữ liệu này",
                                 "en": "this server cannot back up this kind of database"},
     "fl_export_failed": {"vi": "không ghi được tệp báo cáo", "en": "the report file could not be written"},
+    # Log tab: refusals that are not "could not save", and the Diagnose tab's new plot's area
+    "fl_not_finite": {"vi": "\u201c{value}\u201d không phải là một số; hãy nhập một số như 1,5",
+                      "en": "\u201c{value}\u201d is not a number; enter a number such as 1.5"},
+    "review_no_such": {"vi": "Không có quan sát số \u201c{id}\u201d trong sổ; hãy kiểm tra lại số quan sát.",
+                       "en": "There is no observation \u201c{id}\u201d in the log; check the observation number."},
+    "log_audit_bad_year": {"vi": "Năm \u201c{y}\u201d không kiểm tra được: hãy nhập một năm từ 1970 đến {hi}.",
+                           "en": "The year \u201c{y}\u201d cannot be audited: enter a year from 1970 to {hi}."},
+    "log_audit_need_year": {"vi": "Hãy nhập năm cần kiểm tra (từ 1970 đến {hi}).",
+                            "en": "Enter the year to audit (1970 to {hi})."},
+    "log_need_area": {"vi": "Hãy nhập diện tích lô (ha; 1 sào = 360 m² = 0,036 ha).",
+                      "en": "Enter the plot's area (ha; 1 sào = 360 m² = 0.036 ha)."},
+    "log_audit_error": {"vi": "Không kiểm tra được: {msg}", "en": "Could not audit: {msg}"},
+    "log_read_error": {"vi": "Không đọc được sổ: {msg}", "en": "Could not read the log: {msg}"},
+    "new_plot_area": {"vi": "Diện tích lô mới (ha; 1 sào = 360 m² = 0,036 ha)",
+                      "en": "New plot's area (ha; 1 sào = 360 m² = 0.036 ha)"},
+    "new_plot_need_area": {"vi": "Chưa lưu: lô mới \u201c{plot}\u201d cần diện tích để tính đúng lượng đồng trên "
+                                 "mỗi ha. Hãy nhập diện tích lô mới (ha; 1 sào = 360 m² = 0,036 ha), hoặc thêm lô ở "
+                                 "thẻ \u201cSổ ghi chép\u201d rồi chọn lô đó.",
+                           "en": "Not saved: the new plot \u201c{plot}\u201d needs its area to work out copper per "
+                                 "hectare correctly. Enter the new plot's area (ha; 1 sào = 360 m² = 0.036 ha), or add "
+                                 "the plot in the \u201cLog\u201d tab and choose it."},
 }
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     """The app's text for `key` in `lang` (unknown language: Vietnamese). A missing key is a bug: KeyError."""
     return lookup(STRINGS, key, lang, **fmt)
+
+
+def num(x, lang: str = DEFAULT_LANG) -> str:
+    """A number for people: no exponent, grouped thousands, up to 2 decimals (more for a number under 1, so
+    0.0001 ha is not 0), the page's marks (vi: 48.000.000 and 0,0001; en: 48,000,000 and 0.0001)."""
+    import math
+
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    digits = 2
+    if 0 < abs(x) < 1:
+        digits = min(8, max(2, 1 - math.floor(math.log10(abs(x)))))
+    text = f"{x:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if lang == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text

@@ -4,11 +4,24 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from leafscout.fieldlog.timeutil import fmt_local
-from leafscout.safety import html_text, md_text
+from leafscout.fieldlog.timeutil import fmt_local, fmt_zoned
+from leafscout.safety import html_text
 
-from .handlers import ORGANIC_CHOICES, error_text, problem_name
-from .i18n import STRINGS, norm_lang, t
+from .handlers import ORGANIC_CHOICES, error_text, md_name, problem_name
+from .i18n import STRINGS, norm_lang, num, t
+
+md_text = md_name  # every typed value in a Markdown component: no link, no bold, no autolinked URL
+
+
+def md_msg(key: str, lang: str, typed: dict | None = None, **fmt) -> str:
+    """A message for a Markdown component: the table's words HTML-escaped, each `typed` value (a plot name,
+    a person's name: anyone can type them) shown as plain text, never as a link or bold."""
+    typed = typed or {}
+    holes = {k: f"\x00{i}\x00" for i, k in enumerate(typed)}
+    text = html_text(t(key, lang, **fmt, **holes))
+    for k, hole in holes.items():
+        text = text.replace(hole, md_name(typed[k]))
+    return text
 
 
 class Refused(ValueError):
@@ -27,8 +40,10 @@ def plot_names(services) -> list[str]:
 
 
 def ensure_plot(services, plot: str | None, new_plot: str | None, crop: str | None = None,
-                area_ha=None, organic: str | None = None):
-    """The chosen plot's name; a typed new name is created first (crop from the diagnosis if known)."""
+                area_ha=None, organic: str | None = None, lang: str = "vi"):
+    """The chosen plot's name; a typed new name is created first (crop from the diagnosis if known) with its
+    area in ha, which a new plot must have (Refused `new_plot_need_area`): the copper per hectare of every spray
+    logged there is worked out from it, so no area is ever made up."""
     from leafscout.fieldlog.errors import UnknownPlotError
 
     log = services.log
@@ -38,7 +53,9 @@ def ensure_plot(services, plot: str | None, new_plot: str | None, crop: str | No
             return log.get_plot(new_plot).name
         except UnknownPlotError:
             pass
-        return log.add_plot(new_plot, crop or "unknown", float(area_ha) if area_ha else 0.1,
+        if area_ha in (None, "") or (isinstance(area_ha, str) and not area_ha.strip()):
+            raise Refused("new_plot_need_area", plot=new_plot)
+        return log.add_plot(new_plot, crop or "unknown", plot_area(area_ha, lang),
                             organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion").name
     if plot:
         return log.get_plot(plot).name
@@ -46,18 +63,18 @@ def ensure_plot(services, plot: str | None, new_plot: str | None, crop: str | No
 
 
 def save_observation(services, state: dict | None, plot, new_plot, lang: str, organic=None, crop=None,
-                     confirmed_by: str | None = None) -> str:
+                     confirmed_by: str | None = None, new_area=None) -> str:
     """A person pressed Save: write the diagnosis to the plot (a typed new plot takes the picker's crop).
 
     `confirmed_by` names the person who looked at the photo and agrees with the result: the record is then a
     confirmed diagnosis. Without it an ok/uncertain result is saved unconfirmed (the message says so) and a
     not-a-leaf result is refused with the translated `needs_confirmation` message. A refused record leaves
-    no new plot behind (one transaction)."""
-    return save_for_review(services, state, plot, new_plot, lang, organic, crop, confirmed_by)[0]
+    no new plot behind (one transaction). A typed new plot needs `new_area` (ha; the vi page's "0,5" too)."""
+    return save_for_review(services, state, plot, new_plot, lang, organic, crop, confirmed_by, new_area)[0]
 
 
 def save_for_review(services, state: dict | None, plot, new_plot, lang: str, organic=None, crop=None,
-                    confirmed_by: str | None = None) -> tuple[str, int | None]:
+                    confirmed_by: str | None = None, new_area=None) -> tuple[str, int | None]:
     """`save_observation` -> (message, the new observation's id or None when nothing was saved): the Diagnose
     tab keeps the id so an officer can confirm or correct the record right there."""
     lang = norm_lang(lang)
@@ -74,16 +91,22 @@ def save_for_review(services, state: dict | None, plot, new_plot, lang: str, org
     saved = state.setdefault("saved", {})  # plot -> observation id: Save pressed twice records the photo once
     try:
         with services.log.batch():
-            name = ensure_plot(services, plot, new_plot, crop=crop, organic=organic)
+            name = ensure_plot(services, plot, new_plot, crop=crop, area_ha=new_area, organic=organic,
+                               lang=lang)
             if name in saved:
-                return html_text(t("already_saved", lang, plot=name, id=saved[name])), saved[name]
+                return md_msg("already_saved", lang, {"plot": name}, id=saved[name]), saved[name]
             obs = services.record_result(name, state["photo"], state.get("label"), state["status"],
                                          state.get("confidence"), state.get("model_version"), confirmed_by=by)
+    except Refused as exc:
+        if exc.key == "new_plot_need_area":  # not a failure: one more box to fill
+            return md_msg(exc.key, lang, {"plot": exc.fmt["plot"]}), None
+        return t("log_error", lang, msg=_msg(exc, lang, services, new_plot)), None
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang, services, new_plot)), None
     saved[name] = getattr(obs, "id", None)
-    done = t("saved", lang, plot=name) + " " + (t("saved_by", lang, by=by) if by else t("saved_unconfirmed", lang))
-    return html_text(done), getattr(obs, "id", None)
+    done = md_msg("saved", lang, {"plot": name}) + " " + (md_msg("saved_by", lang, {"by": by}) if by
+                                                          else md_msg("saved_unconfirmed", lang))
+    return done, getattr(obs, "id", None)
 
 
 def refusal_text(exc: Exception, lang: str, services=None, name: str | None = None) -> str | None:
@@ -128,21 +151,46 @@ def _msg(exc: Exception, lang: str, services=None, name: str | None = None) -> s
 
 def add_plot(services, name, crop, area, organic, lang) -> str:
     lang = norm_lang(lang)
-    from leafscout.fieldlog.api import PLOT_AREA_HA
     if not (name or "").strip():
         return t("plot_name_needed", lang)
+    if area is None or not str(area).strip():  # an emptied area box: asked for, never made 0.1 ha
+        return t("log_need_area", lang)
     try:
-        try:
-            ha = float(area if area not in (None, "") else 0.1)  # 0 is refused below, not made 0.1 ha
-        except (TypeError, ValueError):
-            raise Refused("fl_bad_value") from None
-        if not PLOT_AREA_HA[0] <= ha <= PLOT_AREA_HA[1]:
-            raise Refused("fl_plot_area", lo=f"{PLOT_AREA_HA[0]:g}", hi=f"{PLOT_AREA_HA[1]:g}")
+        ha = plot_area(area, lang)  # 0 is refused, not made 0.1 ha
         services.log.add_plot((name or "").strip(), crop or "unknown", ha,
                               organic_status=organic if organic in ORGANIC_CHOICES else "in_conversion")
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang, services, name))
-    return html_text(t("log_added", lang, plot=name.strip()) + " " + _crop_hint(services, crop or "", lang))
+    return md_msg("log_added", lang, {"plot": name.strip()}) + " " + _crop_hint(services, crop or "", lang)
+
+
+def _number(value) -> float:
+    """A typed number (the vi page's decimal comma too: "1,5"); Refused when it is not one, or not finite
+    ("inf", "nan", "1e999": never 'inf kg' in a message)."""
+    import math
+
+    if isinstance(value, str):
+        text = value.strip()
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+    else:
+        text = value
+    try:
+        x = float(text)
+    except (TypeError, ValueError, OverflowError):
+        raise Refused("fl_bad_value") from None
+    if not math.isfinite(x):
+        raise Refused("fl_not_finite", value=str(value).strip()[:40])
+    return x
+
+
+def plot_area(area, lang: str) -> float:
+    """A plot's typed area in ha, Refused (translated range, numbers as people write them) outside the log's range."""
+    from leafscout.fieldlog.api import PLOT_AREA_HA
+    ha = _number(area)
+    if not PLOT_AREA_HA[0] <= ha <= PLOT_AREA_HA[1]:
+        raise Refused("fl_plot_area", lo=num(PLOT_AREA_HA[0], lang), hi=num(PLOT_AREA_HA[1], lang))
+    return ha
 
 
 def _crop_hint(services, text: str, lang: str) -> str:
@@ -155,9 +203,9 @@ def _crop_hint(services, text: str, lang: str) -> str:
         crops = ", ".join((names.get(c) or {}).get(lang, c) for c in services.crops)
     except Exception:  # the plot is added; the hint is a courtesy
         return ""
-    if kind == "unknown":
-        return t("plot_crop_unknown", lang, text=text, crops=crops)
-    return t("plot_crop_" + kind, lang, crop=name)
+    if kind == "unknown":  # the typed crop as text (Markdown component)
+        return md_msg("plot_crop_unknown", lang, {"text": text}, crops=crops)
+    return html_text(t("plot_crop_" + kind, lang, crop=name))
 
 
 def record_action(services, plot, what, substance, copper, lang) -> str:
@@ -170,7 +218,7 @@ def record_action(services, plot, what, substance, copper, lang) -> str:
     if not (what or "").strip():
         return t("log_need_what", lang)
     try:
-        cu = _copper_number(copper)
+        cu = _copper_number(copper, lang)
         action = services.log.record_action(plot, what.strip(), active_substance=(substance or "").strip() or None,
                                             copper_kg_ha=cu)
     except Exception as exc:
@@ -188,21 +236,16 @@ def _copper_warning(services, action, lang) -> str:
     return f" {html_text(warning)}" if warning else ""
 
 
-def _copper_number(copper) -> float | None:
+def _copper_number(copper, lang: str = "vi") -> float | None:
     """A typed kg Cu/ha: None when empty or 0 (not given), Refused when not a number or implausible."""
-    import math
-
     from leafscout.fieldlog.copper import MAX_KG_HA_PER_APPLICATION
-    if copper in (None, ""):
+    if copper in (None, "") or (isinstance(copper, str) and not copper.strip()):
         return None
-    try:
-        kg = float(copper)
-    except (TypeError, ValueError):
-        raise Refused("fl_bad_value") from None
-    if not math.isfinite(kg) or kg < 0:
+    kg = _number(copper)
+    if kg < 0:
         raise Refused("fl_bad_value")
     if kg > MAX_KG_HA_PER_APPLICATION:
-        raise Refused("fl_copper_range", kg=f"{kg:g}", max=f"{MAX_KG_HA_PER_APPLICATION:g}")
+        raise Refused("fl_copper_range", kg=num(kg, lang), max=num(MAX_KG_HA_PER_APPLICATION, lang))
     return kg or None
 
 
@@ -214,11 +257,12 @@ def history_md(services, plot, lang) -> str:
         h = services.log.history(plot)
         year, seven = services.log.copper_used(plot)
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang))
+        return t("log_read_error", lang, msg=_msg(exc, lang))
     adv = services.advisor
     # Markdown: every value a person typed is escaped for it (a plot named [x](http://…) is text, not a link)
     out = [f"### {t('log_history', lang, plot=md_text(h.plot.name))}",
-           t("log_copper_total", lang, year=f"{year:g}", seven=f"{seven:g}", cap=f"{adv.copper_cap_kg_ha_7y:g}")]
+           html_text(t("log_copper_total", lang, year=num(year, lang), seven=num(seven, lang),
+                       cap=num(adv.copper_cap_kg_ha_7y, lang)))]
     rows = h.timeline()
     if not rows:
         out.append(t("log_empty", lang))
@@ -239,7 +283,7 @@ def history_md(services, plot, lang) -> str:
                 t("log_photo", lang, sha=(item.photo_sha256 or "")[:12])
         else:
             detail = md_text(item.what) + (f"; {md_text(item.active_substance)}" if item.active_substance else "") + \
-                (f"; Cu {item.copper_kg_ha:g} kg/ha" if item.copper_kg_ha else "")
+                (f"; Cu {num(item.copper_kg_ha, lang)} kg/ha" if item.copper_kg_ha else "")
         detail = detail.replace("|", "/").replace("\n", " ")  # md_text escaped the typed ones already
         lines.append(f"| {fmt_local(when, '%Y-%m-%d')} | {t('log_' + kind, lang)} | {detail} |")
     out[-1] += "\n" + "\n".join(lines)
@@ -268,7 +312,8 @@ def _status(status, lang) -> str:
 
 
 def _when(at) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC" if at is not None else "-"
+    """A stored (UTC) time on the recorder's clock with its zone named, as the CLI and exports show it."""
+    return fmt_zoned(at) if at is not None else "-"
 
 
 def _label_name(adv, label, lang) -> str:
@@ -319,12 +364,14 @@ def reviewer(username=None, typed=None, officers=None, shared_user=None) -> str:
 def _obs_id(value) -> int:
     if isinstance(value, float) and value.is_integer():  # gr.Number
         value = int(value)
+    if value is None or not str(value).strip():
+        raise Refused("review_pick")
     try:
         n = int(str(value).lstrip("#").strip())
     except (TypeError, ValueError):
-        raise Refused("review_pick") from None
-    if n < 1:
-        raise Refused("review_pick")
+        raise Refused("review_no_such", id=str(value).strip().lstrip("#")[:40]) from None
+    if n < 1 or n > 2**63 - 1:  # past SQLite's integers: no such record (not "the file could not be read")
+        raise Refused("review_no_such", id=str(value).strip().lstrip("#")[:40])
     return n
 
 
@@ -332,7 +379,7 @@ def _observation(services, obs_id: int):
     """(observation, its plot's name, its corrections oldest first), or Refused when there is no such record."""
     found = services.log.observation_review(obs_id)
     if found is None:
-        raise Refused("review_pick")
+        raise Refused("review_no_such", id=obs_id)
     return found
 
 
@@ -367,8 +414,8 @@ def confirm(services, obs_id, lang, *, username=None, typed=None, officers=None,
         obs = confirm_record(services, obs_id, reviewer(username, typed, officers, shared_user))
     except Exception as exc:
         return review_error(exc, lang)
-    return html_text(t("review_confirmed", lang, id=obs.id, name=_label_name(services.advisor, obs.label, lang),
-                       by=obs.confirmed_by, when=_when(obs.confirmed_at)))
+    return md_msg("review_confirmed", lang, {"by": obs.confirmed_by}, id=obs.id,
+                  name=_label_name(services.advisor, obs.label, lang), when=_when(obs.confirmed_at))
 
 
 def correct(services, obs_id, label, lang, *, username=None, typed=None, officers=None, shared_user=None,
@@ -381,8 +428,9 @@ def correct(services, obs_id, label, lang, *, username=None, typed=None, officer
         c = correct_record(services, obs_id, label, reviewer(username, typed, officers, shared_user), note)
     except Exception as exc:
         return review_error(exc, lang)
-    return html_text(t("review_corrected", lang, id=c.observation_id, old=_label_name(adv, c.previous_label, lang),
-                       new=_label_name(adv, c.label, lang), by=c.by, when=_when(c.at)))
+    return md_msg("review_corrected", lang, {"by": c.by, "old": _label_name(adv, c.previous_label, lang),
+                                             "new": _label_name(adv, c.label, lang)},
+                  id=c.observation_id, when=_when(c.at))
 
 
 def review_record(services, obs_id) -> dict:
@@ -398,9 +446,14 @@ def review_record(services, obs_id) -> dict:
                              "photo_sha256": c.photo_sha256, "model_version": c.model_version} for c in cs]}
 
 
-def review_error(exc, lang) -> str:
-    if isinstance(exc, Refused) and exc.key.startswith("review_"):
+def review_error(exc, lang, markdown: bool = True) -> str:
+    """Why a review was refused, in the page's language: for a Markdown component (typed names as plain text),
+    or with `markdown=False` HTML-escaped only (the API's error, unescaped by the caller)."""
+    if isinstance(exc, Refused) and exc.key.startswith("review_") and not markdown:
         return html_text(t(exc.key, lang, **exc.fmt))
+    if isinstance(exc, Refused) and exc.key.startswith("review_"):
+        typed = {k: v for k, v in exc.fmt.items() if k in ("by", "id")}
+        return md_msg(exc.key, lang, typed, **{k: v for k, v in exc.fmt.items() if k not in typed})
     return t("log_error", lang, msg=_msg(exc, lang))
 
 
@@ -441,7 +494,7 @@ def review_md(services, obs_id, lang) -> str:
     except Exception as exc:
         return review_error(exc, lang)
     adv = services.advisor
-    rows = [f"**#{obs.id}** · {md_text(plot)} · {obs.observed_at:%Y-%m-%d %H:%M} UTC",
+    rows = [f"**#{obs.id}** · {md_text(plot)} · {_when(obs.observed_at)}",
             f"- {t('review_model_said', lang)}: {html_text(_label_name(adv, obs.label, lang))} "
             f"({_status(obs.status, lang)}, {obs.confidence:.0%})",
             f"- {t('model_version', lang)}: `{html_text(obs.model_version)}`",
@@ -473,12 +526,9 @@ def copper_kg_ha(product: str, grams_per_tank, tanks, area_ha, cu_percent=None) 
     """(kg Cu/ha, grams of copper) for `tanks` sprayer tanks each holding `grams_per_tank` of product on a
     plot of `area_ha` hectares: grams of product x copper fraction / 1000 / area."""
     frac = COPPER_PRODUCTS.get(product)
-    try:
-        if frac is None:
-            frac = float(cu_percent or 0) / 100.0
-        g, n, area = float(grams_per_tank or 0), float(tanks or 0), float(area_ha or 0)
-    except (TypeError, ValueError):
-        raise Refused("fl_bad_value") from None
+    if frac is None:
+        frac = _number(cu_percent or 0) / 100.0
+    g, n, area = _number(grams_per_tank or 0), _number(tanks or 0), _number(area_ha or 0)
     if not (0 < frac <= 1):  # "other" product without its copper %: the copper cannot be worked out
         raise Refused("fl_copper_pct")
     if not (g > 0 and n > 0 and area > 0) or not all(x < float("inf") for x in (g, n, area)):
@@ -489,7 +539,7 @@ def copper_kg_ha(product: str, grams_per_tank, tanks, area_ha, cu_percent=None) 
 
 def _fraction(product, cu_percent) -> float:
     frac = COPPER_PRODUCTS.get(product)
-    return frac if frac is not None else float(cu_percent or 0) / 100.0
+    return frac if frac is not None else _number(cu_percent or 0) / 100.0
 
 
 def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_percent, lang) -> str:
@@ -502,20 +552,21 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
     try:
         p = services.log.get_plot(plot)
         kg, cu_g = copper_kg_ha(product, grams_per_tank, tanks, p.area_ha, cu_percent)
-        exact = float(grams_per_tank) * float(tanks) * _fraction(product, cu_percent) / 1000.0 / p.area_ha
+        exact = _number(grams_per_tank) * _number(tanks) * _fraction(product, cu_percent) / 1000.0 / p.area_ha
         if exact > MAX_KG_HA_PER_APPLICATION:
-            raise Refused("fl_copper_range", kg=f"{kg:g}", max=f"{MAX_KG_HA_PER_APPLICATION:g}")
+            raise Refused("fl_copper_range", kg=num(kg, lang), max=num(MAX_KG_HA_PER_APPLICATION, lang))
         pname = t(f"prod_{product}", lang) if product in COPPER_PRODUCTS else str(product)
         # the derived copper goes to the ledger as worked out here (not rounded to 0 for a tiny dose), with
         # the product's copper content, so the log never has to guess it from the product's name
         action = services.log.record_action(p.name, t("log_spray_what", lang, product=pname), product=pname,
                                             active_substance=COPPER_SUBSTANCES.get(product, "copper"),
-                                            amount=float(grams_per_tank) * float(tanks),
+                                            amount=_number(grams_per_tank) * _number(tanks),
                                             unit="g", copper_kg_ha=exact,
                                             copper_content_pct=_fraction(product, cu_percent) * 100.0)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
-    return html_text(t("log_spray_done", lang, kg=f"{kg:g}", plot=p.name, g=f"{cu_g:g}", ha=f"{p.area_ha:g}")) \
+    return md_msg("log_spray_done", lang, {"plot": p.name}, kg=num(kg, lang), g=num(cu_g, lang),
+                  ha=num(p.area_ha, lang)) \
         + _copper_warning(services, action, lang)
 
 
@@ -540,7 +591,7 @@ def add_lot(services, code, plots, lang):
         png = qr_png(services, lot)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang)), None
-    return html_text(t("log_lot_done", lang, lot=lot.code)), png
+    return md_msg("log_lot_done", lang, {"lot": lot.code}), png
 
 
 def qr_png(services, item) -> str:
@@ -591,16 +642,20 @@ def audit_md(services, year, lang) -> str:
     from leafscout.service import audit_season
 
     lang = norm_lang(lang)
-    try:
-        try:  # the year box: empty, text or 1e30 is a translated "not a valid date", not Python's int() message
-            y = int(float(str(year).strip()))
-        except (TypeError, ValueError, OverflowError):
-            raise Refused("fl_bad_time") from None
-        if not 1970 <= y <= 9998:
+    typed = str(year if year is not None else "").strip()
+    if not typed:
+        return t("log_audit_need_year", lang, hi=9998)
+    try:  # the year box: empty, text, 0 or 1e30 is "enter a year from 1970 to ...", never "could not save"
+        yf = _number(typed)
+        if not yf.is_integer() or not 1970 <= yf <= 9998:
             raise Refused("fl_bad_time")
+        y = int(yf)
+    except Refused:
+        return md_msg("log_audit_bad_year", lang, {"y": typed[:40]}, hi=9998)
+    try:
         rep = audit_season(services.log, f"{y}-01-01", f"{y + 1}-01-01", services.advisor, lang=lang)
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang))
+        return t("log_audit_error", lang, msg=_msg(exc, lang))
     out = []
     if not rep.rows:
         out.append(t("log_audit_none", lang, y=y))
@@ -614,7 +669,8 @@ def audit_md(services, year, lang) -> str:
             out.append(f"- {fmt_local(r.action.at, '%Y-%m-%d')} {md_text(r.plot)}: {md_text(r.action.what)} "
                        f"({md_text(r.action.active_substance or '')}): {md_text(r.reason)}")
     for c in rep.copper:
-        out.append("- " + html_text(t("log_copper_total", lang, year=f"{c.year_kg_ha:g}", seven=f"{c.seven_years_kg_ha:g}",
-                                      cap=f"{c.cap_kg_ha_7y:g}")) + f" ({md_text(c.plot)})"
+        out.append("- " + html_text(t("log_copper_total", lang, year=num(c.year_kg_ha, lang),
+                                      seven=num(c.seven_years_kg_ha, lang), cap=num(c.cap_kg_ha_7y, lang)))
+                   + f" ({md_text(c.plot)})"
                    + (" ⚠" if c.over_cap else ""))
     return "\n".join(out)
