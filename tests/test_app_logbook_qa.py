@@ -170,6 +170,22 @@ def test_the_diagnose_tab_asks_for_the_area_and_keeps_what_was_typed(svc, upload
     assert page.get("save_new") == "" and page.get("save_area") == ""
 
 
+def test_reading_or_exporting_is_not_called_saving(services):  # noqa: F811
+    from leafscout.fieldlog.errors import FieldLogError
+
+    for lang in ("vi", "en"):
+        unknown = t("fl_unknown_plot", lang)
+        assert LB.history_md(services, "Không có", lang) == t("log_read_error", lang, msg=unknown)
+        assert LB.export_files(services, "Không có", lang) == (t("log_export_error", lang, msg=unknown), [])
+
+    def gone(*a, **k):
+        raise FieldLogError("db gone", "db_unavailable")
+
+    services.log.observation_review = gone
+    for lang in ("vi", "en"):
+        assert LB.review_md(services, 3, lang) == t("log_read_error", lang, msg=t("fl_db_unavailable", lang))
+
+
 # ------------------------------------------------------------------------------------------- 6. numbers
 
 def test_numbers_are_written_for_people():

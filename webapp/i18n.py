@@ -429,6 +429,7 @@ STRINGS: dict[str, dict[str, str]] = {
                             "en": "Enter the year to audit (1970 to {hi})."},
     "log_need_area": {"vi": "Hãy nhập diện tích lô (ha; 1 sào = 360 m² = 0,036 ha).",
                       "en": "Enter the plot's area (ha; 1 sào = 360 m² = 0.036 ha)."},
+    "log_export_error": {"vi": "Không xuất được báo cáo: {msg}", "en": "Could not export the report: {msg}"},
     "log_audit_error": {"vi": "Không kiểm tra được: {msg}", "en": "Could not audit: {msg}"},
     "log_read_error": {"vi": "Không đọc được sổ: {msg}", "en": "Could not read the log: {msg}"},
     "new_plot_area": {"vi": "Diện tích lô mới (ha; 1 sào = 360 m² = 0,036 ha)",

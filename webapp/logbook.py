@@ -491,8 +491,10 @@ def review_md(services, obs_id, lang) -> str:
         return ""
     try:
         obs, plot, cs = _observation(services, _obs_id(obs_id))
-    except Exception as exc:
+    except Refused as exc:
         return review_error(exc, lang)
+    except Exception as exc:  # only reading: not "could not save"
+        return t("log_read_error", lang, msg=_msg(exc, lang))
     adv = services.advisor
     rows = [f"**#{obs.id}** · {md_text(plot)} · {_when(obs.observed_at)}",
             f"- {t('review_model_said', lang)}: {html_text(_label_name(adv, obs.label, lang))} "
@@ -624,7 +626,7 @@ def export_files(services, target, lang) -> tuple[str, list[str]]:
         files = [str(export.write(page, fmt, d / f"{safe}.{fmt}", services.log, lang=lang, names=names,
                                   copper_cap=cap)) for fmt in ("pdf", "csv", "html")]
     except Exception as exc:
-        return t("log_error", lang, msg=_msg(exc, lang)), []
+        return t("log_export_error", lang, msg=_msg(exc, lang)), []
     return "", files
 
 
