@@ -239,3 +239,17 @@ def test_a_paste_painted_on_trunks_has_no_per_sprayer_dose(svc, label, lang):  #
     paste = next(s for s in todays if s.treatment_id == "bordeaux_paste")
     assert paste.title[lang] not in rows[t("card_dose", lang)]
     assert rows[t("card_gear", lang)] != t("card_gear_spray", lang)
+
+
+def test_an_audit_row_without_a_substance_has_no_empty_brackets(services, monkeypatch):  # noqa: F811
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import leafscout.service as service
+
+    act = SimpleNamespace(at=dt.datetime(2026, 6, 1, 3, 0), what="Phun thuốc mua ở chợ", active_substance=None)
+    row = SimpleNamespace(plot="Đồi A", action=act, reason="hỏi cán bộ")
+    rep = SimpleNamespace(rows=[row], flagged=[row], copper=[])
+    monkeypatch.setattr(service, "audit_season", lambda *a, **k: rep)
+    md = LB.audit_md(services, 2026, "vi")
+    assert "Phun thuốc mua ở chợ: hỏi cán bộ" in _plain(md) and "()" not in md, md

@@ -668,8 +668,9 @@ def audit_md(services, year, lang) -> str:
     else:
         out.append(f"**{t('log_audit_flag', lang)}:**")
         for r in flagged:
-            out.append(f"- {fmt_local(r.action.at, '%Y-%m-%d')} {md_text(r.plot)}: {md_text(r.action.what)} "
-                       f"({md_text(r.action.active_substance or '')}): {md_text(r.reason)}")
+            sub = f" ({md_text(r.action.active_substance)})" if r.action.active_substance else ""  # never "()"
+            out.append(f"- {fmt_local(r.action.at, '%Y-%m-%d')} {md_text(r.plot)}: {md_text(r.action.what)}"
+                       f"{sub}: {md_text(r.reason)}")
     for c in rep.copper:
         out.append("- " + html_text(t("log_copper_total", lang, year=num(c.year_kg_ha, lang),
                                       seven=num(c.seven_years_kg_ha, lang), cap=num(c.cap_kg_ha_7y, lang)))
