@@ -482,6 +482,10 @@ def test_harvest_lot_with_its_qr_code_made_in_the_log_tab(browser, server):
     page.click("#add-plot .label-wrap")
     page.fill("#np-name textarea, #np-name input", "Đồi Chè 2")
     page.click("#np-btn")
+    _wait_text(page, "#np-msg", t("log_need_area", "vi"))  # no area made up for it
+    assert "Đồi Chè 2" not in [p.name for p in svc.log.plots()]
+    page.fill("#np-area textarea, #np-area input", "0,5")
+    page.click("#np-btn")
     _wait_text(page, "#np-msg", "Đồi Chè 2")
     page.click("#lot .label-wrap")
     page.fill("#lot-code textarea, #lot-code input", "LOT-2026-07")

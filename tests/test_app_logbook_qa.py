@@ -253,3 +253,16 @@ def test_an_audit_row_without_a_substance_has_no_empty_brackets(services, monkey
     monkeypatch.setattr(service, "audit_season", lambda *a, **k: rep)
     md = LB.audit_md(services, 2026, "vi")
     assert "Phun thuốc mua ở chợ: hỏi cán bộ" in _plain(md) and "()" not in md, md
+
+
+def test_the_log_tabs_new_plot_form_has_no_area_filled_in_for_the_farmer(svc, uploads):  # noqa: F811
+    """The area box showed 0.5: a farmer who did not change it got a 0.5 ha plot, and every spray logged by the
+    tank there was divided by an area nobody gave. It starts empty and an empty area is asked for."""
+    page = _page(svc)
+    assert page.get("np_area") in (None, "")
+    page.set("np_name", "Đồi Bắc")
+    page.fire("np_btn", "click")
+    assert page.get("np_msg") == t("log_need_area", "vi") and svc.log.plots() == []
+    page.set("np_area", "0,36")  # the vi page's decimal comma
+    page.fire("np_btn", "click")
+    assert svc.log.get_plot("Đồi Bắc").area_ha == pytest.approx(0.36)

@@ -732,7 +732,9 @@ def build_log_tab(services, ui: UI, lang: str):
             with gr.Row():
                 c["np_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="coffee", label=t("crop", lang),
                                              elem_id="np-crop"), label="crop")
-                c["np_area"] = L(gr.Number(0.5, label=t("area_ha", lang), minimum=0, elem_id="np-area"),
+                # empty, not 0.5: an area nobody typed would set the copper per ha of every spray logged there; a
+                # text box (as the days box): Gradio's number box sends 0 when left empty, and the vi page's "0,5"
+                c["np_area"] = L(gr.Textbox("", label=t("area_ha", lang), max_lines=1, elem_id="np-area"),
                                  label="area_ha")
             c["np_org"] = L(gr.Radio(H.organic_choices(lang), value="in_conversion",
                                      label=t("organic_status", lang), elem_id="np-org"), label="organic_status")
