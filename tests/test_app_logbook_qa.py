@@ -266,3 +266,11 @@ def test_the_log_tabs_new_plot_form_has_no_area_filled_in_for_the_farmer(svc, up
     page.set("np_area", "0,36")  # the vi page's decimal comma
     page.fire("np_btn", "click")
     assert svc.log.get_plot("Đồi Bắc").area_ha == pytest.approx(0.36)
+
+
+def test_the_copper_cap_warning_shows_the_plot_name_as_text(services):  # noqa: F811
+    LB.add_plot(services, NAME, "coffee", "0,5", "certified", "vi")
+    for _ in range(6):
+        msg = LB.record_action(services, NAME, "Phun đồng", "copper hydroxide", "5,5", "vi")
+    assert "28 kg Cu/ha" in _plain(msg) and "free spray" in msg, msg  # the warning is there
+    _no_markup(msg)

@@ -223,17 +223,24 @@ def record_action(services, plot, what, substance, copper, lang) -> str:
                                             copper_kg_ha=cu)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
-    return t("log_recorded", lang) + _copper_warning(services, action, lang)
+    return t("log_recorded", lang) + _copper_warning(services, action, lang, plot)
 
 
-def _copper_warning(services, action, lang) -> str:
+def _copper_warning(services, action, lang, plot=None) -> str:
     """' CẢNH BÁO: ...' when this copper action takes the plot over the advisor's 7-year cap, else ''."""
     from leafscout.service import copper_warning
     try:
         warning = copper_warning(services.log, action, services.advisor, lang)
     except Exception:
         return ""
-    return f" {html_text(warning)}" if warning else ""
+    if not warning:
+        return ""
+    text = html_text(warning)
+    try:  # the plot's name in it as text (anyone can type one: no link, no bold)
+        name = services.log.get_plot(plot).name if plot else None
+    except Exception:
+        name = None
+    return f" {text.replace(html_text(name), md_name(name))}" if name else f" {text}"
 
 
 def _copper_number(copper, lang: str = "vi") -> float | None:
@@ -569,7 +576,7 @@ def record_copper_spray(services, plot, product, grams_per_tank, tanks, cu_perce
         return t("log_error", lang, msg=_msg(exc, lang))
     return md_msg("log_spray_done", lang, {"plot": p.name}, kg=num(kg, lang), g=num(cu_g, lang),
                   ha=num(p.area_ha, lang)) \
-        + _copper_warning(services, action, lang)
+        + _copper_warning(services, action, lang, p.name)
 
 
 # ------------------------------------------------------------------------------- lots, QR, exports, audit
