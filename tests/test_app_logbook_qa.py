@@ -274,3 +274,10 @@ def test_the_copper_cap_warning_shows_the_plot_name_as_text(services):  # noqa: 
         msg = LB.record_action(services, NAME, "Phun đồng", "copper hydroxide", "5,5", "vi")
     assert "28 kg Cu/ha" in _plain(msg) and "free spray" in msg, msg  # the warning is there
     _no_markup(msg)
+
+
+def test_a_name_too_close_to_an_existing_plot_names_that_plot_as_text(services):  # noqa: F811
+    LB.add_plot(services, "**Đồi** A", "coffee", 1, "certified", "vi")
+    msg = LB.add_plot(services, "Doi A", "coffee", 1, "certified", "vi")
+    assert _plain(msg) == t("log_error", "vi", msg=t("fl_similar_name", "vi", other="**Đồi** A")), msg
+    assert "**Đồi**" not in msg

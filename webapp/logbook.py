@@ -143,6 +143,10 @@ def _msg(exc: Exception, lang: str, services=None, name: str | None = None) -> s
     """Why a log write failed, in the page's language: the code's translation; without a code the English
     detail on the en page (paths removed) and a generic reason on the vi page."""
     from leafscout.errors import strip_paths
+    if getattr(exc, "log_code", None) == "similar_name" or getattr(exc, "code", None) == "similar_name":
+        other = _similar_plot(services, name)
+        if other:  # the existing plot's name, which anyone typed: as text
+            return md_msg("fl_similar_name", lang, {"other": other})
     text = refusal_text(exc, lang, services, name)
     if text is not None:
         return html_text(text)
