@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from leafscout.fieldlog import FieldLog
 from leafscout.webapp import logbook as LB
-from leafscout.webapp.i18n import t
+from leafscout.webapp.i18n import num, t
 
 
 def test_an_area_of_zero_is_refused_not_made_a_tenth_of_a_hectare(tmp_path):
@@ -16,7 +16,7 @@ def test_an_area_of_zero_is_refused_not_made_a_tenth_of_a_hectare(tmp_path):
         services = SimpleNamespace(log=log, advisor=None)
         for lang in ("vi", "en"):
             msg = html.unescape(LB.add_plot(services, "Đồi A", "coffee", 0, "certified", lang))
-            assert t("fl_plot_area", lang, lo="0.0001", hi="1000") in msg, msg
+            assert t("fl_plot_area", lang, lo=num(0.0001, lang), hi=num(1000, lang)) in msg, msg
         assert log.plots() == []
         assert "Đồi A" in LB.add_plot(services, "Đồi A", "coffee", 0.5, "certified", "en")
         assert [p.area_ha for p in log.plots()] == [0.5]
