@@ -39,8 +39,8 @@ def cmd_correct(args) -> int:
                 raise refusal("correct_label", "bad_label", label=repr(args.label), hint=hint)
         from leafscout.cli_officers import checked_reviewer
         c = log.correct_observation(args.observation, args.label, checked_reviewer(args.by, args.db), note=args.note)
-        print(f"Observation {c.observation_id} corrected: {c.previous_label} -> {c.label} by {c.by} on "
-              f"{c.at:%Y-%m-%d %H:%M} UTC (photo {c.photo_sha256[:12]}, model {c.model_version}).")
+        print(t("lo_corrected", getattr(args, "lang", None) or "en", id=c.observation_id, old=c.previous_label,
+                new=c.label, by=c.by, at=f"{c.at:%Y-%m-%d %H:%M}", photo=c.photo_sha256[:12], model=c.model_version))
         return 0
 
     return run(args)

@@ -106,7 +106,8 @@ def dash_value_parser(base: type) -> type:
 
 
 def lang_option(parser: argparse.ArgumentParser, default: str = "en") -> None:
-    """--lang vi|en: the language of a command's refusals and warnings (its records and listings stay as they are)."""
+    """--lang vi|en: the language of what a command says (what it did, listings' headers, refusals, warnings);
+    its records, stored values and machine output stay as they are."""
     from leafscout.i18n import t
     parser.add_argument("--lang", choices=("vi", "en"), default=default,
                         help=t("lc_lang", "en", default=default))
@@ -213,8 +214,9 @@ def _with_log(fn):
 
         missing = None if fn.__name__ in STARTS_A_LOG else _missing_log(getattr(args, "db", None))
         if missing is not None and fn.__name__ in LISTS:
-            print(f"No field log at {missing} yet. Start one: leafscout log add-plot NAME --crop coffee --area 0.5"
-                  + ("" if getattr(args, "db", None) in (None, "") else f" --db {missing}"))
+            from leafscout.i18n import t
+            print(t("lo_no_log", _lang(args), path=missing,
+                    db="" if getattr(args, "db", None) in (None, "") else f" --db {missing}"))
             return 0
         if missing is not None:
             raise refusal("lc_no_log", code="db_unavailable", path=missing)
@@ -242,6 +244,17 @@ def _with_log(fn):
     return run
 
 
+def _lang(args) -> str:
+    """The run's --lang for what a command says when it has done its work (English when the command has none)."""
+    return getattr(args, "lang", None) or "en"
+
+
+def _g(x, lang: str) -> str:
+    """A number as `{x:g}` writes it, with the language's decimal mark (vi: comma)."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def _fmt_time(t) -> str:
     """A stored (UTC) time on the recorder's clock, as dates are typed (`--at 2026-01-01` is local midnight)."""
     from leafscout.fieldlog.timeutil import fmt_local
@@ -257,26 +270,32 @@ def _fmt_when(t) -> str:
 
 @_with_log
 def cmd_plots(log, args) -> int:
+    from leafscout.i18n import t
+    lang = _lang(args)
     plots = log.plots()
     if not plots:
-        print("No plots yet. Add one: leafscout log add-plot NAME --crop coffee --area 0.5")
+        print(t("lo_no_plots", lang))
         return 0
-    print(f"{'id':>4}  {'plot':24} {'crop':12} {'ha':>7}  {'status':14} copper kg/ha (year / 7y)")
+    c_id, c_plot, c_crop, c_ha, c_status, c_copper = t("lo_plots_cols", lang).split("|")
+    print(f"{c_id:>4}  {c_plot:24} {c_crop:12} {c_ha:>7}  {c_status:14} {c_copper}")
     from leafscout.fieldlog.text import shown
     for p in plots:
         year, seven = log.copper_used(p)
-        print(f"{p.id:>4}  {shown(p.name):24} {shown(p.crop):12} {p.area_ha:>7g}  {p.organic_status:14} {year:g} / "
-              f"{seven:g}")
+        print(f"{p.id:>4}  {shown(p.name):24} {shown(p.crop):12} {_g(p.area_ha, lang):>7}  {p.organic_status:14} "
+              f"{_g(year, lang)} / {_g(seven, lang)}")
     return 0
 
 
 @_with_log
 def cmd_farms(log, args) -> int:
+    from leafscout.i18n import t
+    lang = _lang(args)
     farms = log.farms()
     if not farms:
-        print("No farms or cooperatives yet. Add one: leafscout log add-farm NAME [--kind cooperative]")
+        print(t("lo_no_farms", lang))
         return 0
-    print(f"{'id':>4}  {'name':32} {'kind':12} {'certifier':24} location")
+    c_id, c_name, c_kind, c_certifier, c_location = t("lo_farms_cols", lang).split("|")
+    print(f"{c_id:>4}  {c_name:32} {c_kind:12} {c_certifier:24} {c_location}")
     from leafscout.fieldlog.text import shown
     for f in farms:
         print(f"{f.id:>4}  {shown(f.name):32} {f.kind:12} {shown(f.certifier):24} {shown(f.location)}")
@@ -287,7 +306,10 @@ def cmd_farms(log, args) -> int:
 def cmd_add_farm(log, args) -> int:
     f = log.add_farm(args.name, kind=args.kind, location=args.location, certifier=args.certifier,
                      allow_similar=args.allow_similar)
-    print(f"Added {f.kind} {f.name!r} (id {f.id}); give its plots --farm {f.name!r}.")
+    from leafscout.i18n import has, t
+    lang = _lang(args)
+    kind = t(f"lo_kind_{f.kind}", lang) if has(f"lo_kind_{f.kind}") else f.kind
+    print(t("lo_added_farm", lang, kind=kind, name=repr(f.name), id=f.id))
     return 0
 
 
@@ -295,31 +317,34 @@ def cmd_add_farm(log, args) -> int:
 def cmd_add_plot(log, args) -> int:
     p = log.add_plot(args.name, args.crop, args.area, organic_status=args.status, farm=args.farm,
                      location=args.location, buffer_notes=args.buffer_notes, allow_similar=args.allow_similar)
-    print(f"Added plot {p.name!r} (id {p.id}, {p.crop}, {p.area_ha:g} ha, {p.organic_status}).")
-    hint = crop_hint(p.crop)
+    from leafscout.i18n import t
+    lang = _lang(args)
+    print(t("lo_added_plot", lang, name=repr(p.name), id=p.id, crop=p.crop, area=_g(p.area_ha, lang),
+            status=p.organic_status))
+    hint = crop_hint(p.crop, lang)
     if hint:
         print(hint)
     return 0
 
 
-def crop_hint(text: str) -> str | None:
+def crop_hint(text: str, lang: str = "en") -> str | None:
     """What LeafScout will do with photos logged to a plot of this crop (`DiagnosisService.crop_support`), in one
     line; None when no model can be loaded (the plot is added all the same)."""
     try:
+        from leafscout.i18n import t
         from leafscout.service import DiagnosisService
         svc = DiagnosisService()
         crop, kind = svc.crop_support(text)
-        name = (svc.advisor.kb.crops.get(crop) or {}).get("en", crop).lower() if crop else None
+        entry = svc.advisor.kb.crops.get(crop) or {} if crop else {}
+        name = (entry.get(lang) or entry.get("en") or crop).lower() if crop else None
         crops = ", ".join(svc.crops)
     except Exception:  # no model here, a broken install: the hint is a courtesy, never a failure
         return None
     if kind == "photo":
-        return f"LeafScout names {name} problems from a photo: photos logged to this plot are read as {name}."
+        return t("lo_crop_photo", lang, name=name)
     if kind == "advice":
-        return (f"LeafScout has advice for {name} but cannot name its problems from a photo yet: a photo logged to "
-                f"this plot that looks like another crop's problem is answered 'uncertain'.")
-    return (f"Note: LeafScout finds no crop it knows in {text!r}; photos logged to this plot are read among all "
-            f"crops. Crops it names from a photo: {crops} (English or Vietnamese names).")
+        return t("lo_crop_advice", lang, name=name)
+    return t("lo_crop_unknown", lang, text=repr(text), crops=crops)
 
 
 @_with_log
@@ -329,10 +354,12 @@ def cmd_observe(log, args) -> int:
     o = log.record_observation(args.plot, args.photo, args.label, args.status, args.confidence,
                                args.model_version, observer=args.observer, observed_at=args.at,
                                confirmed_by=by)
+    from leafscout.i18n import t
+    lang = _lang(args)
     gps = f", GPS {o.gps_lat:.5f},{o.gps_lon:.5f}" if o.gps_lat is not None else ""
-    review = (f"confirmed by {o.confirmed_by}" if o.confirmed_by else
-              f"UNCONFIRMED: not counted until a person confirms it (leafscout log confirm {o.id} --by NAME)")
-    print(f"Logged observation {o.id}: {o.label} ({o.status}, {o.confidence:.0%}){gps}; {review}.")
+    review = (t("lo_review_by", lang, by=o.confirmed_by) if o.confirmed_by else t("lo_review_none", lang, id=o.id))
+    print(t("lo_observed", lang, id=o.id, label=o.label, status=o.status, conf=f"{o.confidence:.0%}", gps=gps,
+            review=review))
     return 0
 
 
@@ -340,7 +367,8 @@ def cmd_observe(log, args) -> int:
 def cmd_confirm(log, args) -> int:
     from leafscout.cli_officers import checked_reviewer
     o = log.confirm_observation(args.observation, checked_reviewer(args.by, args.db))
-    print(f"Observation {o.id} ({o.label}) confirmed by {o.confirmed_by}.")
+    from leafscout.i18n import t
+    print(t("lo_confirmed", _lang(args), id=o.id, label=o.label, by=o.confirmed_by))
     return 0
 
 
@@ -351,9 +379,11 @@ def cmd_act(log, args) -> int:
                           amount=args.amount, unit=args.unit, copper_kg_ha=args.copper, by=args.by, at=args.at,
                           observation_id=args.observation, copper_content_pct=args.copper_content)
     year, seven = log.copper_used(args.plot, local_year(a.at))
-    this = f" ({a.copper_kg_ha:g} kg Cu/ha)" if a.copper_kg_ha else ""
-    print(f"Logged action {a.id}{this} on {_fmt_when(a.at)}. Copper on this plot: {year:g} kg/ha in "
-          f"{local_year(a.at)}, {seven:g} kg/ha over 7 years.")
+    from leafscout.i18n import t
+    lang = _lang(args)
+    this = f" ({_g(a.copper_kg_ha, lang)} kg Cu/ha)" if a.copper_kg_ha else ""
+    print(t("lo_acted", lang, id=a.id, this=this, when=_fmt_when(a.at), year=_g(year, lang), y=local_year(a.at),
+            seven=_g(seven, lang)))
     if a.copper_kg_ha:  # over the advisor's 7-year cap: one warning line (the action is kept, exit 0)
         from leafscout.service import copper_warning
         try:
@@ -368,51 +398,59 @@ def cmd_act(log, args) -> int:
 
 @_with_log
 def cmd_history(log, args) -> int:
+    from leafscout.i18n import t
+    lang = _lang(args)
     h = log.history(args.plot)
     p = h.plot
     from leafscout.fieldlog.text import shown as sh
     from leafscout.fieldlog.timeutil import zone_name
-    print(f"Plot {sh(p.name)} — {sh(p.crop)}, {p.area_ha:g} ha, {p.organic_status}"
-          f"{f', {sh(p.location)}' if p.location else ''}")
-    print(f"  (times on this computer's clock, {zone_name()})")
+    print(t("lo_history_plot", lang, name=sh(p.name), crop=sh(p.crop), area=_g(p.area_ha, lang),
+            status=p.organic_status, location=f", {sh(p.location)}" if p.location else ""))
+    print(t("lo_history_zone", lang, zone=zone_name()))
     if not h.observations and not h.actions:
-        print("  nothing recorded yet")
+        print(t("lo_history_empty", lang))
+    seen, done = (f"{t(k, lang):6}" for k in ("lo_history_seen", "lo_history_done"))
     for when, kind, rec in h.timeline():
         if kind == "observation":
-            review = f"confirmed by {rec.confirmed_by}" if rec.confirmed_by else "UNCONFIRMED"
-            print(f"  {_fmt_time(when)}  seen   #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
-                  f"model {sh(rec.model_version)}{f', by {sh(rec.observer)}' if rec.observer else ''}; {sh(review)})")
+            review = (t("lo_review_by", lang, by=rec.confirmed_by) if rec.confirmed_by
+                      else t("lo_history_unconfirmed", lang))
+            by = t("lo_history_by", lang, by=sh(rec.observer)) if rec.observer else ""
+            print(f"  {_fmt_time(when)}  {seen} #{rec.id} {rec.label} ({rec.status}, {rec.confidence:.0%}, "
+                  f"{t('lo_history_model', lang, model=sh(rec.model_version))}{by}; {sh(review)})")
             for c in h.corrections.get(rec.id, []):
-                print(f"                     corrected to {c.label} by {sh(c.by)} on {_fmt_time(c.at)} "
-                      f"(was {c.previous_label})")
+                print("                     " + t("lo_history_corrected", lang, label=c.label, by=sh(c.by),
+                                                  at=_fmt_time(c.at), old=c.previous_label))
         else:
             detail = ", ".join(x for x in (rec.product, rec.active_substance,
-                                           f"{rec.amount:g} {rec.unit or ''}".strip() if rec.amount is not None
+                                           f"{_g(rec.amount, lang)} {rec.unit or ''}".strip() if rec.amount is not None
                                            else None,
-                                           f"Cu {rec.copper_kg_ha:g} kg/ha" if rec.copper_kg_ha else None) if x)
-            answer = f" (answers #{rec.observation_id})" if rec.observation_id else ""
-            print(f"  {_fmt_time(when)}  done   {sh(rec.what)}{f' [{sh(detail)}]' if detail else ''}"
-                  f"{f', by {sh(rec.by)}' if rec.by else ''}{answer}")
+                                           f"Cu {_g(rec.copper_kg_ha, lang)} kg/ha" if rec.copper_kg_ha else None) if x)
+            answer = t("lo_history_answers", lang, id=rec.observation_id) if rec.observation_id else ""
+            by = t("lo_history_by", lang, by=sh(rec.by)) if rec.by else ""
+            print(f"  {_fmt_time(when)}  {done} {sh(rec.what)}{f' [{sh(detail)}]' if detail else ''}{by}{answer}")
     for year, kg in h.copper_by_year.items():
-        print(f"  copper {year}: {kg:g} kg/ha")
+        print(t("lo_history_copper", lang, year=year, kg=_g(kg, lang)))
     for lot in h.lots:
-        print(f"  harvest lot {sh(lot.code)} on {_fmt_time(lot.harvested_at)}")
+        print(t("lo_history_lot", lang, code=sh(lot.code), at=_fmt_time(lot.harvested_at)))
     return 0
 
 
 @_with_log
 def cmd_backup(log, args) -> int:
+    from leafscout.i18n import t
     dest = log.backup(args.file)
-    print(f"Backed up {log.where} to {dest} (integrity check ok).")
+    print(t("lo_backed_up", _lang(args), where=log.where, dest=dest))
     return 0
 
 
 @_with_log
 def cmd_restore(log, args) -> int:
     src, kept = log.restore(args.file)
+    from leafscout.i18n import t
+    lang = _lang(args)
     plots = len(log.plots())
-    print(f"Restored {log.where} from {src}: {plots} plot{'s' if plots != 1 else ''}, as the backup holds them."
-          + (f" The log as it was before is kept in {kept}." if kept else ""))
+    print(t("lo_restored", lang, where=log.where, src=src, n=plots, s="s" if plots != 1 else "")
+          + (t("lo_restored_kept", lang, kept=kept) if kept else ""))
     return 0
 
 
@@ -420,7 +458,8 @@ def cmd_restore(log, args) -> int:
 def cmd_add_lot(log, args) -> int:
     lot = log.add_lot(args.code, args.plots, harvested_at=args.harvested, quantity_kg=args.kg, notes=args.notes)
     plots = ", ".join(p.name for p in log.lot_plots(lot))  # as stored: one name each, in its own spelling
-    print(f"Added harvest lot {lot.code} from {plots}; trace ID {log.qr_payload(lot)}")
+    from leafscout.i18n import t
+    print(t("lo_added_lot", _lang(args), code=lot.code, plots=plots, trace=log.qr_payload(lot)))
     return 0
 
 
@@ -446,7 +485,8 @@ def cmd_qr(log, args) -> int:
         raise refusal("qr_scale", "bad_value", max=QR_MAX_SCALE, value=args.scale)
     code = qr.make(item, log.trace_base_url)
     code.save(str(out), kind=kind, scale=args.scale, border=4)
-    print(f"Wrote {out} encoding {qr.payload(item, log.trace_base_url)}")
+    from leafscout.i18n import t
+    print(t("lo_wrote_qr", _lang(args), out=out, payload=qr.payload(item, log.trace_base_url)))
     return 0
 
 

@@ -305,8 +305,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "log_other": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused this record"},
     # `leafscout log ...`, `export`, `corrections export`, `log import` (cli_log.log_refusal): the field log's code,
     # said for the command that met it (log_<action>_<code>, else log_<code>); English keeps the field log's words
-    "lc_lang": {"vi": "ngôn ngữ của các thông báo lỗi và cảnh báo (mặc định {default})",
-                 "en": "language of its refusals and warnings (default {default})"},
+    "lc_lang": {"vi": "ngôn ngữ của các thông báo, lỗi và cảnh báo (mặc định {default})",
+                 "en": "language of its messages, refusals and warnings (default {default})"},
     "lc_bad_value": {"vi": "có giá trị chưa đúng (một số ngoài khoảng cho phép, hoặc viết sai dạng); xem `{help}`",
                       "en": "{detail}"},
     "lc_add-plot_bad_value": {"vi": "--area {area}: diện tích lô phải từ 0,0001 đến 1000 ha (1 m2 đến 1000 ha)",
@@ -507,6 +507,77 @@ STRINGS: dict[str, dict[str, str]] = {
                             "en": "{out}: is not empty and holds no LeafScout corrections export; choose a new or "
                                   "empty folder"},
     "export_dir_cannot_create": {"vi": "{out}: không tạo được thư mục ({why})", "en": "{out}: cannot create it ({why})"},
+    # what `leafscout log ...` says when it has done something (stdout); records and stored values stay as typed
+    "lo_no_log": {"vi": "Chưa có sổ ghi chép ở {path}. Bắt đầu sổ bằng: leafscout log add-plot TÊN --crop coffee "
+                        "--area 0.5{db}",
+                  "en": "No field log at {path} yet. Start one: leafscout log add-plot NAME --crop coffee --area 0.5"
+                        "{db}"},
+    "lo_no_plots": {"vi": "Chưa có lô nào. Thêm lô bằng: leafscout log add-plot TÊN --crop coffee --area 0.5",
+                    "en": "No plots yet. Add one: leafscout log add-plot NAME --crop coffee --area 0.5"},
+    "lo_plots_cols": {"vi": "mã|lô|cây trồng|ha|trạng thái|đồng kg/ha (năm / 7 năm)",
+                      "en": "id|plot|crop|ha|status|copper kg/ha (year / 7y)"},
+    "lo_no_farms": {"vi": "Chưa có trang trại hay hợp tác xã nào. Thêm bằng: leafscout log add-farm TÊN "
+                          "[--kind cooperative]",
+                    "en": "No farms or cooperatives yet. Add one: leafscout log add-farm NAME [--kind cooperative]"},
+    "lo_farms_cols": {"vi": "mã|tên|loại|tổ chức chứng nhận|địa điểm", "en": "id|name|kind|certifier|location"},
+    "lo_kind_farm": {"vi": "trang trại", "en": "farm"},
+    "lo_kind_cooperative": {"vi": "hợp tác xã", "en": "cooperative"},
+    "lo_added_farm": {"vi": "Đã thêm {kind} {name} (mã {id}); khi thêm lô của {kind} này, dùng --farm {name}.",
+                      "en": "Added {kind} {name} (id {id}); give its plots --farm {name}."},
+    "lo_added_plot": {"vi": "Đã thêm lô {name} (mã {id}, {crop}, {area} ha, {status}).",
+                      "en": "Added plot {name} (id {id}, {crop}, {area} ha, {status})."},
+    "lo_crop_photo": {"vi": "LeafScout gọi tên được vấn đề của {name} qua ảnh: ảnh ghi vào lô này được đọc là {name}.",
+                      "en": "LeafScout names {name} problems from a photo: photos logged to this plot are read as "
+                            "{name}."},
+    "lo_crop_advice": {"vi": "LeafScout có lời khuyên cho {name} nhưng chưa gọi tên được vấn đề của cây này qua ảnh: "
+                             "ảnh ghi vào lô này mà giống vấn đề của cây khác sẽ được trả lời là 'chưa chắc chắn'.",
+                       "en": "LeafScout has advice for {name} but cannot name its problems from a photo yet: a photo "
+                             "logged to this plot that looks like another crop's problem is answered 'uncertain'."},
+    "lo_crop_unknown": {"vi": "Lưu ý: LeafScout không thấy cây trồng nào nó biết trong {text}; ảnh ghi vào lô này được "
+                              "đọc trong số mọi cây trồng. Các cây LeafScout gọi tên được vấn đề qua ảnh: {crops} "
+                              "(tên tiếng Anh hoặc tiếng Việt).",
+                        "en": "Note: LeafScout finds no crop it knows in {text}; photos logged to this plot are read "
+                              "among all crops. Crops it names from a photo: {crops} (English or Vietnamese names)."},
+    "lo_review_by": {"vi": "đã được {by} xác nhận", "en": "confirmed by {by}"},
+    "lo_review_none": {"vi": "CHƯA XÁC NHẬN: chưa được tính cho đến khi có người xác nhận (leafscout log confirm {id} "
+                             "--by TÊN)",
+                       "en": "UNCONFIRMED: not counted until a person confirms it (leafscout log confirm {id} --by "
+                             "NAME)"},
+    "lo_observed": {"vi": "Đã ghi quan sát số {id}: {label} ({status}, {conf}){gps}; {review}.",
+                    "en": "Logged observation {id}: {label} ({status}, {conf}){gps}; {review}."},
+    "lo_confirmed": {"vi": "Quan sát số {id} ({label}) đã được {by} xác nhận.",
+                     "en": "Observation {id} ({label}) confirmed by {by}."},
+    "lo_acted": {"vi": "Đã ghi công việc số {id}{this} lúc {when}. Lượng đồng trên lô này: {year} kg/ha trong năm "
+                       "{y}, {seven} kg/ha trong 7 năm.",
+                 "en": "Logged action {id}{this} on {when}. Copper on this plot: {year} kg/ha in {y}, {seven} kg/ha "
+                       "over 7 years."},
+    "lo_corrected": {"vi": "Đã sửa nhãn quan sát số {id}: {old} -> {new}, do {by} sửa lúc {at} UTC (ảnh {photo}, mô "
+                           "hình {model}).",
+                     "en": "Observation {id} corrected: {old} -> {new} by {by} on {at} UTC (photo {photo}, model "
+                           "{model})."},
+    "lo_history_plot": {"vi": "Lô {name} — {crop}, {area} ha, {status}{location}",
+                        "en": "Plot {name} — {crop}, {area} ha, {status}{location}"},
+    "lo_history_zone": {"vi": "  (giờ theo đồng hồ của máy này, {zone})", "en": "  (times on this computer's clock, {zone})"},
+    "lo_history_empty": {"vi": "  chưa ghi gì", "en": "  nothing recorded yet"},
+    "lo_history_seen": {"vi": "thấy", "en": "seen"},
+    "lo_history_done": {"vi": "làm", "en": "done"},
+    "lo_history_unconfirmed": {"vi": "CHƯA XÁC NHẬN", "en": "UNCONFIRMED"},
+    "lo_history_model": {"vi": "mô hình {model}", "en": "model {model}"},
+    "lo_history_by": {"vi": ", do {by}", "en": ", by {by}"},
+    "lo_history_corrected": {"vi": "đã sửa thành {label}, do {by} sửa lúc {at} (trước là {old})",
+                             "en": "corrected to {label} by {by} on {at} (was {old})"},
+    "lo_history_answers": {"vi": " (xử lý cho #{id})", "en": " (answers #{id})"},
+    "lo_history_copper": {"vi": "  đồng năm {year}: {kg} kg/ha", "en": "  copper {year}: {kg} kg/ha"},
+    "lo_history_lot": {"vi": "  lô thu hoạch {code} ngày {at}", "en": "  harvest lot {code} on {at}"},
+    "lo_backed_up": {"vi": "Đã sao lưu {where} vào {dest} (kiểm tra toàn vẹn: tốt).",
+                     "en": "Backed up {where} to {dest} (integrity check ok)."},
+    "lo_restored": {"vi": "Đã khôi phục {where} từ {src}: {n} lô, đúng như bản sao lưu.",
+                    "en": "Restored {where} from {src}: {n} plot{s}, as the backup holds them."},
+    "lo_restored_kept": {"vi": " Sổ như trước khi khôi phục được giữ ở {kept}.",
+                         "en": " The log as it was before is kept in {kept}."},
+    "lo_added_lot": {"vi": "Đã thêm lô thu hoạch {code} từ {plots}; mã truy xuất {trace}",
+                     "en": "Added harvest lot {code} from {plots}; trace ID {trace}"},
+    "lo_wrote_qr": {"vi": "Đã ghi {out}, mã QR chứa {payload}", "en": "Wrote {out} encoding {payload}"},
     # what a service error code means, when nothing more specific is said (leafscout.errors.ERROR_CODES)
     "err_zip": {"vi": "không mở được tệp zip, hoặc tệp quá lớn", "en": "the zip file could not be opened, or is too large"},
     "err_zip_member": {"vi": "không đọc được một tệp trong zip", "en": "a file inside the zip could not be read"},
