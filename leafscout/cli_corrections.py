@@ -105,7 +105,7 @@ def cmd_export(args) -> int:
 
     def run(log, args):
         from leafscout.corrections import DEFAULT_LICENCE, export
-        from leafscout.i18n import refusal, t
+        from leafscout.i18n import has, refusal, t
         licence = args.licence if args.licence is not None else DEFAULT_LICENCE
         if not licence.strip():
             raise refusal("licence_empty", "bad_input")
@@ -113,7 +113,14 @@ def cmd_export(args) -> int:
             raise refusal("aside_range", "bad_input", value=f"{args.aside:g}")
         _check_dir(args.dir)
         word = t("warning", args.lang)
-        warn = lambda line: print(f"leafscout corrections: {word}: {line}", file=sys.stderr)  # noqa: E731
+
+        def warn(line):  # an ExportWarning in the run's language from its code, as a refusal: 'cảnh báo [code]: '
+            code = getattr(line, "code", None)
+            if args.lang == "en" or not code:  # English: its own line, word for word as before
+                print(f"leafscout corrections: {word}: {line}", file=sys.stderr)
+                return
+            text = t(f"cw_{code}", args.lang, **line.fields) if has(f"cw_{code}") else str(line)
+            print(f"leafscout corrections: {word} [{code}]: {text}", file=sys.stderr)
         meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn, aside=args.aside)
         labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or "none"
         kept = sum(meta["aside_labels"].values())

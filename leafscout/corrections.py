@@ -85,6 +85,18 @@ def _read_manifest(path: Path) -> list[dict]:
         return []
 
 
+class ExportWarning(str):
+    """A warning `export` passes to its `warn`: its English line (as before), with a `code` (`photo_missing`,
+    `labels_not_trained`) and the `fields` it was made from, so a caller can say it in another language."""
+    code: str
+    fields: dict
+
+    def __new__(cls, text: str, code: str, **fields):
+        self = super().__new__(cls, text)
+        self.code, self.fields = code, fields
+        return self
+
+
 def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE, warn=None,
            aside: float = 0.0) -> dict:
     """Write the labelled photos of `log` (a FieldLog) into `out`; returns manifest.json's content. With
@@ -103,7 +115,8 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
         if not src.is_file():
             missing.append(o.uid)
             if warn:
-                warn(f"observation {o.id}: its photo is not in the log's photo folder; left out")
+                warn(ExportWarning(f"observation {o.id}: its photo is not in the log's photo folder; left out",
+                                   "photo_missing", id=o.id))
             continue
         held = kept_aside(it["plot"].uid, aside)
         rel = (Path(ASIDE_DIR) if held else Path()) / label / f"{o.photo_sha256}{src.suffix.lower() or '.jpg'}"
@@ -144,10 +157,12 @@ def export(log, out, *, confirmed: bool = False, licence: str = DEFAULT_LICENCE,
     known = _training_labels() if warn else frozenset()
     new = sorted(lab for lab in counts if lab not in known) if known else []
     if new:  # training.data.discover_extra stops on these folders until the label map has them
-        warn(f"{sum(counts[lab] for lab in new)} photo(s) under label(s) the model does not have yet: "
-             f"{', '.join(new)}. `python -m leafscout.training.train --extra-data {out}` stops on them until each is added "
-             "to datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or move those "
-             "folders out of the export")
+        n = sum(counts[lab] for lab in new)
+        warn(ExportWarning(f"{n} photo(s) under label(s) the model does not have yet: "
+                           f"{', '.join(new)}. `python -m leafscout.training.train --extra-data {out}` stops on them "
+                           "until each is added to datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or "
+                           "a crop'); or move those folders out of the export",
+                           "labels_not_trained", n=n, labels=", ".join(new), out=out))
     return meta
 
 

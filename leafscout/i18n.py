@@ -578,6 +578,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "lo_added_lot": {"vi": "Đã thêm lô thu hoạch {code} từ {plots}; mã truy xuất {trace}",
                      "en": "Added harvest lot {code} from {plots}; trace ID {trace}"},
     "lo_wrote_qr": {"vi": "Đã ghi {out}, mã QR chứa {payload}", "en": "Wrote {out} encoding {payload}"},
+    # `leafscout corrections export`: its warnings (corrections.ExportWarning's code) and what it wrote
+    "cw_photo_missing": {"vi": "quan sát số {id}: ảnh không có trong thư mục ảnh của sổ; bỏ qua",
+                         "en": "observation {id}: its photo is not in the log's photo folder; left out"},
+    "cw_labels_not_trained": {"vi": "{n} ảnh mang nhãn mà mô hình chưa có: {labels}. Lệnh `python -m "
+                                    "leafscout.training.train --extra-data {out}` sẽ dừng ở các ảnh này cho đến khi "
+                                    "từng nhãn được thêm vào datasets/labels.yaml (xem datasets/README.md, mục 'Adding "
+                                    "a dataset or a crop'); hoặc chuyển các thư mục đó ra khỏi bản xuất",
+                              "en": "{n} photo(s) under label(s) the model does not have yet: {labels}. `python -m "
+                                    "leafscout.training.train --extra-data {out}` stops on them until each is added to "
+                                    "datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or "
+                                    "move those folders out of the export"},
     # what a service error code means, when nothing more specific is said (leafscout.errors.ERROR_CODES)
     "err_zip": {"vi": "không mở được tệp zip, hoặc tệp quá lớn", "en": "the zip file could not be opened, or is too large"},
     "err_zip_member": {"vi": "không đọc được một tệp trong zip", "en": "a file inside the zip could not be read"},

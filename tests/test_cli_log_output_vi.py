@@ -131,3 +131,36 @@ def test_batch_says_what_it_did_in_the_run_language(capsys, tmp_path):
     assert main(["batch", str(PHOTO), "--out", str(tmp_path / "o"), "--lang", "en"]) == 0
     out, err = capsys.readouterr()
     assert not out and err.startswith(f"1 photo(s): 1 already in {tmp_path / 'o'} (skipped), 0 scored"), err
+
+
+def test_corrections_export_warns_in_vietnamese_with_the_code(capsys, tmp_path):
+    """Both warnings of `corrections export` (a photo missing from the log's folder, labels the model does not
+    have yet) read in the run's language with their code; English as before."""
+    db = tmp_path / "log.sqlite"
+    d = ("--db", db)
+    _out(capsys, "log", "add-plot", "Đồi A", "--crop", "tomato", "--area", "0.5", *d)
+    _out(capsys, "log", "observe", "Đồi A", PHOTO, "--label", "tomato.early_blight", "--status", "ok",
+         "--confidence", "0.9", "--model-version", "3", *d)
+    _out(capsys, "log", "correct", "1", "--label", "tomato.tuta_absoluta", "--by", "Hoa", *d)
+    capsys.readouterr()
+    assert main(["corrections", "export", str(tmp_path / "vi"), "--db", str(db), "--lang", "vi"]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "cảnh báo" in x)
+    assert line.startswith("leafscout corrections: cảnh báo [labels_not_trained]: 1 ảnh mang nhãn mà mô hình chưa "
+                           "có: tomato.tuta_absoluta."), err
+    assert "does not have" not in err and "stops on" not in err, err
+    from leafscout.fieldlog.api import FieldLog
+    log = FieldLog.open(str(db))
+    try:  # the log's copy of the photo is gone (a folder not copied with the log)
+        for f in [f for f in log.photo_dir.rglob("*") if f.is_file()]:
+            f.unlink()
+    finally:
+        log.close()
+    assert main(["corrections", "export", str(tmp_path / "vi2"), "--db", str(db), "--lang", "vi"]) == 0
+    err = capsys.readouterr().err
+    assert "leafscout corrections: cảnh báo [photo_missing]: quan sát số 1: ảnh không có trong thư mục ảnh của " \
+           "sổ; bỏ qua\n" in err, err
+    assert main(["corrections", "export", str(tmp_path / "en"), "--db", str(db), "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert "leafscout corrections: warning: observation 1: its photo is not in the log's photo folder; left out\n" \
+        in err, err
