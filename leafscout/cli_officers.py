@@ -105,34 +105,39 @@ def _nearest(name: str, officers) -> str | None:
     return close[0] if close else None
 
 
-def checked(path, name, step, *, must_exist: bool):
-    """Run `step()` (a change to the officers file), each refusal in the run's language: the name, the file, an
-    officer that is not there (`must_exist`: remove, a new password), or the file that could not be written."""
+def checked(path, name, step, *, must_exist: bool, password=None):
+    """Run `step()` (a change to the officers file), each refusal in the run's language from the OfficersError's
+    code: the name, the password, the file (read, or written), an officer that is not there (`must_exist`: remove,
+    a new password), or one that is there already."""
     from leafscout.i18n import PerLang, refusal, t
     from leafscout.officers import OfficersError, clean_name, load
     try:
         return step()
     except OfficersError as exc:
-        try:
-            typed = clean_name(name)
-        except OfficersError:
+        code = exc.code
+        if code == "bad_name":
             raise name_refusal(exc, name) from None
+        if code == "bad_password":
+            raise password_refusal(exc, password) from None
         try:
             officers = load(path, missing_ok=not must_exist)
-        except OfficersError:
+        except OfficersError:  # the file itself, whichever step met it
             raise file_refusal(exc, path) from None
-        if must_exist and typed not in officers:
+        typed = clean_name(name)
+        if code == "duplicate":
+            raise refusal("off_exists", "duplicate", name=typed, quoted=repr(typed)) from None
+        if code == "unknown_officer":
             near = _nearest(typed, officers)
             raise refusal("off_unknown", "unknown_officer", detail=str(exc), name=typed, path=path,
                           hint=PerLang(vi=t("near_name", "vi", name=near) if near else "", en=""),
                           known=", ".join(sorted(officers)) or t("none_yet", "vi")) from None
-        raise refusal("off_cannot_write", "officers_file", detail=str(exc), path=path) from None
+        raise refusal("off_cannot_write", "officers_file", detail=str(exc), path=path) from None  # read, not written
 
 
 def checked_reviewer(name, db, flag: str = "--by") -> str:
     """officers.reviewer (the name a command records as who confirmed or corrected), its refusal in the run's
-    language: the name typed, the officers file, or a name that is not one of the officers (with the nearest,
-    the same name typed without its accents first)."""
+    language from the OfficersError's code: the name typed, the officers file, or a name that is not one of the
+    officers (with the nearest, the same name typed without its accents first)."""
     from leafscout.errors import UsageError
     from leafscout.i18n import LANGS, t
     from leafscout.officers import OfficersError, clean_name, default_file, load, reviewer
@@ -140,10 +145,11 @@ def checked_reviewer(name, db, flag: str = "--by") -> str:
         return reviewer(name, db, flag)
     except OfficersError as exc:
         path = default_file(db)
-        try:
-            typed = clean_name(name)
-        except OfficersError:
+        if exc.code == "bad_name":
             raise name_refusal(exc, name, flag=f"{flag}: ") from None
+        if exc.code != "unknown_officer":
+            raise file_refusal(exc, path) from None
+        typed = clean_name(name)
         try:
             officers = sorted(load(path))
         except OfficersError:
@@ -201,7 +207,8 @@ def cmd_add(args) -> int:
                       detail=f"no officer {name!r}; without --replace to add one",
                       hint=PerLang(vi=t("near_name", "vi", name=near) if near else "", en=""))
     password = _read_password(args)
-    name = checked(path, name, lambda: add(path, name, password, replace=args.replace), must_exist=args.replace)
+    name = checked(path, name, lambda: add(path, name, password, replace=args.replace), must_exist=args.replace,
+                   password=password)
     what = "New password set for" if args.replace else "Added"
     print(f"{what} officer {name!r} in {path}. Start the app with: python app.py --officers {path}")
     return 0

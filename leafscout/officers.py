@@ -38,8 +38,16 @@ MAX_PASSWORD = 1024       # PBKDF2 on a megabyte "password" is a cheap way to ke
 MAX_NAME = 100
 
 
+OFFICERS_CODES = ("bad_name", "bad_password", "officers_file", "unknown_officer", "duplicate")
+
+
 class OfficersError(UsageError):
-    """A bad officers file, name or password: one line, no traceback (the CLI prints it, the app exits with it)."""
+    """A bad officers file, name or password: one line, no traceback (the CLI prints it, the app exits with it).
+    `code` says which (OFFICERS_CODES): a bad name, a bad password, the officers file (not there, unreadable,
+    readable by others, not an officers file, not writable), an officer who is not there, one who is already."""
+
+    def __init__(self, message: str = "", code: str = "officers_file"):  # the file: what load and save refuse
+        super().__init__(message, code=code)
 
 
 # ----------------------------------------------------------------------------------------------- hashing
@@ -90,26 +98,28 @@ _DUMMY: str | None = None
 def clean_name(name) -> str:
     """An officer's name as stored and as typed at login: NFC, outer spaces removed, printable, <= 100."""
     if not isinstance(name, str):
-        raise OfficersError("officer name: expected a text")
+        raise OfficersError("officer name: expected a text", "bad_name")
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
-        raise OfficersError("officer name: give a name, e.g. \"Lò Thị Hoa\"")
+        raise OfficersError("officer name: give a name, e.g. \"Lò Thị Hoa\"", "bad_name")
     if len(name) > MAX_NAME:
-        raise OfficersError(f"officer name: at most {MAX_NAME} characters, got {len(name)}")
+        raise OfficersError(f"officer name: at most {MAX_NAME} characters, got {len(name)}", "bad_name")
     if any(unicodedata.category(ch)[0] == "C" for ch in name):
-        raise OfficersError("officer name: control or invisible characters are not allowed; type it again")
+        raise OfficersError("officer name: control or invisible characters are not allowed; type it again",
+                            "bad_name")
     return name
 
 
 def check_password(password) -> str:
     if not isinstance(password, str) or not password:
-        raise OfficersError("password: empty; give a password of at least 8 characters")
+        raise OfficersError("password: empty; give a password of at least 8 characters", "bad_password")
     if len(password) < MIN_PASSWORD:
-        raise OfficersError(f"password: at least {MIN_PASSWORD} characters, got {len(password)}")
+        raise OfficersError(f"password: at least {MIN_PASSWORD} characters, got {len(password)}", "bad_password")
     if len(password) > MAX_PASSWORD:
-        raise OfficersError(f"password: at most {MAX_PASSWORD} characters")
+        raise OfficersError(f"password: at most {MAX_PASSWORD} characters", "bad_password")
     if password != password.strip() or any(unicodedata.category(ch) == "Cc" for ch in password):
-        raise OfficersError("password: no spaces at the ends and no control characters (a stray newline?)")
+        raise OfficersError("password: no spaces at the ends and no control characters (a stray newline?)",
+                            "bad_password")
     return password
 
 
@@ -150,24 +160,27 @@ def load(path: str | os.PathLike, *, missing_ok: bool = False) -> dict[str, dict
         if missing_ok:
             return {}
         raise OfficersError(f"{path}: no officers file; add an officer first: leafscout officers add NAME "
-                            f"--file {path}") from None
+                            f"--file {path}", "officers_file") from None
     except OSError as exc:
-        raise OfficersError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise OfficersError(f"{path}: cannot read it ({exc.strerror or exc})", "officers_file") from None
     if not stat.S_ISREG(st.st_mode):
-        raise OfficersError(f"{path}: is not a file")
+        raise OfficersError(f"{path}: is not a file", "officers_file")
     if os.name == "posix" and st.st_mode & 0o077:
         raise OfficersError(f"{path}: other users can read or change it (mode {stat.S_IMODE(st.st_mode):04o}); "
-                            f"run: chmod 600 {path}")
+                            f"run: chmod 600 {path}", "officers_file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise OfficersError(f"{path}: not a LeafScout officers file ({type(exc).__name__})") from None
+        raise OfficersError(f"{path}: not a LeafScout officers file ({type(exc).__name__})",
+                            "officers_file") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("officers"), dict):
-        raise OfficersError(f"{path}: not a LeafScout officers file (expected format {FORMAT!r})")
+        raise OfficersError(f"{path}: not a LeafScout officers file (expected format {FORMAT!r})",
+                            "officers_file")
     out = {}
     for name, rec in data["officers"].items():
         if not isinstance(rec, dict) or not isinstance(rec.get("hash"), str) or not rec["hash"].startswith(SCHEME + "$"):
-            raise OfficersError(f"{path}: the entry for {name!r} holds no password hash; remove it and add it again")
+            raise OfficersError(f"{path}: the entry for {name!r} holds no password hash; remove it and add it "
+                                "again", "officers_file")
         out[name] = rec
     return out
 
@@ -178,13 +191,14 @@ def save(path: str | os.PathLike, officers: dict[str, dict]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OfficersError(f"{path.parent}: cannot create the folder ({exc.strerror or exc})") from None
+        raise OfficersError(f"{path.parent}: cannot create the folder ({exc.strerror or exc})",
+                            "officers_file") from None
     body = json.dumps({"format": FORMAT, "officers": dict(sorted(officers.items()))}, indent=2,
                       ensure_ascii=False) + "\n"
     try:
         fd, tmp = tempfile.mkstemp(prefix=".officers-", dir=str(path.parent))  # mkstemp: mode 0600
     except OSError as exc:
-        raise OfficersError(f"{path.parent}: cannot write there ({exc.strerror or exc})") from None
+        raise OfficersError(f"{path.parent}: cannot write there ({exc.strerror or exc})", "officers_file") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(body)
@@ -197,7 +211,7 @@ def save(path: str | os.PathLike, officers: dict[str, dict]) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise OfficersError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+        raise OfficersError(f"{path}: cannot write it ({exc.strerror or exc})", "officers_file") from None
 
 
 def add(path, name, password, *, replace: bool = False, iterations: int = ITERATIONS) -> str:
@@ -205,9 +219,10 @@ def add(path, name, password, *, replace: bool = False, iterations: int = ITERAT
     name, password = clean_name(name), check_password(password)
     officers = load(path, missing_ok=True)
     if name in officers and not replace:
-        raise OfficersError(f"officer {name!r} already exists; to set a new password add --replace")
+        raise OfficersError(f"officer {name!r} already exists; to set a new password add --replace", "duplicate")
     if name not in officers and replace:
-        raise OfficersError(f"no officer {name!r}{_nearest(name, officers)}; without --replace to add one")
+        raise OfficersError(f"no officer {name!r}{_nearest(name, officers)}; without --replace to add one",
+                            "unknown_officer")
     officers[name] = {"hash": hash_password(password, iterations=iterations),
                       "added_at": officers.get(name, {}).get("added_at") or _now()}
     if replace:
@@ -220,7 +235,7 @@ def remove(path, name) -> str:
     name = clean_name(name)
     officers = load(path)
     if name not in officers:
-        raise OfficersError(f"no officer {name!r}{_nearest(name, officers)}")
+        raise OfficersError(f"no officer {name!r}{_nearest(name, officers)}", "unknown_officer")
     del officers[name]
     save(path, officers)
     return name
@@ -243,14 +258,16 @@ def reviewer(name, db=None, option: str = "--by") -> str:
     try:
         typed = clean_name(name)
     except OfficersError as exc:
-        raise OfficersError(f"{option}: {exc}") from None
+        raise OfficersError(f"{option}: {exc}", exc.code) from None
     if typed in officers:
         return typed
     fold = {_fold(n): n for n in officers}
     if _fold(typed) in fold:  # the same name typed without its accents or in other case: say which one
-        raise OfficersError(f"{option} {typed!r} is not an officer in {path}; did you mean {fold[_fold(typed)]!r}?")
+        raise OfficersError(f"{option} {typed!r} is not an officer in {path}; did you mean {fold[_fold(typed)]!r}?",
+                            "unknown_officer")
     raise OfficersError(f"{option} {typed!r} is not an officer in {path}{_nearest(typed, officers)}; officers: "
-                        f"{', '.join(sorted(officers)) or 'none'} (add one: leafscout officers add NAME)")
+                        f"{', '.join(sorted(officers)) or 'none'} (add one: leafscout officers add NAME)",
+                        "unknown_officer")
 
 
 def _fold(name: str) -> str:
