@@ -122,10 +122,10 @@ def cmd_export(args) -> int:
             text = t(f"cw_{code}", args.lang, **line.fields) if has(f"cw_{code}") else str(line)
             print(f"leafscout corrections: {word} [{code}]: {text}", file=sys.stderr)
         meta = export(log, args.dir, confirmed=args.confirmed, licence=licence.strip(), warn=warn, aside=args.aside)
-        labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or "none"
+        labels = ", ".join(f"{k} {v}" for k, v in meta["labels"].items()) or t("cw_none", args.lang)
         kept = sum(meta["aside_labels"].values())
-        print(f"Wrote {meta['photos']} photo(s) to {args.dir} ({labels}); manifest.csv, manifest.json, README.md."
-              + (f" {kept} of them kept aside in {args.dir}/aside/ (not for training)." if args.aside else ""))
+        print(t("cw_wrote", args.lang, n=meta["photos"], dir=args.dir, labels=labels)
+              + (t("cw_aside", args.lang, kept=kept, dir=args.dir) if args.aside else ""))
         return 0
 
     run.reads_log_only = True  # it only reads the log: a log on a USB stick or a read-only share is read there

@@ -209,8 +209,8 @@ def cmd_add(args) -> int:
     password = _read_password(args)
     name = checked(path, name, lambda: add(path, name, password, replace=args.replace), must_exist=args.replace,
                    password=password)
-    what = "New password set for" if args.replace else "Added"
-    print(f"{what} officer {name!r} in {path}. Start the app with: python app.py --officers {path}")
+    from leafscout.i18n import t
+    print(t("oo_replaced" if args.replace else "oo_added", args.lang, name=repr(name), path=path))
     return 0
 
 
@@ -218,8 +218,8 @@ def cmd_remove(args) -> int:
     from leafscout.officers import remove
     path = _path(args)
     name = checked(path, args.name, lambda: remove(path, args.name), must_exist=True)
-    print(f"Removed officer {name!r} from {path}; they can no longer log in (a page already open keeps its "
-          f"session until the browser closes it).")
+    from leafscout.i18n import t
+    print(t("oo_removed", args.lang, name=repr(name), path=path))
     return 0
 
 
@@ -230,10 +230,11 @@ def cmd_list(args) -> int:
         officers = load(path, missing_ok=True)
     except OfficersError as exc:
         raise file_refusal(exc, path) from None
+    from leafscout.i18n import t
     if not officers:
-        print(f"No officers in {path}. Add one: leafscout officers add NAME --file {path}")
+        print(t("oo_none", args.lang, path=path))
         return 0
     for name, rec in sorted(officers.items()):
-        print(f"{name}\tadded {rec.get('added_at', '?')}"
-              + (f", password changed {rec['changed_at']}" if rec.get("changed_at") else ""))
+        print(t("oo_entry", args.lang, name=name, added=rec.get("added_at", "?"))
+              + (t("oo_changed", args.lang, changed=rec["changed_at"]) if rec.get("changed_at") else ""))
     return 0

@@ -589,6 +589,26 @@ STRINGS: dict[str, dict[str, str]] = {
                                     "leafscout.training.train --extra-data {out}` stops on them until each is added to "
                                     "datasets/labels.yaml (see datasets/README.md, 'Adding a dataset or a crop'); or "
                                     "move those folders out of the export"},
+    "cw_wrote": {"vi": "Đã ghi {n} ảnh vào {dir} ({labels}); manifest.csv, manifest.json, README.md.",
+                 "en": "Wrote {n} photo(s) to {dir} ({labels}); manifest.csv, manifest.json, README.md."},
+    "cw_none": {"vi": "không có nhãn nào", "en": "none"},
+    "cw_aside": {"vi": " Trong đó {kept} ảnh được để riêng ở {dir}/aside/ (không dùng để huấn luyện).",
+                 "en": " {kept} of them kept aside in {dir}/aside/ (not for training)."},
+    # `leafscout officers add|remove|list`: what it did
+    "oo_added": {"vi": "Đã thêm cán bộ {name} vào {path}. Mở ứng dụng bằng: python app.py --officers {path}",
+                 "en": "Added officer {name} in {path}. Start the app with: python app.py --officers {path}"},
+    "oo_replaced": {"vi": "Đã đặt mật khẩu mới cho cán bộ {name} trong {path}. Mở ứng dụng bằng: python app.py "
+                          "--officers {path}",
+                    "en": "New password set for officer {name} in {path}. Start the app with: python app.py "
+                          "--officers {path}"},
+    "oo_removed": {"vi": "Đã xoá cán bộ {name} khỏi {path}; người này không đăng nhập được nữa (trang đã mở sẵn vẫn "
+                         "giữ phiên đăng nhập cho đến khi trình duyệt đóng).",
+                   "en": "Removed officer {name} from {path}; they can no longer log in (a page already open keeps "
+                         "its session until the browser closes it)."},
+    "oo_none": {"vi": "Chưa có cán bộ nào trong {path}. Thêm bằng: leafscout officers add TÊN --file {path}",
+                "en": "No officers in {path}. Add one: leafscout officers add NAME --file {path}"},
+    "oo_entry": {"vi": "{name}\tthêm lúc {added}", "en": "{name}\tadded {added}"},
+    "oo_changed": {"vi": ", đổi mật khẩu lúc {changed}", "en": ", password changed {changed}"},
     # what a service error code means, when nothing more specific is said (leafscout.errors.ERROR_CODES)
     "err_zip": {"vi": "không mở được tệp zip, hoặc tệp quá lớn", "en": "the zip file could not be opened, or is too large"},
     "err_zip_member": {"vi": "không đọc được một tệp trong zip", "en": "a file inside the zip could not be read"},

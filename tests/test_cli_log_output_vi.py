@@ -164,3 +164,28 @@ def test_corrections_export_warns_in_vietnamese_with_the_code(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "leafscout corrections: warning: observation 1: its photo is not in the log's photo folder; left out\n" \
         in err, err
+
+
+def test_officers_and_corrections_export_say_what_they_did_in_vietnamese(capsys, tmp_path, monkeypatch):
+    import io
+    f = tmp_path / "officers.json"
+    assert _vi(capsys, "officers", "list", "--file", f) == \
+        f"Chưa có cán bộ nào trong {f}. Thêm bằng: leafscout officers add TÊN --file {f}\n"
+    for replace in ((), ("--replace",)):
+        monkeypatch.setattr("sys.stdin", io.StringIO("mật khẩu dài\n"))
+        out = _out(capsys, "officers", "add", "Lò Thị Hoa", "--password-stdin", *replace, "--file", f, "--lang", "vi")
+        assert out.startswith("Đã đặt mật khẩu mới cho cán bộ 'Lò Thị Hoa'" if replace
+                              else f"Đã thêm cán bộ 'Lò Thị Hoa' vào {f}."), out
+    out = _vi(capsys, "officers", "list", "--file", f)
+    assert out.startswith("Lò Thị Hoa\tthêm lúc ") and ", đổi mật khẩu lúc " in out, out
+    out = _out(capsys, "officers", "list", "--file", f, "--lang", "en")
+    assert out.startswith("Lò Thị Hoa\tadded ") and ", password changed " in out, out
+    out = _vi(capsys, "officers", "remove", "Lò Thị Hoa", "--file", f)
+    assert out.startswith(f"Đã xoá cán bộ 'Lò Thị Hoa' khỏi {f}; người này không đăng nhập được nữa"), out
+    db = tmp_path / "log.sqlite"
+    _out(capsys, "log", "add-plot", "Đồi A", "--crop", "coffee", "--area", "0.5", "--db", db)
+    out = _vi(capsys, "corrections", "export", tmp_path / "c", "--db", db)
+    assert out == f"Đã ghi 0 ảnh vào {tmp_path / 'c'} (không có nhãn nào); manifest.csv, manifest.json, README.md.\n"
+    out = _out(capsys, "corrections", "export", tmp_path / "c2", "--db", db, "--aside", "0.2")
+    assert out == (f"Wrote 0 photo(s) to {tmp_path / 'c2'} (none); manifest.csv, manifest.json, README.md. 0 of them "
+                   f"kept aside in {tmp_path / 'c2'}/aside/ (not for training).\n"), out
