@@ -28,7 +28,7 @@ EPILOG = """examples:
   leafscout advise --list --crop "cà phê"       the problems of one crop
   leafscout log plots                           the field log's plots
 
-Each command has its own --help. --lang vi|en (diagnose, advise, export) sets the language a person reads,
+Each command has its own --help. --lang vi|en (every command but info and evaluate) sets the language a person reads,
 refusals included; --json and --csv stay language-free."""
 
 

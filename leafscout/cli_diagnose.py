@@ -17,6 +17,7 @@ from pathlib import Path
 # a result line stays one line: a control character or text-direction mark in a file name is shown escaped
 # (the batch list's function), never breaking the line or faking another photo's line
 from leafscout.safety import one_line  # noqa: F401  (cli_group imports it from here)
+from leafscout.i18n import os_reason, refusal  # the refusals in every language (leafscout.i18n imports nothing heavy)
 
 RETAKE = "retake a closer, sharp photo of one leaf in daylight"
 # what --heatmaps writes (`_unique`): a folder search leaves them out, so --heatmaps photos/heat and a rerun on
@@ -32,11 +33,11 @@ def resolve_languages(args) -> None:
     language, or None without --advise). `--lang vi` alone gives Vietnamese lines without advice, as
     `leafscout advise --lang vi` does for one label; `--advise` alone keeps its old meaning (Vietnamese)."""
     if args.advise not in (None, ADVICE_DEFAULT_LANG, "en", "vi"):
-        raise _refusal("bad_advise_lang", value=args.advise)
+        raise refusal("bad_advise_lang", value=args.advise)
     if args.advise == ADVICE_DEFAULT_LANG:
         args.advise = args.lang or "vi"
     if args.lang and args.advise and args.lang != args.advise:
-        raise _refusal("two_langs", given=args.lang, advise=args.advise)
+        raise refusal("two_langs", given=args.lang, advise=args.advise)
     args.lang = args.lang or args.advise or "en"
 
 
@@ -181,7 +182,6 @@ def check_log_exists(db) -> None:
     folder) is refused before the service opens it: opening would create a new, empty log there and answer 'no
     plot named ...' from it. The same rule as `leafscout log` (cli_log._missing_log); a server URL is not checked."""
     from leafscout.cli_log import _missing_log
-    from leafscout.i18n import refusal
     missing = _missing_log(db)
     if missing is not None:
         raise refusal("no_log", code="log_error", path=missing)
@@ -192,28 +192,18 @@ def _usage_error(msg: str):
     return UsageError(msg)
 
 
-def _refusal(key: str, code: str | None = None, **fmt):
-    from leafscout.i18n import refusal
-    return refusal(key, code, **fmt)
-
-
-def os_reason(exc: OSError):
-    from leafscout.i18n import os_reason as reason
-    return reason(exc)
-
-
 def _model_refusal(exc, path):
     """A model file that cannot be used (--model, $LEAFSCOUT_MODEL): the runtime's English, or in each language
     'no model file there' / 'not a LeafScout model it can use' with the runtime's reason."""
     from leafscout.model.runtime import default_model_path
     target = Path(path or default_model_path())
-    return _refusal("bad_model" if target.is_file() else "no_model", path=target, detail=str(exc))
+    return refusal("bad_model" if target.is_file() else "no_model", path=target, detail=str(exc))
 
 
 def load_predictor(args):
     from leafscout.model.runtime import ModelError, Predictor
     if args.threads is not None and args.threads < 1:
-        raise _refusal("at_least_one", flag="--threads", value=args.threads)
+        raise refusal("at_least_one", flag="--threads", value=args.threads)
     try:
         return Predictor(args.model, threads=args.threads)
     except ModelError as exc:
@@ -381,16 +371,16 @@ class _CsvReport:
     def check(path: str) -> None:
         target = Path(path)
         if target.is_dir():
-            raise _refusal("csv_is_folder", path=path, example=target / "report.csv")
+            raise refusal("csv_is_folder", path=path, example=target / "report.csv")
         if not target.parent.is_dir():
-            raise _refusal("csv_no_folder", path=path, folder=target.parent)
+            raise refusal("csv_no_folder", path=path, folder=target.parent)
 
     def __init__(self, path: str, top_k: int):
         self.check(path)
         try:
             self.file = open(Path(path), "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise _refusal("csv_cannot_open", path=path, why=os_reason(exc)) from None
+            raise refusal("csv_cannot_open", path=path, why=os_reason(exc)) from None
         self.path, self.k, self.rows = path, top_k, 0
         self.writer = csv.writer(self.file)
         self._write(["path", "status", "label", "confidence"]
@@ -402,7 +392,7 @@ class _CsvReport:
             self.writer.writerow(row)
             self.file.flush()  # a report interrupted at photo 900 still holds 899 rows
         except OSError as exc:  # the disk filled up, the USB stick was pulled: one line, not a traceback
-            raise _refusal("csv_cannot_write", path=self.path, why=os_reason(exc), rows=self.rows) from None
+            raise refusal("csv_cannot_write", path=self.path, why=os_reason(exc), rows=self.rows) from None
 
     def add(self, r) -> None:
         tops = [v for lab, p in r.top_k for v in (lab, f"{p:.4f}")] + [""] * 2 * (self.k - len(r.top_k))
@@ -424,7 +414,7 @@ def _service(args):
     from leafscout.service import DiagnosisService
     from leafscout.model.runtime import ModelError
     if args.threads is not None and args.threads < 1:
-        raise _refusal("at_least_one", flag="--threads", value=args.threads)
+        raise refusal("at_least_one", flag="--threads", value=args.threads)
     if getattr(args, "log", None):  # a --db typo must not start an empty log and answer "no plot named ..."
         check_log_exists(args.db)
     svc = DiagnosisService(model_path=args.model, db=args.db, threads=args.threads)
@@ -435,7 +425,7 @@ def _service(args):
     try:
         unadvised = svc.advisor.unadvised
     except Exception as exc:  # a knowledge base that does not load: one line, not a traceback
-        raise _refusal("kb_mismatch", detail=exc) from None
+        raise refusal("kb_mismatch", detail=exc) from None
     if unadvised:  # a crop just trained in, before its knowledge-base entries: answers without advice
         from leafscout.i18n import t
         lang = getattr(args, "lang", None) or "en"  # as resolve_languages: English lines unless --lang vi
@@ -450,15 +440,15 @@ def _confirmed_by(args) -> str | None:
     if name is None:
         return None
     if not args.log:
-        raise _refusal("confirmed_needs_log")
+        raise refusal("confirmed_needs_log")
     from leafscout.fieldlog.errors import FieldLogError
     from leafscout.fieldlog.text import check_text
     try:
         name = check_text(str(name), "--confirmed-by").strip()
     except FieldLogError as exc:
-        raise _refusal("bad_text", exc.code, flag="--confirmed-by", detail=str(exc).removeprefix("--confirmed-by: ")) from None
+        raise refusal("bad_text", exc.code, flag="--confirmed-by", detail=str(exc).removeprefix("--confirmed-by: ")) from None
     if not name or len(name) > 200:
-        raise _refusal("confirmed_length", n=len(name))
+        raise refusal("confirmed_length", n=len(name))
     from leafscout.officers import OfficersError, reviewer
     try:
         return reviewer(name, getattr(args, "db", None), "--confirmed-by")  # one of the officers, where there is a file
@@ -495,13 +485,13 @@ def _heatmap_dir(path: str) -> Path:
     """--heatmaps DIR, made if missing; a file or an unwritable place is one line before any photo is read."""
     target = Path(path)
     if target.exists() and not target.is_dir():
-        raise _refusal("heat_is_file", path=path)
+        raise refusal("heat_is_file", path=path)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _refusal("heat_cannot_create", path=path, why=os_reason(exc)) from None
+        raise refusal("heat_cannot_create", path=path, why=os_reason(exc)) from None
     if not os.access(target, os.W_OK):
-        raise _refusal("heat_not_writable", path=path)
+        raise refusal("heat_not_writable", path=path)
     return target
 
 
@@ -519,13 +509,13 @@ def _unique(stem: str, ext: str, used: set[str]) -> str:
 def cmd_diagnose(args) -> int:
     from leafscout.errors import ServiceError
     if args.top_k < 1:
-        raise _refusal("at_least_one", flag="--top-k", value=args.top_k)
+        raise refusal("at_least_one", flag="--top-k", value=args.top_k)
     resolve_languages(args)
     from leafscout.i18n import t
     lang = args.lang  # what a person reads; --json/--csv stay language-free
     confirmed_by = _confirmed_by(args)
     if args.group and (args.log or args.csv or args.heatmaps or args.tta):
-        raise _refusal("group_alone")
+        raise refusal("group_alone")
     photos = collect_photos(args.paths, lang)
     if not photos:
         print(f"leafscout diagnose: {t('error_word', lang)}: {t('no_photos', lang)}", file=sys.stderr)
@@ -610,7 +600,7 @@ def cmd_diagnose(args) -> int:
                 except cv2.error:
                     written = False
                 if not written:  # OpenCV says only False: a full disk, or a folder of that name in the way
-                    raise _refusal("heat_cannot_write", path=args.heatmaps, name=one_line(name.name))
+                    raise refusal("heat_cannot_write", path=args.heatmaps, name=one_line(name.name))
             if args.json:
                 js = r.to_dict()
                 js.update({k: v for k, v in (("error_code", d.error_code), ("crop", d.crop), ("crop_from", d.crop_from),
