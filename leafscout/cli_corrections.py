@@ -78,14 +78,14 @@ def _check_dir(path: str) -> None:
     from pathlib import Path
 
     from leafscout.corrections import FORMAT
-    from leafscout.i18n import PerLang, os_reason, refusal
+    from leafscout.i18n import os_reason, refusal
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise refusal("export_dir_is_file", "bad_input", out=out)
     try:
         full = out.is_dir() and any(out.iterdir())
     except OSError as exc:
-        raise refusal("export_dir_cannot_create", "bad_input", out=out, why=PerLang(os_reason(exc))) from None
+        raise refusal("export_dir_cannot_create", "bad_input", out=out, why=os_reason(exc)) from None
     if full:
         try:
             previous = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -97,7 +97,7 @@ def _check_dir(path: str) -> None:
         try:
             out.mkdir(parents=True)
         except OSError as exc:
-            raise refusal("export_dir_cannot_create", "bad_input", out=out, why=PerLang(os_reason(exc))) from None
+            raise refusal("export_dir_cannot_create", "bad_input", out=out, why=os_reason(exc)) from None
 
 
 def cmd_export(args) -> int:

@@ -53,7 +53,7 @@ def register(acts, db_option, epilog: str) -> None:
 
 def _records(path: str) -> list[dict]:
     from leafscout.errors import UsageError
-    from leafscout.i18n import PerLang, os_reason, refusal
+    from leafscout.i18n import os_reason, refusal
 
     p = Path(path)
     try:
@@ -69,7 +69,7 @@ def _records(path: str) -> list[dict]:
     except OSError as exc:
         reason = os_reason(exc)
         raise refusal("imp_cannot_read", "bad_input", path=path,
-                      why=PerLang(vi=reason["vi"], en=exc.strerror or str(exc))) from None
+                      why=reason) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("records"), list):
         raise refusal("imp_not_export", "bad_input", path=path, format=FORMAT)
     if data.get("version") != 1:

@@ -210,7 +210,7 @@ def _with_log(fn):
     def run(args) -> int:
         from leafscout.fieldlog.api import FieldLog
         from leafscout.fieldlog.errors import FieldLogError
-        from leafscout.i18n import PerLang, os_reason, refusal
+        from leafscout.i18n import os_reason, refusal
 
         missing = None if fn.__name__ in STARTS_A_LOG else _missing_log(getattr(args, "db", None))
         if missing is not None and fn.__name__ in LISTS:
@@ -238,7 +238,7 @@ def _with_log(fn):
             reason = os_reason(exc)
             english = f"{name}: {exc.strerror or exc}".lstrip(": ")
             raise refusal("lc_cannot_write", file=name, detail=english,
-                          why=PerLang(vi=reason["vi"], en=reason["en"])) from None
+                          why=reason) from None
         finally:
             log.close()
     return run

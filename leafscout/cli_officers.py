@@ -58,14 +58,14 @@ def file_refusal(exc, path):
     import os
     import stat
 
-    from leafscout.i18n import PerLang, os_reason, refusal
+    from leafscout.i18n import os_reason, refusal
     path = str(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return refusal("off_no_file", "officers_file", detail=str(exc), path=path)
     except OSError as err:
-        return refusal("off_cannot_read", "officers_file", detail=str(exc), path=path, why=PerLang(os_reason(err)))
+        return refusal("off_cannot_read", "officers_file", detail=str(exc), path=path, why=os_reason(err))
     if not stat.S_ISREG(st.st_mode):
         return refusal("off_not_a_file", "officers_file", detail=str(exc), path=path)
     if os.name == "posix" and st.st_mode & 0o077:
