@@ -449,36 +449,10 @@ def _confirmed_by(args) -> str | None:
         raise refusal("bad_text", exc.code, flag="--confirmed-by", detail=str(exc).removeprefix("--confirmed-by: ")) from None
     if not name or len(name) > 200:
         raise refusal("confirmed_length", n=len(name))
-    from leafscout.officers import OfficersError, reviewer
-    try:
-        return reviewer(name, getattr(args, "db", None), "--confirmed-by")  # one of the officers, where there is a file
-    except OfficersError as exc:
-        raise _officer_refusal(exc, name, getattr(args, "db", None)) from None
-
-
-def _officer_refusal(exc, name: str, db):
-    """--confirmed-by NAME that is not one of the officers (leafscout.officers.reviewer): its English, or in each
-    language with the officers to choose from and the one the name most looks like ('Lo Thi Hoa': 'Lò Thị Hoa')."""
-    import difflib
-
-    from leafscout.errors import UsageError
-    from leafscout.i18n import LANGS, t
-    from leafscout.officers import default_file, load
-    try:
-        path = default_file(db)
-        officers = sorted(load(path))
-    except Exception:  # the officers file itself is broken: its own message says so
-        return exc
-    from leafscout.fieldlog.errors import nearest_name
-    near = nearest_name(name, officers) if officers else None
-    if near is None:
-        close = difflib.get_close_matches(name, officers, n=1, cutoff=0.6)
-        near = close[0] if close else None
-    texts = {lang: t("not_an_officer", lang, flag="--confirmed-by", name=name.strip(), path=path,
-                     hint=t("near_name", lang, name=near) if near else "",
-                     known=", ".join(officers) or t("none_yet", lang), detail=str(exc))
-             for lang in LANGS}
-    return UsageError(str(exc), texts=texts)
+    from leafscout.cli_officers import checked_reviewer
+    # one of the officers, where there is a file; its refusal from the OfficersError's code (the name typed, the
+    # officers file, or a name that is not an officer with the nearest one), as `log confirm --by` says it
+    return checked_reviewer(name, getattr(args, "db", None), "--confirmed-by")
 
 
 def _heatmap_dir(path: str) -> Path:

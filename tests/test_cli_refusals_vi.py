@@ -222,11 +222,36 @@ def test_confirmed_by_someone_not_an_officer_in_vietnamese(tmp_path, capsys, mon
     capsys.readouterr()
     rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lo Thi Hoa",
                       "--lang", "vi")
-    assert rc == 2 and err.startswith("leafscout diagnose: lỗi: --confirmed-by 'Lo Thi Hoa' không phải là cán bộ "
+    assert rc == 2 and err.startswith("leafscout diagnose: lỗi [unknown_officer]: --confirmed-by 'Lo Thi Hoa' không phải là cán bộ "
                                       "trong ") and "(có phải ý bạn là 'Lò Thị Hoa'?); các cán bộ: Lò Thị Hoa" in err, err
     assert not _english(err), err
     rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lo Thi Hoa")
     assert rc == 2 and "error: --confirmed-by 'Lo Thi Hoa' is not an officer" in err, err
+
+
+@needs_model
+def test_confirmed_by_refusals_say_what_is_wrong_not_always_not_an_officer(tmp_path, capsys, monkeypatch):
+    """--confirmed-by is refused for what is wrong, with its code, as `log confirm --by` is: a name too long for
+    the officers file is a bad name (it used to be answered "not an officer", listing the officers), and an
+    officers file others can read is the file's fault, not the name's."""
+    import os
+    db = tmp_path / "log.sqlite"
+    assert main(["log", "add-plot", "Đồi A", "--crop", "cà phê", "--area", "0.5", "--db", str(db)]) == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("mat-khau-dai-12345\n"))
+    assert main(["officers", "add", "Lò Thị Hoa", "--password-stdin", "--db", str(db)]) == 0
+    capsys.readouterr()
+    from leafscout.officers import MAX_NAME, default_file
+    long_name = "Lò " * (MAX_NAME // 3 + 5)
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", long_name,
+                      "--lang", "vi")
+    assert rc == 2 and "lỗi [bad_name]: --confirmed-by: " in err and "Lò Thị Hoa" not in err, err
+    assert not _english(err), err
+    path = default_file(str(db))
+    os.chmod(path, 0o644)
+    rc, _, err = _run(capsys, "diagnose", PHOTO, "--log", "Đồi A", "--db", db, "--confirmed-by", "Lò Thị Hoa",
+                      "--lang", "vi")
+    assert rc == 2 and "lỗi [officers_file]: " in err and "0644" in err, err
+    assert not _english(err), err
 
 
 @needs_model
