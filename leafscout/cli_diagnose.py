@@ -123,7 +123,7 @@ def refusal_text(exc, svc, args, lang: str) -> str:
         return t("refuse_plot", lang, plot=plot, known=", ".join(names) or t("none_yet", lang),
                  hint=t("did_you_mean", lang, name=near) if near else "")
     if exc.code == "bad_input":
-        return _bad_input_text(svc, args, lang)
+        return _bad_input_text(exc, svc, args, lang)
     if exc.code == "log_error":
         key = f"log_{exc.log_code}" if exc.log_code and has(f"log_{exc.log_code}") else "log_other"
         return t(key, lang, db=shown_db(getattr(args, "db", None) or "$LEAFSCOUT_DB"))
@@ -136,35 +136,28 @@ def shown_db(db: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(db))
 
 
-def _bad_input_text(svc, args, lang: str) -> str:
-    """Which value of the command the service refused as bad_input, said in `lang`: each value given is tried on
-    its own through the same service check (the limits stay the service's), never read from the English."""
-    from leafscout.errors import ServiceError
+# the service's name for a value it refused (ServiceError.field) -> the option that gave it
+_OPTION_OF_FIELD = {"days_to_harvest": ("--days-to-harvest", "days_to_harvest"),
+                    "copper_year": ("--copper-used", "copper_used"),
+                    "copper_7y": ("--copper-used-7y", "copper_used_7y")}
+
+
+def _bad_input_text(exc, svc, args, lang: str) -> str:
+    """Which value of the command the service refused as bad_input (`exc.field`, the service's own name for it),
+    said in `lang` with the option that gave it; never read from the English."""
     from leafscout.i18n import number, t
     crop = getattr(args, "crop", None)
-    if crop and hasattr(args, "paths"):  # diagnose and batch: the model's crops (advise: the knowledge base's)
-        try:
-            svc.check_crop(crop)
-        except ServiceError as exc:
-            key = "refuse_crop" if exc.code == "unknown_crop" else "bad_crop_input"
-            from leafscout.i18n import crop_name
-            known = ", ".join(f"{crop_name(svc.advisor, c, lang)} ({c})" for c in svc.crops)
-            return t(key, lang, crop=crop, known=known)
-    for flag, dest, name in (("--days-to-harvest", "days_to_harvest", "days_to_harvest"),
-                             ("--copper-used", "copper_used", "copper_year"),
-                             ("--copper-used-7y", "copper_used_7y", "copper_7y")):
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        try:
-            svc.context(**{name: value})
-        except ServiceError as exc:
-            if exc.code != "bad_input":
-                continue
-            if dest == "days_to_harvest":
-                return t("bad_days", lang, value=value)
-            return t("bad_copper", lang, flag=flag, value=number(value, lang))
-    return t("err_bad_input", lang)
+    if exc.field == "crop" and crop:
+        from leafscout.i18n import crop_name
+        known = ", ".join(f"{crop_name(svc.advisor, c, lang)} ({c})" for c in svc.crops)
+        return t("refuse_crop" if exc.code == "unknown_crop" else "bad_crop_input", lang, crop=crop, known=known)
+    flag, dest = _OPTION_OF_FIELD.get(exc.field, (None, None))
+    value = getattr(args, dest, None) if dest else None
+    if value is None:
+        return t("err_bad_input", lang)
+    if exc.field == "days_to_harvest":
+        return t("bad_days", lang, value=value)
+    return t("bad_copper", lang, flag=flag, value=number(value, lang))
 
 
 def service_refusal(exc, svc, args, flag: str = ""):

@@ -33,13 +33,21 @@ class ServiceError(Exception):
     """A request the diagnosis service refuses; `code` is one of ERROR_CODES, `detail` English for logs/CLI.
 
     `log_code`: for code "log_error", the field log's own code (fieldlog.errors: needs_confirmation,
-    copper_required, bad_label, ...), so a front end can say in the user's language why the record was refused."""
+    copper_required, bad_label, ...), so a front end can say in the user's language why the record was refused.
+    `field`: for a value refused (bad_input, unknown_crop), the service's name for it (SERVICE_FIELDS), so each
+    front end names its own option or box (`--days-to-harvest`, the API's `days_to_harvest`) without
+    trying every value again or reading the English."""
 
-    def __init__(self, code: str, detail: str = "", log_code: str | None = None):
+    def __init__(self, code: str, detail: str = "", log_code: str | None = None, field: str | None = None):
         super().__init__(detail or code)
         self.code = code if code in ERROR_CODES else "other"
         self.detail = detail
         self.log_code = log_code
+        self.field = field if field in SERVICE_FIELDS else None
+
+
+# the values DiagnosisService.context / check_crop refuse, by the service's keyword for them
+SERVICE_FIELDS = ("crop", "organic_status", "days_to_harvest", "copper_year", "copper_7y")
 
 
 # code -> what it means (English, for the CLI and for developers); the app translates the code itself.

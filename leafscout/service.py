@@ -480,10 +480,11 @@ class DiagnosisService:
             info.copper_year, info.copper_7y, info.copper_from = ledger_year, ledger_7y, "ledger"
         if organic_status not in (None, ""):
             if organic_status not in ORGANIC_STATUSES:
-                raise ServiceError("bad_input", f"organic_status must be one of {', '.join(ORGANIC_STATUSES)}")
+                raise ServiceError("bad_input", f"organic_status must be one of {', '.join(ORGANIC_STATUSES)}",
+                                   field="organic_status")
             info.organic_status, info.organic_from = organic_status, "given"
-        year = _number(copper_year, "copper used this year")
-        seven = _number(copper_7y, "copper used over the last 7 years")
+        year = _number(copper_year, "copper used this year", "copper_year")
+        seven = _number(copper_7y, "copper used over the last 7 years", "copper_7y")
         if year is not None or seven is not None:
             y = year if year is not None else (ledger_year or 0.0)
             s = max(v for v in (seven, y, ledger_7y or 0.0) if v is not None)
@@ -493,9 +494,11 @@ class DiagnosisService:
             try:
                 d = float(days_to_harvest)
             except (TypeError, ValueError):
-                raise ServiceError("bad_input", f"days to harvest must be a whole number of days, got {days_to_harvest!r}")
+                raise ServiceError("bad_input", f"days to harvest must be a whole number of days, got {days_to_harvest!r}",
+                                   field="days_to_harvest") from None
             if d != d or d < 0 or d > 10_000:
-                raise ServiceError("bad_input", f"days to harvest must be between 0 and 10000, got {days_to_harvest!r}")
+                raise ServiceError("bad_input", f"days to harvest must be between 0 and 10000, got {days_to_harvest!r}",
+                                   field="days_to_harvest")
             info.days_to_harvest = int(round(d))
         try:
             ctx = Context(organic_status=info.organic_status, days_to_harvest=info.days_to_harvest,
@@ -554,10 +557,11 @@ class DiagnosisService:
                         return checker(named)
                     except ValueError:
                         pass
-                raise ServiceError(getattr(exc, "code", "bad_input"), str(exc)) from None
+                raise ServiceError(getattr(exc, "code", "bad_input"), str(exc), field="crop") from None
         crop = str(crop).strip().lower()
         if crop not in self.crops:
-            raise ServiceError("bad_input", f"unknown crop {crop!r}; the model knows: {', '.join(self.crops)}")
+            raise ServiceError("bad_input", f"unknown crop {crop!r}; the model knows: {', '.join(self.crops)}",
+                               field="crop")
         return crop
 
     def diagnose(self, photo, *, crop=None, plot=None, organic_status=None, days_to_harvest=None,
@@ -828,13 +832,13 @@ def mixed_crops(ok_labels: list[str]) -> dict:
     return {"crops": sorted(counts), "mixed": len(counts) > 1 and top < 2 / 3 * sum(counts.values())}
 
 
-def _number(value, what: str):
+def _number(value, what: str, field: str):
     if value in (None, ""):
         return None
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ServiceError("bad_input", f"{what} must be a number (kg Cu/ha), got {value!r}") from None
+        raise ServiceError("bad_input", f"{what} must be a number (kg Cu/ha), got {value!r}", field=field) from None
     if v != v or v < 0 or v >= 1000:
-        raise ServiceError("bad_input", f"{what} must be kg Cu/ha between 0 and 1000, got {value!r}")
+        raise ServiceError("bad_input", f"{what} must be kg Cu/ha between 0 and 1000, got {value!r}", field=field)
     return v

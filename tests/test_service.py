@@ -91,11 +91,19 @@ def test_same_copper_decision_in_app_api_and_cli(svc, red_leaf, toy, tmp_path, c
 
 def test_unknown_plot_and_bad_values_are_codes(svc, red_leaf):
     from leafscout.errors import ServiceError
-    for kw, code in [({"plot": "nowhere"}, "unknown_plot"), ({"days_to_harvest": "soon"}, "bad_input"),
-                     ({"copper_7y": -1}, "bad_input"), ({"crop": "banana"}, "unknown_crop")]:
+    # each refused value names itself by the service's keyword (`field`), so the CLI, the app and the API can
+    # name their own option or box without trying every value again
+    for kw, code, field in [({"plot": "nowhere"}, "unknown_plot", None),
+                            ({"days_to_harvest": "soon"}, "bad_input", "days_to_harvest"),
+                            ({"days_to_harvest": -3}, "bad_input", "days_to_harvest"),
+                            ({"copper_7y": -1}, "bad_input", "copper_7y"),
+                            ({"copper_year": "nhiều"}, "bad_input", "copper_year"),
+                            ({"organic_status": "organic-ish"}, "bad_input", "organic_status"),
+                            ({"crop": "banana"}, "unknown_crop", "crop"),
+                            ({"days_to_harvest": 7, "copper_7y": 2000}, "bad_input", "copper_7y")]:
         with pytest.raises(ServiceError) as ei:
             svc.diagnose(str(red_leaf), **kw)
-        assert ei.value.code == code
+        assert (ei.value.code, ei.value.field) == (code, field), kw
 
 
 def test_advisor_labels_come_from_the_loaded_model(svc, toy):
