@@ -1,7 +1,7 @@
 """Load the knowledge base: every advisor/kb/*.yaml file, merged by section, then schema-checked.
 
-Any file may hold any of the sections `rules`, `crops`, `problems`, `treatments`, `prohibited`, so
-adding a crop is adding one YAML file. An id defined twice is an error, not an override.
+Any file may hold any of the sections `rules`, `crops`, `problems`, `treatments`, `prohibited`, `products`, so
+adding a crop is adding one YAML file. `products` (products.yaml) maps trade names to the substances above. An id defined twice is an error, not an override.
 Top-level keys starting with `x-` hold YAML anchors and are ignored.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .errors import KnowledgeBaseError, did_you_mean
 
 KB_DIR = Path(__file__).resolve().parent / "kb"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C parser when built: loads stay fast
-SECTIONS = ("rules", "crops", "problems", "treatments", "prohibited")
+SECTIONS = ("rules", "crops", "problems", "treatments", "prohibited", "products")
 
 
 @dataclass
@@ -26,6 +26,7 @@ class KnowledgeBase:
     problems: dict[str, dict] = field(default_factory=dict)
     treatments: dict[str, dict] = field(default_factory=dict)
     prohibited: dict[str, dict] = field(default_factory=dict)
+    products: dict[str, dict] = field(default_factory=dict)  # trade names -> substances (products.yaml)
     model_labels: frozenset[str] = frozenset()
     detector_labels: frozenset[str] = frozenset()  # the pest detector's labels (`detection:` in labels.yaml)
     source: str = ""

@@ -16,7 +16,23 @@ def load_kb(kb_dir: str = "", labels_file: str | None = None, require_all_labels
     kb.model_labels = model_labels(labels_file)
     kb.detector_labels = detector_labels(labels_file)
     validate(kb, require_all_labels=require_all_labels and bool(kb.model_labels))
+    link_products(kb)
     return kb
+
+
+def link_products(kb: KnowledgeBase) -> None:
+    """Give each substance entry (prohibited or treatment) the trade names of products.yaml that hold it, as
+    `_products: {product id: product}`. The advisor builds its substance index from the prohibited and treatment
+    sections, so this is how "Karate" reaches lambda-cyhalothrin's entry. Run after `validate` (every product's
+    substances exist); running it twice changes nothing."""
+    from .substances import SubstanceIndex
+    index = SubstanceIndex(kb.prohibited, kb.treatments, products={})
+    sections = {"prohibited": kb.prohibited, "treatment": kb.treatments}
+    for pid, product in kb.products.items():
+        for sub in product.get("substances") or []:
+            hit = index.resolve(str(sub))
+            if hit is not None:
+                sections[hit[0]][hit[1]].setdefault("_products", {})[pid] = product
 
 
 def default_rules() -> dict:

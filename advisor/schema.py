@@ -11,6 +11,7 @@ from typing import Any
 from .errors import KnowledgeBaseError, did_you_mean
 from .kb import KnowledgeBase
 from .names import is_scientific_name
+from .substances import SubstanceIndex, fold
 
 LANGS = ("en", "vi")
 VI_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -63,7 +64,8 @@ class _Checker:
 
 TREATMENT_FIELDS = {"category", "names", "active", "how", "aliases", "sold_in_vietnam", "phi_days", "rei_hours",
                     "copper_kg_ha", "copper_basis", "phytotoxic_above_c", "incompatible_with", "cautions", "status",
-                    "application", "dose", "ppe", "only_if_present", "phase", "short"}
+                    "application", "dose", "ppe", "only_if_present", "phase", "short",
+                    "_products"}  # `_products`: set by loading.link_products when the KB is loaded, not written in YAML
 PROBLEM_FIELDS = {"crop", "names", "organism", "organism_vi", "type", "curable", "symptoms", "favoured_by", "spread", "monitoring",
                   "threshold", "action_threshold", "treatments", "vector", "vector_control", "related", "do_not_use",
                   "detectable_by_model", "sources", "note", "speed", "weather", "remove", "today",
@@ -331,6 +333,51 @@ def _problem(c: _Checker, pid: str, p: Any) -> None:
         c.ref(f"{where}.do_not_use", sid, kb.prohibited, "prohibited substance")
 
 
+PRODUCT_FIELDS = {"names", "substances", "citations", "note"}
+
+
+def _products(c: _Checker) -> None:
+    """products.yaml: every trade name resolves to substances the knowledge base has, with the source of that fact,
+    and no name means two things (a trade name that is also a substance's name, or two products' name)."""
+    index = SubstanceIndex(c.kb.prohibited, c.kb.treatments, products={})
+    owner: dict[str, str] = {}
+    for pid, p in c.kb.products.items():
+        where = f"products.{pid}"
+        if not ID_RE.match(str(pid)) or "." in str(pid):
+            c.err(where, "id must be snake_case, e.g. karate or coc_85")
+        if not isinstance(p, dict):
+            c.err(where, "expected a mapping with names, substances and citations")
+            continue
+        c.keys(where, p, PRODUCT_FIELDS, {"names", "substances", "citations"})
+        names, subs, cites = p.get("names"), p.get("substances"), p.get("citations")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and fold(n) for n in names):
+            c.err(f"{where}.names", f"expected a list of the names on the shelf, e.g. [Karate, \"Karate 2.5EC\"], got {names!r}")
+            names = []
+        for n in names:
+            key = fold(n)
+            if key in owner and owner[key] != pid:
+                c.err(f"{where}.names", f"'{n}' is already a name of product '{owner[key]}'; one name, one product")
+            owner.setdefault(key, pid)
+            if index.resolve(n) is not None:
+                c.err(f"{where}.names", f"'{n}' is already a substance's name or alias in the knowledge base; "
+                                        f"a trade name must not hide it")
+        if not isinstance(subs, list) or not subs:
+            c.err(f"{where}.substances", f"expected the active substance(s), ids or names the knowledge base has, got {subs!r}")
+            subs = []
+        for sub in subs:
+            if index.resolve(str(sub)) is None:
+                near = index.nearest(str(sub))
+                c.err(f"{where}.substances", f"unknown substance '{sub}'"
+                                             + (f" (did you mean '{near}'?)" if near else "")
+                                             + "; add it to prohibited.yaml (reason and citations) or use a name "
+                                               "the knowledge base has")
+        if not isinstance(cites, list) or not cites or not all(isinstance(x, str) and x.strip() for x in cites):
+            c.err(f"{where}.citations", "missing citations: the label, registration list or document that says which "
+                                        "substance the product holds")
+        if p.get("note") is not None:
+            c.text(f"{where}.note", p.get("note"))
+
+
 def validate(kb: KnowledgeBase, require_all_labels: bool = True) -> None:
     """Raise KnowledgeBaseError listing every schema problem; return None when the KB is sound."""
     c = _Checker(kb)
@@ -354,6 +401,7 @@ def validate(kb: KnowledgeBase, require_all_labels: bool = True) -> None:
         _treatment(c, tid, t)
     for pid, p in kb.problems.items():
         _problem(c, pid, p)
+    _products(c)
     if require_all_labels:
         for label in sorted(kb.model_labels - set(kb.problems)):
             c.err("problems", f"model label '{label}' from datasets/labels.yaml has no problem entry; add one")

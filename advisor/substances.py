@@ -160,9 +160,15 @@ def formulation(query: str, codes: dict) -> tuple[str, str] | None:
 
 
 class SubstanceIndex:
-    """Folded names -> ('prohibited' | 'treatment', id); built once per knowledge base."""
+    """Folded names -> ('prohibited' | 'treatment', id); built once per knowledge base.
 
-    def __init__(self, prohibited: dict, treatments: dict):
+    Trade names (products.yaml: "Karate" -> lambda-cyhalothrin) point at the entry of their worst substance, so every
+    lookup that finds a substance finds its products too ("Karate 2.5EC + Bt" is not allowed, "COC 85" is the copper
+    entry with its cautions). `products` is {id: {names, substances}}; left out, it is gathered from the entries'
+    `_products` (loading.link_products puts them there, so the index the advisor builds from the prohibited and
+    treatment sections alone knows them)."""
+
+    def __init__(self, prohibited: dict, treatments: dict, products: dict | None = None):
         self.names: dict[str, tuple[str, str]] = {}
         self.written: dict[str, str] = {}  # folded key -> the name as the knowledge base writes it
         self.accented: dict[str, set[str]] = {}  # folded key -> the name(s) with their accents
@@ -176,6 +182,26 @@ class SubstanceIndex:
             pool = [tid, t["names"]["en"], t["names"]["vi"], t.get("active") or ""] + list(t.get("aliases") or [])
             for n in pool:
                 self._add(n.replace("_", " ") if n == tid else n, ("treatment", tid))
+        # products last: a trade name never takes the place of a substance's own name
+        self.product_of: dict[str, tuple[str, list[str]]] = {}  # folded trade name -> (product id, its substances)
+        if products is None:
+            products = {pid: prod for entry in list(prohibited.values()) + list(treatments.values())
+                        for pid, prod in ((entry or {}).get("_products") or {}).items()}
+        for pid, prod in products.items():
+            substances = [str(x) for x in (prod or {}).get("substances") or []]
+            targets = [self.resolve(x) for x in substances]
+            if not targets or None in targets:
+                continue  # the schema check names the substance it does not know
+            worst = next((t for t in targets if t[0] == "prohibited"), targets[0])  # as bad as its worst substance
+            for n in (prod or {}).get("names") or []:
+                self._add(str(n), worst)
+                key = fold(n)
+                if self.names.get(key) == worst:
+                    self.product_of.setdefault(key, (str(pid), substances))
+
+    def resolve(self, name: str) -> tuple[str, str] | None:
+        """The entry that `name` is, as a whole (an id, name or alias, folded): what a product's `substances` name."""
+        return self.names.get(fold(name))
 
     def _add(self, name: str, target: tuple[str, str]) -> None:
         soft, key = _pair(name)
@@ -218,6 +244,18 @@ class SubstanceIndex:
         if treatments:
             return "treatment", treatments[0][2]
         return None
+
+    def products_in(self, query: str) -> list[tuple[str, str, list[str]]]:
+        """(product id, its name as written in the knowledge base, its substances) for every trade name in the query,
+        longest name first, each product once: what a verdict names ("Karate = lambda-cyhalothrin")."""
+        q_soft, q = self._at(query)
+        found, seen = [], set()
+        for key in sorted((k for k in self.product_of if self._in(q_soft, q, k)), key=len, reverse=True):
+            pid, substances = self.product_of[key]
+            if pid not in seen:
+                seen.add(pid)
+                found.append((pid, self.written[key], substances))
+        return found
 
     def treatments_in(self, query: str) -> list[tuple[str, str]]:
         """Every (treatment id, folded name) whose name is in the query, longest name first."""
