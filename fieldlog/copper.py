@@ -41,9 +41,27 @@ COPPER_FRACTION = (
     ("sunfat dong", 0.2545),
 )
 # "dong" alone is not enough: đồng is copper, but also a rice field (cánh đồng) and the currency
-_COPPER_WORDS = ("copper", "cupr", "bordeaux", "bordo", "boocdo", "cuso4", "cu(oh)", "kocide",
+_COPPER_WORDS = ("copper", "cupr", "bordeaux", "bordo", "boocdo", "cuso4", "cu(oh)", "kocide", "funguran",
                  "sunfat dong", "sulfat dong", "oxit dong", "hydroxit dong", "oxyclorua dong", "oxychlorua dong",
                  "goc dong", "thuoc dong")
+
+_FIGURE = r"(?:\s*-?\s*(\d+(?:[.,]\d+)?))"
+# Copper products by trade name: the copper products of advisor/kb/products.yaml, with the same sources (the field
+# log does not import the advisor; keep the two in step). Each: (pattern on the text in lower case WITH its marks,
+# the name to show, its compound (a COPPER_FRACTION fragment), what the figure after the name is: "compound" = % of
+# the compound in the product (Vietnam's product names: "COC 85" is 85 % copper oxychloride) or "copper" = %
+# metallic copper (Funguran-OH 50 WP), {model number: label % metallic copper}). Without a figure the pure compound's
+# fraction is used: it over-counts a formulated product rather than under-counting it (see the top of this file).
+COPPER_PRODUCTS = (
+    # COC = copper oxychloride (Cinkarna Celje, copper active substances); written with its figure only, and
+    # without marks: "cốc" is a cup ("1 cốc nước"), so "cốc 85" is not this product
+    (re.compile(rf"(?<![a-z0-9])coc{_FIGURE}"), "COC", "oxychlorid", "compound", {}),
+    # Kocide 101: 77 % cupric hydroxide, copper equivalent 50 % (Cornell PMEP, copper hydroxide profile 1/85);
+    # Kocide 2000: Cu 35 % (DuPont Kocide 2000 safety data sheet, 2011); "Kocide 53.8WG": 53.8 % copper hydroxide
+    (re.compile(rf"(?<![a-z0-9])kocide{_FIGURE}?"), "Kocide", "hydroxid", "compound", {"101": 50.0, "2000": 35.0}),
+    # Funguran-OH 50 WP: copper (as copper hydroxide) 50 % (label, Spiess-Urania, MRiRW permit R-21/2008)
+    (re.compile(rf"(?<![a-z0-9])funguran\s*-?\s*oh{_FIGURE}?"), "Funguran-OH", "hydroxid", "copper", {}),
+)
 _MASS_UNITS = {"kg": 1.0, "g": 0.001, "kg/ha": 1.0, "g/ha": 0.001, "t": 1000.0}
 _VOLUME_UNITS = {"l": 1.0, "l/ha": 1.0, "litre": 1.0, "liter": 1.0, "lit": 1.0}
 
@@ -53,13 +71,51 @@ def _fold(text: str | None) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def _lower(text: str | None) -> str:
+    """Lower case with the marks kept: a trade name is matched as written ("COC 85", never "cốc 85")."""
+    return unicodedata.normalize("NFC", text or "").casefold()
+
+
+def product_fraction(*texts: str | None) -> tuple[float, str] | None:
+    """(copper mass fraction, how) for a copper product named by its trade name with or without its figure
+    ("COC 85" -> 0.85 x 0.595, "Funguran-OH 50WP" -> 0.50, "Kocide 2000" -> 0.35, "Kocide" -> 0.651); None
+    when no copper trade name is there. A figure over 100 is a model number, not a percentage: without a label
+    figure for it, the compound's fraction counts."""
+    compound = dict(COPPER_FRACTION)
+    for t in texts:
+        for pattern, name, fragment, figure_is, models in COPPER_PRODUCTS:
+            m = pattern.search(_lower(t))
+            if not m:
+                continue
+            figure = m.group(1)
+            if figure in models:
+                return models[figure] / 100.0, f"{name} {figure}: label {models[figure]:g} % Cu"
+            pct = float(figure.replace(",", ".")) if figure else None
+            if pct is not None and 0 < pct <= 100:
+                if figure_is == "copper":
+                    return pct / 100.0, f"{name} {figure}: label {pct:g} % Cu"
+                return (pct / 100.0 * compound[fragment],
+                        f"{name} {figure}: {pct:g} % copper {_COMPOUND_NAMES[fragment]} x {compound[fragment] * 100:.4g} % Cu")
+            return compound[fragment], f"{name}: copper {_COMPOUND_NAMES[fragment]}"
+    return None
+
+
+_COMPOUND_NAMES = {"oxychlorid": "oxychloride", "hydroxid": "hydroxide"}
+
+
 def mentions_copper(*texts: str | None) -> bool:
-    """Does the record name a copper product or substance (English or Vietnamese, with or without marks)?"""
+    """Does the record name a copper product or substance (English or Vietnamese, with or without marks, or a
+    copper product's trade name)?"""
     folded = " ".join(_fold(t) for t in texts)
-    return any(re.search(rf"(?<![a-z]){re.escape(w)}", folded) for w in _COPPER_WORDS)
+    return (any(re.search(rf"(?<![a-z]){re.escape(w)}", folded) for w in _COPPER_WORDS)
+            or product_fraction(*texts) is not None)
 
 
 def fraction_for(*texts: str | None) -> tuple[float, str] | None:
+    """(copper mass fraction, how): a trade name first (it says the formulation), else the compound named."""
+    found = product_fraction(*texts)
+    if found is not None:
+        return found
     folded = " ".join(_fold(t) for t in texts)
     for fragment, fraction in COPPER_FRACTION:
         if fragment in folded:
@@ -80,7 +136,7 @@ def derive_kg_ha(*, what: str | None, product: str | None, substance: str | None
         found = fraction_for(substance, product, what)
         if found is None:
             return None
-        fraction, source = found[0], f"{found[1]} {found[0] * 100:.4g} % Cu"
+        fraction, source = found[0], f"{found[1]} = {found[0] * 100:.4g} % Cu"
     if u in _MASS_UNITS:
         product_kg = amount * _MASS_UNITS[u]
     elif u in _VOLUME_UNITS:  # litres of spray at N % (w/v) of the copper product: "Bordeaux 1 %"
