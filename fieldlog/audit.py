@@ -46,6 +46,7 @@ class AuditReport:
     # observations in the season: only those a person confirmed or corrected count as diagnoses
     diagnoses: list = field(default_factory=list)      # (plot name, Observation), confirmed or corrected
     unconfirmed: list = field(default_factory=list)    # (plot name, Observation), model suggestions only
+    lang: str = "en"  # the language the substance check's reasons were read in: to_text's default
 
     @property
     def flagged(self) -> list[AuditRow]:
@@ -55,32 +56,98 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.flagged and not any(c.over_cap for c in self.copper)
 
-    def to_text(self) -> str:
+    def to_text(self, lang: str | None = None) -> str:
         """The report on the recorder's calendar (dates as typed: a spray logged "2026-01-01" in Son La is
-        2026-01-01, though stored as 2025-12-31 17:00 UTC); the period's end is its last day."""
+        2026-01-01, though stored as 2025-12-31 17:00 UTC); the period's end is its last day.
+
+        In `lang` (vi or en; by default the language the audit was run in, `season_audit(lang=...)`): an officer
+        hands the report to a cooperative or a certifier in Vietnamese. Dates stay ISO (as typed and as the CLI
+        shows them); numbers take the language's decimal mark; the substance check's reasons were read in the
+        audit's language. The marks are padded to one width so the rows line up in either language."""
         from .text import shown as sh
         from .timeutil import fmt_local, zone_name
 
+        lang = lang or self.lang
+        tr = audit_text(lang)
+        g = lambda x: _g(x, lang)  # noqa: E731
+        marks = {k: tr(f"mark_{k}") for k in ("ok", "flag", "none", "unconfirmed", "over")}
+        width = max(len(m) for m in marks.values())
+        mark = lambda k: marks[k].ljust(width)  # noqa: E731
         last = self.end - dt.timedelta(seconds=1)
         zone = zone_name(self.start)
-        lines = [f"Audit {fmt_local(self.start, '%Y-%m-%d')} to {fmt_local(last, '%Y-%m-%d')}"
-                 f"{'' if zone == 'UTC' else f' (dates in {zone})'}: {len(self.rows)} actions, "
-                 f"{len(self.flagged)} not allowed, "
-                 f"{sum(c.over_cap for c in self.copper)} plots over the copper cap; "
-                 f"{len(self.diagnoses)} confirmed diagnoses"
-                 f"{f', {len(self.unconfirmed)} unconfirmed model results (not counted)' if self.unconfirmed else ''}"]
+        lines = [tr("head", start=fmt_local(self.start, '%Y-%m-%d'), end=fmt_local(last, '%Y-%m-%d'),
+                    zone="" if zone == "UTC" else tr("zone", zone=zone), n=len(self.rows), flagged=len(self.flagged),
+                    over=sum(c.over_cap for c in self.copper), diagnoses=len(self.diagnoses),
+                    unconfirmed=tr("unconfirmed", n=len(self.unconfirmed)) if self.unconfirmed else "")]
         for r in self.rows:
             a = r.action
-            mark = {True: "ok  ", False: "FLAG", None: "----"}[r.allowed]
-            lines.append(f"{mark} {fmt_local(a.at, '%Y-%m-%d')} {sh(r.plot)}: {sh(a.what)}"
+            lines.append(f"{mark({True: 'ok', False: 'flag', None: 'none'}[r.allowed])} "
+                         f"{fmt_local(a.at, '%Y-%m-%d')} {sh(r.plot)}: {sh(a.what)}"
                          f"{f' ({sh(a.active_substance)})' if a.active_substance else ''} — {sh(r.reason)}")
         for plot, o in self.unconfirmed:
-            lines.append(f"UNCF {fmt_local(o.observed_at, '%Y-%m-%d')} {sh(plot)}: #{o.id} {o.label} ({o.status}, {o.confidence:.0%}) — "
-                         f"not counted until a person confirms it: leafscout log confirm {o.id} --by NAME")
+            lines.append(f"{mark('unconfirmed')} {fmt_local(o.observed_at, '%Y-%m-%d')} {sh(plot)}: "
+                         + tr("unconfirmed_row", id=o.id, label=o.label, status=_status(o.status, lang),
+                              confidence=f"{o.confidence:.0%}"))
         for c in self.copper:
-            lines.append(f"{'OVER' if c.over_cap else 'ok  '} copper {sh(c.plot)}: {c.year_kg_ha:g} kg/ha this year, "
-                         f"{c.seven_years_kg_ha:g} kg/ha over 7 years (cap {c.cap_kg_ha_7y:g})")
+            lines.append(f"{mark('over' if c.over_cap else 'ok')} "
+                         + tr("copper_row", plot=sh(c.plot), year=g(c.year_kg_ha), seven=g(c.seven_years_kg_ha),
+                              cap=g(c.cap_kg_ha_7y)))
         return "\n".join(lines)
+
+
+# The report's own words, in Vietnamese and English (the field log imports nothing of the app, so they live here,
+# as the exports' live in export.PDF_TEXT). The English is the report as it always read, word for word.
+AUDIT_LANGS = ("vi", "en")
+AUDIT_TEXT: dict[str, dict[str, str]] = {
+    "head": {"en": "Audit {start} to {end}{zone}: {n} actions, {flagged} not allowed, {over} plots over the copper "
+                   "cap; {diagnoses} confirmed diagnoses{unconfirmed}",
+             "vi": "Kiểm tra mùa vụ từ {start} đến {end}{zone}: {n} việc đã làm, {flagged} việc không được phép, "
+                   "{over} lô ruộng vượt giới hạn đồng; {diagnoses} chẩn đoán đã xác nhận{unconfirmed}"},
+    "zone": {"en": " (dates in {zone})", "vi": " (ngày theo giờ {zone})"},
+    "unconfirmed": {"en": ", {n} unconfirmed model results (not counted)",
+                    "vi": ", {n} kết quả của máy chưa xác nhận (không tính)"},
+    # a row's mark: what a reader scans the left edge for
+    "mark_ok": {"en": "ok", "vi": "ĐẠT"},
+    "mark_flag": {"en": "FLAG", "vi": "KHÔNG ĐẠT"},
+    "mark_none": {"en": "----", "vi": "----"},  # nothing to check: no substance recorded
+    "mark_unconfirmed": {"en": "UNCF", "vi": "CHƯA XÁC NHẬN"},
+    "mark_over": {"en": "OVER", "vi": "VƯỢT"},
+    "unconfirmed_row": {"en": "#{id} {label} ({status}, {confidence}) — not counted until a person confirms it: "
+                              "leafscout log confirm {id} --by NAME",
+                        "vi": "#{id} {label} ({status}, {confidence}) — chưa được tính cho đến khi có người xác "
+                              "nhận: leafscout log confirm {id} --by TÊN"},
+    "copper_row": {"en": "copper {plot}: {year} kg/ha this year, {seven} kg/ha over 7 years (cap {cap})",
+                   "vi": "đồng {plot}: {year} kg/ha năm nay, {seven} kg/ha trong 7 năm (giới hạn {cap})"},
+    "no_substance": {"en": "no active substance recorded (cultural or mechanical measure)",
+                     "vi": "không ghi hoạt chất (biện pháp canh tác hoặc cơ giới)"},
+    "allowed": {"en": "allowed", "vi": "được phép"},
+    "not_allowed": {"en": "not allowed", "vi": "không được phép"},
+}
+
+
+def audit_text(lang: str):
+    """The report's words in `lang` (an unknown language reads English): tr(key, **values)."""
+    lang = lang if lang in AUDIT_LANGS else "en"
+
+    def tr(key: str, **fmt) -> str:
+        text = AUDIT_TEXT[key].get(lang) or AUDIT_TEXT[key]["en"]
+        return text.format(**fmt) if fmt else text
+    return tr
+
+
+def _g(x: float, lang: str) -> str:
+    """A kg figure as `{x:g}` writes it (as the report always did), with the language's decimal mark (vi: comma)."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _status(status: str, lang: str) -> str:
+    """A model result's status (ok, uncertain ...) in `lang`, from the exports' table; English as stored."""
+    if lang == "en":
+        return status
+    from .export import PDF_TEXT
+    entry = PDF_TEXT.get(f"st_{status}")
+    return (entry.get(lang) or status) if entry else status
 
 
 def _verdict(result, lang: str = "en") -> tuple[bool, str]:
@@ -89,8 +156,9 @@ def _verdict(result, lang: str = "en") -> tuple[bool, str]:
     allowed=None means the list does not know the substance: the advisor says to treat that as not
     allowed until the certifier confirms, so the audit flags it too. A reason may be {lang: text}.
     """
+    tr = audit_text(lang)
     if isinstance(result, bool):
-        return result, "allowed" if result else "not allowed"
+        return result, tr("allowed") if result else tr("not_allowed")
     if isinstance(result, tuple) and len(result) == 2:
         allowed, reason = result
     elif hasattr(result, "allowed"):
@@ -99,7 +167,7 @@ def _verdict(result, lang: str = "en") -> tuple[bool, str]:
         raise FieldLogError(f"substance checker returned {result!r}; expected (allowed, reason).")
     if isinstance(reason, dict):
         reason = reason.get(lang) or reason.get("en") or next(iter(reason.values()), "")
-    return allowed is True, str(reason or ("allowed" if allowed else "not allowed"))
+    return allowed is True, str(reason or (tr("allowed") if allowed else tr("not_allowed")))
 
 
 def season_audit(log, start, end, checker: Checker | None = None,
@@ -116,12 +184,12 @@ def season_audit(log, start, end, checker: Checker | None = None,
     if checker is None or copper_cap_kg_ha_7y is None:
         raise FieldLogError("the audit needs a substance checker and the copper cap: call it through the "
                             "application service (leafscout.service.audit_season), which passes the advisor's.")
-    report = AuditReport(start_utc, end_utc)
+    report = AuditReport(start_utc, end_utc, lang=lang if lang in AUDIT_LANGS else "en")
     for plot, action in log.actions_between(start_utc, end_utc):
         if action.active_substance:
             allowed, reason = _verdict(checker(action.active_substance), lang)
         else:
-            allowed, reason = None, "no active substance recorded (cultural or mechanical measure)"
+            allowed, reason = None, audit_text(lang)("no_substance")
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))
     # a corrected observation is a person's call too (they named the label), and it can no longer be confirmed
     corrected = {c.observation_id for c in log.corrections()}

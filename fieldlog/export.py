@@ -134,11 +134,40 @@ OBS_COLS = ("observed_at", "label", "status", "confidence", "model_version", "ob
 ACT_COLS = ("at", "what", "product", "active_substance", "amount", "unit", "copper_kg_ha", "by", "observation_id")
 
 
-def over_cap(seven: float, cap: float | None) -> str:
+def over_cap(seven: float, cap: float | None, lang: str = "en") -> str:
     """The rest of the 7-year copper cell: the figure, and past the cap a mark a certifier cannot miss."""
+    h, num = _html_text(lang), _html_num(lang)
     if cap is not None and seven > cap + 1e-9:
-        return f" class='over'>{_plain(seven)} kg/ha: over the {_plain(cap)} kg/ha cap"
-    return f">{_plain(seven)} kg/ha" + (f" (cap {_plain(cap)})" if cap is not None else "")
+        return " class='over'>" + h("html_over_cap", seven=num(seven), cap=num(cap))
+    return ">" + h("html_kg_ha", kg=num(seven)) + (h("html_cap", cap=num(cap)) if cap is not None else "")
+
+
+def _html_text(lang: str):
+    """The HTML page's words in `lang` from the exports' one table (PDF_TEXT): h(key, **values), the table's
+    text HTML-escaped and each value put in as given: the caller escapes what a person typed (e(...))."""
+    lang = lang if lang in PDF_LANGS else "en"
+
+    def h(key: str, **fmt) -> str:
+        text = html.escape(PDF_TEXT[key].get(lang) or PDF_TEXT[key]["en"], quote=False)
+        return text.format(**fmt) if fmt else text
+    return h
+
+
+def _html_num(lang: str):
+    """A stored number for the HTML page: every digit it was recorded with (`_plain`), with the language's decimal
+    mark (vi: 0,25 ha), as the PDF and the CLI write Vietnamese numbers."""
+    if lang == "vi":
+        return lambda x: _plain(x).replace(".", ",")
+    return _plain
+
+
+def _html_word(kind: str, value, lang: str) -> str:
+    """A stored word (a status, an organic status, a farm's kind) for the page: the table's word in Vietnamese;
+    in English the stored value as the page always showed it (an organic status with spaces for underscores)."""
+    text = "" if value is None else str(value)
+    if lang != "en" and f"{kind}_{text}" in PDF_TEXT:
+        return _pdf_text(lang)(f"{kind}_{text}")
+    return text.replace("_", " ") if kind == "org" else text
 
 
 def _html_time(at) -> str:
@@ -152,13 +181,26 @@ def _tr_class(page: TracePage, at) -> str:
     return " class='after'" if _after_harvest(page, at) else ""
 
 
-def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
-    e = lambda v: _html_time(v) if isinstance(v, dt.datetime) else html.escape(_fmt(v))  # noqa: E731
+def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: str = "en") -> str:
+    """The self-contained page in `lang` (vi or en): headings, column names, marks (over the copper cap, after
+    this harvest, corrections, confirmations, UNCONFIRMED), statuses, numbers with the language's decimal mark and
+    `<html lang>`; times on the recorder's clock with the zone named in both. Everything a person typed (names,
+    notes, what was done) is HTML-escaped in either language; labels and crops stay the stored ids (the PDF names
+    them). English reads as the page always did."""
+    lang = lang if lang in PDF_LANGS else "en"
+    h, num = _html_text(lang), _html_num(lang)
+
+    def e(v) -> str:
+        if isinstance(v, dt.datetime):
+            return _html_time(v)
+        return html.escape(num(v) if isinstance(v, float) else _fmt(v))
+
     item = page.item
+    title = e(_pdf_text(lang)("lot", code=item.code) if page.kind == "lot" else _pdf_text(lang)("plot", name=item.name))
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{e(page.title)}</title><style>",
+        f"<title>{title}</title><style>",
         "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2a1d;max-width:60rem}",
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}",
         "th,td{border:1px solid #c8d5c8;padding:.3rem .5rem;text-align:left;font-size:.9rem}",
@@ -166,67 +208,70 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None) -> str:
         # line breaks as typed; a long word wraps; a lot's records after its harvest in grey
         "td,.notes{white-space:pre-line;overflow-wrap:anywhere}tr.after td{color:#666}",
         "</style></head><body>",
-        f"<img class='qr' alt='QR code {e(page.qr_payload)}' src='{page.qr_svg}'>",
-        f"<h1>{e(page.title)}</h1>",
-        f"<p>Trace ID: <code>{e(page.qr_payload)}</code><br>Generated {e(_naive_utc(page.generated_at))}</p>",
+        f"<img class='qr' alt='{h('html_qr_alt', payload=e(page.qr_payload))}' src='{page.qr_svg}'>",
+        f"<h1>{title}</h1>",
+        f"<p>{h('trace_id', id=f'<code>{e(page.qr_payload)}</code>')}<br>"
+        f"{h('generated', when=e(_naive_utc(page.generated_at)))}</p>",
     ]
     if page.kind == "lot":
-        parts.append(f"<p>Harvested {e(item.harvested_at)}"
-                     f"{f', {_plain(item.quantity_kg)} kg' if item.quantity_kg else ''}.</p>"
+        parts.append(f"<p>{h('harvested', when=e(item.harvested_at), kg=f', {num(item.quantity_kg)} kg' if item.quantity_kg else '')}</p>"
                      + (f"<p class='notes'>{e(item.notes)}</p>" if item.notes else ""))
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
         parts += [
-            f"<h2>Plot {e(p.name)}</h2><table>",
-            f"<tr><th>Crop</th><td>{e(p.crop)}</td><th>Area</th><td>{e(p.area_ha)} ha</td></tr>",
-            f"<tr><th>Organic status</th><td>{e(p.organic_status.replace('_', ' '))}</td>"
-            f"<th>Location</th><td>{e(p.location)}</td></tr>",
-            f"<tr><th>Buffer zone</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
-            *([f"<tr><th>Farm</th><td colspan='3'>{e(farm.name)} ({e(farm.kind)})"
+            f"<h2>{h('plot', name=e(p.name))}</h2><table>",
+            f"<tr><th>{h('html_crop')}</th><td>{e(p.crop)}</td><th>{h('html_area')}</th><td>{e(p.area_ha)} ha</td></tr>",
+            f"<tr><th>{h('html_organic')}</th><td>{e(_html_word('org', p.organic_status, lang))}</td>"
+            f"<th>{h('html_location')}</th><td>{e(p.location)}</td></tr>",
+            f"<tr><th>{h('html_buffer')}</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
+            *([f"<tr><th>{h('html_farm')}</th><td colspan='3'>{e(farm.name)} ({e(_html_word('kind', farm.kind, lang))})"
                f"{f', {e(farm.location)}' if farm.location else ''}"
-               f"{f'; certifier: {e(farm.certifier)}' if farm.certifier else ''}</td></tr>"]
+               f"{h('html_certifier', certifier=e(farm.certifier)) if farm.certifier else ''}</td></tr>"]
               if (farm := page.farms.get(p.name)) else []),
-            f"<tr><th>Copper {page.copper_year}</th><td>{_plain(this_year)} kg/ha</td>"
-            f"<th>Copper, 7 years</th><td{over_cap(seven, copper_cap)}</td></tr></table>",
-            f"<h3>Observations ({len(hist.observations)})</h3><table><tr><th>Photo</th>",
-            *[f"<th>{c.replace('_', ' ')}</th>" for c in OBS_COLS[:-1]], "</tr>",
+            f"<tr><th>{h('html_copper_year', year=page.copper_year)}</th><td>{h('html_kg_ha', kg=num(this_year))}</td>"
+            f"<th>{h('html_copper_7y')}</th><td{over_cap(seven, copper_cap, lang)}</td></tr></table>",
+            f"<h3>{h('observations', n=len(hist.observations))}</h3><table><tr><th>{h('html_photo')}</th>",
+            *[f"<th>{h(f'html_col_{c}')}</th>" for c in OBS_COLS[:-1]], "</tr>",
         ]
         for o in hist.observations:
             thumb = _thumbnail(log.photo_path(o)) if log is not None else None
-            img = f"<img alt='leaf photo {o.photo_sha256[:12]}' src='{thumb}'>" if thumb else e(o.photo_sha256[:12])
+            img = (f"<img alt='{h('html_photo_alt', sha=e(o.photo_sha256[:12]))}' src='{thumb}'>" if thumb
+                   else e(o.photo_sha256[:12]))
             cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
+            cells["status"] = e(_html_word("st", o.status, lang))
             fixes = (getattr(hist, "corrections", None) or {}).get(o.id, [])
             if o.confirmed_by and o.confirmed_at:  # when a person vouched for the label
-                cells["confirmed_by"] += f" on {e(o.confirmed_at)}"
+                cells["confirmed_by"] += h("html_confirmed_on", when=e(o.confirmed_at))
             elif not o.confirmed_by:  # a person's correction, or a model result nobody has looked at
-                cells["confirmed_by"] = f"{e(fixes[-1].by)} (corrected)" if fixes else "UNCONFIRMED"
+                cells["confirmed_by"] = h("by_correction", by=e(fixes[-1].by)) if fixes else h("unconfirmed")
             for c in fixes:  # the model's label stays first
-                cells["label"] += (f"<br>corrected to {e(c.label)} by {e(c.by)} on {e(c.at)}"
+                cells["label"] += ("<br>" + h("html_corrected", label=e(c.label), by=e(c.by), when=e(c.at))
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
             if _after_harvest(page, o.observed_at):
-                cells["observed_at"] += "<br>after this harvest"
+                cells["observed_at"] += "<br>" + h("html_after_harvest")
             parts.append(f"<tr{_tr_class(page, o.observed_at)}><td>#{o.id}<br>{img}</td>"
                          + "".join(f"<td>{cells[c]}</td>" for c in OBS_COLS[:-1]) + "</tr>")
-        parts.append(f"</table><h3>Actions ({len(hist.actions)})</h3><table><tr>"
-                     + "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ACT_COLS) + "</tr>")
+        parts.append(f"</table><h3>{h('actions', n=len(hist.actions))}</h3><table><tr>"
+                     + "".join(f"<th>{h(f'html_col_{c}')}</th>" for c in ACT_COLS) + "</tr>")
         for a in hist.actions:
             cells = {c: e(getattr(a, c)) for c in ACT_COLS}
             if _after_harvest(page, a.at):
-                cells["at"] += "<br>after this harvest"
+                cells["at"] += "<br>" + h("html_after_harvest")
             parts.append(f"<tr{_tr_class(page, a.at)}>" + "".join(f"<td>{cells[c]}</td>" for c in ACT_COLS) + "</tr>")
         parts.append("</table>")
         lots = _plot_lots(page, hist)
         if lots:
-            parts.append(f"<h3>Harvest lots ({len(lots)})</h3><table><tr><th>lot</th><th>harvested at</th>"
-                         "<th>quantity kg</th><th>notes</th><th>trace ID</th></tr>"
+            parts.append(f"<h3>{h('lots', n=len(lots))}</h3><table><tr>"
+                         + "".join(f"<th>{h(f'html_col_{c}')}</th>"
+                                   for c in ("lot", "harvested_at", "quantity_kg", "notes", "trace_id")) + "</tr>"
                          + "".join(f"<tr><td>{e(lot.code)}</td><td>{e(lot.harvested_at)}</td>"
                                    f"<td>{e(lot.quantity_kg)}</td><td>{e(lot.notes)}</td>"
                                    f"<td><code>{e(page.lot_trace.get(lot.id))}</code></td></tr>" for lot in lots)
                          + "</table>")
         if hist.copper_by_year:
-            parts.append("<h3>Copper ledger</h3><table><tr><th>Year</th><th>kg/ha</th></tr>"
-                         + "".join(f"<tr><td>{y}</td><td>{_plain(kg)}</td></tr>" for y, kg in hist.copper_by_year.items())
+            parts.append(f"<h3>{h('html_ledger')}</h3><table><tr><th>{h('col_year')}</th><th>{h('html_col_kg_ha')}</th></tr>"
+                         + "".join(f"<tr><td>{y}</td><td>{num(kg)}</td></tr>" for y, kg in hist.copper_by_year.items())
                          + "</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -313,8 +358,8 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-# The PDF's own words (the lot report a buyer or certifier reads), in Vietnamese and English. Crop and problem
-# names are not here: the caller passes the knowledge base's (`names`), since the field log knows no advisor.
+# The exports' own words (the PDF and HTML lot report a buyer or certifier reads), in Vietnamese and English: one
+# table for both pages (the HTML's own keys start html_). Crop and problem names are not here: the caller passes the knowledge base's (`names`), since the field log knows no advisor.
 PDF_LANGS = ("vi", "en")
 PDF_TEXT: dict[str, dict[str, str]] = {
     "lot": {"vi": "Lô thu hoạch {code}", "en": "Harvest lot {code}"},
@@ -366,6 +411,51 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "org_certified": {"vi": "đã chứng nhận hữu cơ", "en": "certified organic"},
     "org_in_conversion": {"vi": "đang chuyển đổi sang hữu cơ", "en": "in conversion"},
     "org_conventional": {"vi": "chưa theo hữu cơ", "en": "conventional"},
+    # the HTML page's own words (to_html); their English is the page's as it always read, word for word
+    "html_qr_alt": {"vi": "Mã QR {payload}", "en": "QR code {payload}"},
+    "html_crop": {"vi": "Cây trồng", "en": "Crop"},
+    "html_area": {"vi": "Diện tích", "en": "Area"},
+    "html_organic": {"vi": "Tình trạng hữu cơ", "en": "Organic status"},
+    "html_location": {"vi": "Địa điểm", "en": "Location"},
+    "html_buffer": {"vi": "Vùng đệm", "en": "Buffer zone"},
+    "html_farm": {"vi": "Trang trại / hợp tác xã", "en": "Farm"},
+    "html_certifier": {"vi": "; tổ chức chứng nhận: {certifier}", "en": "; certifier: {certifier}"},
+    "html_copper_year": {"vi": "Đồng năm {year}", "en": "Copper {year}"},
+    "html_copper_7y": {"vi": "Đồng trong 7 năm", "en": "Copper, 7 years"},
+    "html_kg_ha": {"vi": "{kg} kg/ha", "en": "{kg} kg/ha"},
+    "html_cap": {"vi": " (giới hạn {cap})", "en": " (cap {cap})"},
+    "html_over_cap": {"vi": "{seven} kg/ha: VƯỢT giới hạn {cap} kg/ha", "en": "{seven} kg/ha: over the {cap} kg/ha cap"},
+    "html_photo": {"vi": "Ảnh", "en": "Photo"},
+    "html_photo_alt": {"vi": "ảnh lá {sha}", "en": "leaf photo {sha}"},
+    "html_confirmed_on": {"vi": " lúc {when}", "en": " on {when}"},
+    "html_corrected": {"vi": "sửa thành {label}, người sửa: {by}, lúc {when}", "en": "corrected to {label} by {by} on {when}"},
+    "html_after_harvest": {"vi": "sau đợt thu hoạch này", "en": "after this harvest"},
+    "html_ledger": {"vi": "Sổ theo dõi đồng", "en": "Copper ledger"},
+    "html_col_kg_ha": {"vi": "kg Cu/ha", "en": "kg/ha"},
+    # column headings: the stored field's name in English (observed_at -> "observed at"), as the CSV's columns
+    "html_col_observed_at": {"vi": "Thời gian", "en": "observed at"},
+    "html_col_label": {"vi": "Vấn đề (nhãn)", "en": "label"},
+    "html_col_status": {"vi": "Trạng thái", "en": "status"},
+    "html_col_confidence": {"vi": "Độ tin cậy", "en": "confidence"},
+    "html_col_model_version": {"vi": "Phiên bản mô hình", "en": "model version"},
+    "html_col_observer": {"vi": "Người chụp", "en": "observer"},
+    "html_col_confirmed_by": {"vi": "Người xác nhận", "en": "confirmed by"},
+    "html_col_gps_lat": {"vi": "Vĩ độ GPS", "en": "gps lat"},
+    "html_col_gps_lon": {"vi": "Kinh độ GPS", "en": "gps lon"},
+    "html_col_at": {"vi": "Thời gian", "en": "at"},
+    "html_col_what": {"vi": "Việc đã làm", "en": "what"},
+    "html_col_product": {"vi": "Sản phẩm", "en": "product"},
+    "html_col_active_substance": {"vi": "Hoạt chất", "en": "active substance"},
+    "html_col_amount": {"vi": "Lượng", "en": "amount"},
+    "html_col_unit": {"vi": "Đơn vị", "en": "unit"},
+    "html_col_copper_kg_ha": {"vi": "Đồng (kg Cu/ha)", "en": "copper kg ha"},
+    "html_col_by": {"vi": "Người làm", "en": "by"},
+    "html_col_observation_id": {"vi": "Mã quan sát", "en": "observation id"},
+    "html_col_lot": {"vi": "Mã lô", "en": "lot"},
+    "html_col_harvested_at": {"vi": "Thu hoạch lúc", "en": "harvested at"},
+    "html_col_quantity_kg": {"vi": "Khối lượng (kg)", "en": "quantity kg"},
+    "html_col_notes": {"vi": "Ghi chú", "en": "notes"},
+    "html_col_trace_id": {"vi": "Mã truy xuất", "en": "trace ID"},
 }
 
 
@@ -553,11 +643,11 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
 def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", names: dict | None = None,
           copper_cap: float | None = None) -> Path:
     """Render, then write beside dest and rename into place: an unwritable folder or a full disk is one
-    FieldLogError (code "export_failed"), and never leaves a half-written file. `lang`, `names` and
-    `copper_cap` are the PDF's (see `to_pdf`; the HTML marks a plot over `copper_cap` too); HTML and CSV keep the
-    stored values."""
+    FieldLogError (code "export_failed"), and never leaves a half-written file. `lang` is the PDF's and the HTML's
+    (see `to_pdf`, `to_html`); `names` the PDF's; both mark a plot over `copper_cap`. The CSV is for machines: no
+    language, the stored values."""
     if fmt == "html":
-        data = to_html(page, log, copper_cap).encode("utf-8")
+        data = to_html(page, log, copper_cap, lang=lang).encode("utf-8")
     elif fmt == "csv":
         data = to_csv(page).encode("utf-8-sig")  # with a BOM: Excel on Windows reads Vietnamese right
     elif fmt == "pdf":

@@ -504,7 +504,7 @@ def cmd_audit(log, args) -> int:
         raise refusal("audit_range", "bad_value")
     if args.season is None:
         end = _through(end)
-    report = audit_season(log, start, end)
+    report = audit_season(log, start, end, lang=_lang(args))  # the substance check's reasons in --lang too
     print(report.to_text())
     return 0 if report.ok else 1
 
@@ -538,7 +538,10 @@ def _file_stem(name: str, max_bytes: int = 120) -> str:
 
 @_with_log
 def cmd_export(log, args) -> int:
+    """The PDF and HTML in --lang (default vi: what a cooperative reads), the CSV language-free; the closing
+    "Wrote FILE" line in --lang too."""
     from leafscout.fieldlog import export
+    from leafscout.i18n import t
 
     wanted = {f: getattr(args, f) for f in ("html", "pdf", "csv") if getattr(args, f) is not None}
     if not wanted:
@@ -550,7 +553,7 @@ def cmd_export(log, args) -> int:
     for fmt, dest in wanted.items():
         path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log, lang=args.lang, names=names,
                             copper_cap=cap)
-        print(f"Wrote {path}")
+        print(t("lo_wrote_export", args.lang, path=path))
     return 0
 
 
@@ -673,8 +676,9 @@ def register(subparsers) -> None:
                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("target", metavar="PLOT|LOT")
     ex.add_argument("--lang", choices=("vi", "en"), default="vi",
-                    help="language of the PDF, with the knowledge base's crop and problem names (default vi; "
-                         "HTML and CSV keep the stored values)")
+                    help="language of the PDF and HTML pages (headings, columns, marks, decimal comma in vi) and "
+                         "of what the command says; the PDF also names crops and problems from the knowledge "
+                         "base (default vi; the CSV stays language-free, with the stored values)")
     for fmt in ("html", "pdf", "csv"):
         ex.add_argument(f"--{fmt}", nargs="?", const="", metavar="FILE",
                         help=f"write {fmt.upper()} (default file: TARGET.{fmt})")

@@ -578,6 +578,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "lo_added_lot": {"vi": "Đã thêm lô thu hoạch {code} từ {plots}; mã truy xuất {trace}",
                      "en": "Added harvest lot {code} from {plots}; trace ID {trace}"},
     "lo_wrote_qr": {"vi": "Đã ghi {out}, mã QR chứa {payload}", "en": "Wrote {out} encoding {payload}"},
+    "lo_wrote_export": {"vi": "Đã ghi {path}", "en": "Wrote {path}"},  # `leafscout export`, one line a file
     # `leafscout corrections export`: its warnings (corrections.ExportWarning's code) and what it wrote
     "cw_photo_missing": {"vi": "quan sát số {id}: ảnh không có trong thư mục ảnh của sổ; bỏ qua",
                          "en": "observation {id}: its photo is not in the log's photo folder; left out"},
