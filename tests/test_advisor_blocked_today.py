@@ -51,4 +51,4 @@ def test_a_ledger_already_at_or_over_the_cap_says_so_not_another_spray_would_pas
         assert "không dùng thêm bất kỳ sản phẩm đồng nào" in b.reason["vi"]
     b = next(x for x in adv.advise("tomato.late_blight", Context(copper_used_7y_kg_ha=27.5)).blocked
              if x.treatment_id == "copper_hydroxide")
-    assert "another 1 kg/ha spray would go over" in b.reason["en"]  # room left, but not for one more spray
+    assert "another 0.75 kg/ha spray would go over" in b.reason["en"]  # room left, but not for one more spray
