@@ -93,13 +93,21 @@ class Advisor:
         """
         q = str(name).strip()
         if self._index is None:
-            self._index = SubstanceIndex(self.kb.prohibited, self.kb.treatments)
+            # the products (trade names) straight from the knowledge base: however it was loaded (Advisor.load or the
+            # service's own read_kb + validate), "Karate" is lambda-cyhalothrin
+            self._index = SubstanceIndex(self.kb.prohibited, self.kb.treatments,
+                                         products=getattr(self.kb, "products", None) or None)
         hit = self._index.lookup(q)
         if hit and hit[0] == "prohibited":
             s = self.kb.prohibited[hit[1]]
             reason = dict(self.rules["prohibited_reasons"][s["reason"]])
             if s.get("note"):
                 reason = {l: f"{reason[l]} {s['note'][l]}" for l in LANGS}
+            named = self._index.products_in(q)
+            if named:  # a trade name: say what is in it ("Karate = lambda-cyhalothrin: not allowed ..."), so the
+                # grower sees why a product with no banned word in its name voids certification
+                said = "; ".join(f"{n} = {' + '.join(subs)}" for _, n, subs in named)
+                reason = {l: f"{said}: {reason[l]}" for l in LANGS}
             return SubstanceCheck(q, True, False, None, True, {}, reason, list(s["citations"]))
         parts = mixture_parts(q, self.rules.get("formulation_codes"))
         if hit and len(parts) > 1 and not self._index.exact(q):

@@ -1,7 +1,7 @@
 """`--check-substance` QA (2026-12-07): how growers and shops write mixtures and names.
 
 - A mixture written with a comma, a semicolon, a slash, "và"/"với" or "and"/"with" is a mixture, like "+": an unknown
-  part ("Bt, Karate 2.5EC") makes the whole unknown, and two inputs that burn leaves together are not allowed.
+  part ("Bt, Bassa 50EC") makes the whole unknown, and two inputs that burn leaves together are not allowed.
 - "với" (with) and "vôi" (lime) fold to the same letters: typed with accents, "lưu huỳnh với dầu khoáng" (sulphur with
   mineral oil) is not "lưu huỳnh vôi" (lime sulphur). Typed without accents, names still match.
 - A name the knowledge base does not know gets a hint only from the names of substances it knows, never from a
@@ -15,9 +15,9 @@ from leafscout.advisor import Advisor
 ADV = Advisor.load()
 
 
-@pytest.mark.parametrize("name, unknown", [("Bt, Karate 2.5EC", "Karate 2.5EC"), ("Bt và Karate 2.5EC", "Karate 2.5EC"),
-                                           ("Bt / Regent 800WG", "Regent 800WG"), ("neem; Actara 25WG", "Actara 25WG"),
-                                           ("neem with Actara 25WG", "Actara 25WG"), ("Bt và tỏi", "tỏi")])
+@pytest.mark.parametrize("name, unknown", [("Bt, Bassa 50EC", "Bassa 50EC"), ("Bt và Bassa 50EC", "Bassa 50EC"),
+                                           ("Bt / Padan 95SP", "Padan 95SP"), ("neem; Anvil 5SC", "Anvil 5SC"),
+                                           ("neem with Anvil 5SC", "Anvil 5SC"), ("Bt và tỏi", "tỏi")])
 def test_a_mixture_written_with_a_comma_slash_or_and_is_still_a_mixture(name, unknown):
     res = ADV.check_substance(name)
     assert res.allowed is None and not res.known, (name, res.reason["en"])
@@ -71,7 +71,7 @@ def test_a_misspelt_name_gets_the_nearest_substance_name(name, hint_en):
     assert f"có phải ý bạn là '{hint_en}'" in res.reason["vi"] and "did you mean" not in res.reason["vi"]
 
 
-@pytest.mark.parametrize("name", ["dịch tỏi", "Radiant 60SC", "tỏi ớt gừng", "chitosan", "Karate", "vi sinh"])
+@pytest.mark.parametrize("name", ["dịch tỏi", "Radiant 60SC", "tỏi ớt gừng", "chitosan", "Bassa", "vi sinh"])
 def test_no_far_fetched_or_non_substance_hint(name):
     res = ADV.check_substance(name)
     assert not res.known
@@ -108,3 +108,19 @@ def test_a_name_the_entry_covers_under_another_name_is_said_so(name, alias_en, a
 @pytest.mark.parametrize("name", ["lưu huỳnh", "neem", "Bt", "cúc trừ sâu", "Trichoderma", "copper hydroxide"])
 def test_a_name_inside_the_entrys_own_name_gets_no_note(name):
     assert "covers" not in ADV.check_substance(name).reason["en"]
+
+
+@pytest.mark.parametrize("typed, said", [("Bt, Karate 2.5EC", "Karate = lambda-cyhalothrin"),
+                                         ("Regent 800WG", "Regent = fipronil"),
+                                         ("ridomil gold 68wg", "Ridomil Gold 68WG = metalaxyl-m + mancozeb")])
+def test_a_trade_name_is_refused_with_what_is_in_it_however_the_advisor_was_loaded(typed, said, capsys):
+    """A grower types the name on the bottle. The verdict says what is in it, on the service's advisor (the one the
+    CLI, the app and the season audit use, loaded against the model's labels), not only on Advisor.load()'s."""
+    from leafscout.cli import main
+    from leafscout.service import default_advisor
+    res = default_advisor().check_substance(typed)
+    assert res.allowed is False and res.reason["en"].startswith(said + ": "), res.reason
+    assert res.reason["vi"].startswith(said + ": Không được phép"), res.reason
+    assert main(["advise", "--check-substance", typed, "--lang", "vi"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert said in out and "Không được phép" in out, out
