@@ -214,14 +214,16 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: st
         f"{h('generated', when=e(_naive_utc(page.generated_at)))}</p>",
     ]
     if page.kind == "lot":
-        parts.append(f"<p>{h('harvested', when=e(item.harvested_at), kg=f', {num(item.quantity_kg)} kg' if item.quantity_kg else '')}</p>"
+        kg = f", {num(item.quantity_kg)} kg" if item.quantity_kg else ""
+        parts.append(f"<p>{h('harvested', when=e(item.harvested_at), kg=kg)}</p>"
                      + (f"<p class='notes'>{e(item.notes)}</p>" if item.notes else ""))
     for hist in page.histories:
         p = hist.plot
         this_year, seven = page.copper[p.name]
         parts += [
             f"<h2>{h('plot', name=e(p.name))}</h2><table>",
-            f"<tr><th>{h('html_crop')}</th><td>{e(p.crop)}</td><th>{h('html_area')}</th><td>{e(p.area_ha)} ha</td></tr>",
+            f"<tr><th>{h('html_crop')}</th><td>{e(p.crop)}</td>"
+            f"<th>{h('html_area')}</th><td>{e(p.area_ha)} ha</td></tr>",
             f"<tr><th>{h('html_organic')}</th><td>{e(_html_word('org', p.organic_status, lang))}</td>"
             f"<th>{h('html_location')}</th><td>{e(p.location)}</td></tr>",
             f"<tr><th>{h('html_buffer')}</th><td colspan='3'>{e(p.buffer_notes)}</td></tr>",
@@ -270,7 +272,8 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: st
                                    f"<td><code>{e(page.lot_trace.get(lot.id))}</code></td></tr>" for lot in lots)
                          + "</table>")
         if hist.copper_by_year:
-            parts.append(f"<h3>{h('html_ledger')}</h3><table><tr><th>{h('col_year')}</th><th>{h('html_col_kg_ha')}</th></tr>"
+            parts.append(f"<h3>{h('html_ledger')}</h3><table>"
+                         f"<tr><th>{h('col_year')}</th><th>{h('html_col_kg_ha')}</th></tr>"
                          + "".join(f"<tr><td>{y}</td><td>{num(kg)}</td></tr>" for y, kg in hist.copper_by_year.items())
                          + "</table>")
     parts.append("</body></html>")
@@ -359,7 +362,8 @@ def _ascii(text: str) -> str:
 
 
 # The exports' own words (the PDF and HTML lot report a buyer or certifier reads), in Vietnamese and English: one
-# table for both pages (the HTML's own keys start html_). Crop and problem names are not here: the caller passes the knowledge base's (`names`), since the field log knows no advisor.
+# table for both pages (the HTML's own keys start html_). Crop and problem names are not here: the caller passes
+# the knowledge base's (`names`), since the field log knows no advisor.
 PDF_LANGS = ("vi", "en")
 PDF_TEXT: dict[str, dict[str, str]] = {
     "lot": {"vi": "Lô thu hoạch {code}", "en": "Harvest lot {code}"},
@@ -424,11 +428,13 @@ PDF_TEXT: dict[str, dict[str, str]] = {
     "html_copper_7y": {"vi": "Đồng trong 7 năm", "en": "Copper, 7 years"},
     "html_kg_ha": {"vi": "{kg} kg/ha", "en": "{kg} kg/ha"},
     "html_cap": {"vi": " (giới hạn {cap})", "en": " (cap {cap})"},
-    "html_over_cap": {"vi": "{seven} kg/ha: VƯỢT giới hạn {cap} kg/ha", "en": "{seven} kg/ha: over the {cap} kg/ha cap"},
+    "html_over_cap": {"vi": "{seven} kg/ha: VƯỢT giới hạn {cap} kg/ha",
+                      "en": "{seven} kg/ha: over the {cap} kg/ha cap"},
     "html_photo": {"vi": "Ảnh", "en": "Photo"},
     "html_photo_alt": {"vi": "ảnh lá {sha}", "en": "leaf photo {sha}"},
     "html_confirmed_on": {"vi": " lúc {when}", "en": " on {when}"},
-    "html_corrected": {"vi": "sửa thành {label}, người sửa: {by}, lúc {when}", "en": "corrected to {label} by {by} on {when}"},
+    "html_corrected": {"vi": "sửa thành {label}, người sửa: {by}, lúc {when}",
+                       "en": "corrected to {label} by {by} on {when}"},
     "html_after_harvest": {"vi": "sau đợt thu hoạch này", "en": "after this harvest"},
     "html_ledger": {"vi": "Sổ theo dõi đồng", "en": "Copper ledger"},
     "html_col_kg_ha": {"vi": "kg Cu/ha", "en": "kg/ha"},
