@@ -10,8 +10,9 @@ CLASSIFIER_WEIGHTS says, float32 arithmetic), not the float32 source: see the `p
 * same pixels in (decoded by Python): same leaf box, framing and plant share (exactly), same status, label
   and top-k, every probability within 1e-3 (WASM vs native onnxruntime);
 * the photo file in (decoded by Chromium): same status and label, probabilities within 1e-3 for every
-  photo decoded at full size; big JPEGs that Python decodes at 1/2..1/8 size (libjpeg DCT scaling, which a
-  browser cannot do) are block-averaged instead: same status and label, probabilities within 0.05;
+  photo, big JPEGs that Python decodes at 1/2..1/8 size (libjpeg DCT scaling) included: Chromium's WebCodecs
+  ImageDecoder asked for that size scales the same way (pipeline.js readImageAt); a browser without it
+  block-averages the whole photo instead: same status and label, probabilities within 0.05;
 * decide(): the JS port against Predictor.decide on random logits, plant shares and crops (catches drift);
 * the image gate refuses what model.imageio refuses, with the same code;
 * advice: the bundle's answer equals `leafscout advise ... --format markdown`.
@@ -108,15 +109,25 @@ def test_same_answer_from_the_same_pixels(page, predictor):
 
 
 def test_same_answer_from_the_photo_file(page, predictor):
+    """A browser with WebCodecs' ImageDecoder (Chromium) decodes a big JPEG reduced by libjpeg's DCT scaling, as
+    Python does: the same pixels, so the same answer within 1e-3; a browser without it averages the whole photo
+    (the 0.05 below)."""
     from leafscout.model.imageio import _reduction, check_image
 
     bad, worst_full, worst_reduced, reduced = [], 0.0, 0.0, 0
     big = [p for p in PHOTOS if _reduction(check_image(str(p)), predictor.cfg.resize_size) > 1]
+    assert big, "no fixture JPEG is decoded reduced: the reduced decode is not tested here"
+    scaled = page.evaluate("typeof ImageDecoder !== 'undefined'")
     photos = sorted(set(PHOTOS[::EVERY]) | set(big))
     for p in photos:
         py = predictor.predict(str(p))
         js = page.evaluate(JS_CLASSIFY_BYTES, [b64(p.read_bytes()), None])
-        if p in big:
+        if p in big and scaled:
+            reduced += 1
+            if js.get("decoded", {}).get("via") != "scaled":
+                bad.append(f"{p.name}: decoded {js.get('decoded')}, not by the browser's scaled JPEG decoder")
+            worst_reduced = max(worst_reduced, _compare(p.name, py, js, predictor, TOL, bad))
+        elif p in big:
             reduced += 1
             worst_reduced = max(worst_reduced, _compare(p.name, py, js, predictor, 0.05, bad, exact_geometry=False))
         else:

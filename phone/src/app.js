@@ -307,16 +307,20 @@ async function classify(img, crop = null, topK = 3) {
 async function diagnoseBytes(bytes, crop = null, name = 'the image', scenePass = true) {
   try {
     const t0 = performance.now();
-    const {image, info} = await P.readImageFull(bytes, state.meta.preprocess.resize_size, name);
-    const img = P.reduceBy(image, P.reduction(info, state.meta.preprocess.resize_size));
+    // each model gets the photo as model.imageio.read_image decodes it for that model: a big JPEG at 1/2..1/8
+    // size (P.readImageAt: never the whole 50 MP photo in the page), the same pixels as Python
+    const side = state.meta.preprocess.resize_size, info = P.checkBytes(bytes, name, side), fc = P.reduction(info, side);
+    const photo = await P.readImageAt(bytes, info, fc, name);
     const t1 = performance.now();
-    const whole = await classify(img, crop);
+    const whole = await classify(photo.image, crop);
     const r = !scenePass ? whole : await addSceneAndPests(whole, crop, async () => {
       // what Detector.load decodes: reduced as long as the shorter side stays >= the detector's input size
       const f = P.reduction(info, state.pmeta.input_size);
-      return [P.reduceBy(image, f), f > 1 ? image.w : null, f > 1 ? image.h : null];
+      const p = f === fc ? photo : await P.readImageAt(bytes, info, f, name);
+      return [p.image, f > 1 ? p.ow : null, f > 1 ? p.oh : null];
     });
-    r.photo_size = [image.w, image.h];  // the photo as shown (orientation applied): the pixels every box is in
+    r.photo_size = [photo.ow, photo.oh];  // the photo as shown (orientation applied): the pixels every box is in
+    r.decoded = {size: [photo.image.w, photo.image.h], via: photo.via};  // what the classifier's decode held
     r.timing.decode = t1 - t0;
     r.timing.total = performance.now() - t0;
     return r;
@@ -590,6 +594,38 @@ function clearAnswer() {
   renderResult();
 }
 
+// What the preview shows: a big JPEG drawn from a reduced decode (a few MB; P.readImageScaled), since an <img> of a
+// 50 MP file makes the browser keep the whole photo decoded (~200 MB) while it is on screen, on top of what the
+// check needs. Reduced as long as the shorter side stays >= PREVIEW_SIDE px (the preview is at most 180 CSS px
+// high: 720 device px on a 4x screen), so it looks the same. The file itself where no reduced decode is to be had
+// (a small photo, not a JPEG, a browser without WebCodecs' ImageDecoder) or the gate refuses it (the check says
+// why). The record keeps the original file either way.
+const PREVIEW_SIDE = 720;
+
+async function previewBlob(bytes, type) {
+  try {
+    const info = P.checkBytes(bytes, 'the photo', PREVIEW_SIDE), f = P.reduction(info, PREVIEW_SIDE);
+    const small = f > 1 ? await P.readImageScaled(bytes, info, f) : null;
+    const shown = small && await jpegOf(small.image);
+    if (shown) return shown;
+  } catch (e) {
+    if (!(e instanceof P.ImageGateError)) console.error(e);
+  }
+  return new Blob([bytes], {type});
+}
+
+async function jpegOf(img) {
+  const rgba = new Uint8ClampedArray(img.w * img.h * 4);
+  for (let i = 0, j = 0; j < img.data.length; i += 4, j += 3) {
+    rgba[i] = img.data[j]; rgba[i + 1] = img.data[j + 1]; rgba[i + 2] = img.data[j + 2]; rgba[i + 3] = 255;
+  }
+  const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(img.w, img.h)
+    : Object.assign(document.createElement('canvas'), {width: img.w, height: img.h});
+  canvas.getContext('2d').putImageData(new ImageData(rgba, img.w, img.h), 0, 0);
+  if (canvas.convertToBlob) return canvas.convertToBlob({type: 'image/jpeg', quality: 0.9});
+  return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+}
+
 async function onPhoto(file) {
   if (!file) return;
   const pick = ++state.pick;
@@ -624,7 +660,15 @@ async function onPhoto(file) {
     return;
   }
   state.photo = {bytes, type: file.type || 'image/jpeg', name: file.name || 'photo.jpg', savedTo: new Set()};
-  const url = URL.createObjectURL(new Blob([bytes], {type: state.photo.type}));
+  state.checking++;
+  let shown;
+  try {
+    shown = await previewBlob(bytes, state.photo.type);
+  } finally {
+    state.checking--;
+  }
+  if (pick !== state.pick) return;
+  const url = URL.createObjectURL(shown);
   if ($('preview').src.startsWith('blob:')) URL.revokeObjectURL($('preview').src);
   $('preview').src = url; $('preview').hidden = false;
   await diagnoseCurrent();

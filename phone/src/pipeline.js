@@ -634,7 +634,8 @@ export function reduction(info, minShortSide) {
   return 1;
 }
 
-// libjpeg's 1/f DCT scaling keeps each f x f block's mean: the browser decodes at full size, then averages.
+// libjpeg's 1/f DCT scaling keeps about each f x f block's mean: an image decoded at full
+// size, averaged (readImageAt's strip path does the same a strip at a time).
 export function reduceBy(img, f) {
   if (f === 1) return img;
   const dw = Math.ceil(img.w / f), dh = Math.ceil(img.h / f), out = new Uint8Array(dw * dh * 3);
@@ -651,33 +652,131 @@ export function reduceBy(img, f) {
 }
 
 // Decode bytes in the browser (EXIF orientation applied, transparency composited on white, no colour
-// management) -> RGB image, through the same gate as model.imageio.read_image.
+// management) -> RGB image, through the same gate as model.imageio.read_image(..., min_short_side).
 export async function readImage(bytes, minShortSide, name = 'the image') {
-  const {image, info} = await readImageFull(bytes, minShortSide, name);
-  return reduceBy(image, reduction(info, minShortSide));
+  const info = checkBytes(bytes, name, minShortSide);
+  return (await readImageAt(bytes, info, reduction(info, minShortSide), name)).image;
 }
 
-// The photo decoded at full size and its header info; reduceBy(image, reduction(info, side)) gives what
-// model.imageio.read_image(..., min_short_side=side) decodes (the classifier and the insect detector each
-// ask for their own side).
+// The photo decoded at full size and its header info (kept for callers that need every pixel; the app decodes
+// with readImageAt, which never holds a big photo whole).
 export async function readImageFull(bytes, minShortSide, name = 'the image') {
   const info = checkBytes(bytes, name, minShortSide);
-  let bmp;
+  return {image: await decodeFull(bytes, info, name), info};
+}
+
+const corrupt = (name, info) => new ImageGateError(`${name} is truncated or corrupt: its ${info.format} header is fine but the pixel data cannot be decoded. The copy or upload probably stopped early; copy the original photo again`, 'corrupt');
+const BITMAP_OPTIONS = {imageOrientation: 'from-image', colorSpaceConversion: 'none', premultiplyAlpha: 'default'};
+
+async function bitmapOf(bytes, info, name) {
   try {
-    bmp = await createImageBitmap(new Blob([bytes]), {imageOrientation: 'from-image', colorSpaceConversion: 'none', premultiplyAlpha: 'default'});
+    return await createImageBitmap(new Blob([bytes]), BITMAP_OPTIONS);
   } catch (e) {
-    throw new ImageGateError(`${name} is truncated or corrupt: its ${info.format} header is fine but the pixel data cannot be decoded. The copy or upload probably stopped early; copy the original photo again`, 'corrupt');
+    throw corrupt(name, info);
   }
-  const w = bmp.width, h = bmp.height;
+}
+
+function canvas2d(w, h) {
   const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), {width: w, height: h});
   const ctx = canvas.getContext('2d', {willReadFrequently: true, colorSpace: 'srgb'});
+  ctx.imageSmoothingEnabled = false;  // every copy here is 1:1: no resampling of any pixel
+  return ctx;
+}
+
+// `src` (an ImageBitmap or VideoFrame, w x h as shown) drawn on white -> RGB image
+function rgbOf(src, w, h) {
+  const ctx = canvas2d(w, h);
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, w, h);
-  ctx.drawImage(bmp, 0, 0);
-  if (bmp.close) bmp.close();
+  ctx.drawImage(src, 0, 0, w, h);
   const rgba = ctx.getImageData(0, 0, w, h).data, rgb = new Uint8Array(w * h * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]; }
-  return {image: makeImage(w, h, rgb), info};
+  return makeImage(w, h, rgb);
+}
+
+async function decodeFull(bytes, info, name) {
+  const bmp = await bitmapOf(bytes, info, name);
+  try {
+    return rgbOf(bmp, bmp.width, bmp.height);
+  } finally {
+    if (bmp.close) bmp.close();
+  }
+}
+
+// A phone photo decoded at 1/f size, as model.imageio.read_image decodes it for a model whose side keeps f
+// (reduction(info, side)) -> {image, ow, oh, via}: ow x oh is the photo as shown (EXIF orientation applied) at
+// full size, the pixels every box is given in.
+//
+// Why: a 50 MP photo (8160x6120, common on cheap phones) decoded whole is 200 MB of RGBA in the decoder, as much
+// on the canvas and in getImageData's copy, 150 MB as RGB: the tab took ~540 MB more and was killed on a
+// 3-4 GB phone, the photo lost (benchmarks/phone_big_photo.py measures it). Python never decodes it whole:
+// libjpeg's DCT scaling gives 1/2, 1/4 or 1/8 directly (cv2.IMREAD_REDUCED_COLOR_*). The WebCodecs ImageDecoder
+// asked for that size (desiredWidth/desiredHeight) makes the browser's JPEG decoder (libjpeg-turbo too) scale
+// the same way: the very pixels OpenCV gives (tests/test_phone_big_photo.py checks them), in a few MB. A browser
+// without it, or one that gives another size, decodes the photo whole as an ImageBitmap but reads it back a strip
+// at a time, averaging f x f blocks (reduceBy's arithmetic): the decoder's copy only, never the other three.
+export async function readImageAt(bytes, info, f, name = 'the image') {
+  if (f === 1) {
+    const image = await decodeFull(bytes, info, name);
+    return {image, ow: image.w, oh: image.h, via: 'full'};
+  }
+  return (await readImageScaled(bytes, info, f)) || decodeByStrips(bytes, info, f, name);
+}
+
+// The scaled decode alone (null where the browser cannot give it): what the preview is drawn from.
+export async function readImageScaled(bytes, info, f) {
+  if (typeof ImageDecoder === 'undefined' || info.format !== 'JPEG') return null;
+  const cw = Math.ceil(info.width / f), ch = Math.ceil(info.height / f);
+  let dec = null, frame = null;
+  try {
+    dec = new ImageDecoder({data: bytes, type: 'image/jpeg', desiredWidth: cw, desiredHeight: ch,
+      colorSpaceConversion: 'none', preferAnimation: false});
+    frame = (await dec.decode({frameIndex: 0})).image;
+    // not the size asked for, or a browser whose frames do not carry the EXIF orientation (VideoFrame.rotation,
+    // applied by drawImage): the strip path, which is sure of both
+    if (frame.codedWidth !== cw || frame.codedHeight !== ch || !('rotation' in frame)) return null;
+    const w = frame.displayWidth, h = frame.displayHeight, turned = w !== cw;
+    return {image: rgbOf(frame, w, h), ow: turned ? info.height : info.width, oh: turned ? info.width : info.height,
+      via: 'scaled'};
+  } catch (e) {  // the strip path decides: a photo it cannot decode either is refused there ('corrupt')
+    return null;
+  } finally {
+    if (frame) frame.close();
+    if (dec) dec.close();
+  }
+}
+
+const STRIP_PIXELS = 1 << 20;  // ~4 MB of RGBA a strip
+
+async function decodeByStrips(bytes, info, f, name) {
+  const bmp = await bitmapOf(bytes, info, name);
+  try {
+    const w = bmp.width, h = bmp.height, dw = Math.ceil(w / f), dh = Math.ceil(h / f);
+    const rows = f * Math.max(1, Math.floor(STRIP_PIXELS / (w * f)));
+    const ctx = canvas2d(w, rows), out = new Uint8Array(dw * dh * 3), sums = new Float64Array(dw * 3);
+    for (let y0 = 0; y0 < h; y0 += rows) {
+      const n = Math.min(rows, h - y0);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, w, n);
+      ctx.drawImage(bmp, 0, y0, w, n, 0, 0, w, n);
+      const px = ctx.getImageData(0, 0, w, n).data;
+      for (let by = 0; by < n; by += f) {  // one output row: the block's mean, as reduceBy rounds it
+        const ye = Math.min(n, by + f), dy = (y0 + by) / f;
+        sums.fill(0);
+        for (let y = by; y < ye; y++) for (let x = 0; x < w; x++) {
+          const s = (y * w + x) * 4, d = Math.floor(x / f) * 3;
+          sums[d] += px[s]; sums[d + 1] += px[s + 1]; sums[d + 2] += px[s + 2];
+        }
+        for (let dx = 0; dx < dw; dx++) {
+          const cnt = (ye - by) * (Math.min(w, dx * f + f) - dx * f), o = (dy * dw + dx) * 3;
+          for (let c = 0; c < 3; c++) out[o + c] = Math.floor(sums[dx * 3 + c] / cnt + 0.5);
+        }
+      }
+    }
+    return {image: makeImage(dw, dh, out), ow: w, oh: h, via: 'strips'};
+  } finally {
+    if (bmp.close) bmp.close();
+  }
 }
 
 // ------------------------------------------------------------------------------------------ the whole pipeline
