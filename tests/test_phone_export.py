@@ -5,8 +5,10 @@ and are in the next export; a record saved meanwhile is not marked by an older f
 file of every record (the officer's import adds nothing twice).
 
 The Web Share API is faked with the contract browsers give it (navigator.share resolves once the file was
-handed to an app, rejects AbortError when the farmer cancels, NotAllowedError when the tap's permission ran out);
-Chromium on Linux has no share sheet for files, so the plain-download path is the real one.
+handed to an app, rejects AbortError when the farmer cancels, NotAllowedError when the tap's permission ran out)
+and Android Chrome's list of the file types it shares (no .json: the file goes as the same JSON in a .json.txt of
+type text/plain, which `leafscout log import` reads as it comes); Chromium on Linux has no share sheet for files,
+so the plain-download path is the real one.
 """
 from __future__ import annotations
 
@@ -22,13 +24,31 @@ pytestmark = pytest.mark.slow
 CARD = "#card .card[data-status]"
 
 NO_SHARE = "delete Navigator.prototype.share; delete Navigator.prototype.canShare;"
-# a share sheet: window.__shareMode 'abort' (the farmer cancels), 'notallowed' once (the tap's permission ran out
-# while the file was made), 'ok' (the file went to an app); every file offered is kept in window.__shares
+# Android Chrome's share sheet: it takes a file only when its name ends in one of these extensions AND its type is
+# one of these (Chromium components/browser_ui/webshare/android/java/src/org/chromium/components/browser_ui/
+# webshare/ShareServiceImpl.java, PERMITTED_EXTENSIONS / PERMITTED_MIME_TYPES); canShare says false for any other,
+# and share() refuses it with NotAllowedError "Permission denied" (what Chrome did before canShare checked types).
+# window.__shareMode: 'abort' (the farmer cancels), 'notallowed' once (the tap's permission ran out while the file
+# was made), 'ok' (the file went to an app); every file the sheet took is kept in window.__shares
 FAKE_SHARE = """
 window.__shares = []; window.__shareMode = 'abort';
-Navigator.prototype.canShare = function (d) { return !!(d && d.files && d.files.length); };
+const EXT = new Set(['avif', 'bmp', 'css', 'csv', 'ehtml', 'flac', 'gif', 'htm', 'html', 'ico', 'jfif', 'jpeg', 'jpg',
+  'm4a', 'm4v', 'mp3', 'mp4', 'mpeg', 'mpg', 'oga', 'ogg', 'ogm', 'ogv', 'opus', 'pdf', 'pjp', 'pjpeg', 'png', 'shtm',
+  'shtml', 'svg', 'svgz', 'text', 'tif', 'tiff', 'txt', 'wav', 'weba', 'webm', 'webp', 'xbm']);
+const TYPES = new Set(['audio/flac', 'application/pdf', 'audio/mp3', 'audio/mpeg', 'audio/ogg', 'audio/wav', 'audio/webm',
+  'audio/x-m4a', 'image/avif', 'image/bmp', 'image/gif', 'image/jpeg', 'image/png', 'image/svg+xml', 'image/tiff',
+  'image/webp', 'image/x-icon', 'image/x-ms-bmp', 'image/x-xbitmap', 'text/comma-separated-values', 'text/css',
+  'text/csv', 'text/html', 'text/plain', 'video/mp4', 'video/mpeg', 'video/ogg', 'video/webm']);
+const allowed = (f) => f.name.indexOf('.') > 0 && EXT.has(f.name.split('.').pop()) && TYPES.has(f.type);
+window.__refused = [];
+Navigator.prototype.canShare = function (d) {
+  const ok = !!(d && d.files && d.files.length && d.files.every(allowed));
+  if (!ok && d && d.files) window.__refused.push(...d.files.map((f) => [f.name, f.type]));
+  return ok;
+};
 Navigator.prototype.share = async function (d) {
   const f = d.files[0];
+  if (!d.files.every(allowed)) throw new DOMException('Permission denied', 'NotAllowedError');
   window.__shares.push({name: f.name, type: f.type, text: await f.text()});
   if (window.__shareMode === 'abort') throw new DOMException('Share canceled', 'AbortError');
   if (window.__shareMode === 'notallowed') { window.__shareMode = 'ok'; throw new DOMException('Must be handling a user gesture to perform a share request.', 'NotAllowedError'); }
@@ -167,7 +187,7 @@ def test_a_cancelled_share_marks_nothing_and_a_finished_one_marks_the_file(shari
     assert "chưa xuất" in page.inner_text("#records")
     shares = page.evaluate("window.__shares")
     assert len(shares) == 1 and _ids_in(shares[0]["text"]) == {rid}
-    assert shares[0]["name"].startswith("leafscout-log-") and shares[0]["name"].endswith(".json")
+    assert shares[0]["name"].startswith("leafscout-log-") and shares[0]["name"].endswith(".json.txt")
 
     page.evaluate("window.__shareMode = 'ok'")
     page.click("#export-btn")
@@ -191,6 +211,47 @@ def test_a_share_the_browser_refuses_after_a_slow_export_asks_for_one_more_tap(s
     page.click("#offer-send")
     page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
     assert _exported(page)[rid] is not None
+
+
+def test_android_chrome_shares_the_log_and_the_officer_imports_the_file_it_gets(sharing, tmp_path, capsys):
+    """Android Chrome's share sheet takes no .json file (application/json is not on its list): the export went to
+    a download only. The farmer now gets the share sheet: the file it takes is the same JSON as text/plain, named
+    leafscout-log-<time>.json.txt (never a .json offered and refused), the message names that file in the officer's
+    import command, and `leafscout log import` imports the file as it arrived (Zalo keeps its name), the photo
+    whole."""
+    import base64
+
+    from leafscout.cli import main
+    from leafscout.fieldlog import FieldLog
+
+    page = sharing
+    _save_photo(page)
+    (rid,) = _exported(page)
+    page.evaluate("window.__shareMode = 'ok'")
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.click("#export-btn")
+    page.wait_for_function("document.querySelector('#records').innerText.includes('đã xuất')")
+    assert _exported(page)[rid] is not None and not downloads  # the share sheet had it: no download
+    assert page.evaluate("window.__refused") == []  # nothing offered that Android Chrome refuses
+    (shared,) = page.evaluate("window.__shares")
+    name = shared["name"]
+    assert name.startswith("leafscout-log-") and name.endswith(".json.txt") and shared["type"] == "text/plain"
+    msg = page.inner_text("#export-msg")
+    assert msg.startswith(f"Đã gửi tệp {name} (1 bản ghi)") and f"leafscout log import {name}" in msg, msg
+
+    received = tmp_path / name  # the officer saves what Zalo brought
+    received.write_text(shared["text"], "utf-8")
+    db = str(tmp_path / "log.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi A", crop="tomato", area_ha=0.5)
+    code = main(["log", "import", str(received), "--db", db])
+    out = capsys.readouterr()
+    assert code == 0 and "imported 1 record(s)" in out.out, out.out + out.err
+    body = json.loads(shared["text"])
+    assert base64.b64decode(body["records"][0]["photo_base64"]) == LATE_BLIGHT_PHOTO.read_bytes()
+    with FieldLog.open(db) as log:
+        assert len(log.history("Đồi A").observations) == 1
 
 
 # a record as the phone kept it before photos were Blobs (field log version 1): the photo's bytes in the record

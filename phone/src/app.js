@@ -763,9 +763,22 @@ async function onExport(everyRecord = false) {
   }
 }
 
+// The file as the share sheet gets it. Android Chrome shares a file only when its name ends in an extension of a
+// fixed list AND its type is on a fixed list: images, audio, video, application/pdf and the text types text/plain,
+// text/csv, text/comma-separated-values, text/html, text/css (Chromium's
+// components/browser_ui/webshare/android/java/src/org/chromium/components/browser_ui/webshare/ShareServiceImpl.java,
+// PERMITTED_EXTENSIONS / PERMITTED_MIME_TYPES checked by isDangerousFilename / isDangerousMimeType; the same list
+// in third_party/blink/renderer/modules/webshare/FILE_TYPES.md). A ".json" file of type application/json is on
+// neither: canShare said false (an older Chrome: share() refused it, NotAllowedError "Permission denied") and the
+// farmer only ever got a download. So the share sheet gets the same JSON, byte for byte, as text/plain named
+// "<name>.json.txt" (JSON is text; the name still says what is inside). `leafscout log import FILE` reads the
+// file whatever its name (it parses the content), so the officer imports it as it arrives. A download keeps ".json".
+const SHARE_TYPE = 'text/plain';
+const sharedName = (ex) => `${ex.file}.txt`;
+
 function canShareFile(ex) {
   if (!navigator.share || !navigator.canShare) return null;
-  const file = new File([ex.blob], ex.file, {type: 'application/json'});
+  const file = new File([ex.blob], sharedName(ex), {type: SHARE_TYPE});
   try {
     return navigator.canShare({files: [file]}) ? file : null;
   } catch (e) {
@@ -777,7 +790,7 @@ async function sendOffer(ex) {
   const file = canShareFile(ex);
   if (file) {
     try {
-      await navigator.share({files: [file], title: ex.file});
+      await navigator.share({files: [file], title: file.name});
     } catch (e) {
       console.error(e);
       if (e && e.name === 'NotAllowedError') {  // the tap's permission ran out while a big file was made: tap again
@@ -787,7 +800,7 @@ async function sendOffer(ex) {
       say('export-msg', ['share_cancelled', {n: ex.count}]);  // cancelled (AbortError) or the share failed
       return;
     }
-    await markSent(ex, 'shared');
+    await markSent(ex, 'shared', file.name);
     return;
   }
   const a = document.createElement('a');
@@ -797,7 +810,7 @@ async function sendOffer(ex) {
   showOffer(ex, 'download');
 }
 
-async function markSent(ex, key) {
+async function markSent(ex, key, file = ex.file) {  // `file`: the name the officer gets (the shared one)
   showOffer(null);
   try {
     await DB.markExported(ex.ids);
@@ -806,7 +819,7 @@ async function markSent(ex, key) {
     say('export-msg', ['export_failed', {msg: (e && (e.name || e.message)) || e}]);
     return;
   }
-  say('export-msg', [key, {n: ex.count, file: ex.file}]);
+  say('export-msg', [key, {n: ex.count, file}]);
   renderLog();
 }
 
@@ -815,7 +828,7 @@ function showOffer(ex, how = null) {
   state.offer = ex ? {ex, how} : null;
   $('offer').hidden = !ex;
   if (!ex) { say('offer-msg'); return; }
-  say('offer-msg', [how === 'share' ? 'offer_share' : 'offer_download', {n: ex.count, file: ex.file}]);
+  say('offer-msg', [how === 'share' ? 'offer_share' : 'offer_download', {n: ex.count, file: how === 'share' ? sharedName(ex) : ex.file}]);
   $('offer-done').hidden = how === 'share';
   $('offer-send').dataset.t = how === 'share' ? 'offer_send_share' : 'offer_send_download';
   $('offer-send').textContent = t($('offer-send').dataset.t);
