@@ -102,7 +102,7 @@ def test_with_a_trace_url_the_qr_opens_the_lot_page(season, tmp_path):
 def test_export_makes_a_self_contained_lot_page(season, tmp_path, capsys):
     out = tmp_path / "out"
     rc = leafscout(["export", "CB-2025-11", "--db", season, "--html", str(out / "lot.html"),
-                    "--csv", str(out / "lot.csv"), "--pdf", str(out / "lot.pdf")])
+                    "--csv", str(out / "lot.csv"), "--pdf", str(out / "lot.pdf"), "--lang", "en"])
     assert rc == 0, capsys.readouterr().err
     page = (out / "lot.html").read_text(encoding="utf-8")
     for expected in ("Harvest lot CB-2025-11", "Đồi Chè 2", "coffee.leaf_rust", "sprayed copper hydroxide",
@@ -123,7 +123,7 @@ def test_export_makes_a_self_contained_lot_page(season, tmp_path, capsys):
 
 
 def test_export_of_a_plot_and_of_something_unknown(season, tmp_path, capsys):
-    assert leafscout(["export", "đồi chè 2", "--db", season, "--html", str(tmp_path / "p.html")]) == 0
+    assert leafscout(["export", "đồi chè 2", "--db", season, "--html", str(tmp_path / "p.html"), "--lang", "en"]) == 0
     assert "Plot Đồi Chè 2" in (tmp_path / "p.html").read_text(encoding="utf-8")
     assert leafscout(["export", "CB-2025-12", "--db", season, "--csv", str(tmp_path / "x.csv"), "--lang", "en"]) == 2
     err = capsys.readouterr().err

@@ -74,7 +74,7 @@ def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
         log.correct_observation(obs.id, "coffee.berry_borer", "=Lò Văn Nam", note="@quả có lỗ đục")
         log.correct_observation(obs.id, "coffee.leaf_miner", "Lò Thị Hoa")
     out, page = tmp_path / "plot.csv", tmp_path / "plot.html"
-    assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out), "--html", str(page)]) == 0
+    assert main(["export", "Đồi Cà phê", "--db", db, "--csv", str(out), "--html", str(page), "--lang", "en"]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [r["kind"] for r in rows] == ["plot", "observation", "correction", "correction"]
     first, second = rows[2], rows[3]
