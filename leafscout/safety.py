@@ -42,12 +42,15 @@ def html_text(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+# '>' is left to the HTML escape ('&gt;' starts no quote block); a backslash before it would show "&gt;"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def md_text(value) -> str:
-    """Text for a Markdown component: HTML-escaped, and Markdown syntax characters backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html_text(value)).replace("\n", " ")
+    """Text for a Markdown component: Markdown syntax characters backslash-escaped, then HTML-escaped. In that order:
+    escaping the '#' of the entity html.escape writes for an apostrophe ('&#x27;' -> '&\\#x27;') showed the grower
+    the entity itself ("&#x27;Bassa&#x27; is not in the knowledge base")."""
+    return html_text(_MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))).replace("\n", " ")
 
 
 _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
