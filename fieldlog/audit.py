@@ -83,7 +83,8 @@ class AuditReport:
             a = r.action
             lines.append(f"{mark({True: 'ok', False: 'flag', None: 'none'}[r.allowed])} "
                          f"{fmt_local(a.at, '%Y-%m-%d')} {sh(r.plot)}: {sh(a.what)}"
-                         f"{f' ({sh(a.active_substance)})' if a.active_substance else ''} — {sh(r.reason)}")
+                         f"{f' ({sh(a.active_substance or a.product)})' if a.active_substance or getattr(a, 'product', None) else ''}"
+                         f" — {sh(r.reason)}")
         for plot, o in self.unconfirmed:
             lines.append(f"{mark('unconfirmed')} {fmt_local(o.observed_at, '%Y-%m-%d')} {sh(plot)}: "
                          + tr("unconfirmed_row", id=o.id, label=o.label, status=_status(o.status, lang),
@@ -120,6 +121,10 @@ AUDIT_TEXT: dict[str, dict[str, str]] = {
                    "vi": "đồng {plot}: {year} kg/ha năm nay, {seven} kg/ha trong 7 năm (giới hạn {cap})"},
     "no_substance": {"en": "no active substance recorded (cultural or mechanical measure)",
                      "vi": "không ghi hoạt chất (biện pháp canh tác hoặc cơ giới)"},
+    "product_unchecked": {"en": "product {product!r} is not one the substance list knows and no active substance was "
+                                 "recorded: record its active substance (--substance) to have it checked",
+                          "vi": "sản phẩm {product!r} không có trong danh mục hoạt chất và không ghi hoạt chất: hãy ghi "
+                                "hoạt chất của nó (--substance) để được kiểm tra"},
     "allowed": {"en": "allowed", "vi": "được phép"},
     "not_allowed": {"en": "not allowed", "vi": "không được phép"},
 }
@@ -170,6 +175,15 @@ def _verdict(result, lang: str = "en") -> tuple[bool, str]:
     return allowed is True, str(reason or (tr("allowed") if allowed else tr("not_allowed")))
 
 
+def _knows(result) -> bool:
+    """Did the substance check know the name (allowed or not), as opposed to 'not in the knowledge base' (None)?"""
+    if isinstance(result, bool):
+        return True
+    if isinstance(result, tuple) and len(result) == 2:
+        return result[0] is not None
+    return getattr(result, "allowed", None) is not None
+
+
 def season_audit(log, start, end, checker: Checker | None = None,
                  copper_cap_kg_ha_7y: float | None = None, lang: str = "en") -> AuditReport:
     """Audit actions with start <= time < end against `checker` (substance -> (allowed, reason)) and the
@@ -188,6 +202,14 @@ def season_audit(log, start, end, checker: Checker | None = None,
     for plot, action in log.actions_between(start_utc, end_utc):
         if action.active_substance:
             allowed, reason = _verdict(checker(action.active_substance), lang)
+        elif getattr(action, "product", None):
+            # only the product was written ("Karate 2.5EC", "COC 85"): the substance list knows trade names too, so a
+            # banned product is flagged however it was logged; one it does not know is said, never passed as "ok"
+            result = checker(action.product)
+            if _knows(result):
+                allowed, reason = _verdict(result, lang)
+            else:
+                allowed, reason = None, audit_text(lang)("product_unchecked", product=action.product)
         else:
             allowed, reason = None, audit_text(lang)("no_substance")
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))

@@ -1,0 +1,50 @@
+"""A grower logs a spray by what is written on the bottle: `leafscout log act "Đồi A" --what phun --product
+"Karate 2.5EC"`, no active substance. The season audit said "no active substance recorded (cultural or mechanical
+measure)" and marked it `----`: a banned pyrethroid spray passed the certifier's review unseen. Now the audit checks
+the product name through the same substance list (which knows trade names), flags a banned product, passes an allowed
+one, and says of a product it does not know that its substance must be recorded, never "ok"."""
+from __future__ import annotations
+
+import pytest
+
+from leafscout.cli import main
+from leafscout.fieldlog import FieldLog
+
+
+@pytest.fixture
+def season(tmp_path) -> str:
+    db = str(tmp_path / "coop.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+        log.record_action("Đồi A", "phun trừ sâu", product="Karate 2.5EC", at="2025-05-02T08:00")
+        log.record_action("Đồi A", "phun phòng gỉ sắt", product="COC 85", amount=2.0, unit="kg/ha",
+                          at="2025-06-02T08:00")
+        log.record_action("Đồi A", "bón phân", product="phân chuồng hoai", at="2025-07-02T08:00")
+        log.record_action("Đồi A", "làm cỏ tay", at="2025-08-02T08:00")
+    return db
+
+
+def _rows(text: str) -> dict[str, str]:
+    return {what: line for line in text.splitlines()
+            for what in ("phun trừ sâu", "phun phòng gỉ sắt", "bón phân", "làm cỏ tay") if f": {what}" in line}
+
+
+def test_a_banned_product_logged_by_its_trade_name_is_flagged(season, capsys):
+    rc = main(["log", "audit", "--season", "2025", "--db", season])
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert rc == 1, out  # something flagged
+    assert rows["phun trừ sâu"].startswith("FLAG") and "(Karate 2.5EC)" in rows["phun trừ sâu"], out
+    assert "Karate = lambda-cyhalothrin" in rows["phun trừ sâu"], out
+    assert rows["phun phòng gỉ sắt"].startswith("ok") and "COC 85" in rows["phun phòng gỉ sắt"], out
+    assert rows["bón phân"].startswith("----") and "record its active substance" in rows["bón phân"], out
+    assert rows["làm cỏ tay"].startswith("----") and "cultural or mechanical" in rows["làm cỏ tay"], out
+
+
+def test_the_same_in_vietnamese(season, capsys):
+    rc = main(["log", "audit", "--season", "2025", "--db", season, "--lang", "vi"])
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert rc == 1, out
+    assert rows["phun trừ sâu"].startswith("KHÔNG ĐẠT") and "Karate = lambda-cyhalothrin: Không được phép" in out, out
+    assert rows["bón phân"].startswith("----") and "hãy ghi hoạt chất" in rows["bón phân"], out
