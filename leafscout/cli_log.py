@@ -393,6 +393,14 @@ def cmd_act(log, args) -> int:
             warning = t("copper_unchecked", args.lang, detail=exc)
         if warning:
             print(f"leafscout log act: {warning}", file=sys.stderr)
+    if a.active_substance or a.product:  # a banned substance or product: said now, not first in the season audit
+        from leafscout.service import substance_warning
+        try:
+            warning = substance_warning(a, lang=args.lang)
+        except Exception:  # noqa: BLE001 - the action is logged; the season audit checks it again
+            warning = None
+        if warning:
+            print(f"leafscout log act: {warning}", file=sys.stderr)
     return 0
 
 

@@ -622,6 +622,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_unknown_label": {"vi": "không có vấn đề này trong cơ sở kiến thức", "en": "no such problem in the knowledge base"},
     "err_log_error": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused the record"},
     # copper cap warning when a copper action is logged (CLI `log act`, the app's Log tab)
+    "substance_not_allowed": {
+        "vi": "CẢNH BÁO: {name}: {reason} Bản ghi vẫn được lưu; hãy báo tổ chức chứng nhận.",
+        "en": "WARNING: {name}: {reason} The record is kept; tell the certifier."},
     "copper_over_cap": {
         "vi": "CẢNH BÁO: sau lần này, tổng lượng đồng của lô {plot} trong 7 năm ({first}-{last}) là {total} kg "
               "Cu/ha, vượt giới hạn {cap} kg Cu/ha trong 7 năm; không dùng thêm thuốc gốc đồng trên lô này và "

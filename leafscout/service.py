@@ -165,6 +165,23 @@ def copper_warning(log, action, advisor=None, lang: str = "en") -> str | None:
              total=number(c["total"], lang), cap=number(c["cap"], lang), first=c["first"], last=c["last"])
 
 
+def substance_warning(action, advisor=None, lang: str = "en") -> str | None:
+    """One line when a logged action names a substance or product the advisor says is not allowed (a banned
+    pesticide, "Karate 2.5EC"): the record is kept as it happened, and the grower or officer is told at once,
+    before the season audit flags it. None when allowed, unknown or nothing was named."""
+    name = (getattr(action, "active_substance", None) or getattr(action, "product", None) or "").strip()
+    if not name:
+        return None
+    from .i18n import t
+
+    advisor = advisor or default_advisor()
+    res = advisor.check_substance(name)
+    if res.allowed is not False:
+        return None
+    reason = res.reason.get(lang) or res.reason.get("en", "") if isinstance(res.reason, dict) else str(res.reason)
+    return t("substance_not_allowed", lang, name=name, reason=reason)
+
+
 # ---------------------------------------------------------------------------------------------- context
 
 @dataclass

@@ -227,7 +227,19 @@ def record_action(services, plot, what, substance, copper, lang) -> str:
                                             copper_kg_ha=cu)
     except Exception as exc:
         return t("log_error", lang, msg=_msg(exc, lang))
-    return t("log_recorded", lang) + _copper_warning(services, action, lang, plot)
+    return t("log_recorded", lang) + _copper_warning(services, action, lang, plot) + _substance_warning(services,
+                                                                                                   action, lang)
+
+
+def _substance_warning(services, action, lang) -> str:
+    """' CẢNH BÁO: ...' when the recorded substance is not allowed in organic farming (said now, not first in the
+    season audit), else ''. The typed name in it is shown as text."""
+    from leafscout.service import substance_warning
+    try:
+        warning = substance_warning(action, services.advisor, lang)
+    except Exception:
+        return ""
+    return f" {md_text(warning)}" if warning else ""
 
 
 def _copper_warning(services, action, lang, plot=None) -> str:
