@@ -769,10 +769,12 @@ async function onExport(everyRecord = false) {
 // components/browser_ui/webshare/android/java/src/org/chromium/components/browser_ui/webshare/ShareServiceImpl.java,
 // PERMITTED_EXTENSIONS / PERMITTED_MIME_TYPES checked by isDangerousFilename / isDangerousMimeType; the same list
 // in third_party/blink/renderer/modules/webshare/FILE_TYPES.md). A ".json" file of type application/json is on
-// neither: canShare said false (an older Chrome: share() refused it, NotAllowedError "Permission denied") and the
-// farmer only ever got a download. So the share sheet gets the same JSON, byte for byte, as text/plain named
-// "<name>.json.txt" (JSON is text; the name still says what is inside). `leafscout log import FILE` reads the
-// file whatever its name (it parses the content), so the officer imports it as it arrives. A download keeps ".json".
+// neither: the farmer only ever got a download where canShare says false, and where canShare does not check the
+// list, Android's share service refuses the file itself (ShareServiceImpl.share: PERMISSION_DENIED, which reaches
+// the page as NotAllowedError "Permission denied": the "tap again" offer below, forever). So the share sheet
+// gets the same JSON, byte for byte, as text/plain named "<name>.json.txt" (JSON is text; the name still says what
+// is inside). `leafscout log import FILE` reads the file whatever its name (it parses the content), so the officer
+// imports it as it arrives. A download keeps ".json".
 const SHARE_TYPE = 'text/plain';
 const sharedName = (ex) => `${ex.file}.txt`;
 
