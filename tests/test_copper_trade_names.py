@@ -61,3 +61,34 @@ def test_a_typed_substance_still_counts_and_a_trade_name_is_more_exact():
     assert copper.fraction_for("copper oxychloride")[0] == pytest.approx(0.595)
     assert copper.fraction_for("copper oxychloride", "COC 85")[0] == pytest.approx(0.85 * 0.595)
     assert copper.fraction_for("Karate 2.5EC") is None and not copper.mentions_copper("Karate 2.5EC")
+
+
+@pytest.mark.parametrize("product", ["Thiovit Jet 80WG", "Kumulus DF", "Dipel DF", "Furadan 3G", "Score 250EC",
+                                     "Amistar Top 325SC", "Topsin M", "Marshal 25EC", "Trebon 30 EC"])
+def test_the_new_non_copper_trade_names_add_no_copper(db, product):
+    """The trade names added in 2026 hold no copper (products.yaml: sulphur, Bt, synthetics): logging one with a dose
+    records the spray without asking for copper and adds nothing to the 7-year ledger; 'Kumulus' is not 'cupr...'."""
+    assert not copper.mentions_copper(product) and copper.fraction_for(product) is None
+    assert _act(db, "--what", "phun", "--product", product, "--amount", "2", "--unit", "kg/ha") == 0
+    with FieldLog.open(db) as log:
+        assert log.copper_used("Đồi B")[0] == 0
+
+
+def test_every_copper_product_of_the_knowledge_base_is_in_the_ledger():
+    """products.yaml and fieldlog/copper.py stay in step: every product whose substances are copper entries is found by
+    copper.product_fraction (over-counting if need be), so no copper trade name logs 0 kg Cu."""
+    from leafscout.advisor import Advisor
+    adv = Advisor.load()
+    copper_entries = {"copper_hydroxide", "bordeaux_mixture", "bordeaux_paste"}
+    index = adv._index
+    if index is None:
+        adv.check_substance("x")
+        index = adv._index
+    seen = 0
+    for pid, p in adv.kb.products.items():
+        targets = [index.resolve(s) for s in p["substances"]]
+        if any(t and t[0] == "treatment" and t[1] in copper_entries for t in targets):
+            seen += 1
+            for name in p["names"]:
+                assert copper.product_fraction(name) is not None, (pid, name)
+    assert seen >= 3
