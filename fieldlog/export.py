@@ -170,6 +170,29 @@ def _html_word(kind: str, value, lang: str) -> str:
     return text.replace("_", " ") if kind == "org" else text
 
 
+def _html_name(value, names: dict) -> str:
+    """A crop or problem id for the page: the knowledge base's name in the page's language (`names`, passed by the
+    caller as for the PDF), then the stored id in a small `<code class='id'>`; an id the knowledge base does not
+    know (a researcher's new crop, a corrected label) is shown as it is. The id is printed, not hidden in a
+    `title`: the page is printed and read on phones, where a title never shows, and the certifier matches
+    records, corrections and the CSV by the id, which stays the same when the knowledge base renames a problem.
+    Name and id are both HTML-escaped."""
+    raw = "" if value is None else str(value)
+    shown = names.get(raw) if raw else None
+    if not shown or str(shown) == raw:
+        return html.escape(raw)
+    return f"{html.escape(str(shown))} <code class='id'>{html.escape(raw)}</code>"
+
+
+def _html_confidence(value) -> str:
+    """A stored confidence as the PDF writes it (`_percent`: '51%', in either language; below 1 never '100%'),
+    with the stored figure kept for programs in `<data value>`; a value that is not a number is shown as stored."""
+    pct = _percent(value)
+    if not pct:
+        return html.escape(_fmt(value))
+    return f"<data value='{html.escape(_plain(float(value)))}'>{pct}</data>"
+
+
 def _html_time(at) -> str:
     """A time for the page: local with its zone for the reader, ISO 8601 with the offset for programs."""
     if at is None:
@@ -181,14 +204,19 @@ def _tr_class(page: TracePage, at) -> str:
     return " class='after'" if _after_harvest(page, at) else ""
 
 
-def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: str = "en") -> str:
+def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: str = "en",
+            names: dict | None = None) -> str:
     """The self-contained page in `lang` (vi or en): headings, column names, marks (over the copper cap, after
     this harvest, corrections, confirmations, UNCONFIRMED), statuses, numbers with the language's decimal mark and
     `<html lang>`; times on the recorder's clock with the zone named in both. Everything a person typed (names,
-    notes, what was done) is HTML-escaped in either language; labels and crops stay the stored ids (the PDF names
-    them). English reads as the page always did."""
+    notes, what was done) is HTML-escaped in either language.
+
+    `names`: crop or problem id -> its name in `lang`, as for the PDF (the knowledge base's, passed by the caller:
+    this layer imports nothing of the advisor); crops, labels and corrections show the name with the stored id
+    after it (`_html_name`), an id without a name as it is. Confidences are whole percentages, as in the PDF."""
     lang = lang if lang in PDF_LANGS else "en"
     h, num = _html_text(lang), _html_num(lang)
+    names = dict(names or {})
 
     def e(v) -> str:
         if isinstance(v, dt.datetime):
@@ -207,6 +235,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: st
         "th{background:#e8f1e8}.over{color:#a40000;font-weight:bold}img.qr{float:right;width:9rem}",
         # line breaks as typed; a long word wraps; a lot's records after its harvest in grey
         "td,.notes{white-space:pre-line;overflow-wrap:anywhere}tr.after td{color:#666}",
+        "code.id{font-size:.75rem;color:#555}",  # a name's stored id, after it (_html_name)
         "</style></head><body>",
         f"<img class='qr' alt='{h('html_qr_alt', payload=e(page.qr_payload))}' src='{page.qr_svg}'>",
         f"<h1>{title}</h1>",
@@ -222,7 +251,7 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: st
         this_year, seven = page.copper[p.name]
         parts += [
             f"<h2>{h('plot', name=e(p.name))}</h2><table>",
-            f"<tr><th>{h('html_crop')}</th><td>{e(p.crop)}</td>"
+            f"<tr><th>{h('html_crop')}</th><td>{_html_name(p.crop, names)}</td>"
             f"<th>{h('html_area')}</th><td>{e(p.area_ha)} ha</td></tr>",
             f"<tr><th>{h('html_organic')}</th><td>{e(_html_word('org', p.organic_status, lang))}</td>"
             f"<th>{h('html_location')}</th><td>{e(p.location)}</td></tr>",
@@ -242,13 +271,16 @@ def to_html(page: TracePage, log=None, copper_cap: float | None = None, lang: st
                    else e(o.photo_sha256[:12]))
             cells = {c: e(getattr(o, c)) for c in OBS_COLS[:-1]}
             cells["status"] = e(_html_word("st", o.status, lang))
+            cells["label"] = _html_name(o.label, names)
+            cells["confidence"] = _html_confidence(o.confidence)
             fixes = (getattr(hist, "corrections", None) or {}).get(o.id, [])
             if o.confirmed_by and o.confirmed_at:  # when a person vouched for the label
                 cells["confirmed_by"] += h("html_confirmed_on", when=e(o.confirmed_at))
             elif not o.confirmed_by:  # a person's correction, or a model result nobody has looked at
                 cells["confirmed_by"] = h("by_correction", by=e(fixes[-1].by)) if fixes else h("unconfirmed")
             for c in fixes:  # the model's label stays first
-                cells["label"] += ("<br>" + h("html_corrected", label=e(c.label), by=e(c.by), when=e(c.at))
+                cells["label"] += ("<br>" + h("html_corrected", label=_html_name(c.label, names), by=e(c.by),
+                                              when=e(c.at))
                                    + (f": {e(c.note)}" if c.note else ""))  # why: what the certifier checks
             if _after_harvest(page, o.observed_at):
                 cells["observed_at"] += "<br>" + h("html_after_harvest")
@@ -649,11 +681,11 @@ def to_pdf(page: TracePage, lang: str = "en", names: dict | None = None, copper_
 def write(page: TracePage, fmt: str, dest: Path, log=None, lang: str = "en", names: dict | None = None,
           copper_cap: float | None = None) -> Path:
     """Render, then write beside dest and rename into place: an unwritable folder or a full disk is one
-    FieldLogError (code "export_failed"), and never leaves a half-written file. `lang` is the PDF's and the HTML's
-    (see `to_pdf`, `to_html`); `names` the PDF's; both mark a plot over `copper_cap`. The CSV is for machines: no
-    language, the stored values."""
+    FieldLogError (code "export_failed"), and never leaves a half-written file. `lang`, `names` (the knowledge
+    base's crop and problem names) and `copper_cap` are the PDF's and the HTML's (see `to_pdf`, `to_html`). The CSV
+    is for machines: no language, no names, the stored values."""
     if fmt == "html":
-        data = to_html(page, log, copper_cap, lang=lang).encode("utf-8")
+        data = to_html(page, log, copper_cap, lang=lang, names=names).encode("utf-8")
     elif fmt == "csv":
         data = to_csv(page).encode("utf-8-sig")  # with a BOM: Excel on Windows reads Vietnamese right
     elif fmt == "pdf":

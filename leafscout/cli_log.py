@@ -556,7 +556,7 @@ def cmd_export(log, args) -> int:
         wanted = {"html": ""}
     page = export.build(log, args.target)
     stem = _file_stem(args.target)
-    # the PDF names crops and problems; the PDF and the HTML both mark a plot over the 7-year copper cap
+    # the PDF and the HTML both name crops and problems and mark a plot over the 7-year copper cap; the CSV neither
     names, cap = _pdf_names(args.lang) if {"pdf", "html"} & wanted.keys() else ({}, None)
     for fmt, dest in wanted.items():
         path = export.write(page, fmt, Path(dest or f"{stem}.{fmt}"), log, lang=args.lang, names=names,
@@ -566,8 +566,9 @@ def cmd_export(log, args) -> int:
 
 
 def _pdf_names(lang: str) -> tuple[dict, float | None]:
-    """The knowledge base's crop and problem names in `lang` and the 7-year copper cap, for the lot PDF (the
-    service joins advisor and field log). Without a readable knowledge base the PDF shows the stored ids."""
+    """The knowledge base's crop and problem names in `lang` and the 7-year copper cap, for the PDF and the HTML
+    (the field log imports nothing of the advisor: the CLI joins them). Without a readable knowledge base both
+    show the stored ids, with a warning."""
     try:
         from leafscout.i18n import kb_names
         from leafscout.service import default_advisor

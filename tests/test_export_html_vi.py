@@ -58,8 +58,12 @@ def test_the_default_export_is_a_vietnamese_page(db, tmp_path, capsys):
                "<td>0,25 ha</td>", "<td>đã chứng nhận hữu cơ</td>", "(Hợp tác xã), Sơn La; tổ chức chứng nhận: ",
                "<th>Đồng năm 2025</th><td>4,25 kg/ha</td>",
                "<td class='over'>29,75 kg/ha: VƯỢT giới hạn 28 kg/ha</td>",  # the cap from the advisor
-               "<h3>Quan sát (3)</h3>", "<th>Người xác nhận</th>", "<td>chưa chắc chắn</td>", "<td>0,5</td>",
-               "Lò Thị Hoa lúc <time", "<br>sửa thành coffee.berry_borer, người sửa: Lò Văn Nam, lúc <time",
+               "<h3>Quan sát (3)</h3>", "<th>Người xác nhận</th>", "<td>chưa chắc chắn</td>",
+               "<td><data value='0.5'>50%</data></td>",  # the PDF's percentage, the stored figure for programs
+               "<td>Cà phê <code class='id'>coffee</code></td>",  # the knowledge base's names (test_export_html_names)
+               "Lò Thị Hoa lúc <time",
+               "<br>sửa thành Mọt đục quả cà phê (Cà phê) <code class='id'>coffee.berry_borer</code>, "
+               "người sửa: Lò Văn Nam, lúc <time",
                "<td>Lò Văn Nam (đã sửa)</td>", "<td>CHƯA XÁC NHẬN</td>", "<br>sau đợt thu hoạch này</td>",
                "<h3>Việc đã làm (8)</h3>", "<th>Hoạt chất</th>", "<td>1,5</td>", "<h3>Sổ theo dõi đồng</h3>",
                "<th>Năm</th>"):
@@ -89,7 +93,9 @@ def test_english_is_asked_for_and_reads_as_before(db, tmp_path, capsys):
     for en in ("<h1>Harvest lot LOT-1</h1>", ", 12.5 kg.</p>", "<td>0.25 ha</td>", "<td>certified</td>",
                "(cooperative), Sơn La; certifier: Control Union", "<th>Copper 2025</th><td>4.25 kg/ha</td>",
                "<td class='over'>29.75 kg/ha: over the 28 kg/ha cap</td>", "<th>observed at</th>",
-               "<td>uncertain</td>", "<br>corrected to coffee.berry_borer by Lò Văn Nam on <time",
+               "<td>uncertain</td>",
+               "<br>corrected to Coffee berry borer (Coffee) <code class='id'>coffee.berry_borer</code> "
+               "by Lò Văn Nam on <time",
                "<td>Lò Văn Nam (corrected)</td>", "<td>UNCONFIRMED</td>", "<br>after this harvest</td>",
                "<h3>Copper ledger</h3><table><tr><th>Year</th><th>kg/ha</th></tr>",
                "<h2>Plot Đồi &lt;script&gt;alert(1)&lt;/script&gt;</h2>"):

@@ -86,7 +86,9 @@ def test_csv_and_html_exports_carry_the_corrections(tmp_path, capsys):
     # local ISO 8601 with the offset, and UTC beside it (test_export_local_times.py)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[+-]\d\d:\d\d", first["time"]) and first["time_utc"]
     html = page.read_text(encoding="utf-8")
-    assert "corrected to coffee.berry_borer by =Lò Văn Nam" in html and "corrected to coffee.leaf_miner" in html
+    # the knowledge base's name, the stored label after it (test_export_html_names.py)
+    assert "corrected to Coffee berry borer (Coffee) <code class='id'>coffee.berry_borer</code> by =Lò Văn Nam" in html
+    assert "corrected to Coffee leaf miner (Coffee) <code class='id'>coffee.leaf_miner</code>" in html
 
 
 def test_csv_plot_rows_carry_location_and_buffer_zone_defused(tmp_path):

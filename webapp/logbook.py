@@ -654,7 +654,8 @@ def export_files(services, target, lang) -> tuple[str, list[str]]:
 
 
 def _pdf_names(services, lang) -> tuple[dict, float | None]:
-    """The knowledge base's names in the page's language and the copper cap, for the lot PDF."""
+    """The knowledge base's names in the page's language and the copper cap, for the PDF and the HTML (the field
+    log imports nothing of the advisor); without them both show the stored ids."""
     from leafscout.i18n import kb_names
     try:
         adv = services.advisor
