@@ -249,12 +249,14 @@ class SubstanceIndex:
         """(product id, its name as written in the knowledge base, its substances) for every trade name in the query,
         longest name first, each product once: what a verdict names ("Karate = lambda-cyhalothrin")."""
         q_soft, q = self._at(query)
-        found, seen = [], set()
+        found, seen, taken = [], set(), []
         for key in sorted((k for k in self.product_of if self._in(q_soft, q, k)), key=len, reverse=True):
             pid, substances = self.product_of[key]
-            if pid not in seen:
-                seen.add(pid)
-                found.append((pid, self.written[key], substances))
+            if pid in seen or any(key in longer for longer in taken):
+                continue  # "Amistar Top 325SC" is one product, not also "Amistar"
+            seen.add(pid)
+            taken.append(key)
+            found.append((pid, self.written[key], substances))
         return found
 
     def treatments_in(self, query: str) -> list[tuple[str, str]]:

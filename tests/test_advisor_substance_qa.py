@@ -71,7 +71,7 @@ def test_a_misspelt_name_gets_the_nearest_substance_name(name, hint_en):
     assert f"có phải ý bạn là '{hint_en}'" in res.reason["vi"] and "did you mean" not in res.reason["vi"]
 
 
-@pytest.mark.parametrize("name", ["dịch tỏi", "Radiant 60SC", "tỏi ớt gừng", "chitosan", "Bassa", "vi sinh"])
+@pytest.mark.parametrize("name", ["dịch tỏi", "Oshin 20WP", "tỏi ớt gừng", "chitosan", "Bassa", "vi sinh"])
 def test_no_far_fetched_or_non_substance_hint(name):
     res = ADV.check_substance(name)
     assert not res.known
@@ -124,3 +124,25 @@ def test_a_trade_name_is_refused_with_what_is_in_it_however_the_advisor_was_load
     assert main(["advise", "--check-substance", typed, "--lang", "vi"]) in (0, 1)
     out = capsys.readouterr().out
     assert said in out and "Không được phép" in out, out
+
+
+def test_a_product_whose_name_holds_another_products_name_is_named_once():
+    """"Amistar Top 325SC" is one product (azoxystrobin + difenoconazole), not also "Amistar" (azoxystrobin)."""
+    from leafscout.service import default_advisor
+    res = default_advisor().check_substance("Amistar Top 325SC")
+    assert res.allowed is False and res.reason["en"].startswith("Amistar Top 325SC = azoxystrobin + difenoconazole: ")
+    assert "; Amistar" not in res.reason["en"], res.reason
+
+
+def test_read_the_conditions_below_has_conditions_below(capsys):
+    """"Allowed with restrictions: read the conditions below" printed nothing below. Now the entry's cautions, its
+    intervals and each standard's status follow, one line each, in the asked language."""
+    from leafscout.cli import main
+    assert main(["advise", "--check-substance", "COC 85", "--lang", "vi"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "đọc các điều kiện bên dưới" in out[0] and len(out) >= 5, out
+    assert any("giới hạn đồng 7 năm" in x for x in out[1:]), out
+    assert "  - thời gian cách ly trước thu hoạch: 7 ngày" in out, out
+    assert any(x.startswith("  - Quy định EU 2021/1165, Phụ lục I: được phép có điều kiện: ") for x in out), out
+    assert main(["advise", "--check-substance", "Karate", "--lang", "en"]) == 1
+    assert len(capsys.readouterr().out.splitlines()) == 1  # not allowed: no conditions to read
