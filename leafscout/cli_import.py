@@ -46,7 +46,7 @@ def register(acts, db_option, epilog: str) -> None:
     db_option(p)
     from leafscout.cli_log import lang_option
     lang_option(p)
-    p.add_argument("file", metavar="FILE", help="the .json file the phone app exported")
+    p.add_argument("file", metavar="FILE", help="the file the phone app exported (.json; .json.txt when shared from an Android phone)")
     p.add_argument("--plot", help="put every record in this plot instead of the plot typed on the phone")
     p.set_defaults(func=run)
 
