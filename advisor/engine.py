@@ -85,6 +85,25 @@ class Advisor:
         return self.kb.problems[label]
 
     # ---- substance audit -------------------------------------------------------------------------
+    def substance_conditions(self, res: SubstanceCheck, lang: str) -> list[str]:
+        """The conditions an allowed answer tells the grower to read ("allowed with restrictions: read the conditions
+        below"), one line each in `lang`: the entry's cautions, its pre-harvest and re-entry intervals, and each
+        standard's status with its citation. Empty for a name that is not allowed or has no treatment entry."""
+        entry = self.kb.treatments.get(res.treatment_id) if res.treatment_id and res.allowed is not False else None
+        if not entry:
+            return []
+        words = self.rules["substance_verdicts"]
+        lines = [c.get(lang) or c.get("en", "") for c in entry.get("cautions") or [] if isinstance(c, dict)]
+        if entry.get("phi_days") is not None:
+            lines.append(words["phi"][lang].format(n=entry["phi_days"]))
+        if entry.get("rei_hours") is not None:
+            lines.append(words["rei"][lang].format(n=entry["rei_hours"]))
+        for sid, st in (entry.get("status") or {}).items():
+            std = self.rules["standards"].get(sid, {}).get("name", {}).get(lang, sid)
+            status = self.rules["statuses"].get(st.get("status"), {}).get(lang, st.get("status"))
+            lines.append(f"{std}: {status}: {st.get('citation', '')}".rstrip(": "))
+        return [x for x in lines if x]
+
     def check_substance(self, name: str) -> SubstanceCheck:
         """Look a substance, treatment id, alias or Vietnamese name up (accents optional).
 

@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             raise refusal("empty_substance")
         res = adv.check_substance(args.check_substance)
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
-              else f"{res.query}: {res.reason[args.lang]}" + _conditions(adv, res, args.lang))
+              else f"{res.query}: {res.reason[args.lang]}"
+              + "".join(f"\n  - {x}" for x in adv.substance_conditions(res, args.lang)))
         return 0 if res.allowed else 1
     if args.list and args.label:  # "advise --list coffee": the label would be silently left out
         raise refusal("list_takes_no_label", label=repr(args.label))
@@ -166,22 +167,3 @@ def _service(args, adv):
     svc._advisor = adv
     return svc
 
-
-def _conditions(adv, res, lang: str) -> str:
-    """The conditions an allowed answer tells the grower to read ("allowed with restrictions: read the conditions
-    below"): the entry's cautions, its pre-harvest and re-entry intervals, and each standard's status with its
-    citation, one line each under the answer. Nothing for an answer with no treatment entry behind it."""
-    from leafscout.i18n import t
-    entry = adv.kb.treatments.get(res.treatment_id) if res.treatment_id and res.allowed is not False else None
-    if not entry:
-        return ""
-    lines = [c.get(lang) or c.get("en", "") for c in entry.get("cautions") or [] if isinstance(c, dict)]
-    if entry.get("phi_days") is not None:
-        lines.append(t("sub_phi", lang, n=entry["phi_days"]))
-    if entry.get("rei_hours") is not None:
-        lines.append(t("sub_rei", lang, n=entry["rei_hours"]))
-    for sid, st in (entry.get("status") or {}).items():
-        std = adv.rules["standards"].get(sid, {}).get("name", {}).get(lang, sid)
-        status = adv.rules["statuses"].get(st.get("status"), {}).get(lang, st.get("status"))
-        lines.append(f"{std}: {status}: {st.get('citation', '')}".rstrip(": "))
-    return "".join(f"\n  - {x}" for x in lines if x)

@@ -622,8 +622,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_unknown_label": {"vi": "không có vấn đề này trong cơ sở kiến thức", "en": "no such problem in the knowledge base"},
     "err_log_error": {"vi": "sổ ghi chép không nhận bản ghi này", "en": "the field log refused the record"},
     # copper cap warning when a copper action is logged (CLI `log act`, the app's Log tab)
-    "sub_phi": {"vi": "thời gian cách ly trước thu hoạch: {n} ngày", "en": "pre-harvest interval: {n} days"},
-    "sub_rei": {"vi": "không vào ruộng sau khi phun: {n} giờ", "en": "re-entry interval after spraying: {n} hours"},
     "substance_not_allowed": {
         "vi": "CẢNH BÁO: {name}: {reason} Bản ghi vẫn được lưu; hãy báo tổ chức chứng nhận.",
         "en": "WARNING: {name}: {reason} The record is kept; tell the certifier."},
