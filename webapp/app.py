@@ -77,6 +77,8 @@ CSS = """
 .group-photo {margin: 2px 0; overflow-wrap: anywhere;}
 .group-file {color: #4b5563; font-size: 0.85rem;}
 #group-row {gap: 6px;} #group-msg p {margin: 2px 0;}
+#sub-check {border-bottom: 1px solid #d1d5db; padding-bottom: 6px;}
+#sub-md h3 {margin: 4px 0; font-size: 1.2rem;}
 """
 
 # Runs in the page: (1) photos shrink in the browser before upload (canvas, longest side 1600 px, JPEG 0.85),
@@ -168,15 +170,16 @@ class UI:
 _API_FIELDS = {"organic_status": "organic", "days_to_harvest": "days", "copper_used_7y": "copper_7y"}
 
 
-def _api_error(services, exc: ServiceError, lang: str, **given):
+def _api_error(services, exc: ServiceError, lang: str, refused: tuple = (), why: str = "", **given):
     """An API refusal a script can read whatever `lang` it asked for: the message in `lang`, for bad_input the
     parameters refused (by their API names), and the error code last in brackets:
-    'Lỗi: giá trị nhập chưa đúng: days_to_harvest [bad_input]'."""
+    'Lỗi: giá trị nhập chưa đúng: days_to_harvest [bad_input]'. `refused`: parameters the endpoint already knows
+    were refused (/check_substance's name); `why`: a few words in `lang` after them ('name (no product name)')."""
     import gradio as gr
     lang = norm_lang(lang)
     msg = t("error", lang, msg=H.error_text(exc.code, lang))
     if exc.code == "bad_input":
-        bad = []
+        bad = list(refused)
         for name, value in given.items():
             try:
                 H.context_for(services, **{_API_FIELDS[name]: value})
@@ -184,6 +187,8 @@ def _api_error(services, exc: ServiceError, lang: str, **given):
                 bad.append(name)
         if bad:
             msg += ": " + ", ".join(bad)
+        if why:
+            msg += f" ({why})"
     return gr.Error(f"{html_text(msg)} [{exc.code}]", print_exception=False)
 
 
@@ -627,6 +632,15 @@ def build_knowledge_tab(services, ui: UI, lang: str):
     L, c = ui.L, ui.c
     adv = services.advisor
     with L(gr.Tab(t("tab_knowledge", lang), id="knowledge", elem_id="tab-knowledge"), label="tab_knowledge"):
+        # "may I use this product?" first: a farmer with a pack in hand needs no crop or problem picked
+        # the box and the button one above the other: side by side on a 390 px phone the box's label took two lines
+        # and its example was cut off
+        with gr.Column(elem_id="sub-check"):
+            c["sub_q"] = L(gr.Textbox("", label=t("sub_box", lang), placeholder=t("sub_placeholder", lang),
+                                      max_lines=1, elem_id="sub-box"), label="sub_box", placeholder="sub_placeholder")
+            c["sub_btn"] = L(gr.Button(t("sub_btn", lang), variant="primary", elem_id="sub-btn"), value="sub_btn")
+            c["sub_asked"] = gr.State(None)  # handlers.substance_query of the last question: the switch says it again
+            c["sub_md"] = gr.Markdown(t("sub_hint", lang), elem_id="sub-md")
         L(gr.Markdown(t("kb_intro", lang)), value=("kb_intro",))
         c["kb_crop"] = L(gr.Dropdown(H.crop_choices(adv, lang), value="tomato", label=t("kb_crop", lang),
                                      elem_id="kb-crop"), label="kb_crop")
@@ -658,6 +672,14 @@ def wire_knowledge_tab(services, ui: UI):
     c["kb_problem"].change(show, [c["kb_problem"], c["lang"], *ctx], c["kb_md"], api_visibility="private",
                            queue=False)
     c["show_kb"] = show
+
+    def check(name, lang):
+        """The button (or Enter in the box): the answer in the page's language, and the question kept."""
+        asked = H.substance_query(name)
+        return H.render_substance(services, asked, lang), asked
+
+    for event in (c["sub_btn"].click, c["sub_q"].submit):
+        event(check, [c["sub_q"], c["lang"]], [c["sub_md"], c["sub_asked"]], api_visibility="private", queue=False)
 
 
 def build_log_tab(services, ui: UI, lang: str):
@@ -869,7 +891,8 @@ def build_review_api(services, ui: UI):
 
 
 def build_api(services, ui: UI):
-    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch. A refused request
+    """API-only endpoints for gradio_client, with named parameters: /diagnose, /advise, /batch (and /diagnose_group,
+    /confirm, /correct, /check_substance below). A refused request
     raises (gradio_client: AppError) with its message in `lang`, the parameters refused, and its error code last in
     brackets (`_api_error`)."""
     import gradio as gr
@@ -928,6 +951,30 @@ def build_api(services, ui: UI):
              concurrency_id="batch")
     build_group_api(services)
     build_review_api(services, ui)
+    build_substance_api(services)
+
+
+def build_substance_api(services):
+    """/check_substance for a cooperative's script checking its purchase list: (name, lang) -> {query, allowed
+    (true / false / null = not known), verdict, reason, conditions, treatment_id}, the Knowledge tab's answer as
+    data. An empty or 500+ character name is refused like every API refusal: '... : name (...) [bad_input]'."""
+    import gradio as gr
+
+    with gr.Column(visible=False):
+        name_in, lang_in = gr.Textbox(""), gr.Textbox(DEFAULT_LANG)
+        out_json = gr.JSON()
+        btn = gr.Button()
+
+    def check_substance(name, lang="vi"):
+        """Whether a product (trade name, e.g. Karate 2.5EC) or active substance may be used in organic farming."""
+        try:
+            return H.check_substance(services, name, lang)
+        except ServiceError as exc:
+            asked = H.substance_query(name)
+            raise _api_error(services, exc, lang, refused=("name",) if "refused" in asked else (),
+                             why=H.substance_refusal(asked, norm_lang(lang), api=True) if "refused" in asked else "")
+
+    btn.click(check_substance, [name_in, lang_in], out_json, api_name="check_substance")
 
 
 def build_group_api(services):
@@ -1062,10 +1109,10 @@ def wire_language(services, ui: UI):
     dynamic = [c["card"], c["details"], c["citations"], c["batch_sum"], c["batch_html"], c["kb_crop"],
                c["kb_problem"], c["kb_md"], c["log_md"], c["organic"], c["np_org"], c["np_crop"], c["chosen_md"],
                c["crop"], c["sp_prod"], c["ctx_md"], c["rev_label"], c["lr_label"], c["lr_obs"], c["lr_md"],
-               c["group_msg"]]
+               c["sub_md"], c["group_msg"]]
 
     def switch(lg, st, bt, crop, prob, plot, np_c, files, dcrop, prod, dplot, org, days, cu, rev_lab, lr_lab, lr_obs,
-               group):
+               group, sub_asked=None):
         lg = norm_lang(lg)
         ups = []
         for comp, keys in ui.bound:
@@ -1108,12 +1155,14 @@ def wire_language(services, ui: UI):
                 gr.update(choices=LB.label_choices(services, lg), value=lr_lab),
                 gr.update(choices=LB.review_choices(services, plot, lg), value=lr_obs),
                 LB.review_md(services, lr_obs, lg) if lr_obs else "",
+                H.render_substance(services, sub_asked, lg),  # the Knowledge tab's last "may I use it?" answer
                 _group_msg(group, lg)]
         return ups
 
     c["lang"].change(switch, [c["lang"], c["state"], c["batch_state"], c["kb_crop"], c["kb_problem"], c["log_plot"],
                               c["np_crop"], c["files_state"], c["crop"], c["sp_prod"], c["plot"], c["organic"],
-                              c["days"], c["copper"], c["rev_label"], c["lr_label"], c["lr_obs"], c["group"]],
+                              c["days"], c["copper"], c["rev_label"], c["lr_label"], c["lr_obs"], c["group"],
+                              c["sub_asked"]],
                      [comp for comp, _ in ui.bound] + dynamic, api_visibility="private")
 
 

@@ -495,6 +495,87 @@ def problem_choices(advisor, crop: str | None, lang: str) -> list[tuple[str, str
     return out
 
 
+# ------------------------------------------------------------------------------------ substance check
+
+# A product's name, with its formulation code, is tens of characters; 500 or more is a pasted page, not a question,
+# and is refused before the advisor's fuzzy "did you mean" looks at it.
+SUBSTANCE_MAX_CHARS = 500
+SUBSTANCE_VERDICTS = ("not_allowed", "conditions", "allowed", "unknown")
+
+
+def substance_query(name) -> dict:
+    """What the grower asked, as the page keeps it (language-free, so the language switch can say it again):
+    {"q": the name, stripped}, or {"refused": "empty" | "too_long", "chars": its length} for a question the
+    advisor is not asked."""
+    q = "" if name is None else str(name).strip()
+    if not q:
+        return {"refused": "empty", "chars": 0}
+    if len(q) >= SUBSTANCE_MAX_CHARS:
+        return {"refused": "too_long", "chars": len(q)}
+    return {"q": q}
+
+
+def substance_refusal(asked: dict, lang: str, api: bool = False) -> str:
+    """Why a question was not asked, in `lang`: a sentence for the page, a few words for the API's refusal."""
+    if asked.get("refused") == "empty":
+        return t("sub_api_empty" if api else "sub_empty", lang)
+    return t("sub_api_too_long" if api else "sub_too_long", lang, n=asked.get("chars", 0), max=SUBSTANCE_MAX_CHARS)
+
+
+def substance_verdict(res) -> str:
+    """The mark the page shows for an Advisor.check_substance answer. `allowed` is True for everything usable, but a
+    grower needs to know when "allowed" comes with strings: a standard that restricts it (copper's 28 kg/ha in 7
+    years), one not verified yet (TCVN 11041-2: "ask your certifier first"), or a product LeafScout advises only in
+    another form (no treatment entry). Those are "conditions"; "allowed" is allowed by every standard."""
+    if res.allowed is None:
+        return "unknown"
+    if res.allowed is False:
+        return "not_allowed"
+    statuses = [s.get("status") for s in (res.standards or {}).values()]
+    if res.treatment_id and statuses and all(s == "allowed" for s in statuses):
+        return "allowed"
+    return "conditions"
+
+
+def check_substance(services, name, lang="vi") -> dict:
+    """/check_substance: whether a product or substance may be used in organic farming, as `leafscout advise
+    --check-substance` says it (the service's advisor: trade names such as "Karate 2.5EC" resolve through the
+    knowledge base's products). JSON-ready: {query, allowed (True/False/None = not known), verdict
+    (SUBSTANCE_VERDICTS), reason and conditions in `lang`, treatment_id}. An empty or 500+ character name:
+    ServiceError("bad_input")."""
+    lang = norm_lang(lang)
+    asked = substance_query(name)
+    if "refused" in asked:
+        raise ServiceError("bad_input", f"name: {substance_refusal(asked, 'en', api=True)}")
+    adv = services.advisor
+    res = adv.check_substance(asked["q"])
+    reason = res.reason.get(lang) or res.reason.get("en", "") if isinstance(res.reason, dict) else str(res.reason)
+    return {"query": res.query, "allowed": res.allowed, "verdict": substance_verdict(res), "reason": reason,
+            "conditions": list(adv.substance_conditions(res, lang)), "treatment_id": res.treatment_id}
+
+
+def render_substance(services, asked: dict | None, lang: str) -> str:
+    """The Knowledge tab's answer panel (Markdown): the verdict with its mark, the name asked, the advisor's reason,
+    then the conditions. The typed name and every text that may hold it (an unknown name is quoted in the reason)
+    are escaped and kept on one line: `<img src=x onerror=...>` is shown as text. Nothing asked yet: the hint."""
+    from leafscout.safety import one_line
+
+    lang = norm_lang(lang)
+    if not asked:
+        return t("sub_hint", lang)
+    if "refused" in asked:
+        return f"**{md_text_soft(substance_refusal(asked, lang))}**"
+    ans = check_substance(services, asked["q"], lang)
+    hole = "\x00"
+    said = md_text_soft(t("sub_asked", lang, name=hole)).replace(hole, md_name(one_line(ans["query"])))
+    out = [f"### {md_text_soft(t('sub_verdict_' + ans['verdict'], lang))}", "", said, "",
+           md_name(one_line(ans["reason"]))]
+    if ans["conditions"]:
+        out += ["", f"**{md_text_soft(t('sub_conditions', lang))}:**", ""]
+        out += [f"- {md_name(one_line(line))}" for line in ans["conditions"]]
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------------------------------------- groups
 
 GROUP_MAX = 6  # photos of one plant the Diagnose tab combines (2-6 is what a farmer takes)

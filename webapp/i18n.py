@@ -164,6 +164,31 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_show": {"vi": "Xem cách xử lý", "en": "Show the advice"},
     "kb_not_detectable": {"vi": "máy chưa nhận biết qua ảnh", "en": "not detectable from a photo yet"},
     "kb_pick": {"vi": "Chọn cây trồng và vấn đề để xem cách xử lý.", "en": "Choose a crop and a problem to read the advice."},
+    # knowledge tab: "may I use this product?" (Advisor.check_substance through handlers.check_substance). The marks
+    # are text symbols DejaVu and Noto have (an emoji such as U+26D4 was an empty box in Debian's Chromium)
+    "sub_box": {"vi": "Hỏi một loại thuốc (tên thương mại hoặc hoạt chất)",
+                "en": "Check a product (trade name or active substance)"},
+    "sub_placeholder": {"vi": "Ví dụ: Karate 2.5EC, COC 85, Dipel DF", "en": "For example: Karate 2.5EC, COC 85, Dipel DF"},
+    "sub_btn": {"vi": "Kiểm tra thuốc", "en": "Check the product"},
+    "sub_hint": {"vi": "Gõ tên in trên bao bì thuốc để biết thuốc đó có được dùng trong canh tác hữu cơ không.",
+                 "en": "Type the name printed on the pack to see whether it may be used in organic farming."},
+    "sub_verdict_not_allowed": {"vi": "✘ Không được dùng trong canh tác hữu cơ", "en": "✘ Not allowed in organic farming"},
+    "sub_verdict_conditions": {"vi": "⚠ Được dùng có điều kiện: làm đúng các điều kiện bên dưới",
+                               "en": "⚠ Allowed with conditions: follow the conditions below"},
+    "sub_verdict_allowed": {"vi": "✔ Được dùng trong canh tác hữu cơ", "en": "✔ Allowed in organic farming"},
+    "sub_verdict_unknown": {"vi": "(?) Chưa biết: LeafScout không có tên này",
+                            "en": "(?) Not known: LeafScout does not have this name"},
+    "sub_asked": {"vi": "Bạn hỏi: {name}", "en": "You asked: {name}"},
+    "sub_conditions": {"vi": "Điều kiện và căn cứ tiêu chuẩn", "en": "Conditions and what the standards say"},
+    "sub_empty": {"vi": "Hãy gõ tên một loại thuốc (tên thương mại hoặc hoạt chất) rồi bấm \u201cKiểm tra thuốc\u201d.",
+                  "en": "Type the name of a product (trade name or active substance), then press "
+                        "\u201cCheck the product\u201d."},
+    "sub_too_long": {"vi": "Tên quá dài ({n} ký tự): tên một loại thuốc phải ngắn hơn {max} ký tự. Hãy gõ từng tên một.",
+                     "en": "That name is too long ({n} characters): a product's name is shorter than {max} characters. "
+                           "Type one name at a time."},
+    # the API's refusal of the same (after "Error: a value is not valid: name")
+    "sub_api_empty": {"vi": "chưa có tên thuốc", "en": "no product name"},
+    "sub_api_too_long": {"vi": "dài {n} ký tự, phải ngắn hơn {max}", "en": "{n} characters long, must be shorter than {max}"},
     # log tab
     "log_intro": {"vi": "Xem lịch sử một lô ruộng và ghi lại việc đã làm.",
                   "en": "See a plot's history and record what was done."},
