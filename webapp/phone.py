@@ -29,6 +29,8 @@
                                            labels x status x organic status x days to harvest, vi and en,
                                            generated from the Python advisor (lines de-duplicated)
     strings.json                           error messages and label names (webapp.i18n, the knowledge base)
+    substances.json                        the "Hỏi thuốc" box: `leafscout advise --check-substance NAME` for every
+                                           name the knowledge base knows (substance_bundle; ~25 KB gzipped)
     sw.js, manifest.webmanifest, icons     offline install: the service worker caches every file of this build
 
     python -m leafscout.webapp.phone build [--out phone/dist] [--model model/leafscout.onnx]
@@ -438,6 +440,182 @@ def advice_bundle(adv, labels: list[str]) -> dict:
                             for lang in LANGS}}
 
 
+# ------------------------------------------------------------------------------------------- substance check
+
+SUBSTANCE_SAMPLE_UNKNOWN = "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"  # a name no knowledge base knows or comes near
+
+
+def _form_key(form) -> str:
+    """advisor.substances.formulation's answer as the phone's map key: "" (no code) or "spray:EC"."""
+    return "" if not form else f"{form[0]}:{form[1]}"
+
+
+def _case_variants(name: str) -> list[str]:
+    """`name` in every case that can change the advisor's answer: a formulation code written alone counts only in
+    capitals ("Spinosad SC" is a spray product, "spinosad sc" is the spinosad entry), so: as written, lower case,
+    capitals, and lower case with one 2-3 letter word in capitals (any mix of cases gives one of these codes)."""
+    from leafscout.advisor.substances import _CODE_ALONE
+
+    low, up = name.lower(), name.upper()
+    out = [name, low, up]
+    if len(low) == len(up) == len(name):
+        out += [low[:m.start(1)] + m.group(1) + low[m.end(1):] for m in _CODE_ALONE.finditer(up)]
+    return list(dict.fromkeys(out))
+
+
+def substance_bundle(adv) -> dict:
+    """Every answer `leafscout advise --check-substance NAME` gives for every name the knowledge base knows, vi and en,
+    for the phone's "Hỏi thuốc" box (phone/src/substances.js): the names are the advisor's own SubstanceIndex keys
+    (products, prohibited ids and aliases, treatment names and aliases), each answer `Advisor.check_substance` with
+    `Advisor.substance_conditions`, so the phone never words a verdict itself.
+
+    - `keys`: [folded key, "p"|"t", entry id, the name as the KB writes it, [its accented spellings]], in the index's
+      order (the phone matches typed names with them exactly as SubstanceIndex does, and nearest() breaks ties
+      in that order);
+    - `verdicts`: unique answers {k: kind, r: reason {vi, en}, c: conditions {vi: [...], en: [...]}, x: how
+      restrictive (the advisor's _restrictiveness), t: treatment id}, the texts as indices into `lines`;
+    - `exact[key]`: {formulation key: verdict} for the name typed as itself, in each case that changes its
+      formulation code ("" no code, "spray:SC");
+    - `coded[key]`: the same for the name with a strength or formulation code after it ("Thiovit Jet 80WG"), where
+      the advisor's answer depends only on the names found and the code ("spray:*": any code of that use; a
+      verdict with `code` has "{code}" where the typed code goes);
+    - `banned[id]`: the verdict of a prohibited entry named alone; with trade names in the query the phone puts
+      "Karate = lambda-cyhalothrin: " before it (checked here against the advisor for every prohibited product);
+    - `clash[tid]`: [[other treatment, verdict]] in `incompatible_with` order: a mixture of both;
+    - `unknown`/`hint`: the advisor's "not in the knowledge base" answer as templates ({name}, {hint}, {near}),
+      read back from two answers of the advisor and checked against them."""
+    from leafscout.advisor import substances as S
+    from leafscout.advisor.engine import _restrictiveness
+
+    adv.check_substance("")  # builds the advisor's index
+    ix = adv._index
+    codes = adv.rules.get("formulation_codes") or {}
+    verdicts: list[dict] = []
+    seen: dict[str, int] = {}
+    lines: list[str] = []  # every reason and condition line once; a verdict holds their indices
+    line_ids: dict[str, int] = {}
+
+    def line(text: str) -> int:
+        if text not in line_ids:
+            line_ids[text] = len(lines)
+            lines.append(text)
+        return line_ids[text]
+
+    def enc(res, reason: dict | None = None) -> int:
+        """The verdict's index; `reason`: a template with {code} in place of the typed formulation code."""
+        if res.allowed is None:
+            kind = "unknown"
+        elif res.allowed is False:
+            kind = "banned" if res.prohibited or res.standards else "clash"
+        else:
+            kind = ("allowed", "unverified", "restricted", "banned")[_restrictiveness(res)]
+        v = {"k": kind, "r": {lang: line((reason or res.reason)[lang]) for lang in LANGS},
+             "c": {lang: [line(x) for x in adv.substance_conditions(res, lang)] for lang in LANGS},
+             "x": _restrictiveness(res), "t": res.treatment_id}
+        if reason:
+            v["code"] = 1
+        key = json.dumps(v, sort_keys=True, ensure_ascii=False)
+        if key not in seen:
+            seen[key] = len(verdicts)
+            verdicts.append(v)
+        return seen[key]
+
+    def found(text: str) -> set[str]:
+        soft, flat = S._pair(text)
+        return {k for k in ix.names if ix._in(soft, flat, k)}
+
+    keys, exact, coded = [], {}, {}
+    for key, (kind, ident) in ix.names.items():
+        written = ix.written[key]
+        keys.append([key, kind[0], ident, written, sorted(ix.accented[key])])
+        variants = [v for v in _case_variants(written) if S.fold(v) == key and ix.exact(v)]
+        exact[key] = {_form_key(S.formulation(v, codes)): enc(adv.check_substance(v)) for v in variants}
+        if kind != "treatment":
+            continue
+        own, out = found(written), {}
+
+        def put(text: str):
+            """(its formulation, the advisor's answer) for `text`, None where it is not "the name and a code"
+            (the phone answers such a name otherwise, or asks)."""
+            if ix.exact(text) or len(S.mixture_parts(text, codes)) > 1 or found(text) != own:
+                return None
+            return S.formulation(text, codes), adv.check_substance(text)
+
+        for v in {S.formulation(v, codes): v for v in reversed(variants)}.values():  # one per code it has
+            got = put(f"{v} 1")
+            if got:
+                out[_form_key(got[0])] = enc(got[1])
+            for app, spec in codes.items():
+                all_codes = list((spec or {}).get("codes") or [])
+                # the advisor reads a code only as (its use, the code as written in "not as a spray product (SC)"):
+                # the first and last code of a use stand for all of them when the answers agree (the build time)
+                each = {c: put(f"{v} 1{c}") for c in dict.fromkeys(all_codes[:1] + all_codes[-1:])}
+                each = {c: g for c, g in each.items() if g}
+                if not each:
+                    continue
+                c1, (f1, r1) = next(iter(each.items()))
+                # one answer for every code of this use ("app:*"), the code itself put in where the answer names it
+                tmpl = {lang: r1.reason[lang].replace(c1, "{code}") for lang in LANGS} if f1 == (app, c1) else None
+                if tmpl and all(f == (app, c) and r.to_dict() == {**r1.to_dict(), "query": r.query, "reason": {
+                        lang: tmpl[lang].replace("{code}", c) for lang in LANGS}} for c, (f, r) in each.items()):
+                    out[f"{app}:*"] = enc(r1, tmpl if tmpl != r1.reason else None)
+                    continue
+                for c in all_codes:  # each code its own answer
+                    got = each.get(c) or put(f"{v} 1{c}")
+                    if got:
+                        out[_form_key(got[0])] = enc(got[1])
+        if out:
+            coded[key] = out
+
+    banned = {}
+    for sid, s in adv.kb.prohibited.items():
+        for n in [sid] + list((s or {}).get("aliases") or []):
+            if ix.resolve(n) == ("prohibited", sid) and ix.exact(n) and not ix.products_in(n):
+                banned[sid] = enc(adv.check_substance(n))
+                break
+    for key, (kind, ident) in ix.names.items():  # the phone's "Karate = lambda-cyhalothrin: ..." is the advisor's
+        named = ix.products_in(ix.written[key])
+        if kind == "prohibited" and named and ident in banned:
+            said = "; ".join(f"{n} = {' + '.join(subs)}" for _, n, subs in named)
+            want = adv.check_substance(ix.written[key]).reason
+            if any(f"{said}: {lines[verdicts[banned[ident]]['r'][lang]]}" != want[lang] for lang in LANGS):
+                raise PhoneBuildError(f"the advisor no longer words a trade name's verdict as the phone does "
+                                      f"({ix.written[key]!r}): update phone/src/substances.js bannedReason")
+
+    clash = {}
+    for tid, t in adv.kb.treatments.items():
+        for inc in t.get("incompatible_with") or []:
+            msg = adv._incompatible([tid, inc["treatment"]])
+            if msg is not None and inc["treatment"] != tid:
+                res = type(adv.check_substance(""))("", True, False, None, False, {}, msg, [])
+                clash.setdefault(tid, []).append([inc["treatment"], enc(res)])
+
+    # the advisor's "not in the knowledge base" answer, as templates read back from it
+    plain_name = SUBSTANCE_SAMPLE_UNKNOWN
+    plain = adv.check_substance(plain_name)
+    near = next(ix.written[k] for k in ix.names if len(k) >= 6 and k.isascii() and k.isalpha())
+    near_name = near + "q"
+    hinted = adv.check_substance(near_name)
+    if plain.known or hinted.known or ix.nearest(near_name) != near:
+        raise PhoneBuildError("the advisor's answer for a name it does not know could not be read back")
+    unknown, hint = {}, {}
+    for lang in LANGS:
+        a, b = plain.reason[lang].replace(plain_name, "{name}"), hinted.reason[lang].replace(near_name, "{name}")
+        i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+        j = len(a) - i
+        if b[:i] + b[len(b) - j:] != a or near not in b[i:len(b) - j]:
+            raise PhoneBuildError("the advisor's answer for a name it does not know could not be read back")
+        unknown[lang] = a[:i] + "{hint}" + a[i:]
+        hint[lang] = b[i:len(b) - j].replace(near, "{near}")
+    return {"format": 1, "keys": keys, "lines": lines, "verdicts": verdicts, "exact": exact, "coded": coded, "banned": banned,
+            "clash": clash, "unknown": unknown, "hint": hint,
+            "products": [[k, ix.written[k], subs, pid] for k, (pid, subs) in ix.product_of.items()],
+            "ingredient_of": {k: v for k, v in ix.ingredient_of.items() if v},
+            "codes": {app: list((spec or {}).get("codes") or []) for app, spec in codes.items()},
+            "word_separators": sorted(S._WORD_SEPARATORS), "unit_words": sorted(S._UNIT_WORDS),
+            "nearest_cutoff": 0.8}
+
+
 def strings_bundle(adv, labels: list[str]) -> dict:
     """What the phone shows that Python already says: error messages (webapp.i18n) and label names (KB)."""
     from leafscout.webapp.i18n import STRINGS
@@ -526,6 +704,8 @@ def build(out_dir: str | Path = DEFAULT_OUT, model_path: str | Path | None = Non
     (tmp / "advice.json").write_text(json.dumps(advice_bundle(adv, labels), ensure_ascii=False,
                                                 separators=(",", ":")), "utf-8")
     (tmp / "strings.json").write_text(json.dumps(strings_bundle(adv, labels), ensure_ascii=False), "utf-8")
+    (tmp / "substances.json").write_text(json.dumps(substance_bundle(adv), ensure_ascii=False,
+                                                    separators=(",", ":")), "utf-8")
     for size in (192, 512):
         (tmp / f"icon-{size}.png").write_bytes(_icon(size))
     files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())

@@ -4,6 +4,7 @@
 import * as ort from './ort/ort.wasm.min.mjs';
 import * as P from './pipeline.js';
 import * as DB from './db.js';
+import {makeChecker} from './substances.js';
 
 // Models whose weights are stored as int8 (the insect labeler) have DequantizeLinear nodes in front; without
 // this they run on every inference (measured in onnxruntime: 6.1 ms instead of 1.9 ms a labeler crop), with it
@@ -70,11 +71,26 @@ const PHONE_T = {
     en: 'Insects not checked: the insect models are not on the phone yet. Open the app with a network and take one rice photo to fetch them.'},
   insects_loading: {vi: 'Đang tải mô hình côn trùng (một lần, cho ảnh lúa)…', en: 'Loading the insect models (once, for rice photos)…'},
   scene_loading: {vi: 'Đang tải mô hình tìm lá và côn trùng (một lần)…', en: 'Loading the leaf and insect finder (once)…'},
+  // "Hỏi thuốc": the verdict's words are the Python advisor's (substances.json); these only head it
+  ask_title: {vi: 'Hỏi thuốc: có được dùng trong canh tác hữu cơ không?', en: 'Check a product: may it be used on an organic farm?'},
+  ask_label: {vi: 'Tên thuốc hoặc hoạt chất (như trên chai, gói)', en: 'Product or substance name (as on the bottle or bag)'},
+  ask_btn: {vi: 'Kiểm tra', en: 'Check'},
+  ask_banned: {vi: 'Không được phép: mất chứng nhận hữu cơ', en: 'Not allowed: it voids organic certification'},
+  ask_clash: {vi: 'Không được pha chung', en: 'Do not mix these'},
+  ask_restricted: {vi: 'Được phép có điều kiện', en: 'Allowed with conditions'},
+  ask_unverified: {vi: 'Được phép, nhưng hỏi tổ chức chứng nhận trước', en: 'Allowed, but ask your certifier first'},
+  ask_allowed: {vi: 'Được phép', en: 'Allowed'},
+  ask_unknown: {vi: 'Không có trong dữ liệu: coi như không được phép', en: 'Not in the data: treat it as not allowed'},
+  ask_ask: {vi: 'Hỏi cán bộ khuyến nông', en: 'Ask your extension officer'},
+  ask_ask_text: {vi: 'Điện thoại không tự trả lời được tên này (một hỗn hợp, hoặc tên có thêm chữ). Hãy chọn một tên trong danh sách gợi ý, hoặc hỏi cán bộ khuyến nông hay tổ chức chứng nhận; trong lúc chờ, coi như không được phép.',
+    en: 'The phone cannot answer this name by itself (a mixture, or a name with more words). Pick a name from the suggestions, or ask your extension officer or certifier; until then, treat it as not allowed.'},
+  ask_conditions: {vi: 'Điều kiện khi dùng:', en: 'Conditions of use:'},
+  ask_failed: {vi: 'Chưa tải được dữ liệu thuốc ({msg}). Mở lại ứng dụng khi có mạng.', en: 'The product data could not be loaded ({msg}). Open the app again with a network.'},
   unconfirmed: {vi: 'Kết quả của máy cần người xác nhận trong sổ ghi chép.', en: 'The model\u2019s answer needs a person to confirm it in the field log.'},
 };
 
 const state = {lang: 'vi', meta: null, advice: null, strings: null, session: null, result: null, photo: null,
-  threads: 1, ready: null, pmeta: null, pests: null, offer: null, exporting: false, persistAsked: false,
+  threads: 1, ready: null, subs: null, ask: null, pmeta: null, pests: null, offer: null, exporting: false, persistAsked: false,
   pick: 0,        // one more each photo picked and each check started: only the newest one's answer is shown
   checking: 0};   // checks still running (a newer pick does not stop an older one: its answer is dropped)
 
@@ -570,6 +586,7 @@ function renderStatic() {
     $('version').textContent = t('footer', {v: state.meta.version, n: state.threads});
   }
   for (const [id, parts] of Object.entries(said)) say(id, ...parts);
+  renderAsk();
   renderResult();
   renderLog();
 }
@@ -582,6 +599,63 @@ async function renderLog() {
     <strong>${esc(r.plot)}</strong> · ${esc(DB.localTime(r.observed_at))} · ${esc(labelName(r.label))}
     (${esc(t('status_' + r.status))}) · <span class="${r.exported_at ? 'sent' : 'pending'}">${esc(r.exported_at ? t('sent', {when: DB.localTime(r.exported_at)}) : t('pending'))}</span></li>`).join('')
     : `<li>${esc(t('nothing'))}</li>`;
+}
+
+// ------------------------------------------------------------------------------------------ "Hỏi thuốc"
+
+// substances.json: the advisor's answer for every name the knowledge base knows (phone/src/substances.js says
+// what the phone answers from it and when it says "hỏi cán bộ" instead). Loaded apart from the model: the box
+// works while the model is still loading, and a failure here leaves the diagnosis alone.
+function substances() {
+  if (!state.subs) {
+    state.subs = getJSON('substances.json').then(makeChecker);
+    state.subs.catch(() => { state.subs = null; });
+  }
+  return state.subs;
+}
+
+async function checkSubstance(name) {
+  return (await substances()).check(name);
+}
+
+function renderAsk() {
+  const box = $('ask-verdict'), a = state.ask;
+  if (!a) { box.innerHTML = ''; return; }
+  if (a.error) { box.innerHTML = `<div class="verdict ask"><p>${esc(t('ask_failed', {msg: a.error}))}</p></div>`; return; }
+  const r = a.result, lang = state.lang, conds = r.conditions[lang];
+  box.innerHTML = `<div class="verdict ${esc(r.kind)}" data-kind="${esc(r.kind)}" data-how="${esc(r.how)}">
+    <p class="verdict-head">${esc(t('ask_' + r.kind))}</p>
+    <p class="verdict-name"><strong>${esc(a.query)}</strong></p>
+    <p class="verdict-reason">${esc(r.reason ? r.reason[lang] : t('ask_ask_text'))}</p>
+    ${conds.length ? `<p class="verdict-cond-title">${esc(t('ask_conditions'))}</p>
+    <ul class="conditions">${conds.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}</div>`;
+}
+
+async function onAsk(name = $('ask-name').value) {
+  const query = String(name).trim();
+  $('ask-suggest').innerHTML = '';
+  if (!query) { state.ask = null; renderAsk(); return; }
+  try {
+    const result = await checkSubstance(query);
+    state.ask = result ? {query, result} : null;
+  } catch (e) {
+    state.ask = {query, error: e.message || String(e)};
+  }
+  renderAsk();
+}
+
+async function onAskTyping() {
+  const text = $('ask-name').value;
+  state.ask = null;  // the verdict shown was for another name
+  renderAsk();
+  let names = [];
+  try { names = (await substances()).suggest(text); } catch (e) { /* said when the farmer presses Check */ }
+  if ($('ask-name').value !== text) return;  // typed on meanwhile
+  $('ask-suggest').innerHTML = names.map((n) => `<li><button type="button" role="option">${esc(n)}</button></li>`).join('');
+  $('ask-suggest').querySelectorAll('button').forEach((b, i) => b.addEventListener('click', () => {
+    $('ask-name').value = names[i];
+    onAsk(names[i]);
+  }));
 }
 
 // ------------------------------------------------------------------------------------------ events
@@ -853,6 +927,9 @@ function wire() {
     showOffer(null);
     if (ex) say('export-msg', ['share_cancelled', {n: ex.count}]);
   });
+  $('ask-name').addEventListener('input', onAskTyping);
+  $('ask-name').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); onAsk(); } });
+  $('ask-btn').addEventListener('click', () => onAsk());
   $('organic').addEventListener('change', renderResult);
   $('days').addEventListener('change', renderResult);
   document.querySelectorAll('#lang button').forEach((b) => b.addEventListener('click', () => {
@@ -892,6 +969,7 @@ async function main() {
   state.ready = load();
   state.ready.catch(() => {});  // said below; a photo picked meanwhile does not wait for ever
   wire();
+  substances().catch(() => {});  // the "Hỏi thuốc" data, while the model loads (said when used, if it failed)
   try {
     await state.ready;
   } catch (e) {
@@ -910,4 +988,4 @@ async function main() {
 const ready = main();
 window.leafscout = {ready, diagnoseBytes, diagnoseImage, classifyBytes, classifyImage, detectPests, detectScene, get pestsMeta() { return state.pmeta; },
   pestsLoaded: () => !!state.pestsReady, checking: () => state.checking, adviceText, decide: (logits, topK, plant, crop) => P.decide(state.meta, logits, topK, plant, crop),
-  infer, pipeline: P, db: DB, get meta() { return state.meta; }, get result() { return state.result; }, markdownToHtml};
+  infer, pipeline: P, db: DB, checkSubstance, suggestSubstances: async (text) => (await substances()).suggest(text), get meta() { return state.meta; }, get result() { return state.result; }, markdownToHtml};
