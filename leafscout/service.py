@@ -178,6 +178,12 @@ def substance_warning(action, advisor=None, lang: str = "en") -> str | None:
     res = advisor.check_substance(name)
     if res.allowed is not False:
         return None
+    context = " ".join(x for x in (getattr(action, "what", None), getattr(action, "product", None)) if x)
+    if context and context.strip() != name:
+        # "copper sulphate" is allowed only as the ingredient of Bordeaux: logged as "Phun Bordeaux" with it, the
+        # record names what it makes, so it is no alarm; a banned substance stays banned whatever the text around it
+        if advisor.check_substance(f"{context} ({name})").allowed is not False:
+            return None
     reason = res.reason.get(lang) or res.reason.get("en", "") if isinstance(res.reason, dict) else str(res.reason)
     return t("substance_not_allowed", lang, name=name, reason=reason)
 

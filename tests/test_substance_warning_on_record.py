@@ -52,3 +52,17 @@ def test_the_log_tab_says_it_too(services):  # noqa: F811
     assert "CẢNH BÁO" in msg and "fipronil" in msg and "Không được phép" in msg, msg
     msg = LB.record_action(services, "Đồi A", "phun", "Bacillus thuringiensis", None, "en")
     assert "WARNING" not in msg, msg
+
+
+def test_copper_sulphate_for_bordeaux_is_no_alarm_but_a_banned_one_stays_banned(db, capsys):
+    """Copper sulphate is allowed only as the ingredient of Bordeaux mixture: a Bordeaux spray logged with it is no
+    alarm; the same substance logged for nothing it makes, or a banned substance beside the word Bordeaux, is."""
+    rc, out, err = _act(capsys, db, "--substance", "copper sulphate", "--copper", "0.5")
+    assert rc == 0 and "WARNING: copper sulphate" in err, err
+    rc, out, err = main(["log", "act", "Đồi A", "--what", "Phun Bordeaux 1%", "--substance", "copper sulphate",
+                         "--copper", "0.5", "--db", db]), *capsys.readouterr()
+    assert rc == 0 and "WARNING" not in err, err
+    rc, out, err = main(["log", "act", "Đồi A", "--what", "Phun Bordeaux", "--substance", "fipronil", "--copper", "0.5",
+                         "--db", db]), \
+        *capsys.readouterr()
+    assert rc == 0 and "WARNING: fipronil" in err, err
