@@ -101,7 +101,10 @@ class Advisor:
         for sid, st in (entry.get("status") or {}).items():
             std = self.rules["standards"].get(sid, {}).get("name", {}).get(lang, sid)
             status = self.rules["statuses"].get(st.get("status"), {}).get(lang, st.get("status"))
-            lines.append(f"{std}: {status}: {st.get('citation', '')}".rstrip(": "))
+            # an unverified row's citation is the reviewers' note of what was not read: the status says all the grower
+            # needs ("not verified: ask your certifier first")
+            cite = "" if st.get("status") == "unverified" else st.get("citation", "")
+            lines.append(f"{std}: {status}: {cite}".rstrip(": "))
         return [x for x in lines if x]
 
     def check_substance(self, name: str) -> SubstanceCheck:
