@@ -142,3 +142,11 @@ def app_url():
 def chromium():
     with browser() as b:
         yield b
+
+
+# the phone's "Hỏi thuốc" answers for a list of names (phone/src/substances.js through window.leafscout):
+# {name: {how, kind, reason: {vi, en} | null, conditions: {vi: [...], en: [...]}}}
+JS_CHECK_SUBSTANCES = """async (names) => {
+  const out = {};
+  for (const n of names) out[n] = await window.leafscout.checkSubstance(n);
+  return out; }"""
