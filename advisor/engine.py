@@ -139,11 +139,19 @@ class Advisor:
             if unknown is not None:
                 return self._unknown(q, unknown)
             checks = [self.check_substance(x) for x in parts]
+            unknown = next((c for c in checks if c.allowed is None), None)
+            if unknown is not None:  # "Dipel + Kocide Padan 95SP": a part names a product the knowledge base lacks
+                return replace(unknown, query=q)
             clash = self._incompatible([c.treatment_id for c in checks if c.treatment_id])
             if clash is not None:  # each may be allowed; in one tank they burn the leaves
                 return SubstanceCheck(q, True, False, None, False, {}, clash, [])
             return replace(max(checks, key=_restrictiveness), query=q)
         if hit:
+            # "Thiovit Jet 80WG Bassa 50EC" (two bottles, no "+"): the coded product no known name covers is not known,
+            # and the whole is not "allowed" on the known one
+            other = self._index.unnamed_product(q, self.rules.get("formulation_codes"))
+            if other is not None:
+                return self._unknown(q, other)
             tid, other_form = hit[1], None
             form = formulation(q, self.rules.get("formulation_codes") or {})
             app = self.kb.treatments[tid].get("application")

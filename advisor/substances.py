@@ -259,6 +259,59 @@ class SubstanceIndex:
             found.append((pid, self.written[key], substances))
         return found
 
+    def unnamed_product(self, query: str, codes: dict | None = None) -> str | None:
+        """A product in `query` that no name of the index covers, found by its formulation code ("Thiovit Jet 80WG
+        Bassa 50EC" -> "Bassa 50EC", "Kocide Padan 95SP" -> "Padan 95SP"), as typed; None when every coded product
+        is a known name ("Kocide 2000 35WG", "Dầu neem 0.3EC", "neem 1,8EC") or none is coded.
+
+        Why: the lookup answers for the longest known name anywhere in the text, so two bottles' names copied without
+        a "+" were "allowed" on the known one. A figure and a code ("50EC", "5 SC", `codes` as in
+        rules.formulation_codes, or a granule's GR) close a product's name; the word before the figures is that
+        product's name, and when no known name covers it, it is a product the knowledge base does not know. A
+        strength's unit before the code ("16000 IU/mg WP") is no name."""
+        known = {str(c).lower() for spec in (codes or {}).values() for c in (spec or {}).get("codes") or []}
+        known |= {"gr", "dp"}  # granules and dusts (Furadan 3GR, Basudin 10GR): not sprays, but products
+        text = unicodedata.normalize("NFC", str(query))
+        spans, cur = [], None  # the query's words, as _pair splits them: (start, end) in `text`
+        for i, ch in enumerate(text):
+            sep = bool(_SEP_CHARS.fullmatch(_base(ch.lower()) or " "))
+            if not sep and cur is None:
+                cur = i
+            elif sep and cur is not None:
+                spans.append((cur, i))
+                cur = None
+        if cur is not None:
+            spans.append((cur, len(text)))
+        words = [(a, b, fold(text[a:b])) for a, b in spans if fold(text[a:b])]
+        q_soft, q = self._at(query)
+        if " ".join(w for _, _, w in words) != q:
+            return None  # a character the two splits see differently: say nothing rather than guess
+        offsets, at = [], 0
+        for _, _, w in words:
+            offsets.append((at, at + len(w)))
+            at += len(w) + 1
+        covered = [(s, s + len(k)) for k in self.names for s in _starts(q, k)
+                   if any(_accents_agree(q_soft, s, soft) for soft in self.accented[k])]
+        figure = re.compile(r"\d+(?:[.,]\d+)*%?")
+        code = "|".join(sorted(map(re.escape, known), key=len, reverse=True))
+        for i, (_, _, w) in enumerate(words):
+            glued = re.fullmatch(rf"([a-z][a-z0-9]*?)?\d+(?:[.,]\d+)*({code})", w)
+            apart = w in known and i > 0 and figure.fullmatch(words[i - 1][2])
+            if not (glued or apart):
+                continue
+            if glued and glued.group(1):
+                n = i  # the name glued to its code: "padan95sp"
+            else:
+                n = i - 1 if glued else i - 2
+                while n >= 0 and figure.fullmatch(words[n][2]):
+                    n -= 1  # "1,8EC" is read as "1" "8ec"
+                if n < 0 or words[n][2] in _UNIT_WORDS or words[n][2] in known:
+                    continue
+            a, b = offsets[n]
+            if not any(s < b and a < e for s, e in covered):
+                return text[words[n][0]:words[i][1]].strip()
+        return None
+
     def treatments_in(self, query: str) -> list[tuple[str, str]]:
         """Every (treatment id, folded name) whose name is in the query, longest name first."""
         q_soft, q = self._at(query)

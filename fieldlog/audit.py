@@ -200,8 +200,17 @@ def season_audit(log, start, end, checker: Checker | None = None,
                             "application service (leafscout.service.audit_season), which passes the advisor's.")
     report = AuditReport(start_utc, end_utc, lang=lang if lang in AUDIT_LANGS else "en")
     for plot, action in log.actions_between(start_utc, end_utc):
+        product = (getattr(action, "product", None) or "").strip()
         if action.active_substance:
             allowed, reason = _verdict(checker(action.active_substance), lang)
+            if allowed and product and product != action.active_substance.strip():
+                # "Karate 2.5EC" logged with "Bt" written beside it: the product is what went into the tank, and one
+                # that holds a prohibited substance voids certification whatever substance was written. Only the
+                # advisor's answer says that (`prohibited`); a product it does not know, or a checker that knows
+                # substances only, leaves the row to the substance the officer wrote, as before
+                result = checker(product)
+                if getattr(result, "prohibited", False) is True and getattr(result, "allowed", None) is False:
+                    allowed, reason = False, f"{product}: {_verdict(result, lang)[1]}"
         elif getattr(action, "product", None):
             # only the product was written ("Karate 2.5EC", "COC 85"): the substance list knows trade names too, so a
             # banned product is flagged however it was logged; one it does not know is said, never passed as "ok"

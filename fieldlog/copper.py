@@ -39,11 +39,22 @@ COPPER_FRACTION = (
     ("sulphate", 0.2545),
     ("sulfate", 0.2545),
     ("sunfat dong", 0.2545),
+    # the knowledge base's Vietnamese names (treatments.yaml copper_hydroxide: "đồng hydroxit", "đồng oxyclorua",
+    # "đồng clorua oxit"), folded; both word orders are written. Two words each: "hydroxit" alone is also lime
+    # (canxi hydroxit), which a Bordeaux record names.
+    ("dong oxyclorua", 0.595), ("dong oxiclorua", 0.595), ("dong oxychlorua", 0.595), ("dong clorua oxit", 0.595),
+    ("oxyclorua dong", 0.595), ("oxychlorua dong", 0.595),
+    ("dong hydroxit", 0.651), ("hydroxit dong", 0.651), ("cu(oh)", 0.651),
+    ("dong oxit", 0.888),
+    ("dong sunfat", 0.2545), ("dong sulfat", 0.2545), ("sulfat dong", 0.2545),
 )
 # "dong" alone is not enough: đồng is copper, but also a rice field (cánh đồng) and the currency
 _COPPER_WORDS = ("copper", "cupr", "bordeaux", "bordo", "boocdo", "cuso4", "cu(oh)", "kocide", "funguran",
                  "sunfat dong", "sulfat dong", "oxit dong", "hydroxit dong", "oxyclorua dong", "oxychlorua dong",
-                 "goc dong", "thuoc dong")
+                 "goc dong", "thuoc dong",
+                 # the order the knowledge base writes them ("đồng hydroxit", "đồng oxyclorua"): they counted nothing
+                 "dong hydroxit", "dong oxyclorua", "dong oxiclorua", "dong oxychlorua", "dong clorua oxit",
+                 "dong oxit", "dong sunfat", "dong sulfat")
 
 _FIGURE = r"(?:\s*-?\s*(\d+(?:[.,]\d+)?))"
 # Copper products by trade name: the copper products of advisor/kb/products.yaml, with the same sources (the field
@@ -103,6 +114,21 @@ def product_fraction(*texts: str | None) -> tuple[float, str] | None:
 _COMPOUND_NAMES = {"oxychlorid": "oxychloride", "hydroxid": "hydroxide"}
 
 
+def products_named(*texts: str | None) -> list[str]:
+    """The copper trade names a record names, each product once ("Kocide 2000 + COC 85" -> ["COC 85", "Kocide
+    2000"]; "Kocide" in the product and "Kocide 2000" in what it says is one product, Kocide 2000)."""
+    found: dict[str, set[str]] = {}
+    for t in texts:
+        for pattern, name, _fragment, _figure_is, _models in COPPER_PRODUCTS:
+            for m in pattern.finditer(_lower(t)):
+                found.setdefault(name, set()).add(m.group(1) or "")
+    out = []
+    for name, figures in found.items():
+        named = sorted(f for f in figures if f) or [""]
+        out += [f"{name} {f}".strip() for f in named]
+    return out
+
+
 def mentions_copper(*texts: str | None) -> bool:
     """Does the record name a copper product or substance (English or Vietnamese, with or without marks, or a
     copper product's trade name)?"""
@@ -133,6 +159,14 @@ def derive_kg_ha(*, what: str | None, product: str | None, substance: str | None
     if content_pct is not None:
         fraction, source = content_pct / 100.0, f"label {content_pct:g} % Cu"
     else:
+        named = products_named(substance, product, what)
+        if len(named) > 1:
+            # one dose of "Kocide 2000 + COC 85" is some of each: no share can be read from the record, and counting
+            # the first product found would drop the other's copper from the ledger
+            raise FieldLogError(
+                f"copper: this treatment names {len(named)} copper products ({', '.join(named)}) with one dose, so "
+                "the copper cannot be worked out. Give the copper applied in kg Cu/ha (`--copper`: the sum of each "
+                "product's kg/ha x its label % Cu / 100), or log each product as its own action.", "copper_required")
         found = fraction_for(substance, product, what)
         if found is None:
             return None

@@ -59,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
         raise refusal("bad_kb", path=args.kb or "advisor/kb", detail=str(exc),
                       problems="\n  - " + "\n  - ".join(exc.problems)) from None
     if args.check_substance is not None:
-        if not args.check_substance.strip():  # "'': '' is not in the knowledge base": nothing was asked
+        if not any(c.isalnum() for c in args.check_substance):
+            # "'': '' is not in the knowledge base", "'+' is not ...": nothing was asked (only marks or spaces)
             raise refusal("empty_substance")
+        from leafscout.safety import one_line
         res = adv.check_substance(args.check_substance)
+        # the typed name (in the query and quoted in an unknown's reason) on its one line: a pasted line break or a
+        # right-to-left override cannot print a second line that reads as another verdict
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) if args.fmt == "json"
-              else f"{res.query}: {res.reason[args.lang]}"
-              + "".join(f"\n  - {x}" for x in adv.substance_conditions(res, args.lang)))
+              else one_line(f"{res.query}: {res.reason[args.lang]}")
+              + "".join(f"\n  - {one_line(x)}" for x in adv.substance_conditions(res, args.lang)))
         return 0 if res.allowed else 1
     if args.list and args.label:  # "advise --list coffee": the label would be silently left out
         raise refusal("list_takes_no_label", label=repr(args.label))

@@ -356,7 +356,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                        "hoặc không phải ảnh); hãy đưa đường dẫn tới một ảnh JPEG hoặc PNG",
                                  "en": "{detail}"},
     "lc_copper_required": {"vi": "thuốc gốc đồng cần ghi lượng đồng: thêm --copper KG_HA, hoặc --amount và --unit "
-                                  "cùng hoạt chất (--substance) hay hàm lượng đồng (--copper-content) để tính ra",
+                                  "cùng hoạt chất (--substance) hay hàm lượng đồng (--copper-content) để tính ra; hai sản phẩm đồng "
+                                  "ghi chung một liều thì không tính được: ghi --copper, hoặc ghi từng sản phẩm một",
                             "en": "{detail}"},
     "lc_observe_needs_confirmation": {"vi": "kết quả có trạng thái '{status}' chưa phải là chẩn đoán; chỉ ghi vào sổ khi "
                                              "có người đã xem ảnh và xác nhận nhãn (--confirmed-by TÊN), hoặc chụp lại "

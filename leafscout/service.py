@@ -169,13 +169,21 @@ def substance_warning(action, advisor=None, lang: str = "en") -> str | None:
     """One line when a logged action names a substance or product the advisor says is not allowed (a banned
     pesticide, "Karate 2.5EC"): the record is kept as it happened, and the grower or officer is told at once,
     before the season audit flags it. None when allowed, unknown or nothing was named."""
-    name = (getattr(action, "active_substance", None) or getattr(action, "product", None) or "").strip()
-    if not name:
-        return None
     from .i18n import t
 
     advisor = advisor or default_advisor()
+    substance = (getattr(action, "active_substance", None) or "").strip()
+    product = (getattr(action, "product", None) or "").strip()
+    name = substance or product
+    if not name:
+        return None
     res = advisor.check_substance(name)
+    if res.allowed is not False and substance and product and product != substance:
+        # "--product 'Karate 2.5EC' --substance Bt": the product named is what went into the tank; a banned one voids
+        # certification whatever substance was written beside it (the shop may have called it "sinh học")
+        by_product = advisor.check_substance(product)
+        if by_product.allowed is False and by_product.prohibited:  # as the season audit judges it (fieldlog.audit)
+            name, res = product, by_product
     if res.allowed is not False:
         return None
     context = " ".join(x for x in (getattr(action, "what", None), getattr(action, "product", None)) if x)

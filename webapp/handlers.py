@@ -507,8 +507,11 @@ def substance_query(name) -> dict:
     """What the grower asked, as the page keeps it (language-free, so the language switch can say it again):
     {"q": the name, stripped}, or {"refused": "empty" | "too_long", "chars": its length} for a question the
     advisor is not asked."""
+    if isinstance(name, (bool, list, tuple, dict, set)):
+        # a script's bug ("['Karate', 'Bt']" is no product): one name per call, said as a refusal, never answered
+        return {"refused": "not_text", "chars": 0}
     q = "" if name is None else str(name).strip()
-    if not q:
+    if not any(c.isalnum() for c in q):  # "", "+", ",", control characters: no product was named
         return {"refused": "empty", "chars": 0}
     if len(q) >= SUBSTANCE_MAX_CHARS:
         return {"refused": "too_long", "chars": len(q)}
@@ -519,6 +522,8 @@ def substance_refusal(asked: dict, lang: str, api: bool = False) -> str:
     """Why a question was not asked, in `lang`: a sentence for the page, a few words for the API's refusal."""
     if asked.get("refused") == "empty":
         return t("sub_api_empty" if api else "sub_empty", lang)
+    if asked.get("refused") == "not_text":
+        return t("sub_api_not_text" if api else "sub_empty", lang)
     return t("sub_api_too_long" if api else "sub_too_long", lang, n=asked.get("chars", 0), max=SUBSTANCE_MAX_CHARS)
 
 

@@ -188,6 +188,7 @@ STRINGS: dict[str, dict[str, str]] = {
                            "Type one name at a time."},
     # the API's refusal of the same (after "Error: a value is not valid: name")
     "sub_api_empty": {"vi": "chưa có tên thuốc", "en": "no product name"},
+    "sub_api_not_text": {"vi": "mỗi lần gửi một tên thuốc, dạng chữ", "en": "send one product name, as text"},
     "sub_api_too_long": {"vi": "dài {n} ký tự, phải ngắn hơn {max}", "en": "{n} characters long, must be shorter than {max}"},
     # log tab
     "log_intro": {"vi": "Xem lịch sử một lô ruộng và ghi lại việc đã làm.",
