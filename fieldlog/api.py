@@ -577,7 +577,7 @@ class FieldLog:
                           required=False)
         by = _text(by, "done by", required=False)
         when = to_utc(at, "action time")
-        if not copper and (content is not None or copper_rules.mentions_copper(what, product, substance)):
+        if not copper and (content is not None or copper_rules.mentions_copper(copper_rules.note_text(what), product, substance)):
             area = self.get_plot(plot).area_ha
             derived = copper_rules.derive_kg_ha(what=what, product=product, substance=substance, amount=amount,
                                                 unit=unit, area_ha=area, content_pct=content)

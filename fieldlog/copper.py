@@ -56,7 +56,9 @@ _COPPER_WORDS = ("copper", "cupr", "bordeaux", "bordo", "boocdo", "cuso4", "cu(o
                  "dong hydroxit", "dong oxyclorua", "dong oxiclorua", "dong oxychlorua", "dong clorua oxit",
                  "dong oxit", "dong sunfat", "dong sulfat")
 
-_FIGURE = r"(?:\s*-?\s*(\d+(?:[.,]\d+)?))"
+# a product's figure ("COC 85", "Kocide 2000"), never a dose: "coc 20ml" is a cup of 20 ml, "Kocide 20 g" 20 grams
+_DOSE_UNIT = r"\s*(?:ml|l|lit|lít|g|gr|gam|kg|cc)(?![a-z])"
+_FIGURE = rf"(?:\s*-?\s*(\d+(?:[.,]\d+)?)(?![\d]|[.,]\d|{_DOSE_UNIT}))"
 # Copper products by trade name: the copper products of advisor/kb/products.yaml, with the same sources (the field
 # log does not import the advisor; keep the two in step). Each: (pattern on the text in lower case WITH its marks,
 # the name to show, its compound (a COPPER_FRACTION fragment), what the figure after the name is: "compound" = % of
@@ -80,6 +82,15 @@ _VOLUME_UNITS = {"l": 1.0, "l/ha": 1.0, "litre": 1.0, "liter": 1.0, "lit": 1.0}
 def _fold(text: str | None) -> str:
     text = (text or "").casefold().replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def note_text(what: str | None) -> str | None:
+    """What was done, as the trade-name patterns may read it: "coc" written in lower or mixed case there is the cup
+    (cốc typed without its marks: "pha 1 coc 20ml"), so only the label's capitals ("phun COC 85") name the product in
+    free text; the product and substance fields take any case ("coc 85" typed as the product is the product)."""
+    if what is None:
+        return None
+    return re.sub(r"(?<![A-Za-z0-9])(?!COC)[Cc][Oo][Cc](?![A-Za-z])", "cốc", what)
 
 
 def _lower(text: str | None) -> str:
@@ -154,6 +165,7 @@ def derive_kg_ha(*, what: str | None, product: str | None, substance: str | None
     """kg Cu/ha from the dose, and how it was worked out; None when the record does not say enough."""
     if amount is None or not unit:
         return None
+    what = note_text(what)
     u = _fold(unit).replace(" ", "")
     per_ha = u.endswith("/ha")
     if content_pct is not None:

@@ -189,3 +189,27 @@ def test_api_still_answers_a_number_as_a_name(svc):  # noqa: F811
     """A product code read from a spreadsheet cell as a number is asked as its text: not known."""
     out = _api(svc)(123, lang="en")
     assert out["query"] == "123" and out["allowed"] is None and out["verdict"] == "unknown"
+
+
+@pytest.mark.parametrize("what", ["phun dau neem, pha 1 coc 20ml cho binh 16 lit", "pha 2 coc 1 lit nuoc roi phun neem",
+                                  "phun neem: 1 coc 20 cho binh 16"])
+def test_a_cup_typed_without_marks_is_not_copper(db, what):
+    """'cốc' (a cup) typed without its marks is 'coc': a neem spray measured by the cup is no COC 85 spray. It was
+    refused for want of a copper dose, or counted as copper oxychloride (0.238 kg Cu/ha) with a dose."""
+    with FieldLog.open(db) as log:
+        a = log.record_action("Đồi A", what, active_substance="dầu neem", at="2026-05-02T08:00")
+        assert a.copper_kg_ha == 0
+        a = log.record_action("Đồi A", what, active_substance="neem oil", amount=2, unit="kg/ha",
+                              at="2026-05-03T08:00")
+        assert a.copper_kg_ha == 0
+
+
+def test_coc_85_is_still_counted_where_it_is_written(db):
+    """The control: the product as printed (capitals) in what was done, or in the product field in any case."""
+    with FieldLog.open(db) as log:
+        for i, (what, product) in enumerate([("phun COC 85", None), ("phun", "coc 85"), ("phun", "COC 85WP"),
+                                             ("phun", "Coc85 WP")]):
+            a = log.record_action("Đồi A", what, product=product, amount=2, unit="kg/ha", at=f"2026-05-0{i + 1}")
+            assert a.copper_kg_ha == pytest.approx(2 * 0.85 * 0.595), (what, product)
+        a = log.record_action("Đồi A", "phun", product="Kocide 20 g/bình", amount=1, unit="kg/ha", at="2026-06-01")
+        assert a.copper_kg_ha == pytest.approx(0.651)  # 20 g is a dose, not Kocide's model number or % content
