@@ -213,3 +213,38 @@ def test_coc_85_is_still_counted_where_it_is_written(db):
             assert a.copper_kg_ha == pytest.approx(2 * 0.85 * 0.595), (what, product)
         a = log.record_action("Đồi A", "phun", product="Kocide 20 g/bình", amount=1, unit="kg/ha", at="2026-06-01")
         assert a.copper_kg_ha == pytest.approx(0.651)  # 20 g is a dose, not Kocide's model number or % content
+
+
+@pytest.mark.slow
+def test_gradio_client_list_is_refused_on_the_served_app(tmp_path):
+    """Served for real: gradio's Textbox would turn the list into the text "['Karate', 'Bt']" before the handler saw
+    it, so the refusal must survive the component (webapp.app's NameBox), not only the handler."""
+    pytest.importorskip("gradio_client")
+    pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
+    from gradio_client import Client
+
+    from conftest import TOY_CROP_LABELS
+    from leafscout.model.testing import toy_model
+    from leafscout.webapp import app
+    from leafscout.webapp.services import Services
+    from test_app_e2e import _free_port
+
+    services = Services(model_path=toy_model(tmp_path / "toy.onnx", labels=TOY_CROP_LABELS),
+                        db=str(tmp_path / "log.sqlite"))
+    demo = app.build_app(services)
+    demo.queue(default_concurrency_limit=2)
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port))
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        for bad in (["Karate", "Bt"], {"name": "Karate"}, True):
+            with pytest.raises(Exception, match=r"name \(send one product name, as text\) \[bad_input\]"):
+                client.predict(name=bad, lang="en", api_name="/check_substance")
+        with pytest.raises(Exception, match=r"name \(no product name\) \[bad_input\]"):
+            client.predict(name="+", lang="en", api_name="/check_substance")
+        out = client.predict(name="Karate 2.5EC", lang="en", api_name="/check_substance")
+        assert out["allowed"] is False and out["query"] == "Karate 2.5EC"
+        assert client.view_api(return_format="dict")["named_endpoints"]["/check_substance"]["parameters"][0][
+            "python_type"]["type"] == "str"  # the schema a script reads is still one string
+    finally:
+        demo.close()
