@@ -218,7 +218,8 @@ def test_coc_85_is_still_counted_where_it_is_written(db):
 @pytest.mark.slow
 def test_gradio_client_list_is_refused_on_the_served_app(tmp_path):
     """Served for real: gradio's Textbox would turn the list into the text "['Karate', 'Bt']" before the handler saw
-    it, so the refusal must survive the component (webapp.app's NameBox), not only the handler."""
+    it, so the refusal must survive the component (webapp.app: the name box keeps a list as it came), not only the
+    handler; and building the app writes nothing beside its source (a Textbox subclass made gradio write app.pyi)."""
     pytest.importorskip("gradio_client")
     pytest.importorskip("onnx", reason="the toy model needs the onnx package (installed by .[train])")
     from gradio_client import Client
@@ -248,3 +249,5 @@ def test_gradio_client_list_is_refused_on_the_served_app(tmp_path):
             "python_type"]["type"] == "str"  # the schema a script reads is still one string
     finally:
         demo.close()
+    from pathlib import Path
+    assert not Path(app.__file__).with_suffix(".pyi").exists()

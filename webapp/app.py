@@ -960,21 +960,18 @@ def build_substance_api(services):
     data. An empty or 500+ character name is refused like every API refusal: '... : name (...) [bad_input]'."""
     import gradio as gr
 
-    class NameBox(gr.Textbox):
-        """The name's box, as the page's Textbox (same Svelte component, same API schema: a string), except that a
-        list, dict or bool a script sends reaches the handler as it came: gr.Textbox would str() it, and
-        "['Karate', 'Bt']" was answered as one product instead of being refused."""
-
-        def get_block_name(self) -> str:
-            return "textbox"
-
-        def preprocess(self, payload):
-            return payload if isinstance(payload, (list, dict, bool)) else super().preprocess(payload)
-
     with gr.Column(visible=False):
-        name_in, lang_in = NameBox(""), gr.Textbox(DEFAULT_LANG)
+        name_in, lang_in = gr.Textbox(""), gr.Textbox(DEFAULT_LANG)
         out_json = gr.JSON()
         btn = gr.Button()
+
+    # gr.Textbox str()-s what a script sends, so "['Karate', 'Bt']" was answered as one product: a list, dict or bool
+    # reaches the handler as it came, to be refused. Set on this one box, not by subclassing: a gr.Textbox subclass
+    # makes gradio write a .pyi stub beside this file (ComponentMeta), which fails on a read-only install.
+    def _raw_or_text(payload, _text=name_in.preprocess):
+        return payload if isinstance(payload, (list, dict, bool)) else _text(payload)
+
+    name_in.preprocess = _raw_or_text
 
     def check_substance(name, lang="vi"):
         """Whether a product (trade name, e.g. Karate 2.5EC) or active substance may be used in organic farming."""
