@@ -140,7 +140,7 @@ def test_read_the_conditions_below_has_conditions_below(capsys):
     from leafscout.cli import main
     assert main(["advise", "--check-substance", "COC 85", "--lang", "vi"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "đọc các điều kiện bên dưới" in out[0] and len(out) >= 5, out
+    assert "chỉ dùng theo các điều kiện sử dụng" in out[0] and len(out) >= 5, out
     assert any("giới hạn đồng 7 năm" in x for x in out[1:]), out
     assert "  - thời gian cách ly trước thu hoạch: 7 ngày" in out, out
     assert any(x.startswith("  - Quy định EU 2021/1165, Phụ lục I: được phép có điều kiện: ") for x in out), out
