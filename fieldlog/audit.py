@@ -132,12 +132,8 @@ AUDIT_TEXT: dict[str, dict[str, str]] = {
 
 def audit_text(lang: str):
     """The report's words in `lang` (an unknown language reads English): tr(key, **values)."""
-    lang = lang if lang in AUDIT_LANGS else "en"
-
-    def tr(key: str, **fmt) -> str:
-        text = AUDIT_TEXT[key].get(lang) or AUDIT_TEXT[key]["en"]
-        return text.format(**fmt) if fmt else text
-    return tr
+    from .text import translator
+    return translator(AUDIT_TEXT, AUDIT_LANGS, lang)
 
 
 def _g(x: float, lang: str) -> str:

@@ -498,12 +498,9 @@ PDF_TEXT: dict[str, dict[str, str]] = {
 
 
 def _pdf_text(lang: str):
-    lang = lang if lang in PDF_LANGS else "en"
-
-    def tr(key: str, **fmt) -> str:
-        text = PDF_TEXT[key].get(lang) or PDF_TEXT[key]["en"]
-        return text.format(**fmt) if fmt else text
-    return tr
+    """The exports' words in `lang` (PDF and HTML share the table): tr(key, **values)."""
+    from .text import translator
+    return translator(PDF_TEXT, PDF_LANGS, lang)
 
 
 def _percent(p) -> str:

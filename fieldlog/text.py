@@ -65,3 +65,15 @@ def skeleton(value: str) -> str:
     text = clean_name(value).casefold().replace("đ", "d")
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
+
+
+def translator(table: dict, langs, lang: str):
+    """tr(key, **values): `table[key]` ({lang: text}) in `lang`, formatted; a language not in `langs` reads English,
+    and so does a key with no text in `lang`. The field log's reports and exports each keep their own table (the
+    field log imports no app strings); this is how all of them read it."""
+    lang = lang if lang in langs else "en"
+
+    def tr(key: str, **fmt) -> str:
+        text = table[key].get(lang) or table[key]["en"]
+        return text.format(**fmt) if fmt else text
+    return tr

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import cv2
@@ -261,26 +260,17 @@ def test_real_photos_rice_insects_stay_with_their_photo(shipped):
 
 # -------------------------------------------------------------------------------------- served app
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_gradio_client_diagnose_group(toy, tmp_path):
     pytest.importorskip("gradio_client")
-    from leafscout.webapp import app
     from gradio_client import Client, handle_file
+
+    from app_support import served
 
     services = Services(model_path=toy, db=str(tmp_path / "log.sqlite"))
     services.warm_up()
-    demo = app.build_app(services)
-    demo.queue(default_concurrency_limit=2)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port))
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with served(services) as url:
+        client = Client(url, verbose=False)
         files = [photo(tmp_path, "ok", "a.png"), photo(tmp_path, "background", "b.png"), BAD / "notes.jpg",
                  photo(tmp_path, "ok", "c.png")]
         out = client.predict(files=[handle_file(str(f)) for f in files], lang="en", api_name="/diagnose_group")
@@ -291,8 +281,6 @@ def test_gradio_client_diagnose_group(toy, tmp_path):
         single = client.predict(image=handle_file(str(files[0])), lang="en", api_name="/diagnose")
         assert "group" not in single and single["label"] == out["label"]
         assert services.loads == 1
-    finally:
-        demo.close()
 
 
 def test_photos_of_two_crops_in_one_group_are_said_to_be_two_plants(shipped):

@@ -229,19 +229,14 @@ def test_gradio_client_checks_a_purchase_list(tmp_path):
 
     from conftest import TOY_CROP_LABELS
     from leafscout.model.testing import toy_model
-    from leafscout.webapp import app
     from leafscout.webapp.services import Services
-    from test_app_e2e import _free_port
+    from app_support import served
 
     services = Services(model_path=toy_model(tmp_path / "toy.onnx", labels=TOY_CROP_LABELS),
                         db=str(tmp_path / "log.sqlite"))
     services.warm_up()
-    demo = app.build_app(services)
-    demo.queue(default_concurrency_limit=2)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port))
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with served(services) as url:
+        client = Client(url, verbose=False)
         purchases = ["Karate 2.5EC", "COC 85", "xyz", HOSTILE]
         got = {n: client.predict(name=n, lang="vi", api_name="/check_substance") for n in purchases}
         assert got["Karate 2.5EC"]["allowed"] is False and "lambda-cyhalothrin" in got["Karate 2.5EC"]["reason"]
@@ -255,8 +250,6 @@ def test_gradio_client_checks_a_purchase_list(tmp_path):
         with pytest.raises(Exception, match=r"name \(no product name\) \[bad_input\]"):
             client.predict(name="  ", lang="en", api_name="/check_substance")
         assert services.loads == 1
-    finally:
-        demo.close()
 
 
 # ------------------------------------------------------------------------------------------ on a phone
@@ -276,21 +269,17 @@ def test_asking_on_a_phone_at_390x844(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     from leafscout.model.testing import toy_model
-    from leafscout.webapp import app
     from leafscout.webapp.services import Services
-    from test_app_e2e import CHROME_ARGS, PHONE, _free_port, _leaks, _open, _scroll_width, _tab, _wait_text
+    from app_support import served
+    from test_app_e2e import CHROME_ARGS, PHONE, _leaks, _open, _scroll_width, _tab, _wait_text
 
     tmp = tmp_path_factory.mktemp("sub")
     services = Services(model_path=toy_model(tmp / "toy.onnx"), db=str(tmp / "log.sqlite"))
     services.warm_up()
-    demo = app.build_app(services)
-    demo.queue(default_concurrency_limit=2)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port))
-    try:
+    with served(services) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=CHROME_ARGS)
-            page = _open(browser, {"url": f"http://127.0.0.1:{port}/"})
+            page = _open(browser, {"url": url})
             _tab(page, "Tra cứu")
             page.evaluate("window.scrollTo(0, 0)")
             box, btn = page.locator("#sub-box textarea, #sub-box input").first, page.locator("#sub-btn")
@@ -319,5 +308,3 @@ def test_asking_on_a_phone_at_390x844(tmp_path_factory):
             time.sleep(0.2)
             page.close()
             browser.close()
-    finally:
-        demo.close()

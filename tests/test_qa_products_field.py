@@ -15,7 +15,6 @@ product name, a cooperative's script): each test is a fault found by using the f
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 
@@ -228,16 +227,12 @@ def test_gradio_client_list_is_refused_on_the_served_app(tmp_path):
     from leafscout.model.testing import toy_model
     from leafscout.webapp import app
     from leafscout.webapp.services import Services
-    from test_app_e2e import _free_port
+    from app_support import served
 
     services = Services(model_path=toy_model(tmp_path / "toy.onnx", labels=TOY_CROP_LABELS),
                         db=str(tmp_path / "log.sqlite"))
-    demo = app.build_app(services)
-    demo.queue(default_concurrency_limit=2)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, **app.launch_kwargs(port=port))
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with served(services) as url:
+        client = Client(url, verbose=False)
         for bad in (["Karate", "Bt"], {"name": "Karate"}, True):
             with pytest.raises(Exception, match=r"name \(send one product name, as text\) \[bad_input\]"):
                 client.predict(name=bad, lang="en", api_name="/check_substance")
@@ -247,7 +242,5 @@ def test_gradio_client_list_is_refused_on_the_served_app(tmp_path):
         assert out["allowed"] is False and out["query"] == "Karate 2.5EC"
         assert client.view_api(return_format="dict")["named_endpoints"]["/check_substance"]["parameters"][0][
             "python_type"]["type"] == "str"  # the schema a script reads is still one string
-    finally:
-        demo.close()
     from pathlib import Path
     assert not Path(app.__file__).with_suffix(".pyi").exists()
