@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import rules as rulebook
@@ -21,6 +21,9 @@ from .substances import SubstanceIndex, _contains, fold, formulation, mixture_pa
 STATUSES = ("ok", "uncertain", "not_a_leaf")
 LANGS = ("en", "vi")
 SAO_M2 = 360.0  # one sào in the north of Vietnam (Son La): 360 m²
+# a mixture's condition line, under the name of the part it belongs to ("COC 85: pre-harvest interval: 7 days"); the
+# phone bundle ships it (webapp/phone.py substance_bundle) so the offline app lists the same lines
+PART_LINE = "{name}: {line}"
 
 
 def _load(kb_dir: str, labels_file: str | None, require_all_labels: bool) -> KnowledgeBase:
@@ -38,6 +41,10 @@ class SubstanceCheck:
     standards: dict  # standard id -> {status, citation}
     reason: dict     # {en, vi}
     citations: list
+    # a mixture's parts that have a treatment entry, in the order typed: [{name, treatment_id}], the name as the
+    # knowledge base writes what the part named ("COC 85"); empty for one name. Why: the verdict is the most
+    # restrictive part's, but the grower must read every part's conditions (COC 85's copper limit beside Dipel)
+    parts: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -88,10 +95,29 @@ class Advisor:
     def substance_conditions(self, res: SubstanceCheck, lang: str) -> list[str]:
         """The conditions an allowed answer tells the grower to read ("allowed with restrictions: read the conditions
         below"), one line each in `lang`: the entry's cautions, its pre-harvest and re-entry intervals, and each
-        standard's status with its citation. Empty for a name that is not allowed or has no treatment entry."""
-        entry = self.kb.treatments.get(res.treatment_id) if res.treatment_id and res.allowed is not False else None
-        if not entry:
+        standard's status with its citation. Empty for a name that is not allowed or has no treatment entry.
+
+        A mixture of allowed products ("Dipel + COC 85") lists every part's entry once, each line after the name of
+        the part(s) it belongs to ("COC 85: ..."), in the order typed: the verdict is the most restrictive part's, and
+        listing that part's conditions alone hid the copper limit of COC 85 when Dipel was the stricter one. A mixture
+        whose parts are all the verdict's own entry ("Dipel + Bt") lists it as the name alone does."""
+        if res.allowed is False:
             return []
+        tids = list(dict.fromkeys(p["treatment_id"] for p in res.parts or []))
+        if not tids or tids == [res.treatment_id]:
+            entry = self.kb.treatments.get(res.treatment_id) if res.treatment_id else None
+            return self._entry_conditions(entry, lang) if entry else []
+        out = []
+        for tid in tids:
+            entry = self.kb.treatments.get(tid)
+            if not entry:
+                continue
+            name = ", ".join(dict.fromkeys(p["name"] for p in res.parts if p["treatment_id"] == tid))
+            out += [PART_LINE.format(name=name, line=x) for x in self._entry_conditions(entry, lang)]
+        return out
+
+    def _entry_conditions(self, entry: dict, lang: str) -> list[str]:
+        """One treatment entry's condition lines in `lang` (substance_conditions of that entry named alone)."""
         words = self.rules["substance_verdicts"]
         lines = [c.get(lang) or c.get("en", "") for c in entry.get("cautions") or [] if isinstance(c, dict)]
         if entry.get("phi_days") is not None:
@@ -145,7 +171,9 @@ class Advisor:
             clash = self._incompatible([c.treatment_id for c in checks if c.treatment_id])
             if clash is not None:  # each may be allowed; in one tank they burn the leaves
                 return SubstanceCheck(q, True, False, None, False, {}, clash, [])
-            return replace(max(checks, key=_restrictiveness), query=q)
+            parts_named = [{"name": self._part_name(x, c.treatment_id), "treatment_id": c.treatment_id}
+                           for x, c in zip(parts, checks) if c.treatment_id and c.allowed]
+            return replace(max(checks, key=_restrictiveness), query=q, parts=parts_named)
         if hit:
             # "Thiovit Jet 80WG Bassa 50EC" (two bottles, no "+"): the coded product no known name covers is not known,
             # and the whole is not "allowed" on the known one
@@ -192,6 +220,12 @@ class Advisor:
                                   {k: dict(v) for k, v in t["status"].items()},
                                   reason, [s["citation"] for s in t["status"].values()])
         return self._unknown(q, q)
+
+    def _part_name(self, part: str, tid: str) -> str:
+        """The name a mixture's part gave its entry, as the knowledge base writes it ("coc 85" -> "COC 85"): the
+        longest name of that entry in the part; the entry's English name if none (not the typed text)."""
+        key = next((k for x, k in self._index.treatments_in(part) if x == tid), None)
+        return self._index.written.get(key, key) if key else self.kb.treatments[tid]["names"]["en"]
 
     def _unknown(self, q: str, name: str) -> SubstanceCheck:
         """`q` (or its part `name`) is not in the knowledge base: treat it as not allowed until the certifier says."""

@@ -130,6 +130,10 @@ def mixture_parts(query: str, codes: dict | None = None) -> list[str]:
     return parts if len(parts) > 1 else [str(query).strip()]
 
 
+# granules and dusts (Furadan 3GR, Basudin 10GR): not sprays, but a code that closes a product's name
+# (SubstanceIndex.unnamed_product; the phone bundle ships it)
+_PRODUCT_CODES = frozenset({"gr", "dp"})
+
 _UNIT_WORDS = {"iu", "mg", "g", "kg", "l", "ml", "cfu", "ppm", "spores", "bao", "tu", "ai"}
 
 
@@ -270,7 +274,7 @@ class SubstanceIndex:
         product's name, and when no known name covers it, it is a product the knowledge base does not know. A
         strength's unit before the code ("16000 IU/mg WP") is no name."""
         known = {str(c).lower() for spec in (codes or {}).values() for c in (spec or {}).get("codes") or []}
-        known |= {"gr", "dp"}  # granules and dusts (Furadan 3GR, Basudin 10GR): not sprays, but products
+        known |= _PRODUCT_CODES
         text = unicodedata.normalize("NFC", str(query))
         spans, cur = [], None  # the query's words, as _pair splits them: (start, end) in `text`
         for i, ch in enumerate(text):

@@ -483,9 +483,13 @@ def substance_bundle(adv) -> dict:
       "Karate = lambda-cyhalothrin: " before it (checked here against the advisor for every prohibited product);
     - `clash[tid]`: [[other treatment, verdict]] in `incompatible_with` order: a mixture of both;
     - `unknown`/`hint`: the advisor's "not in the knowledge base" answer as templates ({name}, {hint}, {near}),
-      read back from two answers of the advisor and checked against them."""
+      read back from two answers of the advisor and checked against them;
+    - `part_line`: how a mixture of allowed parts lists each part's conditions ("{name}: {line}", the advisor's
+      engine.PART_LINE; checked here against the advisor on a mixture of two entries);
+    - `product_codes`: the codes besides `codes` that close a product's name (SubstanceIndex.unnamed_product:
+      "Furadan 3GR"), so the phone knows "Thiovit Jet 80WG Bassa 50EC" names a product the advisor does not."""
     from leafscout.advisor import substances as S
-    from leafscout.advisor.engine import _restrictiveness
+    from leafscout.advisor.engine import PART_LINE, _restrictiveness
 
     adv.check_substance("")  # builds the advisor's index
     ix = adv._index
@@ -590,6 +594,23 @@ def substance_bundle(adv) -> dict:
                 res = type(adv.check_substance(""))("", True, False, None, False, {}, msg, [])
                 clash.setdefault(tid, []).append([inc["treatment"], enc(res)])
 
+    # a mixture of two allowed entries lists each part's lines after its name, as the phone composes them
+    pair_names = []
+    for key, (kind, ident) in ix.names.items():
+        res = adv.check_substance(ix.written[key])
+        if kind == "treatment" and res.allowed and res.treatment_id == ident and ident not in {t for _, t in pair_names}:
+            pair_names.append((ix.written[key], ident))
+        if len(pair_names) == 2:
+            break
+    if len(pair_names) == 2 and adv._incompatible([t for _, t in pair_names]) is None:
+        mix = adv.check_substance(" + ".join(n for n, _ in pair_names))
+        for lang in LANGS:
+            want = [PART_LINE.format(name=n, line=x) for n, _ in pair_names
+                    for x in adv.substance_conditions(adv.check_substance(n), lang)]
+            if adv.substance_conditions(mix, lang) != want:
+                raise PhoneBuildError("the advisor no longer lists a mixture's conditions as the phone does "
+                                      f"({mix.query!r}): update phone/src/substances.js mixtureConditions")
+
     # the advisor's "not in the knowledge base" answer, as templates read back from it
     plain_name = SUBSTANCE_SAMPLE_UNKNOWN
     plain = adv.check_substance(plain_name)
@@ -613,6 +634,7 @@ def substance_bundle(adv) -> dict:
             "ingredient_of": {k: v for k, v in ix.ingredient_of.items() if v},
             "codes": {app: list((spec or {}).get("codes") or []) for app, spec in codes.items()},
             "word_separators": sorted(S._WORD_SEPARATORS), "unit_words": sorted(S._UNIT_WORDS),
+            "product_codes": sorted(S._PRODUCT_CODES), "part_line": PART_LINE,
             "nearest_cutoff": 0.8}
 
 

@@ -20,7 +20,12 @@
 // - a mixture (split as advisor.substances.mixture_parts splits: "+", "&", ";", ",", "/", "và", "với", "and",
 //   "with"): a part the knowledge base does not know makes it unknown (the advisor's words for that part); when
 //   every part is exactly a known name, the most restrictive part answers, or the two treatments' clash ("do not
-//   mix") as the advisor has it; any other mixture (a part with a code or more words) -> "hỏi cán bộ".
+//   mix") as the advisor has it, listing the conditions of every allowed part after its name ("COC 85: ...", the
+//   advisor's engine.PART_LINE from the bundle); a part with a coded product the knowledge base lacks makes the
+//   whole unknown; any other mixture (a part with a code or more words) -> "hỏi cán bộ".
+// - a known name beside a product it does not know, found by its formulation code ("Thiovit Jet 80WG Bassa 50EC",
+//   "Bt Oshin 20WP"): the advisor's "not in the knowledge base" for that product (SubstanceIndex.unnamed_product,
+//   ported), never "allowed" on the known name.
 // - anything else that names a known treatment among other words ("thuốc dipel loại mới") -> "hỏi cán bộ".
 // Known differences from Python that make the phone ask rather than answer wrongly are none by design; the text
 // functions differ from Python's only on characters a product name does not have: JS \s vs Python's (U+001C-1F),
@@ -219,6 +224,50 @@ export function makeChecker(bundle) {
     return null;
   }
 
+  // SubstanceIndex.unnamed_product: a product in the query that no known name covers, found by its formulation code
+  // ("Thiovit Jet 80WG Bassa 50EC" -> "Bassa 50EC"), as typed; null when every coded product is a known name
+  const closing = new Set([...codeWords, ...(B.product_codes || [])]);
+  const codeAlt = [...closing].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0)).map(reEscape).join('|');
+  const glue = new RegExp(`^([a-z][a-z0-9]*?)?\\p{Nd}+(?:[.,]\\p{Nd}+)*(?:${codeAlt})$`, 'u');
+  const figure = /^\p{Nd}+(?:[.,]\p{Nd}+)*%?$/u;
+  function unnamedProduct(query) {
+    const text = Array.from(String(query).normalize('NFC'));
+    const spans = [];  // the query's words, as pair() splits them: [start, end] in code points of `text`
+    let cur = null;
+    text.forEach((ch, i) => {
+      const sep = SEP_CHARS.test(base(ch.toLowerCase()) || ' ');
+      if (!sep && cur === null) cur = i;
+      else if (sep && cur !== null) { spans.push([cur, i]); cur = null; }
+    });
+    if (cur !== null) spans.push([cur, text.length]);
+    const words = spans.map(([a, b]) => [a, b, fold(text.slice(a, b).join(''))]).filter((w) => w[2]);
+    const [soft, flat] = pair(query);
+    if (words.map((w) => w[2]).join(' ') !== flat) return null;  // the two splits disagree: say nothing
+    const offsets = [];
+    let at = 0;
+    for (const [, , w] of words) { offsets.push([at, at + w.length]); at += w.length + 1; }
+    const covered = [];
+    for (const k of order) {
+      for (const s of starts(flat, k)) if (keys.get(k).accented.some((a) => accentsAgree(soft, s, a))) covered.push([s, s + k.length]);
+    }
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i][2];
+      const glued = glue.exec(w);
+      const apart = closing.has(w) && i > 0 && figure.test(words[i - 1][2]);
+      if (!(glued || apart)) continue;
+      let n;
+      if (glued && glued[1]) n = i;  // the name glued to its code: "padan95sp"
+      else {
+        n = glued ? i - 1 : i - 2;
+        while (n >= 0 && figure.test(words[n][2])) n -= 1;  // "1,8EC" is read as "1" "8ec"
+        if (n < 0 || units.has(words[n][2]) || closing.has(words[n][2])) continue;
+      }
+      const [a, b] = offsets[n];
+      if (!covered.some(([s, e]) => s < b && a < e)) return text.slice(words[n][0], words[i][1]).join('').trim();
+    }
+    return null;
+  }
+
   // SubstanceIndex.products_in: the trade names in the query, longest first, each product once
   function productsIn(soft, flat) {
     const hits = B.products.filter(([k]) => isIn(soft, flat, k)).sort((x, y) => y[0].length - x[0].length);
@@ -259,6 +308,36 @@ export function makeChecker(bundle) {
     }
     return {how: 'unknown', kind: 'unknown', x: 0, t: null, reason, conditions: {vi: [], en: []}};
   };
+  // Advisor._part_name: the longest name of the entry `tid` in a mixture's part, as the knowledge base writes it
+  const partName = (part, tid) => {
+    const [ps, pf] = pair(part);
+    const own = foundIn(ps, pf).filter((k) => keys.get(k).kind === 't' && keys.get(k).id === tid)
+      .sort((x, y) => y.length - x.length || (y > x ? 1 : y < x ? -1 : 0));
+    return own.length ? keys.get(own[0]).written : null;
+  };
+  // Advisor.substance_conditions of a mixture of allowed parts: every part's entry once, each line after its name
+  const ALLOWED = ['allowed', 'unverified', 'restricted'];
+  const mixtureConditions = (verdictOf, parts, checks) => {
+    if (!ALLOWED.includes(verdictOf.kind)) return verdictOf.conditions;  // not allowed: no conditions to read
+    const groups = new Map();  // tid -> {names, c}
+    checks.forEach((c, i) => {
+      if (!c.t || !ALLOWED.includes(c.kind)) return;
+      if (!groups.has(c.t)) groups.set(c.t, {names: [], c: c.conditions});
+      const name = partName(parts[i], c.t);
+      if (name !== null && !groups.get(c.t).names.includes(name)) groups.get(c.t).names.push(name);
+    });
+    const tids = [...groups.keys()];
+    if (!tids.length || (tids.length === 1 && tids[0] === verdictOf.t)) return verdictOf.conditions;
+    if ([...groups.values()].some((g) => !g.names.length)) return null;  // a name the phone cannot give: ask
+    const out = {};
+    for (const lang of ['vi', 'en']) {
+      out[lang] = [];
+      for (const g of groups.values()) {
+        for (const line of g.c[lang]) out[lang].push(fill(B.part_line, {name: g.names.join(', '), line}));
+      }
+    }
+    return out;
+  };
   const ask = () => ({how: 'ask', kind: 'ask', x: null, t: null, reason: null, conditions: {vi: [], en: []}});
   const fromTable = (table, text, how) => {
     if (!table) return null;
@@ -290,6 +369,14 @@ export function makeChecker(bundle) {
     if (parts.length > 1) {
       const unknownPart = parts.find((p) => { const [s, f] = pair(p); return !foundIn(s, f).length; });
       if (unknownPart !== undefined) return {...unknown(unknownPart), how: 'mixture'};
+      // "Dipel + Kocide Padan 95SP": the first part that names a coded product the knowledge base lacks (the parts
+      // before it are known, exact names or names without such a product) makes the whole unknown
+      for (const p of parts) {
+        if (exactKey(p)) continue;
+        const [ps, pf] = pair(p);
+        const other = lookup(foundIn(ps, pf))[0] === 'treatment' ? unnamedProduct(p) : null;
+        if (other !== null) return {...unknown(other), how: 'mixture'};
+      }
       const checks = parts.map((p) => { const k = exactKey(p); return k ? fromTable(B.exact[k], p, 'exact') : null; });
       if (checks.some((c) => !c)) return ask();
       const tids = checks.map((c) => c.t).filter(Boolean);
@@ -298,8 +385,12 @@ export function makeChecker(bundle) {
       }
       let worst = checks[0];
       for (const c of checks) if (c.x > worst.x) worst = c;  // max(): the first of the most restrictive parts
-      return {...worst, how: 'mixture'};
+      const conditions = mixtureConditions(worst, parts, checks);
+      return conditions ? {...worst, conditions, how: 'mixture'} : ask();
     }
+    // "Thiovit Jet 80WG Bassa 50EC" (two bottles, no "+"): the coded product no known name covers is not known
+    const other = unnamedProduct(q);
+    if (other !== null) return unknown(other);
     const own = found.join('\n');
     for (const k of found) {  // the name and a code: the same names found as in the name alone
       if (B.coded[k] && foundIn(...pair(keys.get(k).written)).join('\n') === own) {
