@@ -146,3 +146,42 @@ def test_read_the_conditions_below_has_conditions_below(capsys):
     assert any(x.startswith("  - Quy định EU 2021/1165, Phụ lục I: được phép có điều kiện: ") for x in out), out
     assert main(["advise", "--check-substance", "Karate", "--lang", "en"]) == 1
     assert len(capsys.readouterr().out.splitlines()) == 1  # not allowed: no conditions to read
+
+
+UNKNOWN_CODED = ["Bassa 50EC", "Padan 95SP", "Oshin 20WP", "Anvil 5SC", "Chess 50WG", "padan95sp"]
+
+
+def _every_product_beside_an_unknown_coded_one() -> list[tuple[str, str]]:
+    """(typed, the unknown product) for every product in the knowledge base written beside a product it does not
+    know, before and after it, no "+" between (two bottles' names copied off a shop's shelf)."""
+    out = []
+    products = [str(n) for p in ADV.kb.products.values() for n in p["names"]]
+    for i, prod in enumerate(products):
+        other = UNKNOWN_CODED[i % len(UNKNOWN_CODED)]
+        out += [(f"{prod} {other}", other), (f"{other} {prod}", other)]
+    return out
+
+
+@pytest.mark.parametrize("typed, other", _every_product_beside_an_unknown_coded_one())
+def test_a_known_product_beside_an_unknown_coded_one_is_never_allowed(typed, other):
+    """An allowed product's name beside a coded product the knowledge base lacks ("Thiovit Jet 80WG Bassa 50EC") is
+    "not in the knowledge base" for that product; a banned one stays banned (the worst answer wins)."""
+    res = ADV.check_substance(typed)
+    alone = ADV.check_substance(typed.replace(other, "").strip())
+    if alone.allowed is False:
+        assert res.allowed is False and res.prohibited, (typed, res.reason["en"])
+    else:
+        assert res.allowed is None and f"'{other}' is not in the knowledge base" in res.reason["en"], res.reason
+        assert ADV.substance_conditions(res, "vi") == []
+
+
+def test_two_allowed_products_list_the_conditions_of_both(capsys):
+    """"Dipel + COC 85" answered with Dipel's conditions only (the stricter part): COC 85's copper limit was not
+    there to read. Every part's lines now follow, after its name; the one-name answer above is unchanged."""
+    from leafscout.cli import main
+    for typed in ("Dipel + COC 85", "COC 85 + Dipel"):
+        assert main(["advise", "--check-substance", typed, "--lang", "vi"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert any(x.startswith("  - COC 85: ") and "giới hạn đồng 7 năm" in x for x in out), out
+        assert "  - Dipel: thời gian cách ly trước thu hoạch: 0 ngày" in out, out
+        assert "  - COC 85: thời gian cách ly trước thu hoạch: 7 ngày" in out, out

@@ -6,6 +6,9 @@ answer `leafscout advise --check-substance NAME` gives on a PC, word for word, i
   in capitals, in lower case and without Vietnamese marks, the phone's verdict text is `check_substance(...).reason`
   and its conditions `substance_conditions(...)`, vi and en; names with a code or mixtures are either the same or
   "hỏi cán bộ", never another verdict;
+- two bottles' names without a "+" ("Thiovit Jet 80WG Bassa 50EC"): the advisor's "not in the knowledge base" for
+  the product it lacks, for every product before and after such a name; a mixture of two allowed products lists
+  both parts' conditions after each part's name ("COC 85: ..."), for every ordered pair;
 - the farmer's story: offline (the service worker), "karate" -> red "Không được phép: mất chứng nhận hữu cơ" naming
   lambda-cyhalothrin; "dipel" -> allowed with its conditions listed; English on the language switch.
 The phone had no such check: a farmer had to find a PC.
@@ -113,6 +116,69 @@ def test_the_phone_gives_the_advisors_verdict_word_for_word(chromium, app_url, a
     assert got["Karate + Dipel"]["reason"]["en"].startswith("Karate = lambda-cyhalothrin; Dipel = ")
     assert "(25SC)" not in got["Spinosad 25SC"]["reason"]["en"] and "(SC)" in got["Spinosad 25SC"]["reason"]["en"]
     assert got["copper hydroxide, Cu(OH)2 80WG"]["how"] == "ask"  # a mixture part with a code: not guessed
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+UNKNOWN_CODED = ["Bassa 50EC", "Padan 95SP", "Oshin 20WP", "Anvil 5SC", "Chess 50WG", "padan95sp"]
+
+
+def _beside_unknown_coded(adv) -> list[str]:
+    """Two bottles' names copied without a "+": the advisor's cases, then every product name before and after a coded
+    product the knowledge base does not know."""
+    names = ["Thiovit Jet 80WG Bassa 50EC", "Kocide Padan 95SP", "Bt Oshin 20WP", "thiovit jet 80wg bassa 50ec",
+             "Dipel Oshin20WP", "Dipel + Kocide Padan 95SP", "Kocide Padan 95SP, Dipel"]
+    products = [str(n) for p in adv.kb.products.values() for n in p["names"]]
+    for i, prod in enumerate(products):
+        other = UNKNOWN_CODED[i % len(UNKNOWN_CODED)]
+        names += [f"{prod} {other}", f"{other} {prod}"]
+    return names
+
+
+def test_a_known_product_beside_an_unknown_coded_one_is_not_allowed_on_the_phone(chromium, app_url, adv):
+    """The advisor answers "Thiovit Jet 80WG Bassa 50EC" with "'Bassa 50EC' is not in the knowledge base"
+    (SubstanceIndex.unnamed_product); the phone said "allowed" on Thiovit Jet. Now it gives the advisor's words."""
+    names = _beside_unknown_coded(adv)
+    assert len(names) >= 60
+    ctx, page = open_app(chromium, app_url, locale="vi-VN")
+    got = page.evaluate(JS_CHECK_SUBSTANCES, names)
+    for n in names:
+        want = _python(adv, n)
+        assert got[n]["how"] != "ask", n  # the rule is copied: answered, not only refused
+        assert (got[n]["reason"], got[n]["conditions"]) == (want["reason"], want["conditions"]), n
+        if want["allowed"] is None:
+            assert got[n]["kind"] == "unknown", (n, got[n]["kind"])
+    assert "'Bassa 50EC' không có trong cơ sở dữ liệu" in got["Thiovit Jet 80WG Bassa 50EC"]["reason"]["vi"]
+    allowed = [n for p in adv.kb.products.values() for n in p["names"] if adv.check_substance(n).allowed]
+    assert sum(_python(adv, n)["allowed"] is None for n in names) >= 2 * len(allowed) >= 30  # each allowed name
+    assert not page.errors, page.errors
+    ctx.close()
+
+
+def test_a_mixture_of_two_allowed_products_lists_both_parts_conditions(chromium, app_url, adv):
+    """Every ordered pair of the allowed products ("Dipel + COC 85", "Kumulus, Dipel"): the phone lists the lines of
+    both parts, after each part's name, as Advisor.substance_conditions (it listed the stricter part's only)."""
+    allowed = [p["names"][0] for p in adv.kb.products.values() if adv.check_substance(p["names"][0]).allowed]
+    seps = [" + ", ", ", " và "]
+    names = [f"{a}{seps[i % 3]}{b}" for i, (a, b) in enumerate((a, b) for a in allowed for b in allowed if a != b)]
+    names += ["Kumulus, Dipel", "Dipel + COC 85", "coc 85 + dipel", "Dipel + COC 85 + Dipel DF", "Dipel + Dipel DF"]
+    ctx, page = open_app(chromium, app_url, locale="vi-VN")
+    got = page.evaluate(JS_CHECK_SUBSTANCES, names)
+    for n in names:
+        want = _python(adv, n)
+        assert got[n]["how"] == "mixture", (n, got[n]["how"])
+        assert (got[n]["reason"], got[n]["conditions"]) == (want["reason"], want["conditions"]), n
+    for lang, cap in (("vi", "giới hạn đồng 7 năm"), ("en", "7-year copper limit")):
+        lines = got["Dipel + COC 85"]["conditions"][lang]
+        assert any(x.startswith("COC 85: ") and cap in x for x in lines), lines
+        assert any(x.startswith("Dipel: ") for x in lines), lines
+
+    box = page.locator("#ask-name")  # what the farmer reads under the verdict
+    box.fill("Dipel + COC 85")
+    box.press("Enter")
+    page.locator("#ask-verdict .verdict[data-kind=restricted]").wait_for()
+    assert page.locator("#ask-verdict .conditions li").all_inner_texts() == \
+        adv.substance_conditions(adv.check_substance("Dipel + COC 85"), "vi")
     assert not page.errors, page.errors
     ctx.close()
 
