@@ -199,6 +199,14 @@ def season_audit(log, start, end, checker: Checker | None = None,
         product = (getattr(action, "product", None) or "").strip()
         if action.active_substance:
             allowed, reason = _verdict(checker(action.active_substance), lang)
+            context = " ".join(x for x in (action.what, product) if x)
+            if not allowed and context:
+                # "copper sulphate" in a "Phun Bordeaux 1%" row: allowed only as the ingredient of what the row says
+                # it made, which the substance list judges when it reads both (as the log's warning does); a banned
+                # substance stays banned whatever the text around it
+                with_context = _verdict(checker(f"{context} ({action.active_substance.strip()})"), lang)
+                if with_context[0]:
+                    allowed, reason = with_context
             if allowed and product and product != action.active_substance.strip():
                 # "Karate 2.5EC" logged with "Bt" written beside it: the product is what went into the tank, and one
                 # that holds a prohibited substance voids certification whatever substance was written. Only the

@@ -48,3 +48,25 @@ def test_the_same_in_vietnamese(season, capsys):
     assert rc == 1, out
     assert rows["phun trừ sâu"].startswith("KHÔNG ĐẠT") and "Karate = lambda-cyhalothrin: Không được phép" in out, out
     assert rows["bón phân"].startswith("----") and "hãy ghi hoạt chất" in rows["bón phân"], out
+
+
+def test_copper_sulphate_in_a_bordeaux_row_passes_and_a_banned_one_beside_bordeaux_does_not(tmp_path, capsys):
+    """A Bordeaux spray logged with the substance it is made of ("copper sulphate", allowed only as Bordeaux's
+    ingredient) was flagged KHÔNG ĐẠT by the season audit, though the log warned of nothing; fipronil written in a
+    row that says Bordeaux stays flagged."""
+    db = str(tmp_path / "coop.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+        log.record_action("Đồi A", "Phun Bordeaux 1%", active_substance="copper sulphate", copper_kg_ha=0.4,
+                          at="2025-05-02T08:00")
+        log.record_action("Đồi A", "phun copper sulphate", active_substance="copper sulphate", copper_kg_ha=0.4,
+                          at="2025-05-03T08:00")
+        log.record_action("Đồi A", "Phun Bordeaux", active_substance="fipronil", copper_kg_ha=0.4,
+                          at="2025-06-02T08:00")
+    rc = main(["log", "audit", "--season", "2025", "--db", db, "--lang", "vi"])
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if "Đồi A: " in ln]
+    assert rows[0].startswith("ĐẠT") and "Bordeaux" in rows[0], out
+    assert rows[1].startswith("KHÔNG ĐẠT"), out  # copper sulphate for nothing it makes
+    assert rows[2].startswith("KHÔNG ĐẠT") and "fipronil" in rows[2], out
+    assert rc == 1
