@@ -93,8 +93,8 @@ class Advisor:
 
     # ---- substance audit -------------------------------------------------------------------------
     def substance_conditions(self, res: SubstanceCheck, lang: str) -> list[str]:
-        """The conditions an allowed answer tells the grower to read ("allowed with restrictions: read the conditions
-        below"), one line each in `lang`: the entry's cautions, its pre-harvest and re-entry intervals, and each
+        """The conditions an allowed answer holds the grower to ("allowed with restrictions: only under its conditions
+        of use"), one line each in `lang`: the entry's cautions, its pre-harvest and re-entry intervals, and each
         standard's status with its citation. Empty for a name that is not allowed or has no treatment entry.
 
         A mixture of allowed products ("Dipel + COC 85") lists every part's entry once, each line after the name of
