@@ -180,6 +180,49 @@ def _knows(result) -> bool:
     return getattr(result, "allowed", None) is not None
 
 
+@dataclass
+class ActionVerdict:
+    """What the substance list says of one logged action. `allowed` None: nothing to check, or only a product the
+    list does not know (the row says to record its substance); `name`: the substance or product the verdict is
+    about; `known`: the list knew it (the log's warning speaks only then; the audit flags an unknown substance)."""
+    allowed: bool | None
+    reason: str
+    name: str | None = None
+    known: bool = False
+
+
+def judge_action(action, checker: Checker, lang: str = "en") -> ActionVerdict:
+    """One action against `checker` (substance -> verdict), for the season audit and the warning said when the action
+    is logged (`leafscout.service.substance_warning`), so both say the same of it:
+    * the substance written, else the product ("Karate 2.5EC", "COC 85": the list knows trade names too);
+    * "copper sulphate" in a "Phun Bordeaux 1%" row is allowed only as the ingredient of what the row says it made,
+      which the list judges when it reads both; a substance it does not know is not cleared by the row's words;
+    * "Karate 2.5EC" logged with "Bt" beside it: the product went into the tank, and one that holds a prohibited
+      substance voids certification whatever substance was written (only the advisor's answer says `prohibited`;
+      a product it does not know, or a checker of substances only, leaves the row to the substance)."""
+    tr = audit_text(lang)
+    substance = (action.active_substance or "").strip()
+    product = (getattr(action, "product", None) or "").strip()
+    name = substance or product
+    if not name:
+        return ActionVerdict(None, tr("no_substance"))
+    result = checker(name)
+    known = _knows(result)
+    if not substance and not known:
+        return ActionVerdict(None, tr("product_unchecked", product=product), product)
+    allowed, reason = _verdict(result, lang)
+    context = " ".join(x for x in (action.what, product) if x and x.strip() != name)
+    if not allowed and known and context:
+        with_context = _verdict(checker(f"{context} ({name})"), lang)
+        if with_context[0]:
+            allowed, reason = with_context
+    if allowed and substance and product and product != substance:
+        by_product = checker(product)
+        if getattr(by_product, "prohibited", False) is True and getattr(by_product, "allowed", None) is False:
+            return ActionVerdict(False, _verdict(by_product, lang)[1], product, True)
+    return ActionVerdict(allowed, reason, name, known)
+
+
 def season_audit(log, start, end, checker: Checker | None = None,
                  copper_cap_kg_ha_7y: float | None = None, lang: str = "en") -> AuditReport:
     """Audit actions with start <= time < end against `checker` (substance -> (allowed, reason)) and the
@@ -196,35 +239,11 @@ def season_audit(log, start, end, checker: Checker | None = None,
                             "application service (leafscout.service.audit_season), which passes the advisor's.")
     report = AuditReport(start_utc, end_utc, lang=lang if lang in AUDIT_LANGS else "en")
     for plot, action in log.actions_between(start_utc, end_utc):
-        product = (getattr(action, "product", None) or "").strip()
-        if action.active_substance:
-            allowed, reason = _verdict(checker(action.active_substance), lang)
-            context = " ".join(x for x in (action.what, product) if x)
-            if not allowed and context:
-                # "copper sulphate" in a "Phun Bordeaux 1%" row: allowed only as the ingredient of what the row says
-                # it made, which the substance list judges when it reads both (as the log's warning does); a banned
-                # substance stays banned whatever the text around it
-                with_context = _verdict(checker(f"{context} ({action.active_substance.strip()})"), lang)
-                if with_context[0]:
-                    allowed, reason = with_context
-            if allowed and product and product != action.active_substance.strip():
-                # "Karate 2.5EC" logged with "Bt" written beside it: the product is what went into the tank, and one
-                # that holds a prohibited substance voids certification whatever substance was written. Only the
-                # advisor's answer says that (`prohibited`); a product it does not know, or a checker that knows
-                # substances only, leaves the row to the substance the officer wrote, as before
-                result = checker(product)
-                if getattr(result, "prohibited", False) is True and getattr(result, "allowed", None) is False:
-                    allowed, reason = False, f"{product}: {_verdict(result, lang)[1]}"
-        elif getattr(action, "product", None):
-            # only the product was written ("Karate 2.5EC", "COC 85"): the substance list knows trade names too, so a
-            # banned product is flagged however it was logged; one it does not know is said, never passed as "ok"
-            result = checker(action.product)
-            if _knows(result):
-                allowed, reason = _verdict(result, lang)
-            else:
-                allowed, reason = None, audit_text(lang)("product_unchecked", product=action.product)
-        else:
-            allowed, reason = None, audit_text(lang)("no_substance")
+        v = judge_action(action, checker, lang)
+        substance = (action.active_substance or "").strip()
+        # a product that overruled the substance written beside it is named in the row's reason
+        reason = f"{v.name}: {v.reason}" if substance and v.name and v.name != substance else v.reason
+        allowed = v.allowed
         report.rows.append(AuditRow(plot.name, plot.organic_status, action, allowed, reason))
     # a corrected observation is a person's call too (they named the label), and it can no longer be confirmed
     corrected = {c.observation_id for c in log.corrections()}

@@ -167,33 +167,17 @@ def copper_warning(log, action, advisor=None, lang: str = "en") -> str | None:
 
 def substance_warning(action, advisor=None, lang: str = "en") -> str | None:
     """One line when a logged action names a substance or product the advisor says is not allowed (a banned
-    pesticide, "Karate 2.5EC"): the record is kept as it happened, and the grower or officer is told at once,
-    before the season audit flags it. None when allowed, unknown or nothing was named."""
+    pesticide, "Karate 2.5EC", also beside an allowed substance): the record is kept as it happened, and the grower
+    or officer is told at once, before the season audit flags it. Judged as the audit judges its row
+    (`fieldlog.audit.judge_action`); None when allowed, unknown or nothing was named."""
+    from leafscout.fieldlog.audit import judge_action
     from .i18n import t
 
     advisor = advisor or default_advisor()
-    substance = (getattr(action, "active_substance", None) or "").strip()
-    product = (getattr(action, "product", None) or "").strip()
-    name = substance or product
-    if not name:
+    v = judge_action(action, advisor.check_substance, lang)
+    if v.allowed is not False or not v.known:
         return None
-    res = advisor.check_substance(name)
-    if res.allowed is not False and substance and product and product != substance:
-        # "--product 'Karate 2.5EC' --substance Bt": the product named is what went into the tank; a banned one voids
-        # certification whatever substance was written beside it (the shop may have called it "sinh học")
-        by_product = advisor.check_substance(product)
-        if by_product.allowed is False and by_product.prohibited:  # as the season audit judges it (fieldlog.audit)
-            name, res = product, by_product
-    if res.allowed is not False:
-        return None
-    context = " ".join(x for x in (getattr(action, "what", None), getattr(action, "product", None)) if x)
-    if context and context.strip() != name:
-        # "copper sulphate" is allowed only as the ingredient of Bordeaux: logged as "Phun Bordeaux" with it, the
-        # record names what it makes, so it is no alarm; a banned substance stays banned whatever the text around it
-        if advisor.check_substance(f"{context} ({name})").allowed is not False:
-            return None
-    reason = res.reason.get(lang) or res.reason.get("en", "") if isinstance(res.reason, dict) else str(res.reason)
-    return t("substance_not_allowed", lang, name=name, reason=reason)
+    return t("substance_not_allowed", lang, name=v.name, reason=v.reason)
 
 
 # ---------------------------------------------------------------------------------------------- context

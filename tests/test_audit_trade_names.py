@@ -70,3 +70,23 @@ def test_copper_sulphate_in_a_bordeaux_row_passes_and_a_banned_one_beside_bordea
     assert rows[1].startswith("KHÔNG ĐẠT"), out  # copper sulphate for nothing it makes
     assert rows[2].startswith("KHÔNG ĐẠT") and "fipronil" in rows[2], out
     assert rc == 1
+
+
+def test_the_log_warning_and_the_audit_judge_a_row_alike(tmp_path, capsys):
+    """The warning said when an action is logged and the season audit read the same row two ways: copper sulphate
+    written as the product of a Bordeaux spray was no alarm when logged but FLAG in the audit, and a substance the
+    list does not know passed the audit in a row that said Bordeaux. One judgement now serves both."""
+    from leafscout.service import default_advisor, substance_warning
+    db = str(tmp_path / "coop.sqlite")
+    with FieldLog.open(db) as log:
+        log.add_plot("Đồi A", "coffee", 0.5, organic_status="certified")
+        bordeaux = log.record_action("Đồi A", "Phun Bordeaux 1%", product="copper sulphate", copper_kg_ha=0.4,
+                                     at="2025-05-02T08:00")
+        unknown = log.record_action("Đồi A", "Phun Bordeaux 1%", active_substance="thuốc lạ xyz", copper_kg_ha=0.4,
+                                    at="2025-05-03T08:00")
+    assert substance_warning(bordeaux, default_advisor()) is None
+    main(["log", "audit", "--season", "2025", "--db", db])
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if "Đồi A: " in ln]
+    assert rows[0].startswith("ok") and "(copper sulphate)" in rows[0], rows
+    assert rows[1].startswith("FLAG") and "thuốc lạ xyz" in rows[1], rows
+    assert substance_warning(unknown, default_advisor()) is None  # unknown: the audit's to flag, no alarm when logged
