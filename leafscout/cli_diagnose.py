@@ -16,7 +16,7 @@ from pathlib import Path
 
 # a result line stays one line: a control character or text-direction mark in a file name is shown escaped
 # (the batch list's function), never breaking the line or faking another photo's line
-from leafscout.safety import one_line  # noqa: F401  (cli_group imports it from here)
+from leafscout.safety import one_line, shown_db  # noqa: F401  (cli_group imports one_line from here)
 from leafscout.i18n import os_reason, refusal  # the refusals in every language (leafscout.i18n imports nothing heavy)
 
 RETAKE = "retake a closer, sharp photo of one leaf in daylight"
@@ -130,10 +130,6 @@ def refusal_text(exc, svc, args, lang: str) -> str:
     return t(f"err_{exc.code}" if has(f"err_{exc.code}") else "err_other", lang)
 
 
-def shown_db(db: str) -> str:
-    """--db as a refusal may show it: a database URL's password hidden ('postgresql://u:***@host/db'), as the
-    field log's own messages do."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(db))
 
 
 # the service's name for a value it refused (ServiceError.field) -> the option that gave it

@@ -143,7 +143,8 @@ def log_text(exc, args, log, lang: str) -> str:
     action = _action(args)
     if action == "restore" and code == "backup_failed" and not Path(str(args.file)).expanduser().exists():
         return t("lc_restore_no_file", lang, file=args.file)
-    db = getattr(args, "db", None) or "$LEAFSCOUT_DB"
+    from leafscout.safety import shown_db
+    db = shown_db(getattr(args, "db", None) or "$LEAFSCOUT_DB")  # a database URL's password never shown
     if isinstance(exc, ReadOnlyLogError):
         return t("lc_read_only_new" if _missing_log(getattr(args, "db", None)) else "lc_read_only", lang, db=db)
     if code in ("unknown_plot", "unknown_lot") and log is not None:

@@ -59,3 +59,10 @@ _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u20
 def one_line(value) -> str:
     text = "" if value is None else str(value)
     return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def shown_db(db) -> str:
+    """A --db value as a message may show it: a database URL's password hidden ('postgresql://u:***@host/db', as the
+    field log's own messages write it); everything up to the last '@' of a URL with a user is hidden, so a password
+    holding '/' or ':' is never half shown. A file path is shown as it is."""
+    return re.sub(r"(://[^:/@]*:).*@", r"\1***@", str(db))
