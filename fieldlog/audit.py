@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import FieldLogError
+from .text import decimal_g as _g  # a kg figure as the report always wrote it, vi with a decimal comma
 
 Checker = Callable[[str], object]
 
@@ -135,11 +136,6 @@ def audit_text(lang: str):
     from .text import translator
     return translator(AUDIT_TEXT, AUDIT_LANGS, lang)
 
-
-def _g(x: float, lang: str) -> str:
-    """A kg figure as `{x:g}` writes it (as the report always did), with the language's decimal mark (vi: comma)."""
-    text = f"{x:g}"
-    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _status(status: str, lang: str) -> str:

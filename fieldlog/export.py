@@ -145,10 +145,10 @@ def over_cap(seven: float, cap: float | None, lang: str = "en") -> str:
 def _html_text(lang: str):
     """The HTML page's words in `lang` from the exports' one table (PDF_TEXT): h(key, **values), the table's
     text HTML-escaped and each value put in as given: the caller escapes what a person typed (e(...))."""
-    lang = lang if lang in PDF_LANGS else "en"
+    tr = _pdf_text(lang)
 
     def h(key: str, **fmt) -> str:
-        text = html.escape(PDF_TEXT[key].get(lang) or PDF_TEXT[key]["en"], quote=False)
+        text = html.escape(tr(key), quote=False)
         return text.format(**fmt) if fmt else text
     return h
 

@@ -77,3 +77,10 @@ def translator(table: dict, langs, lang: str):
         text = table[key].get(lang) or table[key]["en"]
         return text.format(**fmt) if fmt else text
     return tr
+
+
+def decimal_g(x, lang: str) -> str:
+    """A number as `{x:g}` writes it, with the language's decimal mark (vi: comma): the audit's and the log CLI's
+    kg figures, as they always printed them."""
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "vi" else text

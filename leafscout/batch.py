@@ -158,14 +158,14 @@ class Output:
 
     def __post_init__(self):
         self.root = Path(self.root)
-        from .i18n import PerLang, os_reason, refusal
+        from .i18n import os_reason, refusal
         if self.root.exists() and not self.root.is_dir():
             raise refusal("out_is_file", "bad_input", out=self.root)
         try:
             (self.root / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise refusal("out_cannot_create", "bad_input", out=self.root,
-                          why=PerLang(vi=os_reason(exc)["vi"], en=exc.strerror or exc)) from None
+                          why=os_reason(exc)) from None
 
     @property
     def parquet_dir(self) -> Path:

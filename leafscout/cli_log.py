@@ -6,6 +6,8 @@ import functools
 import sys
 from pathlib import Path
 
+from leafscout.fieldlog.text import decimal_g as _g  # kg figures as the season audit writes them (fieldlog is lazy)
+
 LOG_ACTIONS = ("plots|add-plot|farms|add-farm|observe|confirm|correct|act|history|backup|restore|add-lot|audit|qr|"
                "import")
 OBSERVATION_STATUSES = ("ok", "uncertain", "not_a_leaf", "error")  # as fieldlog.schema (kept import-light)
@@ -249,11 +251,6 @@ def _lang(args) -> str:
     """The run's --lang for what a command says when it has done its work (English when the command has none)."""
     return getattr(args, "lang", None) or "en"
 
-
-def _g(x, lang: str) -> str:
-    """A number as `{x:g}` writes it, with the language's decimal mark (vi: comma)."""
-    text = f"{x:g}"
-    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _fmt_time(t) -> str:
