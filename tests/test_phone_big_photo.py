@@ -33,7 +33,7 @@ TOL = 1e-3
 W, H = 8160, 6120
 CARD = "#card .card[data-status], #card .card.error"
 
-# the image the classifier gets from the photo's bytes (readImage: the gate, then the app's decode)
+# the image the classifier gets from the photo's bytes (the gate, then the app's decode, readImageAt)
 JS_READ = """async ([b64, side]) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0)), P = window.leafscout.pipeline;
   const info = P.checkBytes(bytes, 'the photo', side), f = P.reduction(info, side);

@@ -113,6 +113,17 @@ def md_name(text) -> str:
     return md_text(text).replace(":", "&#58;")
 
 
+def md_msg(key: str, lang: str, typed: dict | None = None, **fmt) -> str:
+    """A message for a Markdown component: the table's words HTML-escaped, each `typed` value (a plot name,
+    a person's name: anyone can type them) shown as plain text, never as a link or bold."""
+    typed = typed or {}
+    holes = {k: f"\x00{i}\x00" for i, k in enumerate(typed)}
+    text = html_text(t(key, lang, **fmt, **holes))
+    for k, hole in holes.items():
+        text = text.replace(hole, md_name(typed[k]))
+    return text
+
+
 def md_text_soft(text: str) -> str:
     """Escape HTML in text that goes into a Markdown component (keeps ordinary punctuation readable)."""
     return html_text(text)
@@ -571,8 +582,7 @@ def render_substance(services, asked: dict | None, lang: str) -> str:
     if "refused" in asked:
         return f"**{md_text_soft(substance_refusal(asked, lang))}**"
     ans = check_substance(services, asked["q"], lang)
-    hole = "\x00"
-    said = md_text_soft(t("sub_asked", lang, name=hole)).replace(hole, md_name(one_line(ans["query"])))
+    said = md_msg("sub_asked", lang, {"name": one_line(ans["query"])})
     out = [f"### {md_text_soft(t('sub_verdict_' + ans['verdict'], lang))}", "", said, "",
            md_name(one_line(ans["reason"]))]
     if ans["conditions"]:

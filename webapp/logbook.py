@@ -7,21 +7,10 @@ from pathlib import Path
 from leafscout.fieldlog.timeutil import fmt_local, fmt_zoned
 from leafscout.safety import html_text
 
-from .handlers import ORGANIC_CHOICES, error_text, md_name, problem_name
+from .handlers import ORGANIC_CHOICES, error_text, md_msg, md_name, problem_name
 from .i18n import STRINGS, norm_lang, num, t
 
 md_text = md_name  # every typed value in a Markdown component: no link, no bold, no autolinked URL
-
-
-def md_msg(key: str, lang: str, typed: dict | None = None, **fmt) -> str:
-    """A message for a Markdown component: the table's words HTML-escaped, each `typed` value (a plot name,
-    a person's name: anyone can type them) shown as plain text, never as a link or bold."""
-    typed = typed or {}
-    holes = {k: f"\x00{i}\x00" for i, k in enumerate(typed)}
-    text = html_text(t(key, lang, **fmt, **holes))
-    for k, hole in holes.items():
-        text = text.replace(hole, md_name(typed[k]))
-    return text
 
 
 class Refused(ValueError):

@@ -489,7 +489,7 @@ def substance_bundle(adv) -> dict:
     - `product_codes`: the codes besides `codes` that close a product's name (SubstanceIndex.unnamed_product:
       "Furadan 3GR"), so the phone knows "Thiovit Jet 80WG Bassa 50EC" names a product the advisor does not."""
     from leafscout.advisor import substances as S
-    from leafscout.advisor.engine import PART_LINE, _restrictiveness
+    from leafscout.advisor.engine import PART_LINE, SubstanceCheck, _restrictiveness
 
     adv.check_substance("")  # builds the advisor's index
     ix = adv._index
@@ -591,7 +591,7 @@ def substance_bundle(adv) -> dict:
         for inc in t.get("incompatible_with") or []:
             msg = adv._incompatible([tid, inc["treatment"]])
             if msg is not None and inc["treatment"] != tid:
-                res = type(adv.check_substance(""))("", True, False, None, False, {}, msg, [])
+                res = SubstanceCheck("", True, False, None, False, {}, msg, [])
                 clash.setdefault(tid, []).append([inc["treatment"], enc(res)])
 
     # a mixture of two allowed entries lists each part's lines after its name, as the phone composes them

@@ -651,13 +651,6 @@ export function reduceBy(img, f) {
   return makeImage(dw, dh, out);
 }
 
-// Decode bytes in the browser (EXIF orientation applied, transparency composited on white, no colour
-// management) -> RGB image, through the same gate as model.imageio.read_image(..., min_short_side).
-export async function readImage(bytes, minShortSide, name = 'the image') {
-  const info = checkBytes(bytes, name, minShortSide);
-  return (await readImageAt(bytes, info, reduction(info, minShortSide), name)).image;
-}
-
 // The photo decoded at full size and its header info (kept for callers that need every pixel; the app decodes
 // with readImageAt, which never holds a big photo whole).
 export async function readImageFull(bytes, minShortSide, name = 'the image') {

@@ -201,7 +201,6 @@ export function makeChecker(bundle) {
   const codeWords = new Set(Object.values(B.codes).flat().map((c) => String(c).toLowerCase()));
   const wordSeps = new Set(B.word_separators), units = new Set(B.unit_words);
   const ingredientOf = B.ingredient_of || {};
-  const formKey = (text) => { const f = formulation(text, byCode); return f ? `${f[0]}:${f[1]}` : ''; };
 
   // SubstanceIndex._in: the name `key` is in the query, with every accent typed matching the name's
   const isIn = (soft, flat, key) => starts(flat, key).some((at) => keys.get(key).accented.some((s) => accentsAgree(soft, at, s)));
@@ -418,5 +417,5 @@ export function makeChecker(bundle) {
     return hits.slice(0, n).map((h) => keys.get(h[2]).written);
   }
 
-  return {check, suggest, fold, formKey, nearest};
+  return {check, suggest};
 }
