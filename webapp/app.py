@@ -354,7 +354,10 @@ def wire_diagnose_tab(services, ui: UI, demo):
             return skip
         if p.name == (st.get("context") or {}).get("plot"):
             return skip
-        org, seven, pcrop = LB.plot_context(services, p.name)
+        found = LB.plot_context(services, p.name)
+        if found is None:  # its copper ledger could not be read: the answer stays as it was read
+            return skip
+        org, seven, pcrop = found
         crop = pcrop if pcrop in services.crops else crop
         again = c["read_again"](photo, group, lang, crop, p.name, org, days, seven)
         if again is None:
